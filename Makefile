@@ -1,0 +1,49 @@
+# RastUp Data Platform — developer entry points. `make demo` and `make test` are all a
+# fresh machine needs: they install uv (with pip) when missing, then the locked environment.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export DO_NOT_TRACK := 1
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
+
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+VENV := $(CURDIR)/.venv
+PYTEST_ARGS ?=
+
+.PHONY: help setup demo test check lint typecheck bench clean
+
+help: ## Show the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(CURDIR)/.tools/bin/uv:
+	@echo "uv not found: installing it into .tools/ with pip"
+	python3 -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/pip install --quiet uv
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked
+	@touch $@
+
+setup: $(VENV)/.synced ## Install the locked environment into .venv.
+
+demo: setup ## Run the whole pipeline on the embedded default, then keep serving.
+	$(VENV)/bin/rastup-data demo $(DEMO_ARGS)
+
+test: setup ## Run the test suite.
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: setup ## ruff.
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+typecheck: setup ## mypy (strict) on the package.
+	$(VENV)/bin/mypy
+
+check: lint typecheck test ## ruff + mypy + tests.
+
+bench: setup ## Run the benchmarks; results print as JSON (record them in benchmarks/RESULTS.md).
+	$(VENV)/bin/python -m benchmarks $(BENCH_ARGS)
+
+clean: ## Remove the environment and generated data.
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache lake demo-out

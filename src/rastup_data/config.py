@@ -1,0 +1,59 @@
+"""Settings: the single place that reads environment variables.
+
+Every variable is listed in ``docs/environment-variables.md``; a test keeps the two in
+step. Command-line options override these values.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["ENV_VARS", "Settings", "resolve_lake"]
+
+#: Every environment variable the platform reads, with its meaning and default.
+ENV_VARS: dict[str, str] = {
+    "RASTUP_LAKE": "Lake root folder (default: ./lake in the current directory).",
+    "RASTUP_ENV": "Environment label on metrics and alerts (default: dev).",
+    "RASTUP_INGEST_KEYS": "Comma-separated API keys accepted by the collector.",
+    "RASTUP_STATE_URL": "State database URL (default: sqlite:///<lake>/_state/state.db).",
+    "RASTUP_URL": "Collector base URL used by `send` and the SDK (default: http://127.0.0.1:8080).",
+    "RASTUP_KEY": "API key used by `send` and the SDK.",
+}
+
+
+def resolve_lake(lake: str | os.PathLike[str] | None = None,
+                 environ: Mapping[str, str] | None = None) -> Path:
+    """The lake root: the argument, else $RASTUP_LAKE, else ./lake."""
+    env = os.environ if environ is None else environ
+    value = lake if lake is not None else env.get("RASTUP_LAKE") or "lake"
+    return Path(value).expanduser().absolute()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Process-wide settings read once from the environment."""
+
+    lake: Path
+    env: str = "dev"
+    ingest_keys: frozenset[str] = field(default_factory=frozenset)
+    state_url: str | None = None
+    url: str = "http://127.0.0.1:8080"
+    key: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None,
+                 lake: str | os.PathLike[str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        keys = frozenset(k.strip() for k in env.get("RASTUP_INGEST_KEYS", "").split(",")
+                         if k.strip())
+        return cls(
+            lake=resolve_lake(lake, env),
+            env=env.get("RASTUP_ENV", "dev") or "dev",
+            ingest_keys=keys,
+            state_url=env.get("RASTUP_STATE_URL") or None,
+            url=env.get("RASTUP_URL", "http://127.0.0.1:8080") or "http://127.0.0.1:8080",
+            key=env.get("RASTUP_KEY") or None,
+        )
