@@ -65,6 +65,7 @@ class ErrorCode(str, Enum):
     AUTH_FAILED = "AUTH_FAILED"
     INGEST_OVERLOADED = "INGEST_OVERLOADED"
     LAND_FAILED = "LAND_FAILED"
+    COLLECTOR_UNREACHABLE = "COLLECTOR_UNREACHABLE"
     # Contracts registry.
     CONTRACT_LINT_FAILED = "CONTRACT_LINT_FAILED"
     CONTRACT_BREAKING_CHANGE = "CONTRACT_BREAKING_CHANGE"
@@ -165,6 +166,11 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "The lander could not write a spool segment to Bronze; it will retry.",
         "Check disk space and permissions of the lake; the segment stays in the spool.",
         None, Severity.CRITICAL, "lander", _R + "pipeline-lag.md"),
+    ErrorCode.COLLECTOR_UNREACHABLE: ErrorInfo(
+        "A client (`send` or the SDK) could not reach the collector, or timed out, on every try.",
+        "Check the URL (--url / RASTUP_URL) and that the collector runs; sending again is "
+        "safe (event_ids make it idempotent).",
+        None, Severity.ERROR, "client", None),
     ErrorCode.CONTRACT_LINT_FAILED: ErrorInfo(
         "A registry schema breaks a rule (PII-like name, no description/owner/examples …).",
         "Fix the schema as the lint output says.",
