@@ -29,7 +29,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "build": ("rastup_data.transform.cli", "build", "Build Silver and Gold behind quality gates."),
     "query": ("rastup_data.serving.cli", "query", "Query the published Silver/Gold."),
     "demo": ("rastup_data.demo", "demo", "Run the whole platform end to end."),
-    "experiments": ("rastup_data.experiments.cli", "experiments", "Assign and analyse experiments."),
+    "experiments": (
+        "rastup_data.experiments.cli",
+        "experiments",
+        "Assign and analyse experiments.",
+    ),
 }
 
 

@@ -1,0 +1,257 @@
+"""Per-event acceptance: parse, stamp ``received_at``, size-check, validate, dedupe.
+
+Shared by the HTTP collector and direct loads so both give every event the same verdict.
+The outcome of a batch holds the spool records ready to append: accepted envelopes as
+compact JSON lines and rejected events as quarantine records carrying their raw text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import orjson
+
+from rastup_data.errors import ErrorCode
+from rastup_data.ingest.dedupe import DedupeWindow
+from rastup_data.ingest.limits import IngestLimits
+
+__all__ = [
+    "BatchOutcome",
+    "EventAcceptor",
+    "EventCheck",
+    "Verdict",
+    "format_received_at",
+]
+
+
+class _Rejection(Protocol):
+    @property
+    def code(self) -> ErrorCode: ...
+
+    @property
+    def message(self) -> str: ...
+
+
+class EventCheck(Protocol):
+    """What the acceptor needs from a validator (``contracts.EventValidator`` fits)."""
+
+    def check(self, event: dict[str, Any]) -> _Rejection | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The answer for one event that was not accepted."""
+
+    index: int
+    event_id: str | None
+    status: str  # "duplicate" | "rejected"
+    code: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "event_id": self.event_id,
+            "status": self.status,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    """Verdicts of one batch plus the records to make durable."""
+
+    accepted_ids: list[str] = field(default_factory=list)
+    records: list[bytes] = field(default_factory=list)
+    bad_records: list[bytes] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+    duplicates: int = 0
+    rejected: int = 0
+    codes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def accepted(self) -> int:
+        return len(self.records)
+
+    def response(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "results": [v.to_dict() for v in self.verdicts],
+        }
+
+
+def format_received_at(moment: datetime | None = None) -> str:
+    """RFC 3339 UTC with microseconds and a ``Z``, the form the collector stamps."""
+    moment = moment or datetime.now(UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _event_id_of(item: Any) -> str | None:
+    if isinstance(item, dict):
+        ids = item.get("ids")
+        if isinstance(ids, dict):
+            value = ids.get("event_id")
+            if isinstance(value, str):
+                return value
+    return None
+
+
+def _event_name_of(item: Any) -> str | None:
+    if isinstance(item, dict):
+        name = item.get("event")
+        if isinstance(name, str):
+            return name[:200]
+    return None
+
+
+class EventAcceptor:
+    """Gives every event of a batch its verdict. Thread-safe if the validator is."""
+
+    def __init__(
+        self,
+        validator: EventCheck,
+        dedupe: DedupeWindow,
+        limits: IngestLimits | None = None,
+    ) -> None:
+        self.validator = validator
+        self.dedupe = dedupe
+        self.limits = limits or IngestLimits()
+
+    def _reject(
+        self,
+        out: BatchOutcome,
+        index: int,
+        item: Any,
+        raw: bytes | str,
+        code: ErrorCode,
+        message: str,
+        received_at: str,
+    ) -> None:
+        event_id = _event_id_of(item)
+        out.rejected += 1
+        out.codes[code.value] = out.codes.get(code.value, 0) + 1
+        out.verdicts.append(Verdict(index, event_id, "rejected", code.value, message))
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        out.bad_records.append(
+            orjson.dumps(
+                {
+                    "received_at": received_at,
+                    "code": code.value,
+                    "message": message,
+                    "event_id": event_id,
+                    "event": _event_name_of(item),
+                    "raw": text,
+                }
+            )
+        )
+
+    def accept_lines(self, lines: Sequence[bytes], received_at: str) -> BatchOutcome:
+        """Verdicts for NDJSON lines (blank lines already removed)."""
+        items: list[tuple[Any, bytes | None]] = []
+        for line in lines:
+            if len(line) > self.limits.max_event_bytes:
+                items.append((_TooLarge(line), None))
+                continue
+            try:
+                items.append((orjson.loads(line), line))
+            except orjson.JSONDecodeError:
+                items.append((_Malformed(line), None))
+        return self._accept(items, received_at)
+
+    def accept_items(self, items: Sequence[Any], received_at: str) -> BatchOutcome:
+        """Verdicts for the parsed elements of a JSON array body."""
+        return self._accept([(item, None) for item in items], received_at)
+
+    def _accept(self, items: list[tuple[Any, bytes | None]], received_at: str) -> BatchOutcome:
+        out = BatchOutcome()
+        limit = self.limits.max_event_bytes
+        check = self.validator.check
+        candidates: list[tuple[int, str, bytes]] = []
+        for index, (item, raw) in enumerate(items):
+            if isinstance(item, _Malformed):
+                self._reject(
+                    out,
+                    index,
+                    None,
+                    item.raw,
+                    ErrorCode.EVENT_MALFORMED_JSON,
+                    "line is not valid JSON",
+                    received_at,
+                )
+                continue
+            if isinstance(item, _TooLarge):
+                self._reject(
+                    out,
+                    index,
+                    None,
+                    item.raw[:limit],
+                    ErrorCode.EVENT_TOO_LARGE,
+                    f"event is {len(item.raw)} bytes; the limit is {limit}",
+                    received_at,
+                )
+                continue
+            if not isinstance(item, dict):
+                self._reject(
+                    out,
+                    index,
+                    item,
+                    raw or orjson.dumps(item),
+                    ErrorCode.EVENT_ENVELOPE_INVALID,
+                    "event is not a JSON object",
+                    received_at,
+                )
+                continue
+            original = raw if raw is not None else orjson.dumps(item)
+            if len(original) > limit:
+                self._reject(
+                    out,
+                    index,
+                    item,
+                    original[:limit],
+                    ErrorCode.EVENT_TOO_LARGE,
+                    f"event is {len(original)} bytes; the limit is {limit}",
+                    received_at,
+                )
+                continue
+            item["received_at"] = received_at
+            rejection = check(item)
+            if rejection is not None:
+                self._reject(
+                    out, index, item, original, rejection.code, rejection.message, received_at
+                )
+                continue
+            candidates.append((index, item["ids"]["event_id"], orjson.dumps(item)))
+        fresh = self.dedupe.add_new(event_id for _, event_id, _ in candidates)
+        for (index, event_id, record), is_new in zip(candidates, fresh, strict=True):
+            if is_new:
+                out.accepted_ids.append(event_id)
+                out.records.append(record)
+            else:
+                out.duplicates += 1
+                out.verdicts.append(
+                    Verdict(
+                        index,
+                        event_id,
+                        "duplicate",
+                        ErrorCode.EVENT_DUPLICATE.value,
+                        "already accepted within the dedupe window",
+                    )
+                )
+        out.verdicts.sort(key=lambda v: v.index)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Malformed:
+    raw: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _TooLarge:
+    raw: bytes

@@ -1,0 +1,20 @@
+"""Ingest limits: documented defaults, all configurable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["IngestLimits"]
+
+KIB = 1024
+MIB = 1024 * KIB
+
+
+@dataclass(frozen=True, slots=True)
+class IngestLimits:
+    """Per-request and per-event limits enforced by the collector."""
+
+    max_event_bytes: int = 32 * KIB
+    max_events_per_request: int = 1000
+    max_body_bytes: int = 4 * MIB
+    max_decompressed_bytes: int = 16 * MIB

@@ -1,0 +1,185 @@
+"""Turn one sealed spool segment into Bronze Parquet files.
+
+A segment is a pair of NDJSON files written by the collector: accepted envelopes
+(``<name>.events.ndjson``, ``received_at`` already stamped) and rejected events
+(``<name>.bad.ndjson``). Landing writes one zstd Parquet file per ``dt`` partition and
+kind, named after the segment, so landing the same segment twice writes the same files
+with the same content and never doubles a row.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from rastup_data.lake.atomic import fsync_dir, temp_path_for
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.manifest import LandedFile, Landing, Manifest
+from rastup_data.spool.segments import SegmentFiles
+
+__all__ = ["LandResult", "land_segment", "open_landing_connection"]
+
+_EVENT_COLUMNS = (
+    "{event: 'VARCHAR', v: 'INTEGER', occurred_at: 'VARCHAR', received_at: 'VARCHAR', "
+    "user_id: 'VARCHAR', anon_id: 'VARCHAR', session_id: 'VARCHAR', context: 'JSON', "
+    "ids: 'JSON', payload: 'JSON'}"
+)
+_BAD_COLUMNS = (
+    "{received_at: 'VARCHAR', code: 'VARCHAR', message: 'VARCHAR', event_id: 'VARCHAR', "
+    "event: 'VARCHAR', raw: 'VARCHAR'}"
+)
+_EVENTS_SELECT = """
+    SELECT ids->>'event_id' AS event_id, event, v,
+           TRY_CAST(occurred_at AS TIMESTAMPTZ) AS occurred_at,
+           CAST(received_at AS TIMESTAMPTZ) AS received_at,
+           user_id, anon_id, session_id,
+           CAST(context AS VARCHAR) AS context, CAST(ids AS VARCHAR) AS ids,
+           CAST(payload AS VARCHAR) AS payload
+    FROM read_json(?, format='newline_delimited', columns={columns},
+                   maximum_object_size=1048576)
+"""
+_BAD_SELECT = """
+    SELECT CAST(received_at AS TIMESTAMPTZ) AS received_at, code, message, event_id, event, raw
+    FROM read_json(?, format='newline_delimited', columns={columns},
+                   maximum_object_size=67108864)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class LandResult:
+    """What one landing wrote."""
+
+    name: str
+    events: int
+    bad: int
+    files: tuple[LandedFile, ...]
+    landed_at: datetime
+
+
+_local = threading.local()
+
+
+def open_landing_connection(threads: int = 1) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection configured for landing (UTC, bounded threads)."""
+    conn = duckdb.connect(":memory:")
+    conn.execute("SET TimeZone = 'UTC'")
+    conn.execute(f"SET threads = {int(threads)}")
+    conn.execute("SET preserve_insertion_order = true")
+    return conn
+
+
+@contextmanager
+def _connection(conn: duckdb.DuckDBPyConnection | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    if conn is not None:
+        yield conn
+        return
+    own = open_landing_connection()
+    try:
+        yield own
+    finally:
+        own.close()
+
+
+def _nonempty(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except FileNotFoundError:
+        return False
+
+
+def _write_partitions(
+    conn: duckdb.DuckDBPyConnection,
+    relation_sql: str,
+    source: Path,
+    base: Path,
+    file_name: str,
+    layout: LakeLayout,
+) -> list[LandedFile]:
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE _landing AS {relation_sql}", [str(source)])
+    days = conn.execute(
+        "SELECT DISTINCT strftime(received_at, '%Y-%m-%d') FROM _landing ORDER BY 1"
+    ).fetchall()
+    written: list[LandedFile] = []
+    for (day,) in days:
+        partition = base / f"dt={day}"
+        partition.mkdir(parents=True, exist_ok=True)
+        target = partition / file_name
+        tmp = temp_path_for(target)
+        conn.execute(
+            f"COPY (SELECT * FROM _landing WHERE strftime(received_at, '%Y-%m-%d') = ?) "
+            f"TO '{tmp}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)",
+            [day],
+        )
+        rows = conn.execute(f"SELECT count(*) FROM read_parquet('{tmp}')").fetchone()
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        fsync_dir(partition)
+        written.append(
+            LandedFile(
+                path=str(target.relative_to(layout.root)),
+                dt=day,
+                rows=int(rows[0]) if rows else 0,
+                bytes=target.stat().st_size,
+            )
+        )
+    conn.execute("DROP TABLE _landing")
+    return written
+
+
+def land_segment(
+    layout: LakeLayout,
+    segment: SegmentFiles,
+    *,
+    manifest: Manifest | None = None,
+    conn: duckdb.DuckDBPyConnection | None = None,
+    extra: dict[str, object] | None = None,
+) -> LandResult:
+    """Write ``segment`` to Bronze, record it in the manifest, then delete the segment files.
+
+    Safe to call again for the same segment after a crash at any point.
+    """
+    manifest = manifest or Manifest(layout)
+    files: list[LandedFile] = []
+    with _connection(conn) as db:
+        if _nonempty(segment.events):
+            files += _write_partitions(
+                db,
+                _EVENTS_SELECT.format(columns=_EVENT_COLUMNS),
+                segment.events,
+                layout.bronze_events,
+                f"{segment.name}.parquet",
+                layout,
+            )
+        if _nonempty(segment.bad):
+            files += _write_partitions(
+                db,
+                _BAD_SELECT.format(columns=_BAD_COLUMNS),
+                segment.bad,
+                layout.bronze_bad,
+                f"{segment.name}.parquet",
+                layout,
+            )
+    landed_at = datetime.now(UTC)
+    events = sum(f.rows for f in files if f.path.startswith("bronze/events/"))
+    bad = sum(f.rows for f in files if f.path.startswith("bronze/_bad/"))
+    manifest.append(
+        Landing(
+            kind="landing",
+            name=segment.name,
+            at=landed_at.isoformat(timespec="microseconds"),
+            events=events,
+            bad=bad,
+            files=tuple(files),
+            extra=dict(extra or {}),
+        )
+    )
+    segment.remove()
+    return LandResult(segment.name, events, bad, tuple(files), landed_at)

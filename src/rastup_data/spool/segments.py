@@ -1,0 +1,124 @@
+"""Spool segment files: naming, listing, sealing and torn-tail repair.
+
+A segment ``<collector>-<seq>`` is written as ``<name>.events.open`` / ``<name>.bad.open``
+and sealed by renaming to ``.events.ndjson`` / ``.bad.ndjson`` (the events file last: its
+presence means the segment is sealed and complete).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from rastup_data.lake.atomic import fsync_dir
+
+__all__ = [
+    "SegmentFiles",
+    "next_sequence",
+    "seal",
+    "sealed_segments",
+    "segment_name",
+    "truncate_torn_tail",
+]
+
+_NAME = re.compile(
+    r"^(?P<cid>[a-z0-9]+)-(?P<seq>\d{12})\.(?P<kind>events|bad)\.(?P<state>open|ndjson)$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentFiles:
+    """The files of one sealed segment; ``bad`` may not exist."""
+
+    name: str
+    events: Path
+    bad: Path
+
+    @classmethod
+    def in_directory(cls, directory: Path, name: str) -> SegmentFiles:
+        return cls(name, directory / f"{name}.events.ndjson", directory / f"{name}.bad.ndjson")
+
+    def remove(self) -> None:
+        for path in (self.events, self.bad):
+            path.unlink(missing_ok=True)
+
+
+def segment_name(collector_id: str, seq: int) -> str:
+    return f"{collector_id}-{seq:012d}"
+
+
+def next_sequence(directory: Path) -> int:
+    highest = 0
+    for entry in os.listdir(directory):
+        match = _NAME.match(entry)
+        if match:
+            highest = max(highest, int(match["seq"]))
+    return highest + 1
+
+
+def sealed_segments(directory: Path) -> list[SegmentFiles]:
+    """Sealed segments, oldest first."""
+    if not directory.exists():
+        return []
+    names = sorted(
+        entry.removesuffix(".events.ndjson")
+        for entry in os.listdir(directory)
+        if entry.endswith(".events.ndjson") and _NAME.match(entry)
+    )
+    return [SegmentFiles.in_directory(directory, name) for name in names]
+
+
+def open_segments(directory: Path) -> list[str]:
+    names = {
+        m["cid"] + "-" + m["seq"]
+        for entry in os.listdir(directory)
+        if (m := _NAME.match(entry)) and m["state"] == "open"
+    }
+    return sorted(names)
+
+
+def truncate_torn_tail(path: Path) -> int:
+    """Cut a partial last line (an append that never completed); returns bytes removed.
+
+    Only acknowledged appends are promised durable, and those were fsync'd whole, so a
+    torn tail always belongs to a request that got no success answer.
+    """
+    size = path.stat().st_size
+    if size == 0:
+        return 0
+    with open(path, "rb+") as handle:
+        handle.seek(max(0, size - 1))
+        if handle.read(1) == b"\n":
+            return 0
+        # Walk back to the last newline in chunks.
+        pos = size
+        keep = 0
+        while pos > 0:
+            step = min(65536, pos)
+            pos -= step
+            handle.seek(pos)
+            chunk = handle.read(step)
+            idx = chunk.rfind(b"\n")
+            if idx >= 0:
+                keep = pos + idx + 1
+                break
+        handle.truncate(keep)
+        handle.flush()
+        os.fsync(handle.fileno())
+        return size - keep
+
+
+def seal(directory: Path, name: str) -> SegmentFiles:
+    """Seal an open segment (repairing torn tails); idempotent."""
+    files = SegmentFiles.in_directory(directory, name)
+    for kind, sealed in (("bad", files.bad), ("events", files.events)):
+        opened = directory / f"{name}.{kind}.open"
+        if opened.exists():
+            truncate_torn_tail(opened)
+            os.replace(opened, sealed)
+    if not files.events.exists():
+        files.events.touch()
+    fsync_dir(directory)
+    return files

@@ -1,0 +1,248 @@
+"""The durable write-ahead spool with group commit.
+
+Appends from any thread are queued; one writer thread writes everything queued, fsyncs
+once for the group, and only then completes each append's future — so a caller that
+waits on its future knows its records are on disk. Segments rotate by age and size and
+are handed to the lander once sealed. Disk use is bounded: past ``max_bytes`` appends are
+refused (back-pressure), never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import secrets
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+
+from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.spool import segments
+from rastup_data.spool.segments import SegmentFiles
+
+__all__ = ["Spool", "SpoolConfig", "SpoolFull"]
+
+log = logging.getLogger(__name__)
+
+
+class SpoolFull(RastupError):
+    """The spool holds ``max_bytes`` unlanded; the caller should retry later."""
+
+    def __init__(self, used: int, limit: int) -> None:
+        super().__init__(
+            ErrorCode.INGEST_OVERLOADED,
+            f"spool holds {used} bytes not yet landed (limit {limit}); retry later",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolConfig:
+    """Spool tuning; defaults keep ingest-to-Bronze well under two seconds."""
+
+    rotate_s: float = 0.5
+    rotate_bytes: int = 64 * 1024 * 1024
+    max_bytes: int = 2 * 1024 * 1024 * 1024
+    max_pending_appends: int = 4096
+
+
+@dataclass(slots=True)
+class _Append:
+    records: Sequence[bytes]
+    bad_records: Sequence[bytes]
+    future: Future[None]
+    size: int
+
+
+class Spool:
+    """One collector's spool directory. Start it, ``append`` to it, ``close`` it."""
+
+    def __init__(
+        self,
+        directory: Path,
+        config: SpoolConfig | None = None,
+        *,
+        on_seal: Callable[[SegmentFiles], None] | None = None,
+    ) -> None:
+        self.directory = directory
+        self.config = config or SpoolConfig()
+        self._on_seal = on_seal
+        directory.mkdir(parents=True, exist_ok=True)
+        self.collector_id = _collector_id(directory)
+        self._queue: queue.Queue[_Append | None] = queue.Queue(self.config.max_pending_appends)
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self._seq = 0
+        self._events_fd = -1
+        self._bad_fd = -1
+        self._segment_bytes = 0
+        self._segment_started = 0.0
+        self._segment_name = ""
+        self.appends = 0
+        self.fsyncs = 0
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def recover(self) -> list[SegmentFiles]:
+        """Seal segments left open by a previous process; returns all sealed segments."""
+        for name in segments.open_segments(self.directory):
+            log.info("sealing segment %s left open by a previous run", name)
+            segments.seal(self.directory, name)
+        return segments.sealed_segments(self.directory)
+
+    def start(self) -> None:
+        self.recover()
+        self._seq = segments.next_sequence(self.directory)
+        self._thread = threading.Thread(target=self._run, name="spool-writer", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Write what is queued, fsync, seal the open segment and stop the writer."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join()
+
+    # -- appending -------------------------------------------------------------------
+
+    def used_bytes(self) -> int:
+        total = 0
+        for entry in os.scandir(self.directory):
+            if entry.name.endswith((".ndjson", ".open")):
+                try:
+                    total += entry.stat().st_size
+                except FileNotFoundError:
+                    continue
+        return total
+
+    def append(self, records: Sequence[bytes], bad_records: Sequence[bytes] = ()) -> Future[None]:
+        """Queue records; the future completes once they are fsync'd (or fails)."""
+        future: Future[None] = Future()
+        if not records and not bad_records:
+            future.set_result(None)
+            return future
+        if self._closed or self._thread is None:
+            future.set_exception(
+                RastupError(ErrorCode.EVENT_PUT_FAILED, "the spool is not running")
+            )
+            return future
+        size = sum(len(r) + 1 for r in records) + sum(len(r) + 1 for r in bad_records)
+        try:
+            self._queue.put_nowait(_Append(records, bad_records, future, size))
+        except queue.Full:
+            future.set_exception(SpoolFull(self._queue.qsize(), self.config.max_pending_appends))
+        return future
+
+    # -- writer thread ---------------------------------------------------------------
+
+    def _open_segment(self) -> None:
+        self._segment_name = segments.segment_name(self.collector_id, self._seq)
+        self._seq += 1
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        base = self.directory / self._segment_name
+        self._events_fd = os.open(f"{base}.events.open", flags, 0o644)
+        self._bad_fd = os.open(f"{base}.bad.open", flags, 0o644)
+        self._segment_bytes = 0
+        self._segment_started = time.monotonic()
+
+    def _seal_segment(self) -> None:
+        if self._events_fd < 0:
+            return
+        os.close(self._events_fd)
+        os.close(self._bad_fd)
+        self._events_fd = self._bad_fd = -1
+        sealed = segments.seal(self.directory, self._segment_name)
+        if self._on_seal is not None:
+            self._on_seal(sealed)
+
+    def _write_group(self, group: list[_Append]) -> None:
+        if self._events_fd < 0:
+            self._open_segment()
+        events = [r for a in group for r in a.records]
+        bad = [r for a in group for r in a.bad_records]
+        if events:
+            _write_all(self._events_fd, b"\n".join(events) + b"\n")
+            os.fdatasync(self._events_fd)
+        if bad:
+            _write_all(self._bad_fd, b"\n".join(bad) + b"\n")
+            os.fdatasync(self._bad_fd)
+        self._segment_bytes += sum(a.size for a in group)
+        self.fsyncs += 1
+        self.appends += len(group)
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            timeout = self.config.rotate_s
+            if self._events_fd >= 0:
+                age = time.monotonic() - self._segment_started
+                timeout = max(0.0, self.config.rotate_s - age)
+            group: list[_Append] = []
+            try:
+                item = self._queue.get(timeout=timeout)
+                if item is None:
+                    stop = True
+                else:
+                    group.append(item)
+                while True:
+                    item = self._queue.get_nowait()
+                    if item is None:
+                        stop = True
+                    else:
+                        group.append(item)
+            except queue.Empty:
+                pass
+            if group:
+                self._commit(group)
+            if self._events_fd >= 0 and (
+                stop
+                or self._segment_bytes >= self.config.rotate_bytes
+                or time.monotonic() - self._segment_started >= self.config.rotate_s
+            ):
+                try:
+                    self._seal_segment()
+                except OSError:
+                    log.exception("sealing segment %s failed", self._segment_name)
+
+    def _commit(self, group: list[_Append]) -> None:
+        try:
+            self._write_group(group)
+        except OSError as exc:
+            log.exception("spool write failed")
+            error = RastupError(ErrorCode.EVENT_PUT_FAILED, f"spool write failed: {exc}")
+            for append in group:
+                append.future.set_exception(error)
+            # The segment may hold a partial write; seal it so the torn tail is repaired.
+            try:
+                self._seal_segment()
+            except OSError:
+                log.exception("sealing after a failed write")
+            return
+        for append in group:
+            append.future.set_result(None)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _collector_id(directory: Path) -> str:
+    path = directory / "collector.id"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        value = secrets.token_hex(4)
+        tmp = directory / ".collector.id.tmp"
+        tmp.write_text(value + "\n")
+        os.replace(tmp, path)
+        return value
