@@ -10,8 +10,8 @@ with the same content and never doubles a row.
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,6 +53,17 @@ _BAD_SELECT = """
 
 
 @dataclass(frozen=True, slots=True)
+class LagStats:
+    """Ingest lag (landed minus received) over the events of one landing."""
+
+    count: int
+    total_s: float
+    max_s: float
+    p95_s: float
+    counts_le: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class LandResult:
     """What one landing wrote."""
 
@@ -61,9 +72,7 @@ class LandResult:
     bad: int
     files: tuple[LandedFile, ...]
     landed_at: datetime
-
-
-_local = threading.local()
+    lag: LagStats | None = None
 
 
 def open_landing_connection(threads: int = 1) -> duckdb.DuckDBPyConnection:
@@ -101,7 +110,8 @@ def _write_partitions(
     base: Path,
     file_name: str,
     layout: LakeLayout,
-) -> list[LandedFile]:
+    lag_buckets: Sequence[float] = (),
+) -> tuple[list[LandedFile], LagStats | None]:
     conn.execute(f"CREATE OR REPLACE TEMP TABLE _landing AS {relation_sql}", [str(source)])
     days = conn.execute(
         "SELECT DISTINCT strftime(received_at, '%Y-%m-%d') FROM _landing ORDER BY 1"
@@ -130,8 +140,28 @@ def _write_partitions(
                 bytes=target.stat().st_size,
             )
         )
+    lag = _lag_stats(conn, lag_buckets) if lag_buckets else None
     conn.execute("DROP TABLE _landing")
-    return written
+    return written, lag
+
+
+def _lag_stats(conn: duckdb.DuckDBPyConnection, buckets: Sequence[float]) -> LagStats:
+    landed = time.time()
+    counts = ", ".join(f"count(*) FILTER (WHERE lag <= {float(b)!r})" for b in buckets)
+    row = conn.execute(
+        f"SELECT count(*), coalesce(sum(lag), 0), coalesce(max(lag), 0), "
+        f"coalesce(quantile_cont(lag, 0.95), 0), {counts} "
+        f"FROM (SELECT ? - epoch(received_at) AS lag FROM _landing)",
+        [landed],
+    ).fetchone()
+    assert row is not None
+    return LagStats(
+        count=int(row[0]),
+        total_s=float(row[1]),
+        max_s=float(row[2]),
+        p95_s=float(row[3]),
+        counts_le=tuple(int(x) for x in row[4:]),
+    )
 
 
 def land_segment(
@@ -141,6 +171,7 @@ def land_segment(
     manifest: Manifest | None = None,
     conn: duckdb.DuckDBPyConnection | None = None,
     extra: dict[str, object] | None = None,
+    lag_buckets: Sequence[float] = (),
 ) -> LandResult:
     """Write ``segment`` to Bronze, record it in the manifest, then delete the segment files.
 
@@ -148,18 +179,20 @@ def land_segment(
     """
     manifest = manifest or Manifest(layout)
     files: list[LandedFile] = []
+    lag: LagStats | None = None
     with _connection(conn) as db:
         if _nonempty(segment.events):
-            files += _write_partitions(
+            files, lag = _write_partitions(
                 db,
                 _EVENTS_SELECT.format(columns=_EVENT_COLUMNS),
                 segment.events,
                 layout.bronze_events,
                 f"{segment.name}.parquet",
                 layout,
+                lag_buckets,
             )
         if _nonempty(segment.bad):
-            files += _write_partitions(
+            bad_files, _ = _write_partitions(
                 db,
                 _BAD_SELECT.format(columns=_BAD_COLUMNS),
                 segment.bad,
@@ -167,6 +200,7 @@ def land_segment(
                 f"{segment.name}.parquet",
                 layout,
             )
+            files += bad_files
     landed_at = datetime.now(UTC)
     events = sum(f.rows for f in files if f.path.startswith("bronze/events/"))
     bad = sum(f.rows for f in files if f.path.startswith("bronze/_bad/"))
@@ -178,8 +212,9 @@ def land_segment(
             events=events,
             bad=bad,
             files=tuple(files),
+            lag_p95_s=lag.p95_s if lag else None,
             extra=dict(extra or {}),
         )
     )
     segment.remove()
-    return LandResult(segment.name, events, bad, tuple(files), landed_at)
+    return LandResult(segment.name, events, bad, tuple(files), landed_at, lag)

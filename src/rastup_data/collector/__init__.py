@@ -1,0 +1,1 @@
+"""The HTTP collector: batch ingest with per-event verdicts over a durable spool."""

@@ -1,0 +1,171 @@
+"""The collector's HTTP app: batch ingest, health, metrics and the OpenAPI spec.
+
+Handlers are thin: they read the body within limits, hand it to the acceptor, wait for
+the spool's fsync and answer with per-event verdicts. Every client mistake maps to a
+stable code and a 4xx; nothing a client sends produces a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rastup_data import __version__
+from rastup_data.collector.body import parse_body, read_body
+from rastup_data.collector.openapi import INGEST_OPENAPI
+from rastup_data.collector.runtime import CollectorRuntime
+from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.ingest.acceptance import BatchOutcome, format_received_at
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status, headers, media_type="application/json")
+
+
+def error_response(code: ErrorCode, message: str, retry_after: int | None = None) -> Response:
+    status = code.info.http_status or 400
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return _json({"error": {"code": code.value, "message": message}}, status, headers)
+
+
+def create_app(runtime: CollectorRuntime, *, manage_lifecycle: bool = True) -> FastAPI:
+    """The ASGI app over a runtime; with ``manage_lifecycle`` the app starts and stops it."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if manage_lifecycle:
+            runtime.start()
+        try:
+            yield
+        finally:
+            if manage_lifecycle:
+                await asyncio.to_thread(runtime.stop)
+
+    app = FastAPI(
+        title="RastUp Data Platform collector",
+        version=__version__,
+        description="Batch event ingest with per-event verdicts. See docs/sending-events.md.",
+        lifespan=lifespan,
+    )
+    metrics = runtime.metrics
+    keys = [k.encode() for k in runtime.config.keys]
+
+    def authorised(request: Request) -> bool:
+        if not keys:
+            return True
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return False
+        presented = token.strip().encode()
+        return any(hmac.compare_digest(presented, key) for key in keys)
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Handler) -> Response:
+        started = time.perf_counter()
+        route = request.url.path if request.url.path in _ROUTES else "other"
+        try:
+            response = await call_next(request)
+        except Exception:  # the last line of defence: log it, answer 500 with a code
+            log.exception("unhandled error on %s", request.url.path)
+            metrics.count_error(ErrorCode.EVENT_PUT_FAILED)
+            response = error_response(ErrorCode.EVENT_PUT_FAILED, "internal error", 1)
+            response.status_code = 500
+        metrics.latency.labels(route).observe(time.perf_counter() - started)
+        metrics.requests.labels(route, str(response.status_code)).inc()
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> Response:
+        return error_response(ErrorCode.BODY_MALFORMED, str(exc)[:500])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+        return _json(
+            {"error": {"code": "HTTP_" + str(exc.status_code), "message": exc.detail}},
+            exc.status_code,
+        )
+
+    @app.post(
+        "/v1/events",
+        status_code=202,
+        openapi_extra=INGEST_OPENAPI,
+        summary="Ingest a batch of events",
+    )
+    async def ingest(request: Request) -> Response:
+        if not authorised(request):
+            metrics.count_error(ErrorCode.AUTH_FAILED)
+            return error_response(ErrorCode.AUTH_FAILED, "missing or unknown API key")
+        reason = runtime.overloaded()
+        if reason is not None:
+            metrics.count_error(ErrorCode.INGEST_OVERLOADED)
+            return error_response(ErrorCode.INGEST_OVERLOADED, reason, runtime.config.retry_after_s)
+        limits = runtime.config.limits
+        try:
+            body = await read_body(
+                request.stream(),
+                content_length=request.headers.get("content-length"),
+                content_encoding=request.headers.get("content-encoding"),
+                limits=limits,
+            )
+            parsed = parse_body(body, limits)
+        except RastupError as exc:
+            metrics.count_error(exc.code)
+            return error_response(exc.code, exc.message)
+        received_at = format_received_at()
+        if parsed.lines is not None:
+            outcome = runtime.acceptor.accept_lines(parsed.lines, received_at)
+        else:
+            outcome = runtime.acceptor.accept_items(parsed.items or [], received_at)
+        try:
+            await asyncio.wrap_future(runtime.spool.append(outcome.records, outcome.bad_records))
+        except RastupError as exc:
+            runtime.dedupe.forget(outcome.accepted_ids)
+            metrics.count_error(exc.code)
+            return error_response(exc.code, exc.message, runtime.config.retry_after_s)
+        _count(runtime, outcome)
+        return _json(outcome.response(), 202)
+
+    @app.get("/healthz", summary="Liveness and lander status")
+    async def healthz() -> Response:
+        health = runtime.health()
+        return _json(health, 200 if runtime.running else 503)
+
+    @app.get("/metrics", summary="Prometheus metrics")
+    async def prometheus() -> Response:
+        return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
+
+    return app
+
+
+_ROUTES = frozenset({"/v1/events", "/healthz", "/metrics", "/openapi.json", "/v1/assign"})
+
+
+def _count(runtime: CollectorRuntime, outcome: BatchOutcome) -> None:
+    metrics = runtime.metrics
+    if outcome.accepted:
+        metrics.events.labels("accepted").inc(outcome.accepted)
+    if outcome.duplicates:
+        metrics.events.labels("duplicate").inc(outcome.duplicates)
+        metrics.count_error(ErrorCode.EVENT_DUPLICATE, outcome.duplicates)
+    if outcome.rejected:
+        metrics.events.labels("rejected").inc(outcome.rejected)
+        for code, count in outcome.codes.items():
+            metrics.count_error(ErrorCode(code), count)

@@ -1,0 +1,124 @@
+"""`rastup-data serve`: the collector and the lander in one process."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rastup_data.config import Settings
+from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.ingest.limits import IngestLimits
+from rastup_data.spool.spool import SpoolConfig
+
+__all__ = ["is_loopback", "load_collector_config", "serve"]
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load_collector_config(path: Path | None) -> dict[str, Any]:
+    """The ``[collector]`` table of a TOML config file (empty when no file is given)."""
+    if path is None:
+        return {}
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RastupError(ErrorCode.CONFIG_INVALID, f"cannot read config {path}: {exc}") from None
+    section = data.get("collector", {})
+    if not isinstance(section, dict):
+        raise RastupError(ErrorCode.CONFIG_INVALID, f"{path}: [collector] must be a table")
+    return section
+
+
+@click.command()
+@click.option(
+    "--lake",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Lake root (default: $RASTUP_LAKE, else ./lake).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="TOML file with a [collector] table (keys, limits, spool).",
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
+def serve(
+    lake: Path | None, host: str, port: int, config_file: Path | None, log_level: str
+) -> None:
+    """Run the collector (POST /v1/events) and the lander until SIGINT/SIGTERM.
+
+    API keys come from $RASTUP_INGEST_KEYS (comma-separated) or `ingest_keys` in the config
+    file. Without keys the collector only listens on a loopback address.
+    """
+    import uvicorn
+
+    from rastup_data.collector.app import create_app
+    from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
+
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = Settings.from_env(lake=lake)
+    section = load_collector_config(config_file)
+    keys = set(settings.ingest_keys) | {str(k) for k in section.get("ingest_keys", [])}
+    if not keys and not is_loopback(host):
+        raise RastupError(
+            ErrorCode.CONFIG_INVALID,
+            f"refusing to listen on {host} with no API keys; set RASTUP_INGEST_KEYS "
+            "or ingest_keys in the config file",
+        )
+    try:
+        limits = IngestLimits(**section.get("limits", {}))
+        spool = SpoolConfig(**section.get("spool", {}))
+    except TypeError as exc:
+        raise RastupError(ErrorCode.CONFIG_INVALID, f"config: {exc}") from None
+    config = CollectorConfig(
+        lake=settings.lake,
+        keys=frozenset(keys),
+        env=settings.env,
+        limits=limits,
+        spool=spool,
+        dedupe_window_s=float(section.get("dedupe_window_s", 3600.0)),
+    )
+    runtime = CollectorRuntime(config)
+    if not keys:
+        click.echo(
+            "warning: no API keys configured; accepting unauthenticated events on loopback only",
+            err=True,
+        )
+    click.echo(
+        f"collector on http://{host}:{port}  lake {settings.lake}  (pid {os.getpid()})", err=True
+    )
+    uvicorn.run(
+        create_app(runtime),
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        http="httptools",
+        loop="uvloop",
+        timeout_graceful_shutdown=10,
+    )

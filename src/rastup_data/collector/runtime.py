@@ -1,0 +1,156 @@
+"""The collector's moving parts, wired together: validator, dedupe window, spool, lander.
+
+``CollectorRuntime`` starts in a fixed order (recover the spool, rebuild the dedupe window
+from what is unlanded and what landed recently, start the spool writer, start the lander)
+and stops in reverse, flushing the spool and landing what it holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+
+from rastup_data.ingest.acceptance import EventAcceptor, EventCheck
+from rastup_data.ingest.dedupe import DedupeWindow
+from rastup_data.ingest.limits import IngestLimits
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.lander.worker import LanderWorker
+from rastup_data.ops.metrics import PlatformMetrics
+from rastup_data.spool.segments import sealed_segments
+from rastup_data.spool.spool import Spool, SpoolConfig
+
+__all__ = ["CollectorConfig", "CollectorRuntime"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorConfig:
+    """Everything ``serve`` can tune."""
+
+    lake: Path
+    keys: frozenset[str] = frozenset()
+    env: str = "dev"
+    limits: IngestLimits = field(default_factory=IngestLimits)
+    spool: SpoolConfig = field(default_factory=SpoolConfig)
+    dedupe_window_s: float = 3600.0
+    dedupe_max_ids: int = 5_000_000
+    lander_max_backlog: int = 200
+    retry_after_s: int = 2
+    land: bool = True
+
+
+class CollectorRuntime:
+    """Owns the collector's state for one process."""
+
+    def __init__(self, config: CollectorConfig, validator: EventCheck | None = None) -> None:
+        self.config = config
+        self.layout = LakeLayout(config.lake)
+        self.metrics = PlatformMetrics(config.env)
+        if validator is None:
+            from rastup_data.contracts import load_registry
+
+            validator = load_registry().validator()
+        self.dedupe = DedupeWindow(config.dedupe_window_s, config.dedupe_max_ids)
+        self.acceptor = EventAcceptor(validator, self.dedupe, config.limits)
+        self.lander = LanderWorker(self.layout, self.layout.spool, metrics=self.metrics)
+        self.spool = Spool(self.layout.spool, config.spool, on_seal=self.lander.notify)
+        self.started_at = time.time()
+        self._spool_bytes = 0
+        self._spool_checked = 0.0
+        self.running = False
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.layout.root.mkdir(parents=True, exist_ok=True)
+        self.spool.recover()
+        rebuilt = self._rebuild_dedupe()
+        log.info("dedupe window rebuilt with %d event ids", rebuilt)
+        self.spool.start()
+        if self.config.land:
+            self.lander.start()
+        self.running = True
+
+    def stop(self) -> None:
+        """Flush and seal the spool, then land everything it holds."""
+        if not self.running:
+            return
+        self.running = False
+        self.spool.close()
+        if self.config.land:
+            self.lander.stop(drain=True)
+
+    # -- dedupe rebuild --------------------------------------------------------------
+
+    def _rebuild_dedupe(self) -> int:
+        ids: list[str] = []
+        for segment in sealed_segments(self.layout.spool):
+            with open(segment.events, "rb") as handle:
+                for line in handle:
+                    try:
+                        ids.append(orjson.loads(line)["ids"]["event_id"])
+                    except (orjson.JSONDecodeError, KeyError, TypeError):
+                        continue
+        ids += self._recent_bronze_ids()
+        self.dedupe.add_new(ids)
+        return len(ids)
+
+    def _recent_bronze_ids(self) -> list[str]:
+        since = datetime.now(UTC) - timedelta(seconds=self.config.dedupe_window_s)
+        partitions = []
+        day = since.date()
+        today = datetime.now(UTC).date()
+        while day <= today:
+            part = self.layout.events_partition(day)
+            if part.exists() and any(part.glob("*.parquet")):
+                partitions.append(str(part / "*.parquet"))
+            day += timedelta(days=1)
+        if not partitions:
+            return []
+        conn = duckdb.connect(":memory:")
+        try:
+            rows = conn.execute(
+                "SELECT event_id FROM read_parquet(?) WHERE received_at >= ?",
+                [partitions, since],
+            ).fetchall()
+        finally:
+            conn.close()
+        return [row[0] for row in rows]
+
+    # -- back-pressure ---------------------------------------------------------------
+
+    def overloaded(self) -> str | None:
+        """Why new events should wait, or None. Cheap: disk use is sampled at most 5×/s."""
+        now = time.monotonic()
+        if now - self._spool_checked > 0.2:
+            self._spool_bytes = self.spool.used_bytes()
+            self._spool_checked = now
+            self.metrics.spool_bytes.set(self._spool_bytes)
+        if self._spool_bytes >= self.config.spool.max_bytes:
+            return f"spool holds {self._spool_bytes} bytes not yet landed"
+        backlog = self.lander.status().backlog_segments
+        if self.config.land and backlog >= self.config.lander_max_backlog:
+            return f"lander is {backlog} segments behind"
+        return None
+
+    def health(self) -> dict[str, Any]:
+        status = self.lander.status()
+        return {
+            "status": "ok" if status.failing_since is None else "degraded",
+            "uptime_s": round(time.time() - self.started_at, 3),
+            "spool_bytes": self._spool_bytes,
+            "lander_backlog_segments": status.backlog_segments,
+            "landed_segments": status.landed_segments,
+            "landed_events": status.landed_events,
+            "last_landed_at": status.last_landed_at,
+            "lander_error": status.last_error,
+            "dedupe_window_ids": len(self.dedupe),
+        }

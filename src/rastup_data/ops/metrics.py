@@ -1,0 +1,124 @@
+"""Platform metrics in Prometheus exposition format.
+
+One registry per process (no global state): every error code has a counter labelled with
+``env``, ``component`` and ``severity``, so alert rules can count any code from the first
+scrape on.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from rastup_data.errors import ERROR_CODES, ErrorCode
+
+__all__ = ["LAG_BUCKETS", "BulkHistogram", "PlatformMetrics"]
+
+LAG_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+
+
+class BulkHistogram(Collector):
+    """A histogram fed with pre-aggregated bucket counts (e.g. from one SQL query)."""
+
+    def __init__(self, name: str, documentation: str, buckets: Sequence[float]) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.buckets = tuple(buckets)
+        self._counts = [0] * (len(self.buckets) + 1)
+        self._sum = 0.0
+        self._lock = threading.Lock()
+
+    def add(self, counts_le: Sequence[int], total: int, value_sum: float) -> None:
+        """Add cumulative counts (``counts_le[i]`` = observations ≤ bucket i) and totals."""
+        with self._lock:
+            previous = 0
+            for i, cumulative in enumerate(counts_le):
+                self._counts[i] += cumulative - previous
+                previous = cumulative
+            self._counts[-1] += total - previous
+            self._sum += value_sum
+
+    def collect(self) -> Iterable[Metric]:
+        with self._lock:
+            cumulative = 0
+            buckets: list[tuple[str, float]] = []
+            for bound, count in zip((*self.buckets, float("inf")), self._counts, strict=True):
+                cumulative += count
+                buckets.append(("+Inf" if bound == float("inf") else repr(bound), cumulative))
+            total_sum = self._sum
+        yield HistogramMetricFamily(
+            self.name, self.documentation, buckets=buckets, sum_value=total_sum
+        )
+
+
+class PlatformMetrics:
+    """The metrics one process exports."""
+
+    def __init__(self, env: str = "dev") -> None:
+        self.env = env
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.errors = Counter(
+            "rastup_errors",
+            "Occurrences of each error code.",
+            ["code", "env", "component", "severity"],
+            registry=self.registry,
+        )
+        for code, info in ERROR_CODES.items():
+            self.errors.labels(code.value, env, info.component, info.severity.value)
+        self.events = Counter(
+            "rastup_ingest_events",
+            "Events by ingest outcome.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        for outcome in ("accepted", "duplicate", "rejected"):
+            self.events.labels(outcome)
+        self.requests = Counter(
+            "rastup_http_requests",
+            "HTTP requests by route and status.",
+            ["route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "rastup_http_request_duration_seconds",
+            "Request latency by route.",
+            ["route"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=self.registry,
+        )
+        self.ingest_lag = BulkHistogram(
+            "rastup_ingest_lag_seconds",
+            "Per event: landed in Bronze minus received by the collector.",
+            LAG_BUCKETS,
+        )
+        self.registry.register(self.ingest_lag)
+        self.spool_bytes = Gauge(
+            "rastup_spool_bytes", "Bytes in the spool not yet landed.", registry=self.registry
+        )
+        self.lander_backlog = Gauge(
+            "rastup_lander_backlog_segments",
+            "Sealed spool segments waiting to land.",
+            registry=self.registry,
+        )
+        self.landed_segments = Counter(
+            "rastup_lander_segments", "Segments landed.", registry=self.registry
+        )
+        self.landed_events = Counter(
+            "rastup_lander_events", "Events landed in Bronze.", registry=self.registry
+        )
+        self.nrt_freshness = Gauge(
+            "rastup_nrt_freshness_seconds",
+            "Seconds since the NRT ops views were last refreshed.",
+            registry=self.registry,
+        )
+
+    def count_error(self, code: ErrorCode, n: int = 1) -> None:
+        info = ERROR_CODES[code]
+        self.errors.labels(code.value, self.env, info.component, info.severity.value).inc(n)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
