@@ -21,6 +21,7 @@ import duckdb
 
 from rastup_data.lake.atomic import fsync_dir, temp_path_for
 from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.locks import lake_lock
 from rastup_data.lake.manifest import LandedFile, Landing, Manifest
 from rastup_data.spool.segments import SegmentFiles
 
@@ -180,7 +181,7 @@ def land_segment(
     manifest = manifest or Manifest(layout)
     files: list[LandedFile] = []
     lag: LagStats | None = None
-    with _connection(conn) as db:
+    with _connection(conn) as db, lake_lock(layout):
         if _nonempty(segment.events):
             files, lag = _write_partitions(
                 db,

@@ -1,0 +1,132 @@
+"""`rastup-data lake …`: inspect, load and compact the lake."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import click
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from rastup_data.config import resolve_lake
+from rastup_data.lake.layout import LakeLayout
+
+__all__ = ["lake"]
+
+_lake_option = click.option(
+    "--lake",
+    "lake_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Lake root (default: $RASTUP_LAKE, else ./lake).",
+)
+
+
+@click.group()
+def lake() -> None:
+    """Inspect and maintain the lake (Bronze events and quarantine)."""
+
+
+@lake.command()
+@_lake_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def stats(lake_dir: Path | None, fmt: str) -> None:
+    """Partitions, files, rows and bytes per table; quarantine counts by code."""
+    from rastup_data.lake.stats import lake_stats, quarantine_codes
+
+    layout = LakeLayout(resolve_lake(lake_dir))
+    parts = lake_stats(layout)
+    codes = quarantine_codes(layout)
+    if fmt == "json":
+        click.echo(
+            orjson.dumps(
+                {
+                    "partitions": [
+                        p.__dict__
+                        if hasattr(p, "__dict__")
+                        else {
+                            "table": p.table,
+                            "dt": p.dt,
+                            "files": p.files,
+                            "rows": p.rows,
+                            "bytes": p.bytes,
+                        }
+                        for p in parts
+                    ],
+                    "quarantine_codes": codes,
+                }
+            ).decode()
+        )
+        return
+    table = Table(title=f"lake {layout.root}")
+    for column in ("table", "dt", "files", "rows", "bytes"):
+        table.add_column(
+            column, justify="right" if column in ("files", "rows", "bytes") else "left"
+        )
+    for p in parts:
+        table.add_row(p.table, p.dt, str(p.files), f"{p.rows:,}", f"{p.bytes:,}")
+    console = Console()
+    console.print(table)
+    if codes:
+        console.print("quarantine by code: " + ", ".join(f"{c}={n}" for c, n in codes.items()))
+
+
+@lake.command()
+@_lake_option
+@click.option("--date", "dates", multiple=True, help="Only this dt (YYYY-MM-DD); repeatable.")
+@click.option("--min-files", default=2, show_default=True, type=click.IntRange(2))
+def compact(lake_dir: Path | None, dates: tuple[str, ...], min_files: int) -> None:
+    """Merge small files per partition atomically (row counts unchanged)."""
+    from rastup_data.lake.compaction import compact_lake
+
+    layout = LakeLayout(resolve_lake(lake_dir))
+    results = compact_lake(
+        layout,
+        dates=set(dates) or None,
+        min_files=min_files,
+        on_partition=lambda p: click.echo(f"compacting {p.relative_to(layout.root)}", err=True),
+    )
+    for r in results:
+        click.echo(
+            f"{r.partition}: {r.files_before} files -> {r.files_after}, {r.rows:,} rows, "
+            f"{r.bytes_before:,} -> {r.bytes_after:,} bytes"
+        )
+    if not results:
+        click.echo("nothing to compact")
+
+
+def _open_lines(path: str) -> Iterator[bytes]:
+    handle: IO[bytes]
+    if path == "-":
+        handle = click.get_binary_stream("stdin")
+    elif path.endswith(".gz"):
+        handle = gzip.open(path, "rb")  # noqa: SIM115 - closed below
+    else:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below
+    try:
+        yield from handle
+    finally:
+        if path != "-":
+            handle.close()
+
+
+@lake.command()
+@_lake_option
+@click.argument("file", type=str)
+@click.option("--name", default=None, help="File-name prefix; reloading under it is idempotent.")
+def load(lake_dir: Path | None, file: str, name: str | None) -> None:
+    """Validate and land an NDJSON file straight into Bronze (no collector needed)."""
+    from rastup_data.lander.direct import land_ndjson
+
+    layout = LakeLayout(resolve_lake(lake_dir))
+    result = land_ndjson(layout, _open_lines(file), name=name)
+    click.echo(
+        f"{result.lines:,} lines: {result.accepted:,} landed, "
+        f"{result.duplicates:,} duplicates, {result.rejected:,} quarantined"
+    )
+    for code, count in sorted(result.codes.items()):
+        click.echo(f"  {count:>8}  {code}")

@@ -1,0 +1,62 @@
+"""`rastup-data replay`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+import orjson
+
+from rastup_data.config import resolve_lake
+from rastup_data.lake.layout import LakeLayout
+
+__all__ = ["replay"]
+
+
+@click.command()
+@click.option(
+    "--lake",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Lake root (default: $RASTUP_LAKE, else ./lake).",
+)
+@click.option("--code", "codes", multiple=True, help="Only events quarantined with this code.")
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Only quarantine partitions from this date (YYYY-MM-DD).",
+)
+@click.option("--dry-run", is_flag=True, help="Report what would land; write nothing.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def replay(
+    lake: Path | None, codes: tuple[str, ...], since: datetime | None, dry_run: bool, fmt: str
+) -> None:
+    """Re-validate quarantined events against the current registry and land those that pass."""
+    from rastup_data.lander.replay import replay_quarantine
+
+    since_day: date | None = since.date() if since else None
+    report = replay_quarantine(
+        LakeLayout(resolve_lake(lake)), codes=set(codes) or None, since=since_day, dry_run=dry_run
+    )
+    if fmt == "json":
+        click.echo(
+            orjson.dumps(
+                {
+                    "candidates": report.candidates,
+                    "landed": report.landed,
+                    "already_landed": report.already_landed,
+                    "still_rejected": report.still_rejected,
+                    "dry_run": report.dry_run,
+                }
+            ).decode()
+        )
+        return
+    verb = "would land" if dry_run else "landed"
+    click.echo(
+        f"{report.candidates} quarantined events considered; {report.landed} {verb}; "
+        f"{report.already_landed} already in Bronze"
+    )
+    for code, count in sorted(report.still_rejected.items()):
+        click.echo(f"  still rejected: {count:>8}  {code}")
