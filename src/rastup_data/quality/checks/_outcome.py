@@ -1,0 +1,78 @@
+"""Shorthands that turn a spec and evidence into a CheckResult."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rastup_data.quality.model import CheckResult, CheckSeverity, CheckSpec, CheckStatus, Scalar
+
+__all__ = ["capped", "failed", "passed", "skipped"]
+
+
+def capped(spec: CheckSpec, level: CheckSeverity) -> CheckSeverity:
+    """The outcome severity: ``level``, but never louder than the spec allows."""
+    if spec.severity is CheckSeverity.WARN:
+        return CheckSeverity.WARN
+    return level
+
+
+def _result(
+    spec: CheckSpec,
+    status: CheckStatus,
+    severity: CheckSeverity,
+    message: str,
+    observed: Scalar,
+    threshold: Scalar,
+    sample_rows: Sequence[dict[str, Any]],
+) -> CheckResult:
+    return CheckResult(
+        name=spec.name,
+        kind=spec.kind,
+        severity=severity,
+        status=status,
+        message=message,
+        observed=observed,
+        threshold=threshold,
+        sample_rows=tuple(sample_rows),
+        table=spec.table,
+    )
+
+
+def passed(
+    spec: CheckSpec,
+    message: str,
+    *,
+    observed: Scalar = None,
+    threshold: Scalar = None,
+    sample_rows: Sequence[dict[str, Any]] = (),
+) -> CheckResult:
+    return _result(
+        spec, CheckStatus.PASSED, spec.severity, message, observed, threshold, sample_rows
+    )
+
+
+def failed(
+    spec: CheckSpec,
+    message: str,
+    *,
+    severity: CheckSeverity | None = None,
+    observed: Scalar = None,
+    threshold: Scalar = None,
+    sample_rows: Sequence[dict[str, Any]] = (),
+) -> CheckResult:
+    level = spec.severity if severity is None else capped(spec, severity)
+    return _result(spec, CheckStatus.FAILED, level, message, observed, threshold, sample_rows)
+
+
+def skipped(
+    spec: CheckSpec,
+    message: str,
+    *,
+    observed: Scalar = None,
+    threshold: Scalar = None,
+    sample_rows: Sequence[dict[str, Any]] = (),
+) -> CheckResult:
+    return _result(
+        spec, CheckStatus.SKIPPED, spec.severity, message, observed, threshold, sample_rows
+    )
