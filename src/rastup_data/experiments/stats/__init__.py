@@ -1,0 +1,122 @@
+"""The experiment statistics engine: pure numpy/scipy functions over sufficient statistics.
+
+Public surface (everything else is internal)::
+
+    Moments, group_moments                      sufficient statistics per variant
+    mean_estimate, ratio_estimate               per-variant estimates (delta method for ratios)
+    cuped_theta, cuped_fit                      CUPED with one or several covariates
+    welch_compare, relative_lift                Welch tests, absolute and relative lifts
+    sequential_compare, always_valid_p_value,   always-valid confidence sequences
+    confidence_sequence_halfwidth
+    srm_check                                   sample ratio mismatch
+    non_inferiority                             guardrails
+    holm, benjamini_hochberg                    multiple testing
+    sample_size_per_variant,                    power and MDE
+    minimum_detectable_effect
+    analyze_metric, assemble_experiment         moments -> result rows -> experiment result
+    recommend                                   ship / stop / continue / invalid
+"""
+
+from __future__ import annotations
+
+from rastup_data.experiments.stats.codes import ResultCode as ResultCode
+from rastup_data.experiments.stats.cuped import CupedFit as CupedFit
+from rastup_data.experiments.stats.cuped import cuped_fit as cuped_fit
+from rastup_data.experiments.stats.cuped import cuped_theta as cuped_theta
+from rastup_data.experiments.stats.engine import CORRECTIONS as CORRECTIONS
+from rastup_data.experiments.stats.engine import analyze_metric as analyze_metric
+from rastup_data.experiments.stats.engine import assemble_experiment as assemble_experiment
+from rastup_data.experiments.stats.estimates import VariantEstimate as VariantEstimate
+from rastup_data.experiments.stats.estimates import mean_estimate as mean_estimate
+from rastup_data.experiments.stats.estimates import ratio_estimate as ratio_estimate
+from rastup_data.experiments.stats.frequentist import Comparison as Comparison
+from rastup_data.experiments.stats.frequentist import relative_lift as relative_lift
+from rastup_data.experiments.stats.frequentist import welch_compare as welch_compare
+from rastup_data.experiments.stats.frequentist import welch_df as welch_df
+from rastup_data.experiments.stats.guardrails import Direction as Direction
+from rastup_data.experiments.stats.guardrails import GuardrailResult as GuardrailResult
+from rastup_data.experiments.stats.guardrails import GuardrailStatus as GuardrailStatus
+from rastup_data.experiments.stats.guardrails import MarginKind as MarginKind
+from rastup_data.experiments.stats.guardrails import non_inferiority as non_inferiority
+from rastup_data.experiments.stats.moments import Moments as Moments
+from rastup_data.experiments.stats.moments import group_moments as group_moments
+from rastup_data.experiments.stats.multiple_testing import (
+    benjamini_hochberg as benjamini_hochberg,
+)
+from rastup_data.experiments.stats.multiple_testing import holm as holm
+from rastup_data.experiments.stats.power import (
+    minimum_detectable_effect as minimum_detectable_effect,
+)
+from rastup_data.experiments.stats.power import proportion_std_dev as proportion_std_dev
+from rastup_data.experiments.stats.power import sample_size_per_variant as sample_size_per_variant
+from rastup_data.experiments.stats.recommendation import Decision as Decision
+from rastup_data.experiments.stats.recommendation import Recommendation as Recommendation
+from rastup_data.experiments.stats.recommendation import recommend as recommend
+from rastup_data.experiments.stats.results import ExperimentResult as ExperimentResult
+from rastup_data.experiments.stats.results import MetricResult as MetricResult
+from rastup_data.experiments.stats.results import VariantCount as VariantCount
+from rastup_data.experiments.stats.sequential import DEFAULT_TUNING as DEFAULT_TUNING
+from rastup_data.experiments.stats.sequential import (
+    always_valid_p_value as always_valid_p_value,
+)
+from rastup_data.experiments.stats.sequential import (
+    confidence_sequence_halfwidth as confidence_sequence_halfwidth,
+)
+from rastup_data.experiments.stats.sequential import sequential_compare as sequential_compare
+from rastup_data.experiments.stats.sequential import sequential_rho as sequential_rho
+from rastup_data.experiments.stats.spec import MetricKind as MetricKind
+from rastup_data.experiments.stats.spec import MetricRole as MetricRole
+from rastup_data.experiments.stats.spec import MetricSpec as MetricSpec
+from rastup_data.experiments.stats.spec import parse_guardrail as parse_guardrail
+from rastup_data.experiments.stats.srm import SRM_THRESHOLD as SRM_THRESHOLD
+from rastup_data.experiments.stats.srm import SrmResult as SrmResult
+from rastup_data.experiments.stats.srm import srm_check as srm_check
+from rastup_data.experiments.stats.srm import srm_p_values as srm_p_values
+
+__all__ = [
+    "CORRECTIONS",
+    "DEFAULT_TUNING",
+    "SRM_THRESHOLD",
+    "Comparison",
+    "CupedFit",
+    "Decision",
+    "Direction",
+    "ExperimentResult",
+    "GuardrailResult",
+    "GuardrailStatus",
+    "MarginKind",
+    "MetricKind",
+    "MetricResult",
+    "MetricRole",
+    "MetricSpec",
+    "Moments",
+    "Recommendation",
+    "ResultCode",
+    "SrmResult",
+    "VariantCount",
+    "VariantEstimate",
+    "always_valid_p_value",
+    "analyze_metric",
+    "assemble_experiment",
+    "benjamini_hochberg",
+    "confidence_sequence_halfwidth",
+    "cuped_fit",
+    "cuped_theta",
+    "group_moments",
+    "holm",
+    "mean_estimate",
+    "minimum_detectable_effect",
+    "non_inferiority",
+    "parse_guardrail",
+    "proportion_std_dev",
+    "ratio_estimate",
+    "recommend",
+    "relative_lift",
+    "sample_size_per_variant",
+    "sequential_compare",
+    "sequential_rho",
+    "srm_check",
+    "srm_p_values",
+    "welch_compare",
+    "welch_df",
+]

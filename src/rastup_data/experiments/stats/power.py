@@ -1,0 +1,107 @@
+"""Power and minimum detectable effect for a two-arm comparison of means (normal approximation).
+
+Per-variant n for an absolute MDE delta with unit standard deviation sigma:
+``n = (z_{1-alpha/2} + z_{power})^2 * 2 sigma^2 (1 - r) / delta^2``, where r is the
+fraction of variance CUPED removes (r = rho^2 for one covariate with correlation rho).
+"""
+
+from __future__ import annotations
+
+import math
+
+from scipy import stats as sps
+
+from rastup_data.errors import ErrorCode, RastupError
+
+__all__ = ["minimum_detectable_effect", "proportion_std_dev", "sample_size_per_variant"]
+
+
+def _check(alpha: float, power: float, std_dev: float, variance_reduction: float) -> None:
+    if not 0 < alpha < 1:
+        raise RastupError(ErrorCode.EXPERIMENT_INVALID, f"alpha must be in (0, 1), got {alpha}.")
+    if not 0 < power < 1:
+        raise RastupError(ErrorCode.EXPERIMENT_INVALID, f"power must be in (0, 1), got {power}.")
+    if not (math.isfinite(std_dev) and std_dev > 0):
+        raise RastupError(
+            ErrorCode.EXPERIMENT_INVALID, f"the standard deviation must be positive, got {std_dev}."
+        )
+    if not 0 <= variance_reduction < 1:
+        raise RastupError(
+            ErrorCode.EXPERIMENT_INVALID,
+            f"variance_reduction must be in [0, 1), got {variance_reduction}.",
+        )
+
+
+def _z_total(alpha: float, power: float) -> float:
+    return float(sps.norm.ppf(1.0 - alpha / 2.0) + sps.norm.ppf(power))
+
+
+def proportion_std_dev(rate: float) -> float:
+    """Unit standard deviation of a 0/1 metric with the given baseline rate."""
+    if not 0 < rate < 1:
+        raise RastupError(
+            ErrorCode.EXPERIMENT_INVALID, f"a baseline rate must be in (0, 1), got {rate}."
+        )
+    return math.sqrt(rate * (1.0 - rate))
+
+
+def _absolute(mde: float, relative: bool, baseline_mean: float | None) -> float:
+    if relative:
+        if baseline_mean is None or baseline_mean == 0:
+            raise RastupError(
+                ErrorCode.EXPERIMENT_INVALID, "a relative MDE needs a non-zero baseline mean."
+            )
+        return abs(mde * baseline_mean)
+    return abs(mde)
+
+
+def sample_size_per_variant(
+    mde: float,
+    std_dev: float,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    relative: bool = False,
+    baseline_mean: float | None = None,
+    variance_reduction: float = 0.0,
+) -> int:
+    """Units needed in each of two equal arms to detect ``mde`` (two-sided test)."""
+    _check(alpha, power, std_dev, variance_reduction)
+    delta = _absolute(mde, relative, baseline_mean)
+    if not (math.isfinite(delta) and delta > 0):
+        raise RastupError(ErrorCode.EXPERIMENT_INVALID, f"the MDE must be non-zero, got {mde}.")
+    z = _z_total(alpha, power)
+    return math.ceil(z**2 * 2.0 * std_dev**2 * (1.0 - variance_reduction) / delta**2)
+
+
+def minimum_detectable_effect(
+    n_per_variant: int,
+    std_dev: float,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    relative: bool = False,
+    baseline_mean: float | None = None,
+    variance_reduction: float = 0.0,
+) -> float:
+    """Smallest effect detectable with ``n_per_variant`` units in each of two equal arms.
+
+    Absolute by default; relative to ``baseline_mean`` when ``relative``.
+    """
+    _check(alpha, power, std_dev, variance_reduction)
+    if n_per_variant < 2:
+        raise RastupError(
+            ErrorCode.EXPERIMENT_INVALID, f"n per variant must be at least 2, got {n_per_variant}."
+        )
+    delta = (
+        _z_total(alpha, power)
+        * std_dev
+        * math.sqrt(2.0 * (1.0 - variance_reduction) / n_per_variant)
+    )
+    if relative:
+        if baseline_mean is None or baseline_mean == 0:
+            raise RastupError(
+                ErrorCode.EXPERIMENT_INVALID, "a relative MDE needs a non-zero baseline mean."
+            )
+        return delta / abs(baseline_mean)
+    return delta

@@ -1,0 +1,114 @@
+"""The ship / stop / continue / invalid recommendation, from SRM, guardrails, quality and primaries.
+
+Rules, first match wins:
+
+1. ``invalid``: the sample ratio mismatch check flagged the assignment; nothing else can be
+   trusted until the cause is found.
+2. ``stop``: every treatment is harmful — a guardrail ``fail`` or a primary metric that is
+   significantly worse (corrected p < alpha, in its bad direction).
+3. ``continue``: data-quality flags are present (given by the caller, duplicate units or an
+   empty variant); results must not be acted on until they are resolved.
+4. ``ship``: some treatment has a primary metric significantly better (corrected p < alpha,
+   good direction), no primary significantly worse, and every guardrail ``pass``. The
+   winner is the candidate with the largest relative effect on its best primary metric.
+5. ``stop`` when the analysis is final (planned sample reached) with no winner.
+6. ``continue`` otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from rastup_data.experiments.stats.results import MetricResult
+
+__all__ = ["Decision", "Recommendation", "recommend"]
+
+
+class Recommendation(str, Enum):
+    SHIP = "ship"
+    STOP = "stop"
+    CONTINUE = "continue"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    recommendation: Recommendation
+    winner: str | None
+    reasons: tuple[str, ...]
+
+
+def _good(row: MetricResult) -> bool:
+    return (row.effect > 0) == (row.direction == "increase")
+
+
+def recommend(
+    rows: Sequence[MetricResult],
+    *,
+    srm_flag: bool,
+    quality_flags: Sequence[str],
+    alpha: float,
+    final: bool = False,
+) -> Decision:
+    """Apply the documented rules to analysed rows (with corrected p-values)."""
+    if srm_flag:
+        return Decision(
+            Recommendation.INVALID,
+            None,
+            (
+                "sample ratio mismatch: unit counts do not match the configured weights; "
+                "find the assignment or logging bug before reading any metric",
+            ),
+        )
+    treatments = sorted({r.variant for r in rows if not r.is_control})
+    harmful: dict[str, list[str]] = {v: [] for v in treatments}
+    wins: dict[str, list[MetricResult]] = {v: [] for v in treatments}
+    guardrails_clear: dict[str, bool] = dict.fromkeys(treatments, True)
+    for row in rows:
+        if row.is_control:
+            continue
+        if row.role == "guardrail":
+            if row.guardrail == "fail":
+                harmful[row.variant].append(f"guardrail {row.metric} failed")
+            if row.guardrail != "pass":
+                guardrails_clear[row.variant] = False
+        elif row.role == "primary" and row.p_value_adjusted < alpha:
+            if _good(row):
+                wins[row.variant].append(row)
+            else:
+                harmful[row.variant].append(f"primary {row.metric} significantly worse")
+    reasons: list[str] = []
+    for variant in treatments:
+        if harmful[variant]:
+            reasons.append(f"{variant}: " + "; ".join(harmful[variant]))
+    if treatments and all(harmful[v] for v in treatments):
+        return Decision(Recommendation.STOP, None, tuple(reasons))
+    if quality_flags:
+        reasons.append(
+            "data-quality flags: " + ", ".join(quality_flags) + "; resolve them before deciding"
+        )
+        return Decision(Recommendation.CONTINUE, None, tuple(reasons))
+    candidates = [v for v in treatments if wins[v] and not harmful[v] and guardrails_clear[v]]
+    if candidates:
+
+        def best_lift(variant: str) -> float:
+            lifts = [
+                abs(r.relative_effect) for r in wins[variant] if math.isfinite(r.relative_effect)
+            ]
+            return max(lifts, default=0.0)
+
+        winner = max(candidates, key=best_lift)
+        metrics = ", ".join(r.metric for r in wins[winner])
+        reasons.append(f"{winner}: significant improvement on {metrics}; guardrails pass")
+        return Decision(Recommendation.SHIP, winner, tuple(reasons))
+    for variant in treatments:
+        if wins[variant] and not harmful[variant] and not guardrails_clear[variant]:
+            reasons.append(f"{variant}: primary improved but guardrails not yet cleared")
+    if final:
+        reasons.append("no treatment showed a significant improvement by the planned end")
+        return Decision(Recommendation.STOP, None, tuple(reasons))
+    reasons.append("no significant improvement yet; keep collecting data")
+    return Decision(Recommendation.CONTINUE, None, tuple(reasons))
