@@ -16,8 +16,11 @@ def load_stub_module() -> ModuleType:
     name = "rastup_tests_stub_collector"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("stub_collector.py"))
-    assert spec is not None and spec.loader is not None
+    spec = importlib.util.spec_from_file_location(
+        name, Path(__file__).with_name("stub_collector.py")
+    )
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)

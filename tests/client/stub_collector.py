@@ -41,8 +41,9 @@ class Recorded:
 
 
 class StubCollector:
-    def __init__(self, key: str = "test-key", max_events: int = 1000,
-                 max_body: int = 4 * 1024 * 1024) -> None:
+    def __init__(
+        self, key: str = "test-key", max_events: int = 1000, max_body: int = 4 * 1024 * 1024
+    ) -> None:
         self.key = key
         self.max_events = max_events
         self.max_body = max_body
@@ -80,15 +81,36 @@ class StubCollector:
                 event = json.loads(line)
                 event_id = event["ids"]["event_id"]
             except (ValueError, KeyError, TypeError):
-                results.append({"index": index, "event_id": None, "status": "rejected",
-                                "code": "EVENT_MALFORMED_JSON", "message": "not an event"})
+                results.append(
+                    {
+                        "index": index,
+                        "event_id": None,
+                        "status": "rejected",
+                        "code": "EVENT_MALFORMED_JSON",
+                        "message": "not an event",
+                    }
+                )
                 continue
             if event_id in self.stored:
-                results.append({"index": index, "event_id": event_id, "status": "duplicate",
-                                "code": "EVENT_DUPLICATE", "message": "seen"})
+                results.append(
+                    {
+                        "index": index,
+                        "event_id": event_id,
+                        "status": "duplicate",
+                        "code": "EVENT_DUPLICATE",
+                        "message": "seen",
+                    }
+                )
             elif event.get("event") == "bad.event":
-                results.append({"index": index, "event_id": event_id, "status": "rejected",
-                                "code": "EVENT_SCHEMA_INVALID", "message": "payload wrong"})
+                results.append(
+                    {
+                        "index": index,
+                        "event_id": event_id,
+                        "status": "rejected",
+                        "code": "EVENT_SCHEMA_INVALID",
+                        "message": "payload wrong",
+                    }
+                )
             else:
                 self.stored[event_id] = line
                 accepted += 1
@@ -131,13 +153,14 @@ class StubCollector:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                reply, recorded = stub._answer(headers, raw)
+                reply, _recorded = stub._answer(headers, raw)
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.reset:
                     # Abortive close: the client sees a reset, not an answer.
-                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                               struct.pack("ii", 1, 0))
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
                     self.close_connection = True
                     self.connection.close()
                     return

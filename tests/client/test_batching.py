@@ -59,8 +59,9 @@ def test_bad_batch_size_is_a_config_error() -> None:
 def test_batches_partition_the_non_blank_lines(
     lines: list[bytes], max_events: int, max_bytes: int
 ) -> None:
-    batches = list(iter_batches([line + b"\n" for line in lines], max_events=max_events,
-                                max_bytes=max_bytes))
+    batches = list(
+        iter_batches([line + b"\n" for line in lines], max_events=max_events, max_bytes=max_bytes)
+    )
     expected = [line.rstrip(b"\r") for line in lines if line.rstrip(b"\r").strip()]
     assert [line for b in batches for line in b.lines] == expected
     for b in batches:

@@ -61,11 +61,17 @@ def test_no_gzip_sends_plain_ndjson(http: httpx.Client, stub: Any, kit: ModuleTy
 
 
 def test_retry_on_429_honours_retry_after(http: httpx.Client, stub: Any, kit: ModuleType) -> None:
-    stub.push(kit.Reply(429, {"error": {"code": "INGEST_OVERLOADED", "message": "slow down"}},
-                        {"Retry-After": "1"}))
+    stub.push(
+        kit.Reply(
+            429,
+            {"error": {"code": "INGEST_OVERLOADED", "message": "slow down"}},
+            {"Retry-After": "1"},
+        )
+    )
     lines = kit.ndjson_lines(5)
     result = deliverer(http, stub).deliver(lines)
-    assert result.answered and result.accepted == 5
+    assert result.answered
+    assert result.accepted == 5
     assert result.requests == 2
     first, second = stub.requests
     assert second.at - first.at >= 1.0
@@ -73,11 +79,13 @@ def test_retry_on_429_honours_retry_after(http: httpx.Client, stub: Any, kit: Mo
 
 
 def test_retry_on_503_until_success(http: httpx.Client, stub: Any, kit: ModuleType) -> None:
-    overloaded = kit.Reply(503, {"error": {"code": "INGEST_OVERLOADED", "message": "full"}},
-                           {"Retry-After": "0"})
+    overloaded = kit.Reply(
+        503, {"error": {"code": "INGEST_OVERLOADED", "message": "full"}}, {"Retry-After": "0"}
+    )
     stub.push(overloaded, overloaded)
     result = deliverer(http, stub).deliver(kit.ndjson_lines(4))
-    assert result.answered and result.accepted == 4
+    assert result.answered
+    assert result.accepted == 4
     assert result.requests == 3
     assert len({r.raw_body for r in stub.requests}) == 1
 
@@ -85,7 +93,8 @@ def test_retry_on_503_until_success(http: httpx.Client, stub: Any, kit: ModuleTy
 def test_retry_after_connection_reset(http: httpx.Client, stub: Any, kit: ModuleType) -> None:
     stub.push(kit.Reply(reset=True))
     result = deliverer(http, stub).deliver(kit.ndjson_lines(6))
-    assert result.answered and result.accepted == 6
+    assert result.answered
+    assert result.accepted == 6
     assert result.requests == 2
     assert len(stub.stored) == 6
 
@@ -153,7 +162,8 @@ def test_413_splits_into_halves_once(http: httpx.Client, kit: ModuleType) -> Non
     with kit.running_stub(max_events=3) as stub:
         lines = kit.ndjson_lines(5)
         result = deliverer(http, stub).deliver(lines)
-        assert result.answered and result.accepted == 5
+        assert result.answered
+        assert result.accepted == 5
         assert [len(r.lines) for r in stub.requests] == [5, 2, 3]
         assert result.requests == 3
         assert sorted(stub.stored.values()) == sorted(lines)
