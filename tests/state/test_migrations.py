@@ -1,0 +1,129 @@
+"""Numbered migrations: applied once, in order, idempotently, also by racing processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.state import (
+    SQLITE,
+    Migration,
+    applied_versions,
+    apply_migrations,
+    builtin_migrations,
+    open_state,
+    sqlite_url,
+)
+from rastup_data.state.migrations import split_statements
+
+
+def _tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {r[0] for r in rows}
+
+
+def test_builtin_migrations_create_the_experiment_tables(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with open_state(sqlite_url(path)) as db:
+        assert applied_versions(db) == {m.version for m in builtin_migrations(SQLITE)}
+    assert {"schema_version", "experiment_assignments", "identity_links", "exposures_logged"} <= (
+        _tables(path)
+    )
+
+
+def test_builtin_migrations_are_numbered_from_one_without_gaps() -> None:
+    versions = [m.version for m in builtin_migrations(SQLITE)]
+    assert versions == list(range(1, len(versions) + 1))
+
+
+def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "s.db")
+    with open_state(url) as db:
+        db.execute(
+            "INSERT INTO identity_links (anon_id, user_id, linked_at) VALUES ('a_1', 'u_1', 't')"
+        )
+        assert apply_migrations(db) == []
+    with open_state(url) as db:
+        assert apply_migrations(db) == []
+        assert db.fetchone("SELECT count(*) FROM schema_version") == (
+            len(builtin_migrations(SQLITE)),
+        )
+        assert db.fetchone("SELECT count(*) FROM identity_links") == (1,)
+
+
+def test_later_migrations_apply_on_top_of_existing_ones(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "s.db")
+    base = list(builtin_migrations(SQLITE))
+    next_version = base[-1].version + 1
+    extra = Migration(
+        next_version,
+        "tombstones",
+        ("CREATE TABLE tombstones (user_id TEXT PRIMARY KEY, requested_at TEXT NOT NULL)",),
+    )
+    with open_state(url) as db:
+        assert apply_migrations(db, [*base, extra]) == [next_version]
+        assert apply_migrations(db, [*base, extra]) == []
+        db.execute("INSERT INTO tombstones VALUES ('u_1', 't')")
+    assert "tombstones" in _tables(tmp_path / "s.db")
+
+
+def test_a_failing_migration_leaves_nothing_half_applied(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "s.db")
+    base = list(builtin_migrations(SQLITE))
+    broken = Migration(
+        base[-1].version + 1,
+        "broken",
+        ("CREATE TABLE half (id INTEGER)", "CREATE TABLE half (id INTEGER)"),
+    )
+    with open_state(url) as db:
+        with pytest.raises(sqlite3.OperationalError):
+            apply_migrations(db, [*base, broken])
+        assert broken.version not in applied_versions(db)
+    assert "half" not in _tables(tmp_path / "s.db")
+
+
+def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "s.db")
+    with open_state(url) as db:
+        db.execute("INSERT INTO schema_version VALUES (999, 'future', 't')")
+    with pytest.raises(RastupError) as info:
+        open_state(url)
+    assert info.value.code is ErrorCode.CONFIG_INVALID
+    assert "999" in info.value.message
+
+
+def test_duplicate_versions_are_refused(tmp_path: Path) -> None:
+    twice = [Migration(1, "a", ("SELECT 1",)), Migration(1, "b", ("SELECT 1",))]
+    with pytest.raises(RastupError) as info:
+        open_state(sqlite_url(tmp_path / "s.db"), migrations=twice)
+    assert info.value.code is ErrorCode.CONFIG_INVALID
+
+
+def test_statement_splitting_drops_comments_and_blank_parts() -> None:
+    sql = "-- a comment; with a semicolon\nCREATE TABLE a (x TEXT);\n\nCREATE INDEX i ON a (x);\n"
+    assert split_statements(sql) == ("CREATE TABLE a (x TEXT)", "CREATE INDEX i ON a (x)")
+
+
+def _open_and_count(url: str, barrier: multiprocessing.synchronize.Barrier) -> None:
+    barrier.wait()
+    open_state(url).close()
+
+
+def test_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "race.db")
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(4)
+    procs = [ctx.Process(target=_open_and_count, args=(url, barrier)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    with open_state(url) as db:
+        rows = db.fetchall("SELECT version FROM schema_version ORDER BY version")
+    assert rows == [(m.version,) for m in builtin_migrations(SQLITE)]
