@@ -1,0 +1,367 @@
+"""Bookings and their money: legs, charges, fees, payouts, refunds, disputes, quotes.
+
+Every booking balances: charge = payouts + refunds + fees, and all of a booking's money
+events fall on the UTC day it was confirmed, so daily reconciliation variance is zero.
+"""
+
+from __future__ import annotations
+
+import random
+
+from rastup_data.simulate.clock import DAY_MS, iso_date
+from rastup_data.simulate.comms import CommsDesk
+from rastup_data.simulate.emitter import EventEmitter
+from rastup_data.simulate.ids import IdFactory
+from rastup_data.simulate.population import Listing, Person, Population
+from rastup_data.simulate.trust import TrustDesk
+
+__all__ = ["PLATFORM_FEE_RATE", "BookingDesk"]
+
+PLATFORM_FEE_RATE = 0.15
+_CANCEL_RATE = 0.08
+_DISPUTE_RATE = 0.02
+_CANCELLED_BY = ("client", "provider", "platform")
+_CANCEL_REASONS = (
+    "schedule conflict",
+    "found another provider",
+    "weather",
+    "provider unavailable",
+    "duplicate booking",
+)
+_DISPUTE_REASONS = ("service not as described", "provider did not show up", "overcharged")
+_DISPUTE_OUTCOMES = ("won", "lost", "refunded", "withdrawn")
+_AMENITIES = ("lighting_kit", "cyclorama", "makeup_station", "backdrop", "parking")
+
+
+class BookingDesk:
+    """The backend side of a booking, from confirmation to payout."""
+
+    def __init__(
+        self,
+        rng: random.Random,
+        ids: IdFactory,
+        emitter: EventEmitter,
+        population: Population,
+        comms: CommsDesk,
+        trust: TrustDesk,
+    ) -> None:
+        self._rng = rng
+        self._ids = ids
+        self._emit = emitter.emit
+        self._population = population
+        self._comms = comms
+        self._trust = trust
+
+    def confirm(
+        self,
+        person: Person,
+        user_id: str,
+        session_id: str,
+        checkout_id: str,
+        first: Listing,
+        quoted_cents: int,
+        t: int,
+    ) -> None:
+        rng = self._rng
+        ids = self._ids
+        emit = self._emit
+        ctx = self._population.backend_contexts[person.city]
+        city_listings = self._population.listings[person.city]
+        booking_id = ids.new("bk_")
+        leg_count = rng.choices((1, 2, 3), weights=(0.7, 0.22, 0.08))[0]
+        legs = [(first, quoted_cents)]
+        for _ in range(leg_count - 1):
+            listing = city_listings[rng.randrange(len(city_listings))]
+            legs.append((listing, listing.base_price_cents + 500 * rng.randrange(0, 20)))
+        total = sum(amount for _, amount in legs)
+        emit(
+            "booking.confirmed",
+            t,
+            ctx,
+            user_id,
+            None,
+            session_id,
+            {
+                "booking_id": booking_id,
+                "checkout_id": checkout_id,
+                "leg_count": leg_count,
+                "total_amount_cents": total,
+                "currency": "USD",
+            },
+            False,
+        )
+        day_end = (t // DAY_MS + 1) * DAY_MS
+        room = day_end - 1 - t
+
+        def same_day(offset_ms: int) -> int:
+            return t + min(offset_ms, room)
+
+        charge_id = ids.new("ch_")
+        emit(
+            "payment.charge.succeeded",
+            same_day(900),
+            ctx,
+            user_id,
+            None,
+            session_id,
+            {
+                "charge_id": charge_id,
+                "booking_id": booking_id,
+                "amount_cents": total,
+                "currency": "USD",
+            },
+            False,
+        )
+        self._trust.score(ctx, user_id, booking_id, same_day(1_200))
+        for index, (listing, amount) in enumerate(legs):
+            leg_id = ids.new("lg_")
+            service_day = t // DAY_MS + rng.randrange(0, 7)
+            emit(
+                "booking.leg.confirmed",
+                t + 10 + index,
+                ctx,
+                user_id,
+                None,
+                session_id,
+                {
+                    "booking_id": booking_id,
+                    "leg_id": leg_id,
+                    "provider_id": listing.provider_id,
+                    "provider_type": listing.listing_type,
+                    "amount_cents": amount,
+                    "currency": "USD",
+                    "service_date": iso_date(service_day * DAY_MS),
+                },
+                False,
+            )
+            if rng.random() < _CANCEL_RATE:
+                t_cancel = same_day(60_000 + int(rng.random() * 6 * 3_600_000))
+                self._cancel_leg(
+                    ctx, user_id, booking_id, charge_id, leg_id, amount, t_cancel, day_end
+                )
+                continue
+            fee = round(amount * PLATFORM_FEE_RATE)
+            emit(
+                "payment.fee.recorded",
+                same_day(1_500 + index),
+                ctx,
+                user_id,
+                None,
+                session_id,
+                {
+                    "fee_id": ids.new("fee_"),
+                    "booking_id": booking_id,
+                    "leg_id": leg_id,
+                    "fee_type": "platform",
+                    "amount_cents": fee,
+                    "currency": "USD",
+                },
+                False,
+            )
+            payout_id = ids.new("po_")
+            emit(
+                "payout.created",
+                same_day(2_000 + index),
+                ctx,
+                user_id,
+                None,
+                None,
+                {
+                    "payout_id": payout_id,
+                    "provider_id": listing.provider_id,
+                    "booking_id": booking_id,
+                    "leg_id": leg_id,
+                    "amount_cents": amount - fee,
+                    "currency": "USD",
+                },
+                False,
+            )
+            t_service = max(
+                service_day * DAY_MS + 9 * 3_600_000 + int(rng.random() * 10 * 3_600_000),
+                t + 3_600_000,
+            )
+            self._serve_leg(
+                ctx,
+                user_id,
+                booking_id,
+                charge_id,
+                leg_id,
+                listing,
+                amount,
+                payout_id,
+                amount - fee,
+                t_service,
+            )
+        self._comms.send(
+            ctx, user_id, same_day(3_000), "email", "transactional", "booking_confirmation"
+        )
+
+    def _cancel_leg(
+        self,
+        ctx: dict[str, str],
+        user_id: str,
+        booking_id: str,
+        charge_id: str,
+        leg_id: str,
+        amount: int,
+        t: int,
+        day_end: int,
+    ) -> None:
+        rng = self._rng
+        reason = _CANCEL_REASONS[rng.randrange(len(_CANCEL_REASONS))]
+        by = rng.choices(_CANCELLED_BY, weights=(0.7, 0.25, 0.05))[0]
+        self._emit(
+            "booking.leg.cancelled",
+            t,
+            ctx,
+            user_id,
+            None,
+            None,
+            {"booking_id": booking_id, "leg_id": leg_id, "cancelled_by": by, "reason": reason},
+            False,
+        )
+        self._emit(
+            "payment.refund.succeeded",
+            min(t + 1_500, day_end - 1),
+            ctx,
+            user_id,
+            None,
+            None,
+            {
+                "refund_id": self._ids.new("rf_"),
+                "charge_id": charge_id,
+                "booking_id": booking_id,
+                "amount_cents": amount,
+                "currency": "USD",
+                "reason": f"leg cancelled: {reason}",
+            },
+            False,
+        )
+
+    def _serve_leg(
+        self,
+        ctx: dict[str, str],
+        user_id: str,
+        booking_id: str,
+        charge_id: str,
+        leg_id: str,
+        listing: Listing,
+        amount: int,
+        payout_id: str,
+        payout_cents: int,
+        t: int,
+    ) -> None:
+        rng = self._rng
+        emit = self._emit
+        if listing.listing_type == "studio":
+            for _ in range(rng.randrange(0, 3)):
+                t += 60_000 + int(rng.random() * 600_000)
+                emit(
+                    "studio.amenity.used",
+                    t,
+                    ctx,
+                    user_id,
+                    None,
+                    None,
+                    {
+                        "studio_id": listing.provider_id,
+                        "booking_id": booking_id,
+                        "amenity": _AMENITIES[rng.randrange(len(_AMENITIES))],
+                    },
+                    False,
+                )
+        t += 2 * 3_600_000 + int(rng.random() * 3 * 3_600_000)
+        emit(
+            "booking.leg.completed",
+            t,
+            ctx,
+            user_id,
+            None,
+            None,
+            {"booking_id": booking_id, "leg_id": leg_id},
+            False,
+        )
+        emit(
+            "payout.paid",
+            t + DAY_MS + int(rng.random() * 2 * DAY_MS),
+            ctx,
+            None,
+            None,
+            None,
+            {"payout_id": payout_id, "amount_cents": payout_cents, "currency": "USD"},
+            False,
+        )
+        if rng.random() < _DISPUTE_RATE:
+            dispute_id = self._ids.new("dp_")
+            t_open = t + 3_600_000 + int(rng.random() * 2 * DAY_MS)
+            emit(
+                "dispute.opened",
+                t_open,
+                ctx,
+                user_id,
+                None,
+                None,
+                {
+                    "dispute_id": dispute_id,
+                    "booking_id": booking_id,
+                    "charge_id": charge_id,
+                    "amount_cents": amount,
+                    "currency": "USD",
+                    "reason": _DISPUTE_REASONS[rng.randrange(len(_DISPUTE_REASONS))],
+                },
+                False,
+            )
+            emit(
+                "dispute.resolved",
+                t_open + DAY_MS + int(rng.random() * 3 * DAY_MS),
+                ctx,
+                None,
+                None,
+                None,
+                {
+                    "dispute_id": dispute_id,
+                    "outcome": _DISPUTE_OUTCOMES[rng.randrange(len(_DISPUTE_OUTCOMES))],
+                },
+                False,
+            )
+
+    def request_quote(
+        self,
+        ctx: dict[str, str],
+        user_id: str | None,
+        anon_id: str,
+        session_id: str,
+        listing: Listing,
+        t: int,
+    ) -> None:
+        rng = self._rng
+        quote_id = self._ids.new("q_")
+        studio_id = listing.provider_id
+        self._emit(
+            "studio.quote.requested",
+            t,
+            ctx,
+            user_id,
+            anon_id,
+            session_id,
+            {"quote_id": quote_id, "studio_id": studio_id},
+            True,
+        )
+        if rng.random() < 0.45:
+            amount = listing.base_price_cents + 250 * rng.randrange(0, 40)
+            t_accept = t + 1_800_000 + int(rng.random() * 8 * 3_600_000)
+            self._emit(
+                "studio.quote.accepted",
+                t_accept,
+                ctx,
+                user_id,
+                anon_id,
+                None,
+                {
+                    "quote_id": quote_id,
+                    "studio_id": studio_id,
+                    "amount_cents": amount,
+                    "currency": "USD",
+                },
+                True,
+            )

@@ -1,0 +1,117 @@
+"""Run a simulation into a folder: ``events.ndjson`` and ``golden.json``."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.simulate.config import DEFAULT_START, SimulationConfig
+from rastup_data.simulate.engine import MarketplaceSimulation
+
+__all__ = ["EVENTS_FILE", "GOLDEN_FILE", "SimulationSummary", "iter_event_lines", "simulate"]
+
+EVENTS_FILE = "events.ndjson"
+GOLDEN_FILE = "golden.json"
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationSummary:
+    """What a run wrote."""
+
+    events_path: Path
+    golden_path: Path
+    sent: int
+    valid: int
+    duplicates: int
+    malformed: int
+    late: int
+    seconds: float
+
+    @property
+    def events_per_second(self) -> float:
+        return self.sent / self.seconds if self.seconds > 0 else 0.0
+
+
+def iter_event_lines(config: SimulationConfig) -> Iterator[bytes]:
+    """Every line of a run (no trailing newline), in send order, without touching disk."""
+    for batch in MarketplaceSimulation(config).batches():
+        yield from batch
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("simulating"),
+        BarColumn(),
+        TextColumn("day {task.completed:.0f}/{task.total:.0f}"),
+        TextColumn("{task.fields[lines]:,} lines"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        disable=not enabled,
+        transient=False,
+    )
+
+
+def simulate(
+    out_dir: Path,
+    *,
+    seed: int = 7,
+    days: int = 7,
+    users: int = 10_000,
+    start: date = DEFAULT_START,
+    show_progress: bool = False,
+    **knobs: Any,
+) -> SimulationSummary:
+    """Simulate the marketplace into ``out_dir``; same arguments, same bytes."""
+    config = SimulationConfig(seed=seed, days=days, users=users, start=start, **knobs)
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RastupError(
+            ErrorCode.CONFIG_INVALID,
+            f"cannot create output folder {out_dir}: {exc.strerror}. Choose a writable --out.",
+        ) from None
+    events_path = out_dir / EVENTS_FILE
+    golden_path = out_dir / GOLDEN_FILE
+    tmp_events = events_path.with_name(EVENTS_FILE + ".tmp")
+    began = time.perf_counter()
+    simulation = MarketplaceSimulation(config)
+    lines = 0
+    with _progress(show_progress) as progress, tmp_events.open("wb", buffering=1 << 20) as out:
+        task = progress.add_task("simulate", total=config.days, lines=0)
+        for batch in simulation.batches():
+            if batch:
+                out.write(b"\n".join(batch))
+                out.write(b"\n")
+                lines += len(batch)
+            progress.update(task, completed=simulation.days_done, lines=lines)
+    os.replace(tmp_events, events_path)
+    golden = simulation.golden()
+    _write_atomic(golden_path, orjson.dumps(golden, option=orjson.OPT_INDENT_2) + b"\n")
+    counts = simulation.counts()
+    return SimulationSummary(
+        events_path=events_path,
+        golden_path=golden_path,
+        sent=counts.sent,
+        valid=counts.valid,
+        duplicates=counts.duplicates,
+        malformed=counts.malformed,
+        late=counts.late,
+        seconds=time.perf_counter() - began,
+    )
