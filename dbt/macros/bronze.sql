@@ -1,0 +1,64 @@
+{#-
+  The Bronze events as a subquery. An empty lake (no Parquet files yet) yields an empty,
+  typed relation instead of DuckDB's "No files found" error.
+-#}
+{% macro bronze_glob() -%}
+  {{- var('lake_path') ~ '/bronze/events/**/*.parquet' -}}
+{%- endmacro %}
+
+{% macro bronze_has_files() -%}
+  {%- if not execute -%}{{ return(true) }}{%- endif -%}
+  {%- set found = run_query("select count(*) from glob('" ~ (bronze_glob() | replace("'", "''")) ~ "')") -%}
+  {{ return(found.columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
+{% macro bronze_events() -%}
+  {%- if bronze_has_files() -%}
+  (
+    select
+      cast(event_id as varchar) as event_id,
+      cast(event as varchar) as event,
+      cast(v as integer) as v,
+      cast(occurred_at as timestamptz) as occurred_at,
+      cast(received_at as timestamptz) as received_at,
+      cast(user_id as varchar) as user_id,
+      cast(anon_id as varchar) as anon_id,
+      cast(session_id as varchar) as session_id,
+      cast(context as varchar) as context,
+      cast(ids as varchar) as ids,
+      cast(payload as varchar) as payload,
+      cast(dt as date) as bronze_dt
+    from read_parquet('{{ bronze_glob() | replace("'", "''") }}', hive_partitioning = true, union_by_name = true)
+  )
+  {%- else -%}
+  (
+    select
+      null::varchar as event_id, null::varchar as event, null::integer as v,
+      null::timestamptz as occurred_at, null::timestamptz as received_at,
+      null::varchar as user_id, null::varchar as anon_id, null::varchar as session_id,
+      null::varchar as context, null::varchar as ids, null::varchar as payload,
+      null::date as bronze_dt
+    where false
+  )
+  {%- endif -%}
+{%- endmacro %}
+
+{#- UTC calendar date of a timestamptz expression. -#}
+{% macro utc_date(expr) -%}
+  cast(timezone('UTC', {{ expr }}) as date)
+{%- endmacro %}
+
+{#- Keep the first copy of every event_id (earliest received). -#}
+{% macro dedupe_by_event_id(relation) -%}
+  (
+    select * exclude (_copy)
+    from (
+      select *, row_number() over (
+        partition by event_id order by received_at, occurred_at, payload
+      ) as _copy
+      from {{ relation }}
+      where event_id is not null
+    )
+    where _copy = 1
+  )
+{%- endmacro %}

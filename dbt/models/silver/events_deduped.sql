@@ -1,0 +1,50 @@
+{#-
+  Every accepted event once (first copy by received_at), erased subjects removed.
+  Incremental runs read only the Bronze window (see bronze_window_filter) and append the
+  event_ids Silver does not hold yet; with reread_window the window's rows are deleted
+  first and read again (a backfill).
+-#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook=[
+      "{% if is_incremental() and var('reread_window') | string | lower == 'true' %}delete from {{ this }} where {{ bronze_window_filter() }}{% else %}select 1{% endif %}"
+    ],
+    post_hook=[
+      "{{ delete_erased('user_id', 'anon_id') }}",
+      "delete from {{ this }} where event = 'identity.linked' and (payload ->> 'user_id') in (select subject_id from {{ ref('erased_subjects') }} where subject_type = 'user')"
+    ]
+) }}
+
+with bronze as (
+  select * from {{ bronze_events() }} as b
+  {%- if is_incremental() %}
+  where {{ bronze_window_filter() }}
+  {%- endif %}
+),
+firsts as (
+  select * from {{ dedupe_by_event_id('bronze') }}
+)
+select
+  event_id,
+  event,
+  v,
+  occurred_at,
+  received_at,
+  {{ utc_date('occurred_at') }} as dt,
+  bronze_dt,
+  user_id,
+  anon_id,
+  session_id,
+  context ->> 'city' as city,
+  context,
+  ids,
+  payload,
+  now() as _loaded_at
+from firsts
+where {{ not_erased('user_id', 'anon_id') }}
+  and not coalesce(event = 'identity.linked' and (payload ->> 'user_id') in (
+    select subject_id from {{ ref('erased_subjects') }} where subject_type = 'user'), false)
+{%- if is_incremental() %}
+  and event_id not in (select event_id from {{ this }})
+{%- endif %}

@@ -1,0 +1,31 @@
+"""Transforms: the dbt project runner, write-audit-publish builds and the NRT ops views."""
+
+from rastup_data.transform._dbt import NodeOutcome as NodeOutcome
+from rastup_data.transform._dbt import dbt_project_dir as dbt_project_dir
+from rastup_data.transform._gates import GateOutcome as GateOutcome
+from rastup_data.transform.build import BuildEvent as BuildEvent
+from rastup_data.transform.build import BuildFailed as BuildFailed
+from rastup_data.transform.build import BuildResult as BuildResult
+from rastup_data.transform.build import CheckFailure as CheckFailure
+from rastup_data.transform.build import build as build
+from rastup_data.transform.nrt import NrtFreshness as NrtFreshness
+from rastup_data.transform.nrt import NrtResult as NrtResult
+from rastup_data.transform.nrt import read_nrt_freshness as read_nrt_freshness
+from rastup_data.transform.nrt import refresh_nrt as refresh_nrt
+from rastup_data.transform.published import open_published as open_published
+
+__all__ = [
+    "BuildEvent",
+    "BuildFailed",
+    "BuildResult",
+    "CheckFailure",
+    "GateOutcome",
+    "NodeOutcome",
+    "NrtFreshness",
+    "NrtResult",
+    "build",
+    "dbt_project_dir",
+    "open_published",
+    "read_nrt_freshness",
+    "refresh_nrt",
+]

@@ -1,0 +1,140 @@
+"""Run the dbt project in-process (``dbtRunner``) and turn its results into records."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DbtInvocation", "NodeOutcome", "dbt_project_dir", "run_dbt"]
+
+#: dbtRunner shares global state (flags, adapters): one invocation per process at a time.
+_INVOKE_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class NodeOutcome:
+    """How one dbt node (seed, model or test) ended."""
+
+    unique_id: str
+    name: str
+    resource_type: str
+    relation: str | None
+    status: str
+    message: str | None
+    failures: int | None
+    seconds: float
+    compiled_sql: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in {"success", "pass", "warn"}
+
+
+@dataclass(frozen=True, slots=True)
+class DbtInvocation:
+    """The outcome of one dbt command: every node, plus an invocation-level error if any."""
+
+    success: bool
+    nodes: tuple[NodeOutcome, ...]
+    error: str | None = None
+
+    def by_type(self, resource_type: str) -> tuple[NodeOutcome, ...]:
+        return tuple(n for n in self.nodes if n.resource_type == resource_type)
+
+
+def dbt_project_dir() -> Path:
+    """The dbt project shipped beside the package (``<repo>/dbt``)."""
+    return Path(__file__).resolve().parents[3] / "dbt"
+
+
+def run_dbt(
+    command: Sequence[str],
+    *,
+    target_dir: Path,
+    variables: Mapping[str, Any],
+    project_dir: Path | None = None,
+    on_node: Callable[[NodeOutcome], None] | None = None,
+) -> DbtInvocation:
+    """Invoke ``dbt <command>`` in this process; ``on_node`` sees each node as it finishes."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    from dbt.cli.main import dbtRunner  # heavy import: only when a build runs
+
+    project = project_dir or dbt_project_dir()
+    target_dir.mkdir(parents=True, exist_ok=True)
+    report_lock = threading.Lock()
+
+    def callback(event: Any) -> None:
+        if on_node is None or event.info.name != "NodeFinished":
+            return
+        outcome = _outcome_from_event(event.data)
+        with report_lock:
+            on_node(outcome)
+
+    args = [
+        *command,
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
+        "--target-path",
+        str(target_dir),
+        "--log-path",
+        str(target_dir / "logs"),
+        "--log-level",
+        "none",
+        "--log-level-file",
+        "none",
+        "--no-send-anonymous-usage-stats",
+        "--vars",
+        json.dumps(dict(variables), sort_keys=True),
+    ]
+    with _INVOKE_LOCK:
+        result = dbtRunner(callbacks=[callback]).invoke(args)
+    nodes = tuple(_outcome_from_result(r) for r in _results(result.result))
+    error = None if result.exception is None else str(result.exception)
+    return DbtInvocation(success=bool(result.success), nodes=nodes, error=error)
+
+
+def _results(result: Any) -> list[Any]:
+    return list(getattr(result, "results", None) or [])
+
+
+def _outcome_from_event(data: Any) -> NodeOutcome:
+    info = data.node_info
+    relation = info.node_relation
+    rel = f"{relation.schema}.{relation.alias}" if relation.alias else None
+    run = data.run_result
+    return NodeOutcome(
+        unique_id=info.unique_id,
+        name=info.node_name,
+        resource_type=info.resource_type,
+        relation=rel if info.resource_type != "test" else None,
+        status=str(run.status),
+        message=run.message or None,
+        failures=int(run.num_failures) if run.num_failures else None,
+        seconds=float(run.execution_time),
+    )
+
+
+def _outcome_from_result(result: Any) -> NodeOutcome:
+    node = result.node
+    resource_type = str(node.resource_type)
+    relation = None
+    if resource_type in {"model", "seed"}:
+        relation = f"{node.schema}.{node.alias}"
+    return NodeOutcome(
+        unique_id=node.unique_id,
+        name=node.name,
+        resource_type=resource_type,
+        relation=relation,
+        status=str(result.status),
+        message=result.message or None,
+        failures=int(result.failures) if result.failures is not None else None,
+        seconds=float(result.execution_time or 0.0),
+        compiled_sql=getattr(node, "compiled_code", None) or None,
+    )

@@ -1,0 +1,318 @@
+"""Write-audit-publish: build Silver/Gold into a private file, check it, then publish.
+
+Steps, in order: copy the published file to a staging file (or start empty), write the
+tombstones into it, run ``dbt build`` (models and dbt tests) against it, run the quality
+gates on it, and only if no error-severity check failed move it into place and switch
+``CURRENT``. On any failure the staging file is deleted and readers keep the old build.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.transform._dbt import DbtInvocation, NodeOutcome, run_dbt
+from rastup_data.transform._gates import GateOutcome, run_gates
+from rastup_data.transform.nrt import NrtResult, refresh_nrt
+from rastup_data.transform.tombstones import read_tombstones, write_tombstones_table
+from rastup_data.transform.warehouse import (
+    exclusive_lock,
+    new_snapshot_id,
+    warehouse_dirs,
+)
+
+__all__ = [
+    "DEFAULT_LOOKBACK_DAYS",
+    "BuildEvent",
+    "BuildFailed",
+    "BuildResult",
+    "CheckFailure",
+    "build",
+]
+
+DEFAULT_LOOKBACK_DAYS = 3
+_SAMPLE_ROWS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class BuildEvent:
+    """One progress report: a stage (``start``, ``node``, ``checks``, ``published``) and text."""
+
+    stage: str
+    text: str
+    node: NodeOutcome | None = None
+
+
+ProgressCallback = Callable[[BuildEvent], None]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckFailure:
+    """A failed error-severity check (dbt test or quality gate) with sample offending rows."""
+
+    source: str
+    name: str
+    message: str
+    sample_rows: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    """What a published build contains and how it went."""
+
+    build_id: str
+    path: Path
+    full_refresh: bool
+    bronze_from: date | None
+    bronze_to: date | None
+    nodes: tuple[NodeOutcome, ...]
+    warnings: tuple[str, ...]
+    gates: GateOutcome
+    seconds: float
+    nrt: NrtResult | None = None
+
+    @property
+    def models(self) -> tuple[NodeOutcome, ...]:
+        return tuple(n for n in self.nodes if n.resource_type == "model")
+
+    @property
+    def tests(self) -> tuple[NodeOutcome, ...]:
+        return tuple(n for n in self.nodes if n.resource_type == "test")
+
+
+class BuildFailed(RastupError):
+    """Nothing was published: a model failed (CTAS_FAILURE) or a check (QUALITY_CHECK_FAILED)."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        failures: Sequence[CheckFailure] = (),
+        nodes: Sequence[NodeOutcome] = (),
+    ) -> None:
+        super().__init__(code, message)
+        self.failures: tuple[CheckFailure, ...] = tuple(failures)
+        self.nodes: tuple[NodeOutcome, ...] = tuple(nodes)
+
+
+@dataclass(slots=True)
+class _Window:
+    bronze_from: date | None = None
+    bronze_to: date | None = None
+    reread: bool = False
+
+
+def build(
+    layout: LakeLayout,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    full_refresh: bool = False,
+    progress: ProgressCallback | None = None,
+    tombstones: Sequence[str] | None = None,
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+    quality_gates: bool = True,
+    with_nrt: bool = True,
+) -> BuildResult:
+    """Build Silver and Gold from Bronze and publish them if every error-severity check passes.
+
+    ``start``/``end`` (Bronze received dates, inclusive) re-read that window instead of the
+    lookback; ``full_refresh`` rebuilds everything from Bronze. ``tombstones`` overrides the
+    erased users read from the state store. Raises :class:`BuildFailed` when nothing was
+    published.
+    """
+    _check_arguments(start, end, lookback_days)
+    report = progress or (lambda _event: None)
+    dirs = warehouse_dirs(layout)
+    began = time.monotonic()
+    with exclusive_lock(dirs.lock_file("build")):
+        dirs.builds.files.mkdir(parents=True, exist_ok=True)
+        dirs.builds.discard_staging()
+        staging = dirs.builds.staging
+        current = dirs.builds.current()
+        incremental = current is not None and not full_refresh
+        if incremental:
+            assert current is not None
+            shutil.copyfile(current, staging)
+        erased = tombstones if tombstones is not None else read_tombstones(layout)
+        try:
+            window = _prepare_staging(staging, erased, incremental, start, end, lookback_days)
+            mode = "incremental" if incremental else "full"
+            report(BuildEvent("start", _start_text(mode, window, current)))
+            invocation = run_dbt(
+                ["build", "--exclude", "tag:nrt", *(["--full-refresh"] if full_refresh else [])],
+                target_dir=dirs.dbt_target("build"),
+                variables=_dbt_vars(layout, staging, window, lookback_days),
+                on_node=lambda node: report(BuildEvent("node", _node_text(node), node)),
+            )
+            _raise_for_model_errors(invocation)
+            report(BuildEvent("checks", "running quality gates"))
+            gates = _audit(staging, invocation, quality_gates)
+            build_id = new_snapshot_id()
+            path = dirs.builds.publish(staging, build_id)
+        except BaseException:
+            dirs.builds.discard_staging()
+            raise
+        dirs.builds.collect_garbage()
+    report(BuildEvent("published", f"published build {build_id}"))
+    nrt = refresh_nrt(layout, tombstones=erased) if with_nrt else None
+    warnings = tuple(n.name for n in invocation.nodes if n.status == "warn")
+    return BuildResult(
+        build_id=build_id,
+        path=path,
+        full_refresh=not incremental,
+        bronze_from=window.bronze_from if incremental else None,
+        bronze_to=window.bronze_to if incremental else None,
+        nodes=invocation.nodes,
+        warnings=warnings,
+        gates=gates,
+        seconds=time.monotonic() - began,
+        nrt=nrt,
+    )
+
+
+def _check_arguments(start: date | None, end: date | None, lookback_days: int) -> None:
+    if start is not None and end is not None and start > end:
+        raise RastupError(
+            ErrorCode.CONFIG_INVALID,
+            f"--from {start} is after --to {end}. To fix this, give an ascending date range.",
+        )
+    if lookback_days < 0:
+        raise RastupError(
+            ErrorCode.CONFIG_INVALID,
+            f"lookback_days must be 0 or more, got {lookback_days}.",
+        )
+
+
+def _prepare_staging(
+    staging: Path,
+    erased: Sequence[str],
+    incremental: bool,
+    start: date | None,
+    end: date | None,
+    lookback_days: int,
+) -> _Window:
+    window = _Window()
+    with duckdb.connect(str(staging)) as conn:
+        write_tombstones_table(conn, erased)
+        if start is not None or end is not None:
+            window = _Window(bronze_from=start, bronze_to=end, reread=True)
+        elif incremental:
+            newest = _newest_loaded_partition(conn)
+            if newest is not None:
+                window = _Window(bronze_from=newest - timedelta(days=lookback_days))
+        conn.execute("CHECKPOINT")
+    return window
+
+
+def _newest_loaded_partition(conn: duckdb.DuckDBPyConnection) -> date | None:
+    try:
+        row = conn.execute("SELECT max(bronze_dt) FROM silver.events_deduped").fetchone()
+    except duckdb.CatalogException:
+        return None
+    value = row[0] if row else None
+    return value if isinstance(value, date) else None
+
+
+def _dbt_vars(
+    layout: LakeLayout, staging: Path, window: _Window, lookback_days: int
+) -> dict[str, Any]:
+    # Vars take part in dbt's partial-parse key: keep them stable between builds.
+    return {
+        "lake_path": str(layout.root),
+        "warehouse_path": str(staging),
+        "lookback_days": lookback_days,
+        "bronze_from": window.bronze_from.isoformat() if window.bronze_from else "",
+        "bronze_to": window.bronze_to.isoformat() if window.bronze_to else "",
+        "reread_window": window.reread,
+    }
+
+
+def _raise_for_model_errors(invocation: DbtInvocation) -> None:
+    broken = [
+        n for n in invocation.nodes if n.resource_type in {"model", "seed"} and n.status == "error"
+    ]
+    if broken:
+        detail = "; ".join(f"{n.relation or n.name}: {_first_line(n.message)}" for n in broken)
+        raise BuildFailed(
+            ErrorCode.CTAS_FAILURE,
+            f"{len(broken)} model(s) failed to build: {detail}. Nothing was published; "
+            "fix the model and rebuild.",
+            nodes=invocation.nodes,
+        )
+    if invocation.error is not None or (not invocation.nodes and not invocation.success):
+        raise BuildFailed(
+            ErrorCode.CTAS_FAILURE,
+            f"dbt could not run: {invocation.error}. Nothing was published.",
+            nodes=invocation.nodes,
+        )
+
+
+def _audit(staging: Path, invocation: DbtInvocation, quality_gates: bool) -> GateOutcome:
+    failed_tests = [
+        n for n in invocation.nodes if n.resource_type == "test" and n.status in {"fail", "error"}
+    ]
+    with duckdb.connect(str(staging)) as conn:
+        failures = [_test_failure(conn, node) for node in failed_tests]
+        gates = run_gates(conn) if quality_gates else GateOutcome.not_run("disabled")
+        failures.extend(
+            CheckFailure("quality", name, message, rows) for name, message, rows in gates.blocking
+        )
+        conn.execute("CHECKPOINT")
+    if failures:
+        names = ", ".join(f.name for f in failures)
+        raise BuildFailed(
+            ErrorCode.QUALITY_CHECK_FAILED,
+            f"{len(failures)} error-severity check(s) failed: {names}. Nothing was published; "
+            "readers keep the previous build. Inspect the sample rows, fix the data or "
+            "the model, and rebuild.",
+            failures=failures,
+            nodes=invocation.nodes,
+        )
+    return gates
+
+
+def _test_failure(conn: duckdb.DuckDBPyConnection, node: NodeOutcome) -> CheckFailure:
+    rows: tuple[dict[str, Any], ...] = ()
+    if node.compiled_sql:
+        try:
+            cursor = conn.execute(
+                f"SELECT * FROM ({node.compiled_sql}) AS failing LIMIT {_SAMPLE_ROWS}"
+            )
+            columns = [str(c[0]) for c in cursor.description or []]
+            rows = tuple(dict(zip(columns, r, strict=True)) for r in cursor.fetchall())
+        except duckdb.Error:
+            rows = ()
+    message = _first_line(node.message) or f"{node.failures or 0} failing row(s)"
+    return CheckFailure("dbt", node.name, message, rows)
+
+
+def _first_line(text: str | None) -> str:
+    if not text:
+        return ""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return " ".join(lines[:3])
+
+
+def _start_text(mode: str, window: _Window, current: Path | None) -> str:
+    base = f"{mode} build" + (f" from {current.stem}" if current and mode == "incremental" else "")
+    if mode == "incremental" and (window.bronze_from or window.bronze_to):
+        lo = window.bronze_from.isoformat() if window.bronze_from else "start"
+        hi = window.bronze_to.isoformat() if window.bronze_to else "now"
+        base += f", Bronze dt {lo} .. {hi}" + (" (re-read)" if window.reread else "")
+    return base
+
+
+def _node_text(node: NodeOutcome) -> str:
+    label = node.relation or node.name
+    return f"{node.resource_type:<5} {label:<48} {node.status.upper():<7} {node.seconds:6.2f}s"

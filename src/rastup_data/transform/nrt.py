@@ -1,0 +1,140 @@
+"""Near-real-time ops views: rebuild only the ``nrt``-tagged models into a new small file.
+
+Each refresh reads Bronze directly (no Silver needed), writes a fresh snapshot file,
+switches ``warehouse/nrt/CURRENT`` and records its freshness in ``FRESHNESS.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.transform._dbt import run_dbt
+from rastup_data.transform.tombstones import read_tombstones, write_tombstones_table
+from rastup_data.transform.warehouse import (
+    exclusive_lock,
+    new_snapshot_id,
+    warehouse_dirs,
+    write_atomically,
+)
+
+__all__ = ["NRT_VIEWS", "NrtFreshness", "NrtResult", "read_nrt_freshness", "refresh_nrt"]
+
+#: The views a snapshot holds (readers see them as ``nrt.<name>``).
+NRT_VIEWS = ("ops_payout_backlog", "ops_recon", "ops_dispute_queue", "lake_watermark")
+
+
+@dataclass(frozen=True, slots=True)
+class NrtFreshness:
+    """When the NRT views were refreshed and the newest event they saw."""
+
+    snapshot_id: str
+    refreshed_at: datetime
+    newest_occurred_at: datetime | None
+    newest_received_at: datetime | None
+
+    def lag_seconds(self, now: datetime | None = None) -> float:
+        """Seconds between the newest received event and ``now`` (or the refresh time)."""
+        moment = now or self.refreshed_at
+        if self.newest_received_at is None:
+            return 0.0
+        return max(0.0, (moment - self.newest_received_at).total_seconds())
+
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "snapshot_id": self.snapshot_id,
+            "refreshed_at": self.refreshed_at.isoformat(),
+            "newest_occurred_at": _iso(self.newest_occurred_at),
+            "newest_received_at": _iso(self.newest_received_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NrtResult:
+    """A published NRT snapshot."""
+
+    path: Path
+    freshness: NrtFreshness
+    seconds: float
+
+
+def refresh_nrt(layout: LakeLayout, *, tombstones: Sequence[str] | None = None) -> NrtResult:
+    """Rebuild the NRT ops views from Bronze and publish them; raises CTAS_FAILURE on error."""
+    dirs = warehouse_dirs(layout)
+    began = time.monotonic()
+    erased = tombstones if tombstones is not None else read_tombstones(layout)
+    with exclusive_lock(dirs.lock_file("nrt")):
+        dirs.nrt.files.mkdir(parents=True, exist_ok=True)
+        dirs.nrt.discard_staging()
+        staging = dirs.nrt.staging
+        try:
+            with duckdb.connect(str(staging)) as conn:
+                write_tombstones_table(conn, erased)
+            invocation = run_dbt(
+                ["run", "--select", "+tag:nrt"],
+                target_dir=dirs.dbt_target("nrt"),
+                variables={"lake_path": str(layout.root), "warehouse_path": str(staging)},
+            )
+            broken = [n for n in invocation.nodes if n.status == "error"]
+            if broken or not invocation.success:
+                detail = "; ".join(f"{n.name}: {n.message}" for n in broken) or invocation.error
+                raise RastupError(
+                    ErrorCode.CTAS_FAILURE,
+                    f"NRT views failed to build: {detail}. The previous snapshot stays current.",
+                )
+            snapshot_id = new_snapshot_id()
+            with duckdb.connect(str(staging)) as conn:
+                row = conn.execute(
+                    "SELECT newest_occurred_at, newest_received_at FROM main.lake_watermark"
+                ).fetchone()
+                conn.execute("CHECKPOINT")
+            path = dirs.nrt.publish(staging, snapshot_id)
+        except BaseException:
+            dirs.nrt.discard_staging()
+            raise
+        freshness = NrtFreshness(
+            snapshot_id=snapshot_id,
+            refreshed_at=datetime.now(UTC),
+            newest_occurred_at=_utc(row[0]) if row else None,
+            newest_received_at=_utc(row[1]) if row else None,
+        )
+        write_atomically(dirs.freshness, json.dumps(freshness.to_json(), indent=2) + "\n")
+        dirs.nrt.collect_garbage()
+    return NrtResult(path=path, freshness=freshness, seconds=time.monotonic() - began)
+
+
+def read_nrt_freshness(layout: LakeLayout) -> NrtFreshness | None:
+    """The freshness of the current NRT snapshot, or None before the first refresh."""
+    path = warehouse_dirs(layout).freshness
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    return NrtFreshness(
+        snapshot_id=str(data["snapshot_id"]),
+        refreshed_at=datetime.fromisoformat(data["refreshed_at"]),
+        newest_occurred_at=_parse(data.get("newest_occurred_at")),
+        newest_received_at=_parse(data.get("newest_received_at")),
+    )
+
+
+def _utc(value: object) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _parse(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None

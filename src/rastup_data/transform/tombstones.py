@@ -1,0 +1,50 @@
+"""Erased users: read them from the state store and hand them to the dbt project.
+
+The dbt source ``privacy.tombstones`` is a table the build writes into its private
+warehouse file before dbt runs, so every Silver and Gold model can exclude the users.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+import duckdb
+
+from rastup_data.lake.layout import LakeLayout
+
+__all__ = ["read_tombstones", "write_tombstones_table"]
+
+
+def read_tombstones(layout: LakeLayout) -> tuple[str, ...]:
+    """User ids with a tombstone in the lake's state database (empty when there is none).
+
+    Reads the ``tombstones`` table (column ``user_id``) of the embedded SQLite state store.
+    """
+    path = layout.state_db
+    if not path.exists():
+        return ()
+    uri = f"file:{path}?mode=ro"
+    try:
+        with sqlite3.connect(uri, uri=True, timeout=10) as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT user_id FROM tombstones WHERE user_id IS NOT NULL"
+            ).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc) or "no such column" in str(exc):
+            return ()
+        raise
+    return tuple(sorted(str(row[0]) for row in rows))
+
+
+def write_tombstones_table(conn: duckdb.DuckDBPyConnection, user_ids: Iterable[str]) -> int:
+    """Replace ``privacy.tombstones`` in a warehouse file with these users; returns the count."""
+    ids = sorted({u for u in user_ids if u})
+    conn.execute("CREATE SCHEMA IF NOT EXISTS privacy")
+    conn.execute(
+        "CREATE OR REPLACE TABLE privacy.tombstones "
+        "(user_id VARCHAR NOT NULL, requested_at TIMESTAMPTZ)"
+    )
+    if ids:
+        conn.executemany("INSERT INTO privacy.tombstones VALUES (?, NULL)", [(u,) for u in ids])
+    return len(ids)
