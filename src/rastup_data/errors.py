@@ -85,112 +85,220 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
     ErrorCode.EVENT_SCHEMA_INVALID: ErrorInfo(
         "The event's payload does not match the registered schema for its name and version.",
         "Fix the emitter, or publish a new schema version; then `rastup-data replay`.",
-        None, Severity.WARNING, "collector", _R + "schema-break.md"),
+        None,
+        Severity.WARNING,
+        "collector",
+        _R + "schema-break.md",
+    ),
     ErrorCode.EVENT_ENVELOPE_INVALID: ErrorInfo(
         "The envelope (event, v, occurred_at, context, ids, payload …) is missing or wrong.",
         "Send envelopes as in `rastup-data contracts examples`.",
-        None, Severity.WARNING, "collector", _R + "schema-break.md"),
+        None,
+        Severity.WARNING,
+        "collector",
+        _R + "schema-break.md",
+    ),
     ErrorCode.EVENT_PUT_FAILED: ErrorInfo(
         "The collector could not make accepted events durable (spool write or fsync failed).",
         "Nothing was acknowledged; the client retries. Check disk space and permissions.",
-        503, Severity.CRITICAL, "collector", _R + "spool-full.md"),
+        503,
+        Severity.CRITICAL,
+        "collector",
+        _R + "spool-full.md",
+    ),
     ErrorCode.PIPELINE_LAG_EXCEEDED: ErrorInfo(
         "Events wait longer than the SLO between receipt and visibility in Bronze.",
         "Follow the pipeline-lag runbook: check the lander, disk, and heavy builds.",
-        None, Severity.ERROR, "lander", _R + "pipeline-lag.md"),
+        None,
+        Severity.ERROR,
+        "lander",
+        _R + "pipeline-lag.md",
+    ),
     ErrorCode.CTAS_FAILURE: ErrorInfo(
         "A model build (Silver/Gold) failed; nothing was published.",
         "Read the model error in the build output, fix it, and rebuild.",
-        None, Severity.ERROR, "transform", _R + "build-failure.md"),
+        None,
+        Severity.ERROR,
+        "transform",
+        _R + "build-failure.md",
+    ),
     ErrorCode.QUALITY_CHECK_FAILED: ErrorInfo(
         "An error-severity quality check failed; the build was not published.",
         "Inspect the named check and sample rows; fix the data or the model, rebuild.",
-        None, Severity.ERROR, "quality", _R + "quality-failure.md"),
+        None,
+        Severity.ERROR,
+        "quality",
+        _R + "quality-failure.md",
+    ),
     ErrorCode.ATHENA_SCANNED_BYTES_BREACH: ErrorInfo(
         "A query would scan more bytes than allowed, or the daily budget is spent.",
         "Add a partition filter (dt) or narrow the columns; ask for a budget raise.",
-        None, Severity.WARNING, "governance", _R + "high-spend.md"),
+        None,
+        Severity.WARNING,
+        "governance",
+        _R + "high-spend.md",
+    ),
     ErrorCode.BI_REFRESH_FAILED: ErrorInfo(
         "A dashboard dataset refresh failed; dashboards show the previous extract.",
         "Read the refresh log, fix the cause, and re-run the refresh.",
-        None, Severity.ERROR, "serving", _R + "bi-refresh.md"),
+        None,
+        Severity.ERROR,
+        "serving",
+        _R + "bi-refresh.md",
+    ),
     ErrorCode.DSAR_CONFLICT: ErrorInfo(
         "A purge was blocked by a legal hold on the subject.",
         "Release the hold (with authority) or wait; the purge then proceeds.",
-        None, Severity.WARNING, "privacy", _R + "dsar.md"),
+        None,
+        Severity.WARNING,
+        "privacy",
+        _R + "dsar.md",
+    ),
     ErrorCode.EVENT_UNKNOWN: ErrorInfo(
         "No schema is registered for this event name and version.",
         "Register the schema in the registry, or fix the event name/version.",
-        None, Severity.WARNING, "collector", _R + "schema-break.md"),
+        None,
+        Severity.WARNING,
+        "collector",
+        _R + "schema-break.md",
+    ),
     ErrorCode.EVENT_MALFORMED_JSON: ErrorInfo(
         "One NDJSON line is not a JSON object.",
         "Send one JSON object per line.",
-        None, Severity.WARNING, "collector", _R + "schema-break.md"),
+        None,
+        Severity.WARNING,
+        "collector",
+        _R + "schema-break.md",
+    ),
     ErrorCode.EVENT_PII_DETECTED: ErrorInfo(
         "A string value looks like an email, phone number, card number or IP address.",
         "Remove personal data from the event; use pseudonymous ids.",
-        None, Severity.WARNING, "collector", _R + "schema-break.md"),
+        None,
+        Severity.WARNING,
+        "collector",
+        _R + "schema-break.md",
+    ),
     ErrorCode.EVENT_TOO_LARGE: ErrorInfo(
         "One event is larger than the per-event limit (32 KiB by default).",
         "Send smaller events; large blobs do not belong in events.",
-        None, Severity.WARNING, "collector", None),
+        None,
+        Severity.WARNING,
+        "collector",
+        None,
+    ),
     ErrorCode.EVENT_DUPLICATE: ErrorInfo(
         "An event with this event_id was already accepted within the dedupe window.",
         "Nothing to do: the event is stored once.",
-        None, Severity.INFO, "collector", None),
+        None,
+        Severity.INFO,
+        "collector",
+        None,
+    ),
     ErrorCode.BODY_MALFORMED: ErrorInfo(
         "The request body is not a JSON array of objects, NDJSON, or valid gzip.",
         "Send a JSON array or NDJSON (optionally gzip with Content-Encoding: gzip).",
-        400, Severity.WARNING, "collector", None),
+        400,
+        Severity.WARNING,
+        "collector",
+        None,
+    ),
     ErrorCode.BODY_TOO_LARGE: ErrorInfo(
         "The body, compressed or decompressed, exceeds the configured limit.",
         "Send smaller batches (see docs/limits).",
-        413, Severity.WARNING, "collector", None),
+        413,
+        Severity.WARNING,
+        "collector",
+        None,
+    ),
     ErrorCode.BATCH_TOO_LARGE: ErrorInfo(
         "The request holds more events than allowed per request.",
         "Split the batch (1,000 events per request by default).",
-        413, Severity.WARNING, "collector", None),
+        413,
+        Severity.WARNING,
+        "collector",
+        None,
+    ),
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: ErrorInfo(
         "The Content-Encoding is not supported.",
         "Use identity or gzip.",
-        415, Severity.WARNING, "collector", None),
+        415,
+        Severity.WARNING,
+        "collector",
+        None,
+    ),
     ErrorCode.AUTH_FAILED: ErrorInfo(
         "No API key, or an unknown one, was presented.",
         "Send `Authorization: Bearer KEY` with a key from RASTUP_INGEST_KEYS.",
-        401, Severity.WARNING, "collector", None),
+        401,
+        Severity.WARNING,
+        "collector",
+        None,
+    ),
     ErrorCode.INGEST_OVERLOADED: ErrorInfo(
         "The spool is full or the lander is behind; the request was not accepted.",
         "Retry after the Retry-After seconds; if persistent, see the runbook.",
-        503, Severity.ERROR, "collector", _R + "spool-full.md"),
+        503,
+        Severity.ERROR,
+        "collector",
+        _R + "spool-full.md",
+    ),
     ErrorCode.LAND_FAILED: ErrorInfo(
         "The lander could not write a spool segment to Bronze; it will retry.",
         "Check disk space and permissions of the lake; the segment stays in the spool.",
-        None, Severity.CRITICAL, "lander", _R + "pipeline-lag.md"),
+        None,
+        Severity.CRITICAL,
+        "lander",
+        _R + "pipeline-lag.md",
+    ),
     ErrorCode.COLLECTOR_UNREACHABLE: ErrorInfo(
         "A client (`send` or the SDK) could not reach the collector, or timed out, on every try.",
         "Check the URL (--url / RASTUP_URL) and that the collector runs; sending again is "
         "safe (event_ids make it idempotent).",
-        None, Severity.ERROR, "client", None),
+        None,
+        Severity.ERROR,
+        "client",
+        None,
+    ),
     ErrorCode.CONTRACT_LINT_FAILED: ErrorInfo(
         "A registry schema breaks a rule (PII-like name, no description/owner/examples …).",
         "Fix the schema as the lint output says.",
-        None, Severity.ERROR, "contracts", _R + "schema-break.md"),
+        None,
+        Severity.ERROR,
+        "contracts",
+        _R + "schema-break.md",
+    ),
     ErrorCode.CONTRACT_BREAKING_CHANGE: ErrorInfo(
         "A schema changed incompatibly without being published as a new version.",
         "Publish the change as a new version (v+1) and keep the old one.",
-        None, Severity.ERROR, "contracts", _R + "schema-break.md"),
+        None,
+        Severity.ERROR,
+        "contracts",
+        _R + "schema-break.md",
+    ),
     ErrorCode.CONFIG_INVALID: ErrorInfo(
         "A setting or command-line option is invalid.",
         "Correct the setting; see docs/environment-variables.md.",
-        None, Severity.ERROR, "config", None),
+        None,
+        Severity.ERROR,
+        "config",
+        None,
+    ),
     ErrorCode.QUERY_INVALID: ErrorInfo(
         "The query failed to parse or run.",
         "Fix the SQL; list tables with `rastup-data query --tables`.",
-        None, Severity.WARNING, "serving", None),
+        None,
+        Severity.WARNING,
+        "serving",
+        None,
+    ),
     ErrorCode.EXPERIMENT_INVALID: ErrorInfo(
         "An experiment definition or analysis input is invalid.",
         "Fix the definition or the input as the message says.",
-        None, Severity.WARNING, "experiments", None),
+        None,
+        Severity.WARNING,
+        "experiments",
+        None,
+    ),
 }
 
 
@@ -204,3 +312,40 @@ class RastupError(Exception):
 
     def __str__(self) -> str:
         return f"{self.code.value}: {self.message}"
+
+
+def render_error_codes_markdown() -> str:
+    """The error-code reference, as committed in ``docs/error-codes.md``."""
+    lines = [
+        "# Error codes",
+        "",
+        "Every outcome a user or operator acts on has a stable code. Codes never change once",
+        "published; each has a Prometheus counter `rastup_errors_total{code, env, component,",
+        "severity}`. This page is generated from `src/rastup_data/errors.py`",
+        "(`python -m rastup_data.errors > docs/error-codes.md`); a test keeps it in step.",
+        "",
+        "| code | HTTP | severity | component | meaning | what to do | runbook |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for code, info in ERROR_CODES.items():
+        runbook = (
+            f"[{info.runbook.split('/')[-1]}](runbooks/{info.runbook.split('/')[-1]})"
+            if (info.runbook)
+            else ""
+        )
+        http = (
+            str(info.http_status)
+            if info.http_status
+            else "per event (202)"
+            if (info.component == "collector")
+            else "—"
+        )
+        lines.append(
+            f"| `{code.value}` | {http} | {info.severity.value} | {info.component} | "
+            f"{info.meaning} | {info.action} | {runbook} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render_error_codes_markdown(), end="")

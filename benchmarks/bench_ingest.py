@@ -1,0 +1,175 @@
+"""Ingest benchmark: durable throughput, request latency, ingest → Bronze lag, vs orjson.
+
+One run on loopback: a `rastup-data serve` process with its own lake, a load generator in
+another process posting pre-built NDJSON batches of 500 over keep-alive connections, and,
+as the baseline in the same run, bare `orjson.loads` of the same events on one core.
+Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing as mp
+import signal
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+
+from benchmarks._common import catalogue_events, free_port, machine, start_serve
+
+KEY = "bench-key"
+
+
+def orjson_baseline(lines: list[bytes]) -> float:
+    """Events per second for bare ``orjson.loads`` of each line, best of three."""
+    best = 0.0
+    for _ in range(3):
+        started = time.perf_counter()
+        for line in lines:
+            orjson.loads(line)
+        best = max(best, len(lines) / (time.perf_counter() - started))
+    return best
+
+
+def _load(port: int, bodies: list[bytes], threads: int, out: Any) -> None:
+    latencies: list[float] = []
+    accepted = 0
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    cursor = iter(range(len(bodies)))
+
+    def worker() -> None:
+        nonlocal accepted
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/x-ndjson"}
+        while True:
+            with lock:
+                index = next(cursor, None)
+            if index is None:
+                break
+            started = time.perf_counter()
+            conn.request("POST", "/v1/events", bodies[index], headers)
+            response = conn.getresponse()
+            data = response.read()
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+                if response.status == 202:
+                    accepted += orjson.loads(data)["accepted"]
+        conn.close()
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    out.put(
+        {
+            "seconds": time.perf_counter() - started,
+            "latencies": latencies,
+            "accepted": accepted,
+            "statuses": statuses,
+        }
+    )
+
+
+def _quantile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 1000) - 1]
+
+
+def bronze_lag(lake: Path) -> dict[str, float]:
+    """Per event: landed (manifest time of its file) minus received_at."""
+    conn = duckdb.connect()
+    conn.execute("SET TimeZone='UTC'")
+    row = conn.execute(
+        f"""
+        WITH landed AS (
+            SELECT f.path AS path, epoch(CAST(m.at AS TIMESTAMPTZ)) AS landed_at
+            FROM read_json('{lake}/_manifest/landings-*.ndjson') m, unnest(m.files) t(f)
+            WHERE m.kind = 'landing'
+        ), ev AS (
+            SELECT filename, epoch(received_at) AS received
+            FROM read_parquet('{lake}/bronze/events/**/*.parquet', filename=true)
+        )
+        SELECT quantile_cont(l.landed_at - ev.received, [0.5, 0.95, 0.99]), max(l.landed_at - ev.received),
+               count(*)
+        FROM ev JOIN landed l ON ev.filename = '{lake}/' || l.path
+        """
+    ).fetchall()[0]
+    p50, p95, p99 = row[0]
+    return {"p50_s": p50, "p95_s": p95, "p99_s": p99, "max_s": row[1], "events": row[2]}
+
+
+def run(events: int, batch: int, threads: int) -> dict[str, Any]:
+    lines = catalogue_events(events)
+    baseline = orjson_baseline(lines)
+    bodies = [b"\n".join(lines[i : i + batch]) + b"\n" for i in range(0, len(lines), batch)]
+    with tempfile.TemporaryDirectory(prefix="rastup-bench-") as tmp:
+        lake = Path(tmp) / "lake"
+        port = free_port()
+        proc = start_serve(lake, port, KEY)
+        try:
+            queue: Any = mp.Queue()
+            loader = mp.Process(target=_load, args=(port, bodies, threads, queue))
+            loader.start()
+            result = queue.get()
+            loader.join()
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=120)
+        lag = bronze_lag(lake)
+        landed = duckdb.sql(
+            f"SELECT count(*) FROM read_parquet('{lake}/bronze/events/**/*.parquet')"
+        ).fetchall()[0][0]
+    latencies = result["latencies"]
+    throughput = result["accepted"] / result["seconds"]
+    return {
+        "benchmark": "ingest",
+        "machine": machine(),
+        "events": events,
+        "batch": batch,
+        "client_threads": threads,
+        "accepted": result["accepted"],
+        "landed": landed,
+        "statuses": result["statuses"],
+        "seconds": round(result["seconds"], 3),
+        "throughput_events_per_s": round(throughput),
+        "orjson_baseline_events_per_s": round(baseline),
+        "ratio_to_orjson": round(throughput / baseline, 4),
+        "target_ratio": 0.12,
+        "request_latency_ms": {
+            "p50": round(_quantile(latencies, 0.5) * 1000, 2),
+            "p95": round(_quantile(latencies, 0.95) * 1000, 2),
+            "p99": round(_quantile(latencies, 0.99) * 1000, 2),
+        },
+        "ingest_to_bronze_s": {
+            k: round(v, 3) if isinstance(v, float) else v for k, v in lag.items()
+        },
+        "target_ingest_to_bronze_p95_s": 2.0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+    print(
+        orjson.dumps(
+            run(args.events, args.batch, args.threads), option=orjson.OPT_INDENT_2
+        ).decode()
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""A real collector on a loopback port, with the real registry, for integration tests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+import orjson
+import pytest
+import uvicorn
+
+from rastup_data.collector.app import create_app
+from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.spool.spool import SpoolConfig
+
+REGISTRY = Path(__file__).parents[2] / "src" / "rastup_data" / "contracts" / "registry"
+KEY = "test-key-0123456789"
+
+
+def registry_examples() -> list[dict[str, Any]]:
+    """One complete example envelope per registered event, from the registry files."""
+    out = []
+    for path in sorted(REGISTRY.glob("events/*/v*.json")):
+        out.append(orjson.loads(path.read_bytes())["examples"][0])
+    return out
+
+
+def fresh_events(n: int) -> list[dict[str, Any]]:
+    """``n`` valid events cycling through the catalogue, each with a new event_id."""
+    examples = registry_examples()
+    events = []
+    for i in range(n):
+        event = orjson.loads(orjson.dumps(examples[i % len(examples)]))
+        event.pop("received_at", None)
+        event["ids"]["event_id"] = str(uuid.uuid4())
+        events.append(event)
+    return events
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveCollector:
+    url: str
+    layout: LakeLayout
+    runtime: CollectorRuntime
+    client: httpx.Client
+
+    def post(self, body: bytes, **headers: str) -> httpx.Response:
+        hdrs = {"Authorization": f"Bearer {KEY}"}
+        hdrs.update({k.replace("_", "-"): v for k, v in headers.items()})
+        return self.client.post("/v1/events", content=body, headers=hdrs)
+
+    def bronze(self, sql: str = "SELECT count(*) FROM t") -> list[tuple[Any, ...]]:
+        if not any(self.layout.bronze_events.glob("**/*.parquet")):
+            return duckdb.sql(sql.replace("FROM t", "FROM (SELECT 1 WHERE false)")).fetchall()
+        conn = duckdb.connect()
+        conn.execute(
+            f"CREATE VIEW t AS SELECT * FROM read_parquet('{self.layout.events_glob}', "
+            "hive_partitioning=true)"
+        )
+        return conn.execute(sql).fetchall()
+
+    def bad(self) -> list[tuple[Any, ...]]:
+        if not any(self.layout.bronze_bad.glob("**/*.parquet")):
+            return []
+        return duckdb.sql(
+            f"SELECT code, event_id, raw FROM read_parquet('{self.layout.bad_glob}') ORDER BY code"
+        ).fetchall()
+
+    def wait_landed(self, events: int, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.bronze()[0][0] >= events:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"{events} events did not land within {timeout}s")
+
+    def wait_idle(self, timeout: float = 15.0) -> None:
+        """Until the spool holds nothing unlanded."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self.runtime.lander.status()
+            open_bytes = sum(
+                p.stat().st_size for p in self.layout.spool.glob("*.open") if p.exists()
+            )
+            if (
+                status.backlog_segments == 0
+                and open_bytes == 0
+                and not list(self.layout.spool.glob("*.ndjson"))
+            ):
+                return
+            time.sleep(0.05)
+        raise AssertionError("spool did not drain")
+
+
+def start_collector(
+    root: Path, **config: Any
+) -> tuple[LiveCollector, uvicorn.Server, threading.Thread]:
+    config.setdefault("spool", SpoolConfig(rotate_s=0.1))
+    runtime = CollectorRuntime(CollectorConfig(lake=root, keys=frozenset({KEY}), **config))
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(runtime),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            http="httptools",
+            loop="asyncio",
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("collector did not start")
+        time.sleep(0.02)
+    url = f"http://127.0.0.1:{port}"
+    return LiveCollector(url, LakeLayout(root), runtime, httpx.Client(base_url=url)), server, thread
+
+
+@pytest.fixture
+def collector(tmp_path: Path) -> Iterator[LiveCollector]:
+    live, server, thread = start_collector(tmp_path / "lake")
+    try:
+        yield live
+    finally:
+        live.client.close()
+        server.should_exit = True
+        thread.join(timeout=20)

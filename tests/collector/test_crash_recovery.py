@@ -1,0 +1,125 @@
+"""kill -9 a loaded collector at a random moment: every acknowledged event lands once."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import httpx
+import orjson
+import pytest
+
+from .conftest import KEY, free_port, fresh_events
+
+pytestmark = pytest.mark.slow
+
+
+def _start(lake: Path, port: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, RASTUP_INGEST_KEYS=KEY)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rastup_data.cli",
+            "serve",
+            "--lake",
+            str(lake),
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "serve died")
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("serve did not become healthy")
+
+
+def test_kill_dash_nine_under_load_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/v1/events"
+    headers = {"Authorization": f"Bearer {KEY}"}
+    rng = random.Random(int(time.time()))
+    batches = [fresh_events(200) for _ in range(120)]
+    acked: set[str] = set()
+    unacked: list[list[dict[str, object]]] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    cursor = iter(range(len(batches)))
+
+    def load() -> None:
+        with httpx.Client(timeout=5) as client:
+            while not stop.is_set():
+                with lock:
+                    index = next(cursor, None)
+                if index is None:
+                    return
+                batch = batches[index]
+                try:
+                    response = client.post(url, content=orjson.dumps(batch), headers=headers)
+                except httpx.HTTPError:
+                    with lock:
+                        unacked.append(batch)
+                    continue
+                with lock:
+                    if response.status_code == 202:
+                        acked.update(str(e["ids"]["event_id"]) for e in batch)  # type: ignore[index]
+                    else:
+                        unacked.append(batch)
+
+    proc = _start(lake, port)
+    workers = [threading.Thread(target=load) for _ in range(4)]
+    for w in workers:
+        w.start()
+    time.sleep(rng.uniform(0.5, 2.0))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    stop.set()
+    for w in workers:
+        w.join()
+    assert acked, "no batch was acknowledged before the kill"
+    killed_with = len(acked)
+
+    # Restart on the same lake: recovery lands the spool; resending unacknowledged batches
+    # must not double anything that was made durable just before the kill.
+    proc = _start(lake, port)
+    try:
+        with httpx.Client(timeout=10) as client:
+            for batch in unacked:
+                response = client.post(url, content=orjson.dumps(batch), headers=headers)
+                assert response.status_code == 202
+                acked.update(str(e["ids"]["event_id"]) for e in batch)  # type: ignore[index]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    rows = duckdb.sql(
+        f"SELECT event_id, count(*) FROM read_parquet('{lake}/bronze/events/**/*.parquet') "
+        "GROUP BY 1"
+    ).fetchall()
+    counts = dict(rows)
+    assert killed_with > 0
+    missing = acked - counts.keys()
+    doubled = {k: v for k, v in counts.items() if v > 1}
+    assert not missing, f"{len(missing)} acknowledged events are not in Bronze"
+    assert not doubled, f"{len(doubled)} events landed more than once"
+    assert not list((lake / "_spool").glob("*.ndjson")), "spool not drained on SIGTERM"

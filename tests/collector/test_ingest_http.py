@@ -1,0 +1,180 @@
+"""Round trips through a real collector on loopback into Bronze."""
+
+from __future__ import annotations
+
+import gzip
+import uuid
+
+import orjson
+import pytest
+
+from rastup_data.errors import ErrorCode
+
+from .conftest import KEY, LiveCollector, fresh_events, registry_examples
+
+
+def test_every_catalogue_event_round_trips_into_bronze(collector: LiveCollector) -> None:
+    events = fresh_events(len(registry_examples()) * 3)
+    response = collector.post(orjson.dumps(events))
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body == {"accepted": len(events), "duplicates": 0, "rejected": 0, "results": []}
+    collector.wait_landed(len(events))
+    rows = collector.bronze("SELECT event_id, event, payload, received_at, dt FROM t")
+    by_id = {r[0]: r for r in rows}
+    assert len(by_id) == len(events)
+    for event in events:
+        row = by_id[event["ids"]["event_id"]]
+        assert row[1] == event["event"]
+        assert orjson.loads(row[2]) == event["payload"]
+        assert str(row[4]) == row[3].strftime("%Y-%m-%d")
+
+
+def test_resends_are_reported_duplicate_and_land_once(collector: LiveCollector) -> None:
+    events = fresh_events(50)
+    first = collector.post(orjson.dumps(events)).json()
+    again = collector.post(orjson.dumps(events[:20] + fresh_events(5))).json()
+    assert first["accepted"] == 50
+    assert (again["accepted"], again["duplicates"]) == (5, 20)
+    assert {r["status"] for r in again["results"]} == {"duplicate"}
+    assert [r["index"] for r in again["results"]] == list(range(20))
+    collector.wait_idle()
+    assert collector.bronze("SELECT count(*), count(DISTINCT event_id) FROM t") == [(55, 55)]
+
+
+def test_gzip_ndjson_is_accepted(collector: LiveCollector) -> None:
+    events = fresh_events(30)
+    body = gzip.compress(b"\n".join(orjson.dumps(e) for e in events) + b"\n")
+    response = collector.post(body, content_encoding="gzip", content_type="application/x-ndjson")
+    assert response.status_code == 202
+    assert response.json()["accepted"] == 30
+    collector.wait_landed(30)
+
+
+def _bad_events() -> dict[str, bytes]:
+    good = fresh_events(8)
+    no_payload = dict(good[0])
+    no_payload.pop("payload")
+    unknown = dict(good[1], event="no.such.event")
+    wrong_type = orjson.loads(orjson.dumps(good[2]))
+    wrong_type["occurred_at"] = "yesterday"
+    schema = orjson.loads(orjson.dumps(registry_examples()[0]))
+    schema["ids"]["event_id"] = str(uuid.uuid4())
+    schema["payload"] = {"unexpected": True}
+    pii = orjson.loads(orjson.dumps(good[3]))
+    pii["context"]["note"] = "reach me at jane.doe@example.com"
+    big = orjson.loads(orjson.dumps(good[4]))
+    big["context"]["blob"] = "x" * 40_000
+    return {
+        ErrorCode.EVENT_ENVELOPE_INVALID.value: orjson.dumps(no_payload),
+        ErrorCode.EVENT_UNKNOWN.value: orjson.dumps(unknown),
+        "EVENT_ENVELOPE_INVALID:time": orjson.dumps(wrong_type),
+        ErrorCode.EVENT_SCHEMA_INVALID.value: orjson.dumps(schema),
+        ErrorCode.EVENT_PII_DETECTED.value: orjson.dumps(pii),
+        ErrorCode.EVENT_TOO_LARGE.value: orjson.dumps(big),
+        ErrorCode.EVENT_MALFORMED_JSON.value: b'{"event": "search.click", ',
+    }
+
+
+def test_each_bad_event_class_gets_its_code_and_lands_in_quarantine(
+    collector: LiveCollector,
+) -> None:
+    bad = _bad_events()
+    good = fresh_events(3)
+    lines = [orjson.dumps(good[0]), *bad.values(), orjson.dumps(good[1])]
+    response = collector.post(b"\n".join(lines))
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["accepted"], body["rejected"]) == (2, len(bad))
+    codes = [r["code"] for r in body["results"]]
+    assert codes == [key.split(":")[0] for key in bad]
+    assert [r["index"] for r in body["results"]] == list(range(1, len(bad) + 1))
+    assert all(r["status"] == "rejected" and r["message"] for r in body["results"])
+    collector.wait_idle()
+    quarantined = collector.bad()
+    assert sorted(q[0] for q in quarantined) == sorted(codes)
+    raw_by_code = {q[0]: q[2] for q in quarantined}
+    assert raw_by_code["EVENT_MALFORMED_JSON"] == '{"event": "search.click",'
+    assert "jane.doe@example.com" in raw_by_code["EVENT_PII_DETECTED"]
+    assert collector.bronze()[0][0] == 2
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "code"),
+    [
+        ({}, 401, "AUTH_FAILED"),
+        ({"Authorization": "Bearer wrong"}, 401, "AUTH_FAILED"),
+        ({"Authorization": f"Basic {KEY}"}, 401, "AUTH_FAILED"),
+    ],
+)
+def test_missing_or_bad_keys_are_401(
+    collector: LiveCollector, headers: dict[str, str], status: int, code: str
+) -> None:
+    response = collector.client.post("/v1/events", content=b"[]", headers=headers)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+
+
+def test_request_level_limits(collector: LiveCollector) -> None:
+    cases = [
+        (b"{not json at all", None, 202, None),  # NDJSON: one malformed line, a verdict
+        (b"[1, 2", None, 400, "BODY_MALFORMED"),
+        (b"", None, 400, "BODY_MALFORMED"),
+        (orjson.dumps([{}] * 1001), None, 413, "BATCH_TOO_LARGE"),
+        (b"x" * (4 * 1024 * 1024 + 1), None, 413, "BODY_TOO_LARGE"),
+        (gzip.compress(b" " * (17 * 1024 * 1024)), "gzip", 413, "BODY_TOO_LARGE"),
+        (b"[]", "br", 415, "UNSUPPORTED_MEDIA_TYPE"),
+        (b"garbage", "gzip", 400, "BODY_MALFORMED"),
+    ]
+    for body, encoding, status, code in cases:
+        headers = {"content_encoding": encoding} if encoding else {}
+        response = collector.post(body, **headers)
+        assert response.status_code == status, (body[:20], response.text)
+        if code:
+            assert response.json()["error"]["code"] == code
+
+
+def test_non_objects_in_an_array_are_rejected_per_event(collector: LiveCollector) -> None:
+    response = collector.post(orjson.dumps([1, "x", None, fresh_events(1)[0]]))
+    body = response.json()
+    assert response.status_code == 202
+    assert (body["accepted"], body["rejected"]) == (1, 3)
+    assert {r["code"] for r in body["results"]} == {"EVENT_ENVELOPE_INVALID"}
+
+
+def test_received_at_is_stamped_by_the_server(collector: LiveCollector) -> None:
+    event = fresh_events(1)[0]
+    event["received_at"] = "2001-01-01T00:00:00Z"
+    assert collector.post(orjson.dumps([event])).json()["accepted"] == 1
+    collector.wait_landed(1)
+    ((year,),) = collector.bronze("SELECT year(received_at) FROM t")
+    assert year >= 2026
+
+
+def test_metrics_health_and_openapi(collector: LiveCollector) -> None:
+    collector.post(b"[1, 2")
+    collector.client.post("/v1/events", content=b"[]")
+    metrics = collector.client.get("/metrics").text
+    assert (
+        'rastup_errors_total{code="BODY_MALFORMED",component="collector",env="dev",'
+        'severity="warning"} 1.0' in metrics
+    )
+    assert 'rastup_errors_total{code="AUTH_FAILED"' in metrics
+    assert 'rastup_errors_total{code="QUALITY_CHECK_FAILED"' in metrics
+    assert "rastup_http_request_duration_seconds_bucket" in metrics
+    assert "rastup_ingest_lag_seconds_bucket" in metrics
+    health = collector.client.get("/healthz").json()
+    assert health["status"] == "ok"
+    spec = collector.client.get("/openapi.json").json()
+    assert "/v1/events" in spec["paths"]
+    assert "202" in spec["paths"]["/v1/events"]["post"]["responses"]
+
+
+def test_ingest_lag_is_measured_per_event(collector: LiveCollector) -> None:
+    collector.post(orjson.dumps(fresh_events(40)))
+    collector.wait_idle()
+    metrics = collector.client.get("/metrics").text
+    count = next(
+        line for line in metrics.splitlines() if line.startswith("rastup_ingest_lag_seconds_count")
+    )
+    assert float(count.split()[-1]) == 40.0
