@@ -100,8 +100,8 @@ def bronze_lag(lake: Path) -> dict[str, float]:
             SELECT filename, epoch(received_at) AS received
             FROM read_parquet('{lake}/bronze/events/**/*.parquet', filename=true)
         )
-        SELECT quantile_cont(l.landed_at - ev.received, [0.5, 0.95, 0.99]), max(l.landed_at - ev.received),
-               count(*)
+        SELECT quantile_cont(l.landed_at - ev.received, [0.5, 0.95, 0.99]),
+               max(l.landed_at - ev.received), count(*)
         FROM ev JOIN landed l ON ev.filename = '{lake}/' || l.path
         """
     ).fetchall()[0]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
 
 import orjson
 import pytest
@@ -67,9 +66,8 @@ def test_random_bodies_never_5xx(
 
 
 @pytest.fixture
-def collector_schema(collector: LiveCollector) -> Iterator[schemathesis.BaseSchema]:
-    schema = schemathesis.openapi.from_url(f"{collector.url}/openapi.json")
-    yield schema
+def collector_schema(collector: LiveCollector) -> schemathesis.BaseSchema:
+    return schemathesis.openapi.from_url(f"{collector.url}/openapi.json")
 
 
 schema = schemathesis.pytest.from_fixture("collector_schema")
