@@ -1,0 +1,391 @@
+"""``rastup-data experiments``: analyse a unit table (bring your own data) and plan sample sizes.
+
+A thin shell over ``analysis.analyze_units``, ``report.render_html`` and ``stats.power``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+import click
+import orjson
+import pyarrow as pa
+
+from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.experiments.stats import CORRECTIONS, DEFAULT_TUNING, ExperimentResult
+
+__all__ = ["experiments", "parse_covariates", "parse_weights", "read_units", "render_table"]
+
+_FORMATS = ("table", "json", "html")
+
+
+def _invalid(message: str) -> RastupError:
+    return RastupError(ErrorCode.EXPERIMENT_INVALID, message)
+
+
+def read_units(path: Path, text_columns: Sequence[str] = ("variant",)) -> pa.Table:
+    """A unit table from Parquet or CSV (``text_columns`` are read as strings in CSV)."""
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        raise _invalid(f"units file {str(path)!r} does not exist; pass a Parquet or CSV file.")
+    name = path.name.lower()
+    try:
+        if name.endswith((".parquet", ".pq")):
+            return pq.read_table(path)
+        if name.endswith((".csv", ".csv.gz", ".tsv")):
+            header = pa_csv.open_csv(path).schema.names
+            options = pa_csv.ConvertOptions(
+                column_types={c: pa.string() for c in text_columns if c in header},
+                strings_can_be_null=False,
+            )
+            parse = pa_csv.ParseOptions(delimiter="\t" if name.endswith(".tsv") else ",")
+            return pa_csv.read_csv(path, parse_options=parse, convert_options=options)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise _invalid(f"cannot read units file {str(path)!r}: {exc}") from exc
+    raise _invalid(f"units file {str(path)!r} must end in .parquet, .pq, .csv, .csv.gz or .tsv.")
+
+
+def parse_weights(text: str | None) -> dict[str, float] | None:
+    """``control=1,treatment=1`` -> {"control": 1.0, "treatment": 1.0}."""
+    if not text:
+        return None
+    weights: dict[str, float] = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        name = name.strip()
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = math.nan
+        if not sep or not name or not math.isfinite(weight) or weight <= 0 or name in weights:
+            raise _invalid(
+                f"cannot read weights {text!r}: write NAME=WEIGHT,NAME=WEIGHT with "
+                "positive weights and each variant once, e.g. control=1,treatment=1."
+            )
+        weights[name] = weight
+    return weights
+
+
+def parse_covariates(pairs: Sequence[str]) -> dict[str, list[str]]:
+    """``METRIC=COL`` pairs (repeatable per metric) -> {"METRIC": ["COL", ...]}."""
+    out: dict[str, list[str]] = {}
+    for pair in pairs:
+        metric, sep, column = pair.partition("=")
+        if not sep or not metric.strip() or not column.strip():
+            raise _invalid(f"cannot read covariate {pair!r}: write METRIC=COLUMN.")
+        out.setdefault(metric.strip(), []).append(column.strip())
+    return out
+
+
+def _default_metrics(table: pa.Table, exclude: set[str]) -> list[str]:
+    numeric = [
+        f.name
+        for f in table.schema
+        if f.name not in exclude
+        and (
+            pa.types.is_integer(f.type)
+            or pa.types.is_floating(f.type)
+            or pa.types.is_boolean(f.type)
+        )
+    ]
+    if not numeric:
+        raise _invalid("the units file has no numeric metric columns; pass --metric COL.")
+    return numeric
+
+
+def _num(value: float, digits: int = 4) -> str:
+    return "–" if not math.isfinite(value) else f"{value:.{digits}g}"
+
+
+def _pct(value: float) -> str:
+    return "–" if not math.isfinite(value) else f"{value * 100:+.2f}%"
+
+
+def render_table(result: ExperimentResult, file: IO[str] | None = None, width: int = 160) -> None:
+    """Print the analysis as rich tables (to ``file``, or stdout)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=file, width=width, no_color=file is not None)
+    style = {
+        "ship": "bold green",
+        "stop": "bold red",
+        "continue": "bold yellow",
+        "invalid": "bold magenta",
+    }[result.recommendation]
+    winner = f" ({result.winner})" if result.winner else ""
+    console.print(f"recommendation: [{style}]{result.recommendation.upper()}{winner}[/]")
+    for reason in result.reasons:
+        console.print(f"  - {reason}")
+    flag = "MISMATCH" if result.srm_flag else "ok"
+    counts = ", ".join(f"{v.variant}={v.n}" for v in result.variants)
+    console.print(f"SRM p-value {_num(result.srm_p_value, 3)} ({flag}); units: {counts}")
+    console.print(f"codes: {', '.join(result.codes) or 'none'}")
+    table = Table(show_lines=False)
+    for column in (
+        "metric",
+        "variant",
+        "n",
+        "mean",
+        "effect",
+        "relative",
+        "relative CI",
+        "p",
+        "p adj",
+        "notes",
+        "codes",
+    ):
+        table.add_column(column, justify="left" if column in ("metric", "variant") else "right")
+    for r in result.results:
+        notes = [n for n, on in (("control", r.is_control), ("cuped", r.cuped)) if on]
+        if r.sequential and not r.is_control:
+            notes.append("sequential")
+        if r.guardrail:
+            notes.append(f"guardrail {r.guardrail}")
+        if r.significant:
+            notes.append("significant")
+        table.add_row(
+            r.metric,
+            r.variant,
+            f"{r.n:,}",
+            _num(r.mean),
+            _num(r.effect),
+            "" if r.is_control else _pct(r.relative_effect),
+            "" if r.is_control else f"[{_pct(r.relative_ci_low)}, {_pct(r.relative_ci_high)}]",
+            _num(r.p_value, 3),
+            _num(r.p_value_adjusted, 3),
+            " ".join(notes),
+            " ".join(r.codes),
+        )
+    console.print(table)
+
+
+@click.group("experiments")
+def experiments() -> None:
+    """Assign and analyse experiments."""
+
+
+@experiments.command("analyze")
+@click.argument("key", required=False)
+@click.option(
+    "--units",
+    "units_path",
+    type=click.Path(path_type=Path),
+    help="Unit table (Parquet or CSV): one row per unit with a variant column.",
+)
+@click.option("--control", default="control", show_default=True, help="Control variant.")
+@click.option(
+    "--metric",
+    "metrics",
+    multiple=True,
+    help="Metric column (repeatable); NAME=NUM/DEN for a ratio. Default: every "
+    "numeric column that is not a covariate, guardrail or id.",
+)
+@click.option(
+    "--guardrail",
+    "guardrails",
+    multiple=True,
+    help="Guardrail (repeatable): COL>=-1% (must not drop > 1 %), COL<=+50 (must not rise > 50).",
+)
+@click.option(
+    "--covariate",
+    "covariates",
+    multiple=True,
+    help="CUPED pre-period covariate, METRIC=COL (repeatable).",
+)
+@click.option("--sequential", is_flag=True, help="Always-valid (anytime) inference.")
+@click.option(
+    "--tuning",
+    type=float,
+    default=DEFAULT_TUNING,
+    show_default=True,
+    help="Sequential tuning: total units where the sequence is tightest.",
+)
+@click.option("--alpha", type=float, default=0.05, show_default=True)
+@click.option("--weights", help="Configured traffic weights: NAME=W,NAME=W (default: equal).")
+@click.option(
+    "--correction",
+    type=click.Choice(CORRECTIONS),
+    default="holm",
+    show_default=True,
+    help="Multiple-testing correction across primary metrics x variants.",
+)
+@click.option("--variant-column", default="variant", show_default=True)
+@click.option("--unit-column", default=None, help="Unit id column; duplicates are flagged.")
+@click.option(
+    "--quality-flag",
+    "quality_flags",
+    multiple=True,
+    help="Upstream data-quality flag (repeatable); blocks a ship recommendation.",
+)
+@click.option("--final", is_flag=True, help="The planned sample is reached (no winner -> stop).")
+@click.option("--format", "fmt", type=click.Choice(_FORMATS), default="table", show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the output to this file instead of stdout.",
+)
+def analyze(
+    key: str | None,
+    units_path: Path | None,
+    control: str,
+    metrics: tuple[str, ...],
+    guardrails: tuple[str, ...],
+    covariates: tuple[str, ...],
+    sequential: bool,
+    tuning: float,
+    alpha: float,
+    weights: str | None,
+    correction: str,
+    variant_column: str,
+    unit_column: str | None,
+    quality_flags: tuple[str, ...],
+    final: bool,
+    fmt: str,
+    out: Path | None,
+) -> None:
+    """Analyse an experiment: per-variant metrics, CUPED, sequential, SRM, guardrails.
+
+    Give --units FILE for your own unit table. KEY (an experiment in the lake) needs the
+    lake reader; until it is installed, pass --units.
+    """
+    from rastup_data.experiments.analysis import analyze_units
+    from rastup_data.experiments.stats import parse_guardrail
+
+    if units_path is None:
+        if key is not None:
+            raise _invalid(
+                f"reading experiment {key!r} from the lake is not available in this "
+                "build; export its unit table and pass --units FILE."
+            )
+        raise _invalid("nothing to analyse: pass --units FILE (Parquet or CSV).")
+    text_columns = [variant_column] + ([unit_column] if unit_column else [])
+    table = read_units(units_path, text_columns)
+    cov = parse_covariates(covariates)
+    guard_specs = [parse_guardrail(g) for g in guardrails]
+    if not metrics:
+        used = {
+            variant_column,
+            *(c for cols in cov.values() for c in cols),
+            *(g.column for g in guard_specs),
+        }
+        if unit_column:
+            used.add(unit_column)
+        metrics = tuple(_default_metrics(table, used))
+    result = analyze_units(
+        table,
+        control,
+        list(metrics),
+        cov,
+        sequential,
+        alpha,
+        parse_weights(weights),
+        guardrails=guard_specs,
+        variant_column=variant_column,
+        unit_column=unit_column,
+        correction=correction,
+        sequential_tuning=tuning,
+        quality_flags=quality_flags,
+        final=final,
+    )
+    title = f"Experiment {key}" if key else f"Experiment analysis: {units_path.name}"
+    if fmt == "json":
+        text = orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n"
+    elif fmt == "html":
+        from rastup_data.experiments.report import render_html
+
+        text = render_html(result, title)
+    else:
+        if out is None:
+            render_table(result)
+            return
+        with out.open("w", encoding="utf-8") as fh:
+            render_table(result, fh)
+        click.echo(f"wrote {out}", err=True)
+        return
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
+
+
+@experiments.command("power")
+@click.option("--mde", type=float, help="Effect to detect (absolute, or relative with --relative).")
+@click.option("--n", "n_per_variant", type=int, help="Units per variant (gives the MDE).")
+@click.option("--std-dev", type=float, help="Unit standard deviation of the metric.")
+@click.option("--baseline-rate", type=float, help="Baseline rate of a 0/1 metric (sets std-dev).")
+@click.option("--baseline-mean", type=float, help="Baseline mean (for relative MDEs).")
+@click.option("--relative", is_flag=True, help="The MDE is relative to the baseline mean.")
+@click.option("--alpha", type=float, default=0.05, show_default=True)
+@click.option("--power", "power_", type=float, default=0.8, show_default=True)
+@click.option(
+    "--variance-reduction",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Fraction of variance CUPED removes (rho^2 for one covariate).",
+)
+def power(
+    mde: float | None,
+    n_per_variant: int | None,
+    std_dev: float | None,
+    baseline_rate: float | None,
+    baseline_mean: float | None,
+    relative: bool,
+    alpha: float,
+    power_: float,
+    variance_reduction: float,
+) -> None:
+    """Units per variant for an MDE (--mde), or the MDE for a sample size (--n)."""
+    from rastup_data.experiments.stats import (
+        minimum_detectable_effect,
+        proportion_std_dev,
+        sample_size_per_variant,
+    )
+
+    if baseline_rate is not None:
+        std_dev = proportion_std_dev(baseline_rate)
+        baseline_mean = baseline_rate if baseline_mean is None else baseline_mean
+    if std_dev is None:
+        raise _invalid("give --std-dev (or --baseline-rate for a 0/1 metric).")
+    if (mde is None) == (n_per_variant is None):
+        raise _invalid("give exactly one of --mde (to get n) or --n (to get the MDE).")
+    if mde is not None:
+        n = sample_size_per_variant(
+            mde,
+            std_dev,
+            alpha=alpha,
+            power=power_,
+            relative=relative,
+            baseline_mean=baseline_mean,
+            variance_reduction=variance_reduction,
+        )
+        payload: dict[str, object] = {"mde": mde, "relative": relative, "n_per_variant": n}
+    else:
+        assert n_per_variant is not None
+        found = minimum_detectable_effect(
+            n_per_variant,
+            std_dev,
+            alpha=alpha,
+            power=power_,
+            relative=relative,
+            baseline_mean=baseline_mean,
+            variance_reduction=variance_reduction,
+        )
+        payload = {"n_per_variant": n_per_variant, "relative": relative, "mde": found}
+    payload.update(
+        {
+            "std_dev": std_dev,
+            "alpha": alpha,
+            "power": power_,
+            "variance_reduction": variance_reduction,
+        }
+    )
+    click.echo(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
