@@ -166,7 +166,26 @@ def render_table(result: ExperimentResult, file: IO[str] | None = None, width: i
     console.print(table)
 
 
-@click.group("experiments")
+class _ExperimentsGroup(click.Group):
+    """The group's own commands plus the assignment commands, imported on first use."""
+
+    def _assignment_commands(self) -> dict[str, click.Command]:
+        try:
+            from rastup_data.experiments.assign_cli import ASSIGN_COMMANDS
+        except ImportError:
+            return {}
+        return {c.name: c for c in ASSIGN_COMMANDS if c.name and c.name not in self.commands}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*self.commands, *self._assignment_commands()])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        return self._assignment_commands().get(cmd_name)
+
+
+@click.group("experiments", cls=_ExperimentsGroup)
 def experiments() -> None:
     """Assign and analyse experiments."""
 
