@@ -2,8 +2,8 @@
 
 Rows are matched on their key columns (the non-measure columns: dt, city, stage,
 channel, campaign_id, age_bucket). Money and counts must be equal; ratios (``*_rate``,
-``ctr`` and any float) may differ by ``rel_tol``; NULL equals None; dates compare as
-ISO strings.
+``ctr`` and any column built as a float) may differ by ``rel_tol``; NULL equals None;
+dates compare as ISO strings.
 """
 
 from __future__ import annotations
@@ -221,7 +221,8 @@ def _cells_equal(column: str, expected: Any, actual: Any, rel_tol: float, abs_to
     numbers = all(
         isinstance(v, int | float) and not isinstance(v, bool) for v in (expected, actual)
     )
-    tolerant = _is_ratio(column) or isinstance(expected, float) or isinstance(actual, float)
+    # Money and counts are exact; ratios (by name, or built as floats) get the tolerance.
+    tolerant = _is_ratio(column) or isinstance(actual, float)
     if numbers and tolerant and not column.endswith("_cents"):
         return math.isclose(float(expected), float(actual), rel_tol=rel_tol, abs_tol=abs_tol)
     return bool(expected == actual)

@@ -1,0 +1,208 @@
+"""A small, consistent Silver/Gold warehouse built in a real DuckDB for every test."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+#: Rows per day in each key fact, oldest first; the last day is the "latest" day.
+DAILY_ROWS: tuple[int, ...] = (20, 22, 18, 20, 21, 19, 20, 20)
+FIRST_DAY = date(2026, 3, 1)
+LATEST_DAY = FIRST_DAY + timedelta(days=len(DAILY_ROWS) - 1)
+#: The latest occurred_at in every key fact: 20:00 UTC on the latest day.
+LATEST_EVENT = datetime(LATEST_DAY.year, LATEST_DAY.month, LATEST_DAY.day, 20, tzinfo=UTC)
+
+KEY_FACTS = (
+    "silver.fact_booking_legs",
+    "silver.fact_payments",
+    "silver.fact_search_impressions",
+)
+OTHER_FACTS = (
+    "silver.fact_payouts",
+    "silver.fact_promotions_events",
+    "silver.fact_disputes",
+    "silver.fact_trust",
+    "silver.fact_comms",
+    "silver.fact_studios",
+)
+
+_EXTRA_COLUMNS = {
+    "silver.fact_booking_legs": (
+        "city VARCHAR, booking_id VARCHAR, leg_id VARCHAR, amount_cents BIGINT, status VARCHAR"
+    ),
+    "silver.fact_payments": ("city VARCHAR, kind VARCHAR, booking_id VARCHAR, amount_cents BIGINT"),
+    "silver.fact_payouts": (
+        "payout_id VARCHAR, created_at TIMESTAMP, paid_at TIMESTAMP, amount_cents BIGINT"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    conn: duckdb.DuckDBPyConnection
+    path: Path
+
+
+def _create_fact(conn: duckdb.DuckDBPyConnection, table: str, counts: tuple[int, ...]) -> None:
+    extra = _EXTRA_COLUMNS.get(table)
+    columns = "event_id VARCHAR, dt DATE, occurred_at TIMESTAMP" + (f", {extra}" if extra else "")
+    conn.execute(f"CREATE TABLE {table} ({columns})")
+    prefix = table.split(".")[1]
+    for offset, n in enumerate(counts):
+        # The last count always lands on LATEST_DAY, whatever the length of the history.
+        day = LATEST_DAY - timedelta(days=len(counts) - 1 - offset)
+        # Events spread from 00:00 to 20:00 of their day; the last one lands at 20:00.
+        values = {
+            "event_id": f"'{prefix}-{offset}-' || i",
+            "dt": f"DATE '{day}'",
+            "occurred_at": f"TIMESTAMP '{day} 00:00:00' + to_minutes(CAST(i * 1200 // "
+            f"greatest({n} - 1, 1) AS BIGINT))",
+        }
+        if table == "silver.fact_booking_legs":
+            values |= {
+                "city": "'nyc'",
+                "booking_id": "'bk_' || i",
+                "leg_id": "'lg_' || i",
+                "amount_cents": "1000 + i",
+                "status": "'confirmed'",
+            }
+        elif table == "silver.fact_payments":
+            values |= {
+                "city": "'nyc'",
+                "kind": "'charge'",
+                "booking_id": "'bk_' || i",
+                "amount_cents": "1000 + i",
+            }
+        elif table == "silver.fact_payouts":
+            values |= {
+                "payout_id": "'po_' || i",
+                "created_at": "NULL",
+                "paid_at": "NULL",
+                "amount_cents": "900",
+            }
+        select = ", ".join(values.values())
+        conn.execute(f"INSERT INTO {table} SELECT {select} FROM range({n}) t(i)")
+
+
+def _create_gold(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute("""
+        CREATE TEMP TABLE days AS SELECT CAST(range AS INTEGER) AS d FROM range(8);
+        CREATE TABLE gold.kpi_marketplace_daily AS
+        SELECT DATE '2026-03-01' + d AS dt, city, 10 + d AS bookings,
+               100000 + 1000 * d AS gmv_cents, 10000 + 100 * d AS platform_fee_cents,
+               (10000 + 100 * d) / (100000 + 1000 * d) AS take_rate
+        FROM days, (VALUES ('nyc'), ('lax')) c(city);
+        CREATE TABLE gold.kpi_funnel_daily AS
+        SELECT DATE '2026-03-01' + d AS dt, stage, users
+        FROM days, (VALUES ('search_impression', 100), ('search_click', 40), ('profile_view', 30),
+             ('checkout_start', 12), ('booking_confirmed', 10)) s(stage, users);
+        CREATE TABLE gold.ops_recon_daily AS
+        SELECT DATE '2026-03-01' + d AS dt, 100000 + 500 * d AS charges_cents,
+               2000 AS refunds_cents, 88000 + 400 * d AS payouts_cents,
+               10000 + 100 * d AS fees_cents, 0 AS variance_cents
+        FROM days;
+        CREATE TABLE gold.ops_payout_backlog AS
+        SELECT * FROM (VALUES ('0-1d', 3, 2700), ('1-3d', 2, 1800), ('3-7d', 1, 900),
+                              ('7d+', 0, 0)) b(age_bucket, payouts, amount_cents);
+        CREATE TABLE gold.kpi_trust_daily AS
+        SELECT DATE '2026-03-01' + d AS dt, 10 AS idv_started, 8 AS idv_passed, 2 AS idv_failed,
+               0.8::DOUBLE AS idv_pass_rate, 5 AS bg_clear, 1 AS bg_consider, 0 AS bg_suspended,
+               3 AS risk_watch, 1 AS risk_action, 0 AS risk_critical
+        FROM days;
+        CREATE TABLE gold.kpi_promotions_daily AS
+        SELECT DATE '2026-03-01' + d AS dt, 'cmp_1' AS campaign_id, 200 AS impressions,
+               10 AS clicks, 1 AS invalid_clicks, 0.05::DOUBLE AS ctr, 0.1::DOUBLE AS invalid_rate,
+               450 AS spend_cents, CAST(NULL AS BIGINT) AS budget_cents
+        FROM days;
+        CREATE TABLE gold.kpi_comms_daily AS
+        SELECT DATE '2026-03-01' + d AS dt, channel, 100 AS sent, 95 AS delivered,
+               5 AS bounced, 1 AS complained, 2 AS opted_out, 0 AS digest_suppressed,
+               0.95::DOUBLE AS delivery_rate, 0.05::DOUBLE AS bounce_rate,
+               0.01::DOUBLE AS complaint_rate
+        FROM days, (VALUES ('email'), ('sms')) c(channel);
+        CREATE TABLE gold.kpi_studios_daily AS
+        SELECT DATE '2026-03-01' + d AS dt, 4 AS verified, 1 AS verification_failed,
+               0.8::DOUBLE AS verification_rate, 7 AS amenity_uses, 5 AS quotes_requested,
+               2 AS quotes_accepted, 0.4::DOUBLE AS quote_success_rate
+        FROM days;
+        DROP TABLE days;
+    """)
+
+
+def build_warehouse(
+    conn: duckdb.DuckDBPyConnection, daily_rows: tuple[int, ...] = DAILY_ROWS
+) -> None:
+    """Create every Silver table and Gold mart the default suite reads, all consistent."""
+    conn.execute("CREATE SCHEMA IF NOT EXISTS silver; CREATE SCHEMA IF NOT EXISTS gold")
+    for table in KEY_FACTS:
+        _create_fact(conn, table, daily_rows)
+    for table in OTHER_FACTS:
+        _create_fact(conn, table, (3,) * len(daily_rows))
+    conn.execute("CREATE TABLE silver.dim_user AS SELECT 'u_' || i AS user_id FROM range(5) t(i)")
+    conn.execute("CREATE TABLE silver.dim_city AS SELECT * FROM (VALUES ('nyc'), ('lax')) c(city)")
+    _create_gold(conn)
+
+
+@pytest.fixture
+def make_warehouse(tmp_path: Path) -> Iterator[Callable[..., duckdb.DuckDBPyConnection]]:
+    """Build a warehouse with custom key-fact daily row counts in a fresh DuckDB file."""
+    opened: list[duckdb.DuckDBPyConnection] = []
+
+    def make(daily_rows: tuple[int, ...] = DAILY_ROWS) -> duckdb.DuckDBPyConnection:
+        conn = duckdb.connect(str(tmp_path / f"staging-{len(opened)}.duckdb"))
+        opened.append(conn)
+        build_warehouse(conn, daily_rows)
+        return conn
+
+    yield make
+    for conn in opened:
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def warehouse_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The good warehouse, built once per session and copied by each test."""
+    path = tmp_path_factory.mktemp("quality-template") / "staging.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        build_warehouse(conn)
+    return path
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path, warehouse_template: Path) -> Iterator[Warehouse]:
+    """A staging warehouse file with good data, open read-write like a build."""
+    path = tmp_path / "staging.duckdb"
+    shutil.copyfile(warehouse_template, path)
+    conn = duckdb.connect(str(path))
+    try:
+        yield Warehouse(conn, path)
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def as_of() -> datetime:
+    """Two hours after the latest event: fresh."""
+    return LATEST_EVENT + timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class WarehouseFacts:
+    """What the fixture warehouse holds, for tests to compute expectations from."""
+
+    daily_rows: tuple[int, ...]
+    first_day: date
+    latest_day: date
+    latest_event: datetime
+    key_facts: tuple[str, ...]
+
+
+@pytest.fixture
+def facts() -> WarehouseFacts:
+    return WarehouseFacts(DAILY_ROWS, FIRST_DAY, LATEST_DAY, LATEST_EVENT, KEY_FACTS)

@@ -1,0 +1,56 @@
+"""Uniqueness of event_id and mart keys; not-null keys."""
+
+from __future__ import annotations
+
+from rastup_data.quality import CheckSeverity, run_quality_gates
+
+
+def test_duplicate_event_id_in_a_silver_fact(warehouse, as_of):
+    warehouse.conn.execute(
+        "INSERT INTO silver.fact_comms SELECT * FROM silver.fact_comms "
+        "WHERE event_id IN ('fact_comms-2-1', 'fact_comms-5-0')"
+    )
+    warehouse.conn.execute(
+        "INSERT INTO silver.fact_comms SELECT * FROM silver.fact_comms "
+        "WHERE event_id = 'fact_comms-5-0' LIMIT 1"
+    )
+    report = run_quality_gates(warehouse.conn, as_of=as_of)
+    result = report.result("silver.fact_comms.event_id_unique")
+
+    assert result.blocking
+    assert result.observed == 2
+    assert result.message == (
+        "2 duplicated value(s) of (event_id) in silver.fact_comms across 5 rows"
+    )
+    assert result.sample_rows == (
+        {"event_id": "fact_comms-5-0", "duplicate_count": 3},
+        {"event_id": "fact_comms-2-1", "duplicate_count": 2},
+    )
+    assert [r.name for r in report.blocking] == ["silver.fact_comms.event_id_unique"]
+
+
+def test_duplicate_mart_key(warehouse, as_of):
+    warehouse.conn.execute(
+        "INSERT INTO gold.kpi_comms_daily SELECT * FROM gold.kpi_comms_daily "
+        "WHERE dt = DATE '2026-03-07' AND channel = 'email'"
+    )
+    result = run_quality_gates(warehouse.conn, as_of=as_of).result(
+        "gold.kpi_comms_daily.key_unique"
+    )
+    assert result.blocking
+    assert result.sample_rows == ({"dt": "2026-03-07", "channel": "email", "duplicate_count": 2},)
+
+
+def test_null_keys_are_counted_per_column(warehouse, as_of):
+    warehouse.conn.execute("""
+        UPDATE silver.fact_disputes SET event_id = NULL WHERE event_id = 'fact_disputes-1-0';
+        UPDATE silver.fact_disputes SET dt = NULL WHERE event_id LIKE 'fact_disputes-2-%';
+    """)
+    report = run_quality_gates(warehouse.conn, as_of=as_of)
+    result = report.result("silver.fact_disputes.keys_not_null")
+    assert result.blocking
+    assert result.severity is CheckSeverity.ERROR
+    assert result.observed == 4
+    assert result.message.endswith("(event_id: 1 row(s); dt: 3 row(s))")
+    assert len(result.sample_rows) == 4
+    assert all(row["event_id"] is None or row["dt"] is None for row in result.sample_rows)
