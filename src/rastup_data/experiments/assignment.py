@@ -12,6 +12,7 @@ the state database, so a unit keeps its variant after logging in and on linked d
 from __future__ import annotations
 
 import hashlib
+import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -124,13 +125,26 @@ def _iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+_ID_PATTERNS = {
+    "anon_id": re.compile(r"^a_[A-Za-z0-9_-]{1,126}$"),
+    "user_id": re.compile(r"^u_[A-Za-z0-9_-]{1,126}$"),
+}
+
+
 def _check_id(name: str, value: str | None) -> str | None:
+    """None, or an id of the form EVENTS.md gives it (``a_…``, ``u_…``; any for unit_id)."""
     if value is None:
         return None
-    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+    pattern = _ID_PATTERNS.get(name)
+    valid = isinstance(value, str) and 0 < len(value) <= 128 and value.strip() == value
+    if valid and pattern is not None:
+        valid = bool(pattern.match(value))
+    if not valid:
+        shape = {"anon_id": "a_ then ", "user_id": "u_ then "}.get(name, "")
         raise RastupError(
             ErrorCode.EXPERIMENT_INVALID,
-            f"{name} must be a non-empty string of at most 200 characters, got {value!r}.",
+            f"{name} {value!r} is not a valid id: use {shape}letters, digits, _ or - "
+            "(at most 128 characters, no surrounding spaces).",
         )
     return value
 
@@ -304,7 +318,7 @@ class Assigner:
                 raise _missing(experiment, "unit_id (the session id)")
             return unit_id, UnitType.SESSION.value
         if experiment.unit is UnitType.ANON:
-            unit = anon_id or unit_id
+            unit = anon_id or _check_id("anon_id", unit_id)
             if unit is None:
                 raise _missing(experiment, "anon_id (or unit_id)")
             return unit, UnitType.ANON.value
@@ -313,9 +327,9 @@ class Assigner:
             if unit_id is None:
                 raise _missing(experiment, "user_id, anon_id or unit_id")
             if unit_id.startswith("u_"):
-                user_id = unit_id
+                user_id = _check_id("user_id", unit_id)
             else:
-                anon_id = unit_id
+                anon_id = _check_id("anon_id", unit_id)
         elif unit_id is not None and unit_id not in (anon_id, user_id):
             raise RastupError(
                 ErrorCode.EXPERIMENT_INVALID,

@@ -148,6 +148,12 @@ class Experiment:
     layer: str | None
     layer_slice: tuple[int, int] | None
     path: Path
+    #: Exclusive upper bucket of each variant, in YAML order (the last is 10,000).
+    boundaries: tuple[int, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        bounds = variant_boundaries([v.weight for v in self.variants])
+        object.__setattr__(self, "boundaries", bounds)
 
     @property
     def control(self) -> str:
@@ -158,10 +164,6 @@ class Experiment:
     def variant_names(self) -> tuple[str, ...]:
         return tuple(v.name for v in self.variants)
 
-    @property
-    def boundaries(self) -> tuple[int, ...]:
-        """Exclusive upper bucket of each variant, in YAML order (the last is 10,000)."""
-        return variant_boundaries([v.weight for v in self.variants])
 
     def metrics_with_role(self, role: MetricRole) -> tuple[MetricRef, ...]:
         return tuple(m for m in self.metrics if m.role is role)

@@ -49,13 +49,31 @@ def exposure_event(
     session_id: str | None = None,
     event_id: str | None = None,
 ) -> dict[str, Any]:
-    """The ``exp.exposure`` envelope (v1) for an in-experiment assignment."""
+    """The ``exp.exposure`` envelope (v1) for an in-experiment assignment.
+
+    ``received_at`` is the creation time; a collector that spools the event may restamp it.
+    """
     if not assignment.in_experiment or assignment.variant is None:
         raise ValueError(f"{assignment.unit_id} is not in {assignment.exp_key}: no exposure")
     if user_id is None and assignment.unit_type == "user":
         user_id = assignment.unit_id
     if anon_id is None and assignment.unit_type == "anon":
         anon_id = assignment.unit_id
+    unit_id, unit_type = assignment.unit_id, assignment.unit_type
+    if unit_type == "session":
+        # The event contract names people (u_/a_), so a session's exposure names its person
+        # and carries the randomised session in the envelope's session_id.
+        session_id = assignment.unit_id
+        if user_id is not None:
+            unit_id, unit_type = user_id, "user"
+        elif anon_id is not None:
+            unit_id, unit_type = anon_id, "anon"
+        else:
+            raise RastupError(
+                ErrorCode.EXPERIMENT_INVALID,
+                f"experiment {assignment.exp_key} randomises sessions: pass the anon_id or "
+                "user_id of the session so its exposure can name the person.",
+            )
     stamp = _rfc3339(at)
     return {
         "event": EXPOSURE_EVENT,
@@ -70,8 +88,8 @@ def exposure_event(
         "payload": {
             "exp_key": assignment.exp_key,
             "variant": assignment.variant,
-            "unit_id": assignment.unit_id,
-            "unit_type": assignment.unit_type,
+            "unit_id": unit_id,
+            "unit_type": unit_type,
         },
     }
 
