@@ -92,15 +92,15 @@ def welch_compare(
         half = np.where(valid, quantile * se, np.nan)
         relative, relative_se = relative_lift(mc, vc, mt, vt)
         rel_half = np.where(valid, quantile * relative_se, np.nan)
-    return Comparison(
-        effect=np.asarray(effect, dtype=np.float64),
-        se=np.asarray(se, dtype=np.float64),
-        df=np.asarray(df, dtype=np.float64),
-        p_value=np.asarray(p_value, dtype=np.float64),
-        ci_low=np.asarray(effect - half, dtype=np.float64),
-        ci_high=np.asarray(effect + half, dtype=np.float64),
-        relative=relative,
-        relative_se=relative_se,
-        relative_ci_low=np.asarray(relative - rel_half, dtype=np.float64),
-        relative_ci_high=np.asarray(relative + rel_half, dtype=np.float64),
-    )
+        return Comparison(
+            effect=np.asarray(effect, dtype=np.float64),
+            se=np.asarray(se, dtype=np.float64),
+            df=np.asarray(df, dtype=np.float64),
+            p_value=np.asarray(p_value, dtype=np.float64),
+            ci_low=np.asarray(effect - half, dtype=np.float64),
+            ci_high=np.asarray(effect + half, dtype=np.float64),
+            relative=relative,
+            relative_se=relative_se,
+            relative_ci_low=np.asarray(relative - rel_half, dtype=np.float64),
+            relative_ci_high=np.asarray(relative + rel_half, dtype=np.float64),
+        )

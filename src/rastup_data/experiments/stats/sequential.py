@@ -80,15 +80,15 @@ def sequential_compare(
     with np.errstate(all="ignore"):
         half = np.where(valid, half, np.nan)
         rel_half = np.where(valid, rel_half, np.nan)
-    return Comparison(
-        effect=fixed.effect,
-        se=fixed.se,
-        df=fixed.df,
-        p_value=always_valid_p_value(fixed.effect, fixed.se, n_total, alpha, tuning),
-        ci_low=np.asarray(fixed.effect - half, dtype=np.float64),
-        ci_high=np.asarray(fixed.effect + half, dtype=np.float64),
-        relative=fixed.relative,
-        relative_se=fixed.relative_se,
-        relative_ci_low=np.asarray(fixed.relative - rel_half, dtype=np.float64),
-        relative_ci_high=np.asarray(fixed.relative + rel_half, dtype=np.float64),
-    )
+        return Comparison(
+            effect=fixed.effect,
+            se=fixed.se,
+            df=fixed.df,
+            p_value=always_valid_p_value(fixed.effect, fixed.se, n_total, alpha, tuning),
+            ci_low=np.asarray(fixed.effect - half, dtype=np.float64),
+            ci_high=np.asarray(fixed.effect + half, dtype=np.float64),
+            relative=fixed.relative,
+            relative_se=fixed.relative_se,
+            relative_ci_low=np.asarray(fixed.relative - rel_half, dtype=np.float64),
+            relative_ci_high=np.asarray(fixed.relative + rel_half, dtype=np.float64),
+        )
