@@ -30,6 +30,10 @@ OTHER_FACTS = (
     "silver.fact_trust",
     "silver.fact_comms",
     "silver.fact_studios",
+    "silver.fact_bookings",
+    "silver.fact_search_clicks",
+    "silver.fact_profile_views",
+    "silver.fact_checkouts",
 )
 
 _EXTRA_COLUMNS = {

@@ -240,6 +240,15 @@ def test_load_golden_from_file_and_folder(tmp_path, conn):
     file.write_text(json.dumps(golden()), encoding="utf-8")
     assert compare_marts(conn, load_golden(file)).ok
 
+    simulator_style = tmp_path / "simulated.json"
+    simulator_style.write_text(
+        json.dumps({"meta": {"days": 2}, "marts": golden()}), encoding="utf-8"
+    )
+    assert sorted(load_golden(simulator_style)) == [
+        "gold.ops_recon_daily",
+        "kpi_marketplace_daily",
+    ]
+
     folder = tmp_path / "marts"
     folder.mkdir()
     (folder / "kpi_marketplace_daily.json").write_text(json.dumps(MARKET), encoding="utf-8")

@@ -25,6 +25,10 @@ SILVER_FACTS = {
     "silver.fact_trust",
     "silver.fact_comms",
     "silver.fact_studios",
+    "silver.fact_bookings",
+    "silver.fact_search_clicks",
+    "silver.fact_profile_views",
+    "silver.fact_checkouts",
 }
 GOLD_MARTS = {
     "gold.kpi_marketplace_daily",

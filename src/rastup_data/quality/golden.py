@@ -170,8 +170,9 @@ def compare_marts(
 
 
 def load_golden(path: str | Path) -> dict[str, list[Row]]:
-    """Golden rows from a JSON file ``{mart: [row, …]}``, or a folder of ``<mart>.json``
-    (a list of rows) and ``<mart>.ndjson`` files."""
+    """Golden rows from a JSON file ``{mart: [row, …]}`` (or ``{"marts": {…}, …}`` as the
+    simulator writes it), or a folder of ``<mart>.json`` (a list of rows) and
+    ``<mart>.ndjson`` files."""
     source = Path(path)
     try:
         if source.is_dir():
@@ -190,6 +191,8 @@ def load_golden(path: str | Path) -> dict[str, list[Row]]:
             f"cannot read golden marts from {source}: {exc}. To fix this, point at a JSON "
             "file {mart: [rows]} or a folder of <mart>.json files.",
         ) from exc
+    if isinstance(data, dict) and isinstance(data.get("marts"), dict):
+        data = data["marts"]  # the simulator's golden.json: {"meta": …, "marts": {…}, …}
     if not isinstance(data, dict):
         raise RastupError(
             ErrorCode.CONFIG_INVALID,

@@ -37,6 +37,10 @@ SILVER_FACTS: tuple[str, ...] = (
     "silver.fact_trust",
     "silver.fact_comms",
     "silver.fact_studios",
+    "silver.fact_bookings",
+    "silver.fact_search_clicks",
+    "silver.fact_profile_views",
+    "silver.fact_checkouts",
 )
 
 #: Facts whose daily volume and freshness are watched.
