@@ -23,7 +23,11 @@ from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform._dbt import DbtInvocation, NodeOutcome, run_dbt
 from rastup_data.transform._gates import GateOutcome, run_gates
 from rastup_data.transform.nrt import NrtResult, refresh_nrt
-from rastup_data.transform.tombstones import read_tombstones, write_tombstones_table
+from rastup_data.transform.tombstones import (
+    read_tombstones,
+    seal_warehouse_file,
+    write_tombstones_table,
+)
 from rastup_data.transform.warehouse import (
     exclusive_lock,
     new_snapshot_id,
@@ -158,6 +162,8 @@ def build(
             _raise_for_model_errors(invocation)
             report(BuildEvent("checks", "running quality gates"))
             gates = _audit(staging, invocation, quality_gates)
+            report(BuildEvent("checks", _gates_text(invocation, gates)))
+            seal_warehouse_file(staging)
             build_id = new_snapshot_id()
             path = dirs.builds.publish(staging, build_id)
         except BaseException:
@@ -297,6 +303,15 @@ def _test_failure(conn: duckdb.DuckDBPyConnection, node: NodeOutcome) -> CheckFa
     return CheckFailure("dbt", node.name, message, rows)
 
 
+def _gates_text(invocation: DbtInvocation, gates: GateOutcome) -> str:
+    tests = [n for n in invocation.nodes if n.resource_type == "test"]
+    warned = sum(1 for n in tests if n.status == "warn")
+    text = f"dbt tests: {len(tests) - warned} passed, {warned} warned"
+    if not gates.ran:
+        return f"{text}; {gates.summary}"
+    return f"{text}; quality gates passed\n{gates.summary}"
+
+
 def _first_line(text: str | None) -> str:
     if not text:
         return ""
@@ -315,4 +330,6 @@ def _start_text(mode: str, window: _Window, current: Path | None) -> str:
 
 def _node_text(node: NodeOutcome) -> str:
     label = node.relation or node.name
-    return f"{node.resource_type:<5} {label:<48} {node.status.upper():<7} {node.seconds:6.2f}s"
+    if len(label) > 60:
+        label = label[:57] + "..."
+    return f"{node.resource_type:<5} {label:<60} {node.status.upper():<7} {node.seconds:6.2f}s"

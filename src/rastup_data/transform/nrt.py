@@ -18,7 +18,11 @@ import duckdb
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform._dbt import run_dbt
-from rastup_data.transform.tombstones import read_tombstones, write_tombstones_table
+from rastup_data.transform.tombstones import (
+    read_tombstones,
+    seal_warehouse_file,
+    write_tombstones_table,
+)
 from rastup_data.transform.warehouse import (
     exclusive_lock,
     new_snapshot_id,
@@ -95,7 +99,7 @@ def refresh_nrt(layout: LakeLayout, *, tombstones: Sequence[str] | None = None) 
                 row = conn.execute(
                     "SELECT newest_occurred_at, newest_received_at FROM main.lake_watermark"
                 ).fetchone()
-                conn.execute("CHECKPOINT")
+            seal_warehouse_file(staging)
             path = dirs.nrt.publish(staging, snapshot_id)
         except BaseException:
             dirs.nrt.discard_staging()

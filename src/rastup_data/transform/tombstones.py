@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from pathlib import Path
 
 import duckdb
 
 from rastup_data.lake.layout import LakeLayout
 
-__all__ = ["read_tombstones", "write_tombstones_table"]
+__all__ = ["read_tombstones", "seal_warehouse_file", "write_tombstones_table"]
 
 
 def read_tombstones(layout: LakeLayout) -> tuple[str, ...]:
@@ -48,3 +49,10 @@ def write_tombstones_table(conn: duckdb.DuckDBPyConnection, user_ids: Iterable[s
     if ids:
         conn.executemany("INSERT INTO privacy.tombstones VALUES (?, NULL)", [(u,) for u in ids])
     return len(ids)
+
+
+def seal_warehouse_file(path: Path) -> None:
+    """Prepare a built file for readers: drop the erased-id lists, checkpoint the WAL away."""
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS privacy CASCADE")
+        conn.execute("CHECKPOINT")

@@ -1,0 +1,116 @@
+"""``rastup-data build``: Silver and Gold behind quality gates, with progress output."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import click
+
+from rastup_data.config import resolve_lake
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.transform.build import BuildEvent, BuildFailed, CheckFailure
+from rastup_data.transform.build import build as run_build
+
+__all__ = ["build"]
+
+_STATUS_STYLE = {"success": "green", "pass": "green", "warn": "yellow"}
+
+
+@click.command()
+@click.option(
+    "--lake",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Lake root (default: $RASTUP_LAKE, else ./lake).",
+)
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Re-read Bronze partitions from this received date (YYYY-MM-DD).",
+)
+@click.option(
+    "--to",
+    "end",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Re-read Bronze partitions up to this received date (inclusive).",
+)
+@click.option("--full-refresh", is_flag=True, help="Rebuild every model from all of Bronze.")
+@click.option(
+    "--lookback-days",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Bronze days re-read before the newest loaded partition.",
+)
+def build(
+    start: datetime | None,
+    end: datetime | None,
+    lake: str | None,
+    full_refresh: bool,
+    lookback_days: int,
+) -> None:
+    """Build Silver and Gold, run dbt tests and quality gates, and publish atomically.
+
+    Readers keep the previous build until every error-severity check passes.
+    """
+    layout = LakeLayout(resolve_lake(lake))
+    click.echo(f"lake {layout.root}")
+    try:
+        result = run_build(
+            layout,
+            start=_day(start),
+            end=_day(end),
+            full_refresh=full_refresh,
+            lookback_days=lookback_days,
+            progress=_print_event,
+        )
+    except BuildFailed as exc:
+        _print_failures(exc)
+        raise
+    models = len(result.models)
+    click.echo(
+        f"{models} models, {len(result.tests)} tests in {result.seconds:.1f}s"
+        + (
+            f"; {len(result.warnings)} warning(s): {', '.join(result.warnings)}"
+            if result.warnings
+            else ""
+        )
+    )
+    if result.nrt is not None:
+        click.echo(f"NRT views refreshed ({result.nrt.freshness.snapshot_id})")
+    click.secho(f"published build {result.build_id}", fg="green", bold=True)
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
+def _print_event(event: BuildEvent) -> None:
+    if event.stage == "published":
+        return
+    if event.node is not None:
+        style = _STATUS_STYLE.get(event.node.status, "red")
+        click.secho(f"  {event.text}", fg=style if style != "green" else None)
+        return
+    click.echo(event.text)
+
+
+def _print_failures(exc: BuildFailed) -> None:
+    for failure in exc.failures:
+        _print_failure(failure)
+
+
+def _print_failure(failure: CheckFailure) -> None:
+    click.secho(
+        f"FAILED {failure.source} check {failure.name}: {failure.message}", fg="red", err=True
+    )
+    for row in failure.sample_rows:
+        click.echo(f"    {_row_text(row)}", err=True)
+
+
+def _row_text(row: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in row.items())
