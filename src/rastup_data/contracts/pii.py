@@ -1,0 +1,237 @@
+"""The PII value guard: finds emails, phone numbers, card numbers and raw IPs in strings.
+
+Two entry points:
+
+- :func:`find_pii` walks any JSON value and checks every string precisely.
+- :func:`find_pii_in_valid_event` is the collector's hot path for events that already
+  passed envelope validation. It serialises the fields that can carry free text once and
+  runs byte-level prefilters that are a strict superset of the precise detectors; only
+  when a prefilter fires does it fall back to :func:`find_pii`.
+
+Digit-based detectors only fire on numbers that stand alone: a match right after a letter,
+digit, ``_``, ``-`` or ``.``, or followed by a word character (directly or through ``-`` or
+``.``), is part of a bigger token such as a UUID, a timestamp, a version or a prefixed id
+(``bk_4111…``) and is ignored. Every phone and card detector needs at least 9 digits.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+__all__ = ["PiiFinding", "find_pii", "find_pii_in_valid_event", "scan_pii"]
+
+EMAIL = "email address"
+PHONE = "phone number"
+CARD = "card number"
+IP_ADDRESS = "IP address"
+
+# Not the tail of a token such as an id, a UUID or a version: no word character, '.' or
+# '-' right before; not followed by a word character, directly or through '-' or '.'.
+_BEFORE = r"(?<![\w.-])"
+_AFTER = r"(?!\w|[.-]\w)"
+
+_EMAIL_RE = re.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
+    re.ASCII,
+)
+_CARD_RE = re.compile(_BEFORE + r"[0-9](?:[ -]?[0-9]){12,18}" + _AFTER, re.ASCII)
+_PHONE_RES = tuple(
+    re.compile(pattern, re.ASCII)
+    for pattern in (
+        # International with a leading '+': 9 to 15 digits.
+        r"(?<![\w+])\+[0-9](?:[ .()-]{0,2}[0-9]){8,14}" + _AFTER,
+        # North American, formatted: (415) 555-0123, 415-555-0123, 1 415.555.0123.
+        _BEFORE + r"(?:1[ .-]?)?(?:\([0-9]{3}\) ?|[0-9]{3}[ .-])[0-9]{3}[ .-][0-9]{4}" + _AFTER,
+        # North American, bare ten digits with valid area and exchange codes.
+        _BEFORE + r"1?[2-9][0-9]{2}[2-9][0-9]{6}" + _AFTER,
+        # National format with a trunk 0: 020 7946 0958, 030-1234-5678.
+        _BEFORE + r"0[0-9]{2,4}[ .-][0-9]{3,4}[ .-]?[0-9]{3,4}" + _AFTER,
+    )
+)
+_IPV4_RE = re.compile(r"(?<![\w.-])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?!\w|\.[0-9])", re.ASCII)
+_IPV6_RE = re.compile(r"(?<![\w:.])[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?![\w:])", re.ASCII)
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_MIN_PII_LENGTH = 3  # "::1" is the shortest string any detector accepts.
+_EMAIL_GATE, _DIGITS_GATE, _IPV6_GATE, _IPV4_GATE = 1, 2, 4, 8
+_ALL_GATES = _EMAIL_GATE | _DIGITS_GATE | _IPV6_GATE | _IPV4_GATE
+_SCANNED_FIELDS = ("user_id", "anon_id", "session_id", "context", "ids", "payload")
+
+# Byte tables for the hot-path prefilters.
+_DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0000000000")
+_PHONE_SEPARATORS = b" .()-+"
+_HEX_AND_DOTS = bytes(
+    0x30 if chr(b) in "0123456789abcdefABCDEF" else b if chr(b) in ".:" else 0x78
+    for b in range(256)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PiiFinding:
+    """What kind of personal data was found, and where (a JSON path, ``$.payload.reason``)."""
+
+    kind: str
+    path: str
+
+    def describe(self) -> str:
+        return f"{self.kind} at {self.path}"
+
+
+def find_pii(value: object) -> str | None:
+    """Describe the first personal data in ``value`` (any JSON value), or None if there is none.
+
+    The answer reads like ``"email address at $.payload.reason"``; a bare string is at ``$``.
+    """
+    finding = scan_pii(value)
+    return None if finding is None else finding.describe()
+
+
+def scan_pii(value: object, path: str = "$") -> PiiFinding | None:
+    """The first :class:`PiiFinding` in ``value``, searching nested objects and arrays."""
+    if isinstance(value, str):
+        kind = _string_pii(value)
+        return None if kind is None else PiiFinding(kind, path)
+    if isinstance(value, dict | Mapping):
+        for key, item in value.items():
+            found = scan_pii(item, f"{path}.{key}")
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = scan_pii(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def find_pii_in_valid_event(event: Mapping[str, Any]) -> PiiFinding | None:
+    """Fast PII scan of an event whose envelope is known to be valid.
+
+    ``occurred_at``, ``received_at``, ``ids.event_id``, ``event`` and ``v`` are format- or
+    pattern-checked by the envelope and cannot hold PII, so only the other fields are
+    scanned: one serialisation and a few byte-level prefilters decide whether the precise
+    detectors need to run at all.
+    """
+    ids = event["ids"]
+    if len(ids) > 1:
+        ids = dict(ids)
+        del ids["event_id"]
+    else:
+        ids = None
+    fields = (
+        event.get("user_id"),
+        event.get("anon_id"),
+        event.get("session_id"),
+        event["context"],
+        ids,
+        event["payload"],
+    )
+    if not _prefilter_hit(orjson.dumps(fields)):
+        return None
+    for name, value in zip(_SCANNED_FIELDS, fields, strict=True):
+        found = scan_pii(value, f"$.{name}")
+        if found is not None:
+            return found
+    return None
+
+
+def _prefilter_hit(raw: bytes) -> bool:
+    """True if the JSON text might hold PII; never False when a precise detector would fire."""
+    return _gates(raw) != 0
+
+
+def _gates(raw: bytes) -> int:
+    """Which detector families might fire on ``raw`` (a bit per family; 0 means clean).
+
+    Each gate is a superset of its precise detector. JSON escapes start with a backslash,
+    which could hide a word boundary the precise detectors rely on, so a backslash opens
+    every gate.
+    """
+    if b"\\" in raw:
+        return _ALL_GATES
+    gates = 0
+    if b"@" in raw:
+        gates |= _EMAIL_GATE
+    # Phones and cards: at least 9 digits once separators are removed.
+    if b"000000000" in raw.translate(_DIGITS_TO_ZERO, _PHONE_SEPARATORS):
+        gates |= _DIGITS_GATE
+    hexed = raw.translate(_HEX_AND_DOTS)
+    # IPv6: "::", or a colon between two hex digits (JSON's own colons follow a quote).
+    if b"::" in raw or b"0:0" in hexed:
+        gates |= _IPV6_GATE
+    # Collapse runs of up to four digits so every IPv4 address reads "0.0.0.0".
+    if raw.count(b".") >= 3 and b"0.0.0.0" in hexed.replace(b"00", b"0").replace(b"00", b"0"):
+        gates |= _IPV4_GATE
+    return gates
+
+
+def _string_pii(text: str) -> str | None:
+    if len(text) < _MIN_PII_LENGTH:
+        return None
+    gates = _gates(text.encode())
+    if not gates:
+        return None
+    if gates & _EMAIL_GATE and _EMAIL_RE.search(text):
+        return EMAIL
+    if gates & _IPV6_GATE and _has_ipv6(text):
+        return IP_ADDRESS
+    if gates & _IPV4_GATE and _has_ipv4(text):
+        return IP_ADDRESS
+    if gates & _DIGITS_GATE:
+        if _has_card(text):
+            return CARD
+        if any(pattern.search(text) for pattern in _PHONE_RES):
+            return PHONE
+    return None
+
+
+def _has_ipv4(text: str) -> bool:
+    for match in _IPV4_RE.finditer(text):
+        if all(int(octet) <= 255 for octet in match.group().split(".")):
+            return True
+    return False
+
+
+def _has_ipv6(text: str) -> bool:
+    for match in _IPV6_RE.finditer(text):
+        token = match.group().rstrip(".")
+        if token.count(":") < 2 or not any(char in _HEX_DIGITS for char in token):
+            continue
+        try:
+            ipaddress.IPv6Address(token)
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def _has_card(text: str) -> bool:
+    for match in _CARD_RE.finditer(text):
+        groups = re.split(r"[ -]", match.group())
+        # A card may sit inside a longer run of grouped digits: try every window of groups.
+        for start in range(len(groups)):
+            digits = ""
+            for group in groups[start:]:
+                digits += group
+                if len(digits) > 19:
+                    break
+                if len(digits) >= 13 and _luhn_valid(digits):
+                    return True
+    return False
+
+
+def _luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if index % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
