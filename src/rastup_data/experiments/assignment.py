@@ -128,11 +128,12 @@ def _iso(at: datetime) -> str:
 _ID_PATTERNS = {
     "anon_id": re.compile(r"^a_[A-Za-z0-9_-]{1,126}$"),
     "user_id": re.compile(r"^u_[A-Za-z0-9_-]{1,126}$"),
+    "session_id": re.compile(r"^s_[A-Za-z0-9_-]{1,126}$"),
 }
 
 
 def _check_id(name: str, value: str | None) -> str | None:
-    """None, or an id of the form EVENTS.md gives it (``a_…``, ``u_…``; any for unit_id)."""
+    """None, or an id shaped as the envelope wants it (``a_…``, ``u_…``, ``s_…``)."""
     if value is None:
         return None
     pattern = _ID_PATTERNS.get(name)
@@ -140,7 +141,9 @@ def _check_id(name: str, value: str | None) -> str | None:
     if valid and pattern is not None:
         valid = bool(pattern.match(value))
     if not valid:
-        shape = {"anon_id": "a_ then ", "user_id": "u_ then "}.get(name, "")
+        shape = {"anon_id": "a_ then ", "user_id": "u_ then ", "session_id": "s_ then "}.get(
+            name, ""
+        )
         raise RastupError(
             ErrorCode.EXPERIMENT_INVALID,
             f"{name} {value!r} is not a valid id: use {shape}letters, digits, _ or - "
@@ -316,7 +319,7 @@ class Assigner:
         if experiment.unit is UnitType.SESSION:
             if unit_id is None:
                 raise _missing(experiment, "unit_id (the session id)")
-            return unit_id, UnitType.SESSION.value
+            return _check_id("session_id", unit_id) or unit_id, UnitType.SESSION.value
         if experiment.unit is UnitType.ANON:
             unit = anon_id or _check_id("anon_id", unit_id)
             if unit is None:

@@ -164,7 +164,6 @@ class Experiment:
     def variant_names(self) -> tuple[str, ...]:
         return tuple(v.name for v in self.variants)
 
-
     def metrics_with_role(self, role: MetricRole) -> tuple[MetricRef, ...]:
         return tuple(m for m in self.metrics if m.role is role)
 

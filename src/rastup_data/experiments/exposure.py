@@ -8,6 +8,7 @@ and excludes (and counts) units seen in more than one variant.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ __all__ = [
 ]
 
 EXPOSURE_EVENT = "exp.exposure"
+_SESSION_ID = re.compile(r"^s_[A-Za-z0-9_-]{1,126}$")
 #: Columns :func:`first_exposures` needs in its exposure rows.
 EXPOSURE_COLUMNS = ("exp_key", "variant", "unit_id", "unit_type", "occurred_at")
 
@@ -74,6 +76,11 @@ def exposure_event(
                 f"experiment {assignment.exp_key} randomises sessions: pass the anon_id or "
                 "user_id of the session so its exposure can name the person.",
             )
+    if session_id is not None and not _SESSION_ID.match(session_id):
+        raise RastupError(
+            ErrorCode.EXPERIMENT_INVALID,
+            f"session_id {session_id!r} is not a valid id: use s_ then letters, digits, _ or -.",
+        )
     stamp = _rfc3339(at)
     return {
         "event": EXPOSURE_EVENT,
