@@ -7,6 +7,7 @@ import io
 import json
 import math
 import threading
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -206,3 +207,23 @@ def test_on_batch_callback_sees_every_batch(stub: Any, kit: ModuleType) -> None:
         kit.ndjson_lines(25), url=stub.url, key=stub.key, batch=10, on_batch=record, retry=FAST
     )
     assert sorted(seen) == [(0, 10), (1, 10), (2, 5)]
+
+
+def test_a_401_also_ends_other_batches_waiting_to_retry(stub: Any, kit: ModuleType) -> None:
+    overloaded = kit.Reply(
+        503, {"error": {"code": "INGEST_OVERLOADED", "message": "full"}}, {"Retry-After": "30"}
+    )
+    stub.push(overloaded)
+    started = time.monotonic()
+    summary = send_lines(
+        kit.ndjson_lines(20),
+        url=stub.url,
+        key="wrong",
+        batch=10,
+        concurrency=2,
+        retry=RetryPolicy(max_attempts=5),
+    )
+    assert time.monotonic() - started < 10
+    assert summary.failures_by_code == {"AUTH_FAILED": 10, "INGEST_OVERLOADED": 10}
+    assert summary.stopped_early is not None
+    assert len(stub.requests) == 2

@@ -171,7 +171,8 @@ def _send(
         httpx.Client(timeout=timeout, limits=limits, transport=transport) as http,
         ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="rastup-send") as pool,
     ):
-        deliverer = BatchDeliverer(http, url, key, gzip_bodies=gzip, retry=retry)
+        # Waiting before a retry ends early once the run stops (401, interrupt).
+        deliverer = BatchDeliverer(http, url, key, gzip_bodies=gzip, retry=retry, wait=stop.wait)
 
         def deliver(item: Batch) -> BatchResult:
             result = deliverer.deliver(item.lines)
