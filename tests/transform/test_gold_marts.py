@@ -1,0 +1,81 @@
+"""Gold marts equal EVENTS.md computed independently in Python; Silver dedupes by event_id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bronze_fixture import write_bronze
+from helpers import MART_KEYS, assert_rows_equal, published_rows
+from market_fixture import first_copies, market_events, reference_marts
+
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.transform import build, open_published
+
+
+@pytest.fixture(scope="module")
+def market(tmp_path_factory: pytest.TempPathFactory) -> tuple[LakeLayout, list[dict[str, Any]]]:
+    layout = LakeLayout(Path(tmp_path_factory.mktemp("market")) / "lake")
+    events = market_events()
+    half = len(events) // 2
+    write_bronze(layout, events[:half], name="part-a")
+    write_bronze(layout, events[half:], name="part-b")
+    build(layout, quality_gates=False, with_nrt=True)
+    return layout, events
+
+
+@pytest.mark.parametrize("mart", sorted(MART_KEYS))
+def test_gold_mart_matches_independent_reference(
+    market: tuple[LakeLayout, list[dict[str, Any]]], mart: str
+) -> None:
+    layout, events = market
+    expected = reference_marts(events)[mart]
+    assert expected, "the fixture must exercise every mart"
+    assert_rows_equal(published_rows(layout, f"gold.{mart}"), expected, MART_KEYS[mart])
+
+
+def test_silver_holds_every_event_once(market: tuple[LakeLayout, list[dict[str, Any]]]) -> None:
+    layout, events = market
+    distinct = {e["event_id"] for e in events}
+    assert len(events) > len(distinct), "the fixture must resend some events"
+    with open_published(layout) as conn:
+        total, unique = conn.execute(
+            "SELECT count(*), count(DISTINCT event_id) FROM silver.events_deduped"
+        ).fetchone() or (0, 0)
+        facts = conn.execute("SELECT count(*) FROM silver.fact_search_impressions").fetchone() or (
+            0,
+        )
+    assert total == unique == len(distinct)
+    impressions = [e for e in first_copies(events) if e["event"] == "search.impression"]
+    assert facts[0] == len(impressions)
+
+
+def test_silver_facts_keep_the_first_received_copy(
+    market: tuple[LakeLayout, list[dict[str, Any]]],
+) -> None:
+    layout, events = market
+    firsts = {e["event_id"]: e["received_at"] for e in first_copies(events)}
+    with open_published(layout) as conn:
+        rows = conn.execute("SELECT event_id, received_at FROM silver.events_deduped").fetchall()
+    assert {eid: received for eid, received in rows} == firsts
+
+
+def test_nrt_views_agree_with_gold(market: tuple[LakeLayout, list[dict[str, Any]]]) -> None:
+    layout, events = market
+    backlog = published_rows(layout, "nrt.ops_payout_backlog", exclude=("as_of",))
+    assert_rows_equal(backlog, reference_marts(events)["ops_payout_backlog"], ("age_bucket",))
+    with open_published(layout) as conn:
+        overall = conn.execute(
+            "SELECT charges_cents, variance_cents FROM nrt.ops_recon WHERE scope = 'overall'"
+        ).fetchone()
+        queue = conn.execute("SELECT count(*) FROM nrt.ops_dispute_queue").fetchone()
+    recon = reference_marts(events)["ops_recon_daily"]
+    charges = sum(r["charges_cents"] for r in recon)
+    payouts_refunds_fees = sum(
+        r["payouts_cents"] + r["refunds_cents"] + r["fees_cents"] for r in recon
+    )
+    assert overall == (charges, abs(charges - payouts_refunds_fees))
+    opened = {e["payload"]["dispute_id"] for e in events if e["event"] == "dispute.opened"}
+    resolved = {e["payload"]["dispute_id"] for e in events if e["event"] == "dispute.resolved"}
+    assert queue == (len(opened - resolved),)
