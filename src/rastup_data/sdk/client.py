@@ -193,6 +193,8 @@ class Client:
 
     def flush(self, timeout: float | None = None) -> bool:
         """Send everything tracked so far; True when all of it was answered or failed."""
+        if threading.current_thread() is self._worker:
+            return False  # called from on_error: waiting on ourselves would never end
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             target = self._enqueued
@@ -284,6 +286,7 @@ class Client:
     def _fail_remaining(self) -> None:
         remaining = len(self._queue)
         if remaining:
+            _log.error("rastup sdk: close() timed out; %d queued events not sent", remaining)
             self._queue.clear()
             self._counts["failed"] += remaining
             self._done += remaining
