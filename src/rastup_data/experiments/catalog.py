@@ -6,6 +6,7 @@ every problem is an ``EXPERIMENT_INVALID`` error naming the file and the field.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -194,8 +195,9 @@ class SpecReader:
             return default
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             self.fail(key, f"must be a number, got {_describe(raw)}")
-        if not low <= raw <= high:
-            self.fail(key, f"must be between {low} and {high} (got {raw})")
+        if not math.isfinite(raw) or not low <= raw <= high:
+            bounds = f"at least {low:g}" if math.isinf(high) else f"between {low:g} and {high:g}"
+            self.fail(key, f"must be {bounds} (got {raw})")
         return float(raw)
 
     def child(self, key: str) -> SpecReader:

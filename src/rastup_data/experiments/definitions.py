@@ -9,6 +9,7 @@ slices). Loading validates strictly against the metrics catalogue; every problem
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -433,7 +434,7 @@ def _metric_ref(spec: SpecReader, role: MetricRole, catalog: MetricCatalog) -> M
     direction: Direction = spec.choice("direction", Direction, default=catalog.get(name).direction)
     if not guardrail:
         return MetricRef(name, role, direction)
-    margin = spec.number("margin", low=0, high=1e12)
+    margin = spec.number("margin", low=0, high=math.inf)
     if margin <= 0:
         spec.fail("margin", "a guardrail's non-inferiority margin must be greater than 0")
     kind: MarginKind = spec.choice("margin_kind", MarginKind, default=MarginKind.RELATIVE)
@@ -511,7 +512,10 @@ def _timestamp(spec: SpecReader, key: str) -> datetime:
         value = datetime.combine(raw, time(0), tzinfo=UTC)
     elif isinstance(raw, str):
         try:
-            value = datetime.fromisoformat(raw)
+            if len(raw) == 10:  # a plain date: midnight UTC
+                value = datetime.combine(date.fromisoformat(raw), time(0), tzinfo=UTC)
+            else:
+                value = datetime.fromisoformat(raw)
         except ValueError:
             spec.fail(key, f"{raw!r} is not a date or an RFC 3339 timestamp")
     else:
