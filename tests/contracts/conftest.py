@@ -31,19 +31,32 @@ def registry_copy(tmp_path: Path) -> Path:
     return target
 
 
+SchemaEditor = Callable[[Path, str, Callable[[dict[str, Any]], Any]], None]
+
+
+@pytest.fixture
+def edit_schema() -> SchemaEditor:
+    """``edit_schema(root, relative_path, change)`` rewrites one schema file in place."""
+    return _edit_schema
+
+
+@pytest.fixture
+def write_json() -> Callable[[Path, object], None]:
+    return _write_json
+
+
 def read_json(path: Path) -> dict[str, Any]:
     document = orjson.loads(path.read_bytes())
     assert isinstance(document, dict)
     return document
 
 
-def write_json(path: Path, document: object) -> None:
+def _write_json(path: Path, document: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
 
 
-def edit_schema(root: Path, relative: str, change: Callable[[dict[str, Any]], None]) -> None:
-    """Apply ``change`` to the schema file at ``root/relative`` in place."""
+def _edit_schema(root: Path, relative: str, change: Callable[[dict[str, Any]], Any]) -> None:
     document = read_json(root / relative)
     change(document)
-    write_json(root / relative, document)
+    _write_json(root / relative, document)
