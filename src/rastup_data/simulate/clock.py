@@ -21,20 +21,19 @@ def iso_date(ms: int) -> str:
 
 
 class TimestampFormatter:
-    """Formats many timestamps quickly by caching the date prefix of each day."""
+    """Formats many timestamps quickly: a cached ``YYYY-MM-DDTHH:MM:`` prefix per minute
+    plus a precomputed ``SS.mmmZ`` suffix per millisecond of the minute."""
 
-    __slots__ = ("_prefixes",)
+    __slots__ = ("_prefixes", "_suffixes")
 
     def __init__(self) -> None:
         self._prefixes: dict[int, str] = {}
+        self._suffixes = [f"{ms // 1000:02d}.{ms % 1000:03d}Z" for ms in range(60_000)]
 
     def __call__(self, ms: int) -> str:
-        day, rest = divmod(ms, DAY_MS)
-        prefix = self._prefixes.get(day)
+        minute, rest = divmod(ms, 60_000)
+        prefix = self._prefixes.get(minute)
         if prefix is None:
-            prefix = iso_date(day * DAY_MS) + "T"
-            self._prefixes[day] = prefix
-        seconds, millis = divmod(rest, 1000)
-        minutes, second = divmod(seconds, 60)
-        hour, minute = divmod(minutes, 60)
-        return f"{prefix}{hour:02d}:{minute:02d}:{second:02d}.{millis:03d}Z"
+            prefix = iso_timestamp(minute * 60_000)[:17]
+            self._prefixes[minute] = prefix
+        return prefix + self._suffixes[rest]

@@ -19,7 +19,7 @@ import orjson
 from rastup_data.simulate.clock import DAY_MS, TimestampFormatter
 from rastup_data.simulate.config import SimulationConfig
 from rastup_data.simulate.faults import MALFORMED_CLASSES, malformed_line
-from rastup_data.simulate.ids import uuid4_from_bits
+from rastup_data.simulate.ids import EventIdSource
 from rastup_data.simulate.ledger import GoldenLedger
 
 __all__ = ["EmitterCounts", "EventEmitter"]
@@ -55,7 +55,7 @@ class EventEmitter:
         self._ledger = ledger
         self._observe = ledger.observe
         self._config = config
-        self._ids = random.Random(config.seed * 1_000_003 + 11)
+        self._event_ids = EventIdSource(random.Random(config.seed * 1_000_003 + 11))
         self._faults = random.Random(config.seed * 1_000_003 + 29)
         self._timestamp = TimestampFormatter()
         self._heap: list[tuple[int, int, bytes]] = []
@@ -97,7 +97,7 @@ class EventEmitter:
             "anon_id": anon_id,
             "session_id": session_id,
             "context": context,
-            "ids": {"event_id": uuid4_from_bits(self._ids.getrandbits(128))},
+            "ids": {"event_id": self._event_ids.new()},
             "payload": payload,
         }
         line = orjson.dumps(envelope)
@@ -137,7 +137,7 @@ class EventEmitter:
     def _try_malformed(self, envelope: dict[str, Any], send_ms: int, seq: int) -> None:
         for index, kind in enumerate(self._pending_malformed):
             broken = dict(envelope)
-            broken["ids"] = {"event_id": uuid4_from_bits(self._ids.getrandbits(128))}
+            broken["ids"] = {"event_id": self._event_ids.new()}
             line = malformed_line(kind, broken, self._faults)
             if line is not None:
                 del self._pending_malformed[index]
