@@ -6,6 +6,7 @@ They are attached to the ``experiments`` group; each is a thin shell over the li
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -192,9 +193,16 @@ def list_experiments(experiments_dir: Path, catalog: Path | None, fmt: str) -> N
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("key", "unit", "variants", "layer", "start", "end", "primary", "owner")
+    table = Table()
+    table.add_column("key", no_wrap=True)
+    for name in ("unit", "variants", "layer"):
+        table.add_column(name, overflow="fold")
+    for name in ("start", "end"):
+        table.add_column(name, no_wrap=True)
+    for name in ("primary", "owner"):
+        table.add_column(name, overflow="fold")
     for row in rows:
-        variants = " / ".join(f"{n}:{w:g}" for n, w in row["variants"].items())
+        variants = " ".join(f"{n}:{w:g}" for n, w in row["variants"].items())
         layer = row["layer"] or "-"
         if row["holdout_pct"]:
             layer += f" (holdout {row['holdout_pct']:g}%)"
@@ -208,7 +216,8 @@ def list_experiments(experiments_dir: Path, catalog: Path | None, fmt: str) -> N
             ", ".join(row["primary"]),
             row["owner"],
         )
-    Console().print(table)
+    # Piped output is not squeezed to rich's 80-column default.
+    Console(width=None if sys.stdout.isatty() else 140).print(table)
 
 
 @click.command("validate")
