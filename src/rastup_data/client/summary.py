@@ -183,8 +183,8 @@ class SummaryBuilder:
                 bytes_read=bytes_read,
                 bytes_sent=self._bytes_sent,
                 elapsed_s=elapsed_s,
-                rejections=tuple(self._rejections),
-                failures=tuple(self._failures),
+                rejections=tuple(sorted(self._rejections, key=lambda r: r.line)),
+                failures=tuple(sorted(self._failures, key=lambda f: f.first_line)),
                 stopped_early=stopped_early,
             )
 
