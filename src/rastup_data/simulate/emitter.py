@@ -18,7 +18,7 @@ import orjson
 
 from rastup_data.simulate.clock import DAY_MS, TimestampFormatter
 from rastup_data.simulate.config import SimulationConfig
-from rastup_data.simulate.faults import MALFORMED_CLASSES, malformed_line
+from rastup_data.simulate.faults import MALFORMED_CLASSES, malformed_applies, malformed_line
 from rastup_data.simulate.ids import EventIdSource
 from rastup_data.simulate.ledger import GoldenLedger
 
@@ -135,15 +135,18 @@ class EventEmitter:
         return True
 
     def _try_malformed(self, envelope: dict[str, Any], send_ms: int, seq: int) -> None:
+        name = envelope["event"]
         for index, kind in enumerate(self._pending_malformed):
+            if not malformed_applies(kind, name):
+                continue
             broken = dict(envelope)
             broken["ids"] = {"event_id": self._event_ids.new()}
             line = malformed_line(kind, broken, self._faults)
-            if line is not None:
-                del self._pending_malformed[index]
-                self._malformed += 1
-                heapq.heappush(self._heap, (send_ms + 1, seq, line))
-                return
+            assert line is not None
+            del self._pending_malformed[index]
+            self._malformed += 1
+            heapq.heappush(self._heap, (send_ms + 1, seq, line))
+            return
 
     def release_until(self, watermark_ms: int) -> None:
         """Move every line due before ``watermark_ms`` to the ready list, in send order."""

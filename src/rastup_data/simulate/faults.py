@@ -16,6 +16,7 @@ __all__ = [
     "FREE_TEXT_FIELDS",
     "MALFORMED_CLASSES",
     "UNKNOWN_EVENT_NAMES",
+    "malformed_applies",
     "malformed_line",
 ]
 
@@ -70,6 +71,15 @@ _PII_TEXTS: tuple[str, ...] = (
     "contact maria.gomez@example.org for the key",
     "text (212) 555-0188 when you arrive",
 )
+
+
+def malformed_applies(kind: str, name: str) -> bool:
+    """Whether class ``kind`` can break an event called ``name``."""
+    if kind == "bad_enum":
+        return name in ENUM_FIELDS
+    if kind == "pii":
+        return name in FREE_TEXT_FIELDS
+    return True
 
 
 def malformed_line(kind: str, envelope: dict[str, Any], rng: random.Random) -> bytes | None:
