@@ -1,0 +1,120 @@
+"""End to end: simulate a marketplace, land it, build it with real dbt, then audit the build
+with the default gates and compare its Gold marts with the simulator's golden KPIs."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.lander.direct import land_ndjson
+from rastup_data.quality import (
+    CheckStatus,
+    QualityCheckFailed,
+    compare_marts,
+    load_golden,
+    raise_if_blocking,
+    run_quality_gates,
+)
+from rastup_data.simulate.runner import simulate
+from rastup_data.transform.build import build
+from rastup_data.transform.warehouse import warehouse_dirs
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(published warehouse file, golden.json) of a 5-day simulated marketplace."""
+    root = tmp_path_factory.mktemp("drill")
+    summary = simulate(root / "sim", days=5, users=400, seed=11)
+    layout = LakeLayout(root / "lake")
+    with summary.events_path.open("rb") as lines:
+        land_ndjson(layout, lines, name="drill")
+    build(layout, quality_gates=False, with_nrt=False)
+    current = warehouse_dirs(layout).builds.current()
+    assert current is not None
+    return current, summary.golden_path
+
+
+@pytest.fixture
+def staging(built: tuple[Path, Path], tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A writable copy of the built warehouse, like the build's staging file."""
+    path = tmp_path / "staging.duckdb"
+    shutil.copyfile(built[0], path)
+    with duckdb.connect(str(path)) as conn:
+        yield conn
+
+
+def _newest_event(conn: duckdb.DuckDBPyConnection) -> datetime:
+    value = conn.execute("SELECT max(occurred_at) FROM silver.events_deduped").fetchone()
+    assert value is not None
+    assert isinstance(value[0], datetime)
+    return value[0]
+
+
+def test_real_build_passes_the_default_gates(built):
+    with duckdb.connect(str(built[0]), read_only=True) as conn:
+        report = run_quality_gates(conn, as_of=_newest_event(conn))
+    assert report.passed, report.render()
+    assert report.skipped == ()
+    # Same-day ratios (clicks today over impressions today …) may exceed 1 at day
+    # boundaries in real traffic; they may only warn.
+    for warning in report.warnings:
+        assert warning.name.endswith(".daily_rates_in_unit_interval"), warning.message
+    passed = [r for r in report.results if r.status is CheckStatus.PASSED]
+    assert len(passed) == len(report.results) - len(report.warnings)
+
+
+def test_real_build_equals_the_golden_marts(built):
+    golden = load_golden(built[1])
+    assert len(golden) == 8
+    with duckdb.connect(str(built[0]), read_only=True) as conn:
+        comparison = compare_marts(conn, golden)
+    assert comparison.ok, comparison.render()
+
+
+def test_injected_violations_block_the_real_build(staging):
+    staging.execute("""
+        UPDATE silver.fact_payments SET amount_cents = -amount_cents
+        WHERE event_id = (SELECT min(event_id) FROM silver.fact_payments);
+        INSERT INTO silver.fact_trust SELECT * FROM silver.fact_trust LIMIT 1;
+        UPDATE gold.ops_recon_daily SET payouts_cents = payouts_cents + 12345,
+            variance_cents = abs(charges_cents - (payouts_cents + 12345 + refunds_cents
+                                                  + fees_cents))
+        WHERE dt = (SELECT min(dt) FROM gold.ops_recon_daily);
+    """)
+    report = run_quality_gates(staging, as_of=_newest_event(staging))
+    assert {r.name for r in report.blocking} == {
+        "silver.fact_payments.money_non_negative",
+        "silver.fact_trust.event_id_unique",
+        "gold.ops_recon_daily.reconciles_daily",
+        "gold.ops_recon_daily.reconciles_overall",
+    }
+    daily = report.result("gold.ops_recon_daily.reconciles_daily")
+    assert daily.observed == 12345
+    with pytest.raises(QualityCheckFailed) as info:
+        raise_if_blocking(report)
+    assert info.value.report is report
+    assert "silver.fact_payments.money_non_negative" in str(info.value)
+
+
+def test_comparator_finds_a_changed_gold_cell(staging, built):
+    staging.execute(
+        "UPDATE gold.kpi_marketplace_daily SET gmv_cents = gmv_cents + 1 "
+        "WHERE (dt, city) = (SELECT (dt, city) FROM gold.kpi_marketplace_daily "
+        "ORDER BY dt, city LIMIT 1)"
+    )
+    comparison = compare_marts(staging, load_golden(built[1]))
+    assert not comparison.ok
+    market = comparison.mart("kpi_marketplace_daily")
+    assert market.difference_count == 1
+    (cell,) = market.differences
+    assert cell.column == "gmv_cents"
+    assert cell.actual == cell.expected + 1
+    assert [m.mart for m in comparison.marts if not m.ok] == ["gold.kpi_marketplace_daily"]
