@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from rastup_data.errors import ErrorCode, RastupError
@@ -297,3 +299,15 @@ def test_shipped_experiments_split_50_50_as_the_simulator_expects() -> None:
         experiment = exps.get(key)
         assert experiment.variant_names == ("control", "treatment")
         assert experiment.boundaries == (5000, 10000)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 1000), min_size=2, max_size=8))
+def test_property_each_variant_gets_its_weight_share_of_buckets(weights: list[int]) -> None:
+    bounds = variant_boundaries(weights)
+    assert bounds[-1] == 10000
+    starts = (0, *bounds[:-1])
+    total = sum(weights)
+    for weight, start, end in zip(weights, starts, bounds, strict=True):
+        assert end >= start
+        assert abs((end - start) - weight * 10000 / total) < 1
