@@ -23,6 +23,15 @@ pytestmark = pytest.mark.slow
 
 def _start(lake: Path, port: int) -> subprocess.Popen[bytes]:
     env = dict(os.environ, RASTUP_INGEST_KEYS=KEY)
+    log = lake.parent / f"serve-{time.monotonic_ns()}.log"
+    lake.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as stderr:
+        return _spawn(env, lake, port, stderr, log)
+
+
+def _spawn(
+    env: dict[str, str], lake: Path, port: int, stderr: object, log: Path
+) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -38,7 +47,7 @@ def _start(lake: Path, port: int) -> subprocess.Popen[bytes]:
         ],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=stderr,  # type: ignore[arg-type]
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -48,7 +57,7 @@ def _start(lake: Path, port: int) -> subprocess.Popen[bytes]:
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
-            raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "serve died")
+            raise RuntimeError(log.read_text())
         time.sleep(0.1)
     proc.kill()
     raise RuntimeError("serve did not become healthy")
@@ -60,9 +69,10 @@ def test_kill_dash_nine_under_load_loses_and_doubles_nothing(tmp_path: Path) -> 
     url = f"http://127.0.0.1:{port}/v1/events"
     headers = {"Authorization": f"Bearer {KEY}"}
     rng = random.Random(int(time.time()))
-    batches = [fresh_events(200) for _ in range(120)]
+    batches = [fresh_events(200) for _ in range(150)]
     acked: set[str] = set()
     unacked: list[list[dict[str, object]]] = []
+    errors: list[str] = []
     lock = threading.Lock()
     stop = threading.Event()
     cursor = iter(range(len(batches)))
@@ -77,9 +87,10 @@ def test_kill_dash_nine_under_load_loses_and_doubles_nothing(tmp_path: Path) -> 
                 batch = batches[index]
                 try:
                     response = client.post(url, content=orjson.dumps(batch), headers=headers)
-                except httpx.HTTPError:
+                except httpx.HTTPError as exc:
                     with lock:
                         unacked.append(batch)
+                        errors.append(repr(exc))
                     continue
                 with lock:
                     if response.status_code == 202:
@@ -91,13 +102,16 @@ def test_kill_dash_nine_under_load_loses_and_doubles_nothing(tmp_path: Path) -> 
     workers = [threading.Thread(target=load) for _ in range(4)]
     for w in workers:
         w.start()
-    time.sleep(rng.uniform(0.5, 2.0))
+    deadline = time.monotonic() + 30
+    while len(acked) < 2000 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(rng.uniform(0.0, 1.0))  # then kill at a random moment of the load
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     stop.set()
     for w in workers:
         w.join()
-    assert acked, "no batch was acknowledged before the kill"
+    assert acked, f"no batch was acknowledged before the kill: {errors[:3]}"
     killed_with = len(acked)
 
     # Restart on the same lake: recovery lands the spool; resending unacknowledged batches
@@ -111,7 +125,8 @@ def test_kill_dash_nine_under_load_loses_and_doubles_nothing(tmp_path: Path) -> 
                 acked.update(str(e["ids"]["event_id"]) for e in batch)  # type: ignore[index]
     finally:
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        # uvicorn re-raises the signal after its graceful shutdown has run.
+        assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
     rows = duckdb.sql(
         f"SELECT event_id, count(*) FROM read_parquet('{lake}/bronze/events/**/*.parquet') "
         "GROUP BY 1"
