@@ -219,3 +219,17 @@ def test_power_command() -> None:
     missing = _run("power", "--mde", "0.1")
     assert missing.exit_code == 2
     assert "EXPERIMENT_INVALID" in missing.stderr
+
+
+def test_html_report_renders_degenerate_results() -> None:
+    from rastup_data.experiments.analysis import analyze_units
+    from rastup_data.experiments.report import render_html
+
+    data = {"variant": np.array(["c", "c", "t"]), "y": np.array([1.0, 1.0, 5.0])}
+    result = analyze_units(data, "c", ["y"], weights={"c": 1.0, "t": 1.0, "u": 1.0})
+    html = render_html(result, "Degenerate <test>")
+    assert "Degenerate &lt;test&gt;" in html
+    assert "EMPTY_VARIANT" in html
+    assert "TOO_FEW_UNITS" in html
+    assert "CONTINUE" in html  # too few units for SRM to flag; the empty variant blocks
+    assert "nan" not in html.lower().replace("nanoseconds", "")

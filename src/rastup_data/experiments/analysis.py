@@ -121,15 +121,21 @@ class _Columns:
         return np.asarray(self._table[name])
 
 
+def _positive(value: object) -> bool:
+    if isinstance(value, bool | str):
+        return False
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(number) and number > 0
+
+
 def _variant_order(
     observed: Sequence[str], control: str, weights: Mapping[str, float] | None
 ) -> list[str]:
     if weights is not None:
-        bad = [
-            f"{k}={w}"
-            for k, w in weights.items()
-            if not (isinstance(w, int | float) and math.isfinite(w) and w > 0)
-        ]
+        bad = [f"{k}={w}" for k, w in weights.items() if not _positive(w)]
         if bad:
             raise _invalid(f"weights must be positive numbers: {', '.join(bad)}.")
         missing = sorted(set(observed) - set(weights))
