@@ -159,6 +159,11 @@ class EventEmitter:
     def release_all(self) -> None:
         self.release_until(_NEVER)
 
+    @property
+    def ready_count(self) -> int:
+        """How many released lines wait to be taken."""
+        return len(self._ready)
+
     def take_ready(self) -> list[bytes]:
         """The lines released so far (and forget them)."""
         ready = self._ready

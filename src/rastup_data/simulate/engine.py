@@ -64,7 +64,7 @@ class MarketplaceSimulation:
             for task in self._day_tasks(day_start):
                 emitter.release_until(task[0])
                 self._run_task(task)
-                if len(emitter._ready) >= _BATCH_LINES:
+                if emitter.ready_count >= _BATCH_LINES:
                     yield emitter.take_ready()
             self.days_done = day + 1
             yield emitter.take_ready()

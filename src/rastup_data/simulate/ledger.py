@@ -496,13 +496,16 @@ class GoldenLedger:
     def _trust_rows(self) -> list[Row]:
         rows = []
         for day, counts in sorted(self._trust.items()):
-            row: Row = {"dt": self._dt(day)}
-            row.update(zip(_TRUST_COLUMNS, counts, strict=True))
-            row["idv_pass_rate"] = _ratio(counts[1], counts[1] + counts[2])
-            rows.append(
-                {key: row[key] for key in ("dt", *_TRUST_COLUMNS[:3], "idv_pass_rate")}
-                | {key: row[key] for key in _TRUST_COLUMNS[3:]}
-            )
+            started, passed, failed, *rest = counts
+            row: Row = {
+                "dt": self._dt(day),
+                "idv_started": started,
+                "idv_passed": passed,
+                "idv_failed": failed,
+                "idv_pass_rate": _ratio(passed, passed + failed),
+            }
+            row.update(zip(_TRUST_COLUMNS[3:], rest, strict=True))
+            rows.append(row)
         return rows
 
     def _budget_at(self, campaign_id: str, until_ms: int) -> int | None:
