@@ -50,6 +50,23 @@ class MetricSpec:
     margin_kind: MarginKind = MarginKind.RELATIVE
 
     def __post_init__(self) -> None:
+        # Accept plain strings ("ratio", "guardrail", "decrease") for the enum fields.
+        for name, enum in (
+            ("kind", MetricKind),
+            ("role", MetricRole),
+            ("direction", Direction),
+            ("margin_kind", MarginKind),
+        ):
+            value = getattr(self, name)
+            try:
+                object.__setattr__(self, name, enum(value))
+            except ValueError:
+                allowed = ", ".join(e.value for e in enum)
+                raise RastupError(
+                    ErrorCode.EXPERIMENT_INVALID,
+                    f"metric {self.name!r}: {name} must be one of {allowed}, not {value!r}.",
+                ) from None
+        object.__setattr__(self, "covariates", tuple(self.covariates))
         if not self.name or not self.column:
             raise RastupError(ErrorCode.EXPERIMENT_INVALID, "a metric needs a name and a column.")
         if (self.kind is MetricKind.RATIO) != (self.denominator is not None):
