@@ -274,6 +274,7 @@ def test_unit_kinds_pick_their_ids(tmp_path: Path, state: StateDB) -> None:
         {"user_id": "a_wrong_prefix"},
         {"user_id": "u_1", "unit_id": "u_2"},
         {"unit_id": " u_1"},
+        {"unit_id": "bad"},
     ],
 )
 def test_bad_or_missing_ids_are_coded_errors(

@@ -331,8 +331,14 @@ class Assigner:
                 raise _missing(experiment, "user_id, anon_id or unit_id")
             if unit_id.startswith("u_"):
                 user_id = _check_id("user_id", unit_id)
-            else:
+            elif unit_id.startswith("a_"):
                 anon_id = _check_id("anon_id", unit_id)
+            else:
+                raise RastupError(
+                    ErrorCode.EXPERIMENT_INVALID,
+                    f"unit_id {unit_id!r}: experiment {experiment.key} randomises people, so "
+                    "pass a user id (u_…) or an anonymous id (a_…).",
+                )
         elif unit_id is not None and unit_id not in (anon_id, user_id):
             raise RastupError(
                 ErrorCode.EXPERIMENT_INVALID,
