@@ -134,6 +134,20 @@ def test_failing_sql_becomes_a_result(warehouse, as_of):
             "'scope'",
         ),
         (CheckSpec("c", CheckKind.CUSTOM_SQL, CheckSeverity.ERROR, "t", {"sql": " "}), "'sql'"),
+        (
+            CheckSpec(
+                "d",
+                CheckKind.DISTRIBUTION,
+                CheckSeverity.ERROR,
+                "t",
+                {"columns": ("x",), "max": float("inf")},
+            ),
+            "finite",
+        ),
+        (
+            CheckSpec("n", CheckKind.NOT_NULL, CheckSeverity.ERROR, "gold..x", {"columns": ("x",)}),
+            "is not valid",
+        ),
     ],
 )
 def test_invalid_specs_raise_config_invalid_before_running(warehouse, as_of, spec, fragment):

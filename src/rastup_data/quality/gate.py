@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from rastup_data.errors import ErrorCode, RastupError
-from rastup_data.quality._sql import ColumnMissing, TableMissing
+from rastup_data.quality._sql import ColumnMissing, TableMissing, quote_table
 from rastup_data.quality.checks import RUNNERS
 from rastup_data.quality.model import (
     CheckContext,
@@ -42,6 +42,11 @@ def validate_suite(suite: Sequence[CheckSpec]) -> None:
                 f"two checks are named {spec.name!r}. To fix this, give every check a unique name.",
             )
         seen.add(spec.name)
+        if not spec.name.strip():
+            raise RastupError(
+                ErrorCode.CONFIG_INVALID, "a check has an empty name. To fix this, name it."
+            )
+        quote_table(spec.table)  # raises CONFIG_INVALID for a malformed table name
         runner = RUNNERS.get(spec.kind)
         if runner is None:
             raise RastupError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rastup_data.errors import ErrorCode, RastupError
@@ -42,8 +43,13 @@ def str_param(spec: CheckSpec, key: str, default: str | None = None) -> str:
 
 def number_param(spec: CheckSpec, key: str, default: float, *, minimum: float = 0.0) -> float:
     value = spec.params.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-        raise bad_param(spec, key, f"a number >= {minimum:g}", value)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < minimum
+    ):
+        raise bad_param(spec, key, f"a finite number >= {minimum:g}", value)
     return float(value)
 
 
@@ -51,6 +57,6 @@ def optional_number_param(spec: CheckSpec, key: str) -> float | None:
     value = spec.params.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise bad_param(spec, key, "a number or null", value)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise bad_param(spec, key, "a finite number or null", value)
     return float(value)
