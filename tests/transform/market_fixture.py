@@ -248,7 +248,7 @@ def market_events(seed: int = 7, days: int = 3) -> list[Event]:
                         "currency": "USD",
                     },
                 )
-            for i in range(rng.randrange(0, 6)):
+            for _ in range(rng.randrange(0, 6)):
                 t = at(day)
                 add(
                     "promo.impression",

@@ -58,7 +58,7 @@ def test_silver_facts_keep_the_first_received_copy(
     firsts = {e["event_id"]: e["received_at"] for e in first_copies(events)}
     with open_published(layout) as conn:
         rows = conn.execute("SELECT event_id, received_at FROM silver.events_deduped").fetchall()
-    assert {eid: received for eid, received in rows} == firsts
+    assert dict(rows) == firsts
 
 
 def test_nrt_views_agree_with_gold(market: tuple[LakeLayout, list[dict[str, Any]]]) -> None:

@@ -94,10 +94,31 @@ def run_dbt(
         json.dumps(dict(variables), sort_keys=True),
     ]
     with _INVOKE_LOCK:
-        result = dbtRunner(callbacks=[callback]).invoke(args)
+        try:
+            result = dbtRunner(callbacks=[callback]).invoke(args)
+        finally:
+            _close_duckdb_environment()
     nodes = tuple(_outcome_from_result(r) for r in _results(result.result))
     error = None if result.exception is None else str(result.exception)
     return DbtInvocation(success=bool(result.success), nodes=nodes, error=error)
+
+
+def _close_duckdb_environment() -> None:
+    """Close the database dbt-duckdb keeps open between in-process invocations.
+
+    dbt-duckdb caches its environment (and so the DuckDB instance) at class level; the
+    build renames the staging file afterwards, and a later build must not write through
+    a stale handle into a published file.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # pragma: no cover - dbt-duckdb is a hard dependency
+        return
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+        if env is not None:
+            env.close()
 
 
 def _results(result: Any) -> list[Any]:

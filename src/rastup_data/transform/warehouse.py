@@ -68,6 +68,7 @@ class PointerDir:
         """Move a finished staging file into place and switch CURRENT to it atomically."""
         final = self.files / f"{snapshot_id}.duckdb"
         _fsync_file(staged)
+        os.chmod(staged, 0o444)  # published files are never written again
         os.replace(staged, final)
         _fsync_dir(self.files)
         write_atomically(self.pointer, final.name + "\n")
