@@ -286,6 +286,13 @@ def test_bad_or_missing_ids_are_coded_errors(
     assert info.value.code is ErrorCode.EXPERIMENT_INVALID
 
 
+def test_naive_times_are_a_coded_error(tmp_path: Path, state: StateDB) -> None:
+    exps = _load(tmp_path / "e", _experiment("timed"))
+    with pytest.raises(RastupError) as info:
+        Assigner(state, exps).assign("timed", user_id="u_1", at=datetime(2026, 6, 1))
+    assert info.value.code is ErrorCode.EXPERIMENT_INVALID
+
+
 def test_unknown_experiment_is_a_coded_error(tmp_path: Path, state: StateDB) -> None:
     exps = _load(tmp_path / "e", _experiment("known"))
     with pytest.raises(RastupError) as info:

@@ -28,6 +28,20 @@ def test_default_location_is_under_the_lake(tmp_path: Path) -> None:
     assert (tmp_path / "lake" / "_state" / "state.db").is_file()
 
 
+def test_sqlite_urls_are_relative_with_three_and_absolute_with_four_slashes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with open_state("sqlite:///rel/state.db"):
+        pass
+    assert (tmp_path / "rel" / "state.db").is_file()
+    absolute = tmp_path / "abs" / "state.db"
+    with open_state(f"sqlite:///{absolute}"):
+        pass
+    assert absolute.is_file()
+    assert sqlite_url(absolute) == f"sqlite:////{str(absolute).lstrip('/')}"
+
+
 def test_sqlite_runs_in_wal_with_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
     with open_state(sqlite_url(tmp_path / "s.db")) as db:
         assert db.fetchone("PRAGMA journal_mode") == ("wal",)

@@ -271,6 +271,7 @@ class Assigner:
         """
         experiment = self.experiments.get(exp_key)
         when = at or self._clock()
+        _iso(when)  # refuses naive times before they meet aware ones
         unit, unit_type = self._resolve_unit(experiment, unit_id, anon_id, user_id, when)
         bucket = bucket_of(experiment.salt, unit)
 

@@ -182,6 +182,7 @@ def register_connector(scheme: str, connector: Connector) -> None:
 
 
 def sqlite_url(path: str | Path) -> str:
+    """The URL of a SQLite file (absolute paths give ``sqlite:////abs/path``)."""
     return f"sqlite:///{Path(path).absolute()}"
 
 
@@ -207,19 +208,19 @@ def connect_url(url: str) -> tuple[Connection, Dialect]:
 
 
 def _sqlite_path(url: str) -> str:
-    parts = urlsplit(url)
-    path = unquote(parts.path)
-    if parts.netloc not in ("", "localhost"):
+    """``sqlite:///rel.db`` is relative, ``sqlite:////abs/x.db`` absolute (as SQLAlchemy)."""
+    prefix = "sqlite:///"
+    if not url.lower().startswith(prefix):
         raise RastupError(
             ErrorCode.CONFIG_INVALID,
-            f"state URL {url!r} names a host; SQLite URLs look like sqlite:///abs/path.db.",
+            f"state URL {url!r} is not a local SQLite URL: use sqlite:///relative/path.db or "
+            "sqlite:////absolute/path.db.",
         )
-    if path in ("", "/"):
+    path = unquote(url[len(prefix) :].split("?", 1)[0])
+    if not path:
         raise RastupError(
             ErrorCode.CONFIG_INVALID, f"state URL {url!r} has no file path: use sqlite:///PATH."
         )
-    if path == "/:memory:":
-        return ":memory:"
     return path
 
 
