@@ -43,17 +43,16 @@ class DistributionCheck:
         bounds = _bounds_text(low, high)
 
         violations = {col: _violation(quote_ident(col), low, high, allow_null) for col in columns}
-        counts_sql = ", ".join(
-            f"count(*) FILTER (WHERE {cond}) AS {quote_ident(col)}"
-            for col, cond in violations.items()
-        )
+        any_violation = " OR ".join(f"({cond})" for cond in violations.values())
         table = quote_table(spec.table)
-        counts = fetch_dicts(conn, f"SELECT {counts_sql} FROM {table}")[0]
-        bad_rows = fetch_dicts(
-            conn,
-            f"SELECT count(*) AS n FROM {table} WHERE "
-            + " OR ".join(f"({cond})" for cond in violations.values()),
-        )[0]["n"]
+        # One scan: rows failing any column, then rows failing each column.
+        per_column = "".join(f", count(*) FILTER (WHERE {cond})" for cond in violations.values())
+        row = conn.execute(
+            f"SELECT count(*) FILTER (WHERE {any_violation}){per_column} FROM {table}"
+        ).fetchone()
+        assert row is not None
+        bad_rows = int(row[0])
+        counts = dict(zip(columns, (int(n) for n in row[1:]), strict=True))
         if not bad_rows:
             return passed(
                 spec,
@@ -63,16 +62,14 @@ class DistributionCheck:
             )
         samples = fetch_dicts(
             conn,
-            f"SELECT * FROM {table} WHERE "
-            + " OR ".join(f"({cond})" for cond in violations.values())
-            + f" LIMIT {int(context.sample_limit)}",
+            f"SELECT * FROM {table} WHERE {any_violation} LIMIT {int(context.sample_limit)}",
         )
         detail = "; ".join(f"{col}: {n} row(s)" for col, n in counts.items() if n)
         null_note = "" if allow_null else " or NULL"
         return failed(
             spec,
             f"{bad_rows} row(s) of {spec.table} outside {bounds}{null_note} ({detail})",
-            observed=int(bad_rows),
+            observed=bad_rows,
             threshold=bounds,
             sample_rows=samples,
         )

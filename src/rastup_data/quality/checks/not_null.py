@@ -26,14 +26,16 @@ class NotNullCheck:
         columns = str_tuple_param(spec, "columns")
         require_columns(conn, spec.table, columns)
         table = quote_table(spec.table)
-        counts_sql = ", ".join(
-            f"count(*) FILTER (WHERE {quote_ident(col)} IS NULL) AS {quote_ident(col)}"
-            for col in columns
-        )
         any_null = " OR ".join(f"{quote_ident(col)} IS NULL" for col in columns)
-        counts = fetch_dicts(conn, f"SELECT {counts_sql} FROM {table}")[0]
-        bad_rows = fetch_dicts(conn, f"SELECT count(*) AS n FROM {table} WHERE {any_null}")[0]
-        if not bad_rows["n"]:
+        # One scan: rows with any NULL key, then NULLs per column.
+        per_column = "".join(f", count(*) - count({quote_ident(col)})" for col in columns)
+        row = conn.execute(
+            f"SELECT count(*) FILTER (WHERE {any_null}){per_column} FROM {table}"
+        ).fetchone()
+        assert row is not None
+        bad_rows = int(row[0])
+        counts = dict(zip(columns, (int(n) for n in row[1:]), strict=True))
+        if not bad_rows:
             return passed(
                 spec, f"no NULL in {', '.join(columns)} of {spec.table}", observed=0, threshold=0
             )
@@ -43,8 +45,8 @@ class NotNullCheck:
         detail = "; ".join(f"{col}: {n} row(s)" for col, n in counts.items() if n)
         return failed(
             spec,
-            f"{bad_rows['n']} row(s) of {spec.table} have NULL keys ({detail})",
-            observed=int(bad_rows["n"]),
+            f"{bad_rows} row(s) of {spec.table} have NULL keys ({detail})",
+            observed=bad_rows,
             threshold=0,
             sample_rows=samples,
         )
