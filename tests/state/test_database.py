@@ -148,3 +148,24 @@ def test_registered_connectors_make_the_connection_pluggable(tmp_path: Path) -> 
     assert opened == ["plugtest://anything"]
     with sqlite3.connect(target) as check:
         assert check.execute("SELECT id FROM things").fetchall() == [(7,)]
+
+
+def test_public_surface_is_stable() -> None:
+    import rastup_data.state as state
+
+    assert sorted(state.__all__) == [
+        "Connector",
+        "Dialect",
+        "Migration",
+        "POSTGRESQL",
+        "SQLITE",
+        "StateDB",
+        "applied_versions",
+        "apply_migrations",
+        "builtin_migrations",
+        "open_state",
+        "register_connector",
+        "sqlite_url",
+        "state_url_for_lake",
+    ]
+    assert all(hasattr(state, name) for name in state.__all__)
