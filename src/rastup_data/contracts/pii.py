@@ -54,6 +54,11 @@ _PHONE_RES = tuple(
         _BEFORE + r"0[0-9]{2,4}[ .-][0-9]{3,4}[ .-]?[0-9]{3,4}" + _AFTER,
     )
 )
+# Where every phone and card match starts: a free-standing digit opening a run of at least
+# nine characters of digits and separators (a "+" or "(" before it is not a word character).
+_DIGIT_RUN_PATTERN = r"(?<![\w.-])[0-9][0-9 .()+-]{7,}[0-9]"
+_DIGIT_RUN = re.compile(_DIGIT_RUN_PATTERN, re.ASCII)
+_DIGIT_RUN_BYTES = re.compile(_DIGIT_RUN_PATTERN.encode())
 _IPV4_RE = re.compile(r"(?<![\w.-])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?!\w|\.[0-9])", re.ASCII)
 _IPV6_RE = re.compile(r"(?<![\w:.])[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?![\w:])", re.ASCII)
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
@@ -65,10 +70,6 @@ _SCANNED_FIELDS = ("user_id", "anon_id", "session_id", "context", "ids", "payloa
 # Byte tables for the hot-path prefilters.
 _DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0000000000")
 _PHONE_SEPARATORS = b" .()-+"
-_HEX_AND_DOTS = bytes(
-    0x30 if chr(b) in "0123456789abcdefABCDEF" else b if chr(b) in ".:" else 0x78
-    for b in range(256)
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,20 +119,28 @@ def find_pii_in_valid_event(event: Mapping[str, Any]) -> PiiFinding | None:
     detectors need to run at all.
     """
     ids = event["ids"]
+    context = event["context"]
+    payload = event["payload"]
     if len(ids) > 1:
         ids = dict(ids)
         del ids["event_id"]
+        keys = len(ids)
     else:
         ids = None
+        keys = 0
     fields = (
         event.get("user_id"),
         event.get("anon_id"),
         event.get("session_id"),
-        event["context"],
+        context,
         ids,
-        event["payload"],
+        payload,
     )
-    if not _prefilter_hit(orjson.dumps(fields)):
+    # Each key of the (flat) objects adds one ':' to the JSON text; any other colon is in a
+    # string (or a nested object) and may belong to an IPv6 address.
+    raw = orjson.dumps(fields)
+    gates = _gates(raw, keys + len(context) + len(payload))
+    if not gates or (gates == _DIGITS_GATE and not _DIGIT_RUN_BYTES.search(raw)):
         return None
     for name, value in zip(_SCANNED_FIELDS, fields, strict=True):
         found = scan_pii(value, f"$.{name}")
@@ -140,17 +149,13 @@ def find_pii_in_valid_event(event: Mapping[str, Any]) -> PiiFinding | None:
     return None
 
 
-def _prefilter_hit(raw: bytes) -> bool:
-    """True if the JSON text might hold PII; never False when a precise detector would fire."""
-    return _gates(raw) != 0
-
-
-def _gates(raw: bytes) -> int:
+def _gates(raw: bytes, structural_colons: int = 0) -> int:
     """Which detector families might fire on ``raw`` (a bit per family; 0 means clean).
 
-    Each gate is a superset of its precise detector. JSON escapes start with a backslash,
-    which could hide a word boundary the precise detectors rely on, so a backslash opens
-    every gate.
+    ``raw`` is one string's UTF-8 bytes, or JSON text whose structure holds exactly
+    ``structural_colons`` colons. Each gate is a superset of its precise detector. JSON
+    escapes start with a backslash, which could hide a word boundary the precise detectors
+    rely on, so a backslash opens every gate.
     """
     if b"\\" in raw:
         return _ALL_GATES
@@ -160,13 +165,14 @@ def _gates(raw: bytes) -> int:
     # Phones and cards: at least 9 digits once separators are removed.
     if b"000000000" in raw.translate(_DIGITS_TO_ZERO, _PHONE_SEPARATORS):
         gates |= _DIGITS_GATE
-    hexed = raw.translate(_HEX_AND_DOTS)
-    # IPv6: "::", or a colon between two hex digits (JSON's own colons follow a quote).
-    if b"::" in raw or b"0:0" in hexed:
+    # IPv6 needs at least two colons of its own.
+    if raw.count(b":") > structural_colons:
         gates |= _IPV6_GATE
     # Collapse runs of up to four digits so every IPv4 address reads "0.0.0.0".
-    if raw.count(b".") >= 3 and b"0.0.0.0" in hexed.replace(b"00", b"0").replace(b"00", b"0"):
-        gates |= _IPV4_GATE
+    if raw.count(b".") >= 3:
+        collapsed = raw.translate(_DIGITS_TO_ZERO).replace(b"00", b"0").replace(b"00", b"0")
+        if b"0.0.0.0" in collapsed:
+            gates |= _IPV4_GATE
     return gates
 
 
@@ -182,7 +188,7 @@ def _string_pii(text: str) -> str | None:
         return IP_ADDRESS
     if gates & _IPV4_GATE and _has_ipv4(text):
         return IP_ADDRESS
-    if gates & _DIGITS_GATE:
+    if gates & _DIGITS_GATE and _DIGIT_RUN.search(text):
         if _has_card(text):
             return CARD
         if any(pattern.search(text) for pattern in _PHONE_RES):
