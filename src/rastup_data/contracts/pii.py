@@ -6,7 +6,7 @@ Two entry points:
 - :func:`find_pii_in_valid_event` is the collector's hot path for events that already
   passed envelope validation. It serialises the fields that can carry free text once and
   runs byte-level prefilters that are a strict superset of the precise detectors; only
-  when a prefilter fires does it fall back to :func:`find_pii`.
+  when a prefilter fires do the precise detectors run (:func:`scan_pii`).
 
 Digit-based detectors only fire on numbers that stand alone: a match right after a letter,
 digit, ``_``, ``-`` or ``.``, or followed by a word character (directly or through ``-`` or
