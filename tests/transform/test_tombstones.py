@@ -1,0 +1,129 @@
+"""A tombstoned user (and the anon ids linked to them) vanishes from Silver and Gold."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bronze_fixture import write_bronze
+from helpers import assert_rows_equal, published_rows
+from market_fixture import market_events, reference_marts
+
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.transform import build, open_published
+from rastup_data.transform.tombstones import read_tombstones
+
+EVENTS = market_events(seed=5)
+#: A user some anonymous ids are linked to.
+ERASED = next(e["payload"]["user_id"] for e in EVENTS if e["event"] == "identity.linked")
+
+
+def _linked_anons(events: list[dict[str, Any]], user: str) -> set[str]:
+    return {
+        e["payload"]["anon_id"]
+        for e in events
+        if e["event"] == "identity.linked" and e["payload"]["user_id"] == user
+    }
+
+
+def _silver_user_rows(layout: LakeLayout, user: str, anons: set[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    anon_list = ", ".join(f"'{a}'" for a in sorted(anons)) or "NULL"
+    with open_published(layout) as conn:
+        tables = conn.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_columns() "
+            "WHERE schema_name = 'silver' AND column_name = 'user_id'"
+        ).fetchall()
+        for (table,) in tables:
+            columns = {str(r[0]) for r in conn.execute(f"DESCRIBE {table}").fetchall()}
+            anon_clause = f" OR anon_id IN ({anon_list})" if "anon_id" in columns else ""
+            row = conn.execute(
+                f"SELECT count(*) FROM {table} WHERE user_id = ?{anon_clause}", [user]
+            ).fetchone()
+            found[str(table)] = int(row[0]) if row else 0
+    return found
+
+
+@pytest.fixture(scope="module")
+def erased_lake(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[LakeLayout, list[dict[str, Any]], dict[str, int]]:
+    layout = LakeLayout(Path(tmp_path_factory.mktemp("dsar")) / "lake")
+    events = EVENTS
+    write_bronze(layout, events, name="all")
+    build(layout, quality_gates=False, with_nrt=False, tombstones=())
+    before = _silver_user_rows(layout, ERASED, _linked_anons(events, ERASED))
+    build(layout, quality_gates=False, with_nrt=True, tombstones=(ERASED,))
+    return layout, events, before
+
+
+def test_user_was_present_before_the_tombstone(
+    erased_lake: tuple[LakeLayout, list[dict[str, Any]], dict[str, int]],
+) -> None:
+    _, events, before = erased_lake
+    assert _linked_anons(events, ERASED), "the fixture must link an anon id to the user"
+    assert before["silver.events_deduped"] > 0
+    assert before["silver.dim_user"] == 1
+
+
+def test_tombstoned_user_and_linked_anons_leave_every_silver_table(
+    erased_lake: tuple[LakeLayout, list[dict[str, Any]], dict[str, int]],
+) -> None:
+    layout, events, _ = erased_lake
+    after = _silver_user_rows(layout, ERASED, _linked_anons(events, ERASED))
+    assert after
+    assert all(count == 0 for count in after.values()), after
+    with open_published(layout) as conn:
+        links = conn.execute(
+            "SELECT count(*) FROM silver.dim_identity WHERE user_id = ?", [ERASED]
+        ).fetchone()
+        schemas = {
+            r[0] for r in conn.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()
+        }
+    assert links == (0,)
+    assert "privacy" not in schemas, "published builds must not carry the erased-id lists"
+
+
+def test_gold_is_recomputed_without_the_erased_subjects(
+    erased_lake: tuple[LakeLayout, list[dict[str, Any]], dict[str, int]],
+) -> None:
+    layout, events, _ = erased_lake
+    anons = _linked_anons(events, ERASED)
+    kept = [
+        e
+        for e in events
+        if e["user_id"] != ERASED
+        and e["anon_id"] not in anons
+        and not (e["event"] == "identity.linked" and e["payload"]["user_id"] == ERASED)
+    ]
+    assert len(kept) < len(events)
+    expected = reference_marts(kept)
+    for mart, keys in (
+        ("kpi_funnel_daily", ("dt", "stage")),
+        ("kpi_marketplace_daily", ("dt", "city")),
+    ):
+        assert_rows_equal(published_rows(layout, f"gold.{mart}"), expected[mart], keys)
+    with_user = reference_marts(events)["kpi_funnel_daily"]
+    assert sum(r["users"] for r in with_user) > sum(
+        r["users"] for r in expected["kpi_funnel_daily"]
+    )
+
+
+def test_tombstones_are_read_from_the_state_database(layout: LakeLayout) -> None:
+    assert read_tombstones(layout) == ()
+    layout.state_dir.mkdir(parents=True)
+    with sqlite3.connect(layout.state_db) as conn:
+        conn.execute("CREATE TABLE tombstones (user_id TEXT, requested_at TEXT)")
+        conn.executemany(
+            "INSERT INTO tombstones VALUES (?, '2026-01-01')", [("u_9",), ("u_2",), ("u_9",)]
+        )
+    assert read_tombstones(layout) == ("u_2", "u_9")
+
+
+def test_state_database_without_tombstones_table_means_none(layout: LakeLayout) -> None:
+    layout.state_dir.mkdir(parents=True)
+    with sqlite3.connect(layout.state_db) as conn:
+        conn.execute("CREATE TABLE other (x TEXT)")
+    assert read_tombstones(layout) == ()
