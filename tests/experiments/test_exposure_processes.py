@@ -1,47 +1,46 @@
-"""Two or more processes assigning and exposing the same units on one SQLite file agree."""
+"""Separate processes assigning and exposing the same units on one SQLite file agree."""
 
 from __future__ import annotations
 
-import multiprocessing
-from multiprocessing.connection import Connection
-from multiprocessing.synchronize import Barrier
+import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import yaml
 
+from rastup_data.state import open_state
+
+REPO = Path(__file__).resolve().parents[2]
+UNITS = 150
+WORKERS = 3
+
+# Each worker is a fresh interpreter; all start assigning when the go-file appears.
+WORKER = """
+import json, sys, time
+from pathlib import Path
 from rastup_data.experiments.assignment import Assigner
 from rastup_data.experiments.catalog import load_catalog
 from rastup_data.experiments.definitions import load_experiments
 from rastup_data.experiments.exposure import assign_and_expose
 from rastup_data.state import open_state
 
-REPO = Path(__file__).resolve().parents[2]
-UNITS = 150
-
-
-def _worker(folder: str, url: str, barrier: Barrier, out: Connection) -> None:
-    experiments = load_experiments(Path(folder), load_catalog(REPO / "metrics" / "catalog.yaml"))
-    with open_state(url) as state:
-        assigner = Assigner(state, experiments)
-        barrier.wait()
-        results = []
-        for i in range(UNITS):
-            # Half the units arrive anonymously and log in, as in real traffic.
-            if i % 2:
-                assignment, event = assign_and_expose(
-                    assigner, "race", anon_id=f"a_{i}", user_id=f"u_{i}"
-                )
-            else:
-                assignment, event = assign_and_expose(assigner, "race", user_id=f"u_{i}")
-            results.append(
-                (
-                    assignment.unit_id,
-                    assignment.variant,
-                    None if event is None else event["ids"]["event_id"],
-                )
-            )
-    out.send(results)
-    out.close()
+folder, url, catalog, go, units = sys.argv[1:6]
+experiments = load_experiments(Path(folder), load_catalog(catalog))
+results = []
+with open_state(url) as state:
+    assigner = Assigner(state, experiments)
+    while not Path(go).exists():
+        time.sleep(0.005)
+    for i in range(int(units)):
+        if i % 2:  # half the units arrive anonymously and log in, as in real traffic
+            a, event = assign_and_expose(assigner, "race", anon_id=f"a_{i}", user_id=f"u_{i}")
+        else:
+            a, event = assign_and_expose(assigner, "race", user_id=f"u_{i}")
+        results.append([a.unit_id, a.variant, None if event is None else event["ids"]["event_id"]])
+print(json.dumps(results))
+"""
 
 
 def test_processes_agree_and_expose_each_unit_once(tmp_path: Path) -> None:
@@ -58,19 +57,24 @@ def test_processes_agree_and_expose_each_unit_once(tmp_path: Path) -> None:
     }
     (folder / "race.yaml").write_text(yaml.safe_dump(spec))
     url = f"sqlite:///{tmp_path / 'state.db'}"
-    ctx = multiprocessing.get_context("fork")
-    workers = 3
-    barrier = ctx.Barrier(workers)
-    pipes = [ctx.Pipe(duplex=False) for _ in range(workers)]
+    go = tmp_path / "go"
+    args = [str(folder), url, str(REPO / "metrics" / "catalog.yaml"), str(go), str(UNITS)]
     procs = [
-        ctx.Process(target=_worker, args=(str(folder), url, barrier, send)) for _, send in pipes
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(WORKERS)
     ]
-    for p in procs:
-        p.start()
-    outputs = [recv.recv() for recv, _ in pipes]
-    for p in procs:
-        p.join(60)
-    assert [p.exitcode for p in procs] == [0] * workers
+    time.sleep(0.5)  # let them import and open the database, then release them together
+    go.touch()
+    outputs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        outputs.append(json.loads(out))
 
     variants: dict[str, set[str | None]] = {}
     event_ids: dict[str, list[str]] = {}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -109,21 +111,32 @@ def test_statement_splitting_drops_comments_and_blank_parts() -> None:
     assert split_statements(sql) == ("CREATE TABLE a (x TEXT)", "CREATE INDEX i ON a (x)")
 
 
-def _open_and_count(url: str, barrier: multiprocessing.synchronize.Barrier) -> None:
-    barrier.wait()
-    open_state(url).close()
+OPENER = """
+import sys, time
+from pathlib import Path
+from rastup_data.state import open_state
+
+url, go = sys.argv[1:3]
+while not Path(go).exists():
+    time.sleep(0.002)
+open_state(url).close()
+"""
 
 
 def test_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "race.db")
-    ctx = multiprocessing.get_context("fork")
-    barrier = ctx.Barrier(4)
-    procs = [ctx.Process(target=_open_and_count, args=(url, barrier)) for _ in range(4)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
-    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPENER, url, str(go)], stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    time.sleep(0.3)
+    go.touch()
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
     with open_state(url) as db:
         rows = db.fetchall("SELECT version FROM schema_version ORDER BY version")
     assert rows == [(m.version,) for m in builtin_migrations(SQLITE)]
