@@ -134,3 +134,26 @@ def test_sample_rows_are_capped(warehouse, as_of):
     result = report.result("silver.fact_booking_legs.money_non_negative")
     assert result.observed == sum((20, 22, 18, 20, 21, 19, 20, 20))
     assert len(result.sample_rows) == 3
+
+
+def test_where_narrows_the_rows_checked(warehouse, as_of):
+    warehouse.conn.execute(
+        "UPDATE silver.fact_payments SET amount_cents = -1 WHERE dt = DATE '2026-03-02'"
+    )
+    spec = CheckSpec(
+        "recent_money",
+        CheckKind.DISTRIBUTION,
+        CheckSeverity.ERROR,
+        "silver.fact_payments",
+        {"columns": ["amount_cents"], "min": 0, "where": "dt >= DATE '2026-03-03'"},
+    )
+    assert run_quality_gates(warehouse.conn, suite=[spec], as_of=as_of).results[0].passed
+    wider = CheckSpec(
+        "wider",
+        spec.kind,
+        spec.severity,
+        spec.table,
+        {**spec.params, "where": "dt >= DATE '2026-03-02'"},
+    )
+    result = run_quality_gates(warehouse.conn, suite=[wider], as_of=as_of).results[0]
+    assert result.observed == 22  # every payment of 2026-03-02

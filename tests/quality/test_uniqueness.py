@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rastup_data.quality import CheckSeverity, run_quality_gates
+from rastup_data.quality import CheckKind, CheckSeverity, CheckSpec, run_quality_gates
 
 
 def test_duplicate_event_id_in_a_silver_fact(warehouse, as_of):
@@ -54,3 +54,28 @@ def test_null_keys_are_counted_per_column(warehouse, as_of):
     assert result.message.endswith("(event_id: 1 row(s); dt: 3 row(s))")
     assert len(result.sample_rows) == 4
     assert all(row["event_id"] is None or row["dt"] is None for row in result.sample_rows)
+
+
+def test_where_narrows_the_rows_checked(warehouse, as_of):
+    warehouse.conn.execute(
+        "INSERT INTO silver.fact_trust SELECT * FROM silver.fact_trust "
+        "WHERE event_id = 'fact_trust-1-0'"
+    )
+    recent = CheckSpec(
+        "recent_unique",
+        CheckKind.UNIQUENESS,
+        CheckSeverity.ERROR,
+        "silver.fact_trust",
+        {"columns": ["event_id"], "where": "dt >= DATE '2026-03-05'"},
+    )
+    everything = CheckSpec(
+        "all_unique",
+        CheckKind.UNIQUENESS,
+        CheckSeverity.ERROR,
+        "silver.fact_trust",
+        {"columns": ["event_id"]},
+    )
+    report = run_quality_gates(warehouse.conn, suite=[recent, everything], as_of=as_of)
+    assert report.result("recent_unique").passed
+    assert report.result("all_unique").failed
+    assert report.result("all_unique").sample_rows[0]["event_id"] == "fact_trust-1-0"

@@ -6,9 +6,18 @@ import math
 from typing import Any
 
 from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.quality._sql import quote_table
 from rastup_data.quality.model import CheckSpec
 
-__all__ = ["bad_param", "number_param", "optional_number_param", "str_param", "str_tuple_param"]
+__all__ = [
+    "bad_param",
+    "filtered_source",
+    "number_param",
+    "optional_number_param",
+    "str_param",
+    "str_tuple_param",
+    "validate_where",
+]
 
 
 def bad_param(spec: CheckSpec, key: str, expected: str, value: Any) -> RastupError:
@@ -60,3 +69,19 @@ def optional_number_param(spec: CheckSpec, key: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise bad_param(spec, key, "a finite number or null", value)
     return float(value)
+
+
+def validate_where(spec: CheckSpec) -> None:
+    """``where`` (optional): a SQL predicate limiting the rows checked, e.g. recent days."""
+    value = spec.params.get("where")
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise bad_param(spec, "where", "a SQL predicate or null", value)
+
+
+def filtered_source(spec: CheckSpec) -> str:
+    """The spec's table, narrowed by its ``where`` predicate when it has one."""
+    table = quote_table(spec.table)
+    where = spec.params.get("where")
+    if not where:
+        return table
+    return f"(SELECT * FROM {table} WHERE {where})"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import duckdb
 
-from rastup_data.quality._sql import fetch_dicts, quote_ident, quote_table, require_columns
+from rastup_data.quality._sql import fetch_dicts, quote_ident, require_columns
 from rastup_data.quality.checks._outcome import failed, passed
 from rastup_data.quality.checks._params import (
     bad_param,
+    filtered_source,
     optional_number_param,
     str_tuple_param,
+    validate_where,
 )
 from rastup_data.quality.model import CheckContext, CheckKind, CheckResult, CheckSpec
 
@@ -17,12 +19,14 @@ __all__ = ["DistributionCheck"]
 
 
 class DistributionCheck:
-    """Params: ``columns``, ``min`` and/or ``max`` (inclusive), ``allow_null`` (default true)."""
+    """Params: ``columns``, ``min`` and/or ``max`` (inclusive), ``allow_null`` (default true),
+    ``where`` (optional row filter)."""
 
     kind = CheckKind.DISTRIBUTION
 
     def validate(self, spec: CheckSpec) -> None:
         str_tuple_param(spec, "columns")
+        validate_where(spec)
         low = optional_number_param(spec, "min")
         high = optional_number_param(spec, "max")
         if low is None and high is None:
@@ -44,7 +48,7 @@ class DistributionCheck:
 
         violations = {col: _violation(quote_ident(col), low, high, allow_null) for col in columns}
         any_violation = " OR ".join(f"({cond})" for cond in violations.values())
-        table = quote_table(spec.table)
+        table = filtered_source(spec)
         # One scan: rows failing any column, then rows failing each column.
         per_column = "".join(f", count(*) FILTER (WHERE {cond})" for cond in violations.values())
         row = conn.execute(

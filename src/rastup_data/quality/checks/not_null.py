@@ -4,28 +4,29 @@ from __future__ import annotations
 
 import duckdb
 
-from rastup_data.quality._sql import fetch_dicts, quote_ident, quote_table, require_columns
+from rastup_data.quality._sql import fetch_dicts, quote_ident, require_columns
 from rastup_data.quality.checks._outcome import failed, passed
-from rastup_data.quality.checks._params import str_tuple_param
+from rastup_data.quality.checks._params import filtered_source, str_tuple_param, validate_where
 from rastup_data.quality.model import CheckContext, CheckKind, CheckResult, CheckSpec
 
 __all__ = ["NotNullCheck"]
 
 
 class NotNullCheck:
-    """Params: ``columns`` that must never be NULL."""
+    """Params: ``columns`` that must never be NULL; ``where`` (optional row filter)."""
 
     kind = CheckKind.NOT_NULL
 
     def validate(self, spec: CheckSpec) -> None:
         str_tuple_param(spec, "columns")
+        validate_where(spec)
 
     def run(
         self, conn: duckdb.DuckDBPyConnection, spec: CheckSpec, context: CheckContext
     ) -> CheckResult:
         columns = str_tuple_param(spec, "columns")
         require_columns(conn, spec.table, columns)
-        table = quote_table(spec.table)
+        table = filtered_source(spec)
         any_null = " OR ".join(f"{quote_ident(col)} IS NULL" for col in columns)
         # One scan: rows with any NULL key, then NULLs per column.
         per_column = "".join(f", count(*) - count({quote_ident(col)})" for col in columns)

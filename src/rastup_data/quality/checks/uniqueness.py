@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import duckdb
 
-from rastup_data.quality._sql import fetch_dicts, quote_ident, quote_table, require_columns
+from rastup_data.quality._sql import fetch_dicts, quote_ident, require_columns
 from rastup_data.quality.checks._outcome import failed, passed
-from rastup_data.quality.checks._params import str_tuple_param
+from rastup_data.quality.checks._params import filtered_source, str_tuple_param, validate_where
 from rastup_data.quality.model import CheckContext, CheckKind, CheckResult, CheckSpec
 
 __all__ = ["UniquenessCheck"]
 
 
 class UniquenessCheck:
-    """Params: ``columns`` forming the key. NULL keys count as equal to each other."""
+    """Params: ``columns`` forming the key (NULLs count as equal to each other); ``where``
+    (optional row filter, e.g. only the partitions a build rewrote)."""
 
     kind = CheckKind.UNIQUENESS
 
     def validate(self, spec: CheckSpec) -> None:
         str_tuple_param(spec, "columns")
+        validate_where(spec)
 
     def run(
         self, conn: duckdb.DuckDBPyConnection, spec: CheckSpec, context: CheckContext
@@ -27,7 +29,7 @@ class UniquenessCheck:
         require_columns(conn, spec.table, columns)
         key = ", ".join(quote_ident(col) for col in columns)
         duplicates = (
-            f"SELECT {key}, count(*) AS duplicate_count FROM {quote_table(spec.table)} "
+            f"SELECT {key}, count(*) AS duplicate_count FROM {filtered_source(spec)} "
             f"GROUP BY ALL HAVING count(*) > 1"
         )
         summary = fetch_dicts(
