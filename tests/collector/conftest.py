@@ -111,6 +111,7 @@ def start_collector(
     root: Path, **config: Any
 ) -> tuple[LiveCollector, uvicorn.Server, threading.Thread]:
     config.setdefault("spool", SpoolConfig(rotate_s=0.1))
+    config.setdefault("validation_workers", 0)
     runtime = CollectorRuntime(CollectorConfig(lake=root, keys=frozenset({KEY}), **config))
     port = free_port()
     server = uvicorn.Server(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import gzip
 import uuid
+from pathlib import Path
 
 import orjson
 import pytest
 
 from rastup_data.errors import ErrorCode
 
-from .conftest import KEY, LiveCollector, fresh_events, registry_examples
+from .conftest import KEY, LiveCollector, fresh_events, registry_examples, start_collector
 
 
 def test_every_catalogue_event_round_trips_into_bronze(collector: LiveCollector) -> None:
@@ -178,3 +179,24 @@ def test_ingest_lag_is_measured_per_event(collector: LiveCollector) -> None:
         line for line in metrics.splitlines() if line.startswith("rastup_ingest_lag_seconds_count")
     )
     assert float(count.split()[-1]) == 40.0
+
+
+def test_validation_in_worker_processes_gives_the_same_verdicts(tmp_path: Path) -> None:
+    live, server, thread = start_collector(tmp_path / "lake", validation_workers=1)
+    try:
+        bad = _bad_events()
+        good = fresh_events(300)  # large enough to go to the worker, not inline
+        lines = [orjson.dumps(e) for e in good] + list(bad.values())
+        body = live.post(b"\n".join(lines)).json()
+        assert (body["accepted"], body["rejected"]) == (300, len(bad))
+        assert [r["code"] for r in body["results"]] == [k.split(":")[0] for k in bad]
+        again = live.post(orjson.dumps(good)).json()
+        assert again["duplicates"] == 300
+        too_many = live.post(b"\n".join([orjson.dumps(good[0])] * 1001))
+        assert too_many.status_code == 413
+        assert too_many.json()["error"]["code"] == "BATCH_TOO_LARGE"
+        live.wait_landed(300)
+    finally:
+        live.client.close()
+        server.should_exit = True
+        thread.join(timeout=30)

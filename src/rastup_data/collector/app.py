@@ -22,9 +22,10 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rastup_data import __version__
-from rastup_data.collector.body import parse_body, read_body
+from rastup_data.collector.body import read_body
 from rastup_data.collector.openapi import INGEST_OPENAPI
 from rastup_data.collector.runtime import CollectorRuntime
+from rastup_data.collector.validation_pool import validate_in_worker
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.ingest.acceptance import BatchOutcome, format_received_at
 
@@ -125,15 +126,21 @@ def create_app(runtime: CollectorRuntime, *, manage_lifecycle: bool = True) -> F
                 content_encoding=request.headers.get("content-encoding"),
                 limits=limits,
             )
-            parsed = parse_body(body, limits)
         except RastupError as exc:
             metrics.count_error(exc.code)
             return error_response(exc.code, exc.message)
         received_at = format_received_at()
-        if parsed.lines is not None:
-            outcome = runtime.acceptor.accept_lines(parsed.lines, received_at)
+        pool = runtime.pool
+        if pool.executor is None or len(body) < _INLINE_BELOW:
+            result = pool.submit_inline(body, received_at)
         else:
-            outcome = runtime.acceptor.accept_items(parsed.items or [], received_at)
+            result = await asyncio.get_running_loop().run_in_executor(
+                pool.executor, validate_in_worker, body, received_at
+            )
+        if isinstance(result, tuple):
+            metrics.count_error(ErrorCode(result[0]))
+            return error_response(ErrorCode(result[0]), result[1])
+        outcome = runtime.acceptor.finalize(result)
         try:
             await asyncio.wrap_future(runtime.spool.append(outcome.records, outcome.bad_records))
         except RastupError as exc:
@@ -154,6 +161,9 @@ def create_app(runtime: CollectorRuntime, *, manage_lifecycle: bool = True) -> F
 
     return app
 
+
+#: Bodies smaller than this are validated in the event loop: IPC would cost more.
+_INLINE_BELOW = 8192
 
 _ROUTES = frozenset({"/v1/events", "/healthz", "/metrics", "/openapi.json", "/v1/assign"})
 

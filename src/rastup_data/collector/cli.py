@@ -60,13 +60,25 @@ def load_collector_config(path: Path | None) -> dict[str, Any]:
     help="TOML file with a [collector] table (keys, limits, spool).",
 )
 @click.option(
+    "--validation-workers",
+    type=click.IntRange(0, 64),
+    default=None,
+    help="Processes that parse and validate events (default: one per core; "
+    "0 validates in the server process).",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
 def serve(
-    lake: Path | None, host: str, port: int, config_file: Path | None, log_level: str
+    lake: Path | None,
+    host: str,
+    port: int,
+    config_file: Path | None,
+    validation_workers: int | None,
+    log_level: str,
 ) -> None:
     """Run the collector (POST /v1/events) and the lander until SIGINT/SIGTERM.
 
@@ -102,6 +114,11 @@ def serve(
         limits=limits,
         spool=spool,
         dedupe_window_s=float(section.get("dedupe_window_s", 3600.0)),
+        validation_workers=(
+            validation_workers
+            if validation_workers is not None
+            else int(section.get("validation_workers", os.cpu_count() or 1))
+        ),
     )
     runtime = CollectorRuntime(config)
     if not keys:

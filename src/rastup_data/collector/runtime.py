@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import orjson
 
+from rastup_data.collector.validation_pool import ValidationPool
 from rastup_data.ingest.acceptance import EventAcceptor, EventCheck
 from rastup_data.ingest.dedupe import DedupeWindow
 from rastup_data.ingest.limits import IngestLimits
@@ -45,6 +46,7 @@ class CollectorConfig:
     lander_max_backlog: int = 200
     retry_after_s: int = 2
     land: bool = True
+    validation_workers: int = 0
 
 
 class CollectorRuntime:
@@ -60,6 +62,7 @@ class CollectorRuntime:
             validator = load_registry().validator()
         self.dedupe = DedupeWindow(config.dedupe_window_s, config.dedupe_max_ids)
         self.acceptor = EventAcceptor(validator, self.dedupe, config.limits)
+        self.pool = ValidationPool(config.validation_workers, config.limits, validator)
         self.lander = LanderWorker(self.layout, self.layout.spool, metrics=self.metrics)
         self.spool = Spool(self.layout.spool, config.spool, on_seal=self.lander.notify)
         self.started_at = time.time()
@@ -71,6 +74,7 @@ class CollectorRuntime:
 
     def start(self) -> None:
         self.layout.root.mkdir(parents=True, exist_ok=True)
+        self.pool.start()  # before any thread of ours exists
         self.spool.recover()
         rebuilt = self._rebuild_dedupe()
         log.info("dedupe window rebuilt with %d event ids", rebuilt)
@@ -87,6 +91,7 @@ class CollectorRuntime:
         self.spool.close()
         if self.config.land:
             self.lander.stop(drain=True)
+        self.pool.stop()
 
     # -- dedupe rebuild --------------------------------------------------------------
 

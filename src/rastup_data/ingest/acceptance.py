@@ -22,8 +22,11 @@ __all__ = [
     "BatchOutcome",
     "EventAcceptor",
     "EventCheck",
+    "Prevalidated",
     "Verdict",
     "format_received_at",
+    "parse_lines",
+    "prevalidate",
 ]
 
 
@@ -110,6 +113,125 @@ def _event_name_of(item: Any) -> str | None:
     return None
 
 
+@dataclass(slots=True)
+class Prevalidated:
+    """Verdicts that need no shared state: everything but dedupe.
+
+    Produced by :func:`prevalidate` (safe to run in a worker process) and turned into a
+    :class:`BatchOutcome` by :meth:`EventAcceptor.finalize`, which owns the dedupe window.
+    """
+
+    candidates: list[tuple[int, str, bytes]] = field(default_factory=list)
+    bad_records: list[bytes] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+    rejected: int = 0
+    codes: dict[str, int] = field(default_factory=dict)
+
+    def reject(
+        self,
+        index: int,
+        item: Any,
+        raw: bytes | str,
+        code: ErrorCode,
+        message: str,
+        received_at: str,
+    ) -> None:
+        event_id = _event_id_of(item)
+        self.rejected += 1
+        self.codes[code.value] = self.codes.get(code.value, 0) + 1
+        self.verdicts.append(Verdict(index, event_id, "rejected", code.value, message))
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        self.bad_records.append(
+            orjson.dumps(
+                {
+                    "received_at": received_at,
+                    "code": code.value,
+                    "message": message,
+                    "event_id": event_id,
+                    "event": _event_name_of(item),
+                    "raw": text,
+                }
+            )
+        )
+
+
+def parse_lines(lines: Sequence[bytes], limits: IngestLimits) -> list[tuple[Any, bytes | None]]:
+    """Parse NDJSON lines, marking the too-large and the unparsable ones."""
+    items: list[tuple[Any, bytes | None]] = []
+    limit = limits.max_event_bytes
+    loads = orjson.loads
+    for line in lines:
+        if len(line) > limit:
+            items.append((_TooLarge(line), None))
+            continue
+        try:
+            items.append((loads(line), line))
+        except orjson.JSONDecodeError:
+            items.append((_Malformed(line), None))
+    return items
+
+
+def prevalidate(
+    items: list[tuple[Any, bytes | None]],
+    received_at: str,
+    validator: EventCheck,
+    limits: IngestLimits,
+) -> Prevalidated:
+    """Stamp, size-check and validate parsed events (``(item, raw line or None)`` pairs)."""
+    out = Prevalidated()
+    limit = limits.max_event_bytes
+    check = validator.check
+    dumps = orjson.dumps
+    candidates = out.candidates
+    for index, (item, raw) in enumerate(items):
+        if type(item) is dict:
+            original = raw if raw is not None else dumps(item)
+            if len(original) > limit:
+                out.reject(
+                    index,
+                    item,
+                    original[:limit],
+                    ErrorCode.EVENT_TOO_LARGE,
+                    f"event is {len(original)} bytes; the limit is {limit}",
+                    received_at,
+                )
+                continue
+            item["received_at"] = received_at
+            rejection = check(item)
+            if rejection is None:
+                candidates.append((index, item["ids"]["event_id"], dumps(item)))
+            else:
+                out.reject(index, item, original, rejection.code, rejection.message, received_at)
+        elif isinstance(item, _Malformed):
+            out.reject(
+                index,
+                None,
+                item.raw,
+                ErrorCode.EVENT_MALFORMED_JSON,
+                "line is not valid JSON",
+                received_at,
+            )
+        elif isinstance(item, _TooLarge):
+            out.reject(
+                index,
+                None,
+                item.raw[:limit],
+                ErrorCode.EVENT_TOO_LARGE,
+                f"event is {len(item.raw)} bytes; the limit is {limit}",
+                received_at,
+            )
+        else:
+            out.reject(
+                index,
+                item,
+                raw or dumps(item),
+                ErrorCode.EVENT_ENVELOPE_INVALID,
+                "event is not a JSON object",
+                received_at,
+            )
+    return out
+
+
 class EventAcceptor:
     """Gives every event of a batch its verdict. Thread-safe if the validator is."""
 
@@ -123,112 +245,26 @@ class EventAcceptor:
         self.dedupe = dedupe
         self.limits = limits or IngestLimits()
 
-    def _reject(
-        self,
-        out: BatchOutcome,
-        index: int,
-        item: Any,
-        raw: bytes | str,
-        code: ErrorCode,
-        message: str,
-        received_at: str,
-    ) -> None:
-        event_id = _event_id_of(item)
-        out.rejected += 1
-        out.codes[code.value] = out.codes.get(code.value, 0) + 1
-        out.verdicts.append(Verdict(index, event_id, "rejected", code.value, message))
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-        out.bad_records.append(
-            orjson.dumps(
-                {
-                    "received_at": received_at,
-                    "code": code.value,
-                    "message": message,
-                    "event_id": event_id,
-                    "event": _event_name_of(item),
-                    "raw": text,
-                }
-            )
-        )
-
     def accept_lines(self, lines: Sequence[bytes], received_at: str) -> BatchOutcome:
         """Verdicts for NDJSON lines (blank lines already removed)."""
-        items: list[tuple[Any, bytes | None]] = []
-        for line in lines:
-            if len(line) > self.limits.max_event_bytes:
-                items.append((_TooLarge(line), None))
-                continue
-            try:
-                items.append((orjson.loads(line), line))
-            except orjson.JSONDecodeError:
-                items.append((_Malformed(line), None))
-        return self._accept(items, received_at)
+        items = parse_lines(lines, self.limits)
+        return self.finalize(prevalidate(items, received_at, self.validator, self.limits))
 
     def accept_items(self, items: Sequence[Any], received_at: str) -> BatchOutcome:
         """Verdicts for the parsed elements of a JSON array body."""
-        return self._accept([(item, None) for item in items], received_at)
+        pairs: list[tuple[Any, bytes | None]] = [(item, None) for item in items]
+        return self.finalize(prevalidate(pairs, received_at, self.validator, self.limits))
 
-    def _accept(self, items: list[tuple[Any, bytes | None]], received_at: str) -> BatchOutcome:
-        out = BatchOutcome()
-        limit = self.limits.max_event_bytes
-        check = self.validator.check
-        candidates: list[tuple[int, str, bytes]] = []
-        for index, (item, raw) in enumerate(items):
-            if isinstance(item, _Malformed):
-                self._reject(
-                    out,
-                    index,
-                    None,
-                    item.raw,
-                    ErrorCode.EVENT_MALFORMED_JSON,
-                    "line is not valid JSON",
-                    received_at,
-                )
-                continue
-            if isinstance(item, _TooLarge):
-                self._reject(
-                    out,
-                    index,
-                    None,
-                    item.raw[:limit],
-                    ErrorCode.EVENT_TOO_LARGE,
-                    f"event is {len(item.raw)} bytes; the limit is {limit}",
-                    received_at,
-                )
-                continue
-            if not isinstance(item, dict):
-                self._reject(
-                    out,
-                    index,
-                    item,
-                    raw or orjson.dumps(item),
-                    ErrorCode.EVENT_ENVELOPE_INVALID,
-                    "event is not a JSON object",
-                    received_at,
-                )
-                continue
-            original = raw if raw is not None else orjson.dumps(item)
-            if len(original) > limit:
-                self._reject(
-                    out,
-                    index,
-                    item,
-                    original[:limit],
-                    ErrorCode.EVENT_TOO_LARGE,
-                    f"event is {len(original)} bytes; the limit is {limit}",
-                    received_at,
-                )
-                continue
-            item["received_at"] = received_at
-            rejection = check(item)
-            if rejection is not None:
-                self._reject(
-                    out, index, item, original, rejection.code, rejection.message, received_at
-                )
-                continue
-            candidates.append((index, item["ids"]["event_id"], orjson.dumps(item)))
-        fresh = self.dedupe.add_new(event_id for _, event_id, _ in candidates)
-        for (index, event_id, record), is_new in zip(candidates, fresh, strict=True):
+    def finalize(self, pre: Prevalidated) -> BatchOutcome:
+        """Apply the dedupe window to prevalidated events."""
+        out = BatchOutcome(
+            bad_records=pre.bad_records,
+            verdicts=pre.verdicts,
+            rejected=pre.rejected,
+            codes=pre.codes,
+        )
+        fresh = self.dedupe.add_new(event_id for _, event_id, _ in pre.candidates)
+        for (index, event_id, record), is_new in zip(pre.candidates, fresh, strict=True):
             if is_new:
                 out.accepted_ids.append(event_id)
                 out.records.append(record)
