@@ -43,4 +43,5 @@ def test_every_kind_has_a_runner():
     assert set(RUNNERS) == set(quality.CheckKind)
     for kind, runner in RUNNERS.items():
         assert runner.kind is kind
-        assert isinstance(runner, object)
+        assert callable(runner.validate)
+        assert callable(runner.run)
