@@ -69,6 +69,7 @@ _SCANNED_FIELDS = ("user_id", "anon_id", "session_id", "context", "ids", "payloa
 
 # Byte tables for the hot-path prefilters.
 _DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0000000000")
+_DIGITS_TO_ZERO_BACKSLASH_TO_AT = bytes.maketrans(b"0123456789\\", b"0000000000@")
 _PHONE_SEPARATORS = b" .()-+"
 
 
@@ -136,11 +137,17 @@ def find_pii_in_valid_event(event: Mapping[str, Any]) -> PiiFinding | None:
         ids,
         payload,
     )
-    # Each key of the (flat) objects adds one ':' to the JSON text; any other colon is in a
-    # string (or a nested object) and may belong to an IPv6 address.
     raw = orjson.dumps(fields)
-    gates = _gates(raw, keys + len(context) + len(payload))
-    if not gates or (gates == _DIGITS_GATE and not _DIGIT_RUN_BYTES.search(raw)):
+    # The same gates as _gates, inlined: this runs for every accepted event.
+    marked = raw.translate(_DIGITS_TO_ZERO_BACKSLASH_TO_AT, _PHONE_SEPARATORS)
+    if (
+        b"@" not in marked
+        # Each key of the (flat) objects adds one ':' to the JSON text; any other colon is
+        # in a string (or a nested object) and may belong to an IPv6 address.
+        and raw.count(b":") <= keys + len(context) + len(payload)
+        and (b"000000000" not in marked or _DIGIT_RUN_BYTES.search(raw) is None)
+        and (raw.count(b".") < 3 or not _dotted_quad(raw))
+    ):
         return None
     for name, value in zip(_SCANNED_FIELDS, fields, strict=True):
         found = scan_pii(value, f"$.{name}")
@@ -149,13 +156,11 @@ def find_pii_in_valid_event(event: Mapping[str, Any]) -> PiiFinding | None:
     return None
 
 
-def _gates(raw: bytes, structural_colons: int = 0) -> int:
-    """Which detector families might fire on ``raw`` (a bit per family; 0 means clean).
+def _gates(raw: bytes) -> int:
+    """Which detector families might fire on one string's UTF-8 bytes (0 means none).
 
-    ``raw`` is one string's UTF-8 bytes, or JSON text whose structure holds exactly
-    ``structural_colons`` colons. Each gate is a superset of its precise detector. JSON
-    escapes start with a backslash, which could hide a word boundary the precise detectors
-    rely on, so a backslash opens every gate.
+    Each gate is a superset of its precise detector. A backslash opens every gate: in JSON
+    text it starts an escape that could hide a word boundary.
     """
     if b"\\" in raw:
         return _ALL_GATES
@@ -165,15 +170,17 @@ def _gates(raw: bytes, structural_colons: int = 0) -> int:
     # Phones and cards: at least 9 digits once separators are removed.
     if b"000000000" in raw.translate(_DIGITS_TO_ZERO, _PHONE_SEPARATORS):
         gates |= _DIGITS_GATE
-    # IPv6 needs at least two colons of its own.
-    if raw.count(b":") > structural_colons:
+    if b":" in raw:
         gates |= _IPV6_GATE
-    # Collapse runs of up to four digits so every IPv4 address reads "0.0.0.0".
-    if raw.count(b".") >= 3:
-        collapsed = raw.translate(_DIGITS_TO_ZERO).replace(b"00", b"0").replace(b"00", b"0")
-        if b"0.0.0.0" in collapsed:
-            gates |= _IPV4_GATE
+    if raw.count(b".") >= 3 and _dotted_quad(raw):
+        gates |= _IPV4_GATE
     return gates
+
+
+def _dotted_quad(raw: bytes) -> bool:
+    """True if ``raw`` may hold an IPv4 address: digit runs of up to four read as one "0"."""
+    collapsed = raw.translate(_DIGITS_TO_ZERO).replace(b"00", b"0").replace(b"00", b"0")
+    return b"0.0.0.0" in collapsed
 
 
 def _string_pii(text: str) -> str | None:
