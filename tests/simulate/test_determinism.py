@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import orjson
+import pytest
 from click.testing import CliRunner
 
 from rastup_data.cli import cli
@@ -85,3 +86,11 @@ def test_cli_rejects_bad_arguments_with_a_code(tmp_path: Path) -> None:
         assert "CONFIG_INVALID" in result.output
         assert "Traceback" not in result.output
     assert not (tmp_path / "events.ndjson").exists()
+
+
+def test_progress_bar_goes_to_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    simulate(tmp_path, seed=1, days=2, users=200, show_progress=True)
+    captured = capsys.readouterr()
+    assert "simulating" in captured.err
+    assert "day 2/2" in captured.err
+    assert captured.out == ""

@@ -21,6 +21,7 @@ def test_public_names() -> None:
         "SimulationConfig",
         "SimulationSummary",
         "assign_variant",
+        "city_seed_csv",
         "city_seed_rows",
         "hash_bucket",
         "iter_event_lines",

@@ -13,6 +13,7 @@ from rastup_data.simulate.assignment import hash_bucket as hash_bucket
 from rastup_data.simulate.cities import CITIES as CITIES
 from rastup_data.simulate.cities import CITY_SEED_COLUMNS as CITY_SEED_COLUMNS
 from rastup_data.simulate.cities import City as City
+from rastup_data.simulate.cities import city_seed_csv as city_seed_csv
 from rastup_data.simulate.cities import city_seed_rows as city_seed_rows
 from rastup_data.simulate.config import DEFAULT_START as DEFAULT_START
 from rastup_data.simulate.config import SimulationConfig as SimulationConfig
@@ -40,6 +41,7 @@ __all__ = [
     "SimulationConfig",
     "SimulationSummary",
     "assign_variant",
+    "city_seed_csv",
     "city_seed_rows",
     "hash_bucket",
     "iter_event_lines",

@@ -5,9 +5,11 @@ This is the source of the city seed table of the dbt project (``city_seed_rows``
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 
-__all__ = ["CITIES", "CITY_SEED_COLUMNS", "City", "city_seed_rows"]
+__all__ = ["CITIES", "CITY_SEED_COLUMNS", "City", "city_seed_csv", "city_seed_rows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +39,12 @@ CITY_SEED_COLUMNS: tuple[str, ...] = ("city", "name", "country", "tz")
 def city_seed_rows() -> list[dict[str, str]]:
     """Rows of the city seed table, one per city, with ``CITY_SEED_COLUMNS``."""
     return [{"city": c.code, "name": c.name, "country": c.country, "tz": c.tz} for c in CITIES]
+
+
+def city_seed_csv() -> str:
+    """The city seed table as CSV text with a header row (a dbt seed file)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CITY_SEED_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(city_seed_rows())
+    return out.getvalue()
