@@ -147,3 +147,16 @@ def test_unknown_revision_and_non_git_folder_are_usage_errors(
     outside = _check(registry_copy, "HEAD")
     assert outside.exit_code == 2
     assert "CONFIG_INVALID" in outside.stderr
+
+
+def test_registry_at_the_repository_root(tmp_path: Path, edit_schema: Any) -> None:
+    root = tmp_path / "registry-repo"
+    shutil.copytree(DEFAULT_REGISTRY_PATH, root)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", ".")
+    _git(root, "commit", "-q", "-m", "registry")
+    assert len(registry_documents_at("HEAD", root)) == 40
+    edit_schema(root, CONFIRMED, lambda d: d["properties"]["currency"].update(pattern="^USD$"))
+    result = _check(root, "HEAD")
+    assert result.exit_code == 1
+    assert "$.properties.currency.pattern" in result.stdout

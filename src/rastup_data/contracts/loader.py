@@ -149,7 +149,10 @@ def load_registry(path: Path | None = None) -> Registry:
 
 
 def read_registry_documents(root: Path) -> dict[str, bytes]:
-    """Every file under ``root`` as {relative posix path: bytes}, skipping README files."""
+    """Every file under ``root`` as {relative posix path: bytes}.
+
+    Hidden files and folders (``.git``, editor files) and README files are skipped.
+    """
     if not root.is_dir():
         raise RastupError(
             ErrorCode.CONFIG_INVALID,
@@ -158,8 +161,9 @@ def read_registry_documents(root: Path) -> dict[str, bytes]:
         )
     documents: dict[str, bytes] = {}
     for file in sorted(root.rglob("*")):
-        if file.is_file() and not _ignored(file.name):
-            documents[file.relative_to(root).as_posix()] = file.read_bytes()
+        relative = file.relative_to(root)
+        if file.is_file() and not any(_ignored(part) for part in relative.parts):
+            documents[relative.as_posix()] = file.read_bytes()
     return documents
 
 
@@ -171,7 +175,7 @@ def parse_registry(
     envelope: Mapping[str, Any] = {}
     events: dict[tuple[str, int], EventSchema] = {}
     for source in sorted(documents):
-        if _ignored(source.rsplit("/", 1)[-1]):
+        if any(_ignored(part) for part in source.split("/")):
             continue
         match = _EVENT_PATH.match(source)
         if source != ENVELOPE_SOURCE and match is None:
