@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -94,3 +97,29 @@ def test_progress_bar_goes_to_stderr(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "simulating" in captured.err
     assert "day 2/2" in captured.err
     assert captured.out == ""
+
+
+def test_bytes_do_not_depend_on_the_process_hash_seed(tmp_path: Path) -> None:
+    outputs = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / hash_seed
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "rastup_data.cli",
+                "simulate",
+                "--out",
+                str(out),
+                "--users",
+                "300",
+                "--days",
+                "2",
+                "--no-progress",
+            ],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        )
+        outputs.append(((out / "events.ndjson").read_bytes(), (out / "golden.json").read_bytes()))
+    assert outputs[0] == outputs[1]

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from rastup_data.errors import ErrorCode, RastupError
-from rastup_data.simulate.config import DEFAULT_START, SimulationConfig
+from rastup_data.simulate.config import DEFAULT_START, SimulationConfig, parse_start
 from rastup_data.simulate.engine import MarketplaceSimulation
 
 __all__ = ["EVENTS_FILE", "GOLDEN_FILE", "SimulationSummary", "iter_event_lines", "simulate"]
@@ -73,12 +73,16 @@ def simulate(
     seed: int = 7,
     days: int = 7,
     users: int = 10_000,
-    start: date = DEFAULT_START,
+    start: date | str = DEFAULT_START,
     show_progress: bool = False,
     **knobs: Any,
 ) -> SimulationSummary:
-    """Simulate the marketplace into ``out_dir``; same arguments, same bytes."""
-    config = SimulationConfig(seed=seed, days=days, users=users, start=start, **knobs)
+    """Simulate the marketplace into ``out_dir``; same arguments, same bytes.
+
+    ``start`` is a date or ``YYYY-MM-DD``; ``knobs`` are further ``SimulationConfig`` fields
+    (``duplicate_rate``, ``late_rate``, ``malformed_rate``)."""
+    start_date = parse_start(start) if isinstance(start, str) else start
+    config = SimulationConfig(seed=seed, days=days, users=users, start=start_date, **knobs)
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
