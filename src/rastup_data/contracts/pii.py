@@ -31,10 +31,11 @@ PHONE = "phone number"
 CARD = "card number"
 IP_ADDRESS = "IP address"
 
-# Not the tail of a token such as an id, a UUID or a version: no word character, '.' or
-# '-' right before; not followed by a word character, directly or through '-' or '.'.
-_BEFORE = r"(?<![\w.-])"
-_AFTER = r"(?!\w|[.-]\w)"
+# Not part of a token such as an id, a UUID, a version or a time of day: no word character,
+# '.' or '-' (or a digit and ':') right before; not followed by a word character, directly
+# or through '-' or '.', nor by ':' and a digit.
+_BEFORE = r"(?<![\w.-])(?<![0-9]:)"
+_AFTER = r"(?!\w|[.-]\w|:[0-9])"
 
 _EMAIL_RE = re.compile(
     r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
@@ -50,8 +51,9 @@ _PHONE_RES = tuple(
         _BEFORE + r"(?:1[ .-]?)?(?:\([0-9]{3}\) ?|[0-9]{3}[ .-])[0-9]{3}[ .-][0-9]{4}" + _AFTER,
         # North American, bare ten digits with valid area and exchange codes.
         _BEFORE + r"1?[2-9][0-9]{2}[2-9][0-9]{6}" + _AFTER,
-        # National format with a trunk 0: 020 7946 0958, 030-1234-5678.
-        _BEFORE + r"0[0-9]{2,4}[ .-][0-9]{3,4}[ .-]?[0-9]{3,4}" + _AFTER,
+        # National formats with a trunk 0: 020 7946 0958, (030) 1234-5678, 06 12 34 56 78.
+        _BEFORE + r"(?:0[0-9]{2,4}|\(0[0-9]{2,4}\))[ .-]?[0-9]{3,4}[ .-]?[0-9]{3,4}" + _AFTER,
+        _BEFORE + r"0[1-9](?:[ .-]?[0-9]{2}){4}" + _AFTER,
     )
 )
 # Where every phone and card match starts: a free-standing digit opening a run of at least
