@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import orjson
 
-from .conftest import SimulatedRun
+from rastup_data.simulate import simulate
+
+from .conftest import SimulatedRun, load_run
 
 
 def _ts(text: str) -> datetime:
@@ -66,3 +69,13 @@ def test_malformed_lines_carry_fresh_event_ids(sim_run: SimulatedRun) -> None:
             continue
         event = orjson.loads(line)
         assert event["ids"]["event_id"] not in valid_ids
+
+
+def test_faults_can_be_turned_off(tmp_path: Path) -> None:
+    summary = simulate(
+        tmp_path, seed=4, days=2, users=600, duplicate_rate=0, late_rate=0, malformed_rate=0
+    )
+    run = load_run(tmp_path)
+    assert (summary.duplicates, summary.malformed, summary.late) == (0, 0, 0)
+    assert run.rejected == []
+    assert len({e["ids"]["event_id"] for e in run.accepted}) == len(run.lines) == summary.sent

@@ -10,17 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from rastup_data.simulate import golden_rows as rows
 from rastup_data.simulate.clock import DAY_MS, iso_date, iso_timestamp
+from rastup_data.simulate.golden_rows import FUNNEL_STAGES, Row
 
-__all__ = ["BACKLOG_BUCKETS", "FUNNEL_STAGES", "GoldenLedger"]
+__all__ = ["FUNNEL_STAGES", "GoldenLedger"]
 
-FUNNEL_STAGES: tuple[str, ...] = (
-    "search_impression",
-    "search_click",
-    "profile_view",
-    "checkout_start",
-    "booking_confirmed",
-)
 _STAGE_OF_EVENT = {
     "search.impression": 0,
     "search.click": 1,
@@ -28,23 +23,6 @@ _STAGE_OF_EVENT = {
     "checkout.start": 3,
     "booking.confirmed": 4,
 }
-BACKLOG_BUCKETS: tuple[tuple[str, int], ...] = (
-    ("0-1d", 24 * 3_600_000),
-    ("1-3d", 72 * 3_600_000),
-    ("3-7d", 168 * 3_600_000),
-    ("7d+", 1 << 62),
-)
-_TRUST_COLUMNS = (
-    "idv_started",
-    "idv_passed",
-    "idv_failed",
-    "bg_clear",
-    "bg_consider",
-    "bg_suspended",
-    "risk_watch",
-    "risk_action",
-    "risk_critical",
-)
 _BG_INDEX = {"clear": 3, "consider": 4, "suspended": 5}
 _RISK_INDEX = {"watch": 6, "action": 7, "critical": 8}
 _COMMS_INDEX = {
@@ -64,12 +42,7 @@ _STUDIO_INDEX = {
 }
 
 Payload = dict[str, Any]
-Row = dict[str, Any]
 Handler = Callable[[str, int, int, str, str | None, str | None, Payload], None]
-
-
-def _ratio(numerator: int, denominator: int) -> float | None:
-    return None if denominator == 0 else numerator / denominator
 
 
 class GoldenLedger:
@@ -277,7 +250,7 @@ class GoldenLedger:
     def _trust_row(self, day: int) -> list[int]:
         row = self._trust.get(day)
         if row is None:
-            row = self._trust[day] = [0] * len(_TRUST_COLUMNS)
+            row = self._trust[day] = [0] * 9
         return row
 
     def _trust_counter(self, index: int) -> Handler:
@@ -419,162 +392,25 @@ class GoldenLedger:
     def _dt(self, day: int) -> str:
         return iso_date(self._start_ms + day * DAY_MS)
 
-    def resolve_person(self, person: str) -> str:
-        """The resolved person of an identity: the linked user of an anon id, else itself."""
-        return self._links.get(person, person)
-
     def marts(self) -> dict[str, list[Row]]:
         """Every Gold mart as sorted rows with the mart's exact column names."""
+        dt = self._dt
         return {
-            "gold.kpi_marketplace_daily": self._marketplace_rows(),
-            "gold.kpi_funnel_daily": self._funnel_rows(),
-            "gold.ops_recon_daily": self._recon_rows(),
-            "gold.ops_payout_backlog": self._backlog_rows(),
-            "gold.kpi_trust_daily": self._trust_rows(),
-            "gold.kpi_promotions_daily": self._promotion_rows(),
-            "gold.kpi_comms_daily": self._comms_rows(),
-            "gold.kpi_studios_daily": self._studio_rows(),
+            "gold.kpi_marketplace_daily": rows.marketplace_rows(self._market, dt),
+            "gold.kpi_funnel_daily": rows.funnel_rows(self._funnel, self._links, dt),
+            "gold.ops_recon_daily": rows.recon_rows(self._recon, dt),
+            "gold.ops_payout_backlog": rows.backlog_rows(self._open_payouts, self.max_occurred_ms),
+            "gold.kpi_trust_daily": rows.trust_rows(self._trust, dt),
+            "gold.kpi_promotions_daily": rows.promotion_rows(
+                self._promo, self._budgets, self._start_ms, dt
+            ),
+            "gold.kpi_comms_daily": rows.comms_rows(self._comms, dt),
+            "gold.kpi_studios_daily": rows.studio_rows(self._studios, dt),
         }
 
     def as_of(self) -> str | None:
         """The greatest ``occurred_at`` counted, or None when nothing was counted."""
         return None if self.max_occurred_ms < 0 else iso_timestamp(self.max_occurred_ms)
-
-    def _marketplace_rows(self) -> list[Row]:
-        return [
-            {
-                "dt": self._dt(day),
-                "city": city,
-                "bookings": bookings,
-                "gmv_cents": gmv,
-                "platform_fee_cents": fees,
-                "take_rate": _ratio(fees, gmv),
-            }
-            for (day, city), (bookings, gmv, fees) in sorted(self._market.items())
-        ]
-
-    def _funnel_rows(self) -> list[Row]:
-        links = self._links
-        return [
-            {
-                "dt": self._dt(day),
-                "stage": FUNNEL_STAGES[stage],
-                "users": len({links.get(person, person) for person in members}),
-            }
-            for (day, stage), members in sorted(self._funnel.items())
-        ]
-
-    def _recon_rows(self) -> list[Row]:
-        return [
-            {
-                "dt": self._dt(day),
-                "charges_cents": charges,
-                "refunds_cents": refunds,
-                "payouts_cents": payouts,
-                "fees_cents": fees,
-                "variance_cents": abs(charges - (payouts + refunds + fees)),
-            }
-            for day, (charges, refunds, payouts, fees) in sorted(self._recon.items())
-        ]
-
-    def _backlog_rows(self) -> list[Row]:
-        as_of = self.max_occurred_ms
-        counts = [[0, 0] for _ in BACKLOG_BUCKETS]
-        for created_ms, amount in self._open_payouts.values():
-            age = as_of - created_ms
-            for index, (_, upper) in enumerate(BACKLOG_BUCKETS):
-                if age < upper:
-                    counts[index][0] += 1
-                    counts[index][1] += amount
-                    break
-        return [
-            {"age_bucket": name, "payouts": payouts, "amount_cents": amount}
-            for (name, _), (payouts, amount) in zip(BACKLOG_BUCKETS, counts, strict=True)
-            if payouts
-        ]
-
-    def _trust_rows(self) -> list[Row]:
-        rows = []
-        for day, counts in sorted(self._trust.items()):
-            started, passed, failed, *rest = counts
-            row: Row = {
-                "dt": self._dt(day),
-                "idv_started": started,
-                "idv_passed": passed,
-                "idv_failed": failed,
-                "idv_pass_rate": _ratio(passed, passed + failed),
-            }
-            row.update(zip(_TRUST_COLUMNS[3:], rest, strict=True))
-            rows.append(row)
-        return rows
-
-    def _budget_at(self, campaign_id: str, until_ms: int) -> int | None:
-        latest: tuple[int, int] | None = None
-        for t, cents in self._budgets.get(campaign_id, ()):
-            if t < until_ms and (latest is None or t >= latest[0]):
-                latest = (t, cents)
-        return None if latest is None else latest[1]
-
-    def _promotion_rows(self) -> list[Row]:
-        rows = []
-        for (day, campaign_id), (imps, clicks, invalid, spend) in sorted(self._promo.items()):
-            day_end = self._start_ms + (day + 1) * DAY_MS
-            rows.append(
-                {
-                    "dt": self._dt(day),
-                    "campaign_id": campaign_id,
-                    "impressions": imps,
-                    "clicks": clicks,
-                    "invalid_clicks": invalid,
-                    "ctr": _ratio(clicks, imps),
-                    "invalid_rate": _ratio(invalid, clicks),
-                    "spend_cents": spend,
-                    "budget_cents": self._budget_at(campaign_id, day_end),
-                }
-            )
-        return rows
-
-    def _comms_rows(self) -> list[Row]:
-        return [
-            {
-                "dt": self._dt(day),
-                "channel": channel,
-                "sent": sent,
-                "delivered": delivered,
-                "bounced": bounced,
-                "complained": complained,
-                "opted_out": opted_out,
-                "digest_suppressed": suppressed,
-                "delivery_rate": _ratio(delivered, sent),
-                "bounce_rate": _ratio(bounced, sent),
-                "complaint_rate": _ratio(complained, sent),
-            }
-            for (day, channel), (
-                sent,
-                delivered,
-                bounced,
-                complained,
-                opted_out,
-                suppressed,
-            ) in sorted(self._comms.items())
-        ]
-
-    def _studio_rows(self) -> list[Row]:
-        return [
-            {
-                "dt": self._dt(day),
-                "verified": verified,
-                "verification_failed": failed,
-                "verification_rate": _ratio(verified, verified + failed),
-                "amenity_uses": amenities,
-                "quotes_requested": requested,
-                "quotes_accepted": accepted,
-                "quote_success_rate": _ratio(accepted, requested),
-            }
-            for day, (verified, failed, amenities, requested, accepted) in sorted(
-                self._studios.items()
-            )
-        ]
 
     def experiments(self) -> dict[str, dict[str, dict[str, int]]]:
         """Per experiment and variant: exposed units, and units that booked after exposure."""
