@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import multiprocessing as mp
+import os
 import signal
 import statistics
 import tempfile
@@ -82,6 +83,33 @@ def _load(port: int, bodies: list[bytes], threads: int, out: Any) -> None:
     )
 
 
+def _cpu_seconds(pid: int) -> dict[str, float]:
+    """User+system CPU seconds of a process and of each of its children, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+
+    def read(p: int) -> tuple[str, float]:
+        with open(f"/proc/{p}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{p}/cmdline", "rb") as handle:
+            cmd = handle.read().replace(b"\0", b" ").decode(errors="replace")
+        return cmd, (int(fields[11]) + int(fields[12])) / tick
+
+    try:
+        _, out["server"] = read(pid)
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return out
+    for index, child in enumerate(children):
+        try:
+            cmd, seconds = read(int(child))
+        except OSError:
+            continue
+        kind = "validation_worker" if "multiprocessing" in cmd else "child"
+        out[f"{kind}_{index}"] = seconds
+    return out
+
+
 def _quantile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 1000) - 1]
 
@@ -118,11 +146,13 @@ def run(events: int, batch: int, threads: int) -> dict[str, Any]:
         port = free_port()
         proc = start_serve(lake, port, KEY)
         try:
+            cpu_before = _cpu_seconds(proc.pid)
             queue: Any = mp.Queue()
             loader = mp.Process(target=_load, args=(port, bodies, threads, queue))
             loader.start()
             result = queue.get()
             loader.join()
+            cpu_after = _cpu_seconds(proc.pid)
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=120)
@@ -155,6 +185,16 @@ def run(events: int, batch: int, threads: int) -> dict[str, Any]:
             k: round(v, 3) if isinstance(v, float) else v for k, v in lag.items()
         },
         "target_ingest_to_bronze_p95_s": 2.0,
+        "cpu_seconds_during_load": {
+            k: round(v - cpu_before.get(k, 0.0), 2) for k, v in cpu_after.items()
+        },
+        "cpu_us_per_event": round(
+            sum(v - cpu_before.get(k, 0.0) for k, v in cpu_after.items())
+            / max(result["accepted"], 1)
+            * 1e6,
+            2,
+        ),
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
 
 
@@ -166,7 +206,8 @@ def main() -> None:
     args = parser.parse_args()
     print(
         orjson.dumps(
-            run(args.events, args.batch, args.threads), option=orjson.OPT_INDENT_2
+            run(args.events, args.batch, args.threads),
+            option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS,
         ).decode()
     )
 
