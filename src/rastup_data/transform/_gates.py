@@ -35,8 +35,9 @@ class GateOutcome:
 def run_gates(conn: duckdb.DuckDBPyConnection, as_of: datetime | None = None) -> GateOutcome:
     """Run ``rastup_data.quality.run_quality_gates`` when that library is installed.
 
-    ``as_of`` (what freshness is measured against) defaults to the newest ``received_at``
-    in Silver: a build judges whether every model kept up with what has landed.
+    ``as_of`` (what freshness is measured against) defaults to the newest ``occurred_at``
+    in Silver, the lake's own clock: a build judges whether each fact kept up with the
+    rest of the data (lag against the wall clock is the pipeline-lag alert's job).
     """
     try:
         quality = importlib.import_module("rastup_data.quality")
@@ -45,15 +46,15 @@ def run_gates(conn: duckdb.DuckDBPyConnection, as_of: datetime | None = None) ->
     runner = getattr(quality, "run_quality_gates", None)
     if runner is None:
         return GateOutcome.not_run("rastup_data.quality has no run_quality_gates")
-    moment = as_of if as_of is not None else _newest_received(conn)
+    moment = as_of if as_of is not None else _lake_clock(conn)
     report = runner(conn, as_of=moment) if moment is not None else runner(conn)
     blocking = tuple(_blocking_check(item) for item in getattr(report, "blocking", ()) or ())
     return GateOutcome(ran=True, summary=_render(report), blocking=blocking)
 
 
-def _newest_received(conn: duckdb.DuckDBPyConnection) -> datetime | None:
+def _lake_clock(conn: duckdb.DuckDBPyConnection) -> datetime | None:
     try:
-        row = conn.execute("SELECT max(received_at) FROM silver.events_deduped").fetchone()
+        row = conn.execute("SELECT max(occurred_at) FROM silver.events_deduped").fetchone()
     except duckdb.Error:
         return None
     value = row[0] if row else None
