@@ -1,0 +1,68 @@
+"""NRT ops views refresh alone from Bronze, switch their own pointer and record freshness."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bronze_fixture import envelope, write_bronze
+
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.transform import build, open_published, read_nrt_freshness, refresh_nrt
+from rastup_data.transform.warehouse import warehouse_dirs
+
+
+def _payout(pid: str, when: str, amount: int, event: str = "payout.created") -> dict[str, object]:
+    payload = {"payout_id": pid, "amount_cents": amount, "currency": "USD"}
+    if event == "payout.created":
+        payload |= {"provider_id": "p_1", "booking_id": "bk_1", "leg_id": "lg_1"}
+    return envelope(event, when, payload, anon_id=None)
+
+
+def test_refresh_sees_new_bronze_without_a_build(layout: LakeLayout) -> None:
+    write_bronze(layout, [_payout("po_1", "2026-01-01 00:00", 100)], name="a")
+    first = build(layout, quality_gates=False)
+    assert first.nrt is not None
+    write_bronze(
+        layout,
+        [
+            _payout("po_2", "2026-01-03 12:00", 200),
+            _payout("po_3", "2026-01-05 00:00", 400),
+            _payout("po_3", "2026-01-05 06:00", 400, event="payout.paid"),
+            envelope(
+                "dispute.opened",
+                "2026-01-05 10:00",
+                {
+                    "dispute_id": "dp_1",
+                    "booking_id": "bk_1",
+                    "charge_id": "ch_1",
+                    "amount_cents": 50,
+                    "currency": "USD",
+                    "reason": "late",
+                },
+            ),
+        ],
+        name="b",
+    )
+    result = refresh_nrt(layout)
+
+    as_of = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+    assert result.freshness.newest_occurred_at == as_of
+    assert read_nrt_freshness(layout) == result.freshness
+    assert warehouse_dirs(layout).nrt.current() == result.path
+    with open_published(layout) as conn:
+        backlog = conn.execute(
+            "SELECT age_bucket, payouts, amount_cents FROM nrt.ops_payout_backlog ORDER BY 1"
+        ).fetchall()
+        gold = conn.execute("SELECT sum(payouts) FROM gold.ops_payout_backlog").fetchone()
+        queue = conn.execute("SELECT dispute_id, age_hours FROM nrt.ops_dispute_queue").fetchall()
+    # po_1 is 106 h old at as_of, po_2 46 h; po_3 was paid. Gold still has the old build.
+    assert backlog == [("1-3d", 1, 200), ("3-7d", 1, 100)]
+    assert gold == (1,)
+    assert queue == [("dp_1", 0.0)]
+
+
+def test_refresh_keeps_a_few_snapshots(layout: LakeLayout) -> None:
+    write_bronze(layout, [_payout("po_1", "2026-01-01 00:00", 100)], name="a")
+    paths = [refresh_nrt(layout).path for _ in range(5)]
+    files = sorted(p.name for p in warehouse_dirs(layout).nrt.files.glob("*.duckdb"))
+    assert files == sorted(p.name for p in paths[-3:])
