@@ -67,6 +67,13 @@ def load_collector_config(path: Path | None) -> dict[str, Any]:
     "0 validates in the server process).",
 )
 @click.option(
+    "--nrt-interval",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="Seconds between NRT ops view refreshes (0 turns them off).",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -78,6 +85,7 @@ def serve(
     port: int,
     config_file: Path | None,
     validation_workers: int | None,
+    nrt_interval: float,
     log_level: str,
 ) -> None:
     """Run the collector (POST /v1/events) and the lander until SIGINT/SIGTERM.
@@ -129,6 +137,12 @@ def serve(
     click.echo(
         f"collector on http://{host}:{port}  lake {settings.lake}  (pid {os.getpid()})", err=True
     )
+    nrt = None
+    if nrt_interval > 0:
+        from rastup_data.ops.nrt_schedule import NrtScheduler
+
+        nrt = NrtScheduler(runtime.layout, runtime.metrics, nrt_interval)
+        runtime.add_background(nrt.start, nrt.stop)
     uvicorn.run(
         create_app(runtime),
         host=host,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -68,7 +69,12 @@ class CollectorRuntime:
         self.started_at = time.time()
         self._spool_bytes = 0
         self._spool_checked = 0.0
+        self._background: list[tuple[Callable[[], None], Callable[[], None]]] = []
         self.running = False
+
+    def add_background(self, start: Callable[[], None], stop: Callable[[], None]) -> None:
+        """A job that starts after the collector and stops before it (e.g. NRT refresh)."""
+        self._background.append((start, stop))
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -81,6 +87,8 @@ class CollectorRuntime:
         self.spool.start()
         if self.config.land:
             self.lander.start()
+        for start, _ in self._background:
+            start()
         self.running = True
 
     def stop(self) -> None:
@@ -88,6 +96,8 @@ class CollectorRuntime:
         if not self.running:
             return
         self.running = False
+        for _, stop in reversed(self._background):
+            stop()
         self.spool.close()
         if self.config.land:
             self.lander.stop(drain=True)
@@ -159,3 +169,14 @@ class CollectorRuntime:
             "lander_error": status.last_error,
             "dedupe_window_ids": len(self.dedupe),
         }
+
+    def drained(self) -> bool:
+        """True when everything accepted so far is in Bronze (nothing left in the spool)."""
+        if self.lander.status().backlog_segments:
+            return False
+        for path in self.layout.spool.iterdir():
+            if path.name.endswith(".ndjson") or (
+                path.name.endswith(".open") and path.stat().st_size > 0
+            ):
+                return False
+        return True
