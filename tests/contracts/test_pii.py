@@ -176,3 +176,11 @@ def test_no_false_positive_on_amounts_versions_and_locales(
     assert find_pii(".".join(str(part) for part in version)) is None
     assert find_pii(locale) is None
     assert find_pii({"amount_cents": cents, "app_version": "4.12.0", "locale": locale}) is None
+
+
+def test_long_runs_of_separators_are_scanned_without_backtracking_blowups() -> None:
+    # Each of these took seconds with backtracking patterns; they must stay cheap and right.
+    assert find_pii("1:" * 5000 + "g") is None
+    assert find_pii("1:" * 5000 + "g 2001:db8::1") == "IP address at $"
+    assert find_pii("1 " * 5000 + "x") is None
+    assert find_pii("a@" + "b." * 5000 + "1") is None

@@ -62,8 +62,12 @@ _DIGIT_RUN_PATTERN = r"(?<![\w.-])[0-9][0-9 .()+-]{7,}[0-9]"
 _DIGIT_RUN = re.compile(_DIGIT_RUN_PATTERN, re.ASCII)
 _DIGIT_RUN_BYTES = re.compile(_DIGIT_RUN_PATTERN.encode())
 _IPV4_RE = re.compile(r"(?<![\w.-])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?!\w|\.[0-9])", re.ASCII)
-_IPV6_RE = re.compile(r"(?<![\w:.])[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?![\w:])", re.ASCII)
+# Maximal runs of hex digits, ':' and '.', checked in Python (a backtracking pattern here
+# is quadratic on long runs of colons).
+_IPV6_TOKEN = re.compile(r"[0-9A-Fa-f:.]+")
+_IPV6_MAX_LENGTH = 45  # ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _MIN_PII_LENGTH = 3  # "::1" is the shortest string any detector accepts.
 _EMAIL_GATE, _DIGITS_GATE, _IPV6_GATE, _IPV4_GATE = 1, 2, 4, 8
 _ALL_GATES = _EMAIL_GATE | _DIGITS_GATE | _IPV6_GATE | _IPV4_GATE
@@ -213,9 +217,18 @@ def _has_ipv4(text: str) -> bool:
 
 
 def _has_ipv6(text: str) -> bool:
-    for match in _IPV6_RE.finditer(text):
-        token = match.group().rstrip(".")
-        if token.count(":") < 2 or not any(char in _HEX_DIGITS for char in token):
+    for match in _IPV6_TOKEN.finditer(text):
+        start, end = match.span()
+        if (start > 0 and text[start - 1] in _WORD_CHARS) or (
+            end < len(text) and text[end] in _WORD_CHARS
+        ):
+            continue  # glued to a word: part of a bigger token
+        token = match.group().strip(".")
+        if (
+            token.count(":") < 2
+            or len(token) > _IPV6_MAX_LENGTH
+            or not any(char in _HEX_DIGITS for char in token)
+        ):
             continue
         try:
             ipaddress.IPv6Address(token)
