@@ -22,8 +22,9 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rastup_data import __version__
+from rastup_data.collector.assign import parse_assign_request
 from rastup_data.collector.body import read_body
-from rastup_data.collector.openapi import INGEST_OPENAPI
+from rastup_data.collector.openapi import ASSIGN_OPENAPI, INGEST_OPENAPI
 from rastup_data.collector.runtime import CollectorRuntime
 from rastup_data.collector.validation_pool import validate_in_worker
 from rastup_data.errors import ErrorCode, RastupError
@@ -149,6 +150,43 @@ def create_app(runtime: CollectorRuntime, *, manage_lifecycle: bool = True) -> F
             return error_response(exc.code, exc.message, runtime.config.retry_after_s)
         _count(runtime, outcome)
         return _json(outcome.response(), 202)
+
+    @app.post(
+        "/v1/assign",
+        summary="Assign a unit to an experiment variant (sticky)",
+        openapi_extra=ASSIGN_OPENAPI,
+    )
+    async def assign(request: Request) -> Response:
+        if not authorised(request):
+            metrics.count_error(ErrorCode.AUTH_FAILED)
+            return error_response(ErrorCode.AUTH_FAILED, "missing or unknown API key")
+        try:
+            body = await read_body(
+                request.stream(),
+                content_length=request.headers.get("content-length"),
+                content_encoding=request.headers.get("content-encoding"),
+                limits=runtime.config.limits,
+            )
+            answer, event = await runtime.assignments.assign_async(parse_assign_request(body))
+        except RastupError as exc:
+            metrics.count_error(exc.code)
+            return error_response(exc.code, exc.message)
+        if event is not None:
+            event.pop("received_at", None)
+            outcome = runtime.acceptor.accept_items([event], format_received_at())
+            if outcome.rejected:
+                log.error("exposure event rejected: %s", outcome.verdicts)
+                metrics.count_error(ErrorCode(outcome.verdicts[0].code))
+            try:
+                await asyncio.wrap_future(
+                    runtime.spool.append(outcome.records, outcome.bad_records)
+                )
+            except RastupError as exc:
+                runtime.dedupe.forget(outcome.accepted_ids)
+                metrics.count_error(exc.code)
+                return error_response(exc.code, exc.message, runtime.config.retry_after_s)
+            _count(runtime, outcome)
+        return _json(answer)
 
     @app.get("/healthz", summary="Liveness and lander status")
     async def healthz() -> Response:

@@ -67,6 +67,14 @@ def load_collector_config(path: Path | None) -> dict[str, Any]:
     "0 validates in the server process).",
 )
 @click.option(
+    "--experiments",
+    "experiments_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("experiments"),
+    show_default=True,
+    help="Folder of experiment definitions served by POST /v1/assign.",
+)
+@click.option(
     "--nrt-interval",
     type=click.FloatRange(min=0),
     default=30.0,
@@ -85,6 +93,7 @@ def serve(
     port: int,
     config_file: Path | None,
     validation_workers: int | None,
+    experiments_dir: Path,
     nrt_interval: float,
     log_level: str,
 ) -> None:
@@ -122,6 +131,8 @@ def serve(
         limits=limits,
         spool=spool,
         dedupe_window_s=float(section.get("dedupe_window_s", 3600.0)),
+        experiments_dir=experiments_dir,
+        state_url=settings.state_url,
         validation_workers=(
             validation_workers
             if validation_workers is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["INGEST_OPENAPI"]
+__all__ = ["ASSIGN_OPENAPI", "INGEST_OPENAPI"]
 
 _ERROR = {
     "type": "object",
@@ -102,5 +102,53 @@ INGEST_OPENAPI: dict[str, Any] = {
         "413": _error("Body, decompressed body or batch over the limits."),
         "415": _error("Unsupported Content-Encoding."),
         "503": _error("Overloaded or spool unavailable; retry after Retry-After.", retry=True),
+    },
+}
+
+
+ASSIGN_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["experiment"],
+                    "properties": {
+                        "experiment": {"type": "string"},
+                        "unit_id": {"type": "string"},
+                        "anon_id": {"type": "string"},
+                        "user_id": {"type": "string"},
+                        "session_id": {"type": "string"},
+                        "attributes": {"type": "object"},
+                    },
+                }
+            }
+        },
+    },
+    "responses": {
+        "200": {
+            "description": "The variant (null when the unit is not in the experiment).",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "experiment": {"type": "string"},
+                            "variant": {"type": ["string", "null"]},
+                            "in_experiment": {"type": "boolean"},
+                            "unit_id": {"type": "string"},
+                            "unit_type": {"type": "string"},
+                            "bucket": {"type": "integer"},
+                            "reason": {"type": "string"},
+                            "exposure_logged": {"type": "boolean"},
+                        },
+                    }
+                }
+            },
+        },
+        "400": _error("Invalid request or experiment (EXPERIMENT_INVALID, BODY_MALFORMED)."),
+        "401": _error("Missing or unknown API key (AUTH_FAILED)."),
+        "503": _error("Spool unavailable; retry after Retry-After.", retry=True),
     },
 }

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 import orjson
 
+from rastup_data.collector.assign import AssignmentService
 from rastup_data.collector.validation_pool import ValidationPool
 from rastup_data.ingest.acceptance import EventAcceptor, EventCheck
 from rastup_data.ingest.dedupe import DedupeWindow
@@ -48,6 +49,8 @@ class CollectorConfig:
     retry_after_s: int = 2
     land: bool = True
     validation_workers: int = 0
+    experiments_dir: Path = Path("experiments")
+    state_url: str | None = None
 
 
 class CollectorRuntime:
@@ -64,6 +67,7 @@ class CollectorRuntime:
         self.dedupe = DedupeWindow(config.dedupe_window_s, config.dedupe_max_ids)
         self.acceptor = EventAcceptor(validator, self.dedupe, config.limits)
         self.pool = ValidationPool(config.validation_workers, config.limits, validator)
+        self.assignments = AssignmentService(config.lake, config.experiments_dir, config.state_url)
         self.lander = LanderWorker(self.layout, self.layout.spool, metrics=self.metrics)
         self.spool = Spool(self.layout.spool, config.spool, on_seal=self.lander.notify)
         self.started_at = time.time()
