@@ -28,6 +28,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "simulate": ("rastup_data.simulate.cli", "simulate", "Generate a synthetic marketplace."),
     "build": ("rastup_data.transform.cli", "build", "Build Silver and Gold behind quality gates."),
     "query": ("rastup_data.serving.cli", "query", "Query the published Silver/Gold."),
+    "quality": (
+        "rastup_data.quality.cli",
+        "quality",
+        "Run quality gates or compare Gold with golden marts.",
+    ),
     "demo": ("rastup_data.demo", "demo", "Run the whole platform end to end."),
     "experiments": (
         "rastup_data.experiments.cli",
