@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -151,12 +152,13 @@ def test_no_false_positive_on_rfc3339_timestamps(
 @given(
     prefix=st.sampled_from(["bk_", "lg_", "ch_", "u_", "a_", "s_", "po_", "msg_", "ls_t_"]),
     body=st.text(
-        alphabet="0123456789ABCDEFGHJKMNPQRSTVWXYZabcdefghijklmnopqrstuvwxyz_-",
+        alphabet=string.ascii_letters + string.digits + "_-",
         min_size=1,
         max_size=40,
     ),
 )
 def test_no_false_positive_on_prefixed_ids(prefix: str, body: str) -> None:
+    # Also why the hot path may skip the envelope's u_/a_/s_ ids: nothing can match them.
     assert find_pii(prefix + body) is None
 
 
