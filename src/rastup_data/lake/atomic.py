@@ -12,6 +12,7 @@ import ctypes.util
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 __all__ = ["atomic_write_bytes", "exchange_paths", "fsync_dir", "temp_path_for"]
 
@@ -45,7 +46,7 @@ def atomic_write_bytes(target: Path, data: bytes) -> None:
     fsync_dir(target.parent)
 
 
-def _renameat2() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+def _renameat2() -> Any:
     name = ctypes.util.find_library("c")
     if name is None:
         return None
@@ -55,7 +56,7 @@ def _renameat2() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
         return None
     func.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
     func.restype = ctypes.c_int
-    return func  # type: ignore[no-any-return]
+    return func
 
 
 def exchange_paths(a: Path, b: Path) -> bool:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 import click
 import orjson
@@ -100,18 +100,14 @@ def compact(lake_dir: Path | None, dates: tuple[str, ...], min_files: int) -> No
 
 
 def _open_lines(path: str) -> Iterator[bytes]:
-    handle: IO[bytes]
     if path == "-":
-        handle = click.get_binary_stream("stdin")
+        yield from sys.stdin.buffer
     elif path.endswith(".gz"):
-        handle = gzip.open(path, "rb")  # noqa: SIM115 - closed below
+        with gzip.open(path, "rb") as compressed:
+            yield from compressed
     else:
-        handle = open(path, "rb")  # noqa: SIM115 - closed below
-    try:
-        yield from handle
-    finally:
-        if path != "-":
-            handle.close()
+        with open(path, "rb") as plain:
+            yield from plain
 
 
 @lake.command()
