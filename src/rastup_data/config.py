@@ -24,8 +24,9 @@ ENV_VARS: dict[str, str] = {
 }
 
 
-def resolve_lake(lake: str | os.PathLike[str] | None = None,
-                 environ: Mapping[str, str] | None = None) -> Path:
+def resolve_lake(
+    lake: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Path:
     """The lake root: the argument, else $RASTUP_LAKE, else ./lake."""
     env = os.environ if environ is None else environ
     value = lake if lake is not None else env.get("RASTUP_LAKE") or "lake"
@@ -44,11 +45,13 @@ class Settings:
     key: str | None = None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None,
-                 lake: str | os.PathLike[str] | None = None) -> Settings:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, lake: str | os.PathLike[str] | None = None
+    ) -> Settings:
         env = os.environ if environ is None else environ
-        keys = frozenset(k.strip() for k in env.get("RASTUP_INGEST_KEYS", "").split(",")
-                         if k.strip())
+        keys = frozenset(
+            k.strip() for k in env.get("RASTUP_INGEST_KEYS", "").split(",") if k.strip()
+        )
         return cls(
             lake=resolve_lake(lake, env),
             env=env.get("RASTUP_ENV", "dev") or "dev",
