@@ -10,6 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
 from bronze_fixture import envelope, write_bronze
 
 from rastup_data.lake.layout import LakeLayout
@@ -66,6 +67,7 @@ def _leg(day: int, amount: int) -> dict[str, object]:
     )
 
 
+@pytest.mark.slow
 def test_reader_process_sees_no_lock_errors_during_a_build(tmp_path: Path) -> None:
     layout = LakeLayout(tmp_path / "lake")
     write_bronze(layout, [_leg(5, 1_000)], name="first")
