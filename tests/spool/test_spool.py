@@ -20,7 +20,7 @@ def _lines(segments: list[SegmentFiles]) -> list[bytes]:
 def test_acknowledged_appends_are_on_disk_before_the_future_completes(tmp_path: Path) -> None:
     spool = Spool(tmp_path, SpoolConfig(rotate_s=60))
     spool.start()
-    spool.append([b'{"a":1}', b'{"a":2}'], [b'{"bad":1}']).result(timeout=5)
+    spool.append(b'{"a":1}\n{"a":2}\n', b'{"bad":1}\n').result(timeout=5)
     (open_file,) = tmp_path.glob("*.events.open")
     assert open_file.read_bytes() == b'{"a":1}\n{"a":2}\n'
     assert next(tmp_path.glob("*.bad.open")).read_bytes() == b'{"bad":1}\n'
@@ -34,7 +34,7 @@ def test_concurrent_appends_are_grouped_and_none_is_lost(tmp_path: Path) -> None
 
     def writer(k: int) -> None:
         for i in range(50):
-            spool.append([f'{{"w":{k},"i":{i}}}'.encode()]).result(timeout=5)
+            spool.append(f'{{"w":{k},"i":{i}}}\n'.encode()).result(timeout=5)
 
     threads = [threading.Thread(target=writer, args=(k,)) for k in range(8)]
     for t in threads:
@@ -52,7 +52,7 @@ def test_rotation_seals_segments_by_age(tmp_path: Path) -> None:
     sealed: list[SegmentFiles] = []
     spool = Spool(tmp_path, SpoolConfig(rotate_s=0.05), on_seal=sealed.append)
     spool.start()
-    spool.append([b"{}"]).result(timeout=5)
+    spool.append(b"{}\n").result(timeout=5)
     for _ in range(100):
         if sealed:
             break
@@ -70,7 +70,7 @@ def test_recover_seals_open_segments_and_cuts_torn_tails(tmp_path: Path) -> None
     assert [s.name for s in segments] == ["abcd-000000000007"]
     assert segments[0].events.read_bytes() == b'{"a":1}\n{"a":2}\n'
     spool.start()
-    spool.append([b'{"b":1}']).result(timeout=5)
+    spool.append(b'{"b":1}\n').result(timeout=5)
     spool.close()
     names = [s.name for s in sealed_segments(tmp_path)]
     assert names == ["abcd-000000000007", "abcd-000000000008"]
@@ -88,7 +88,7 @@ def test_append_after_close_fails_with_a_code(tmp_path: Path) -> None:
     spool.start()
     spool.close()
     with pytest.raises(RastupError) as info:
-        spool.append([b"{}"]).result(timeout=5)
+        spool.append(b"{}\n").result(timeout=5)
     assert info.value.code is ErrorCode.EVENT_PUT_FAILED
 
 
@@ -96,8 +96,8 @@ def test_a_full_queue_pushes_back_instead_of_dropping(tmp_path: Path) -> None:
     spool = Spool(tmp_path, SpoolConfig(max_pending_appends=1))
     # Not started: nothing drains the queue, so the second append must be refused.
     spool._thread = threading.Thread()  # pretend running
-    first = spool.append([b"{}"])
-    second = spool.append([b"{}"])
+    first = spool.append(b"{}\n")
+    second = spool.append(b"{}\n")
     assert not first.done()
     with pytest.raises(RastupError) as info:
         second.result(timeout=1)

@@ -143,7 +143,7 @@ def create_app(runtime: CollectorRuntime, *, manage_lifecycle: bool = True) -> F
             return error_response(ErrorCode(result[0]), result[1])
         outcome = runtime.acceptor.finalize(result)
         try:
-            await asyncio.wrap_future(runtime.spool.append(outcome.records, outcome.bad_records))
+            await asyncio.wrap_future(runtime.spool.append(outcome.events, outcome.bad))
         except RastupError as exc:
             runtime.dedupe.forget(outcome.accepted_ids)
             metrics.count_error(exc.code)
@@ -178,9 +178,7 @@ def create_app(runtime: CollectorRuntime, *, manage_lifecycle: bool = True) -> F
                 log.error("exposure event rejected: %s", outcome.verdicts)
                 metrics.count_error(ErrorCode(outcome.verdicts[0].code))
             try:
-                await asyncio.wrap_future(
-                    runtime.spool.append(outcome.records, outcome.bad_records)
-                )
+                await asyncio.wrap_future(runtime.spool.append(outcome.events, outcome.bad))
             except RastupError as exc:
                 runtime.dedupe.forget(outcome.accepted_ids)
                 metrics.count_error(exc.code)

@@ -66,11 +66,15 @@ class Verdict:
 
 @dataclass(slots=True)
 class BatchOutcome:
-    """Verdicts of one batch plus the records to make durable."""
+    """Verdicts of one batch plus the records to make durable.
+
+    ``events`` and ``bad`` are NDJSON blobs (each record ends with a newline), ready to be
+    appended to the spool as they are.
+    """
 
     accepted_ids: list[str] = field(default_factory=list)
-    records: list[bytes] = field(default_factory=list)
-    bad_records: list[bytes] = field(default_factory=list)
+    events: bytes = b""
+    bad: bytes = b""
     verdicts: list[Verdict] = field(default_factory=list)
     duplicates: int = 0
     rejected: int = 0
@@ -78,7 +82,7 @@ class BatchOutcome:
 
     @property
     def accepted(self) -> int:
-        return len(self.records)
+        return len(self.accepted_ids)
 
     def response(self) -> dict[str, Any]:
         return {
@@ -121,11 +125,31 @@ class Prevalidated:
     :class:`BatchOutcome` by :meth:`EventAcceptor.finalize`, which owns the dedupe window.
     """
 
-    candidates: list[tuple[int, str, bytes]] = field(default_factory=list)
+    indices: list[int] = field(default_factory=list)
+    event_ids: list[str] = field(default_factory=list)
+    records: list[bytes] = field(default_factory=list)
     bad_records: list[bytes] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
     rejected: int = 0
     codes: dict[str, int] = field(default_factory=dict)
+    blob: bytes = b""
+    ends: list[int] = field(default_factory=list)
+    bad_blob: bytes = b""
+
+    def pack(self) -> Prevalidated:
+        """Join the records into blobs (one cheap object to pickle, one write to spool)."""
+        if self.records:
+            self.blob = b"\n".join(self.records) + b"\n"
+            end = 0
+            ends = self.ends
+            for record in self.records:
+                end += len(record) + 1
+                ends.append(end)
+            self.records = []
+        if self.bad_records:
+            self.bad_blob = b"\n".join(self.bad_records) + b"\n"
+            self.bad_records = []
+        return self
 
     def reject(
         self,
@@ -182,7 +206,7 @@ def prevalidate(
     limit = limits.max_event_bytes
     check = validator.check
     dumps = orjson.dumps
-    candidates = out.candidates
+    indices, event_ids, records = out.indices, out.event_ids, out.records
     for index, (item, raw) in enumerate(items):
         if type(item) is dict:
             original = raw if raw is not None else dumps(item)
@@ -199,7 +223,9 @@ def prevalidate(
             item["received_at"] = received_at
             rejection = check(item)
             if rejection is None:
-                candidates.append((index, item["ids"]["event_id"], dumps(item)))
+                indices.append(index)
+                event_ids.append(item["ids"]["event_id"])
+                records.append(dumps(item))
             else:
                 out.reject(index, item, original, rejection.code, rejection.message, received_at)
         elif isinstance(item, _Malformed):
@@ -257,17 +283,26 @@ class EventAcceptor:
 
     def finalize(self, pre: Prevalidated) -> BatchOutcome:
         """Apply the dedupe window to prevalidated events."""
+        pre.pack()
         out = BatchOutcome(
-            bad_records=pre.bad_records,
+            bad=pre.bad_blob,
             verdicts=pre.verdicts,
             rejected=pre.rejected,
             codes=pre.codes,
         )
-        fresh = self.dedupe.add_new(event_id for _, event_id, _ in pre.candidates)
-        for (index, event_id, record), is_new in zip(pre.candidates, fresh, strict=True):
+        fresh = self.dedupe.add_new(pre.event_ids)
+        if all(fresh):
+            out.accepted_ids = pre.event_ids
+            out.events = pre.blob
+            return out
+        kept: list[bytes] = []
+        blob, start = pre.blob, 0
+        for index, event_id, end, is_new in zip(
+            pre.indices, pre.event_ids, pre.ends, fresh, strict=True
+        ):
             if is_new:
                 out.accepted_ids.append(event_id)
-                out.records.append(record)
+                kept.append(blob[start:end])
             else:
                 out.duplicates += 1
                 out.verdicts.append(
@@ -279,6 +314,8 @@ class EventAcceptor:
                         "already accepted within the dedupe window",
                     )
                 )
+            start = end
+        out.events = b"".join(kept)
         out.verdicts.sort(key=lambda v: v.index)
         return out
 

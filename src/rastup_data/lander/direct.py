@@ -11,7 +11,6 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 
@@ -79,8 +78,8 @@ def land_ndjson(
         outcome = acceptor.accept_lines(chunk, stamp)
         _tally(outcome, totals, codes, len(chunk))
         segment = SegmentFiles.in_directory(staging, f"{base}-{index:06d}")
-        _write(segment.events, outcome.records)
-        _write(segment.bad, outcome.bad_records)
+        segment.events.write_bytes(outcome.events)
+        segment.bad.write_bytes(outcome.bad)
         landings.append(land_segment(layout, segment, conn=conn))
         chunk.clear()
 
@@ -111,9 +110,3 @@ def _tally(outcome: BatchOutcome, totals: dict[str, int], codes: dict[str, int],
     totals["rejected"] += outcome.rejected
     for code, count in outcome.codes.items():
         codes[code] = codes.get(code, 0) + count
-
-
-def _write(path: Path, records: list[bytes]) -> None:
-    with open(path, "wb") as handle:
-        if records:
-            handle.write(b"\n".join(records) + b"\n")

@@ -89,12 +89,12 @@ def replay_quarantine(
     acceptor = EventAcceptor(validator, dedupe)
     lines = [r[0].encode() for r in rows]
     outcome = acceptor.accept_lines(lines, format_received_at())
-    if outcome.records and not dry_run:
+    if outcome.events and not dry_run:
         staging = layout.spool / "_replay"
         staging.mkdir(parents=True, exist_ok=True)
         name = f"replay{format_received_at().replace(':', '').replace('-', '')[:22]}"
         segment = SegmentFiles.in_directory(staging, name.replace(".", ""))
-        segment.events.write_bytes(b"\n".join(outcome.records) + b"\n")
+        segment.events.write_bytes(outcome.events)
         land_segment(layout, segment, extra={"replay": True})
     return ReplayReport(
         candidates=len(rows),

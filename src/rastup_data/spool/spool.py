@@ -15,7 +15,7 @@ import queue
 import secrets
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,10 +51,9 @@ class SpoolConfig:
 
 @dataclass(slots=True)
 class _Append:
-    records: Sequence[bytes]
-    bad_records: Sequence[bytes]
+    events: bytes
+    bad: bytes
     future: Future[None]
-    size: int
 
 
 class Spool:
@@ -122,10 +121,11 @@ class Spool:
                     continue
         return total
 
-    def append(self, records: Sequence[bytes], bad_records: Sequence[bytes] = ()) -> Future[None]:
-        """Queue records; the future completes once they are fsync'd (or fails)."""
+    def append(self, events: bytes, bad: bytes = b"") -> Future[None]:
+        """Queue NDJSON blobs (every record newline-terminated); the future completes once
+        they are fsync'd (or fails)."""
         future: Future[None] = Future()
-        if not records and not bad_records:
+        if not events and not bad:
             future.set_result(None)
             return future
         if self._closed or self._thread is None:
@@ -133,9 +133,8 @@ class Spool:
                 RastupError(ErrorCode.EVENT_PUT_FAILED, "the spool is not running")
             )
             return future
-        size = sum(len(r) + 1 for r in records) + sum(len(r) + 1 for r in bad_records)
         try:
-            self._queue.put_nowait(_Append(records, bad_records, future, size))
+            self._queue.put_nowait(_Append(events, bad, future))
         except queue.Full:
             future.set_exception(SpoolFull(self._queue.qsize(), self.config.max_pending_appends))
         return future
@@ -165,15 +164,15 @@ class Spool:
     def _write_group(self, group: list[_Append]) -> None:
         if self._events_fd < 0:
             self._open_segment()
-        events = [r for a in group for r in a.records]
-        bad = [r for a in group for r in a.bad_records]
+        events = b"".join(a.events for a in group)
+        bad = b"".join(a.bad for a in group)
         if events:
-            _write_all(self._events_fd, b"\n".join(events) + b"\n")
+            _write_all(self._events_fd, events)
             os.fdatasync(self._events_fd)
         if bad:
-            _write_all(self._bad_fd, b"\n".join(bad) + b"\n")
+            _write_all(self._bad_fd, bad)
             os.fdatasync(self._bad_fd)
-        self._segment_bytes += sum(a.size for a in group)
+        self._segment_bytes += len(events) + len(bad)
         self.fsyncs += 1
         self.appends += len(group)
 
