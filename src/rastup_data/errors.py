@@ -136,7 +136,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         None,
         Severity.WARNING,
         "governance",
-        _R + "high-spend.md",
+        None,
     ),
     ErrorCode.BI_REFRESH_FAILED: ErrorInfo(
         "A dashboard dataset refresh failed; dashboards show the previous extract.",
@@ -144,7 +144,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         None,
         Severity.ERROR,
         "serving",
-        _R + "bi-refresh.md",
+        None,
     ),
     ErrorCode.DSAR_CONFLICT: ErrorInfo(
         "A purge was blocked by a legal hold on the subject.",
@@ -152,7 +152,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         None,
         Severity.WARNING,
         "privacy",
-        _R + "dsar.md",
+        None,
     ),
     ErrorCode.EVENT_UNKNOWN: ErrorInfo(
         "No schema is registered for this event name and version.",
