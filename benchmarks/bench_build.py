@@ -1,0 +1,313 @@
+"""Transform benchmark: a full Silver + Gold build of a 10 M-event Bronze, against a plain scan.
+
+One run on a cached Bronze (simulated marketplace traffic, one ``dt`` partition per day,
+landed through the direct lander; built once under ``benchmarks/out/``): (a) one plain
+DuckDB scan of that Bronze reading every column the models read, as the baseline; (b) a
+full-refresh ``build`` (dbt models and tests, quality gates, publish, NRT refresh) with
+its phases and slowest nodes; (c) an incremental build after one more day has landed.
+Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+
+from benchmarks._common import machine
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.transform import BuildEvent, build
+
+OUT = Path(__file__).parent / "out"
+#: Simulator lines per user per simulated day (measured: ~40 per user per week).
+LINES_PER_USER_DAY = 5.74
+START = date(2026, 11, 1)
+TARGET_BUILD_S = 60.0
+
+PLAIN_SCAN_SQL = """
+SELECT count(*) AS rows,
+       count(DISTINCT dt) AS partitions,
+       sum(length(event_id) + length(event) + length(user_id) + length(anon_id)
+           + length(session_id) + length(context) + length(ids) + length(payload)) AS text_bytes,
+       sum(v) AS v_sum,
+       min(occurred_at) AS first_occurred, max(received_at) AS last_received
+FROM read_parquet('{glob}', hive_partitioning = true)
+"""
+
+
+# --- the cached Bronze ---------------------------------------------------------------------
+
+
+def _simulate_days(users: int, days: int, seed: int, queue: Any) -> None:
+    """Producer process: simulator lines tagged with the day they were sent on.
+
+    The base days come from one complete simulation (late events included, so the money
+    reconciles); the extra day is a separate one-day simulation of the following day.
+    """
+    from rastup_data.simulate import MarketplaceSimulation, SimulationConfig
+
+    runs = (
+        (SimulationConfig(seed=seed, days=days, users=users, start=START), 0),
+        (
+            SimulationConfig(seed=seed + 1, days=1, users=users, start=START + timedelta(days)),
+            days,
+        ),
+    )
+    for config, offset in runs:
+        simulation = MarketplaceSimulation(config)
+        previous: int | None = None
+        for batch in simulation.batches():
+            done = simulation.days_done
+            # The batch that closes a day arrives with days_done already advanced.
+            day = done - 1 if previous is not None and done != previous else done
+            previous = done
+            if batch:
+                queue.put((offset + min(day, config.days - 1), batch))
+    queue.put(None)
+
+
+def _lines_of_day(
+    first: tuple[int, list[bytes]], queue: Any, pending: list[Any]
+) -> Iterator[bytes]:
+    day, batch = first
+    yield from batch
+    while True:
+        item = queue.get()
+        if item is None or item[0] != day:
+            pending.append(item)
+            return
+        yield from item[1]
+
+
+def _received_stamp(day: int) -> datetime:
+    midnight = datetime(START.year, START.month, START.day, tzinfo=UTC) + timedelta(days=day)
+    return midnight + timedelta(hours=23, minutes=59, seconds=59)
+
+
+def cached_bronze(events: int, days: int, seed: int) -> dict[str, Any]:
+    """Base lake of ``days`` days plus a one-day extra lake, generated once and reused."""
+    root = OUT / f"bronze-{events}-d{days}-s{seed}"
+    ready = root / "READY.json"
+    if ready.exists():
+        info: dict[str, Any] = orjson.loads(ready.read_bytes())
+        info["cached"] = True
+        return info
+    from rastup_data.lander import land_ndjson
+
+    shutil.rmtree(root, ignore_errors=True)
+    base, extra = LakeLayout(root / "base"), LakeLayout(root / "extra")
+    users = max(1, round(events / (LINES_PER_USER_DAY * days)))
+    began = time.perf_counter()
+    queue: Any = mp.Queue(maxsize=16)
+    producer = mp.Process(target=_simulate_days, args=(users, days, seed, queue))
+    producer.start()
+    totals: dict[str, int] = {"lines": 0, "accepted": 0, "rejected": 0, "duplicates": 0}
+    pending: list[Any] = [queue.get()]
+    while pending and pending[-1] is not None:
+        first = pending.pop()
+        day = first[0]
+        layout = base if day < days else extra
+        load = land_ndjson(
+            layout,
+            _lines_of_day(first, queue, pending),
+            name=f"sim-d{day:02d}",
+            received_at=_received_stamp(day),
+        )
+        for key in totals:
+            totals[key] += getattr(load, key)
+    producer.join()
+    info = {
+        "users": users,
+        "days": days,
+        "seed": seed,
+        "base": str(base.root),
+        "extra": str(extra.root),
+        "base_rows": _count(base),
+        "extra_rows": _count(extra),
+        "load": totals,
+        "generate_seconds": round(time.perf_counter() - began, 1),
+    }
+    ready.write_bytes(orjson.dumps(info, option=orjson.OPT_INDENT_2))
+    info["cached"] = False
+    return info
+
+
+def _count(layout: LakeLayout) -> int:
+    sql = f"SELECT count(*) FROM read_parquet('{layout.events_glob}')"
+    with duckdb.connect() as conn:
+        return int(conn.execute(sql).fetchall()[0][0])
+
+
+def _link_tree(source: Path, target: Path) -> int:
+    """Hard-link every Bronze file of ``source`` into ``target`` (Bronze files are immutable)."""
+    linked = 0
+    for path in sorted(source.rglob("*.parquet")):
+        dest = target / path.relative_to(source)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.link(path, dest)
+        linked += 1
+    return linked
+
+
+# --- measurements --------------------------------------------------------------------------
+
+
+def plain_scan(layout: LakeLayout) -> dict[str, Any]:
+    """One full DuckDB scan of Bronze touching every column the models read."""
+    conn = duckdb.connect()
+    started = time.perf_counter()
+    row = conn.execute(PLAIN_SCAN_SQL.format(glob=layout.events_glob)).fetchall()[0]
+    seconds = time.perf_counter() - started
+    threads = conn.execute("SELECT current_setting('threads')").fetchall()[0][0]
+    conn.close()
+    return {
+        "seconds": round(seconds, 3),
+        "rows": row[0],
+        "partitions": row[1],
+        "text_bytes": row[2],
+        "duckdb_threads": threads,
+    }
+
+
+def timed_build(layout: LakeLayout, *, full_refresh: bool) -> dict[str, Any]:
+    """Run ``build`` and split its wall time into phases from the progress events."""
+    marks: list[tuple[float, BuildEvent]] = []
+    started = time.perf_counter()
+    result = build(
+        layout,
+        full_refresh=full_refresh,
+        progress=lambda event: marks.append((time.perf_counter(), event)),
+    )
+    finished = time.perf_counter()
+    seconds = finished - started
+
+    def at(stage: str, nth: int = 0) -> float:
+        times = [t for t, e in marks if e.stage == stage]
+        return times[nth] if len(times) > nth else finished
+
+    dbt_start, gates_start, gates_end = at("start"), at("checks", 0), at("checks", 1)
+    published = at("published")
+    node_marks = [(t, e.node) for t, e in marks if e.stage == "node" and e.node is not None]
+    first_node = min((t - n.seconds for t, n in node_marks), default=dbt_start)
+    models = result.models
+    tests = result.tests
+    slowest = sorted(result.nodes, key=lambda n: n.seconds, reverse=True)[:10]
+    return {
+        "seconds": round(seconds, 2),
+        "build_id": result.build_id,
+        "phases_s": {
+            "prepare_staging": round(dbt_start - started, 2),
+            "dbt_startup_and_parse": round(max(0.0, first_node - dbt_start), 2),
+            "dbt_nodes_wall": round(gates_start - first_node, 2),
+            "quality_gates": round(gates_end - gates_start, 2),
+            "seal_and_publish": round(published - gates_end, 2),
+            "nrt_refresh": round(finished - published, 2),
+        },
+        "dbt_node_seconds_sum": {
+            "models": round(sum(n.seconds for n in models), 2),
+            "tests": round(sum(n.seconds for n in tests), 2),
+            "seeds": round(sum(n.seconds for n in result.nodes if n.resource_type == "seed"), 2),
+        },
+        "nodes": {"models": len(models), "tests": len(tests)},
+        "slowest_nodes": [
+            {"node": n.relation or n.name, "type": n.resource_type, "seconds": round(n.seconds, 2)}
+            for n in slowest
+        ],
+        "warehouse_bytes": result.path.stat().st_size,
+        "nrt_seconds": round(result.nrt.seconds, 2) if result.nrt else None,
+    }
+
+
+def gate_check_timings(warehouse: Path, top: int = 8) -> dict[str, Any]:
+    """Time each quality gate check again on the published file (read-only)."""
+    from rastup_data.quality import run_quality_gates
+
+    stamps: list[tuple[float, str]] = []
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        as_of = conn.execute("SELECT max(occurred_at) FROM silver.events_deduped").fetchall()[0][0]
+        started = time.perf_counter()
+        report = run_quality_gates(
+            conn,
+            as_of=as_of,
+            on_result=lambda r: stamps.append((time.perf_counter(), str(r.name))),
+        )
+    finally:
+        conn.close()
+    durations, previous = [], started
+    for moment, name in stamps:
+        durations.append((moment - previous, name))
+        previous = moment
+    durations.sort(reverse=True)
+    return {
+        "checks": len(report.results),
+        "seconds": round(previous - started, 2),
+        "slowest": [{"check": n, "seconds": round(s, 3)} for s, n in durations[:top]],
+    }
+
+
+def run(events: int, days: int, seed: int, keep: bool) -> dict[str, Any]:
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    bronze = cached_bronze(events, days, seed)
+    work = OUT / f"run-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    layout = LakeLayout(work / "lake")
+    try:
+        _link_tree(Path(bronze["base"]) / "bronze", layout.bronze)
+        scan = plain_scan(layout)
+        full = timed_build(layout, full_refresh=True)
+        published = layout.warehouse / "builds" / f"{full['build_id']}.duckdb"
+        gates = gate_check_timings(published)
+        _link_tree(Path(bronze["extra"]) / "bronze", layout.bronze)
+        incremental = timed_build(layout, full_refresh=False)
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+    rows = scan["rows"]
+    return {
+        "benchmark": "build",
+        "machine": machine(),
+        "date_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "bronze": {
+            "rows": rows,
+            "partitions": scan["partitions"],
+            "parquet_bytes": sum(p.stat().st_size for p in Path(bronze["base"]).rglob("*.parquet")),
+            "simulated_users": bronze["users"],
+            "cached": bronze["cached"],
+            "generate_seconds": bronze["generate_seconds"],
+        },
+        "plain_scan": scan,
+        "full_build": full,
+        "full_build_seconds": full["seconds"],
+        "ratio_build_to_scan": round(full["seconds"] / scan["seconds"], 1),
+        "rows_per_second": round(rows / full["seconds"]),
+        "target_full_build_s": TARGET_BUILD_S,
+        "meets_target": full["seconds"] <= TARGET_BUILD_S,
+        "quality_gate_checks": gates,
+        "incremental_build": {**incremental, "added_rows": bronze["extra_rows"]},
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=10_000_000, help="Bronze size (approx.)")
+    parser.add_argument("--days", type=int, default=7, help="days in the base Bronze")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the run's lake for inspection")
+    args = parser.parse_args()
+    result = run(args.events, args.days, args.seed, args.keep)
+    print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+
+
+if __name__ == "__main__":
+    main()
