@@ -250,6 +250,25 @@ def experiments() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the output to this file instead of stdout.",
 )
+@click.option(
+    "--lake",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Lake root for KEY (default: $RASTUP_LAKE, else ./lake).",
+)
+@click.option(
+    "--experiments-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("experiments"),
+    show_default=True,
+    help="Folder of experiment YAML files (for KEY).",
+)
+@click.option(
+    "--catalog",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Metrics catalogue for KEY [default: metrics/catalog.yaml beside the experiments folder].",
+)
 def analyze(
     key: str | None,
     units_path: Path | None,
@@ -268,22 +287,35 @@ def analyze(
     final: bool,
     fmt: str,
     out: Path | None,
+    lake: str | None,
+    experiments_dir: Path,
+    catalog: Path | None,
 ) -> None:
     """Analyse an experiment: per-variant metrics, CUPED, sequential, SRM, guardrails.
 
-    Give --units FILE for your own unit table. KEY (an experiment in the lake) needs the
-    lake reader; until it is installed, pass --units.
+    KEY analyses experiment KEY from the lake's published build with the settings of its
+    definition (experiments/KEY.yaml); crossover units are excluded and counted. Give
+    --units FILE instead to analyse your own unit table (KEY is then only its title).
     """
     from rastup_data.experiments.analysis import analyze_units
     from rastup_data.experiments.stats import parse_guardrail
 
     if units_path is None:
-        if key is not None:
-            raise _invalid(
-                f"reading experiment {key!r} from the lake is not available in this "
-                "build; export its unit table and pass --units FILE."
-            )
-        raise _invalid("nothing to analyse: pass --units FILE (Parquet or CSV).")
+        if key is None:
+            raise _invalid("nothing to analyse: give an experiment KEY, or --units FILE.")
+        _analyze_from_lake(
+            key,
+            lake=lake,
+            experiments_dir=experiments_dir,
+            catalog=catalog,
+            correction=correction,
+            tuning=tuning,
+            quality_flags=quality_flags,
+            final=final,
+            fmt=fmt,
+            out=out,
+        )
+        return
     text_columns = [variant_column] + ([unit_column] if unit_column else [])
     table = read_units(units_path, text_columns)
     cov = parse_covariates(covariates)
@@ -314,20 +346,100 @@ def analyze(
         final=final,
     )
     title = f"Experiment {key}" if key else f"Experiment analysis: {units_path.name}"
-    if fmt == "json":
-        text = orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n"
-    elif fmt == "html":
+    if fmt == "html":
         from rastup_data.experiments.report import render_html
 
-        text = render_html(result, title)
+        _write_output(render_html(result, title), out)
     else:
-        if out is None:
-            render_table(result)
-            return
-        with out.open("w", encoding="utf-8") as fh:
-            render_table(result, fh)
-        click.echo(f"wrote {out}", err=True)
+        _emit(result, fmt, out)
+
+
+#: Options of ``analyze`` that a definition sets when the experiment comes from the lake.
+_DEFINITION_OPTIONS = (
+    "control",
+    "metrics",
+    "guardrails",
+    "covariates",
+    "sequential",
+    "alpha",
+    "weights",
+    "variant_column",
+    "unit_column",
+)
+
+
+def _analyze_from_lake(
+    key: str,
+    *,
+    lake: str | None,
+    experiments_dir: Path,
+    catalog: Path | None,
+    correction: str,
+    tuning: float,
+    quality_flags: Sequence[str],
+    final: bool,
+    fmt: str,
+    out: Path | None,
+) -> None:
+    from click.core import ParameterSource
+
+    from rastup_data.config import resolve_lake
+    from rastup_data.experiments.lake import analyze_experiment, render_experiment_page
+    from rastup_data.lake.layout import LakeLayout
+
+    ctx = click.get_current_context()
+    given = [
+        name
+        for name in _DEFINITION_OPTIONS
+        if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
+    ]
+    if given:
+        flags = {p.name: p.opts[0] for p in ctx.command.params if p.opts}
+        options = ", ".join(flags.get(name, name) for name in given)
+        raise _invalid(
+            f"{options}: experiment {key!r} takes these from its definition; edit "
+            f"experiments/{key}.yaml, or export a unit table and pass --units FILE."
+        )
+    analysis = analyze_experiment(
+        LakeLayout(resolve_lake(lake)),
+        key,
+        experiments_dir=experiments_dir,
+        catalog=catalog,
+        correction=correction,
+        sequential_tuning=tuning,
+        quality_flags=quality_flags,
+        final=final,
+    )
+    if fmt == "html":
+        _write_output(render_experiment_page(analysis), out)
         return
+    units = analysis.units
+    summary = (
+        f"experiment {key}: {units.units:,} units analysed of {units.exposed_units:,} exposed; "
+        f"{units.crossover_units:,} crossover unit(s) excluded; lake quality flags: "
+        f"{', '.join(units.quality_flags) or 'none'}"
+    )
+    _emit(analysis.result, fmt, out, summary)
+
+
+def _emit(result: ExperimentResult, fmt: str, out: Path | None, summary: str = "") -> None:
+    if fmt == "json":
+        text = orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n"
+        _write_output(text, out)
+        return
+    if out is None:
+        if summary:
+            click.echo(summary)
+        render_table(result)
+        return
+    with out.open("w", encoding="utf-8") as fh:
+        if summary:
+            fh.write(summary + "\n")
+        render_table(result, fh)
+    click.echo(f"wrote {out}", err=True)
+
+
+def _write_output(text: str, out: Path | None) -> None:
     if out is None:
         sys.stdout.write(text)
     else:
