@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import orjson
 import pytest
 from rich.console import Console
 
@@ -35,6 +36,10 @@ def test_demo_drill_passes_and_every_event_is_accounted_for(tmp_path: Path) -> N
     assert report.accepted == report.landed
     assert report.quarantined == report.rejected > 0
     assert report.duplicates > 0
+    # …and every count equals the simulator's own ledger.
+    ingest = orjson.loads((tmp_path / "out" / "golden.json").read_bytes())["ingest"]
+    assert (report.sent, report.landed) == (ingest["sent"], ingest["valid"])
+    assert (report.quarantined, report.duplicates) == (ingest["malformed"], ingest["duplicates"])
     bad_codes = duckdb.sql(
         f"SELECT DISTINCT code FROM read_parquet('{report.lake}/bronze/_bad/**/*.parquet')"
     ).fetchall()
