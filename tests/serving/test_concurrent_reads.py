@@ -34,7 +34,7 @@ READER = textwrap.dedent(
             reads += 1
         except Exception as exc:
             errors.append(repr(exc))
-        time.sleep(0.01)
+        time.sleep(0.05)
     print(json.dumps({"reads": reads, "errors": errors[:5], "totals": sorted(totals)}))
     """
 )
