@@ -28,7 +28,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 setup: $(VENV)/.synced ## Install the locked environment into .venv.
 
 demo: setup ## Run the whole pipeline on the embedded default, then keep serving.
-	$(VENV)/bin/rastup-data demo $(DEMO_ARGS)
+	$(VENV)/bin/rastup-data demo --fresh $(DEMO_ARGS)
 
 test: setup ## Run the test suite.
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
