@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import time
 import uuid
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import orjson
 import pytest
 
 from rastup_data.errors import ErrorCode
+from rastup_data.spool.spool import SpoolConfig
 
 from .conftest import KEY, LiveCollector, fresh_events, registry_examples, start_collector
 
@@ -196,6 +198,27 @@ def test_validation_in_worker_processes_gives_the_same_verdicts(tmp_path: Path) 
         assert too_many.status_code == 413
         assert too_many.json()["error"]["code"] == "BATCH_TOO_LARGE"
         live.wait_landed(300)
+    finally:
+        live.client.close()
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def test_a_full_spool_pushes_back_with_retry_after(tmp_path: Path) -> None:
+    live, server, thread = start_collector(
+        tmp_path / "lake", spool=SpoolConfig(rotate_s=0.05, max_bytes=1), land=False
+    )
+    try:
+        first = live.post(orjson.dumps(fresh_events(10)))
+        assert first.status_code == 202
+        time.sleep(0.3)  # disk use is sampled a few times a second
+        pushed_back = live.post(orjson.dumps(fresh_events(10)))
+        assert pushed_back.status_code == 503
+        assert pushed_back.headers["Retry-After"].isdigit()
+        assert pushed_back.json()["error"]["code"] == "INGEST_OVERLOADED"
+        # Nothing acknowledged was lost: the first batch waits in the spool.
+        spooled = b"".join(p.read_bytes() for p in live.layout.spool.glob("*.events.*"))
+        assert spooled.count(b"\n") == 10
     finally:
         live.client.close()
         server.should_exit = True
