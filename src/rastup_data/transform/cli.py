@@ -28,6 +28,7 @@ _STATUS_STYLE = {"success": "green", "pass": "green", "warn": "yellow"}
     "--from",
     "start",
     type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="DATE",
     default=None,
     help="Re-read Bronze partitions from this received date (YYYY-MM-DD).",
 )
@@ -35,6 +36,7 @@ _STATUS_STYLE = {"success": "green", "pass": "green", "warn": "yellow"}
     "--to",
     "end",
     type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="DATE",
     default=None,
     help="Re-read Bronze partitions up to this received date (inclusive).",
 )
