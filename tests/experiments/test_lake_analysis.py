@@ -182,6 +182,29 @@ def _distinct(rows: Iterator[dict[str, Any]], field_name: str) -> int:
     return len({r["payload"][field_name] for r in rows})
 
 
+def _pooled_theta(events: Events, key: str) -> float:
+    """CUPED theta of bookings on pre-period bookings: pooled within-variant cov / var."""
+    start = events.start(key)
+    groups: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for unit, (variant, first) in events.units(key).items():
+        y = _distinct(
+            events.rows(unit, {"booking.confirmed"}, first, first + timedelta(days=14)),
+            "booking_id",
+        )
+        x = _distinct(
+            events.rows(unit, {"booking.confirmed"}, start - timedelta(days=28), start),
+            "booking_id",
+        )
+        groups[variant].append((float(x), float(y)))
+    cov = var = 0.0
+    for pairs in groups.values():
+        mx = sum(x for x, _ in pairs) / len(pairs)
+        my = sum(y for _, y in pairs) / len(pairs)
+        cov += sum((x - mx) * (y - my) for x, y in pairs)
+        var += sum((x - mx) ** 2 for x, _ in pairs)
+    return cov / var
+
+
 @pytest.mark.slow
 def test_metric_values_match_a_computation_over_the_events(lake: SimulatedLake) -> None:
     events = lake.events
@@ -257,6 +280,9 @@ def test_analyze_key_json_has_every_metric_and_variant(lake: SimulatedLake) -> N
         # CUPED covariates (pre-period bookings) apply to every non-ratio metric.
         assert row["cuped"] is (row["kind"] != "ratio"), metric
         assert row["sequential"] is True
+    bookings = rows[("bookings_per_user", "treatment")]
+    assert bookings["cuped_theta"] == [pytest.approx(_pooled_theta(lake.events, RANKING))]
+    assert bookings["variance_reduction"] > 0.05  # pre-period bookings predict later ones
     assert rows[("refund_rate", "treatment")]["guardrail_margin"] == pytest.approx(0.05)
     assert rows[("refund_rate", "treatment")]["direction"] == "decrease"
     assert data["alpha"] == pytest.approx(0.05)
@@ -275,6 +301,8 @@ def test_analyze_key_json_has_every_metric_and_variant(lake: SimulatedLake) -> N
     assert meta["units"] == len(expected)
     assert meta["analysis_start"] == lake.events.start(RANKING).isoformat().replace("+00:00", "Z")
     assert data["quality_flags"] == []
+    documented = (REPO / "docs" / "experiments-lake.md").read_text(encoding="utf-8")
+    assert [name for name in meta if f"`{name}`" not in documented] == []
 
     copy = _run(CHECKOUT, "--lake", str(lake.layout.root), "--experiments-dir", str(EXPERIMENTS))
     assert copy.exit_code == 0, copy.output
@@ -362,6 +390,13 @@ def test_definition_settings_cannot_be_overridden_for_a_key(lake: SimulatedLake)
     assert "EXPERIMENT_INVALID" in result.stderr
     assert "--metric" in result.stderr
     assert "--alpha" in result.stderr
+
+
+def test_every_lake_quality_flag_is_documented() -> None:
+    documented = (REPO / "docs" / "experiments-lake.md").read_text(encoding="utf-8")
+    flags = [v for k, v in vars(QualityFlag).items() if k.isupper()]
+    assert len(flags) == 3
+    assert [f for f in flags if f"`{f}`" not in documented] == []
 
 
 def test_no_published_build_is_the_coded_error_of_the_reader(tmp_path: Path) -> None:
