@@ -351,6 +351,27 @@ def market_events(seed: int = 7, days: int = 3) -> list[Event]:
                     at(day) + timedelta(days=1),
                     {"dispute_id": f"dp_{day}_{i}", "outcome": "won"},
                 )
+    # Exposures before and after login: the anon unit resolves to the user it links to.
+    for link in [e for e in events if e["event"] == "identity.linked"]:
+        anon, user = link["payload"]["anon_id"], link["payload"]["user_id"]
+        add(
+            "exp.exposure",
+            link["occurred_at"] - timedelta(seconds=30),
+            {"exp_key": "exp_a", "variant": "control", "unit_id": anon, "unit_type": "anon"},
+            anon_id=anon,
+        )
+        add(
+            "exp.exposure",
+            link["occurred_at"] + timedelta(seconds=30),
+            {
+                "exp_key": "exp_a",
+                "variant": rng.choice(["control", "treatment"]),
+                "unit_id": user,
+                "unit_type": "user",
+            },
+            user_id=user,
+            anon_id=anon,
+        )
     # Resend some events (same event_id, later receipt): they must count once.
     for ev in rng.sample(events, 25):
         copy = dict(ev)
@@ -596,3 +617,34 @@ def _studios(by: dict[str, list[Event]]) -> list[dict[str, Any]]:
         r["verification_rate"] = _ratio(r["verified"], r["verified"] + r["verification_failed"])
         r["quote_success_rate"] = _ratio(r["quotes_accepted"], r["quotes_requested"])
     return list(rows.values())
+
+
+def reference_exposures(raw: list[Event]) -> list[dict[str, Any]]:
+    """silver.dim_exposure: first exposure per experiment and resolved unit."""
+    events = first_copies(raw)
+    links: dict[str, str] = {}
+    for ev in sorted(events, key=lambda e: e["occurred_at"]):
+        if ev["event"] == "identity.linked":
+            links.setdefault(ev["payload"]["anon_id"], ev["payload"]["user_id"])
+    units: dict[tuple[str, str], list[Event]] = defaultdict(list)
+    for ev in events:
+        if ev["event"] != "exp.exposure":
+            continue
+        p = ev["payload"]
+        unit = links.get(p["unit_id"], p["unit_id"]) if p["unit_type"] == "anon" else p["unit_id"]
+        units[(p["exp_key"], unit)].append(ev)
+    rows = []
+    for (key, unit), seen in units.items():
+        first = min(seen, key=lambda e: (e["occurred_at"], e["event_id"]))
+        variants = {e["payload"]["variant"] for e in seen}
+        rows.append(
+            {
+                "exp_key": key,
+                "resolved_unit_id": unit,
+                "first_variant": first["payload"]["variant"],
+                "exposures": len(seen),
+                "variants_seen": len(variants),
+                "is_crossover": len(variants) > 1,
+            }
+        )
+    return rows

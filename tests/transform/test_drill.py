@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,19 @@ def test_built_gold_marts_equal_the_simulators_golden_kpis(tmp_path: Path) -> No
     with open_published(layout) as conn:
         comparison = compare_marts(conn, golden)
     assert comparison.ok, comparison.render()
+
+    simulated = load_experiments(tmp_path / "sim" / "golden.json")
+    with open_published(layout) as conn:
+        units = conn.execute(
+            "SELECT exp_key, first_variant, count(*) FROM silver.dim_exposure GROUP BY ALL"
+        ).fetchall()
+    assert {(k, v): n for k, v, n in units} == {
+        (key, variant): tally["units"]
+        for key, variants in simulated.items()
+        for variant, tally in variants.items()
+    }
+
+
+def load_experiments(path: Path) -> dict[str, dict[str, dict[str, int]]]:
+    experiments: dict[str, dict[str, dict[str, int]]] = json.loads(path.read_text())["experiments"]
+    return experiments

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from bronze_fixture import write_bronze
 from helpers import MART_KEYS, assert_rows_equal, published_rows
-from market_fixture import first_copies, market_events, reference_marts
+from market_fixture import first_copies, market_events, reference_exposures, reference_marts
 
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform import build, open_published
@@ -79,3 +79,22 @@ def test_nrt_views_agree_with_gold(market: tuple[LakeLayout, list[dict[str, Any]
     opened = {e["payload"]["dispute_id"] for e in events if e["event"] == "dispute.opened"}
     resolved = {e["payload"]["dispute_id"] for e in events if e["event"] == "dispute.resolved"}
     assert queue == (len(opened - resolved),)
+
+
+def test_dim_exposure_resolves_units_and_flags_crossovers(
+    market: tuple[LakeLayout, list[dict[str, Any]]],
+) -> None:
+    layout, events = market
+    expected = reference_exposures(events)
+    assert any(r["is_crossover"] for r in expected)
+    assert any(r["exposures"] > 1 and not r["is_crossover"] for r in expected)
+    columns = (
+        "exp_key",
+        "resolved_unit_id",
+        "first_variant",
+        "exposures",
+        "variants_seen",
+        "is_crossover",
+    )
+    got = [{c: r[c] for c in columns} for r in published_rows(layout, "silver.dim_exposure")]
+    assert_rows_equal(got, expected, ("exp_key", "resolved_unit_id"))
