@@ -9,6 +9,7 @@ about 30 s on the 2-core machine.
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
@@ -357,6 +358,43 @@ def test_html_report_is_a_complete_page(lake: SimulatedLake, tmp_path: Path) -> 
         for metric in ("booking_conversion", "bookings_per_user", "search_ctr", "refund_rate"):
             assert metric in html
         assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+
+
+@pytest.mark.slow
+def test_exposures_the_definition_does_not_explain_are_flagged(
+    lake: SimulatedLake, tmp_path: Path
+) -> None:
+    folder = tmp_path / "experiments"
+    shutil.copytree(EXPERIMENTS, folder)
+    shutil.copytree(REPO / "metrics", tmp_path / "metrics")
+    late = lake.events.start(RANKING) + timedelta(days=1)
+    ranking = folder / f"{RANKING}.yaml"
+    text = ranking.read_text(encoding="utf-8")
+    ranking.write_text(
+        text.replace("start: 2025-01-01T00:00:00Z", f"start: {late.date().isoformat()}")
+    )
+    checkout = folder / f"{CHECKOUT}.yaml"
+    text = checkout.read_text(encoding="utf-8")
+    checkout.write_text(text.replace("- name: treatment", "- name: variant_b"))
+
+    early = load_unit_table(lake.layout, RANKING, experiments_dir=folder)
+    expected_early = sum(1 for _, first in lake.events.units(RANKING).values() if first < late)
+    assert 0 < early.outside_run_units == expected_early
+    assert early.analysis_start == late
+    assert QualityFlag.EXPOSED_OUTSIDE_RUN in early.quality_flags
+
+    renamed = load_unit_table(lake.layout, CHECKOUT, experiments_dir=folder)
+    units = lake.events.units(CHECKOUT)
+    treated = sum(1 for variant, _ in units.values() if variant == "treatment")
+    assert 0 < renamed.unknown_variant_units == treated
+    assert renamed.units == len(units) - treated
+    assert set(renamed.table.column("variant").to_pylist()) == {"control"}
+    assert QualityFlag.UNKNOWN_VARIANT in renamed.quality_flags
+
+    result = _run(CHECKOUT, "--lake", str(lake.layout.root), "--experiments-dir", str(folder))
+    assert result.exit_code == 0, result.output
+    assert "UNKNOWN_VARIANT" in result.stdout
+    assert "SHIP" not in result.stdout
 
 
 @pytest.mark.slow
