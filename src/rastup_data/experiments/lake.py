@@ -301,7 +301,10 @@ class _Column:
 def build_unit_table(
     conn: duckdb.DuckDBPyConnection, experiment: Experiment, catalog: MetricCatalog
 ) -> LakeUnitTable:
-    """Build the unit table on a connection where ``silver.*`` resolves (read-only is fine)."""
+    """Build the unit table on a connection where ``silver.*`` resolves (read-only is fine).
+
+    Sets the connection's session time zone to UTC, so day windows are UTC days.
+    """
     conn.execute("SET TimeZone = 'UTC'")
     _require_table(conn, "silver.dim_exposure", "the published build has no silver.dim_exposure")
     counts = _exposure_counts(conn, experiment)
