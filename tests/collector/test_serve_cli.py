@@ -1,0 +1,40 @@
+"""`rastup-data serve` refuses unsafe or invalid configurations before listening."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from rastup_data.cli import cli
+from rastup_data.collector.cli import is_loopback
+
+
+def test_loopback_detection() -> None:
+    assert is_loopback("127.0.0.1")
+    assert is_loopback("localhost")
+    assert is_loopback("::1")
+    assert not is_loopback("0.0.0.0")
+    assert not is_loopback("10.1.2.3")
+    assert not is_loopback("example.org")
+
+
+def test_no_keys_on_a_public_address_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["serve", "--lake", str(tmp_path), "--host", "0.0.0.0"], env={"RASTUP_INGEST_KEYS": ""}
+    )
+    assert result.exit_code == 2
+    assert "CONFIG_INVALID" in result.output
+    assert "RASTUP_INGEST_KEYS" in result.output
+
+
+def test_a_broken_config_file_is_a_coded_error(tmp_path: Path) -> None:
+    config = tmp_path / "rastup.toml"
+    config.write_text("[collector\ningest_keys = [")
+    result = CliRunner().invoke(cli, ["serve", "--lake", str(tmp_path), "--config", str(config)])
+    assert result.exit_code == 2
+    assert "CONFIG_INVALID" in result.output
+    config.write_text("[collector.limits]\nmax_event_bites = 5\n")
+    result = CliRunner().invoke(cli, ["serve", "--lake", str(tmp_path), "--config", str(config)])
+    assert result.exit_code == 2
+    assert "max_event_bites" in result.output
