@@ -67,7 +67,10 @@ class LazyGroup(click.Group):
         except RastupError as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
             info = exc.code.info
-            click.echo(f"hint: {info.action}", err=True)
+            if "to fix this" not in exc.message.lower():
+                click.echo(f"hint: {info.action}", err=True)
+            if info.runbook:
+                click.echo(f"runbook: {info.runbook}", err=True)
             ctx.exit(2)
 
 
