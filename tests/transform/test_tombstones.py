@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from bronze_fixture import write_bronze
 from helpers import assert_rows_equal, published_rows
-from market_fixture import market_events, reference_marts
+from market_fixture import market_events
+from reference_marts import reference_marts
 
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform import build, open_published

@@ -1,0 +1,280 @@
+"""Gold marts (and dim_exposure) computed from event dicts in plain Python.
+
+The reference follows EVENTS.md ("Gold marts") directly; it shares nothing with the SQL
+models, so the two can disagree.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+Event = dict[str, Any]
+
+
+def first_copies(events: list[Event]) -> list[Event]:
+    best: dict[str, Event] = {}
+    for ev in sorted(events, key=lambda e: e["received_at"]):
+        best.setdefault(ev["event_id"], ev)
+    return list(best.values())
+
+
+def _day(ev: Event) -> str:
+    return ev["occurred_at"].astimezone(UTC).date().isoformat()
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return None if den == 0 else num / den
+
+
+def reference_marts(raw: list[Event]) -> dict[str, list[dict[str, Any]]]:
+    events = first_copies(raw)
+    by_name: dict[str, list[Event]] = defaultdict(list)
+    for ev in events:
+        by_name[ev["event"]].append(ev)
+    return {
+        "kpi_marketplace_daily": _marketplace(by_name),
+        "kpi_funnel_daily": _funnel(by_name),
+        "ops_recon_daily": _recon(by_name),
+        "ops_payout_backlog": _backlog(by_name, events),
+        "kpi_trust_daily": _trust(by_name),
+        "kpi_promotions_daily": _promotions(by_name),
+        "kpi_comms_daily": _comms(by_name),
+        "kpi_studios_daily": _studios(by_name),
+    }
+
+
+def _marketplace(by: dict[str, list[Event]]) -> list[dict[str, Any]]:
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def row(ev: Event) -> dict[str, Any]:
+        key = (_day(ev), ev["context"].get("city"))
+        return rows.setdefault(
+            key,
+            {
+                "dt": key[0],
+                "city": key[1],
+                "bookings": set(),
+                "gmv_cents": 0,
+                "platform_fee_cents": 0,
+            },
+        )
+
+    for ev in by["booking.confirmed"]:
+        row(ev)["bookings"].add(ev["payload"]["booking_id"])
+    for ev in by["booking.leg.confirmed"]:
+        row(ev)["gmv_cents"] += ev["payload"]["amount_cents"]
+    for ev in by["payment.fee.recorded"]:
+        if ev["payload"]["fee_type"] == "platform":
+            row(ev)["platform_fee_cents"] += ev["payload"]["amount_cents"]
+    out = []
+    for r in rows.values():
+        r["bookings"] = len(r["bookings"])
+        r["take_rate"] = _ratio(r["platform_fee_cents"], r["gmv_cents"])
+        out.append(r)
+    return out
+
+
+def _funnel(by: dict[str, list[Event]]) -> list[dict[str, Any]]:
+    links: dict[str, str] = {}
+    for ev in sorted(by["identity.linked"], key=lambda e: e["occurred_at"]):
+        links.setdefault(ev["payload"]["anon_id"], ev["payload"]["user_id"])
+    stages = {
+        "search.impression": "search_impression",
+        "search.click": "search_click",
+        "profile.viewed": "profile_view",
+        "checkout.start": "checkout_start",
+        "booking.confirmed": "booking_confirmed",
+    }
+    people: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for name, stage in stages.items():
+        for ev in by[name]:
+            person = ev["user_id"] or links.get(ev["anon_id"]) or ev["anon_id"]
+            people[(_day(ev), stage)].add(person)
+    return [{"dt": d, "stage": s, "users": len(p)} for (d, s), p in people.items()]
+
+
+def _recon(by: dict[str, list[Event]]) -> list[dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    parts = {
+        "payment.charge.succeeded": "charges_cents",
+        "payment.refund.succeeded": "refunds_cents",
+        "payout.created": "payouts_cents",
+        "payment.fee.recorded": "fees_cents",
+    }
+    for name, column in parts.items():
+        for ev in by[name]:
+            r = rows.setdefault(
+                _day(ev),
+                {
+                    "dt": _day(ev),
+                    "charges_cents": 0,
+                    "refunds_cents": 0,
+                    "payouts_cents": 0,
+                    "fees_cents": 0,
+                },
+            )
+            r[column] += ev["payload"]["amount_cents"]
+    for r in rows.values():
+        r["variance_cents"] = abs(
+            r["charges_cents"] - (r["payouts_cents"] + r["refunds_cents"] + r["fees_cents"])
+        )
+    return list(rows.values())
+
+
+def _backlog(by: dict[str, list[Event]], events: list[Event]) -> list[dict[str, Any]]:
+    as_of = max(ev["occurred_at"] for ev in events)
+    paid = {ev["payload"]["payout_id"] for ev in by["payout.paid"]}
+    rows: dict[str, dict[str, Any]] = {}
+    for ev in by["payout.created"]:
+        if ev["payload"]["payout_id"] in paid:
+            continue
+        hours = (as_of - ev["occurred_at"]).total_seconds() / 3600
+        bucket = (
+            "0-1d" if hours < 24 else "1-3d" if hours < 72 else "3-7d" if hours < 168 else "7d+"
+        )
+        r = rows.setdefault(bucket, {"age_bucket": bucket, "payouts": 0, "amount_cents": 0})
+        r["payouts"] += 1
+        r["amount_cents"] += ev["payload"]["amount_cents"]
+    return list(rows.values())
+
+
+def _trust(by: dict[str, list[Event]]) -> list[dict[str, Any]]:
+    cols = (
+        "idv_started",
+        "idv_passed",
+        "idv_failed",
+        "bg_clear",
+        "bg_consider",
+        "bg_suspended",
+        "risk_watch",
+        "risk_action",
+        "risk_critical",
+    )
+    rows: dict[str, dict[str, Any]] = {}
+
+    def row(ev: Event) -> dict[str, Any]:
+        return rows.setdefault(_day(ev), {"dt": _day(ev), **dict.fromkeys(cols, 0)})
+
+    for name, col in (
+        ("idv.started", "idv_started"),
+        ("idv.passed", "idv_passed"),
+        ("idv.failed", "idv_failed"),
+    ):
+        for ev in by[name]:
+            row(ev)[col] += 1
+    for ev in by["bgcheck.completed"]:
+        row(ev)["bg_" + ev["payload"]["result"]] += 1
+    for ev in by["risk.scored"]:
+        r = row(ev)
+        if ev["payload"]["bucket"] != "none":
+            r["risk_" + ev["payload"]["bucket"]] += 1
+    for r in rows.values():
+        r["idv_pass_rate"] = _ratio(r["idv_passed"], r["idv_passed"] + r["idv_failed"])
+    return list(rows.values())
+
+
+def _promotions(by: dict[str, list[Event]]) -> list[dict[str, Any]]:
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def row(ev: Event) -> dict[str, Any]:
+        key = (_day(ev), ev["payload"]["campaign_id"])
+        return rows.setdefault(
+            key,
+            {
+                "dt": key[0],
+                "campaign_id": key[1],
+                "impressions": 0,
+                "clicks": 0,
+                "invalid_clicks": 0,
+                "spend_cents": 0,
+            },
+        )
+
+    for ev in by["promo.impression"]:
+        row(ev)["impressions"] += 1
+    for ev in by["promo.click"]:
+        r = row(ev)
+        r["clicks"] += 1
+        if ev["payload"]["is_invalid"]:
+            r["invalid_clicks"] += 1
+        else:
+            r["spend_cents"] += ev["payload"]["cost_cents"]
+    for (dt, campaign), r in rows.items():
+        end = datetime.fromisoformat(dt).replace(tzinfo=UTC) + timedelta(days=1)
+        budgets = [
+            ev
+            for ev in by["promo.budget.set"]
+            if ev["payload"]["campaign_id"] == campaign and ev["occurred_at"] < end
+        ]
+        latest = max(budgets, key=lambda e: e["occurred_at"], default=None)
+        r["budget_cents"] = latest["payload"]["daily_budget_cents"] if latest else None
+        r["ctr"] = _ratio(r["clicks"], r["impressions"])
+        r["invalid_rate"] = _ratio(r["invalid_clicks"], r["clicks"])
+    return list(rows.values())
+
+
+def _comms(by: dict[str, list[Event]]) -> list[dict[str, Any]]:
+    kinds = ("sent", "delivered", "bounced", "complained", "opted_out", "digest_suppressed")
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for kind in kinds:
+        for ev in by["comms." + kind]:
+            key = (_day(ev), ev["payload"]["channel"])
+            r = rows.setdefault(key, {"dt": key[0], "channel": key[1], **dict.fromkeys(kinds, 0)})
+            r[kind] += 1
+    for r in rows.values():
+        r["delivery_rate"] = _ratio(r["delivered"], r["sent"])
+        r["bounce_rate"] = _ratio(r["bounced"], r["sent"])
+        r["complaint_rate"] = _ratio(r["complained"], r["sent"])
+    return list(rows.values())
+
+
+def _studios(by: dict[str, list[Event]]) -> list[dict[str, Any]]:
+    cols = {
+        "studio.verified": "verified",
+        "studio.verification_failed": "verification_failed",
+        "studio.amenity.used": "amenity_uses",
+        "studio.quote.requested": "quotes_requested",
+        "studio.quote.accepted": "quotes_accepted",
+    }
+    rows: dict[str, dict[str, Any]] = {}
+    for name, col in cols.items():
+        for ev in by[name]:
+            r = rows.setdefault(_day(ev), {"dt": _day(ev), **dict.fromkeys(cols.values(), 0)})
+            r[col] += 1
+    for r in rows.values():
+        r["verification_rate"] = _ratio(r["verified"], r["verified"] + r["verification_failed"])
+        r["quote_success_rate"] = _ratio(r["quotes_accepted"], r["quotes_requested"])
+    return list(rows.values())
+
+
+def reference_exposures(raw: list[Event]) -> list[dict[str, Any]]:
+    """silver.dim_exposure: first exposure per experiment and resolved unit."""
+    events = first_copies(raw)
+    links: dict[str, str] = {}
+    for ev in sorted(events, key=lambda e: e["occurred_at"]):
+        if ev["event"] == "identity.linked":
+            links.setdefault(ev["payload"]["anon_id"], ev["payload"]["user_id"])
+    units: dict[tuple[str, str], list[Event]] = defaultdict(list)
+    for ev in events:
+        if ev["event"] != "exp.exposure":
+            continue
+        p = ev["payload"]
+        unit = links.get(p["unit_id"], p["unit_id"]) if p["unit_type"] == "anon" else p["unit_id"]
+        units[(p["exp_key"], unit)].append(ev)
+    rows = []
+    for (key, unit), seen in units.items():
+        first = min(seen, key=lambda e: (e["occurred_at"], e["event_id"]))
+        variants = {e["payload"]["variant"] for e in seen}
+        rows.append(
+            {
+                "exp_key": key,
+                "resolved_unit_id": unit,
+                "first_variant": first["payload"]["variant"],
+                "exposures": len(seen),
+                "variants_seen": len(variants),
+                "is_crossover": len(variants) > 1,
+            }
+        )
+    return rows
