@@ -49,14 +49,15 @@ def test_every_source_expression_is_valid_per_unit_sql() -> None:
     con = duckdb.connect()
     columns = (
         "person_id VARCHAR, occurred_at TIMESTAMPTZ, booking_id VARCHAR, checkout_id VARCHAR, "
-        "amount_cents BIGINT"
+        "amount_cents BIGINT, payment_type VARCHAR"
     )
     for metric in catalog:
         for source in metric.sources:
             con.execute(f"CREATE OR REPLACE TABLE {source.fact} ({columns})")
             con.execute(
                 f"INSERT INTO {source.fact} VALUES "
-                "('u_1', now(), 'bk_1', 'co_1', 500), ('u_1', now(), 'bk_2', 'co_2', 700)"
+                "('u_1', now(), 'bk_1', 'co_1', 500, 'refund'), "
+                "('u_1', now(), 'bk_2', 'co_2', 700, 'refund')"
             )
             where = f"WHERE {source.filter}" if source.filter else ""
             rows = con.execute(

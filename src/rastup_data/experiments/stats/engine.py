@@ -144,7 +144,13 @@ def analyze_metric(
         if sequential:
             cmp = sequential_compare(cmp, base.n + est.n, alpha, tuning)
         se = float(cmp.se)
-        if base.n >= 2 and est.n >= 2 and se == 0.0:
+        # Rounding leaves a constant metric with a variance of ~1e-16 of its scale: zero.
+        scale = max(abs(base.adjusted_mean), abs(est.adjusted_mean))
+        if (
+            base.n >= 2
+            and est.n >= 2
+            and (se <= 1e-12 * scale or se == 0.0 or not math.isfinite(float(cmp.p_value)))
+        ):
             codes = _merge_codes(codes, [ResultCode.ZERO_VARIANCE.value])
         if base.adjusted_mean == 0.0:
             codes = _merge_codes(codes, [ResultCode.ZERO_CONTROL_MEAN.value])
