@@ -77,3 +77,9 @@ def test_assign_needs_a_key_and_a_json_object(assign_collector: LiveCollector) -
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "BODY_MALFORMED"
+
+
+def test_experiment_report_before_any_build_is_503(assign_collector: LiveCollector) -> None:
+    response = assign_collector.client.get("/experiments/checkout_copy")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "QUERY_INVALID"

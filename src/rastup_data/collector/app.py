@@ -186,6 +186,26 @@ def create_app(runtime: CollectorRuntime, *, manage_lifecycle: bool = True) -> F
             _count(runtime, outcome)
         return _json(answer)
 
+    @app.get("/experiments/{key}", summary="HTML report of an experiment, from the lake")
+    async def experiment_report(key: str) -> Response:
+        from rastup_data.experiments.lake import experiment_report_html
+
+        try:
+            page = await asyncio.to_thread(
+                experiment_report_html,
+                runtime.layout,
+                key,
+                experiments_dir=runtime.config.experiments_dir,
+            )
+        except RastupError as exc:
+            status = {ErrorCode.EXPERIMENT_INVALID: 404, ErrorCode.QUERY_INVALID: 503}.get(
+                exc.code, 400
+            )
+            response = error_response(exc.code, exc.message)
+            response.status_code = status
+            return response
+        return Response(page, media_type="text/html; charset=utf-8")
+
     @app.get("/healthz", summary="Liveness and lander status")
     async def healthz() -> Response:
         health = runtime.health()
@@ -202,6 +222,7 @@ def create_app(runtime: CollectorRuntime, *, manage_lifecycle: bool = True) -> F
 _INLINE_BELOW = 8192
 
 _ROUTES = frozenset({"/v1/events", "/healthz", "/metrics", "/openapi.json", "/v1/assign"})
+# /experiments/{key} pages are counted under "other" to keep label cardinality bounded.
 
 
 def _count(runtime: CollectorRuntime, outcome: BatchOutcome) -> None:
