@@ -48,8 +48,10 @@ class DbtInvocation:
 
 
 def dbt_project_dir() -> Path:
-    """The dbt project shipped beside the package (``<repo>/dbt``)."""
-    return Path(__file__).resolve().parents[3] / "dbt"
+    """The dbt project: packaged in a wheel (``rastup_data/_dbt``) or ``<repo>/dbt``."""
+    here = Path(__file__).resolve()
+    packaged = here.parents[1] / "_dbt"
+    return packaged if packaged.is_dir() else here.parents[3] / "dbt"
 
 
 def run_dbt(
