@@ -161,16 +161,25 @@ def _link_tree(source: Path, target: Path) -> int:
 # --- measurements --------------------------------------------------------------------------
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process (DuckDB's threads included)."""
+    times = os.times()
+    return times.user + times.system
+
+
 def plain_scan(layout: LakeLayout) -> dict[str, Any]:
     """One full DuckDB scan of Bronze touching every column the models read."""
     conn = duckdb.connect()
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     row = conn.execute(PLAIN_SCAN_SQL.format(glob=layout.events_glob)).fetchall()[0]
     seconds = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_before
     threads = conn.execute("SELECT current_setting('threads')").fetchall()[0][0]
     conn.close()
     return {
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu, 2),
         "rows": row[0],
         "partitions": row[1],
         "text_bytes": row[2],
@@ -181,6 +190,8 @@ def plain_scan(layout: LakeLayout) -> dict[str, Any]:
 def timed_build(layout: LakeLayout, *, full_refresh: bool) -> dict[str, Any]:
     """Run ``build`` and split its wall time into phases from the progress events."""
     marks: list[tuple[float, BuildEvent]] = []
+    load_before = os.getloadavg()[0]
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     result = build(
         layout,
@@ -188,6 +199,7 @@ def timed_build(layout: LakeLayout, *, full_refresh: bool) -> dict[str, Any]:
         progress=lambda event: marks.append((time.perf_counter(), event)),
     )
     finished = time.perf_counter()
+    cpu = _cpu_seconds() - cpu_before
     seconds = finished - started
 
     def at(stage: str, nth: int = 0) -> float:
@@ -203,6 +215,9 @@ def timed_build(layout: LakeLayout, *, full_refresh: bool) -> dict[str, Any]:
     slowest = sorted(result.nodes, key=lambda n: n.seconds, reverse=True)[:10]
     return {
         "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 1),
+        "cpu_utilisation_of_2_cores": round(cpu / seconds / (os.cpu_count() or 1), 2),
+        "load_average_1m_before": round(load_before, 2),
         "build_id": result.build_id,
         "phases_s": {
             "prepare_staging": round(dbt_start - started, 2),
@@ -289,6 +304,7 @@ def run(events: int, days: int, seed: int, keep: bool) -> dict[str, Any]:
         "full_build": full,
         "full_build_seconds": full["seconds"],
         "ratio_build_to_scan": round(full["seconds"] / scan["seconds"], 1),
+        "ratio_build_to_scan_cpu": round(full["cpu_seconds"] / max(scan["cpu_seconds"], 0.01), 1),
         "rows_per_second": round(rows / full["seconds"]),
         "target_full_build_s": TARGET_BUILD_S,
         "meets_target": full["seconds"] <= TARGET_BUILD_S,
