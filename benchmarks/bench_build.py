@@ -25,7 +25,7 @@ import orjson
 
 from benchmarks._common import machine
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.transform import BuildEvent, build
+from rastup_data.transform import BuildEvent, NodeOutcome, build
 
 OUT = Path(__file__).parent / "out"
 #: Simulator lines per user per simulated day (measured: ~40 per user per week).
@@ -232,6 +232,7 @@ def timed_build(layout: LakeLayout, *, full_refresh: bool) -> dict[str, Any]:
             "tests": round(sum(n.seconds for n in tests), 2),
             "seeds": round(sum(n.seconds for n in result.nodes if n.resource_type == "seed"), 2),
         },
+        "model_seconds_by_layer": _model_seconds_by_layer(models),
         "nodes": {"models": len(models), "tests": len(tests)},
         "slowest_nodes": [
             {"node": n.relation or n.name, "type": n.resource_type, "seconds": round(n.seconds, 2)}
@@ -240,6 +241,21 @@ def timed_build(layout: LakeLayout, *, full_refresh: bool) -> dict[str, Any]:
         "warehouse_bytes": result.path.stat().st_size,
         "nrt_seconds": round(result.nrt.seconds, 2) if result.nrt else None,
     }
+
+
+def _model_seconds_by_layer(models: tuple[NodeOutcome, ...]) -> dict[str, float]:
+    """Summed model seconds per schema, with the Silver event table and facts apart."""
+    layers: dict[str, float] = {}
+    for node in models:
+        schema, _, name = (node.relation or node.name).rpartition(".")
+        if name == "events_deduped":
+            key = "silver.events_deduped"
+        elif schema == "silver":
+            key = "silver.facts" if name.startswith("fact_") else "silver.dims"
+        else:
+            key = schema or "other"
+        layers[key] = round(layers.get(key, 0.0) + node.seconds, 2)
+    return layers
 
 
 def gate_check_timings(warehouse: Path, top: int = 8) -> dict[str, Any]:
