@@ -21,16 +21,16 @@ from .conftest import KEY, free_port, fresh_events
 pytestmark = pytest.mark.slow
 
 
-def _start(lake: Path, port: int) -> subprocess.Popen[bytes]:
+def _start(lake: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     env = dict(os.environ, RASTUP_INGEST_KEYS=KEY)
     log = lake.parent / f"serve-{time.monotonic_ns()}.log"
     lake.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as stderr:
-        return _spawn(env, lake, port, stderr, log)
+        return _spawn(env, lake, port, stderr, log, workers)
 
 
 def _spawn(
-    env: dict[str, str], lake: Path, port: int, stderr: object, log: Path
+    env: dict[str, str], lake: Path, port: int, stderr: object, log: Path, workers: int
 ) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [
@@ -44,7 +44,12 @@ def _spawn(
             str(port),
             "--log-level",
             "warning",
+            "--workers",
+            str(workers),
+            "--nrt-interval",
+            "0",
         ],
+        start_new_session=True,  # its own process group: kill -9 takes every process
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=stderr,  # type: ignore[arg-type]
@@ -63,7 +68,8 @@ def _spawn(
     raise RuntimeError("serve did not become healthy")
 
 
-def test_kill_dash_nine_under_load_loses_and_doubles_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_kill_dash_nine_under_load_loses_and_doubles_nothing(tmp_path: Path, workers: int) -> None:
     lake = tmp_path / "lake"
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1/events"
@@ -98,25 +104,25 @@ def test_kill_dash_nine_under_load_loses_and_doubles_nothing(tmp_path: Path) -> 
                     else:
                         unacked.append(batch)
 
-    proc = _start(lake, port)
-    workers = [threading.Thread(target=load) for _ in range(4)]
-    for w in workers:
+    proc = _start(lake, port, workers)
+    loaders = [threading.Thread(target=load) for _ in range(4)]
+    for w in loaders:
         w.start()
     deadline = time.monotonic() + 30
     while len(acked) < 2000 and time.monotonic() < deadline:
         time.sleep(0.01)
     time.sleep(rng.uniform(0.0, 1.0))  # then kill at a random moment of the load
-    proc.send_signal(signal.SIGKILL)
+    os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     stop.set()
-    for w in workers:
+    for w in loaders:
         w.join()
     assert acked, f"no batch was acknowledged before the kill: {errors[:3]}"
     killed_with = len(acked)
 
     # Restart on the same lake: recovery lands the spool; resending unacknowledged batches
     # must not double anything that was made durable just before the kill.
-    proc = _start(lake, port)
+    proc = _start(lake, port, workers)
     try:
         with httpx.Client(timeout=10) as client:
             for batch in unacked:

@@ -63,7 +63,6 @@ def test_rotation_seals_segments_by_age(tmp_path: Path) -> None:
 
 
 def test_recover_seals_open_segments_and_cuts_torn_tails(tmp_path: Path) -> None:
-    (tmp_path / "collector.id").write_text("abcd\n")
     (tmp_path / "abcd-000000000007.events.open").write_bytes(b'{"a":1}\n{"a":2}\n{"a":')
     spool = Spool(tmp_path)
     segments = spool.recover()
@@ -73,7 +72,25 @@ def test_recover_seals_open_segments_and_cuts_torn_tails(tmp_path: Path) -> None
     spool.append(b'{"b":1}\n').result(timeout=5)
     spool.close()
     names = [s.name for s in sealed_segments(tmp_path)]
-    assert names == ["abcd-000000000007", "abcd-000000000008"]
+    assert names[0] == "abcd-000000000007"
+    assert len(names) == 2
+    assert names[1].startswith(spool.collector_id + "-")
+
+
+def test_segment_names_never_repeat_across_restarts(tmp_path: Path) -> None:
+    """A restarted spool whose earlier segments all landed must not reuse their names:
+    the Bronze files are named after segments and would be overwritten."""
+    seen: set[str] = set()
+    for _ in range(3):
+        spool = Spool(tmp_path)
+        spool.start()
+        spool.append(b"{}\n").result(timeout=5)
+        spool.close()
+        for segment in sealed_segments(tmp_path):
+            assert segment.name not in seen
+            seen.add(segment.name)
+            segment.remove()  # landed
+    assert len(seen) == 3
 
 
 def test_truncate_torn_tail_without_any_newline(tmp_path: Path) -> None:

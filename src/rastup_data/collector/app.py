@@ -213,7 +213,8 @@ def create_app(runtime: CollectorRuntime, *, manage_lifecycle: bool = True) -> F
 
     @app.get("/metrics", summary="Prometheus metrics")
     async def prometheus() -> Response:
-        return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
+        exposition = await asyncio.to_thread(runtime.exposition)
+        return Response(exposition, media_type="text/plain; version=0.0.4")
 
     return app
 

@@ -67,6 +67,13 @@ def load_collector_config(path: Path | None) -> dict[str, Any]:
     "0 validates in the server process).",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Collector processes sharing the port (default: one per core). With one, the "
+    "collector validates in --validation-workers processes instead.",
+)
+@click.option(
     "--experiments",
     "experiments_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -93,6 +100,7 @@ def serve(
     port: int,
     config_file: Path | None,
     validation_workers: int | None,
+    workers: int | None,
     experiments_dir: Path,
     nrt_interval: float,
     log_level: str,
@@ -139,6 +147,24 @@ def serve(
             else int(section.get("validation_workers", os.cpu_count() or 1))
         ),
     )
+    processes = workers if workers is not None else int(section.get("workers", os.cpu_count() or 1))
+    if processes > 1:
+        from rastup_data.collector.supervisor import Supervisor
+
+        click.echo(
+            f"collector on http://{host}:{port}  lake {settings.lake}  "
+            f"({processes} worker processes, supervisor pid {os.getpid()})",
+            err=True,
+        )
+        Supervisor(
+            config,
+            host=host,
+            port=port,
+            workers=processes,
+            nrt_interval=nrt_interval,
+            log_level=log_level,
+        ).run()
+        return
     runtime = CollectorRuntime(config)
     if not keys:
         click.echo(

@@ -8,6 +8,7 @@ and stops in reverse, flushing the spool and landing what it holds.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,13 +24,15 @@ from rastup_data.collector.validation_pool import ValidationPool
 from rastup_data.ingest.acceptance import EventAcceptor, EventCheck
 from rastup_data.ingest.dedupe import DedupeWindow
 from rastup_data.ingest.limits import IngestLimits
+from rastup_data.ingest.shared_dedupe import SharedDedupe
+from rastup_data.lake.atomic import atomic_write_bytes
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.lander.worker import LanderWorker
-from rastup_data.ops.metrics import PlatformMetrics
+from rastup_data.lander.worker import LanderStatus, LanderWorker
+from rastup_data.ops.metrics import PlatformMetrics, merge_expositions
 from rastup_data.spool.segments import sealed_segments
 from rastup_data.spool.spool import Spool, SpoolConfig
 
-__all__ = ["CollectorConfig", "CollectorRuntime"]
+__all__ = ["CollectorConfig", "CollectorRuntime", "known_event_ids"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,13 @@ class CollectorConfig:
     validation_workers: int = 0
     experiments_dir: Path = Path("experiments")
     state_url: str | None = None
+    #: A worker of a multi-process collector: its own spool folder, the supervisor's
+    #: shared dedupe file, and the supervisor's lander status file.
+    spool_dir: Path | None = None
+    shared_dedupe: Path | None = None
+    lander_status_file: Path | None = None
+    metrics_dir: Path | None = None
+    metrics_name: str = "w0"
 
 
 class CollectorRuntime:
@@ -64,12 +74,17 @@ class CollectorRuntime:
             from rastup_data.contracts import load_registry
 
             validator = load_registry().validator()
-        self.dedupe = DedupeWindow(config.dedupe_window_s, config.dedupe_max_ids)
+        self.dedupe: DedupeWindow | SharedDedupe
+        if config.shared_dedupe is not None:
+            self.dedupe = SharedDedupe(config.shared_dedupe, window_s=config.dedupe_window_s)
+        else:
+            self.dedupe = DedupeWindow(config.dedupe_window_s, config.dedupe_max_ids)
         self.acceptor = EventAcceptor(validator, self.dedupe, config.limits)
         self.pool = ValidationPool(config.validation_workers, config.limits, validator)
         self.assignments = AssignmentService(config.lake, config.experiments_dir, config.state_url)
-        self.lander = LanderWorker(self.layout, self.layout.spool, metrics=self.metrics)
-        self.spool = Spool(self.layout.spool, config.spool, on_seal=self.lander.notify)
+        self.spool_dir = config.spool_dir or self.layout.spool
+        self.lander = LanderWorker(self.layout, self.spool_dir, metrics=self.metrics)
+        self.spool = Spool(self.spool_dir, config.spool, on_seal=self.lander.notify)
         self.started_at = time.time()
         self._spool_bytes = 0
         self._spool_checked = 0.0
@@ -86,13 +101,18 @@ class CollectorRuntime:
         self.layout.root.mkdir(parents=True, exist_ok=True)
         self.pool.start()  # before any thread of ours exists
         self.spool.recover()
-        rebuilt = self._rebuild_dedupe()
-        log.info("dedupe window rebuilt with %d event ids", rebuilt)
+        if self.config.shared_dedupe is None:  # a supervisor rebuilds the shared one
+            ids = known_event_ids(self.layout, [self.spool_dir], self.config.dedupe_window_s)
+            self.dedupe.add_new(ids)
+            log.info("dedupe window rebuilt with %d event ids", len(ids))
         self.spool.start()
         if self.config.land:
             self.lander.start()
         for start, _ in self._background:
             start()
+        if self.config.metrics_dir is not None:
+            self._metrics_stop = threading.Event()
+            threading.Thread(target=self._share_metrics, name="metrics", daemon=True).start()
         self.running = True
 
     def stop(self) -> None:
@@ -100,49 +120,14 @@ class CollectorRuntime:
         if not self.running:
             return
         self.running = False
+        if self.config.metrics_dir is not None:
+            self._metrics_stop.set()
         for _, stop in reversed(self._background):
             stop()
         self.spool.close()
         if self.config.land:
             self.lander.stop(drain=True)
         self.pool.stop()
-
-    # -- dedupe rebuild --------------------------------------------------------------
-
-    def _rebuild_dedupe(self) -> int:
-        ids: list[str] = []
-        for segment in sealed_segments(self.layout.spool):
-            with open(segment.events, "rb") as handle:
-                for line in handle:
-                    try:
-                        ids.append(orjson.loads(line)["ids"]["event_id"])
-                    except (orjson.JSONDecodeError, KeyError, TypeError):
-                        continue
-        ids += self._recent_bronze_ids()
-        self.dedupe.add_new(ids)
-        return len(ids)
-
-    def _recent_bronze_ids(self) -> list[str]:
-        since = datetime.now(UTC) - timedelta(seconds=self.config.dedupe_window_s)
-        partitions = []
-        day = since.date()
-        today = datetime.now(UTC).date()
-        while day <= today:
-            part = self.layout.events_partition(day)
-            if part.exists() and any(part.glob("*.parquet")):
-                partitions.append(str(part / "*.parquet"))
-            day += timedelta(days=1)
-        if not partitions:
-            return []
-        conn = duckdb.connect(":memory:")
-        try:
-            rows = conn.execute(
-                "SELECT event_id FROM read_parquet(?) WHERE received_at >= ?",
-                [partitions, since],
-            ).fetchall()
-        finally:
-            conn.close()
-        return [row[0] for row in rows]
 
     # -- back-pressure ---------------------------------------------------------------
 
@@ -155,13 +140,48 @@ class CollectorRuntime:
             self.metrics.spool_bytes.set(self._spool_bytes)
         if self._spool_bytes >= self.config.spool.max_bytes:
             return f"spool holds {self._spool_bytes} bytes not yet landed"
-        backlog = self.lander.status().backlog_segments
-        if self.config.land and backlog >= self.config.lander_max_backlog:
+        backlog = self.lander_status().backlog_segments
+        if backlog >= self.config.lander_max_backlog:
             return f"lander is {backlog} segments behind"
         return None
 
+    def _share_metrics(self) -> None:
+        while not self._metrics_stop.wait(1.0):
+            self.write_metrics()
+
+    def write_metrics(self) -> None:
+        """Write this process's metrics where the other workers can merge them."""
+        directory = self.config.metrics_dir
+        if directory is not None:
+            path = directory / f"{self.config.metrics_name}.prom"
+            atomic_write_bytes(path, self.metrics.exposition())
+
+    def exposition(self) -> bytes:
+        """Metrics for a scrape: this process's, merged with its siblings' when shared."""
+        directory = self.config.metrics_dir
+        if directory is None:
+            return self.metrics.exposition()
+        self.write_metrics()
+        texts = []
+        for path in sorted(directory.glob("*.prom")):
+            try:
+                texts.append(path.read_text())
+            except OSError:
+                continue
+        return merge_expositions(texts)
+
+    def lander_status(self) -> LanderStatus:
+        """This process's lander, or the supervisor's as it last wrote it down."""
+        path = self.config.lander_status_file
+        if path is None:
+            return self.lander.status()
+        try:
+            return LanderStatus(**orjson.loads(path.read_bytes()))
+        except (OSError, orjson.JSONDecodeError, TypeError):
+            return LanderStatus(0, 0, 0, None, "no lander status yet", None)
+
     def health(self) -> dict[str, Any]:
-        status = self.lander.status()
+        status = self.lander_status()
         return {
             "status": "ok" if status.failing_since is None else "degraded",
             "uptime_s": round(time.time() - self.started_at, 3),
@@ -178,9 +198,46 @@ class CollectorRuntime:
         """True when everything accepted so far is in Bronze (nothing left in the spool)."""
         if self.lander.status().backlog_segments:
             return False
-        for path in self.layout.spool.iterdir():
+        for path in self.spool_dir.iterdir():
             if path.name.endswith(".ndjson") or (
                 path.name.endswith(".open") and path.stat().st_size > 0
             ):
                 return False
         return True
+
+
+def known_event_ids(layout: LakeLayout, spool_dirs: list[Path], window_s: float) -> list[str]:
+    """Event ids a restarted collector must still recognise: unlanded and recently landed."""
+    ids: list[str] = []
+    for directory in spool_dirs:
+        for segment in sealed_segments(directory):
+            with open(segment.events, "rb") as handle:
+                for line in handle:
+                    try:
+                        ids.append(orjson.loads(line)["ids"]["event_id"])
+                    except (orjson.JSONDecodeError, KeyError, TypeError):
+                        continue
+    return ids + _recent_bronze_ids(layout, window_s)
+
+
+def _recent_bronze_ids(layout: LakeLayout, window_s: float) -> list[str]:
+    since = datetime.now(UTC) - timedelta(seconds=window_s)
+    partitions = []
+    day = since.date()
+    today = datetime.now(UTC).date()
+    while day <= today:
+        part = layout.events_partition(day)
+        if part.exists() and any(part.glob("*.parquet")):
+            partitions.append(str(part / "*.parquet"))
+        day += timedelta(days=1)
+    if not partitions:
+        return []
+    conn = duckdb.connect(":memory:")
+    try:
+        rows = conn.execute(
+            "SELECT event_id FROM read_parquet(?) WHERE received_at >= ?",
+            [partitions, since],
+        ).fetchall()
+    finally:
+        conn.close()
+    return [row[0] for row in rows]

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import orjson
 
 from rastup_data.errors import ErrorCode
-from rastup_data.ingest.dedupe import DedupeWindow
+from rastup_data.ingest.dedupe import Dedupe
 from rastup_data.ingest.limits import IngestLimits
 
 __all__ = [
@@ -264,7 +264,7 @@ class EventAcceptor:
     def __init__(
         self,
         validator: EventCheck,
-        dedupe: DedupeWindow,
+        dedupe: Dedupe,
         limits: IngestLimits | None = None,
     ) -> None:
         self.validator = validator

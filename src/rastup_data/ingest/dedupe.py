@@ -9,8 +9,19 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
-__all__ = ["DedupeWindow"]
+__all__ = ["Dedupe", "DedupeWindow"]
+
+
+class Dedupe(Protocol):
+    """What acceptance needs from a dedupe store (in-process or shared between processes)."""
+
+    def add_new(self, event_ids: Iterable[str]) -> list[bool]: ...
+
+    def forget(self, event_ids: Iterable[str]) -> None: ...
+
+    def __len__(self) -> int: ...
 
 
 class DedupeWindow:

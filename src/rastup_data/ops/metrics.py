@@ -16,7 +16,7 @@ from prometheus_client.registry import Collector
 
 from rastup_data.errors import ERROR_CODES, ErrorCode
 
-__all__ = ["LAG_BUCKETS", "BulkHistogram", "PlatformMetrics"]
+__all__ = ["LAG_BUCKETS", "BulkHistogram", "PlatformMetrics", "merge_expositions"]
 
 LAG_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
@@ -122,3 +122,38 @@ class PlatformMetrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def merge_expositions(texts: Iterable[str]) -> bytes:
+    """One exposition summing samples with equal names and labels across processes.
+
+    Counters and histograms add up; gauges add up too, which is right for per-process
+    quantities (spool bytes) and harmless for gauges only one process sets.
+    """
+    from prometheus_client.parser import text_string_to_metric_families
+
+    families: dict[str, tuple[str, str]] = {}
+    samples: dict[str, dict[tuple[str, tuple[tuple[str, str], ...]], float]] = {}
+    for text in texts:
+        for family in text_string_to_metric_families(text):
+            families.setdefault(family.name, (family.type, family.documentation))
+            bucket = samples.setdefault(family.name, {})
+            for sample in family.samples:
+                if sample.name.endswith("_created"):
+                    continue  # creation times do not add up across processes
+                key = (sample.name, tuple(sorted(sample.labels.items())))
+                bucket[key] = bucket.get(key, 0.0) + float(sample.value)
+    lines: list[str] = []
+    for name, (kind, doc) in families.items():
+        lines.append(f"# HELP {name} {doc}")
+        lines.append(f"# TYPE {name} {kind}")
+        for (sample_name, labels), value in samples[name].items():
+            rendered = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
+            lines.append(
+                f"{sample_name}{{{rendered}}} {value!r}" if rendered else f"{sample_name} {value!r}"
+            )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')

@@ -70,7 +70,10 @@ class Spool:
         self.config = config or SpoolConfig()
         self._on_seal = on_seal
         directory.mkdir(parents=True, exist_ok=True)
-        self.collector_id = _collector_id(directory)
+        # A new id per process start: segment names (and so Bronze file names) never repeat,
+        # even when a restarted spool begins its sequence again; a sealed segment keeps
+        # its name, so re-landing it after a crash rewrites the same files.
+        self.collector_id = secrets.token_hex(6)
         self._queue: queue.Queue[_Append | None] = queue.Queue(self.config.max_pending_appends)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -233,15 +236,3 @@ def _write_all(fd: int, data: bytes) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
-
-
-def _collector_id(directory: Path) -> str:
-    path = directory / "collector.id"
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        value = secrets.token_hex(4)
-        tmp = directory / ".collector.id.tmp"
-        tmp.write_text(value + "\n")
-        os.replace(tmp, path)
-        return value

@@ -1,0 +1,237 @@
+"""A collector that uses every core: N worker processes behind one port, one lander.
+
+Each worker is a full collector (HTTP, validation, its own spool folder) listening on the
+same address with ``SO_REUSEPORT``, so the kernel spreads connections over them. They share
+one dedupe window (a hash set in a mapped file, :mod:`rastup_data.ingest.shared_dedupe`).
+The supervisor lands every worker's spool, refreshes the NRT views, writes the lander's
+status and metrics for the workers to serve, restarts a worker that dies, and on SIGTERM
+stops the workers (each seals its spool) before landing what is left.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import threading
+import time
+from dataclasses import asdict
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+import orjson
+
+from rastup_data.collector.runtime import CollectorConfig, known_event_ids
+from rastup_data.ingest.shared_dedupe import SharedDedupe
+from rastup_data.lake.atomic import atomic_write_bytes
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.lander.worker import LanderWorker
+from rastup_data.ops.metrics import PlatformMetrics
+from rastup_data.spool.spool import Spool
+
+__all__ = ["Supervisor", "bind_reuseport"]
+
+log = logging.getLogger(__name__)
+
+
+def bind_reuseport(host: str, port: int, *, listen: bool = True) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    if listen:
+        sock.listen(2048)
+    return sock
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel to SIGTERM this process when its parent dies (Linux)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _worker_main(config: dict[str, Any], host: str, port: int, log_level: str) -> None:
+    """Entry point of one worker process (spawned)."""
+    _die_with_parent()
+    import uvicorn
+
+    from rastup_data.collector.app import create_app
+    from rastup_data.collector.runtime import CollectorRuntime
+
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    runtime = CollectorRuntime(_config_from_dict(config))
+    sock = bind_reuseport(host, port)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(runtime),
+            log_level=log_level,
+            access_log=False,
+            http="httptools",
+            loop="uvloop",
+            timeout_graceful_shutdown=10,
+        )
+    )
+    server.run(sockets=[sock])
+
+
+def _config_to_dict(config: CollectorConfig) -> dict[str, Any]:
+    return asdict(config)
+
+
+def _config_from_dict(data: dict[str, Any]) -> CollectorConfig:
+    from rastup_data.ingest.limits import IngestLimits
+    from rastup_data.spool.spool import SpoolConfig
+
+    data = dict(data)
+    data["limits"] = IngestLimits(**data["limits"])
+    data["spool"] = SpoolConfig(**data["spool"])
+    data["keys"] = frozenset(data["keys"])
+    return CollectorConfig(**data)
+
+
+class Supervisor:
+    """Runs ``workers`` collector processes and the shared lander until signalled."""
+
+    def __init__(
+        self,
+        config: CollectorConfig,
+        *,
+        host: str,
+        port: int,
+        workers: int,
+        nrt_interval: float,
+        log_level: str = "info",
+    ) -> None:
+        self.config = config
+        self.layout = LakeLayout(config.lake)
+        self.host, self.port, self.workers = host, port, workers
+        self.nrt_interval = nrt_interval
+        self.log_level = log_level
+        self.metrics = PlatformMetrics(config.env)
+        self.spool_dirs = [self.layout.spool / f"w{i}" for i in range(workers)]
+        self.shared = self.layout.spool / "dedupe.bin"
+        self.status_file = self.layout.spool / "lander-status.json"
+        self.metrics_dir = self.layout.spool / "metrics"
+        self._stop = threading.Event()
+        self._processes: list[BaseProcess | None] = [None] * workers
+        self._context = multiprocessing.get_context("spawn")
+
+    def _worker_config(self, index: int) -> dict[str, Any]:
+        return _config_to_dict(
+            dataclasses.replace(
+                self.config,
+                land=False,
+                validation_workers=0,
+                spool_dir=self.spool_dirs[index],
+                shared_dedupe=self.shared,
+                lander_status_file=self.status_file,
+                metrics_dir=self.metrics_dir,
+                metrics_name=f"w{index}",
+            )
+        )
+
+    def _spawn(self, index: int) -> None:
+        process = self._context.Process(
+            target=_worker_main,
+            args=(self._worker_config(index), self.host, self.port, self.log_level),
+            name=f"collector-w{index}",
+        )
+        process.start()
+        self._processes[index] = process
+
+    def _prepare(self) -> None:
+        self.layout.root.mkdir(parents=True, exist_ok=True)
+        self.metrics_dir.mkdir(parents=True, exist_ok=True)
+        for directory in self.spool_dirs:
+            directory.mkdir(parents=True, exist_ok=True)
+            Spool(directory).recover()
+        dedupe = SharedDedupe(self.shared, window_s=self.config.dedupe_window_s, create=True)
+        ids = known_event_ids(self.layout, self.spool_dirs, self.config.dedupe_window_s)
+        for i in range(0, len(ids), 10_000):
+            dedupe.add_new(ids[i : i + 10_000])
+        log.info("shared dedupe window rebuilt with %d event ids", len(ids))
+        dedupe.close()
+
+    def _publish_status(self, landers: list[LanderWorker]) -> None:
+        statuses = [lander.status() for lander in landers]
+        status = {
+            "backlog_segments": sum(s.backlog_segments for s in statuses),
+            "landed_segments": sum(s.landed_segments for s in statuses),
+            "landed_events": sum(s.landed_events for s in statuses),
+            "last_landed_at": max((s.last_landed_at or 0 for s in statuses), default=0) or None,
+            "last_error": next((s.last_error for s in statuses if s.last_error), None),
+            "failing_since": min(
+                (s.failing_since for s in statuses if s.failing_since), default=None
+            ),
+        }
+        atomic_write_bytes(self.status_file, orjson.dumps(status))
+        atomic_write_bytes(self.metrics_dir / "supervisor.prom", self.metrics.exposition())
+
+    def run(self) -> None:
+        """Serve until SIGTERM/SIGINT; returns after a graceful drain."""
+        self._prepare()
+        reserved = bind_reuseport(self.host, self.port, listen=False)  # fail fast if taken
+        landers = [
+            LanderWorker(self.layout, directory, metrics=self.metrics)
+            for directory in self.spool_dirs
+        ]
+        for lander in landers:
+            lander.start()
+        nrt = None
+        if self.nrt_interval > 0:
+            from rastup_data.ops.nrt_schedule import NrtScheduler
+
+            nrt = NrtScheduler(self.layout, self.metrics, self.nrt_interval)
+            nrt.start()
+        previous = {
+            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+        try:
+            self._publish_status(landers)
+            for index in range(self.workers):
+                self._spawn(index)
+            while not self._stop.wait(0.5):
+                self._publish_status(landers)
+                for index, process in enumerate(self._processes):
+                    if process is not None and not process.is_alive():
+                        log.error(
+                            "worker %d exited with %s; restarting it", index, process.exitcode
+                        )
+                        self._spawn(index)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self._stop_workers()
+            if nrt is not None:
+                nrt.stop()
+            for lander in landers:
+                lander.stop(drain=True)
+            self._publish_status(landers)
+            reserved.close()
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        log.info("signal %d: stopping workers, then landing what they spooled", signum)
+        self._stop.set()
+
+    def _stop_workers(self) -> None:
+        for process in self._processes:
+            if process is not None and process.is_alive() and process.pid is not None:
+                os.kill(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        for process in self._processes:
+            if process is not None:
+                process.join(max(0.1, deadline - time.monotonic()))
+                if process.is_alive():
+                    process.kill()
+                    process.join()
