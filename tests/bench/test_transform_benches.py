@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from benchmarks import bench_build, bench_nrt
+
 from rastup_data.transform import NodeOutcome
 
 
