@@ -48,7 +48,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_serve(lake: Path, port: int, key: str) -> subprocess.Popen[bytes]:
+def start_serve(lake: Path, port: int, key: str, *extra: str) -> subprocess.Popen[bytes]:
     env = dict(os.environ, RASTUP_INGEST_KEYS=key)
     proc = subprocess.Popen(
         [
@@ -62,6 +62,7 @@ def start_serve(lake: Path, port: int, key: str) -> subprocess.Popen[bytes]:
             str(port),
             "--log-level",
             "warning",
+            *extra,
         ],
         env=env,
     )
