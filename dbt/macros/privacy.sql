@@ -11,8 +11,15 @@
   delete from {{ this }} where not ({{ not_erased(user_col, anon_col) }})
 {%- endmacro %}
 
-{#- post-hook for facts: drop rows whose event left Silver (erasure or a re-read window). -#}
+{#-
+  post-hook for facts: drop rows whose event left Silver (erasure or a re-read window).
+  A full rebuild has just selected every row from events_deduped, so there is nothing to drop.
+-#}
 {% macro prune_fact() -%}
+  {%- if is_incremental() -%}
   delete from {{ this }}
   where event_id not in (select event_id from {{ ref('events_deduped') }})
+  {%- else -%}
+  select 1
+  {%- endif -%}
 {%- endmacro %}
