@@ -249,7 +249,7 @@ def run_demo(
             full_refresh=True,
             progress=lambda event: _print_build_event(console, event),
         )
-        console.print(f"  published build {result.build_id} in {result.seconds:.1f}s")
+        console.print(f"  built in {result.seconds:.1f}s")
         conn = open_published(LakeLayout(lake))
         try:
             for table in _kpi_tables(conn):
@@ -262,6 +262,7 @@ def run_demo(
         style = "bold green" if comparison.ok else "bold red"
         console.print(f"[{style}]{'DRILL PASSED' if comparison.ok else 'DRILL FAILED'}[/]")
         console.print(verdict)
+        experiment_keys = _print_experiments(console, lake)
         report = DemoReport(
             lake,
             sent.sent,
@@ -286,6 +287,8 @@ def run_demo(
                 ("/docs", "API docs"),
             ):
                 console.print(f"  {url}{path:<14} {what}")
+            for key in experiment_keys:
+                console.print(f"  {url}/experiments/{key}  experiment report")
             console.print(
                 f"  query: rastup-data query --lake {lake} "
                 '"SELECT * FROM gold.kpi_marketplace_daily LIMIT 5"'
@@ -299,6 +302,51 @@ def run_demo(
     finally:
         server.should_exit = True
         thread.join(timeout=60)
+
+
+def _print_experiments(console: Console, lake: Path) -> list[str]:
+    """Analyse each defined experiment from the lake; the keys analysed."""
+    from rastup_data.experiments.definitions import load_experiments
+    from rastup_data.experiments.lake import analyze_experiment
+    from rastup_data.lake.layout import LakeLayout
+
+    folder = Path("experiments")
+    if not folder.is_dir():
+        console.print("  (no experiments/ folder here: skipping experiment analysis)")
+        return []
+    _step(console, "experiments, analysed from the lake")
+    table = Table()
+    for column in ("experiment", "primary metric", "lift", "95% CI", "p", "recommendation"):
+        table.add_column(column)
+    keys = []
+    for key in sorted(load_experiments(folder).experiments):
+        try:
+            result = analyze_experiment(LakeLayout(lake), key, experiments_dir=folder).result
+        except RastupError as exc:
+            console.print(f"  {key}: {exc}")
+            continue
+        keys.append(key)
+        data = result.to_dict()
+        rows = [r for r in data["results"] if not r["is_control"] and r.get("role") == "primary"]
+        for row in rows or [None]:
+            if row is None:
+                table.add_row(key, "—", "—", "—", "—", data["recommendation"])
+                continue
+            low, high = row.get("relative_ci_low"), row.get("relative_ci_high")
+            table.add_row(
+                key,
+                f"{row['metric']} ({row['variant']})",
+                _pct(row.get("relative_effect")),
+                f"{_pct(low)} … {_pct(high)}",
+                "—" if row.get("p_value") is None else f"{row['p_value']:.3f}",
+                data["recommendation"],
+            )
+    console.print(table)
+    return keys
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:+.1%}"
 
 
 def _print_build_event(console: Console, event: Any) -> None:
