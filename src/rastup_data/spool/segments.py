@@ -59,15 +59,17 @@ def next_sequence(directory: Path) -> int:
 
 
 def sealed_segments(directory: Path) -> list[SegmentFiles]:
-    """Sealed segments, oldest first."""
+    """Sealed segments, oldest first (by modification time: ids differ across restarts)."""
     if not directory.exists():
         return []
-    names = sorted(
-        entry.removesuffix(".events.ndjson")
-        for entry in os.listdir(directory)
-        if entry.endswith(".events.ndjson") and _NAME.match(entry)
-    )
-    return [SegmentFiles.in_directory(directory, name) for name in names]
+    found: list[tuple[int, str]] = []
+    for entry in os.scandir(directory):
+        if entry.name.endswith(".events.ndjson") and _NAME.match(entry.name):
+            try:
+                found.append((entry.stat().st_mtime_ns, entry.name.removesuffix(".events.ndjson")))
+            except FileNotFoundError:  # landed meanwhile
+                continue
+    return [SegmentFiles.in_directory(directory, name) for _, name in sorted(found)]
 
 
 def open_segments(directory: Path) -> list[str]:
