@@ -11,7 +11,7 @@ import asyncio
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rastup_data import __version__
 from rastup_data.collector.assign import parse_assign_request
@@ -29,12 +30,11 @@ from rastup_data.collector.runtime import CollectorRuntime
 from rastup_data.collector.validation_pool import validate_in_worker
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.ingest.acceptance import BatchOutcome, format_received_at
+from rastup_data.ops.metrics import PlatformMetrics
 
 __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[Request], Awaitable[Response]]
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -45,6 +45,47 @@ def error_response(code: ErrorCode, message: str, retry_after: int | None = None
     status = code.info.http_status or 400
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return _json({"error": {"code": code.value, "message": message}}, status, headers)
+
+
+class _Observe:
+    """Pure ASGI middleware: request counts and latency by route, and the last line of
+    defence that turns an unexpected exception into a coded 500 (never for client input)."""
+
+    def __init__(self, app: ASGIApp, metrics: PlatformMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        path = scope.get("path", "")
+        route = path if path in _ROUTES else "other"
+        status = 500
+        responded = False
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status, responded
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                responded = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed_send)
+        except Exception:
+            log.exception("unhandled error on %s", path)
+            self.metrics.count_error(ErrorCode.EVENT_PUT_FAILED)
+            if responded:
+                raise
+            status = 500
+            response = error_response(ErrorCode.EVENT_PUT_FAILED, "internal error", 1)
+            response.status_code = 500
+            await response(scope, receive, send)
+        finally:
+            self.metrics.latency.labels(route).observe(time.perf_counter() - started)
+            self.metrics.requests.labels(route, str(status)).inc()
 
 
 def create_app(runtime: CollectorRuntime, *, manage_lifecycle: bool = True) -> FastAPI:
@@ -79,20 +120,7 @@ def create_app(runtime: CollectorRuntime, *, manage_lifecycle: bool = True) -> F
         presented = token.strip().encode()
         return any(hmac.compare_digest(presented, key) for key in keys)
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Handler) -> Response:
-        started = time.perf_counter()
-        route = request.url.path if request.url.path in _ROUTES else "other"
-        try:
-            response = await call_next(request)
-        except Exception:  # the last line of defence: log it, answer 500 with a code
-            log.exception("unhandled error on %s", request.url.path)
-            metrics.count_error(ErrorCode.EVENT_PUT_FAILED)
-            response = error_response(ErrorCode.EVENT_PUT_FAILED, "internal error", 1)
-            response.status_code = 500
-        metrics.latency.labels(route).observe(time.perf_counter() - started)
-        metrics.requests.labels(route, str(response.status_code)).inc()
-        return response
+    app.add_middleware(_Observe, metrics=metrics)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> Response:
