@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -224,6 +225,22 @@ def _sqlite_path(url: str) -> str:
     return path
 
 
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL, retrying: the switch needs an exclusive lock and SQLite does not call
+    the busy handler for it, so processes opening a new database at once see SQLITE_BUSY."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
 def _connect_sqlite(url: str) -> sqlite3.Connection:
     path = _sqlite_path(url)
     if path != ":memory:":
@@ -245,7 +262,7 @@ def _connect_sqlite(url: str) -> sqlite3.Connection:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
         if path != ":memory:":
-            conn.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(conn)
             # In WAL mode NORMAL never corrupts; a power cut may lose the last commits.
             conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.Error as exc:
