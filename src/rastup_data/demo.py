@@ -44,32 +44,14 @@ def _step(console: Console, text: str) -> None:
     console.print(f"[bold cyan]▶[/] {text}")
 
 
-def _count(conn: Any, sql: str) -> int:
-    row = conn.execute(sql).fetchall()
-    return int(row[0][0]) if row else 0
-
-
 def _bronze_counts(lake: Path) -> tuple[int, int]:
-    import duckdb
-
+    """Rows landed and quarantined, from the Parquet footers."""
     from rastup_data.lake.layout import LakeLayout
+    from rastup_data.lake.stats import lake_stats
 
-    layout = LakeLayout(lake)
-    conn = duckdb.connect()
-    try:
-        landed = (
-            _count(conn, f"SELECT count(*) FROM read_parquet('{layout.events_glob}')")
-            if any(layout.bronze_events.glob("**/*.parquet"))
-            else 0
-        )
-        bad = (
-            _count(conn, f"SELECT count(*) FROM read_parquet('{layout.bad_glob}')")
-            if any(layout.bronze_bad.glob("**/*.parquet"))
-            else 0
-        )
-    finally:
-        conn.close()
-    return landed, bad
+    parts = lake_stats(LakeLayout(lake))
+    landed = sum(p.rows for p in parts if p.table == "events")
+    return landed, sum(p.rows for p in parts if p.table == "_bad")
 
 
 def _kpi_tables(conn: Any) -> list[Table]:

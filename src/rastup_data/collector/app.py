@@ -133,6 +133,17 @@ def create_app(runtime: CollectorRuntime, *, manage_lifecycle: bool = True) -> F
             exc.status_code,
         )
 
+    async def make_durable(outcome: BatchOutcome) -> Response | None:
+        """Spool and fsync a batch's records, then count its verdicts; a 503 if that fails."""
+        try:
+            await asyncio.wrap_future(runtime.spool.append(outcome.events, outcome.bad))
+        except RastupError as exc:
+            runtime.dedupe.forget(outcome.accepted_ids)
+            metrics.count_error(exc.code)
+            return error_response(exc.code, exc.message, runtime.config.retry_after_s)
+        _count(runtime, outcome)
+        return None
+
     @app.post(
         "/v1/events",
         status_code=202,
@@ -170,14 +181,8 @@ def create_app(runtime: CollectorRuntime, *, manage_lifecycle: bool = True) -> F
             metrics.count_error(ErrorCode(result[0]))
             return error_response(ErrorCode(result[0]), result[1])
         outcome = runtime.acceptor.finalize(result)
-        try:
-            await asyncio.wrap_future(runtime.spool.append(outcome.events, outcome.bad))
-        except RastupError as exc:
-            runtime.dedupe.forget(outcome.accepted_ids)
-            metrics.count_error(exc.code)
-            return error_response(exc.code, exc.message, runtime.config.retry_after_s)
-        _count(runtime, outcome)
-        return _json(outcome.response(), 202)
+        failure = await make_durable(outcome)
+        return failure or _json(outcome.response(), 202)
 
     @app.post(
         "/v1/assign",
@@ -204,14 +209,9 @@ def create_app(runtime: CollectorRuntime, *, manage_lifecycle: bool = True) -> F
             outcome = runtime.acceptor.accept_items([event], format_received_at())
             if outcome.rejected:
                 log.error("exposure event rejected: %s", outcome.verdicts)
-                metrics.count_error(ErrorCode(outcome.verdicts[0].code))
-            try:
-                await asyncio.wrap_future(runtime.spool.append(outcome.events, outcome.bad))
-            except RastupError as exc:
-                runtime.dedupe.forget(outcome.accepted_ids)
-                metrics.count_error(exc.code)
-                return error_response(exc.code, exc.message, runtime.config.retry_after_s)
-            _count(runtime, outcome)
+            failure = await make_durable(outcome)
+            if failure is not None:
+                return failure
         return _json(answer)
 
     @app.get("/experiments/{key}", summary="HTML report of an experiment, from the lake")

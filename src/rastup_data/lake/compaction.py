@@ -24,7 +24,13 @@ from rastup_data.lake.layout import LakeLayout
 from rastup_data.lake.locks import lake_lock
 from rastup_data.lake.manifest import LandedFile, Landing, Manifest
 
-__all__ = ["CompactionResult", "compact_lake", "compact_partition", "partition_files"]
+__all__ = [
+    "CompactionResult",
+    "compact_lake",
+    "compact_partition",
+    "parquet_row_count",
+    "partition_files",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +54,8 @@ def partition_files(partition: Path) -> list[Path]:
     )
 
 
-def _count_rows(conn: duckdb.DuckDBPyConnection, files: list[Path]) -> int:
+def parquet_row_count(conn: duckdb.DuckDBPyConnection, files: list[Path]) -> int:
+    """Rows in Parquet files, read from their footers only."""
     row = conn.execute(
         "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)",
         [[str(f) for f in files]],
@@ -67,7 +74,7 @@ def compact_partition(
     conn = duckdb.connect(":memory:")
     conn.execute("SET TimeZone = 'UTC'")
     try:
-        rows_before = _count_rows(conn, files)
+        rows_before = parquet_row_count(conn, files)
         digest = hashlib.sha1("\n".join(f.name for f in files).encode()).hexdigest()[:16]
         staging = layout.root / "_staging" / f"compact-{uuid.uuid4().hex[:12]}" / partition.name
         staging.mkdir(parents=True)
@@ -80,7 +87,7 @@ def compact_partition(
             [[str(f) for f in files]],
         )
         os.replace(tmp, target)
-        rows_after = _count_rows(conn, [target])
+        rows_after = parquet_row_count(conn, [target])
         if rows_after != rows_before:
             shutil.rmtree(staging.parent, ignore_errors=True)
             raise RuntimeError(

@@ -5,7 +5,7 @@
     <lake>/
       bronze/events/dt=YYYY-MM-DD/<segment>.parquet   landed events (immutable)
       bronze/_bad/dt=YYYY-MM-DD/<segment>.parquet     quarantine: rejected events, raw
-      _spool/                                         collector write-ahead spool
+      _spool/                                         collector write-ahead spool (w<N>/ per worker)
       _manifest/landings.ndjson                       what was landed when
       _state/state.db                                 operational state (SQLite)
       warehouse/                                      published Silver/Gold snapshots

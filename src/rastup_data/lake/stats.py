@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from rastup_data.lake.compaction import partition_files
+from rastup_data.lake.compaction import parquet_row_count, partition_files
 from rastup_data.lake.layout import LakeLayout
 
 __all__ = ["PartitionStats", "lake_stats", "quarantine_codes"]
@@ -39,16 +39,12 @@ def lake_stats(layout: LakeLayout) -> list[PartitionStats]:
                 files = partition_files(partition)
                 if not files:
                     continue
-                row = conn.execute(
-                    "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)",
-                    [[str(f) for f in files]],
-                ).fetchone()
                 out.append(
                     PartitionStats(
                         table,
                         partition.name.removeprefix("dt="),
                         len(files),
-                        int(row[0]) if row else 0,
+                        parquet_row_count(conn, files),
                         sum(f.stat().st_size for f in files),
                     )
                 )

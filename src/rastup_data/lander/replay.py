@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import duckdb
 
@@ -34,10 +35,8 @@ class ReplayReport:
     dry_run: bool = False
 
 
-def _has_files(glob_root: str) -> bool:
-    from pathlib import Path
-
-    return any(Path(glob_root).glob("**/*.parquet"))
+def _has_files(root: Path) -> bool:
+    return any(root.glob("**/*.parquet"))
 
 
 def replay_quarantine(
@@ -53,7 +52,7 @@ def replay_quarantine(
         from rastup_data.contracts import load_registry
 
         validator = load_registry().validator()
-    if not _has_files(str(layout.bronze_bad)):
+    if not _has_files(layout.bronze_bad):
         return ReplayReport(0, 0, 0, {}, dry_run)
     conn = duckdb.connect(":memory:")
     conn.execute("SET TimeZone = 'UTC'")
@@ -73,7 +72,7 @@ def replay_quarantine(
         ).fetchall()
         ids = sorted({r[1] for r in rows if r[1]})
         landed_ids: set[str] = set()
-        if ids and _has_files(str(layout.bronze_events)):
+        if ids and _has_files(layout.bronze_events):
             landed_ids = {
                 r[0]
                 for r in conn.execute(

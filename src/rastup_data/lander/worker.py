@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from rastup_data.errors import ErrorCode
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.lake.manifest import Manifest
@@ -110,7 +112,7 @@ class LanderWorker:
             }
         return name in self._recovered_names
 
-    def _land_all(self, conn: object) -> int:
+    def _land_all(self, conn: duckdb.DuckDBPyConnection) -> int:
         pending = sealed_segments(self.spool_dir)
         self._backlog = len(pending)
         if self.metrics:
@@ -125,7 +127,7 @@ class LanderWorker:
                 self.layout,
                 segment,
                 manifest=self._manifest,
-                conn=conn,  # type: ignore[arg-type]
+                conn=conn,
                 lag_buckets=LAG_BUCKETS,
             )
             landed += 1
