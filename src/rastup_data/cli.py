@@ -38,6 +38,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "experiments",
         "Assign and analyse experiments.",
     ),
+    "catalog": (
+        "rastup_data.catalog.cli",
+        "catalog",
+        "External table DDL (Athena, Glue, Spark, Trino) and Gold as Parquet.",
+    ),
 }
 
 
