@@ -1,9 +1,11 @@
 """Ingest benchmark: durable throughput, request latency, ingest → Bronze lag, vs orjson.
 
-One run on loopback: a `rastup-data serve` process with its own lake, a load generator in
-another process posting pre-built NDJSON batches of 500 over keep-alive connections, and,
-as the baseline in the same run, bare `orjson.loads` of the same events on one core.
-Prints one JSON object.
+One run on loopback: a `rastup-data serve` process with its own lake (its defaults: one
+collector process per core, NRT refresh every 30 s), a load generator in another process
+posting pre-built batches of 500 (JSON arrays, as a plain HTTP client sends them, or NDJSON)
+over 8 keep-alive connections, and, as the baseline in the same run, bare `orjson.loads` of
+the same events on one core. The resident memory of the serve process tree is sampled
+throughout. Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def orjson_baseline(lines: list[bytes]) -> float:
     return best
 
 
-def _load(port: int, bodies: list[bytes], threads: int, out: Any) -> None:
+def _load(port: int, bodies: list[bytes], content_type: str, threads: int, out: Any) -> None:
     latencies: list[float] = []
     accepted = 0
     statuses: dict[int, int] = {}
@@ -49,7 +51,7 @@ def _load(port: int, bodies: list[bytes], threads: int, out: Any) -> None:
     def worker() -> None:
         nonlocal accepted
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/x-ndjson"}
+        headers = {"Authorization": f"Bearer {KEY}", "Content-Type": content_type}
         while True:
             with lock:
                 index = next(cursor, None)
@@ -110,6 +112,47 @@ def _cpu_seconds(pid: int) -> dict[str, float]:
     return out
 
 
+def _tree_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc."""
+    total = 0
+    stack = [pid]
+    page = os.sysconf("SC_PAGE_SIZE")
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/statm") as handle:
+                total += int(handle.read().split()[1]) * page
+            for task in os.listdir(f"/proc/{current}/task"):
+                children = Path(f"/proc/{current}/task/{task}/children").read_text()
+                stack.extend(int(c) for c in children.split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+class _RssSampler:
+    """Samples the serve process tree's resident memory every 50 ms; keeps the peak."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, _tree_rss_bytes(self.pid))
+
+    def __enter__(self) -> _RssSampler:
+        self.peak = _tree_rss_bytes(self.pid)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def _quantile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 1000) - 1]
 
@@ -137,22 +180,35 @@ def bronze_lag(lake: Path) -> dict[str, float]:
     return {"p50_s": p50, "p95_s": p95, "p99_s": p99, "max_s": row[1], "events": row[2]}
 
 
-def run(events: int, batch: int, threads: int, workers: int) -> dict[str, Any]:
+def _bodies(lines: list[bytes], batch: int, body: str) -> tuple[list[bytes], str]:
+    chunks = [lines[i : i + batch] for i in range(0, len(lines), batch)]
+    if body == "json":
+        return [b"[" + b",".join(chunk) + b"]" for chunk in chunks], "application/json"
+    return [b"\n".join(chunk) + b"\n" for chunk in chunks], "application/x-ndjson"
+
+
+def run(
+    events: int, batch: int, threads: int, workers: int | None, body: str, nrt_interval: float
+) -> dict[str, Any]:
     lines = catalogue_events(events)
     baseline = orjson_baseline(lines)
-    bodies = [b"\n".join(lines[i : i + batch]) + b"\n" for i in range(0, len(lines), batch)]
+    bodies, content_type = _bodies(lines, batch, body)
+    extra = ["--nrt-interval", str(nrt_interval)]
+    if workers is not None:
+        extra += ["--workers", str(workers)]
     with tempfile.TemporaryDirectory(prefix="rastup-bench-") as tmp:
         lake = Path(tmp) / "lake"
         port = free_port()
-        # NRT refreshes are measured by bench_nrt; here they would only steal CPU.
-        proc = start_serve(lake, port, KEY, "--workers", str(workers), "--nrt-interval", "0")
+        proc = start_serve(lake, port, KEY, *extra)
         try:
+            rss_idle = _tree_rss_bytes(proc.pid)
             cpu_before = _cpu_seconds(proc.pid)
             queue: Any = mp.Queue()
-            loader = mp.Process(target=_load, args=(port, bodies, threads, queue))
-            loader.start()
-            result = queue.get()
-            loader.join()
+            loader = mp.Process(target=_load, args=(port, bodies, content_type, threads, queue))
+            with _RssSampler(proc.pid) as rss:
+                loader.start()
+                result = queue.get()
+                loader.join()
             cpu_after = _cpu_seconds(proc.pid)
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -168,8 +224,10 @@ def run(events: int, batch: int, threads: int, workers: int) -> dict[str, Any]:
         "machine": machine(),
         "events": events,
         "batch": batch,
+        "body": body,
         "client_threads": threads,
-        "collector_processes": workers,
+        "collector_processes": workers or os.cpu_count(),
+        "nrt_interval_s": nrt_interval,
         "accepted": result["accepted"],
         "landed": landed,
         "statuses": result["statuses"],
@@ -196,6 +254,10 @@ def run(events: int, batch: int, threads: int, workers: int) -> dict[str, Any]:
             * 1e6,
             2,
         ),
+        "serve_rss_mib": {
+            "idle_before": round(rss_idle / 2**20, 1),
+            "peak_under_load": round(rss.peak / 2**20, 1),
+        },
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
 
@@ -208,13 +270,25 @@ def main() -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=os.cpu_count() or 1,
-        help="collector processes (serve --workers)",
+        default=None,
+        help="collector processes (serve --workers; default: serve's own, one per core)",
+    )
+    parser.add_argument(
+        "--body",
+        choices=["json", "ndjson"],
+        default="json",
+        help="request bodies: JSON arrays (application/json) or NDJSON",
+    )
+    parser.add_argument(
+        "--nrt-interval",
+        type=float,
+        default=30.0,
+        help="serve --nrt-interval (default: serve's own, 30 s; 0 turns NRT refresh off)",
     )
     args = parser.parse_args()
     print(
         orjson.dumps(
-            run(args.events, args.batch, args.threads, args.workers),
+            run(args.events, args.batch, args.threads, args.workers, args.body, args.nrt_interval),
             option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS,
         ).decode()
     )

@@ -7,7 +7,6 @@ Gold behind the quality gates → KPI summary → golden drill verdict → keep 
 from __future__ import annotations
 
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -141,11 +140,9 @@ def run_demo(
     """Run the demo; with ``serve`` keep the collector running until Ctrl-C."""
     import os
 
-    import uvicorn
-
     from rastup_data.client import send_file
-    from rastup_data.collector.app import create_app
     from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
+    from rastup_data.collector.server import CollectorServer, ServerOptions
     from rastup_data.lake.layout import LakeLayout
     from rastup_data.ops.nrt_schedule import NrtScheduler
     from rastup_data.quality.golden import compare_marts, load_golden
@@ -186,29 +183,10 @@ def run_demo(
     )
     nrt = NrtScheduler(runtime.layout, runtime.metrics, 30.0)
     runtime.add_background(nrt.start, nrt.stop)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(runtime),
-            host=host,
-            port=port,
-            log_level="warning",
-            access_log=False,
-            http="httptools",
-            loop="uvloop",
-        )
-    )
-    thread = threading.Thread(target=server.run, name="collector", daemon=True)
+    server = CollectorServer(runtime, ServerOptions(host=host, port=port, log_level="warning"))
     url = f"http://{host}:{port}"
     _step(console, f"starting the collector on {url} with a dev key")
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RastupError(
-                ErrorCode.CONFIG_INVALID,
-                f"the collector could not start on {host}:{port}; is the port in use? Pass --port.",
-            )
-        time.sleep(0.05)
+    server.start()
     try:
         _step(console, "sending the events over HTTP")
         sent = send_file(summary.events_path, url=url, key=key, progress=True, console=console)
@@ -265,8 +243,7 @@ def run_demo(
             for path, what in (
                 ("/healthz", "health"),
                 ("/metrics", "Prometheus metrics"),
-                ("/openapi.json", "OpenAPI spec"),
-                ("/docs", "API docs"),
+                ("/openapi.json", "OpenAPI document (the API reference)"),
             ):
                 console.print(f"  {url}{path:<14} {what}")
             for key in experiment_keys:
@@ -276,14 +253,12 @@ def run_demo(
                 '"SELECT * FROM gold.kpi_marketplace_daily LIMIT 5"'
             )
             try:
-                while thread.is_alive():
-                    thread.join(0.5)
+                server.wait()
             except KeyboardInterrupt:
                 console.print("stopping…")
         return report
     finally:
-        server.should_exit = True
-        thread.join(timeout=60)
+        server.stop(timeout=60)
 
 
 def _print_experiments(console: Console, lake: Path) -> list[str]:

@@ -58,6 +58,7 @@ class ErrorCode(str, Enum):
     EVENT_PII_DETECTED = "EVENT_PII_DETECTED"
     EVENT_TOO_LARGE = "EVENT_TOO_LARGE"
     EVENT_DUPLICATE = "EVENT_DUPLICATE"
+    EVENT_TOO_DEEP = "EVENT_TOO_DEEP"
     BODY_MALFORMED = "BODY_MALFORMED"
     BODY_TOO_LARGE = "BODY_TOO_LARGE"
     BATCH_TOO_LARGE = "BATCH_TOO_LARGE"
@@ -66,6 +67,11 @@ class ErrorCode(str, Enum):
     INGEST_OVERLOADED = "INGEST_OVERLOADED"
     LAND_FAILED = "LAND_FAILED"
     COLLECTOR_UNREACHABLE = "COLLECTOR_UNREACHABLE"
+    REQUEST_MALFORMED = "REQUEST_MALFORMED"
+    REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
+    ROUTE_NOT_FOUND = "ROUTE_NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
     # Contracts registry.
     CONTRACT_LINT_FAILED = "CONTRACT_LINT_FAILED"
     CONTRACT_BREAKING_CHANGE = "CONTRACT_BREAKING_CHANGE"
@@ -194,9 +200,19 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
+    ErrorCode.EVENT_TOO_DEEP: ErrorInfo(
+        "One event nests objects and arrays deeper than the limit (32 levels by default).",
+        "Flatten the event; the rest of the batch is unaffected.",
+        None,
+        Severity.WARNING,
+        "collector",
+        None,
+    ),
     ErrorCode.BODY_MALFORMED: ErrorInfo(
-        "The request body is not a JSON array of objects, NDJSON, or valid gzip.",
-        "Send a JSON array or NDJSON (optionally gzip with Content-Encoding: gzip).",
+        "The body does not match its Content-Type (a JSON array for application/json), or "
+        "is not valid gzip.",
+        "Send a JSON array as application/json or NDJSON as application/x-ndjson (optionally "
+        "gzip with Content-Encoding: gzip).",
         400,
         Severity.WARNING,
         "collector",
@@ -204,7 +220,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
     ),
     ErrorCode.BODY_TOO_LARGE: ErrorInfo(
         "The body, compressed or decompressed, exceeds the configured limit.",
-        "Send smaller batches (see docs/limits).",
+        "Send smaller batches (limits: docs/sending-events.md).",
         413,
         Severity.WARNING,
         "collector",
@@ -219,8 +235,8 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         None,
     ),
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: ErrorInfo(
-        "The Content-Encoding is not supported.",
-        "Use identity or gzip.",
+        "The Content-Type or Content-Encoding of the body is not one the collector reads.",
+        "Send application/json or application/x-ndjson, uncompressed or gzip.",
         415,
         Severity.WARNING,
         "collector",
@@ -257,6 +273,47 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         None,
         Severity.ERROR,
         "client",
+        None,
+    ),
+    ErrorCode.REQUEST_MALFORMED: ErrorInfo(
+        "The HTTP request itself is not acceptable: broken framing (e.g. a Content-Length "
+        "that does not match the body), an Upgrade to another protocol, or bad headers.",
+        "Send plain HTTP/1.1 requests with a correct Content-Length; nothing was stored.",
+        400,
+        Severity.WARNING,
+        "collector",
+        None,
+    ),
+    ErrorCode.REQUEST_TIMEOUT: ErrorInfo(
+        "The request's headers or body did not arrive within the collector's timeouts.",
+        "Retry; if it persists, send smaller batches or check the network. Nothing was stored.",
+        408,
+        Severity.WARNING,
+        "collector",
+        None,
+    ),
+    ErrorCode.ROUTE_NOT_FOUND: ErrorInfo(
+        "No such path on the collector.",
+        "See /openapi.json for the API.",
+        404,
+        Severity.INFO,
+        "collector",
+        None,
+    ),
+    ErrorCode.METHOD_NOT_ALLOWED: ErrorInfo(
+        "The path exists but does not take this HTTP method.",
+        "See /openapi.json for the API.",
+        405,
+        Severity.INFO,
+        "collector",
+        None,
+    ),
+    ErrorCode.INTERNAL_ERROR: ErrorInfo(
+        "An unexpected error in the collector (a bug); the request was not accepted.",
+        "Retry; report the traceback from the collector's log.",
+        500,
+        Severity.CRITICAL,
+        "collector",
         None,
     ),
     ErrorCode.CONTRACT_LINT_FAILED: ErrorInfo(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,11 +11,10 @@ from typing import Any
 import duckdb
 import orjson
 import pytest
-import uvicorn
 
 from rastup_data.client import RetryPolicy, send_file
-from rastup_data.collector.app import create_app
 from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
+from rastup_data.collector.server import CollectorServer, ServerOptions
 from rastup_data.contracts import DEFAULT_REGISTRY_PATH
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.sdk import Client
@@ -33,23 +30,12 @@ def collector(tmp_path: Path) -> Iterator[tuple[str, LakeLayout]]:
             lake=tmp_path / "lake", keys=frozenset({KEY}), spool=SpoolConfig(rotate_s=0.1)
         )
     )
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "collector did not start"
-        time.sleep(0.02)
+    server = CollectorServer(runtime, ServerOptions(port=0, log_level="warning", loop="asyncio"))
+    server.start()
     try:
-        yield f"http://127.0.0.1:{port}", LakeLayout(tmp_path / "lake")
+        yield server.url, LakeLayout(tmp_path / "lake")
     finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+        server.stop()
 
 
 def registry_events(n: int) -> list[dict[str, Any]]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,10 +15,10 @@ import duckdb
 import httpx
 import orjson
 import pytest
-import uvicorn
 
-from rastup_data.collector.app import create_app
+from rastup_data.collector.protocol import HttpLimits
 from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
+from rastup_data.collector.server import CollectorServer, ServerOptions
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.spool.spool import SpoolConfig
 
@@ -60,7 +60,18 @@ class LiveCollector:
     client: httpx.Client
 
     def post(self, body: bytes, **headers: str) -> httpx.Response:
+        """POST to /v1/events; without a ``content_type`` a body starting with ``[`` goes
+        as application/json, any other as application/x-ndjson."""
         hdrs = {"Authorization": f"Bearer {KEY}"}
+        if "content_type" not in headers:
+            plain = body
+            if headers.get("content_encoding") == "gzip":
+                try:
+                    plain = gzip.decompress(body)
+                except (OSError, EOFError):
+                    plain = b""
+            is_array = plain.lstrip()[:1] == b"["
+            hdrs["Content-Type"] = "application/json" if is_array else "application/x-ndjson"
         hdrs.update({k.replace("_", "-"): v for k, v in headers.items()})
         return self.client.post("/v1/events", content=body, headers=hdrs)
 
@@ -107,40 +118,24 @@ class LiveCollector:
         raise AssertionError("spool did not drain")
 
 
-def start_collector(
-    root: Path, **config: Any
-) -> tuple[LiveCollector, uvicorn.Server, threading.Thread]:
+def start_collector(root: Path, **config: Any) -> tuple[LiveCollector, CollectorServer]:
     config.setdefault("spool", SpoolConfig(rotate_s=0.1))
     config.setdefault("validation_workers", 0)
+    http = config.pop("http", HttpLimits())
     runtime = CollectorRuntime(CollectorConfig(lake=root, keys=frozenset({KEY}), **config))
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(runtime),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            http="httptools",
-            loop="asyncio",
-        )
+    server = CollectorServer(
+        runtime, ServerOptions(port=0, log_level="warning", loop="asyncio", http=http)
     )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("collector did not start")
-        time.sleep(0.02)
-    url = f"http://127.0.0.1:{port}"
-    return LiveCollector(url, LakeLayout(root), runtime, httpx.Client(base_url=url)), server, thread
+    server.start(timeout=10)
+    url = server.url
+    return LiveCollector(url, LakeLayout(root), runtime, httpx.Client(base_url=url)), server
 
 
 @pytest.fixture
 def collector(tmp_path: Path) -> Iterator[LiveCollector]:
-    live, server, thread = start_collector(tmp_path / "lake")
+    live, server = start_collector(tmp_path / "lake")
     try:
         yield live
     finally:
         live.client.close()
-        server.should_exit = True
-        thread.join(timeout=20)
+        server.stop()

@@ -13,11 +13,10 @@ REPO = Path(__file__).parents[2]
 
 @pytest.fixture
 def assign_collector(tmp_path: Path) -> LiveCollector:
-    live, server, thread = start_collector(tmp_path / "lake", experiments_dir=REPO / "experiments")
+    live, server = start_collector(tmp_path / "lake", experiments_dir=REPO / "experiments")
     yield live  # type: ignore[misc]
     live.client.close()
-    server.should_exit = True
-    thread.join(timeout=20)
+    server.stop()
 
 
 def _assign(live: LiveCollector, **body: object) -> dict[str, object]:
@@ -72,14 +71,24 @@ def test_bad_assign_requests_get_coded_400s(
 
 def test_assign_needs_a_key_and_a_json_object(assign_collector: LiveCollector) -> None:
     assert assign_collector.client.post("/v1/assign", json={}).status_code == 401
+    auth = {"Authorization": f"Bearer {KEY}"}
     response = assign_collector.client.post(
-        "/v1/assign", content=b"[1", headers={"Authorization": f"Bearer {KEY}"}
+        "/v1/assign", content=b"[1", headers={**auth, "Content-Type": "application/json"}
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "BODY_MALFORMED"
+    untyped = assign_collector.client.post("/v1/assign", content=b"{}", headers=auth)
+    assert untyped.status_code == 415
+    assert untyped.json()["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
 
 
 def test_experiment_report_before_any_build_is_503(assign_collector: LiveCollector) -> None:
-    response = assign_collector.client.get("/experiments/checkout_copy")
+    response = assign_collector.client.get("/experiments/checkout_copy", timeout=60)
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "QUERY_INVALID"
+    missing = assign_collector.client.get("/experiments/no_such_experiment", timeout=60)
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "EXPERIMENT_INVALID"
+    # The public answer names no folder or file of the server.
+    assert str(assign_collector.layout.root) not in missing.text
+    assert "/" not in missing.json()["error"]["message"]

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import zlib
 from collections.abc import AsyncIterator
 
 import orjson
 import pytest
 
-from rastup_data.collector.body import parse_body, read_body
+from rastup_data.collector.body import BodyKind, body_kind, parse_body, read_body
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.ingest.limits import IngestLimits
 
@@ -60,17 +61,75 @@ def test_bad_gzip_and_unknown_encoding() -> None:
     assert ErrorCode.UNSUPPORTED_MEDIA_TYPE.info.http_status == 415
 
 
+JSON, NDJSON = BodyKind.JSON_ARRAY, BodyKind.NDJSON
+
+
 def test_parse_array_and_ndjson() -> None:
-    assert parse_body(orjson.dumps([{"a": 1}, {"b": 2}]), LIMITS).items == [{"a": 1}, {"b": 2}]
-    parsed = parse_body(b'{"a":1}\n\n  {"b":2}  \n{oops\n', LIMITS)
+    body = orjson.dumps([{"a": 1}, {"b": 2}])
+    assert parse_body(body, JSON, LIMITS).items == [{"a": 1}, {"b": 2}]
+    parsed = parse_body(b'{"a":1}\n\n  {"b":2}  \n{oops\n', NDJSON, LIMITS)
     assert parsed.lines == [b'{"a":1}', b'{"b":2}', b"{oops"]
 
 
-@pytest.mark.parametrize("body", [b"", b"   \n", b"[1,", b"[1]x"])
-def test_malformed_bodies(body: bytes) -> None:
-    assert _code(parse_body, body, LIMITS) is ErrorCode.BODY_MALFORMED
+@pytest.mark.parametrize(
+    "body", [b"", b"   \n", b"[1,", b"[1]x", b'{"not":"array"', b'{"event": "a"}']
+)
+def test_a_json_body_that_is_not_one_array_is_refused_whole(body: bytes) -> None:
+    """application/json is one document: if it is not a JSON array, nothing is accepted
+    (the client's serializer is broken); NDJSON is where each line gets its own verdict."""
+    assert _code(parse_body, body, JSON, LIMITS) is ErrorCode.BODY_MALFORMED
+
+
+def test_the_same_broken_text_as_ndjson_is_one_line_with_a_verdict() -> None:
+    assert parse_body(b'{"not":"array"', NDJSON, LIMITS).lines == [b'{"not":"array"']
 
 
 def test_too_many_events() -> None:
-    assert _code(parse_body, orjson.dumps([{}] * 6), LIMITS) is ErrorCode.BATCH_TOO_LARGE
-    assert _code(parse_body, b"{}\n" * 6, LIMITS) is ErrorCode.BATCH_TOO_LARGE
+    assert _code(parse_body, orjson.dumps([{}] * 6), JSON, LIMITS) is ErrorCode.BATCH_TOO_LARGE
+    assert _code(parse_body, b"{}\n" * 6, NDJSON, LIMITS) is ErrorCode.BATCH_TOO_LARGE
+
+
+def test_every_gzip_member_is_read() -> None:
+    """`gzip -c a b` writes two members; both are the body (one was silently dropped)."""
+    assert _read(gzip.compress(b"abc\n") + gzip.compress(b"def\n"), "gzip") == b"abc\ndef\n"
+    members = b"".join(gzip.compress(b"%d\n" % i) for i in range(30))
+    assert _read(members, "gzip") == b"".join(b"%d\n" % i for i in range(30))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        gzip.compress(b"abc") + b"trailing garbage",
+        gzip.compress(b"abc") + b"\0" * 8,
+        gzip.compress(b"abc") + gzip.compress(b"def")[:-4],
+        zlib.compress(b"abc"),  # zlib is not gzip
+    ],
+)
+def test_anything_but_whole_gzip_members_is_refused(body: bytes) -> None:
+    assert _code(_read, body, "gzip") is ErrorCode.BODY_MALFORMED
+
+
+def test_members_together_are_held_to_the_decompressed_limit() -> None:
+    members = gzip.compress(b"x" * 3000) + gzip.compress(b"y" * 3000)
+    assert _code(_read, members, "gzip") is ErrorCode.BODY_TOO_LARGE
+
+
+@pytest.mark.parametrize(
+    ("content_type", "kind"),
+    [
+        ("application/json", JSON),
+        ("Application/JSON; charset=utf-8", JSON),
+        ("application/x-ndjson", NDJSON),
+        ("application/ndjson", NDJSON),
+    ],
+)
+def test_content_types_name_the_body_kind(content_type: str, kind: BodyKind) -> None:
+    assert body_kind(content_type) is kind
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "", "text/plain", "multipart/form-data; boundary=x", "application/json; charset=latin1"],
+)
+def test_other_content_types_are_refused_with_415(content_type: str | None) -> None:
+    assert _code(body_kind, content_type) is ErrorCode.UNSUPPORTED_MEDIA_TYPE

@@ -73,7 +73,7 @@ def test_kill_dash_nine_under_load_loses_and_doubles_nothing(tmp_path: Path, wor
     lake = tmp_path / "lake"
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1/events"
-    headers = {"Authorization": f"Bearer {KEY}"}
+    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
     rng = random.Random(int(time.time()))
     batches = [fresh_events(200) for _ in range(150)]
     acked: set[str] = set()

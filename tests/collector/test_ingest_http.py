@@ -184,7 +184,7 @@ def test_ingest_lag_is_measured_per_event(collector: LiveCollector) -> None:
 
 
 def test_validation_in_worker_processes_gives_the_same_verdicts(tmp_path: Path) -> None:
-    live, server, thread = start_collector(tmp_path / "lake", validation_workers=1)
+    live, server = start_collector(tmp_path / "lake", validation_workers=1)
     try:
         bad = _bad_events()
         good = fresh_events(300)  # large enough to go to the worker, not inline
@@ -200,12 +200,11 @@ def test_validation_in_worker_processes_gives_the_same_verdicts(tmp_path: Path) 
         live.wait_landed(300)
     finally:
         live.client.close()
-        server.should_exit = True
-        thread.join(timeout=30)
+        server.stop()
 
 
 def test_a_full_spool_pushes_back_with_retry_after(tmp_path: Path) -> None:
-    live, server, thread = start_collector(
+    live, server = start_collector(
         tmp_path / "lake", spool=SpoolConfig(rotate_s=0.05, max_bytes=1), land=False
     )
     try:
@@ -221,5 +220,19 @@ def test_a_full_spool_pushes_back_with_retry_after(tmp_path: Path) -> None:
         assert spooled.count(b"\n") == 10
     finally:
         live.client.close()
-        server.should_exit = True
-        thread.join(timeout=30)
+        server.stop()
+
+
+def test_no_page_loads_assets_from_the_network(collector: LiveCollector) -> None:
+    """The interactive page that pulled Swagger UI from a CDN is gone (blank offline);
+    the OpenAPI document is the API reference, and unknown paths get a coded 404."""
+    for path in ("/docs", "/redoc"):
+        response = collector.client.get(path)
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "ROUTE_NOT_FOUND"
+    spec = collector.client.get("/openapi.json")
+    assert spec.status_code == 200
+    assert "/openapi.json" in spec.json()["info"]["description"]
+    wrong_method = collector.client.get("/v1/events")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"]["code"] == "METHOD_NOT_ALLOWED"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from rastup_data.cli import cli
-from rastup_data.collector.cli import is_loopback
+from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
+from rastup_data.collector.server import CollectorServer, ServerOptions, is_loopback
+from rastup_data.errors import ErrorCode, RastupError
 
 
 def test_loopback_detection() -> None:
@@ -38,3 +41,13 @@ def test_a_broken_config_file_is_a_coded_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["serve", "--lake", str(tmp_path), "--config", str(config)])
     assert result.exit_code == 2
     assert "max_event_bites" in result.output
+
+
+def test_the_server_builder_refuses_no_keys_off_loopback(tmp_path: Path) -> None:
+    """The rule lives in the one server builder, so the demo and workers keep it too."""
+    runtime = CollectorRuntime(CollectorConfig(lake=tmp_path / "lake"))
+    with pytest.raises(RastupError) as info:
+        CollectorServer(runtime, ServerOptions(host="0.0.0.0", port=0))
+    assert info.value.code is ErrorCode.CONFIG_INVALID
+    keyed = CollectorRuntime(CollectorConfig(lake=tmp_path / "lake", keys=frozenset({"k"})))
+    CollectorServer(keyed, ServerOptions(host="0.0.0.0", port=0))  # allowed with a key

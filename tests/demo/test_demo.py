@@ -67,7 +67,7 @@ def test_demo_drill_passes_and_every_event_is_accounted_for(tmp_path: Path) -> N
     assert "balanced" in log
 
     # The collector serves each experiment's report from the published lake.
-    live, server, thread = start_collector(report.lake, experiments_dir=REPO / "experiments")
+    live, server = start_collector(report.lake, experiments_dir=REPO / "experiments")
     try:
         page = live.client.get("/experiments/search_ranking_v2", timeout=120)
         assert page.status_code == 200, page.text
@@ -79,5 +79,4 @@ def test_demo_drill_passes_and_every_event_is_accounted_for(tmp_path: Path) -> N
         assert missing.json()["error"]["code"] == "EXPERIMENT_INVALID"
     finally:
         live.client.close()
-        server.should_exit = True
-        thread.join(timeout=30)
+        server.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import tomllib
@@ -16,16 +15,7 @@ from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.ingest.limits import IngestLimits
 from rastup_data.spool.spool import SpoolConfig
 
-__all__ = ["is_loopback", "load_collector_config", "serve"]
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+__all__ = ["load_collector_config", "serve"]
 
 
 def load_collector_config(path: Path | None) -> dict[str, Any]:
@@ -110,10 +100,9 @@ def serve(
     API keys come from $RASTUP_INGEST_KEYS (comma-separated) or `ingest_keys` in the config
     file. Without keys the collector only listens on a loopback address.
     """
-    import uvicorn
-
-    from rastup_data.collector.app import create_app
+    from rastup_data.collector.protocol import HttpLimits
     from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
+    from rastup_data.collector.server import CollectorServer, ServerOptions, check_exposure
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -121,15 +110,11 @@ def serve(
     settings = Settings.from_env(lake=lake)
     section = load_collector_config(config_file)
     keys = set(settings.ingest_keys) | {str(k) for k in section.get("ingest_keys", [])}
-    if not keys and not is_loopback(host):
-        raise RastupError(
-            ErrorCode.CONFIG_INVALID,
-            f"refusing to listen on {host} with no API keys; set RASTUP_INGEST_KEYS "
-            "or ingest_keys in the config file",
-        )
+    check_exposure(host, keys)
     try:
         limits = IngestLimits(**section.get("limits", {}))
         spool = SpoolConfig(**section.get("spool", {}))
+        http = HttpLimits(**section.get("http", {}))
     except TypeError as exc:
         raise RastupError(ErrorCode.CONFIG_INVALID, f"config: {exc}") from None
     config = CollectorConfig(
@@ -147,6 +132,7 @@ def serve(
             else int(section.get("validation_workers", os.cpu_count() or 1))
         ),
     )
+    options = ServerOptions(host=host, port=port, log_level=log_level, http=http)
     processes = workers if workers is not None else int(section.get("workers", os.cpu_count() or 1))
     if processes > 1:
         from rastup_data.collector.supervisor import Supervisor
@@ -156,14 +142,7 @@ def serve(
             f"({processes} worker processes, supervisor pid {os.getpid()})",
             err=True,
         )
-        Supervisor(
-            config,
-            host=host,
-            port=port,
-            workers=processes,
-            nrt_interval=nrt_interval,
-            log_level=log_level,
-        ).run()
+        Supervisor(config, options, workers=processes, nrt_interval=nrt_interval).run()
         return
     runtime = CollectorRuntime(config)
     if not keys:
@@ -180,13 +159,4 @@ def serve(
 
         nrt = NrtScheduler(runtime.layout, runtime.metrics, nrt_interval)
         runtime.add_background(nrt.start, nrt.stop)
-    uvicorn.run(
-        create_app(runtime),
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=False,
-        http="httptools",
-        loop="uvloop",
-        timeout_graceful_shutdown=10,
-    )
+    CollectorServer(runtime, options).run()

@@ -20,6 +20,7 @@ import duckdb
 import orjson
 
 from rastup_data.collector.assign import AssignmentService
+from rastup_data.collector.body import MemoryBudget
 from rastup_data.collector.validation_pool import ValidationPool
 from rastup_data.ingest.acceptance import EventAcceptor, EventCheck
 from rastup_data.ingest.dedupe import DedupeWindow
@@ -81,6 +82,9 @@ class CollectorRuntime:
             self.dedupe = DedupeWindow(config.dedupe_window_s, config.dedupe_max_ids)
         self.acceptor = EventAcceptor(validator, self.dedupe, config.limits)
         self.pool = ValidationPool(config.validation_workers, config.limits, validator)
+        self.body_memory = MemoryBudget(
+            max(config.limits.max_inflight_body_bytes, config.limits.max_decompressed_bytes)
+        )
         self.assignments = AssignmentService(config.lake, config.experiments_dir, config.state_url)
         self.spool_dir = config.spool_dir or self.layout.spool
         self.lander = LanderWorker(self.layout, self.spool_dir, metrics=self.metrics)

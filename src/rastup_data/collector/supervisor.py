@@ -15,7 +15,6 @@ import logging
 import multiprocessing
 import os
 import signal
-import socket
 import threading
 import time
 from dataclasses import asdict
@@ -24,7 +23,9 @@ from typing import Any
 
 import orjson
 
+from rastup_data.collector.protocol import HttpLimits
 from rastup_data.collector.runtime import CollectorConfig, known_event_ids
+from rastup_data.collector.server import ServerOptions, bind_reuseport, check_exposure
 from rastup_data.ingest.shared_dedupe import SharedDedupe
 from rastup_data.lake.atomic import atomic_write_bytes
 from rastup_data.lake.layout import LakeLayout
@@ -32,20 +33,9 @@ from rastup_data.lander.worker import LanderWorker
 from rastup_data.ops.metrics import PlatformMetrics
 from rastup_data.spool.spool import Spool
 
-__all__ = ["Supervisor", "bind_reuseport"]
+__all__ = ["Supervisor"]
 
 log = logging.getLogger(__name__)
-
-
-def bind_reuseport(host: str, port: int, *, listen: bool = True) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    if listen:
-        sock.listen(2048)
-    return sock
 
 
 def _die_with_parent() -> None:
@@ -59,30 +49,18 @@ def _die_with_parent() -> None:
         pass
 
 
-def _worker_main(config: dict[str, Any], host: str, port: int, log_level: str) -> None:
+def _worker_main(config: dict[str, Any], options: dict[str, Any]) -> None:
     """Entry point of one worker process (spawned)."""
     _die_with_parent()
-    import uvicorn
-
-    from rastup_data.collector.app import create_app
     from rastup_data.collector.runtime import CollectorRuntime
+    from rastup_data.collector.server import CollectorServer
 
+    server_options = ServerOptions(**dict(options, http=HttpLimits(**options["http"])))
     logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=server_options.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    runtime = CollectorRuntime(_config_from_dict(config))
-    sock = bind_reuseport(host, port)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(runtime),
-            log_level=log_level,
-            access_log=False,
-            http="httptools",
-            loop="uvloop",
-            timeout_graceful_shutdown=10,
-        )
-    )
-    server.run(sockets=[sock])
+    CollectorServer(CollectorRuntime(_config_from_dict(config)), server_options).run()
 
 
 def _config_to_dict(config: CollectorConfig) -> dict[str, Any]:
@@ -106,18 +84,17 @@ class Supervisor:
     def __init__(
         self,
         config: CollectorConfig,
+        options: ServerOptions,
         *,
-        host: str,
-        port: int,
         workers: int,
         nrt_interval: float,
-        log_level: str = "info",
     ) -> None:
+        check_exposure(options.host, config.keys)
         self.config = config
         self.layout = LakeLayout(config.lake)
-        self.host, self.port, self.workers = host, port, workers
+        self.options = dataclasses.replace(options, reuse_port=True)
+        self.workers = workers
         self.nrt_interval = nrt_interval
-        self.log_level = log_level
         self.metrics = PlatformMetrics(config.env)
         self.spool_dirs = [self.layout.spool / f"w{i}" for i in range(workers)]
         self.shared = self.layout.spool / "dedupe.bin"
@@ -144,7 +121,7 @@ class Supervisor:
     def _spawn(self, index: int) -> None:
         process = self._context.Process(
             target=_worker_main,
-            args=(self._worker_config(index), self.host, self.port, self.log_level),
+            args=(self._worker_config(index), asdict(self.options)),
             name=f"collector-w{index}",
         )
         process.start()
@@ -181,7 +158,8 @@ class Supervisor:
     def run(self) -> None:
         """Serve until SIGTERM/SIGINT; returns after a graceful drain."""
         self._prepare()
-        reserved = bind_reuseport(self.host, self.port, listen=False)  # fail fast if taken
+        # Fail fast if the port is taken.
+        reserved = bind_reuseport(self.options.host, self.options.port, listen=False)
         landers = [
             LanderWorker(self.layout, directory, metrics=self.metrics)
             for directory in self.spool_dirs

@@ -12,7 +12,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 
-from rastup_data.collector.body import parse_body
+from rastup_data.collector.body import BodyKind, parse_body
 from rastup_data.errors import RastupError
 from rastup_data.ingest.acceptance import EventCheck, Prevalidated, parse_lines, prevalidate
 from rastup_data.ingest.limits import IngestLimits
@@ -35,11 +35,11 @@ def _init_worker(limits: dict[str, int]) -> None:
 
 
 def validate_body(
-    body: bytes, received_at: str, validator: EventCheck, limits: IngestLimits
+    body: bytes, kind: BodyKind, received_at: str, validator: EventCheck, limits: IngestLimits
 ) -> Prevalidated | BodyError:
     """Everything a request needs before dedupe; request-level errors come back as values."""
     try:
-        parsed = parse_body(body, limits)
+        parsed = parse_body(body, kind, limits)
     except RastupError as exc:
         return (exc.code.value, exc.message)
     if parsed.lines is not None:
@@ -49,10 +49,10 @@ def validate_body(
     return prevalidate(items, received_at, validator, limits)
 
 
-def validate_in_worker(body: bytes, received_at: str) -> Prevalidated | BodyError:
+def validate_in_worker(body: bytes, kind: BodyKind, received_at: str) -> Prevalidated | BodyError:
     if _validator is None or _limits is None:
         raise RuntimeError("validation worker used before its initialiser ran")
-    return validate_body(body, received_at, _validator, _limits)
+    return validate_body(body, kind, received_at, _validator, _limits)
 
 
 class ValidationPool:
@@ -85,5 +85,7 @@ class ValidationPool:
     def executor(self) -> ProcessPoolExecutor | None:
         return self._pool
 
-    def submit_inline(self, body: bytes, received_at: str) -> Prevalidated | BodyError:
-        return validate_body(body, received_at, self.validator, self.limits)
+    def submit_inline(
+        self, body: bytes, kind: BodyKind, received_at: str
+    ) -> Prevalidated | BodyError:
+        return validate_body(body, kind, received_at, self.validator, self.limits)

@@ -18,3 +18,8 @@ class IngestLimits:
     max_events_per_request: int = 1000
     max_body_bytes: int = 4 * MIB
     max_decompressed_bytes: int = 16 * MIB
+    #: Nesting of objects and arrays in one event, the event object itself being level 1;
+    #: well below what any parser or validator on the path handles (orjson: 255 to write).
+    max_depth: int = 32
+    #: Decompressed body bytes one collector process holds at once, over all requests.
+    max_inflight_body_bytes: int = 48 * MIB

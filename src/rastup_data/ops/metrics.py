@@ -83,6 +83,12 @@ class PlatformMetrics:
             ["route", "status"],
             registry=self.registry,
         )
+        self.client_aborts = Counter(
+            "rastup_client_aborts",
+            "Requests whose client went away before they were read (answered nobody).",
+            ["route"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
             "rastup_http_request_duration_seconds",
             "Request latency by route.",

@@ -1,0 +1,23 @@
+"""The collector's routes, one module per API surface, each exposing ``router``.
+
+To add an API: write ``routes/<name>.py`` with ``router = APIRouter()``, read the runtime
+with :func:`rastup_data.collector.routes.common.runtime_of`, refuse with
+:class:`rastup_data.errors.RastupError`, make events durable with
+:func:`rastup_data.collector.durable.accept_events`, and add the router to ``ROUTERS``.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from rastup_data.collector.routes import assign, events, experiments, ops
+
+__all__ = ["ROUTERS"]
+
+#: Every router the collector app serves, in the order they are matched.
+ROUTERS: tuple[APIRouter, ...] = (
+    events.router,
+    assign.router,
+    ops.router,
+    experiments.router,
+)

@@ -1,0 +1,148 @@
+"""Build and run the collector's HTTP server: the one place that does it.
+
+``serve`` (one process), each worker of ``serve --workers N``, the demo and the tests all
+go through :class:`CollectorServer`, so they share the protocol guards
+(:mod:`rastup_data.collector.protocol`) and the exposure rule: a collector without API
+keys only listens on a loopback address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import uvicorn
+from fastapi import FastAPI
+
+from rastup_data.collector.protocol import HttpLimits, guarded_protocol
+from rastup_data.collector.runtime import CollectorRuntime
+from rastup_data.errors import ErrorCode, RastupError
+
+__all__ = [
+    "CollectorServer",
+    "ServerOptions",
+    "bind_reuseport",
+    "check_exposure",
+    "is_loopback",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerOptions:
+    """Where and how the HTTP server listens."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    log_level: str = "info"
+    http: HttpLimits = field(default_factory=HttpLimits)
+    #: Share the port with sibling processes (``serve --workers N``).
+    reuse_port: bool = False
+    loop: str = "uvloop"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(host: str, keys: Iterable[str]) -> None:
+    """Refuse (CONFIG_INVALID) to listen off loopback without API keys."""
+    if not any(keys) and not is_loopback(host):
+        raise RastupError(
+            ErrorCode.CONFIG_INVALID,
+            f"refusing to listen on {host} with no API keys; set RASTUP_INGEST_KEYS "
+            "or ingest_keys in the config file",
+        )
+
+
+def bind_reuseport(host: str, port: int, *, listen: bool = True) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    if listen:
+        sock.listen(2048)
+    return sock
+
+
+class CollectorServer:
+    """The collector app over ``runtime``, served with the collector's protocol guards."""
+
+    def __init__(
+        self, runtime: CollectorRuntime, options: ServerOptions, *, app: FastAPI | None = None
+    ) -> None:
+        check_exposure(options.host, runtime.config.keys)
+        if app is None:
+            from rastup_data.collector.app import create_app
+
+            app = create_app(runtime)
+        self.options = options
+        self.runtime = runtime
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host=options.host,
+                port=options.port,
+                log_level=options.log_level,
+                access_log=False,
+                http=guarded_protocol(options.http, runtime.metrics.count_error),
+                loop=options.loop,
+                timeout_keep_alive=int(options.http.idle_timeout_s),
+                timeout_graceful_shutdown=10,
+            )
+        )
+        self._thread: threading.Thread | None = None
+
+    def run(self) -> None:
+        """Serve until SIGINT/SIGTERM (in the main thread) or :meth:`stop`."""
+        sockets = None
+        if self.options.reuse_port:
+            sockets = [bind_reuseport(self.options.host, self.options.port)]
+        self.server.run(sockets=sockets)
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Serve in a thread; returns once listening (CONFIG_INVALID if it cannot start)."""
+        self._thread = threading.Thread(target=self.run, name="collector", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RastupError(
+                    ErrorCode.CONFIG_INVALID,
+                    f"the collector could not start on {self.options.host}:{self.options.port};"
+                    " is the port in use? Pass --port.",
+                )
+            time.sleep(0.02)
+
+    def wait(self) -> None:
+        """Block until a server started with :meth:`start` stops (Ctrl-C interrupts)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(0.5)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop a server started with :meth:`start` (the runtime stops with it)."""
+        self.server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def port(self) -> int:
+        """The port listened on (useful with port 0)."""
+        for server in self.server.servers:
+            for sock in server.sockets:
+                return int(sock.getsockname()[1])
+        return self.options.port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.options.host}:{self.port}"
