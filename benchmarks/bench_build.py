@@ -238,7 +238,7 @@ def timed_build(layout: LakeLayout, *, full_refresh: bool) -> dict[str, Any]:
             {"node": n.relation or n.name, "type": n.resource_type, "seconds": round(n.seconds, 2)}
             for n in slowest
         ],
-        "warehouse_bytes": result.path.stat().st_size,
+        "warehouse_bytes": Path(result.path).stat().st_size,
         "nrt_seconds": round(result.nrt.seconds, 2) if result.nrt else None,
     }
 
@@ -296,7 +296,7 @@ def run(events: int, days: int, seed: int, keep: bool) -> dict[str, Any]:
         _link_tree(Path(bronze["base"]) / "bronze", layout.bronze)
         scan = plain_scan(layout)
         full = timed_build(layout, full_refresh=True)
-        published = layout.warehouse / "builds" / f"{full['build_id']}.duckdb"
+        published = layout.root / "warehouse" / "builds" / f"{full['build_id']}.duckdb"
         gates = gate_check_timings(published)
         _link_tree(Path(bronze["extra"]) / "bronze", layout.bronze)
         incremental = timed_build(layout, full_refresh=False)

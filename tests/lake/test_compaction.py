@@ -6,8 +6,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from rastup_data.lake.compaction import compact_lake, partition_files
-from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.compaction import compact_lake
+from rastup_data.lake.files import partition_files, partitions
+from rastup_data.lake.layout import BRONZE_EVENTS, LakeLayout
 from rastup_data.lake.manifest import Manifest
 from rastup_data.lander.direct import land_ndjson
 
@@ -29,8 +30,8 @@ def _stats(layout: LakeLayout) -> tuple[int, int]:
 def test_compaction_merges_files_and_keeps_every_row(layout: LakeLayout) -> None:
     for i in range(6):
         land_ndjson(layout, [envelope() for _ in range(100)], name=f"s{i}", validator=NameCheck())
-    (partition,) = list(layout.bronze_events.iterdir())
-    assert len(partition_files(partition)) == 6
+    (partition,) = partitions(layout.lake, BRONZE_EVENTS)
+    assert len(partition_files(layout.lake, partition)) == 6
     results = compact_lake(layout)
     assert [(r.files_before, r.files_after, r.rows) for r in results] == [(6, 1, 600)]
     assert _stats(layout) == (600, 600)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -41,7 +42,7 @@ def test_build_command_reports_progress_and_failures(
     assert "gold.kpi_funnel_daily" in ok.stdout
     published = warehouse_dirs(layout).builds.current()
     assert published is not None
-    assert f"published build {published.stem}" in ok.stdout
+    assert f"published build {Path(published).stem}" in ok.stdout
 
     write_bronze(layout, [_view("robot")], name="bad")
     bad = runner.invoke(cli, ["build", "--lake", str(layout.root)])

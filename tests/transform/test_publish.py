@@ -11,8 +11,9 @@ from bronze_fixture import envelope, write_bronze
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
+from rastup_data.storage import LocalStorage
 from rastup_data.transform import BuildEvent, BuildFailed, build, open_published
-from rastup_data.transform.warehouse import PointerDir, warehouse_dirs, write_atomically
+from rastup_data.transform.warehouse import PointerDir, warehouse_dirs
 
 
 def _booking(listing_type: str = "talent") -> list[dict[str, object]]:
@@ -160,28 +161,36 @@ def _touch(folder: Path, name: str) -> Path:
     return path
 
 
+def _pointer(root: Path) -> PointerDir:
+    return PointerDir(LocalStorage(root), "files", "CURRENT", root / "work" / "_staging.duckdb")
+
+
 def test_garbage_collection_keeps_three_and_never_the_current(tmp_path: Path) -> None:
-    pointer = PointerDir(files=tmp_path, pointer=tmp_path / "CURRENT")
+    pointer = _pointer(tmp_path)
+    files = tmp_path / "files"
+    files.mkdir()
     names = [f"2026010{i}T000000000000Z-aaaaaa.duckdb" for i in range(1, 7)]
     for name in names:
-        _touch(tmp_path, name)
-    _touch(tmp_path, "_staging.duckdb")
-    write_atomically(pointer.pointer, names[0] + "\n")
+        _touch(files, name)
+    _touch(files, "_staging.duckdb")
+    pointer.store.write_pointer(pointer.pointer, names[0])
     removed = pointer.collect_garbage(keep=3)
-    left = sorted(p.name for p in tmp_path.glob("*.duckdb"))
+    left = sorted(p.name for p in files.glob("*.duckdb"))
     assert left == sorted([names[0], *names[3:], "_staging.duckdb"])
-    assert sorted(p.name for p in removed) == names[1:3]
-    assert pointer.current() == tmp_path / names[0]
+    assert sorted(removed) == [f"files/{n}" for n in names[1:3]]
+    assert pointer.current() == str(files / names[0])
 
 
 def test_pointer_is_replaced_atomically_and_ignores_bad_content(tmp_path: Path) -> None:
-    pointer = PointerDir(files=tmp_path, pointer=tmp_path / "CURRENT")
+    pointer = _pointer(tmp_path)
     assert pointer.current() is None
-    staged = _touch(tmp_path, "_staging.duckdb")
+    pointer.staging.parent.mkdir()
+    staged = _touch(pointer.staging.parent, pointer.staging.name)
     final = pointer.publish(staged, "20260101T000000000000Z-abcdef")
     assert pointer.current() == final
+    assert final == str(tmp_path / "files" / "20260101T000000000000Z-abcdef.duckdb")
     assert not staged.exists()
     assert not os.access(final, os.W_OK) or os.geteuid() == 0
-    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
-    write_atomically(pointer.pointer, "../escape.duckdb\n")
+    assert [p.name for p in tmp_path.rglob("*") if p.name.endswith(".tmp")] == []
+    (tmp_path / "CURRENT").write_text("../escape.duckdb\n")
     assert pointer.current() is None

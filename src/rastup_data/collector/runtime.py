@@ -26,12 +26,13 @@ from rastup_data.ingest.acceptance import EventAcceptor, EventCheck
 from rastup_data.ingest.dedupe import DedupeWindow
 from rastup_data.ingest.limits import IngestLimits
 from rastup_data.ingest.shared_dedupe import SharedDedupe
-from rastup_data.lake.atomic import atomic_write_bytes
-from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.files import partition_files
+from rastup_data.lake.layout import BRONZE_EVENTS, LakeLayout, partition_key
 from rastup_data.lander.worker import LanderStatus, LanderWorker
 from rastup_data.ops.metrics import PlatformMetrics, merge_expositions
 from rastup_data.spool.segments import sealed_segments
 from rastup_data.spool.spool import Spool, SpoolConfig
+from rastup_data.storage.posix import atomic_write
 
 __all__ = ["CollectorConfig", "CollectorRuntime", "known_event_ids"]
 
@@ -158,7 +159,7 @@ class CollectorRuntime:
         directory = self.config.metrics_dir
         if directory is not None:
             path = directory / f"{self.config.metrics_name}.prom"
-            atomic_write_bytes(path, self.metrics.exposition())
+            atomic_write(path, self.metrics.exposition())
 
     def exposition(self) -> bytes:
         """Metrics for a scrape: this process's, merged with its siblings' when shared."""
@@ -226,13 +227,12 @@ def known_event_ids(layout: LakeLayout, spool_dirs: list[Path], window_s: float)
 
 def _recent_bronze_ids(layout: LakeLayout, window_s: float) -> list[str]:
     since = datetime.now(UTC) - timedelta(seconds=window_s)
-    partitions = []
+    partitions: list[str] = []
     day = since.date()
     today = datetime.now(UTC).date()
     while day <= today:
-        part = layout.events_partition(day)
-        if part.exists() and any(part.glob("*.parquet")):
-            partitions.append(str(part / "*.parquet"))
+        files = partition_files(layout.lake, partition_key(BRONZE_EVENTS, day))
+        partitions.extend(layout.lake.uri(f) for f in files)
         day += timedelta(days=1)
     if not partitions:
         return []

@@ -27,11 +27,11 @@ from rastup_data.collector.protocol import HttpLimits
 from rastup_data.collector.runtime import CollectorConfig, known_event_ids
 from rastup_data.collector.server import ServerOptions, bind_reuseport, check_exposure
 from rastup_data.ingest.shared_dedupe import SharedDedupe
-from rastup_data.lake.atomic import atomic_write_bytes
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.lander.worker import LanderWorker
 from rastup_data.ops.metrics import PlatformMetrics
 from rastup_data.spool.spool import Spool
+from rastup_data.storage.posix import atomic_write
 
 __all__ = ["Supervisor"]
 
@@ -152,8 +152,8 @@ class Supervisor:
                 (s.failing_since for s in statuses if s.failing_since), default=None
             ),
         }
-        atomic_write_bytes(self.status_file, orjson.dumps(status))
-        atomic_write_bytes(self.metrics_dir / "supervisor.prom", self.metrics.exposition())
+        atomic_write(self.status_file, orjson.dumps(status))
+        atomic_write(self.metrics_dir / "supervisor.prom", self.metrics.exposition())
 
     def run(self) -> None:
         """Serve until SIGTERM/SIGINT; returns after a graceful drain."""

@@ -9,7 +9,6 @@ full (the window shrinks under extreme load rather than growing without bound).
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import mmap
 import os
@@ -17,6 +16,8 @@ import struct
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+
+from rastup_data.storage.posix import FdLock
 
 __all__ = ["SharedDedupe"]
 
@@ -70,18 +71,8 @@ class SharedDedupe:
 
     # -- locking and header ----------------------------------------------------------
 
-    class _Lock:
-        def __init__(self, fd: int) -> None:
-            self.fd = fd
-
-        def __enter__(self) -> None:
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
-
-        def __exit__(self, *_: object) -> None:
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-
-    def _locked(self) -> SharedDedupe._Lock:
-        return SharedDedupe._Lock(self._fd)
+    def _locked(self) -> FdLock:
+        return FdLock(self._fd)
 
     def _table_base(self, generation: int) -> int:
         return _HEADER_SLOTS + (generation & 1) * self.capacity

@@ -88,7 +88,7 @@ def compact(lake_dir: Path | None, dates: tuple[str, ...], min_files: int) -> No
         layout,
         dates=set(dates) or None,
         min_files=min_files,
-        on_partition=lambda p: click.echo(f"compacting {p.relative_to(layout.root)}", err=True),
+        on_partition=lambda p: click.echo(f"compacting {p}", err=True),
     )
     for r in results:
         click.echo(

@@ -1,22 +1,21 @@
 """The landing manifest: an append-only record of what was landed when.
 
-One NDJSON file per UTC day under ``<lake>/_manifest/``; each line is one landing (a spool
-segment turned into Bronze files) or one compaction. A segment listed here is never landed
-again, which is what makes re-landing after a crash safe.
+One append log per UTC day under ``<lake>/_manifest/`` (``landings-YYYY-MM-DD.ndjson``, written
+through :meth:`Storage.append_line`); each record is one landing (a spool segment turned into
+Bronze files), one replay or one compaction. A segment listed here is never landed again,
+which is what makes re-landing after a crash safe.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import orjson
 
-from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.layout import MANIFEST, LakeLayout
 
 __all__ = ["LandedFile", "Landing", "Manifest"]
 
@@ -60,33 +59,33 @@ class Manifest:
     """Append and read manifest records of one lake."""
 
     def __init__(self, layout: LakeLayout) -> None:
-        self.directory = layout.manifest.parent
+        self.store = layout.lake
 
-    def _file_for(self, day: str) -> Path:
-        return self.directory / f"landings-{day}.ndjson"
+    @staticmethod
+    def _key_for(day: str) -> str:
+        return f"{MANIFEST}/landings-{day}.ndjson"
 
     def append(self, record: Landing) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self._file_for(record.at[:10])
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, record.to_json() + b"\n")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        """Add one record durably (fsync'd before this returns)."""
+        self.store.append_line(self._key_for(record.at[:10]), record.to_json())
+
+    def days(self) -> list[str]:
+        """The UTC days that have records, oldest first."""
+        prefix = f"{MANIFEST}/"
+        names = {k.removeprefix(prefix).split("/")[0] for k in self.store.list_keys(MANIFEST)}
+        return sorted(
+            n.removeprefix("landings-").removesuffix(".ndjson")
+            for n in names
+            if n.startswith("landings-") and n.endswith(".ndjson")
+        )
 
     def records(self, *, since: datetime | None = None) -> Iterator[Landing]:
         """All records, oldest first; ``since`` limits to the days from that date on."""
-        if not self.directory.exists():
-            return
         first = since.date().isoformat() if since else ""
-        for path in sorted(self.directory.glob("landings-*.ndjson")):
-            if path.stem.removeprefix("landings-") < first:
-                continue
-            with open(path, "rb") as handle:
-                for line in handle:
-                    if line.endswith(b"\n"):  # a torn last line is an unfinished append
-                        yield Landing.from_json(line)
+        for day in self.days():
+            if day >= first:
+                for line in self.store.iter_lines(self._key_for(day)):
+                    yield Landing.from_json(line)
 
     def landed_names(self, *, days: int = 2) -> set[str]:
         since = datetime.now(UTC) - timedelta(days=days)

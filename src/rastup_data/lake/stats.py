@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
-from rastup_data.lake.compaction import parquet_row_count, partition_files
-from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.files import (
+    has_files,
+    parquet_row_count,
+    partition_files,
+    partitions,
+    total_bytes,
+)
+from rastup_data.lake.layout import BRONZE_BAD, BRONZE_EVENTS, LakeLayout
 
 __all__ = ["PartitionStats", "lake_stats", "quarantine_codes"]
 
@@ -24,28 +29,23 @@ class PartitionStats:
     bytes: int
 
 
-def _partitions(base: Path) -> list[Path]:
-    if not base.exists():
-        return []
-    return sorted(p for p in base.iterdir() if p.is_dir() and p.name.startswith("dt="))
-
-
 def lake_stats(layout: LakeLayout) -> list[PartitionStats]:
+    store = layout.lake
     out: list[PartitionStats] = []
     conn = duckdb.connect(":memory:")
     try:
-        for table, base in (("events", layout.bronze_events), ("_bad", layout.bronze_bad)):
-            for partition in _partitions(base):
-                files = partition_files(partition)
+        for table, base in (("events", BRONZE_EVENTS), ("_bad", BRONZE_BAD)):
+            for partition in partitions(store, base):
+                files = partition_files(store, partition)
                 if not files:
                     continue
                 out.append(
                     PartitionStats(
                         table,
-                        partition.name.removeprefix("dt="),
+                        partition.rsplit("dt=", 1)[1],
                         len(files),
-                        parquet_row_count(conn, files),
-                        sum(f.stat().st_size for f in files),
+                        parquet_row_count(conn, [store.uri(f) for f in files]),
+                        total_bytes(store, files),
                     )
                 )
     finally:
@@ -54,7 +54,7 @@ def lake_stats(layout: LakeLayout) -> list[PartitionStats]:
 
 
 def quarantine_codes(layout: LakeLayout) -> dict[str, int]:
-    if not any(layout.bronze_bad.glob("**/*.parquet")):
+    if not has_files(layout.lake, BRONZE_BAD):
         return {}
     conn = duckdb.connect(":memory:")
     try:

@@ -9,7 +9,6 @@ with the same content and never doubles a row.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,11 +18,10 @@ from pathlib import Path
 
 import duckdb
 
-from rastup_data.lake.atomic import fsync_dir, temp_path_for
-from rastup_data.lake.layout import LakeLayout
-from rastup_data.lake.locks import lake_lock
+from rastup_data.lake.layout import BRONZE_BAD, BRONZE_EVENTS, LAKE_LOCK, LakeLayout, partition_key
 from rastup_data.lake.manifest import LandedFile, Landing, Manifest
 from rastup_data.spool.segments import SegmentFiles
+from rastup_data.storage import Storage
 
 __all__ = ["LandResult", "land_segment", "open_landing_connection"]
 
@@ -108,9 +106,9 @@ def _write_partitions(
     conn: duckdb.DuckDBPyConnection,
     relation_sql: str,
     source: Path,
-    base: Path,
+    store: Storage,
+    table: str,
     file_name: str,
-    layout: LakeLayout,
     lag_buckets: Sequence[float] = (),
 ) -> tuple[list[LandedFile], LagStats | None]:
     conn.execute(f"CREATE OR REPLACE TEMP TABLE _landing AS {relation_sql}", [str(source)])
@@ -119,26 +117,21 @@ def _write_partitions(
     ).fetchall()
     written: list[LandedFile] = []
     for (day,) in days:
-        partition = base / f"dt={day}"
-        partition.mkdir(parents=True, exist_ok=True)
-        target = partition / file_name
-        tmp = temp_path_for(target)
-        conn.execute(
-            f"COPY (SELECT * FROM _landing WHERE strftime(received_at, '%Y-%m-%d') = ?) "
-            f"TO '{tmp}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)",
-            [day],
-        )
-        rows = conn.execute(f"SELECT count(*) FROM read_parquet('{tmp}')").fetchone()
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-        fsync_dir(partition)
+        key = f"{partition_key(table, day)}/{file_name}"
+        with store.writing(key) as tmp:
+            conn.execute(
+                f"COPY (SELECT * FROM _landing WHERE strftime(received_at, '%Y-%m-%d') = ?) "
+                f"TO '{tmp}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)",
+                [day],
+            )
+            rows = conn.execute(f"SELECT count(*) FROM read_parquet('{tmp}')").fetchone()
+        info = store.stat(key)
         written.append(
             LandedFile(
-                path=str(target.relative_to(layout.root)),
+                path=key,
                 dt=day,
                 rows=int(rows[0]) if rows else 0,
-                bytes=target.stat().st_size,
+                bytes=info.size if info is not None else 0,
             )
         )
     lag = _lag_stats(conn, lag_buckets) if lag_buckets else None
@@ -181,15 +174,16 @@ def land_segment(
     manifest = manifest or Manifest(layout)
     files: list[LandedFile] = []
     lag: LagStats | None = None
-    with _connection(conn) as db, lake_lock(layout):
+    store = layout.lake
+    with _connection(conn) as db, store.lock(LAKE_LOCK):
         if _nonempty(segment.events):
             files, lag = _write_partitions(
                 db,
                 _EVENTS_SELECT.format(columns=_EVENT_COLUMNS),
                 segment.events,
-                layout.bronze_events,
+                store,
+                BRONZE_EVENTS,
                 f"{segment.name}.parquet",
-                layout,
                 lag_buckets,
             )
         if _nonempty(segment.bad):
@@ -197,14 +191,14 @@ def land_segment(
                 db,
                 _BAD_SELECT.format(columns=_BAD_COLUMNS),
                 segment.bad,
-                layout.bronze_bad,
+                store,
+                BRONZE_BAD,
                 f"{segment.name}.parquet",
-                layout,
             )
             files += bad_files
     landed_at = datetime.now(UTC)
-    events = sum(f.rows for f in files if f.path.startswith("bronze/events/"))
-    bad = sum(f.rows for f in files if f.path.startswith("bronze/_bad/"))
+    events = sum(f.rows for f in files if f.path.startswith(BRONZE_EVENTS + "/"))
+    bad = sum(f.rows for f in files if f.path.startswith(BRONZE_BAD + "/"))
     manifest.append(
         Landing(
             kind="landing",

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 import duckdb
 
 from rastup_data.errors import ErrorCode
 from rastup_data.ingest.acceptance import EventAcceptor, EventCheck, format_received_at
 from rastup_data.ingest.dedupe import DedupeWindow
-from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.files import has_files
+from rastup_data.lake.layout import BRONZE_BAD, BRONZE_EVENTS, LakeLayout
 from rastup_data.lander.landing import land_segment
 from rastup_data.spool.segments import SegmentFiles
 
@@ -35,10 +35,6 @@ class ReplayReport:
     dry_run: bool = False
 
 
-def _has_files(root: Path) -> bool:
-    return any(root.glob("**/*.parquet"))
-
-
 def replay_quarantine(
     layout: LakeLayout,
     *,
@@ -52,7 +48,7 @@ def replay_quarantine(
         from rastup_data.contracts import load_registry
 
         validator = load_registry().validator()
-    if not _has_files(layout.bronze_bad):
+    if not has_files(layout.lake, BRONZE_BAD):
         return ReplayReport(0, 0, 0, {}, dry_run)
     conn = duckdb.connect(":memory:")
     conn.execute("SET TimeZone = 'UTC'")
@@ -72,7 +68,7 @@ def replay_quarantine(
         ).fetchall()
         ids = sorted({r[1] for r in rows if r[1]})
         landed_ids: set[str] = set()
-        if ids and _has_files(layout.bronze_events):
+        if ids and has_files(layout.lake, BRONZE_EVENTS):
             landed_ids = {
                 r[0]
                 for r in conn.execute(

@@ -8,7 +8,8 @@ import time
 from datetime import UTC, datetime
 
 from rastup_data.errors import ErrorCode, RastupError
-from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.files import has_files
+from rastup_data.lake.layout import BRONZE_EVENTS, LakeLayout
 from rastup_data.ops.metrics import PlatformMetrics
 
 __all__ = ["NrtScheduler"]
@@ -50,7 +51,7 @@ class NrtScheduler:
     def refresh_once(self) -> bool:
         from rastup_data.transform import refresh_nrt
 
-        if not any(self.layout.bronze_events.glob("dt=*/*.parquet")):
+        if not has_files(self.layout.lake, BRONZE_EVENTS):
             return False
         try:
             refresh_nrt(self.layout)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.simulate.config import DEFAULT_START, SimulationConfig, parse_start
 from rastup_data.simulate.engine import MarketplaceSimulation
+from rastup_data.storage import LocalStorage
 
 __all__ = ["EVENTS_FILE", "GOLDEN_FILE", "SimulationSummary", "iter_event_lines", "simulate"]
 
@@ -48,12 +48,6 @@ def iter_event_lines(config: SimulationConfig) -> Iterator[bytes]:
         yield from batch
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def _progress(enabled: bool) -> Progress:
     return Progress(
         TextColumn("simulating"),
@@ -65,6 +59,21 @@ def _progress(enabled: bool) -> Progress:
         disable=not enabled,
         transient=False,
     )
+
+
+def _write_events(simulation: MarketplaceSimulation, path: Path, *, show_progress: bool) -> int:
+    """Write every line of the run to ``path``; returns how many."""
+    lines = 0
+    config = simulation.config
+    with _progress(show_progress) as progress, path.open("wb", buffering=1 << 20) as out:
+        task = progress.add_task("simulate", total=config.days, lines=0)
+        for batch in simulation.batches():
+            if batch:
+                out.write(b"\n".join(batch))
+                out.write(b"\n")
+                lines += len(batch)
+            progress.update(task, completed=simulation.days_done, lines=lines)
+    return lines
 
 
 def simulate(
@@ -91,27 +100,17 @@ def simulate(
             ErrorCode.CONFIG_INVALID,
             f"cannot create output folder {out_dir}: {exc.strerror}. Choose a writable --out.",
         ) from None
-    events_path = out_dir / EVENTS_FILE
-    golden_path = out_dir / GOLDEN_FILE
-    tmp_events = events_path.with_name(EVENTS_FILE + ".tmp")
+    out = LocalStorage(out_dir)
     began = time.perf_counter()
     simulation = MarketplaceSimulation(config)
-    lines = 0
-    with _progress(show_progress) as progress, tmp_events.open("wb", buffering=1 << 20) as out:
-        task = progress.add_task("simulate", total=config.days, lines=0)
-        for batch in simulation.batches():
-            if batch:
-                out.write(b"\n".join(batch))
-                out.write(b"\n")
-                lines += len(batch)
-            progress.update(task, completed=simulation.days_done, lines=lines)
-    os.replace(tmp_events, events_path)
+    with out.writing(EVENTS_FILE) as tmp_events:
+        _write_events(simulation, tmp_events, show_progress=show_progress)
     golden = simulation.golden()
-    _write_atomic(golden_path, orjson.dumps(golden, option=orjson.OPT_INDENT_2) + b"\n")
+    out.put_bytes(GOLDEN_FILE, orjson.dumps(golden, option=orjson.OPT_INDENT_2) + b"\n")
     counts = simulation.counts()
     return SimulationSummary(
-        events_path=events_path,
-        golden_path=golden_path,
+        events_path=out.path(EVENTS_FILE),
+        golden_path=out.path(GOLDEN_FILE),
         sent=counts.sent,
         valid=counts.valid,
         duplicates=counts.duplicates,

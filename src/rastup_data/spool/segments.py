@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rastup_data.lake.atomic import fsync_dir
+from rastup_data.storage.posix import fsync_path
 
 __all__ = [
     "SegmentFiles",
@@ -122,5 +122,5 @@ def seal(directory: Path, name: str) -> SegmentFiles:
             os.replace(opened, sealed)
     if not files.events.exists():
         files.events.touch()
-    fsync_dir(directory)
+    fsync_path(directory)
     return files

@@ -8,7 +8,6 @@ gates on it, and only if no error-severity check failed move it into place and s
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,11 +27,7 @@ from rastup_data.transform.tombstones import (
     seal_warehouse_file,
     write_tombstones_table,
 )
-from rastup_data.transform.warehouse import (
-    exclusive_lock,
-    new_snapshot_id,
-    warehouse_dirs,
-)
+from rastup_data.transform.warehouse import new_snapshot_id, warehouse_dirs
 
 __all__ = [
     "DEFAULT_LOOKBACK_DAYS",
@@ -74,7 +69,7 @@ class BuildResult:
     """What a published build contains and how it went."""
 
     build_id: str
-    path: Path
+    path: str
     full_refresh: bool
     bronze_from: date | None
     bronze_to: date | None
@@ -139,15 +134,10 @@ def build(
     report = progress or (lambda _event: None)
     dirs = warehouse_dirs(layout)
     began = time.monotonic()
-    with exclusive_lock(dirs.lock_file("build")):
-        dirs.builds.files.mkdir(parents=True, exist_ok=True)
-        dirs.builds.discard_staging()
-        staging = dirs.builds.staging
-        current = dirs.builds.current()
-        incremental = current is not None and not full_refresh
-        if incremental:
-            assert current is not None
-            shutil.copyfile(current, staging)
+    with dirs.store.lock("build"):
+        staging = dirs.prepare_staging(dirs.builds)
+        current = dirs.builds.fetch_current(staging) if not full_refresh else None
+        incremental = current is not None
         erased = tombstones if tombstones is not None else read_tombstones(layout)
         try:
             window = _prepare_staging(staging, erased, incremental, start, end, lookback_days)
@@ -319,8 +309,9 @@ def _first_line(text: str | None) -> str:
     return " ".join(lines[:3])
 
 
-def _start_text(mode: str, window: _Window, current: Path | None) -> str:
-    base = f"{mode} build" + (f" from {current.stem}" if current and mode == "incremental" else "")
+def _start_text(mode: str, window: _Window, current: str | None) -> str:
+    source = current.rsplit("/", 1)[-1].removesuffix(".duckdb") if current else ""
+    base = f"{mode} build" + (f" from {source}" if source and mode == "incremental" else "")
     if mode == "incremental" and (window.bronze_from or window.bronze_to):
         lo = window.bronze_from.isoformat() if window.bronze_from else "start"
         hi = window.bronze_to.isoformat() if window.bronze_to else "now"

@@ -11,7 +11,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import duckdb
 
@@ -23,12 +22,7 @@ from rastup_data.transform.tombstones import (
     seal_warehouse_file,
     write_tombstones_table,
 )
-from rastup_data.transform.warehouse import (
-    exclusive_lock,
-    new_snapshot_id,
-    warehouse_dirs,
-    write_atomically,
-)
+from rastup_data.transform.warehouse import new_snapshot_id, warehouse_dirs
 
 __all__ = ["NRT_VIEWS", "NrtFreshness", "NrtResult", "read_nrt_freshness", "refresh_nrt"]
 
@@ -65,7 +59,7 @@ class NrtFreshness:
 class NrtResult:
     """A published NRT snapshot."""
 
-    path: Path
+    path: str
     freshness: NrtFreshness
     seconds: float
 
@@ -75,10 +69,8 @@ def refresh_nrt(layout: LakeLayout, *, tombstones: Sequence[str] | None = None) 
     dirs = warehouse_dirs(layout)
     began = time.monotonic()
     erased = tombstones if tombstones is not None else read_tombstones(layout)
-    with exclusive_lock(dirs.lock_file("nrt")):
-        dirs.nrt.files.mkdir(parents=True, exist_ok=True)
-        dirs.nrt.discard_staging()
-        staging = dirs.nrt.staging
+    with dirs.store.lock("nrt"):
+        staging = dirs.prepare_staging(dirs.nrt)
         try:
             with duckdb.connect(str(staging)) as conn:
                 write_tombstones_table(conn, erased)
@@ -110,16 +102,17 @@ def refresh_nrt(layout: LakeLayout, *, tombstones: Sequence[str] | None = None) 
             newest_occurred_at=_utc(row[0]) if row else None,
             newest_received_at=_utc(row[1]) if row else None,
         )
-        write_atomically(dirs.freshness, json.dumps(freshness.to_json(), indent=2) + "\n")
+        record = json.dumps(freshness.to_json(), indent=2) + "\n"
+        dirs.store.put_bytes(dirs.freshness, record.encode())
         dirs.nrt.collect_garbage()
     return NrtResult(path=path, freshness=freshness, seconds=time.monotonic() - began)
 
 
 def read_nrt_freshness(layout: LakeLayout) -> NrtFreshness | None:
     """The freshness of the current NRT snapshot, or None before the first refresh."""
-    path = warehouse_dirs(layout).freshness
+    dirs = warehouse_dirs(layout)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(dirs.store.read_bytes(dirs.freshness))
     except FileNotFoundError:
         return None
     return NrtFreshness(

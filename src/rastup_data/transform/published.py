@@ -45,14 +45,14 @@ def _attach_current(
     # A garbage collector may remove the file between reading CURRENT and attaching it;
     # CURRENT then already names a newer file, so read it again.
     for _ in range(_ATTEMPTS):
-        path = pointer.current()
-        if path is None:
+        key = pointer.current_key()
+        if key is None:
             break
         try:
-            conn.execute(f"ATTACH '{_quote(str(path))}' AS {alias} (READ_ONLY)")
+            conn.execute(f"ATTACH '{_quote(pointer.store.uri(key))}' AS {alias} (READ_ONLY)")
             return
         except duckdb.IOException:
-            if path.exists():
+            if pointer.store.exists(key):
                 raise
     if required:
         raise RastupError(

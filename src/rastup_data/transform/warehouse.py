@@ -2,125 +2,153 @@
 
 ::
 
-    <lake>/warehouse/
-      builds/<build_id>.duckdb     one file per published build (never written again)
-      builds/_staging.duckdb       the build in progress (private to the builder)
-      CURRENT                      name of the published build file
-      nrt/<snapshot_id>.duckdb     NRT ops views snapshots, nrt/CURRENT, nrt/FRESHNESS.json
-      _dbt/<purpose>/              dbt target folders (manifest, partial parse)
+    <lake>/warehouse/                   shared (lake storage)
+      builds/<build_id>.duckdb            one file per published build (never written again)
+      CURRENT                             pointer: name of the published build file
+      nrt/<snapshot_id>.duckdb            NRT ops views snapshots, nrt/CURRENT, nrt/FRESHNESS.json
+    <work>/warehouse/                   node-local (work storage)
+      builds/_staging.duckdb              the build in progress (private to the builder)
+      nrt/_staging.duckdb                 the NRT snapshot in progress
+      _dbt/<purpose>/                     dbt target folders (manifest, partial parse)
 
 Readers follow CURRENT and open that file read-only; writers never touch a published file,
-so readers never meet DuckDB's single-writer lock.
+so readers never meet DuckDB's single-writer lock. Builders take the lake lock of their
+purpose (``build``, ``nrt``), so one build per lake runs at a time.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.layout import WAREHOUSE, LakeLayout
+from rastup_data.storage import LocalStorage, Storage
 
 __all__ = [
     "KEEP_BUILDS",
     "PointerDir",
     "WarehouseDirs",
-    "exclusive_lock",
     "new_snapshot_id",
     "warehouse_dirs",
-    "write_atomically",
 ]
 
 #: Published build files kept besides the current one's predecessors.
 KEEP_BUILDS = 3
 
 _STAGING = "_staging.duckdb"
+_SUFFIX = ".duckdb"
 
 
 @dataclass(frozen=True, slots=True)
 class PointerDir:
-    """A folder of immutable snapshot files with a CURRENT pointer naming one of them."""
+    """Immutable snapshot files under ``files`` with a pointer key naming one of them;
+    the next snapshot is built in the node-local file ``staging``."""
 
-    files: Path
-    pointer: Path
+    store: Storage
+    files: str
+    pointer: str
+    staging: Path
 
-    @property
-    def staging(self) -> Path:
-        return self.files / _STAGING
-
-    def current(self) -> Path | None:
-        """The published file, or None when nothing is published (or it vanished)."""
-        try:
-            name = self.pointer.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
+    def current_key(self) -> str | None:
+        """The key of the published file, or None when nothing is published (or it vanished)."""
+        name = self.store.read_pointer(self.pointer)
+        if not name or "/" in name or name.startswith(".") or not name.endswith(_SUFFIX):
             return None
-        if not name or "/" in name or name.startswith("."):
-            return None
-        path = self.files / name
-        return path if path.exists() else None
+        key = f"{self.files}/{name}"
+        return key if self.store.exists(key) else None
 
-    def publish(self, staged: Path, snapshot_id: str) -> Path:
-        """Move a finished staging file into place and switch CURRENT to it atomically."""
-        final = self.files / f"{snapshot_id}.duckdb"
-        _fsync_file(staged)
+    def current(self) -> str | None:
+        """Where DuckDB can attach the published file (a path or URL), or None."""
+        key = self.current_key()
+        return self.store.uri(key) if key is not None else None
+
+    def fetch_current(self, dest: Path) -> str | None:
+        """Copy the published file to ``dest`` (a writable copy); its key, or None."""
+        key = self.current_key()
+        if key is not None:
+            self.store.get_file(key, dest)
+            dest.chmod(0o644)
+        return key
+
+    def publish(self, staged: Path, snapshot_id: str) -> str:
+        """Store a finished staging file as ``<snapshot_id>.duckdb`` (consuming it) and switch
+        the pointer to it; returns its URI."""
+        name = f"{snapshot_id}{_SUFFIX}"
         os.chmod(staged, 0o444)  # published files are never written again
-        os.replace(staged, final)
-        _fsync_dir(self.files)
-        write_atomically(self.pointer, final.name + "\n")
-        return final
+        self.store.put_file(f"{self.files}/{name}", staged, move=True)
+        self.store.write_pointer(self.pointer, name)
+        return self.store.uri(f"{self.files}/{name}")
 
     def discard_staging(self) -> None:
-        for path in (self.staging, self.staging.with_name(_STAGING + ".wal")):
+        for path in (self.staging, self.staging.with_name(self.staging.name + ".wal")):
             path.unlink(missing_ok=True)
 
-    def collect_garbage(self, keep: int = KEEP_BUILDS) -> list[Path]:
+    def collect_garbage(self, keep: int = KEEP_BUILDS) -> list[str]:
         """Delete old snapshot files: keep the newest ``keep`` and always the current one."""
-        current = self.current()
+        current = self.current_key()
+        depth = self.files.count("/") + 1
         snapshots = sorted(
-            (p for p in self.files.glob("*.duckdb") if p.name != _STAGING),
-            key=lambda p: p.name,
+            (
+                k
+                for k in self.store.list_keys(self.files)
+                if k.endswith(_SUFFIX) and k.count("/") == depth and not k.endswith(_STAGING)
+            ),
             reverse=True,
         )
-        removed: list[Path] = []
-        for path in snapshots[keep:]:
-            if current is not None and path.name == current.name:
+        removed: list[str] = []
+        for key in snapshots[keep:]:
+            if key == current:
                 continue
-            path.unlink(missing_ok=True)
-            path.with_name(path.name + ".wal").unlink(missing_ok=True)
-            removed.append(path)
+            self.store.delete(key)
+            self.store.delete(key + ".wal")
+            removed.append(key)
         return removed
 
 
 @dataclass(frozen=True, slots=True)
 class WarehouseDirs:
-    """Where builds, NRT snapshots and dbt target folders live in one lake."""
+    """Where builds, NRT snapshots and dbt target folders live for one lake and node."""
 
-    root: Path
+    store: Storage
+    work: LocalStorage
     builds: PointerDir
     nrt: PointerDir
 
     @property
-    def freshness(self) -> Path:
-        return self.nrt.files / "FRESHNESS.json"
+    def freshness(self) -> str:
+        """The key of the NRT freshness record (JSON)."""
+        return f"{self.nrt.files}/FRESHNESS.json"
 
     def dbt_target(self, purpose: str) -> Path:
-        return self.root / "_dbt" / purpose
+        return self.work.path(f"{WAREHOUSE}/_dbt/{purpose}")
 
-    def lock_file(self, purpose: str) -> Path:
-        return self.root / f".{purpose}.lock"
+    def prepare_staging(self, pointer: PointerDir) -> Path:
+        """Make room for a new staging file (discarding an abandoned one); its path."""
+        pointer.staging.parent.mkdir(parents=True, exist_ok=True)
+        pointer.discard_staging()
+        return pointer.staging
 
 
 def warehouse_dirs(layout: LakeLayout) -> WarehouseDirs:
-    root = layout.warehouse
+    store, work = layout.lake, layout.work
     return WarehouseDirs(
-        root=root,
-        builds=PointerDir(files=root / "builds", pointer=root / "CURRENT"),
-        nrt=PointerDir(files=root / "nrt", pointer=root / "nrt" / "CURRENT"),
+        store=store,
+        work=work,
+        builds=PointerDir(
+            store,
+            f"{WAREHOUSE}/builds",
+            f"{WAREHOUSE}/CURRENT",
+            work.path(f"{WAREHOUSE}/builds/{_STAGING}"),
+        ),
+        nrt=PointerDir(
+            store,
+            f"{WAREHOUSE}/nrt",
+            f"{WAREHOUSE}/nrt/CURRENT",
+            work.path(f"{WAREHOUSE}/nrt/{_STAGING}"),
+        ),
     )
 
 
@@ -128,43 +156,3 @@ def new_snapshot_id(now: datetime | None = None) -> str:
     """Sortable, unique id: UTC time to the microsecond plus a random suffix."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     return moment.strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary name, fsync, rename over ``path``, fsync the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-@contextlib.contextmanager
-def exclusive_lock(path: Path) -> Iterator[None]:
-    """Hold an advisory lock across processes (one build per lake at a time)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

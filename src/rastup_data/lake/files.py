@@ -1,0 +1,45 @@
+"""Bronze files seen through the lake's storage: partitions, files, rows and bytes."""
+
+from __future__ import annotations
+
+import duckdb
+
+from rastup_data.storage import Storage
+
+__all__ = ["has_files", "parquet_row_count", "partition_files", "partitions", "total_bytes"]
+
+
+def partitions(store: Storage, table: str) -> list[str]:
+    """The ``dt=`` partition keys of ``table`` (``BRONZE_EVENTS`` or ``BRONZE_BAD``)."""
+    found = {
+        key.removeprefix(table + "/").split("/")[0]
+        for key in store.list_keys(table)
+        if key.endswith(".parquet")
+    }
+    return [f"{table}/{name}" for name in sorted(found) if name.startswith("dt=")]
+
+
+def partition_files(store: Storage, partition: str) -> list[str]:
+    """The Parquet file keys directly in a partition (temporary dot-files excluded)."""
+    depth = partition.count("/") + 1
+    return [
+        k for k in store.list_keys(partition) if k.endswith(".parquet") and k.count("/") == depth
+    ]
+
+
+def parquet_row_count(conn: duckdb.DuckDBPyConnection, files: list[str]) -> int:
+    """Rows in Parquet files (paths or URIs), read from their footers only."""
+    row = conn.execute(
+        "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)", [files]
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def total_bytes(store: Storage, keys: list[str]) -> int:
+    """Bytes stored under ``keys`` (absent keys count nothing)."""
+    return sum(info.size for key in keys if (info := store.stat(key)) is not None)
+
+
+def has_files(store: Storage, table: str) -> bool:
+    """Whether ``table`` (``BRONZE_EVENTS`` or ``BRONZE_BAD``) holds any Parquet file."""
+    return bool(partitions(store, table))
