@@ -1,18 +1,19 @@
 """Gold as Parquet: every Gold dataset of the catalogue written from the published build.
 
 Each mart becomes ``<root>/<dataset path>/part-00000.parquet`` (zstd), written under a
-temporary name and renamed into place, so an external engine never reads half a file.
+temporary name and renamed into place (``Storage.writing``), so an external engine never
+reads half a file.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from rastup_data.catalog.datasets import Dataset
 from rastup_data.lake.layout import LakeLayout
+from rastup_data.storage import LocalStorage
 from rastup_data.transform.published import open_published
 
 __all__ = ["ExportedTable", "export_gold"]
@@ -37,18 +38,17 @@ def export_gold(
 ) -> list[ExportedTable]:
     """Write each Gold dataset from the published build under ``root``."""
     exported: list[ExportedTable] = []
+    out = LocalStorage(root)
     with open_published(layout, with_nrt=False) as conn:
         for dataset in (d for d in datasets if d.layer == "gold"):
-            folder = root / dataset.path
-            folder.mkdir(parents=True, exist_ok=True)
-            final = folder / _FILE
-            tmp = folder / f".{_FILE}.{os.getpid()}.tmp"
+            key = f"{dataset.path.strip('/')}/{_FILE}"
             columns = ", ".join(f'"{c.name}"' for c in dataset.columns)
-            conn.execute(
-                f"COPY (SELECT {columns} FROM gold.\"{dataset.name}\") TO '{_quote(tmp)}' "
-                "(FORMAT parquet, COMPRESSION zstd)"
-            )
-            os.replace(tmp, final)
+            with out.writing(key) as tmp:
+                conn.execute(
+                    f"COPY (SELECT {columns} FROM gold.\"{dataset.name}\") TO '{_quote(tmp)}' "
+                    "(FORMAT parquet, COMPRESSION zstd)"
+                )
+            final = out.path(key)
             row = conn.execute(f'SELECT count(*) FROM gold."{dataset.name}"').fetchone()
             table = ExportedTable(dataset.name, final, int(row[0]) if row else 0)
             exported.append(table)
