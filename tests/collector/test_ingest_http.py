@@ -236,3 +236,59 @@ def test_no_page_loads_assets_from_the_network(collector: LiveCollector) -> None
     wrong_method = collector.client.get("/v1/events")
     assert wrong_method.status_code == 405
     assert wrong_method.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+def test_health_is_fresh_when_idle_and_keeps_details_for_key_holders(
+    collector: LiveCollector,
+) -> None:
+    collector.runtime.lander.stop(drain=False)  # nothing lands: the spool keeps what it gets
+    assert collector.post(orjson.dumps(fresh_events(20))).status_code == 202
+    deadline = time.monotonic() + 5
+    spooled = 0
+    while time.monotonic() < deadline and not spooled:  # no POST in between: still fresh
+        time.sleep(0.25)
+        spooled = collector.client.get("/healthz").json()["spool_bytes"]
+    assert spooled > 0
+    collector.runtime.lander._last_error = "IOException: /secret/lake/path/tmp.parquet"
+    collector.runtime.lander._failing_since = time.time()
+    public = collector.client.get("/healthz").json()
+    assert public["status"] == "degraded"
+    assert public["lander_error_code"] == "LAND_FAILED"
+    assert "lander_error" not in public
+    assert "/secret" not in collector.client.get("/healthz").text
+    private = collector.client.get("/healthz", headers={"Authorization": f"Bearer {KEY}"})
+    assert "/secret/lake" in private.json()["lander_error"]
+
+
+def test_the_deep_nesting_reproduction_gets_verdicts_not_a_500(collector: LiveCollector) -> None:
+    """`python3 -c "print('['*256+']'*256)" | curl … --data-binary @-` answered 500."""
+    for depth in (256, 600, 1000):
+        body = b"[" * depth + b"]" * depth
+        response = collector.post(body, content_type="application/json")
+        assert response.status_code == 202, response.text
+        (verdict,) = response.json()["results"]
+        assert verdict["code"] == "EVENT_ENVELOPE_INVALID"
+    too_deep = collector.post(b"[" * 2000 + b"]" * 2000, content_type="application/json")
+    assert too_deep.status_code == 400
+    assert too_deep.json()["error"]["code"] == "BODY_MALFORMED"
+    assert "32 levels" in too_deep.json()["error"]["message"]
+
+
+def test_timestamps_and_id_case_land_as_sent_instants_once(collector: LiveCollector) -> None:
+    events = fresh_events(4)
+    events[0]["occurred_at"] = "2026-12-31T23:59:60Z"
+    events[1]["occurred_at"] = "2026-11-29t17:04:58z"
+    events[2]["occurred_at"] = "0000-01-01T00:00:00Z"
+    upper = orjson.loads(orjson.dumps(events[3]))
+    upper["ids"]["event_id"] = events[3]["ids"]["event_id"].upper()
+    answer = collector.post(orjson.dumps([*events, upper])).json()
+    assert (answer["accepted"], answer["duplicates"], answer["rejected"]) == (3, 1, 1)
+    assert {r["index"]: r["code"] for r in answer["results"]} == {
+        2: "EVENT_ENVELOPE_INVALID",
+        4: "EVENT_DUPLICATE",
+    }
+    collector.wait_landed(3)
+    rows = dict(collector.bronze("SELECT event_id, CAST(occurred_at AS VARCHAR) FROM t"))
+    assert rows[events[0]["ids"]["event_id"]] == "2026-12-31 23:59:59.999999+00"
+    assert rows[events[1]["ids"]["event_id"]] == "2026-11-29 17:04:58+00"
+    assert None not in rows.values()

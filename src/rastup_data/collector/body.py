@@ -246,7 +246,7 @@ def parse_body(body: bytes, kind: BodyKind, limits: IngestLimits) -> ParsedBody:
 
 
 def _not_json(exc: orjson.JSONDecodeError, limits: IngestLimits) -> str:
-    if "recursion" in str(exc).lower():
+    if "depth" in str(exc) or "recursion" in str(exc).lower():
         return (
             "body nests arrays or objects 1024 or more levels deep and cannot be read; "
             f"events may nest at most {limits.max_depth} levels"

@@ -22,6 +22,7 @@ import orjson
 from rastup_data.collector.assign import AssignmentService
 from rastup_data.collector.body import MemoryBudget
 from rastup_data.collector.validation_pool import ValidationPool
+from rastup_data.errors import ErrorCode
 from rastup_data.ingest.acceptance import EventAcceptor, EventCheck
 from rastup_data.ingest.dedupe import DedupeWindow
 from rastup_data.ingest.limits import IngestLimits
@@ -136,14 +137,18 @@ class CollectorRuntime:
 
     # -- back-pressure ---------------------------------------------------------------
 
-    def overloaded(self) -> str | None:
-        """Why new events should wait, or None. Cheap: disk use is sampled at most 5×/s."""
+    def spool_bytes(self) -> int:
+        """Bytes in this process's spool not yet landed; sampled at most 5×/s."""
         now = time.monotonic()
         if now - self._spool_checked > 0.2:
             self._spool_bytes = self.spool.used_bytes()
             self._spool_checked = now
             self.metrics.spool_bytes.set(self._spool_bytes)
-        if self._spool_bytes >= self.config.spool.max_bytes:
+        return self._spool_bytes
+
+    def overloaded(self) -> str | None:
+        """Why new events should wait, or None. Cheap: disk use is sampled at most 5×/s."""
+        if self.spool_bytes() >= self.config.spool.max_bytes:
             return f"spool holds {self._spool_bytes} bytes not yet landed"
         backlog = self.lander_status().backlog_segments
         if backlog >= self.config.lander_max_backlog:
@@ -185,19 +190,26 @@ class CollectorRuntime:
         except (OSError, orjson.JSONDecodeError, TypeError):
             return LanderStatus(0, 0, 0, None, "no lander status yet", None)
 
-    def health(self) -> dict[str, Any]:
+    def health(self, *, detail: bool = False) -> dict[str, Any]:
+        """Liveness for anyone; the lander's error text (paths, exceptions) only with
+        ``detail`` (an authenticated caller): the public sees its code."""
         status = self.lander_status()
-        return {
-            "status": "ok" if status.failing_since is None else "degraded",
+        failing = status.failing_since is not None
+        health: dict[str, Any] = {
+            "status": "degraded" if failing else "ok",
             "uptime_s": round(time.time() - self.started_at, 3),
-            "spool_bytes": self._spool_bytes,
+            "spool_bytes": self.spool_bytes(),
             "lander_backlog_segments": status.backlog_segments,
             "landed_segments": status.landed_segments,
             "landed_events": status.landed_events,
             "last_landed_at": status.last_landed_at,
-            "lander_error": status.last_error,
+            "lander_error_code": ErrorCode.LAND_FAILED.value if failing else None,
+            "lander_failing_since": status.failing_since,
             "dedupe_window_ids": len(self.dedupe),
         }
+        if detail:
+            health["lander_error"] = status.last_error
+        return health
 
     def drained(self) -> bool:
         """True when everything accepted so far is in Bronze (nothing left in the spool)."""

@@ -17,6 +17,7 @@ import orjson
 from rastup_data.errors import ErrorCode
 from rastup_data.ingest.dedupe import Dedupe
 from rastup_data.ingest.limits import IngestLimits
+from rastup_data.ingest.timestamps import normalise_timestamp, plain_timestamp
 
 __all__ = [
     "BatchOutcome",
@@ -180,7 +181,7 @@ class Prevalidated:
 
 
 def parse_lines(lines: Sequence[bytes], limits: IngestLimits) -> list[tuple[Any, bytes | None]]:
-    """Parse NDJSON lines, marking the too-large and the unparsable ones."""
+    """Parse NDJSON lines, marking the too-large, too-deep and unparsable ones."""
     items: list[tuple[Any, bytes | None]] = []
     limit = limits.max_event_bytes
     loads = orjson.loads
@@ -190,9 +191,20 @@ def parse_lines(lines: Sequence[bytes], limits: IngestLimits) -> list[tuple[Any,
             continue
         try:
             items.append((loads(line), line))
-        except orjson.JSONDecodeError:
-            items.append((_Malformed(line), None))
+        except orjson.JSONDecodeError as exc:
+            deep = "depth" in str(exc) or "recursion" in str(exc).lower()
+            items.append((_TooDeep(line) if deep else _Malformed(line), None))
     return items
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """What every event of one batch is judged with."""
+
+    received_at: str
+    stamp: bytes  # the received_at member, spliced into a canonical record
+    validator: EventCheck
+    limits: IngestLimits
 
 
 def prevalidate(
@@ -201,61 +213,158 @@ def prevalidate(
     validator: EventCheck,
     limits: IngestLimits,
 ) -> Prevalidated:
-    """Stamp, size-check and validate parsed events (``(item, raw line or None)`` pairs)."""
+    """Stamp, size- and depth-check, validate and canonicalise parsed events
+    (``(item, raw line or None)`` pairs)."""
     out = Prevalidated()
-    limit = limits.max_event_bytes
-    check = validator.check
-    dumps = orjson.dumps
-    indices, event_ids, records = out.indices, out.event_ids, out.records
+    batch = _Batch(
+        received_at, b',"received_at":"' + received_at.encode() + b'"}', validator, limits
+    )
     for index, (item, raw) in enumerate(items):
         if type(item) is dict:
-            original = raw if raw is not None else dumps(item)
-            if len(original) > limit:
-                out.reject(
-                    index,
-                    item,
-                    original[:limit],
-                    ErrorCode.EVENT_TOO_LARGE,
-                    f"event is {len(original)} bytes; the limit is {limit}",
-                    received_at,
-                )
-                continue
-            item["received_at"] = received_at
-            rejection = check(item)
-            if rejection is None:
-                indices.append(index)
-                event_ids.append(item["ids"]["event_id"])
-                records.append(dumps(item))
-            else:
-                out.reject(index, item, original, rejection.code, rejection.message, received_at)
-        elif isinstance(item, _Malformed):
-            out.reject(
-                index,
-                None,
-                item.raw,
-                ErrorCode.EVENT_MALFORMED_JSON,
-                "line is not valid JSON",
-                received_at,
-            )
-        elif isinstance(item, _TooLarge):
-            out.reject(
-                index,
-                None,
-                item.raw[:limit],
-                ErrorCode.EVENT_TOO_LARGE,
-                f"event is {len(item.raw)} bytes; the limit is {limit}",
-                received_at,
-            )
+            _judge_event(out, index, item, raw, batch)
         else:
-            out.reject(
-                index,
-                item,
-                raw or dumps(item),
-                ErrorCode.EVENT_ENVELOPE_INVALID,
-                "event is not a JSON object",
-                received_at,
-            )
+            _reject_non_event(out, index, item, raw, batch)
     return out
+
+
+def _judge_event(
+    out: Prevalidated, index: int, item: dict[str, Any], raw: bytes | None, batch: _Batch
+) -> None:
+    limits = batch.limits
+    try:
+        original = raw if raw is not None else orjson.dumps(item)
+    except orjson.JSONEncodeError:  # nested past what orjson writes (255 levels)
+        out.reject(index, item, _clipped(item, limits), *_too_deep(limits), batch.received_at)
+        return
+    if len(original) > limits.max_event_bytes:
+        message = f"event is {len(original)} bytes; the limit is {limits.max_event_bytes}"
+        clipped = original[: limits.max_event_bytes]
+        out.reject(index, item, clipped, ErrorCode.EVENT_TOO_LARGE, message, batch.received_at)
+        return
+    # Each level of nesting opens a bracket: only an event with many can be too deep.
+    if original.count(b"{") + original.count(b"[") > limits.max_depth and _deeper_than(
+        item, limits.max_depth
+    ):
+        out.reject(index, item, original, *_too_deep(limits), batch.received_at)
+        return
+    client_stamped = "received_at" in item
+    item["received_at"] = batch.received_at
+    rejection = batch.validator.check(item)
+    if rejection is not None:
+        out.reject(index, item, original, rejection.code, rejection.message, batch.received_at)
+        return
+    changed = _canonicalise(item)
+    if changed is None:
+        message = (
+            f"envelope invalid: $.occurred_at: {str(item['occurred_at'])[:40]!r} is not an "
+            "instant between years 0001 and 9999 (UTC)"
+        )
+        out.reject(
+            index, item, original, ErrorCode.EVENT_ENVELOPE_INVALID, message, batch.received_at
+        )
+        return
+    out.indices.append(index)
+    out.event_ids.append(item["ids"]["event_id"])
+    if raw is None and not changed and not client_stamped:
+        out.records.append(original[:-1] + batch.stamp)  # canonical JSON: splice, not re-encode
+    else:
+        out.records.append(orjson.dumps(item))
+
+
+def _canonicalise(item: dict[str, Any]) -> bool | None:
+    """Lowercase the event id (the dedupe key) and make ``occurred_at`` one the lake holds;
+    whether anything changed, or None when ``occurred_at`` cannot be held."""
+    changed = False
+    ids = item["ids"]
+    event_id = ids["event_id"]
+    if not event_id.islower() and event_id.lower() != event_id:
+        ids["event_id"] = event_id.lower()
+        changed = True
+    occurred_at = item["occurred_at"]
+    if not plain_timestamp(occurred_at):
+        fixed = normalise_timestamp(occurred_at)
+        if fixed is None:
+            return None
+        item["occurred_at"] = fixed
+        changed = True
+    return changed
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether objects and arrays nest more than ``limit`` levels (the value is level 1)."""
+    level = [value]
+    for _ in range(limit):
+        level = [
+            child
+            for node in level
+            for child in (node.values() if type(node) is dict else node)
+            if type(child) is dict or type(child) is list
+        ]
+        if not level:
+            return False
+    return True
+
+
+def _too_deep(limits: IngestLimits) -> tuple[ErrorCode, str]:
+    return (
+        ErrorCode.EVENT_TOO_DEEP,
+        f"event nests objects/arrays more than {limits.max_depth} levels deep",
+    )
+
+
+def _clipped(value: Any, limits: IngestLimits) -> bytes:
+    """The event as JSON with what lies below the depth limit replaced by "…" (quarantine)."""
+
+    def clip_to(node: Any, remaining: int) -> Any:
+        if type(node) not in (dict, list):
+            return node
+        if remaining == 0:
+            return "…"
+        if type(node) is dict:
+            return {k: clip_to(v, remaining - 1) for k, v in node.items()}
+        return [clip_to(v, remaining - 1) for v in node]
+
+    return orjson.dumps(clip_to(value, limits.max_depth))[: limits.max_event_bytes]
+
+
+def _reject_non_event(
+    out: Prevalidated, index: int, item: Any, raw: bytes | None, batch: _Batch
+) -> None:
+    limits, received_at = batch.limits, batch.received_at
+    if isinstance(item, _Malformed):
+        out.reject(
+            index,
+            None,
+            item.raw,
+            ErrorCode.EVENT_MALFORMED_JSON,
+            "line is not valid JSON",
+            received_at,
+        )
+    elif isinstance(item, _TooLarge):
+        message = f"event is {len(item.raw)} bytes; the limit is {limits.max_event_bytes}"
+        out.reject(
+            index,
+            None,
+            item.raw[: limits.max_event_bytes],
+            ErrorCode.EVENT_TOO_LARGE,
+            message,
+            received_at,
+        )
+    elif isinstance(item, _TooDeep):
+        out.reject(index, None, item.raw, *_too_deep(limits), received_at)
+    else:
+        try:
+            text = raw or orjson.dumps(item)
+        except orjson.JSONEncodeError:
+            text = _clipped(item, limits)
+        out.reject(
+            index,
+            item,
+            text,
+            ErrorCode.EVENT_ENVELOPE_INVALID,
+            "event is not a JSON object",
+            received_at,
+        )
 
 
 class EventAcceptor:
@@ -327,4 +436,9 @@ class _Malformed:
 
 @dataclass(frozen=True, slots=True)
 class _TooLarge:
+    raw: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _TooDeep:
     raw: bytes

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from rastup_data.collector.auth import ApiKeys
 from rastup_data.collector.responses import json_response
 from rastup_data.collector.routes.common import runtime_of
 
@@ -18,8 +19,11 @@ router = APIRouter()
 
 @router.get("/healthz", summary="Liveness and lander status")
 async def healthz(request: Request) -> Response:
+    """Codes for anyone; the lander's error text too for a caller with a key."""
     runtime = runtime_of(request)
-    return json_response(runtime.health(), 200 if runtime.running else 503)
+    keys: ApiKeys = request.app.state.api_keys
+    detail = keys.allows(request.headers.get("authorization"))
+    return json_response(runtime.health(detail=detail), 200 if runtime.running else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics")
