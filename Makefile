@@ -25,7 +25,8 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --locked
 	@touch $@
 
-setup: $(VENV)/.synced ## Install the locked environment into .venv.
+setup: $(VENV)/.synced ## Install the locked environment into .venv (and Chromium for browser tests).
+	@bash scripts/ensure-chromium.sh
 
 demo: setup ## Run the whole pipeline on the embedded default, then keep serving.
 	$(VENV)/bin/rastup-data demo --fresh $(DEMO_ARGS)

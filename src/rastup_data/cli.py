@@ -38,6 +38,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "experiments",
         "Assign and analyse experiments.",
     ),
+    "registry": (
+        "rastup_data.registry_site.cli",
+        "registry",
+        "Build the schema registry site and data dictionary.",
+    ),
     "catalog": (
         "rastup_data.catalog.cli",
         "catalog",

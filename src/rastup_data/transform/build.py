@@ -8,6 +8,7 @@ gates on it, and only if no error-severity check failed move it into place and s
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,12 +40,14 @@ __all__ = [
 ]
 
 DEFAULT_LOOKBACK_DAYS = 3
+log = logging.getLogger(__name__)
 _SAMPLE_ROWS = 5
 
 
 @dataclass(frozen=True, slots=True)
 class BuildEvent:
-    """One progress report: a stage (``start``, ``node``, ``checks``, ``published``) and text."""
+    """One progress report: a stage (``start``, ``node``, ``checks``, ``published``,
+    ``registry``) and text."""
 
     stage: str
     text: str
@@ -161,6 +164,7 @@ def build(
             raise
         dirs.builds.collect_garbage()
     report(BuildEvent("published", f"published build {build_id}"))
+    _refresh_registry_site(layout, dirs.dbt_target("build") / "manifest.json", report)
     nrt = refresh_nrt(layout, tombstones=erased) if with_nrt else None
     warnings = tuple(n.name for n in invocation.nodes if n.status == "warn")
     return BuildResult(
@@ -175,6 +179,23 @@ def build(
         seconds=time.monotonic() - began,
         nrt=nrt,
     )
+
+
+def _refresh_registry_site(layout: LakeLayout, manifest: Path, report: ProgressCallback) -> None:
+    """Regenerate the lake's registry site from this build's manifest (about 0.2 s).
+
+    The site documents the build; it never decides it: a failure is reported, not raised.
+    """
+    from rastup_data.registry_site.lake_site import refresh_lake_site
+    from rastup_data.transform.manifest import load_manifest
+
+    try:
+        site = refresh_lake_site(layout, load_manifest(manifest))
+    except (RastupError, OSError) as exc:
+        log.warning("registry site not refreshed: %s", exc)
+        report(BuildEvent("registry", f"registry site not refreshed: {exc}"))
+        return
+    report(BuildEvent("registry", f"registry site refreshed ({site.pages} pages)"))
 
 
 def _check_arguments(start: date | None, end: date | None, lookback_days: int) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from rastup_data.collector.routes import assign, events, experiments, ops
+from rastup_data.collector.routes import assign, events, experiments, ops, registry
 
 __all__ = ["ROUTERS"]
 
@@ -20,4 +20,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     assign.router,
     ops.router,
     experiments.router,
+    registry.router,
 )

@@ -1,0 +1,97 @@
+"""``rastup-data registry build``: the schema registry site as a static folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from rastup_data.config import resolve_lake
+from rastup_data.contracts.loader import DEFAULT_REGISTRY_PATH
+from rastup_data.experiments.catalog import DEFAULT_CATALOG_PATH
+from rastup_data.experiments.definitions import DEFAULT_EXPERIMENTS_DIR
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.registry_site.site import SiteOptions, build_site
+from rastup_data.transform.manifest import load_manifest, project_manifest
+
+__all__ = ["registry"]
+
+
+@click.group()
+def registry() -> None:
+    """The schema registry site and data dictionary."""
+
+
+@registry.command("build")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write the site to (replaced atomically).",
+)
+@click.option(
+    "--lake",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Lake whose last build's manifest to use (default: $RASTUP_LAKE, else ./lake).",
+)
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="dbt manifest.json (default: the lake's last build, else a fresh `dbt parse`).",
+)
+@click.option(
+    "--registry",
+    "registry_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=DEFAULT_REGISTRY_PATH,
+    show_default="the packaged registry",
+    help="Event schema registry folder.",
+)
+@click.option(
+    "--metrics",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_CATALOG_PATH,
+    show_default=True,
+    help="Metrics catalogue.",
+)
+@click.option(
+    "--experiments",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_EXPERIMENTS_DIR,
+    show_default=True,
+    help="Experiment definitions folder.",
+)
+@click.option(
+    "--dashboards",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("dashboards"),
+    show_default=True,
+    help="Dashboards-as-code folder (used-by index).",
+)
+def build_command(
+    out: Path,
+    lake: str | None,
+    manifest: Path | None,
+    registry_dir: Path,
+    metrics: Path,
+    experiments: Path,
+    dashboards: Path,
+) -> None:
+    """Write the static registry site (events, models, lineage, dictionary, search) to OUT."""
+    layout = LakeLayout(resolve_lake(lake))
+    project = load_manifest(manifest) if manifest else project_manifest(layout)
+    options = SiteOptions(
+        project=project,
+        registry=registry_dir,
+        metrics=metrics,
+        experiments=experiments,
+        dashboards=dashboards,
+    )
+    result = build_site(options, out)
+    click.echo(
+        f"wrote {result.pages} pages ({result.events} events, {result.models} models, "
+        f"{result.dictionary_entries} dictionary entries) to {result.path}; "
+        f"open {result.path / 'index.html'}"
+    )

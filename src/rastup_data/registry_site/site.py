@@ -1,0 +1,132 @@
+"""``build_site``: collect the registry's content, render it, write a static folder.
+
+The folder is written beside its destination and renamed into place, so a reader (the
+``/registry`` route, a web server) never sees half a site.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from rastup_data.contracts.loader import load_registry
+from rastup_data.experiments.catalog import DEFAULT_CATALOG_PATH
+from rastup_data.experiments.definitions import DEFAULT_EXPERIMENTS_DIR
+from rastup_data.registry_site.content import SiteContent
+from rastup_data.registry_site.events import collect_events, envelope_fields
+from rastup_data.registry_site.pages import render_pages
+from rastup_data.registry_site.search import dictionary_rows, search_index
+from rastup_data.registry_site.usage import UsageContext, collect_usages
+from rastup_data.transform.manifest import DbtProject
+
+__all__ = ["SiteOptions", "SiteResult", "build_site", "collect_content", "write_site"]
+
+_ASSETS = Path(__file__).resolve().parent / "assets"
+
+
+@dataclass(frozen=True, slots=True)
+class SiteOptions:
+    """Where the site's sources are. ``project`` None: a site without models."""
+
+    project: DbtProject | None
+    registry: Path | None = None
+    metrics: Path | None = DEFAULT_CATALOG_PATH
+    experiments: Path | None = DEFAULT_EXPERIMENTS_DIR
+    dashboards: Path | None = Path("dashboards")
+    generated_at: str = field(
+        default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SiteResult:
+    """What a build wrote."""
+
+    path: Path
+    pages: int
+    events: int
+    models: int
+    dictionary_entries: int
+
+
+def collect_content(options: SiteOptions) -> SiteContent:
+    registry = load_registry(options.registry)
+    events = collect_events(registry, options.project)
+    context, notes = UsageContext.load(
+        options.project, events, (options.metrics, options.experiments, options.dashboards)
+    )
+    if options.project is None:
+        notes = (*notes, "no dbt manifest: models are not shown")
+    return SiteContent(
+        events=events,
+        models=options.project.sorted() if options.project else (),
+        metrics=tuple(_metric(m) for m in context.metrics or ()),
+        experiments=tuple(_experiment(e) for e in context.experiments or ()),
+        usages=collect_usages(context),
+        envelope_fields=envelope_fields(registry),
+        generated_at=options.generated_at,
+        notes=notes,
+    )
+
+
+def build_site(options: SiteOptions, out: Path) -> SiteResult:
+    """Render the site of ``options`` into the folder ``out`` (replaced atomically)."""
+    content = collect_content(options)
+    rows = dictionary_rows(content)
+    pages = render_pages(content, rows)
+    index = search_index(content, rows)
+    files: dict[str, bytes] = {path: html.encode() for path, html in pages.items()}
+    files["assets/search-index.js"] = (
+        b"window.RASTUP_SEARCH_INDEX = " + orjson.dumps(index) + b";\n"
+    )
+    files["search-index.json"] = orjson.dumps(index)
+    for asset in _ASSETS.iterdir():
+        files[f"assets/{asset.name}"] = asset.read_bytes()
+    write_site(files, out)
+    return SiteResult(out, len(pages), len(content.events), len(content.models), len(rows))
+
+
+def write_site(files: dict[str, bytes], out: Path) -> None:
+    """Write ``files`` to a sibling temporary folder, then swap it in for ``out``."""
+    out = out.absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    for relative, data in files.items():
+        target = tmp / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    old = out.with_name(f".{out.name}.{secrets.token_hex(4)}.old")
+    if out.exists():
+        os.replace(out, old)
+    os.replace(tmp, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _metric(metric: Any) -> dict[str, Any]:
+    return {
+        "name": metric.name,
+        "label": metric.label,
+        "description": metric.description,
+        "kind": metric.kind.value,
+        "direction": metric.direction.value,
+        "window_days": metric.window_days,
+        "tags": list(metric.tags),
+    }
+
+
+def _experiment(experiment: Any) -> dict[str, Any]:
+    return {
+        "key": experiment.key,
+        "description": experiment.description,
+        "owner": experiment.owner,
+        "unit": experiment.unit.value,
+        "variants": list(experiment.variant_names),
+        "metrics": [(m.name, m.role.value) for m in experiment.metrics],
+    }
