@@ -2,54 +2,51 @@
 
 ::
 
-    <lake>/registry/sites/<id>/   one folder per generation (never written again)
-    <lake>/registry/CURRENT       the name of the folder to serve
+    <work>/registry/sites/<id>/   one folder per generation (never written again)
+    <work>/registry/CURRENT       pointer: the generation to serve
 
-``transform.build`` refreshes it after every successful publish (about 0.2 s) from that
-build's manifest; readers follow CURRENT, so they never meet a half-written site.
+It lives in the node's work store (``LakeLayout.work``): it is generated from the build's
+manifest, and each node serving ``/registry`` keeps its own. ``transform.build``
+refreshes it after every successful publish (under a second); readers follow CURRENT, so
+they never meet a half-written site.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.registry_site.site import SiteOptions, SiteResult, build_site
+from rastup_data.registry_site.site import SiteOptions, SiteResult, render_site
 from rastup_data.transform.manifest import DbtProject
-from rastup_data.transform.warehouse import new_snapshot_id, write_atomically
+from rastup_data.transform.warehouse import new_snapshot_id
 
-__all__ = ["KEEP_SITES", "current_site", "refresh_lake_site", "registry_root"]
+__all__ = ["KEEP_SITES", "current_site", "refresh_lake_site"]
 
 #: Generations kept besides the current one (a reader may still be on the previous one).
 KEEP_SITES = 2
-
-
-def registry_root(layout: LakeLayout) -> Path:
-    return layout.root / "registry"
+_SITES = "registry/sites"
+_POINTER = "registry/CURRENT"
 
 
 def current_site(layout: LakeLayout) -> Path | None:
-    """The folder CURRENT names, or None when no site was generated yet."""
-    root = registry_root(layout)
-    try:
-        name = (root / "CURRENT").read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
+    """The local folder CURRENT names, or None when no site was generated yet."""
+    name = layout.work.read_pointer(_POINTER)
     if not name or "/" in name or name.startswith("."):
         return None
-    path = root / "sites" / name
+    path = layout.work.path(f"{_SITES}/{name}")
     return path if path.is_dir() else None
 
 
 def refresh_lake_site(layout: LakeLayout, project: DbtProject | None) -> SiteResult:
     """Generate a new site for the lake and switch CURRENT to it; old ones are removed."""
-    root = registry_root(layout)
+    store = layout.work
     site_id = new_snapshot_id()
-    result = build_site(SiteOptions(project=project), root / "sites" / site_id)
-    write_atomically(root / "CURRENT", site_id + "\n")
-    generations = sorted(p for p in (root / "sites").iterdir() if not p.name.startswith("."))
+    site = render_site(SiteOptions(project=project))
+    for relative, data in site.files.items():
+        store.put_bytes(f"{_SITES}/{site_id}/{relative}", data)
+    store.write_pointer(_POINTER, site_id)
+    generations = sorted({key.split("/")[2] for key in store.list_keys(_SITES)})
     for old in generations[: -(KEEP_SITES + 1)]:
-        if old.name != site_id:
-            shutil.rmtree(old, ignore_errors=True)
-    return result
+        if old != site_id:
+            store.delete_prefix(f"{_SITES}/{old}")
+    return site.result(store.path(f"{_SITES}/{site_id}"))

@@ -26,7 +26,15 @@ from rastup_data.registry_site.search import dictionary_rows, search_index
 from rastup_data.registry_site.usage import UsageContext, collect_usages
 from rastup_data.transform.manifest import DbtProject
 
-__all__ = ["SiteOptions", "SiteResult", "build_site", "collect_content", "write_site"]
+__all__ = [
+    "RenderedSite",
+    "SiteOptions",
+    "SiteResult",
+    "build_site",
+    "collect_content",
+    "render_site",
+    "write_site",
+]
 
 _ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -76,8 +84,29 @@ def collect_content(options: SiteOptions) -> SiteContent:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RenderedSite:
+    """Every file of a site ({site-relative path: bytes}) and what it holds."""
+
+    files: dict[str, bytes]
+    pages: int
+    events: int
+    models: int
+    dictionary_entries: int
+
+    def result(self, path: Path) -> SiteResult:
+        return SiteResult(path, self.pages, self.events, self.models, self.dictionary_entries)
+
+
 def build_site(options: SiteOptions, out: Path) -> SiteResult:
     """Render the site of ``options`` into the folder ``out`` (replaced atomically)."""
+    site = render_site(options)
+    write_site(site.files, out)
+    return site.result(out)
+
+
+def render_site(options: SiteOptions) -> RenderedSite:
+    """Collect and render the whole site in memory (about 1 MB)."""
     content = collect_content(options)
     rows = dictionary_rows(content)
     pages = render_pages(content, rows)
@@ -89,8 +118,7 @@ def build_site(options: SiteOptions, out: Path) -> SiteResult:
     files["search-index.json"] = orjson.dumps(index)
     for asset in _ASSETS.iterdir():
         files[f"assets/{asset.name}"] = asset.read_bytes()
-    write_site(files, out)
-    return SiteResult(out, len(pages), len(content.events), len(content.models), len(rows))
+    return RenderedSite(files, len(pages), len(content.events), len(content.models), len(rows))
 
 
 def write_site(files: dict[str, bytes], out: Path) -> None:

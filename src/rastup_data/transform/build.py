@@ -182,7 +182,7 @@ def build(
 
 
 def _refresh_registry_site(layout: LakeLayout, manifest: Path, report: ProgressCallback) -> None:
-    """Regenerate the lake's registry site from this build's manifest (about 0.2 s).
+    """Regenerate the lake's registry site from this build's manifest (under a second).
 
     The site documents the build; it never decides it: a failure is reported, not raised.
     """
