@@ -26,7 +26,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "contracts": ("rastup_data.contracts.cli", "contracts", "Event schema registry tools."),
     "simulate": ("rastup_data.simulate.cli", "simulate", "Generate a synthetic marketplace."),
     "build": ("rastup_data.transform.cli", "build", "Build Silver and Gold behind quality gates."),
-    "query": ("rastup_data.serving.cli", "query", "Query the published Silver/Gold."),
+    "query": (
+        "rastup_data.governance.cli",
+        "query",
+        "Query Silver, Gold, NRT and Bronze through the gate.",
+    ),
+    "auth": ("rastup_data.governance.admin_cli", "auth", "Query-gate tokens."),
+    "audit": ("rastup_data.governance.admin_cli", "audit", "Read and verify the audit log."),
+    "cost": ("rastup_data.governance.admin_cli", "cost", "Scanned bytes and budgets."),
     "quality": (
         "rastup_data.quality.cli",
         "quality",

@@ -21,6 +21,8 @@ ENV_VARS: dict[str, str] = {
     "RASTUP_STATE_URL": "State database URL (default: sqlite:///<lake>/_state/state.db).",
     "RASTUP_URL": "Collector base URL used by `send` and the SDK (default: http://127.0.0.1:8080).",
     "RASTUP_KEY": "API key used by `send` and the SDK.",
+    "RASTUP_TOKEN": "Query-gate token used by `query`, `audit`, `cost` and `experiments`.",
+    "RASTUP_POLICY": "Governance policy file (default: the shipped governance/policy.yaml).",
 }
 
 
@@ -43,6 +45,8 @@ class Settings:
     state_url: str | None = None
     url: str = "http://127.0.0.1:8080"
     key: str | None = None
+    token: str | None = None
+    policy_path: Path | None = None
 
     @classmethod
     def from_env(
@@ -59,4 +63,6 @@ class Settings:
             state_url=env.get("RASTUP_STATE_URL") or None,
             url=env.get("RASTUP_URL", "http://127.0.0.1:8080") or "http://127.0.0.1:8080",
             key=env.get("RASTUP_KEY") or None,
+            token=env.get("RASTUP_TOKEN") or None,
+            policy_path=Path(env["RASTUP_POLICY"]) if env.get("RASTUP_POLICY") else None,
         )

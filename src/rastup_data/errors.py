@@ -79,6 +79,14 @@ class ErrorCode(str, Enum):
     CONFIG_INVALID = "CONFIG_INVALID"
     QUERY_INVALID = "QUERY_INVALID"
     EXPERIMENT_INVALID = "EXPERIMENT_INVALID"
+    # Governance: the query gate.
+    ACCESS_DENIED = "ACCESS_DENIED"
+    AUTH_TOKEN_INVALID = "AUTH_TOKEN_INVALID"
+    PARTITION_FILTER_REQUIRED = "PARTITION_FILTER_REQUIRED"
+    QUERY_LIMIT_EXCEEDED = "QUERY_LIMIT_EXCEEDED"
+    POLICY_INVALID = "POLICY_INVALID"
+    AUDIT_CHAIN_BROKEN = "AUDIT_CHAIN_BROKEN"
+    SCANNED_BYTES_BUDGET_WARNING = "SCANNED_BYTES_BUDGET_WARNING"
 
     @property
     def info(self) -> ErrorInfo:
@@ -137,12 +145,13 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         _R + "quality-failure.md",
     ),
     ErrorCode.ATHENA_SCANNED_BYTES_BREACH: ErrorInfo(
-        "A query would scan more bytes than allowed, or the daily budget is spent.",
-        "Add a partition filter (dt) or narrow the columns; ask for a budget raise.",
-        None,
+        "A query would scan more bytes than the per-query cap, or the daily budget is spent.",
+        "Add a partition filter (dt) or narrow the columns (`query --explain` shows the "
+        "estimate); ask for a budget raise.",
+        400,
         Severity.WARNING,
         "governance",
-        None,
+        _R + "high-spend.md",
     ),
     ErrorCode.BI_REFRESH_FAILED: ErrorInfo(
         "A dashboard dataset refresh failed; dashboards show the previous extract.",
@@ -341,9 +350,9 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         None,
     ),
     ErrorCode.QUERY_INVALID: ErrorInfo(
-        "The query failed to parse or run.",
+        "The query failed to parse or run, or is not one read-only statement.",
         "Fix the SQL; list tables with `rastup-data query --tables`.",
-        None,
+        400,
         Severity.WARNING,
         "serving",
         None,
@@ -355,6 +364,65 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         Severity.WARNING,
         "experiments",
         None,
+    ),
+    ErrorCode.ACCESS_DENIED: ErrorInfo(
+        "The query reads a relation, column or function the principal's role is not granted "
+        "(files, settings and the catalogue included), or an audit needs an admin.",
+        "Query only what `rastup-data query --tables` lists for you; ask an admin for a role.",
+        403,
+        Severity.WARNING,
+        "governance",
+        None,
+    ),
+    ErrorCode.AUTH_TOKEN_INVALID: ErrorInfo(
+        "No token, or a wrong, expired or revoked token, was presented to the query gate.",
+        "Send `Authorization: Bearer TOKEN` (or `--token` / RASTUP_TOKEN) with a token from "
+        "`rastup-data auth token create`.",
+        401,
+        Severity.WARNING,
+        "governance",
+        None,
+    ),
+    ErrorCode.PARTITION_FILTER_REQUIRED: ErrorInfo(
+        "A query reads a large fact or Bronze without a constant predicate on its dt column.",
+        "Add e.g. `WHERE dt BETWEEN DATE '2026-01-01' AND DATE '2026-01-07'` next to the relation.",
+        400,
+        Severity.WARNING,
+        "governance",
+        _R + "high-spend.md",
+    ),
+    ErrorCode.QUERY_LIMIT_EXCEEDED: ErrorInfo(
+        "A query ran longer than its role's time limit and was stopped.",
+        "Narrow the query (dates, columns, aggregation) or ask for a role with a longer limit.",
+        400,
+        Severity.WARNING,
+        "governance",
+        None,
+    ),
+    ErrorCode.POLICY_INVALID: ErrorInfo(
+        "The governance policy file is malformed or inconsistent.",
+        "Fix the file and path named in the message (see docs/governance.md).",
+        None,
+        Severity.ERROR,
+        "governance",
+        None,
+    ),
+    ErrorCode.AUDIT_CHAIN_BROKEN: ErrorInfo(
+        "An audit record was changed, removed or inserted: its hash chain does not verify.",
+        "Treat as a security incident: preserve the state database and investigate from the "
+        "first broken record named.",
+        None,
+        Severity.CRITICAL,
+        "governance",
+        _R + "audit-chain-broken.md",
+    ),
+    ErrorCode.SCANNED_BYTES_BUDGET_WARNING: ErrorInfo(
+        "The environment's scanned bytes today passed the alarm share (80 %) of its daily budget.",
+        "Find the heavy principals and relations with `rastup-data cost report --by principal`.",
+        None,
+        Severity.WARNING,
+        "governance",
+        _R + "high-spend.md",
     ),
 }
 

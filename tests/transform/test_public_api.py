@@ -16,9 +16,11 @@ def test_transform_public_names() -> None:
         "NodeOutcome",
         "NrtFreshness",
         "NrtResult",
+        "PublishedFiles",
         "build",
         "dbt_project_dir",
         "open_published",
+        "published_files",
         "read_nrt_freshness",
         "refresh_nrt",
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,7 @@ import duckdb
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.transform.published import NRT_CATALOG, WAREHOUSE_CATALOG
 
-__all__ = ["QueryResult", "TableInfo", "list_tables", "run_query"]
+__all__ = ["QueryResult", "TableInfo", "list_tables", "query_failed", "run_query"]
 
 #: Schemas of the published warehouse that readers see.
 READER_SCHEMAS = ("silver", "gold")
@@ -18,11 +19,15 @@ READER_SCHEMAS = ("silver", "gold")
 
 @dataclass(frozen=True, slots=True)
 class QueryResult:
-    """Column names, their DuckDB types, and the rows of one query."""
+    """Column names, their DuckDB types, and the rows of one query.
+
+    ``truncated`` is true when the query had more rows than ``max_rows`` and was cut.
+    """
 
     columns: tuple[str, ...]
     types: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
+    truncated: bool = False
 
     def records(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
@@ -38,25 +43,47 @@ class TableInfo:
     description: str = ""
 
 
-def run_query(conn: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
-    """Run ``sql``; any parse, bind or run error becomes QUERY_INVALID with DuckDB's reason."""
+def run_query(
+    conn: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: Sequence[Any] = (),
+    *,
+    max_rows: int | None = None,
+) -> QueryResult:
+    """Run ``sql``; any parse, bind or run error becomes QUERY_INVALID with DuckDB's reason.
+
+    With ``max_rows`` at most that many rows are fetched; ``truncated`` tells if more existed.
+    """
     if not sql.strip():
         raise RastupError(ErrorCode.QUERY_INVALID, "the query is empty. To fix this, pass SQL.")
     try:
-        cursor = conn.execute(sql)
+        cursor = conn.execute(sql, list(params)) if params else conn.execute(sql)
         description = cursor.description or []
-        rows = cursor.fetchall() if description else []
+        if not description:
+            rows: list[Any] = []
+        elif max_rows is None:
+            rows = cursor.fetchall()
+        else:
+            rows = cursor.fetchmany(max_rows + 1)
     except duckdb.Error as exc:
-        reason = " ".join(str(exc).split())
-        raise RastupError(
-            ErrorCode.QUERY_INVALID,
-            f"the query failed: {reason}. To fix this, correct the SQL; "
-            "`rastup-data query --tables` lists what can be queried.",
-        ) from exc
+        raise query_failed(exc) from exc
+    truncated = max_rows is not None and len(rows) > max_rows
+    kept = rows[:max_rows] if truncated else rows
     return QueryResult(
         columns=tuple(str(d[0]) for d in description),
         types=tuple(str(d[1]) for d in description),
-        rows=tuple(tuple(r) for r in rows),
+        rows=tuple(tuple(r) for r in kept),
+        truncated=truncated,
+    )
+
+
+def query_failed(exc: duckdb.Error) -> RastupError:
+    """DuckDB's error as QUERY_INVALID with its reason on one line."""
+    reason = " ".join(str(exc).split())
+    return RastupError(
+        ErrorCode.QUERY_INVALID,
+        f"the query failed: {reason}. To fix this, correct the SQL; "
+        "`rastup-data query --tables` lists what can be queried.",
     )
 
 

@@ -12,7 +12,9 @@ from rastup_data.transform.nrt import NrtFreshness as NrtFreshness
 from rastup_data.transform.nrt import NrtResult as NrtResult
 from rastup_data.transform.nrt import read_nrt_freshness as read_nrt_freshness
 from rastup_data.transform.nrt import refresh_nrt as refresh_nrt
+from rastup_data.transform.published import PublishedFiles as PublishedFiles
 from rastup_data.transform.published import open_published as open_published
+from rastup_data.transform.published import published_files as published_files
 
 __all__ = [
     "BuildEvent",
@@ -23,9 +25,11 @@ __all__ = [
     "NodeOutcome",
     "NrtFreshness",
     "NrtResult",
+    "PublishedFiles",
     "build",
     "dbt_project_dir",
     "open_published",
+    "published_files",
     "read_nrt_freshness",
     "refresh_nrt",
 ]

@@ -17,8 +17,8 @@ import orjson
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.transform._dbt import run_dbt
-from rastup_data.transform.warehouse import warehouse_dirs
+from rastup_data.transform._dbt import dbt_project_dir, run_dbt
+from rastup_data.transform.warehouse import exclusive_lock, warehouse_dirs
 
 __all__ = [
     "DbtColumn",
@@ -26,6 +26,7 @@ __all__ = [
     "DbtProject",
     "DbtTest",
     "build_manifest_path",
+    "current_manifest_path",
     "load_manifest",
     "project_manifest",
 ]
@@ -147,6 +148,54 @@ def project_manifest(layout: LakeLayout | None = None) -> DbtProject:
                 ErrorCode.CTAS_FAILURE, f"dbt could not parse the project: {outcome.error}"
             )
         return load_manifest(target / "manifest.json")
+
+
+def current_manifest_path(layout: LakeLayout, *, project_dir: Path | None = None) -> Path:
+    """A manifest describing the current project, kept in the lake for readers (the gate).
+
+    The newest manifest a build, an NRT refresh or an earlier parse left under
+    ``warehouse/_dbt/`` while it is newer than the project's files; otherwise ``dbt parse``
+    writes a fresh one into ``_dbt/parse`` (once: later calls find it).
+    """
+    project = project_dir or dbt_project_dir()
+    dirs = warehouse_dirs(layout)
+    edited = _project_mtime(project)
+    found = [
+        path
+        for path in (dirs.dbt_target(p) / "manifest.json" for p in ("build", "nrt", "parse"))
+        if path.is_file()
+    ]
+    newest = max(found, key=lambda p: p.stat().st_mtime, default=None)
+    if newest is not None and newest.stat().st_mtime >= edited:
+        return newest
+    target = dirs.dbt_target("parse")
+    manifest = target / "manifest.json"
+    with exclusive_lock(dirs.lock_file("parse")):
+        if manifest.is_file() and manifest.stat().st_mtime >= edited:
+            return manifest  # another process parsed while this one waited
+        outcome = run_dbt(
+            ["parse"],
+            target_dir=target,
+            project_dir=project,
+            variables={"lake_path": str(layout.root), "warehouse_path": str(dirs.builds.staging)},
+        )
+    if not outcome.success or not manifest.is_file():
+        raise RastupError(
+            ErrorCode.CTAS_FAILURE, f"dbt could not parse the project: {outcome.error}"
+        )
+    return manifest
+
+
+def _project_mtime(project: Path) -> float:
+    return max(
+        (
+            path.stat().st_mtime
+            for pattern in ("*.yml", "*.sql", "*.csv")
+            for path in project.rglob(pattern)
+            if "target" not in path.parts and "logs" not in path.parts
+        ),
+        default=0.0,
+    )
 
 
 def parse_manifest(document: Mapping[str, Any]) -> DbtProject:

@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import duckdb
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform.warehouse import PointerDir, warehouse_dirs
 
-__all__ = ["NRT_CATALOG", "WAREHOUSE_CATALOG", "open_published"]
+__all__ = [
+    "NRT_CATALOG",
+    "WAREHOUSE_CATALOG",
+    "PublishedFiles",
+    "open_published",
+    "published_files",
+]
 
 WAREHOUSE_CATALOG = "warehouse"
 NRT_CATALOG = "nrt"
 _ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedFiles:
+    """The files CURRENT names right now: the build (None before the first) and NRT views."""
+
+    warehouse: Path | None
+    nrt: Path | None
+
+
+def published_files(layout: LakeLayout) -> PublishedFiles:
+    """What a reader opening the lake now would attach (each file is immutable)."""
+    dirs = warehouse_dirs(layout)
+    return PublishedFiles(warehouse=dirs.builds.current(), nrt=dirs.nrt.current())
 
 
 def open_published(layout: LakeLayout, *, with_nrt: bool = True) -> duckdb.DuckDBPyConnection:

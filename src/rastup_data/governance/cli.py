@@ -1,0 +1,136 @@
+"""``rastup-data query``: SQL over Silver, Gold, NRT and Bronze, through the query gate."""
+
+from __future__ import annotations
+
+import click
+import orjson
+
+from rastup_data.config import Settings
+from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.governance.budget import human_bytes
+from rastup_data.governance.gate import Gate, QueryPath, QueryPlan
+from rastup_data.governance.principals import Principal, local_principal
+from rastup_data.serving.formats import FORMATS, render
+from rastup_data.serving.query import QueryResult
+
+__all__ = ["caller", "lake_option", "open_gate", "query", "token_option"]
+
+lake_option = click.option(
+    "--lake",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Lake root (default: $RASTUP_LAKE, else ./lake).",
+)
+token_option = click.option(
+    "--token",
+    default=None,
+    help="Query-gate token (default: $RASTUP_TOKEN; none: the local admin, audited).",
+)
+
+
+def open_gate(lake: str | None) -> Gate:
+    return Gate.open(lake, settings=Settings.from_env(lake=lake))
+
+
+def caller(gate: Gate, token: str | None) -> Principal:
+    """The principal of ``--token`` / RASTUP_TOKEN, else the local OS user as admin."""
+    presented = token if token is not None else Settings.from_env().token
+    if presented is None:
+        return local_principal()
+    return gate.authenticate(presented)
+
+
+@click.command()
+@click.argument("sql", required=False)
+@lake_option
+@token_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format; json prints an array of row objects.",
+)
+@click.option("--tables", is_flag=True, help="List the relations you can read instead.")
+@click.option("--explain", is_flag=True, help="Print the plan and cost estimate; do not run.")
+def query(
+    sql: str | None, lake: str | None, token: str | None, fmt: str, tables: bool, explain: bool
+) -> None:
+    """Run SQL through the query gate, e.g. "SELECT * FROM gold.kpi_marketplace_daily".
+
+    Relations: silver.*, gold.*, nrt.* (ops views refreshed near real time) and, for
+    admins, bronze.events and bronze.quarantine — as your role sees them (masked and
+    city-scoped columns, see docs/governance.md). Every query is audited. Large facts and
+    Bronze need a constant dt predicate; --explain shows the bytes a query would scan.
+    """
+    if not tables and not sql:
+        raise RastupError(
+            ErrorCode.QUERY_INVALID,
+            "no SQL given. To fix this, pass a query in quotes, or --tables to list tables.",
+        )
+    with open_gate(lake) as gate:
+        principal = caller(gate, token)
+        if tables:
+            infos = gate.tables(principal)
+            result = QueryResult(
+                columns=("table", "kind", "access"),
+                types=("VARCHAR", "VARCHAR", "VARCHAR"),
+                rows=tuple((t.name, t.kind, t.description) for t in infos),
+            )
+            click.echo(render(result, fmt), nl=False)
+            return
+        assert sql is not None
+        if explain:
+            plan = gate.explain(principal, sql, path=QueryPath.CLI)
+            click.echo(_render_plan(plan, fmt), nl=False)
+            return
+        gated = gate.run(principal, sql, path=QueryPath.CLI)
+    click.echo(render(gated.result, fmt), nl=False)
+    if gated.result.truncated:
+        click.echo(
+            f"note: only the first {len(gated.rows):,} rows are shown (your role's row limit).",
+            err=True,
+        )
+
+
+def _render_plan(plan: QueryPlan, fmt: str) -> str:
+    reads = [
+        {
+            "relation": r.relation,
+            "columns": list(r.columns),
+            "scanned_bytes": r.scanned_bytes,
+            "row_groups_read": r.row_groups_read,
+            "row_groups_total": r.row_groups_total,
+        }
+        for r in plan.estimate.reads
+    ]
+    if fmt == "json":
+        body = {
+            "sql": plan.sql,
+            "relations": list(plan.relations),
+            "columns": list(plan.columns),
+            "reads": reads,
+            "scanned_bytes": plan.estimate.scanned_bytes,
+            "billed_bytes": plan.estimate.billed_bytes,
+            "query_cap_bytes": plan.query_cap,
+            "exact": plan.exact,
+        }
+        return orjson.dumps(body, option=orjson.OPT_INDENT_2).decode() + "\n"
+    lines = [f"plan: {plan.sql}", "reads:"]
+    for read in plan.estimate.reads:
+        lines.append(
+            f"  {read.relation}: {', '.join(read.columns) or '(no columns)'} — "
+            f"{human_bytes(read.scanned_bytes)} in {read.row_groups_read} of "
+            f"{read.row_groups_total} row groups"
+        )
+    scanned = plan.estimate.scanned_bytes
+    lines.append(
+        f"scanned: {scanned:,} bytes ({human_bytes(scanned)}); "
+        f"billed: {plan.estimate.billed_bytes:,} bytes; cap: {human_bytes(plan.query_cap)}"
+    )
+    if not plan.exact:
+        lines.append(
+            "note: columns could not be traced exactly; every column of each relation counted"
+        )
+    return "\n".join(lines) + "\n"

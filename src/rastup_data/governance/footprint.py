@@ -1,0 +1,159 @@
+"""Per row group and column: compressed bytes and min/max, from storage metadata.
+
+Parquet: the footers (``total_compressed_size`` of each column chunk and its statistics).
+DuckDB files: ``pragma_storage_info``; a segment's bytes are the distance to the next
+segment in its block (the block's end for the last one) plus its additional blocks. Files
+are immutable, so a :class:`FootprintCache` keeps what it read per file version.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+
+__all__ = ["Chunk", "FootprintCache", "ParquetFile", "RowGroup"]
+
+_DT = re.compile(r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})(?:/|$)")
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One column of one row group: stored bytes and its value range (None when unknown)."""
+
+    bytes: int
+    low: Any
+    high: Any
+
+
+#: column -> chunk
+RowGroup = dict[str, Chunk]
+
+
+@dataclass(frozen=True, slots=True)
+class ParquetFile:
+    """One Parquet file: its Hive ``dt`` partition (if any) and its row groups."""
+
+    path: Path
+    dt: date | None
+    row_groups: tuple[RowGroup, ...]
+
+
+class FootprintCache:
+    """Footers and storage layouts read once per file version (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._parquet: dict[tuple[str, int, int], ParquetFile] = {}
+        self._duckdb: dict[tuple[str, int], dict[str, tuple[RowGroup, ...]]] = {}
+        self._lock = threading.Lock()
+
+    def parquet_files(self, folder: Path) -> list[ParquetFile]:
+        """Every visible Parquet file under ``folder`` (temporary dot-files skipped)."""
+        found = []
+        for path in sorted(folder.rglob("*.parquet")):
+            if path.name.startswith("."):
+                continue
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue  # compacted away since the listing
+            key = (str(path), stat.st_mtime_ns, stat.st_size)
+            with self._lock:
+                cached = self._parquet.get(key)
+            if cached is None:
+                cached = _read_footer(path)
+                with self._lock:
+                    self._parquet[key] = cached
+            found.append(cached)
+        return found
+
+    def duckdb_tables(self, database: Path) -> dict[str, tuple[RowGroup, ...]]:
+        """``schema.table`` -> row groups of every table in a DuckDB file."""
+        key = (str(database), database.stat().st_mtime_ns)
+        with self._lock:
+            cached = self._duckdb.get(key)
+        if cached is None:
+            cached = _read_storage(database)
+            with self._lock:
+                self._duckdb[key] = cached
+        return cached
+
+
+def _read_footer(path: Path) -> ParquetFile:
+    meta = pq.ParquetFile(path).metadata
+    groups = []
+    for index in range(meta.num_row_groups):
+        group = meta.row_group(index)
+        chunks: RowGroup = {}
+        for c in range(group.num_columns):
+            column = group.column(c)
+            name = column.path_in_schema.split(".")[0].lower()
+            stats = column.statistics
+            has = stats is not None and stats.has_min_max
+            previous = chunks.get(name)
+            size = column.total_compressed_size + (previous.bytes if previous else 0)
+            chunks[name] = Chunk(size, stats.min if has else None, stats.max if has else None)
+        groups.append(chunks)
+    match = _DT.search(path.as_posix())
+    return ParquetFile(path, date.fromisoformat(match[1]) if match else None, tuple(groups))
+
+
+def _read_storage(database: Path) -> dict[str, tuple[RowGroup, ...]]:
+    with duckdb.connect(":memory:") as conn:
+        conn.execute(f"ATTACH '{_quote(str(database))}' AS db (READ_ONLY)")
+        block_size = int(
+            conn.execute(
+                "SELECT block_size FROM pragma_database_size() WHERE database_name = 'db'"
+            ).fetchall()[0][0]
+        )
+        tables = conn.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'db'"
+        ).fetchall()
+        segments = []
+        for schema, table in tables:
+            rows = conn.execute(
+                "SELECT row_group_id, column_name, column_path, stats, block_id, block_offset, "
+                "len(additional_block_ids) FROM pragma_storage_info(?)",
+                [f'"db"."{schema}"."{table}"'],
+            ).fetchall()
+            segments += [(f"{schema}.{table}".lower(), *row) for row in rows]
+    return _group_segments(segments, block_size)
+
+
+def _group_segments(
+    segments: list[tuple[Any, ...]], block_size: int
+) -> dict[str, tuple[RowGroup, ...]]:
+    starts: dict[int, list[int]] = defaultdict(list)
+    for segment in segments:
+        if segment[5] >= 0:
+            starts[segment[5]].append(segment[6])
+    for offsets in starts.values():
+        offsets.sort()
+    sizes: dict[tuple[str, int, str], list[Any]] = {}
+    for table, group, column, path, stats, block, offset, extra in segments:
+        size = extra * block_size
+        if block >= 0:
+            offsets = starts[block]
+            after = bisect.bisect_right(offsets, offset)
+            size += (offsets[after] if after < len(offsets) else block_size) - offset
+        entry = sizes.setdefault((table, int(group), str(column).lower()), [0, None, None])
+        entry[0] += size
+        if len(path) == 1 and isinstance(stats, dict) and "min" in stats:
+            entry[1] = stats["min"] if entry[1] is None else min(entry[1], stats["min"])
+            entry[2] = stats["max"] if entry[2] is None else max(entry[2], stats["max"])
+    tables: dict[str, dict[int, RowGroup]] = defaultdict(dict)
+    for (table, group, column), (size, low, high) in sizes.items():
+        tables[table].setdefault(group, {})[column] = Chunk(size, low, high)
+    return {name: tuple(groups[g] for g in sorted(groups)) for name, groups in tables.items()}
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")

@@ -1,0 +1,423 @@
+"""The query gate: every read of the platform goes through :meth:`Gate.run`.
+
+parse → check (read-only, functions, relations) → lineage (columns, predicates) → guards
+(partition filter, per-query cap, daily budget) → run on a locked secure session → audit.
+Refusals raise :class:`~rastup_data.errors.RastupError` with a stable code after the
+attempt is audited.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from rastup_data.config import Settings
+from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.governance.audit import AuditLog, AuditRecord
+from rastup_data.governance.budget import CostGuard
+from rastup_data.governance.checker import CheckedQuery, check_query, parse_query
+from rastup_data.governance.cost import CostEstimate, CostModel
+from rastup_data.governance.exclusions import ExclusionSource, StateTombstones
+from rastup_data.governance.lineage import Lineage, trace_reads
+from rastup_data.governance.masking import masking_key
+from rastup_data.governance.policy import Policy, load_policy
+from rastup_data.governance.principals import Principal, TokenStore
+from rastup_data.governance.reader import GatedConnection
+from rastup_data.governance.relations import SourceKind
+from rastup_data.governance.session import SecureSession, SessionSpec
+from rastup_data.governance.tags import load_column_tags
+from rastup_data.governance.watchdog import Watchdog
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.ops.metrics import PlatformMetrics
+from rastup_data.serving.query import QueryResult, TableInfo, query_failed, run_query
+from rastup_data.state import StateDB, open_state
+from rastup_data.transform.manifest import current_manifest_path
+from rastup_data.transform.published import published_files
+
+__all__ = ["Gate", "GatedResult", "QueryPath", "QueryPlan"]
+
+log = logging.getLogger(__name__)
+
+_MAX_SESSIONS = 32
+
+
+class QueryPath(str, Enum):
+    """Where a query came from (recorded in the audit; partition filters name paths)."""
+
+    CLI = "cli"
+    HTTP = "http"
+    DASHBOARD = "dashboard"
+    REPORT = "report"
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    """A checked query before it runs: what it reads and what it would cost."""
+
+    sql: str
+    relations: tuple[str, ...]
+    columns: tuple[str, ...]
+    estimate: CostEstimate
+    query_cap: int
+    exact: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GatedResult:
+    """The answer of a gated query with its cost and audit id."""
+
+    query_id: str
+    result: QueryResult
+    scanned_bytes: int
+    billed_bytes: int
+    relations: tuple[str, ...]
+    duration_ms: float
+    table: pa.Table | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.result.columns
+
+    @property
+    def rows(self) -> tuple[tuple[Any, ...], ...]:
+        return self.result.rows
+
+    @property
+    def row_count(self) -> int:
+        return self.table.num_rows if self.table is not None else len(self.result.rows)
+
+
+@dataclass(slots=True)
+class _Attempt:
+    """What is known about a query so far, for its audit record."""
+
+    principal: Principal
+    path: QueryPath
+    sql: str
+    query_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    started: float = field(default_factory=time.perf_counter)
+    relations: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()
+    scanned: int = 0
+    billed: int = 0
+
+
+@dataclass(slots=True)
+class _Prepared:
+    session: SecureSession
+    checked: CheckedQuery
+    lineage: Lineage
+    estimate: CostEstimate
+
+
+class Gate:
+    """Access control, row-level security, masking, cost guards and audit for every read."""
+
+    def __init__(
+        self,
+        layout: LakeLayout,
+        *,
+        state: StateDB,
+        policy: Policy | None = None,
+        env: str = "dev",
+        exclusions: ExclusionSource | None = None,
+        metrics: PlatformMetrics | None = None,
+    ) -> None:
+        self.layout = layout
+        self.state = state
+        self.policy = policy or load_policy()
+        self.env = env
+        self.tokens = TokenStore(state)
+        self.audit = AuditLog(state)
+        self.exclusions: ExclusionSource = exclusions or StateTombstones(state)
+        self.metrics = metrics
+        self.guard = CostGuard(self.policy.cost, env, self.audit)
+        self.cost = CostModel(self.policy.cost)
+        self._mask_key = masking_key(state)
+        self._sessions: OrderedDict[tuple[SessionSpec, str], SecureSession] = OrderedDict()
+        self._lock = threading.Lock()
+        self._watchdog = Watchdog()
+
+    @classmethod
+    def open(
+        cls,
+        lake: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        metrics: PlatformMetrics | None = None,
+    ) -> Gate:
+        """A gate over a lake with the settings of the environment (policy, state, env)."""
+        settings = settings or Settings.from_env(lake=lake)
+        root = Path(lake).absolute() if lake is not None else settings.lake
+        policy = load_policy(settings.policy_path)
+        state = open_state(settings.state_url, lake=root)
+        try:
+            return cls(
+                LakeLayout(root), state=state, policy=policy, env=settings.env, metrics=metrics
+            )
+        except BaseException:
+            state.close()
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            for session in self._sessions.values():
+                session.close()
+            self._sessions.clear()
+        self._watchdog.stop()
+        self.state.close()
+
+    def __enter__(self) -> Gate:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- the public operations ---------------------------------------------------------
+
+    def authenticate(self, token: str | None) -> Principal:
+        """The principal of a token; AUTH_TOKEN_INVALID (audited) otherwise."""
+        try:
+            principal = self.tokens.authenticate(token)
+        except RastupError as exc:
+            self._count(exc.code)
+            raise
+        self.policy.role(principal.role)
+        return principal
+
+    def run(
+        self,
+        principal: Principal,
+        sql: str,
+        *,
+        path: QueryPath,
+        params: Sequence[Any] = (),
+        as_arrow: bool = False,
+    ) -> GatedResult:
+        """Check, guard, run and audit one query as ``principal``."""
+        attempt = _Attempt(principal, path, sql)
+        try:
+            prepared = self._prepare(attempt)
+            self._guard(prepared, attempt)
+        except RastupError as exc:
+            self._record(attempt, status="refused", code=exc.code, rows=0)
+            raise
+        try:
+            result, table = self._execute(prepared, attempt, params, as_arrow=as_arrow)
+        except RastupError as exc:
+            self._record(attempt, status="failed", code=exc.code, rows=0)
+            raise
+        rows = table.num_rows if table is not None else len(result.rows)
+        self._record(attempt, status="ok", code=None, rows=rows)
+        return GatedResult(
+            query_id=attempt.query_id,
+            result=result,
+            scanned_bytes=attempt.scanned,
+            billed_bytes=attempt.billed,
+            relations=attempt.relations,
+            duration_ms=(time.perf_counter() - attempt.started) * 1000,
+            table=table,
+        )
+
+    def explain(self, principal: Principal, sql: str, *, path: QueryPath) -> QueryPlan:
+        """The plan and cost estimate of ``sql`` without running it (a dry run, audited)."""
+        attempt = _Attempt(principal, path, sql)
+        try:
+            prepared = self._prepare(attempt)
+            self._guard(prepared, attempt)
+        except RastupError as exc:
+            self._record(attempt, status="refused", code=exc.code, rows=0)
+            raise
+        self._record(attempt, status="explained", code=None, rows=0, billed=False)
+        return QueryPlan(
+            sql=prepared.checked.sql,
+            relations=attempt.relations,
+            columns=attempt.columns,
+            estimate=prepared.estimate,
+            query_cap=self.guard.guards.query_cap,
+            exact=prepared.lineage.exact,
+        )
+
+    def tables(self, principal: Principal) -> list[TableInfo]:
+        """The relations ``principal`` can read (the filtered catalogue)."""
+        session = self._session(principal)
+        return [
+            TableInfo(name=name, kind=view.schema, rows=None, description=_access(view.masked))
+            for name, view in session.views.items()
+        ]
+
+    def connect(self, principal: Principal, *, path: QueryPath) -> GatedConnection:
+        """A read-only DB-API-like connection whose queries run through this gate."""
+        return GatedConnection(self, principal, path)
+
+    def require_admin(self, principal: Principal, what: str) -> None:
+        if principal.role != "admin":
+            raise RastupError(
+                ErrorCode.ACCESS_DENIED,
+                f"{what} is for admins; {principal.name} has role {principal.role}.",
+            )
+
+    # --- the steps ---------------------------------------------------------------------
+
+    def _prepare(self, attempt: _Attempt) -> _Prepared:
+        self.policy.role(attempt.principal.role)
+        tree = parse_query(attempt.sql)
+        session = self._session(attempt.principal)
+        checked = check_query(tree, session.views, session.refused)
+        attempt.relations = checked.relations
+        lineage = trace_reads(checked, session.views, session.schema)
+        attempt.columns = lineage.columns
+        files = {SourceKind.WAREHOUSE: session.spec.warehouse, SourceKind.NRT: session.spec.nrt}
+        estimate = self.cost.estimate(lineage, session.views, files)
+        attempt.scanned = estimate.scanned_bytes
+        attempt.billed = estimate.billed_bytes
+        return _Prepared(session, checked, lineage, estimate)
+
+    def _guard(self, prepared: _Prepared, attempt: _Attempt) -> None:
+        if attempt.path.value in self.policy.partition_paths:
+            for read in prepared.lineage.reads:
+                column = prepared.session.views[read.relation].partition_column
+                if column is not None and not any(p.column == column for p in read.predicates):
+                    raise RastupError(
+                        ErrorCode.PARTITION_FILTER_REQUIRED,
+                        f"{read.relation} is large: restrict {column} with a constant where it "
+                        f"is read, e.g. WHERE {column} BETWEEN DATE '2026-01-01' AND DATE "
+                        "'2026-01-07'.",
+                    )
+        status = self.guard.check(attempt.scanned)
+        after = status.scanned_bytes + attempt.scanned
+        threshold = status.budget_bytes * status.alarm_ratio
+        if status.scanned_bytes < threshold <= after:
+            log.warning("%s: scanned bytes today passed the budget alarm", self.env)
+            self._count(ErrorCode.SCANNED_BYTES_BUDGET_WARNING)
+
+    def _execute(
+        self, prepared: _Prepared, attempt: _Attempt, params: Sequence[Any], *, as_arrow: bool
+    ) -> tuple[QueryResult, pa.Table | None]:
+        limits = self.policy.role(attempt.principal.role).limits
+        cursor = prepared.session.cursor()
+        stopped = threading.Event()
+
+        def stop() -> None:
+            stopped.set()
+            cursor.interrupt()
+
+        timer = self._watchdog.arm(limits.max_seconds, stop)
+        try:
+            sql = prepared.checked.sql
+            if as_arrow:
+                table = _arrow(cursor, sql, params)
+                return QueryResult(tuple(table.column_names), (), ()), table
+            max_rows = None if attempt.path is QueryPath.REPORT else limits.max_rows
+            return run_query(cursor, sql, params, max_rows=max_rows), None
+        except RastupError as exc:
+            if stopped.is_set():
+                raise RastupError(
+                    ErrorCode.QUERY_LIMIT_EXCEEDED,
+                    f"the query ran longer than {limits.max_seconds:.0f}s, the limit of role "
+                    f"{attempt.principal.role}, and was stopped. To fix this, narrow it.",
+                ) from exc
+            raise RastupError(ErrorCode.QUERY_INVALID, exc.message) from exc
+        finally:
+            self._watchdog.disarm(timer)
+            cursor.close()
+
+    def _session(self, principal: Principal) -> SecureSession:
+        published = published_files(self.layout)
+        erased = self.exclusions.erased_subjects()
+        spec = SessionSpec(
+            lake=self.layout.root,
+            warehouse=published.warehouse,
+            nrt=published.nrt,
+            principal_role=principal.role,
+            cities=principal.cities,
+            erased_digest=erased.digest,
+        )
+        key = (spec, principal.name if principal.scoped else "")
+        with self._lock:
+            session = self._sessions.get(key)
+            if session is not None:
+                self._sessions.move_to_end(key)
+                return session
+        tags = load_column_tags(current_manifest_path(self.layout)) if self._needs_tags(spec) else {}
+        session = SecureSession(
+            spec,
+            policy=self.policy,
+            principal=principal,
+            tags=tags,
+            mask_key=self._mask_key,
+            erased=erased,
+        )
+        with self._lock:
+            self._sessions[key] = session
+            while len(self._sessions) > _MAX_SESSIONS:
+                self._sessions.popitem(last=False)  # in-flight cursors keep theirs alive
+        return session
+
+    def _needs_tags(self, spec: SessionSpec) -> bool:
+        has_data = spec.warehouse is not None or spec.nrt is not None
+        return has_data or any(
+            (self.layout.root / folder).is_dir()
+            for folder in self.policy.parquet_relations.values()
+        )
+
+    def _record(
+        self,
+        attempt: _Attempt,
+        *,
+        status: str,
+        code: ErrorCode | None,
+        rows: int,
+        billed: bool = True,
+    ) -> None:
+        charged = status == "ok" and billed
+        record = AuditRecord(
+            query_id=attempt.query_id,
+            at=datetime.now(UTC).isoformat(),
+            env=self.env,
+            principal=attempt.principal.name,
+            role=attempt.principal.role,
+            path=attempt.path.value,
+            sql=attempt.sql,
+            relations=attempt.relations,
+            columns=attempt.columns,
+            rows=rows,
+            scanned_bytes=attempt.scanned if charged else 0,
+            billed_bytes=attempt.billed if charged else 0,
+            duration_ms=(time.perf_counter() - attempt.started) * 1000,
+            status=status,
+            code=None if code is None else code.value,
+        )
+        self.audit.append(record)
+        if code is not None:
+            self._count(code)
+
+    def _count(self, code: ErrorCode) -> None:
+        if self.metrics is not None:
+            self.metrics.count_error(code)
+
+
+def _access(masked: frozenset[str]) -> str:
+    return f"masked: {', '.join(sorted(masked))}" if masked else ""
+
+
+def _arrow(cursor: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> pa.Table:
+    try:
+        relation = cursor.execute(sql, list(params)) if params else cursor.execute(sql)
+        table = relation.to_arrow_table()
+    except duckdb.Error as exc:
+        raise query_failed(exc) from exc
+    assert isinstance(table, pa.Table)
+    return table

@@ -1,0 +1,253 @@
+"""A secure session: an in-memory DuckDB whose only readable relations are secure views.
+
+The published build and the NRT snapshot are attached read-only under private names, Bronze
+is read in place; every relation the principal may read becomes a view of the same public
+name (``gold.kpi_marketplace_daily``) that drops denied columns, masks tagged ones, filters
+the principal's cities and excludes erased subjects. Then external access is disabled and
+the configuration locked, so even a statement that got past the checker cannot reach a
+file, change a setting or load an extension.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from rastup_data.governance.lineage import views_schema
+from rastup_data.governance.masking import MASK_FUNCTION, mask_macro_sql
+from rastup_data.governance.policy import Policy, TagAction
+from rastup_data.governance.principals import Principal
+from rastup_data.governance.relations import (
+    CATALOG_COLUMNS,
+    CATALOG_TABLES,
+    PhysicalColumn,
+    PhysicalRelation,
+    Refusal,
+    RelationView,
+    SourceKind,
+    plan_relations,
+)
+from rastup_data.governance.tags import ColumnTags
+
+__all__ = [
+    "CATALOG_COLUMNS",
+    "CATALOG_TABLES",
+    "ErasedSubjects",
+    "SecureSession",
+    "SessionSpec",
+    "quote",
+]
+
+WAREHOUSE_ALIAS = "__wh"
+NRT_ALIAS = "__nrt"
+
+
+@dataclass(frozen=True, slots=True)
+class ErasedSubjects:
+    """Users and anonymous ids that must not be read (the privacy read-time exclusion)."""
+
+    users: frozenset[str] = field(default_factory=frozenset)
+    anons: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def digest(self) -> str:
+        text = "\n".join(["u", *sorted(self.users), "a", *sorted(self.anons)])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def of(self, kind: str) -> frozenset[str]:
+        return self.users if kind == "user" else self.anons
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSpec:
+    """Everything a session depends on; equal specs can share one session."""
+
+    lake: Path
+    warehouse: Path | None
+    nrt: Path | None
+    principal_role: str
+    cities: frozenset[str]
+    erased_digest: str
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class SecureSession:
+    """One locked DuckDB database with the secure views of one principal's scope."""
+
+    def __init__(
+        self,
+        spec: SessionSpec,
+        *,
+        policy: Policy,
+        principal: Principal,
+        tags: ColumnTags,
+        mask_key: str,
+        erased: ErasedSubjects,
+    ) -> None:
+        self.spec = spec
+        self.conn = duckdb.connect(":memory:")
+        try:
+            physical = self._attach_sources(policy)
+            self.views, self.refused = plan_relations(policy, principal, physical, tags)
+            self._drop_empty_views()
+            self.schema = views_schema(self.views)
+            self._create_gate_schema(mask_key, erased)
+            for view in self.views.values():
+                self.conn.execute(_view_sql(view, erased))
+            self._lock()
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return self.conn.cursor()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _attach_sources(self, policy: Policy) -> list[PhysicalRelation]:
+        found: list[PhysicalRelation] = []
+        if self.spec.warehouse is not None:
+            self.conn.execute(
+                f"ATTACH {_literal(str(self.spec.warehouse))} AS {WAREHOUSE_ALIAS} (READ_ONLY)"
+            )
+            found += self._tables(WAREHOUSE_ALIAS, ("silver", "gold"), SourceKind.WAREHOUSE)
+        if self.spec.nrt is not None:
+            self.conn.execute(f"ATTACH {_literal(str(self.spec.nrt))} AS {NRT_ALIAS} (READ_ONLY)")
+            found += self._tables(NRT_ALIAS, ("main",), SourceKind.NRT)
+        for name, folder in policy.parquet_relations.items():
+            relation = self._parquet(name, self.spec.lake / folder)
+            if relation is not None:
+                found.append(relation)
+        return found
+
+    def _tables(
+        self, alias: str, schemas: tuple[str, ...], kind: SourceKind
+    ) -> list[PhysicalRelation]:
+        rows = self.conn.execute(
+            "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
+            f"WHERE database_name = ? AND schema_name IN ({', '.join('?' * len(schemas))}) "
+            "ORDER BY schema_name, table_name, column_index",
+            [alias, *schemas],
+        ).fetchall()
+        columns: dict[tuple[str, str], list[PhysicalColumn]] = {}
+        for schema, table, column, dtype in rows:
+            columns.setdefault((str(schema), str(table)), []).append(
+                PhysicalColumn(str(column), str(dtype))
+            )
+        public = "nrt" if kind is SourceKind.NRT else None
+        return [
+            PhysicalRelation(
+                name=f"{public or schema}.{table}",
+                kind=kind,
+                source_sql=f"{alias}.{quote(schema)}.{quote(table)}",
+                columns=tuple(cols),
+                location=f"{schema}.{table}",
+            )
+            for (schema, table), cols in columns.items()
+        ]
+
+    def _parquet(self, name: str, folder: Path) -> PhysicalRelation | None:
+        if not folder.is_dir() or next(folder.rglob("*.parquet"), None) is None:
+            return None
+        source = (
+            f"read_parquet({_literal(str(folder / '**' / '*.parquet'))}, "
+            "hive_partitioning = true, union_by_name = true)"
+        )
+        rows = self.conn.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+        return PhysicalRelation(
+            name=name,
+            kind=SourceKind.PARQUET,
+            source_sql=source,
+            columns=tuple(PhysicalColumn(str(r[0]), str(r[1])) for r in rows),
+            location=str(folder),
+        )
+
+    def _drop_empty_views(self) -> None:
+        for name, view in list(self.views.items()):
+            if not view.visible:
+                del self.views[name]
+                self.refused[name] = Refusal(name, f"every column of {name} is denied to the role")
+
+    def _create_gate_schema(self, mask_key: str, erased: ErasedSubjects) -> None:
+        conn = self.conn
+        conn.execute("CREATE SCHEMA __gate")
+        conn.execute(mask_macro_sql(mask_key))
+        conn.execute("CREATE TABLE __gate.erased (subject_type VARCHAR, subject_id VARCHAR)")
+        subjects = [("user", u) for u in sorted(erased.users)]
+        subjects += [("anon", a) for a in sorted(erased.anons)]
+        if subjects:
+            conn.executemany("INSERT INTO __gate.erased VALUES (?, ?)", subjects)
+        conn.execute(
+            f"CREATE TABLE {CATALOG_TABLES} (table_schema VARCHAR, table_name VARCHAR, "
+            "table_type VARCHAR)"
+        )
+        conn.execute(
+            f"CREATE TABLE {CATALOG_COLUMNS} (table_schema VARCHAR, table_name VARCHAR, "
+            "column_name VARCHAR, ordinal_position INTEGER, data_type VARCHAR, access VARCHAR)"
+        )
+        tables = [(v.schema, v.table, "VIEW") for v in self.views.values()]
+        columns = [
+            (
+                v.schema,
+                v.table,
+                c.name,
+                i + 1,
+                "VARCHAR" if c.action is TagAction.MASKED else c.type,
+                c.action.value,
+            )
+            for v in self.views.values()
+            for i, c in enumerate(v.visible)
+        ]
+        if tables:
+            conn.executemany(f"INSERT INTO {CATALOG_TABLES} VALUES (?, ?, ?)", tables)
+            conn.executemany(f"INSERT INTO {CATALOG_COLUMNS} VALUES (?, ?, ?, ?, ?, ?)", columns)
+        for schema in sorted({v.schema for v in self.views.values()}):
+            conn.execute(f"CREATE SCHEMA {quote(schema)}")
+
+    def _lock(self) -> None:
+        bronze = self.spec.lake / "bronze"
+        self.conn.execute("SET TimeZone = 'UTC'")
+        self.conn.execute(f"SET allowed_directories = [{_literal(str(bronze) + '/')}]")
+        self.conn.execute("SET enable_external_access = false")
+        self.conn.execute("SET lock_configuration = true")
+
+
+def _view_sql(view: RelationView, erased: ErasedSubjects) -> str:
+    columns = ", ".join(
+        f"{MASK_FUNCTION}({quote(c.name)}) AS {quote(c.name)}"
+        if c.action is TagAction.MASKED
+        else quote(c.name)
+        for c in view.visible
+    )
+    where = list(_row_filters(view, erased))
+    condition = f" WHERE {' AND '.join(where)}" if where else ""
+    return (
+        f"CREATE VIEW {quote(view.schema)}.{quote(view.table)} AS "
+        f"SELECT {columns} FROM {view.source_sql}{condition}"
+    )
+
+
+def _row_filters(view: RelationView, erased: ErasedSubjects) -> Iterable[str]:
+    """The view's row filters: the principal's cities, then the erased subjects."""
+    if view.city_filter is not None:
+        column, cities = view.city_filter
+        listed = ", ".join(_literal(c) for c in sorted(cities))
+        yield f"{quote(column)} IN ({listed})"
+    for column, kind in view.erasure_columns:
+        if erased.of(kind):
+            yield (
+                f"({quote(column)} IS NULL OR {quote(column)} NOT IN "
+                f"(SELECT subject_id FROM __gate.erased WHERE subject_type = '{kind}'))"
+            )
