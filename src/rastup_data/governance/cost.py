@@ -53,14 +53,14 @@ class CostModel:
         self,
         lineage: Lineage,
         views: Mapping[str, RelationView],
-        files: Mapping[SourceKind, Path | None],
+        files: Mapping[SourceKind, str | None],
     ) -> CostEstimate:
         reads = tuple(self._read(read, views[read.relation], files) for read in lineage.reads)
         scanned = sum(r.scanned_bytes for r in reads)
         return CostEstimate(reads, scanned, self.cost.billed(scanned))
 
     def _read(
-        self, read: RelationRead, view: RelationView, files: Mapping[SourceKind, Path | None]
+        self, read: RelationRead, view: RelationView, files: Mapping[SourceKind, str | None]
     ) -> ReadCost:
         predicates = tuple(p for p in read.predicates if p.column not in view.masked)
         columns = tuple(sorted(read.columns))

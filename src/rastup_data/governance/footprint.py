@@ -75,9 +75,9 @@ class FootprintCache:
             found.append(cached)
         return found
 
-    def duckdb_tables(self, database: Path) -> dict[str, tuple[RowGroup, ...]]:
-        """``schema.table`` -> row groups of every table in a DuckDB file."""
-        key = (str(database), database.stat().st_mtime_ns)
+    def duckdb_tables(self, database: str) -> dict[str, tuple[RowGroup, ...]]:
+        """``schema.table`` -> row groups of every table in a published (immutable) file."""
+        key = (database, 0)
         with self._lock:
             cached = self._duckdb.get(key)
         if cached is None:
@@ -106,9 +106,9 @@ def _read_footer(path: Path) -> ParquetFile:
     return ParquetFile(path, date.fromisoformat(match[1]) if match else None, tuple(groups))
 
 
-def _read_storage(database: Path) -> dict[str, tuple[RowGroup, ...]]:
+def _read_storage(database: str) -> dict[str, tuple[RowGroup, ...]]:
     with duckdb.connect(":memory:") as conn:
-        conn.execute(f"ATTACH '{_quote(str(database))}' AS db (READ_ONLY)")
+        conn.execute(f"ATTACH '{_quote(database)}' AS db (READ_ONLY)")
         block_size = int(
             conn.execute(
                 "SELECT block_size FROM pragma_database_size() WHERE database_name = 'db'"

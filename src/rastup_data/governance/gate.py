@@ -351,7 +351,9 @@ class Gate:
             if session is not None:
                 self._sessions.move_to_end(key)
                 return session
-        tags = load_column_tags(current_manifest_path(self.layout)) if self._needs_tags(spec) else {}
+        tags = (
+            load_column_tags(current_manifest_path(self.layout)) if self._needs_tags(spec) else {}
+        )
         session = SecureSession(
             spec,
             policy=self.policy,

@@ -67,8 +67,8 @@ class SessionSpec:
     """Everything a session depends on; equal specs can share one session."""
 
     lake: Path
-    warehouse: Path | None
-    nrt: Path | None
+    warehouse: str | None
+    nrt: str | None
     principal_role: str
     cities: frozenset[str]
     erased_digest: str
@@ -120,11 +120,11 @@ class SecureSession:
         found: list[PhysicalRelation] = []
         if self.spec.warehouse is not None:
             self.conn.execute(
-                f"ATTACH {_literal(str(self.spec.warehouse))} AS {WAREHOUSE_ALIAS} (READ_ONLY)"
+                f"ATTACH {_literal(self.spec.warehouse)} AS {WAREHOUSE_ALIAS} (READ_ONLY)"
             )
             found += self._tables(WAREHOUSE_ALIAS, ("silver", "gold"), SourceKind.WAREHOUSE)
         if self.spec.nrt is not None:
-            self.conn.execute(f"ATTACH {_literal(str(self.spec.nrt))} AS {NRT_ALIAS} (READ_ONLY)")
+            self.conn.execute(f"ATTACH {_literal(self.spec.nrt)} AS {NRT_ALIAS} (READ_ONLY)")
             found += self._tables(NRT_ALIAS, ("main",), SourceKind.NRT)
         for name, folder in policy.parquet_relations.items():
             relation = self._parquet(name, self.spec.lake / folder)

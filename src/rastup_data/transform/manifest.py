@@ -18,7 +18,7 @@ import orjson
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform._dbt import dbt_project_dir, run_dbt
-from rastup_data.transform.warehouse import exclusive_lock, warehouse_dirs
+from rastup_data.transform.warehouse import warehouse_dirs
 
 __all__ = [
     "DbtColumn",
@@ -170,7 +170,7 @@ def current_manifest_path(layout: LakeLayout, *, project_dir: Path | None = None
         return newest
     target = dirs.dbt_target("parse")
     manifest = target / "manifest.json"
-    with exclusive_lock(dirs.lock_file("parse")):
+    with dirs.work.lock("dbt-parse"):
         if manifest.is_file() and manifest.stat().st_mtime >= edited:
             return manifest  # another process parsed while this one waited
         outcome = run_dbt(

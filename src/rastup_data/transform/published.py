@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
@@ -26,10 +25,11 @@ _ATTEMPTS = 3
 
 @dataclass(frozen=True, slots=True)
 class PublishedFiles:
-    """The files CURRENT names right now: the build (None before the first) and NRT views."""
+    """Where DuckDB attaches what CURRENT names now (paths or URLs; None before the first):
+    the build and the NRT views. Each named file is immutable."""
 
-    warehouse: Path | None
-    nrt: Path | None
+    warehouse: str | None
+    nrt: str | None
 
 
 def published_files(layout: LakeLayout) -> PublishedFiles:
