@@ -136,6 +136,24 @@ def _create_gold(conn: duckdb.DuckDBPyConnection) -> None:
                2 AS quotes_accepted, 0.4::DOUBLE AS quote_success_rate
         FROM days;
         DROP TABLE days;
+        CREATE TABLE silver.booking_settlement AS
+        SELECT 'bk_' || i AS booking_id,
+               DATE '2026-03-01' + CAST(i % 8 AS INTEGER) AS booked_dt,
+               DATE '2026-03-01' + CAST(i % 8 AS INTEGER) AS charged_dt,
+               1 AS leg_count, 1 AS legs_seen,
+               CASE WHEN i < 8 THEN 1 ELSE 0 END AS legs_completed,
+               0 AS legs_cancelled,
+               CASE WHEN i < 8 THEN 0 ELSE 1 END AS legs_open,
+               0 AS legs_awaiting_payout, 0 AS legs_awaiting_refund,
+               10000 AS charges_cents,
+               CASE WHEN i < 8 THEN 8500 ELSE 0 END AS payouts_cents,
+               0 AS refunds_cents, 1500 AS fees_cents,
+               CASE WHEN i < 8 THEN 0 ELSE 8500 END AS variance_cents,
+               i < 8 AS is_settled,
+               CASE WHEN i < 8 THEN TIMESTAMP '2026-03-01 12:00:00'
+                    + to_days(CAST(i % 8 AS INTEGER) + 1) END AS settled_at,
+               CASE WHEN i < 8 THEN DATE '2026-03-02' + CAST(i % 8 AS INTEGER) END AS settled_dt
+        FROM range(10) t(i);
     """)
 
 

@@ -37,7 +37,14 @@ def test_verdict_from_statuses_and_severities():
     assert report.passed
     assert [r.name for r in report.warnings] == ["warned"]
     assert [r.name for r in report.skipped] == ["skipped"]
-    assert report.counts() == {"total": 3, "passed": 1, "warnings": 1, "errors": 0, "skipped": 1}
+    assert report.counts() == {
+        "total": 3,
+        "passed": 1,
+        "warnings": 1,
+        "errors": 0,
+        "skipped": 1,
+        "alerts": 0,
+    }
 
     blocked = GateReport(
         (*report.results, _result("broke", CheckStatus.FAILED, CheckSeverity.ERROR))

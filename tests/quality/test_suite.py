@@ -76,10 +76,13 @@ def test_every_gold_mart_has_key_checks_and_every_rate_is_bounded():
     assert all(s.param("min") == 0 for s in bounded)
 
 
-def test_recon_is_checked_overall_and_daily_as_errors():
-    recon = [s for s in default_suite() if s.kind is CheckKind.RECONCILIATION]
-    assert {s.params["scope"] for s in recon} == {"overall", "daily"}
-    assert {s.severity for s in recon} == {CheckSeverity.ERROR}
+def test_settled_bookings_block_and_timing_variance_only_warns():
+    recon = {s.params["scope"]: s for s in default_suite() if s.kind is CheckKind.RECONCILIATION}
+    assert set(recon) == {"overall", "daily", "key"}
+    assert recon["key"].severity is CheckSeverity.ERROR
+    assert recon["key"].params["where"] == "is_settled"
+    assert recon["daily"].severity is CheckSeverity.WARN
+    assert recon["overall"].severity is CheckSeverity.WARN
 
 
 RECORDS = [

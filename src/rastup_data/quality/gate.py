@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -24,6 +25,9 @@ __all__ = ["ResultObserver", "run_quality_gates", "validate_suite"]
 
 #: Called once per result, in suite order, as soon as the check has run.
 ResultObserver = Callable[[CheckResult], None]
+
+#: Alert signals are logged here (WARNING), one line per raised alert, for operations.
+alert_log = logging.getLogger("rastup_data.quality.alerts")
 
 
 def validate_suite(suite: Sequence[CheckSpec]) -> None:
@@ -82,6 +86,10 @@ def run_quality_gates(
     for spec in specs:
         result = _run_one(conn, spec, context)
         results.append(result)
+        if result.raises_alert:
+            alert_log.warning(
+                "quality alert %s raised by %s: %s", result.alert, result.name, result.message
+            )
         if on_result is not None:
             on_result(result)
     return GateReport(tuple(results))
@@ -109,4 +117,5 @@ def _run_one(
         status=CheckStatus.FAILED,
         message=message,
         table=spec.table,
+        alert=spec.alert,
     )

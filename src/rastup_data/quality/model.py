@@ -63,7 +63,8 @@ class CheckSpec:
     """One check as data: what to run, on which table, how loud a failure is.
 
     ``params`` are kind-specific (see docs/quality.md); they are validated by the
-    kind's runner before anything runs.
+    kind's runner before anything runs. ``alert`` names an alert signal raised when the
+    check fails (see :attr:`CheckResult.alert`); empty for most checks.
     """
 
     name: str
@@ -72,6 +73,7 @@ class CheckSpec:
     table: str
     params: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
+    alert: str = ""
 
     def param(self, key: str, default: Any = None) -> Any:
         return self.params.get(key, default)
@@ -90,7 +92,8 @@ class CheckResult:
     """The outcome of one check, with the evidence behind it.
 
     ``severity`` is the severity of the outcome: for a check with warn and error
-    thresholds (volume, freshness) it says which threshold was crossed.
+    thresholds (volume, freshness) it says which threshold was crossed. ``alert`` is the
+    spec's alert signal; :attr:`raises_alert` says whether this outcome raises it.
     """
 
     name: str
@@ -102,6 +105,7 @@ class CheckResult:
     threshold: Scalar = None
     sample_rows: tuple[dict[str, Any], ...] = ()
     table: str = ""
+    alert: str = ""
 
     @property
     def passed(self) -> bool:
@@ -120,6 +124,11 @@ class CheckResult:
         """True when this result must stop publication."""
         return self.failed and self.severity is CheckSeverity.ERROR
 
+    @property
+    def raises_alert(self) -> bool:
+        """True when this result raises its check's alert signal (failed, alert named)."""
+        return self.failed and bool(self.alert)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -132,6 +141,7 @@ class CheckResult:
             "observed": self.observed,
             "threshold": self.threshold,
             "sample_rows": [dict(row) for row in self.sample_rows],
+            "alert": self.alert or None,
         }
 
 

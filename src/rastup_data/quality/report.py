@@ -41,6 +41,18 @@ class GateReport:
     def skipped(self) -> tuple[CheckResult, ...]:
         return tuple(r for r in self.results if r.skipped)
 
+    @property
+    def alerts(self) -> tuple[CheckResult, ...]:
+        """The results that raise an alert signal (see ``CheckSpec.alert``)."""
+        return tuple(r for r in self.results if r.raises_alert)
+
+    def alert_counts(self) -> dict[str, int]:
+        """Alert signal -> how many checks raised it in this run (for a metrics counter)."""
+        counts: dict[str, int] = {}
+        for result in self.alerts:
+            counts[result.alert] = counts.get(result.alert, 0) + 1
+        return counts
+
     def result(self, name: str) -> CheckResult:
         """The result of the check called ``name``; KeyError if it did not run."""
         for result in self.results:
@@ -55,6 +67,7 @@ class GateReport:
             "warnings": len(self.warnings),
             "errors": len(self.blocking),
             "skipped": len(self.skipped),
+            "alerts": len(self.alerts),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,6 +76,7 @@ class GateReport:
             "counts": self.counts(),
             "blocking": [r.name for r in self.blocking],
             "warnings": [r.name for r in self.warnings],
+            "alerts": self.alert_counts(),
             "results": [r.to_dict() for r in self.results],
         }
 
@@ -80,9 +94,11 @@ def _outcome(result: CheckResult) -> str:
 def _summary_line(report: GateReport) -> str:
     counts = report.counts()
     verdict = "PASSED" if report.passed else "BLOCKED"
+    alerts = f", {counts['alerts']} alert(s)" if counts["alerts"] else ""
     return (
         f"quality gate {verdict}: {counts['passed']} passed, {counts['errors']} error(s), "
-        f"{counts['warnings']} warning(s), {counts['skipped']} skipped of {counts['total']}"
+        f"{counts['warnings']} warning(s){alerts}, {counts['skipped']} skipped of "
+        f"{counts['total']}"
     )
 
 
@@ -116,6 +132,8 @@ def render_report(report: GateReport, *, sample_rows: int = 5) -> str:
             f"{', ' + result.table if result.table else ''})"
         )
         lines.append(f"  {result.message}")
+        if result.raises_alert:
+            lines.append(f"  alert: {result.alert}")
         lines.append(f"  observed: {_cell(result.observed)}   threshold: {_cell(result.threshold)}")
         shown = result.sample_rows[:sample_rows]
         if shown:

@@ -17,6 +17,7 @@ from rastup_data.quality.model import CheckKind, CheckSeverity, CheckSpec
 
 __all__ = [
     "GOLD_MARTS",
+    "RECON_VARIANCE_ALERT",
     "SILVER_FACTS",
     "default_suite",
     "load_suite",
@@ -25,6 +26,9 @@ __all__ = [
 
 ERROR = CheckSeverity.ERROR
 WARN = CheckSeverity.WARN
+
+#: Alert signal of a day whose reconciliation variance exceeds the money in flight.
+RECON_VARIANCE_ALERT = "recon_variance_exceeds_money_in_flight"
 
 #: Every Silver fact; each has ``event_id`` and ``dt``.
 SILVER_FACTS: tuple[str, ...] = (
@@ -240,21 +244,41 @@ def _gold_checks() -> list[CheckSpec]:
 
 def _reconciliation_checks() -> list[CheckSpec]:
     recon = "gold.ops_recon_daily"
+    settlement = "silver.booking_settlement"
     tolerance = {"abs_tol_cents": 100, "rel_tol": 0.001}
     return [
         CheckSpec(
-            f"{recon}.reconciles_overall",
+            f"{settlement}.settled_bookings_balance",
             CheckKind.RECONCILIATION,
             ERROR,
+            settlement,
+            {"scope": "key", "key_columns": ("booking_id",), "where": "is_settled", **tolerance},
+            description="Every settled booking: charges = payouts + refunds + fees.",
+        ),
+        CheckSpec(
+            f"{recon}.reconciles_overall",
+            CheckKind.RECONCILIATION,
+            WARN,
             recon,
             {"scope": "overall", **tolerance},
+            description="Overall variance; not zero while payouts are in flight.",
         ),
         CheckSpec(
             f"{recon}.reconciles_daily",
             CheckKind.RECONCILIATION,
-            ERROR,
+            WARN,
             recon,
             {"scope": "daily", **tolerance},
+            description="Daily variance; timing differences make it normal.",
+        ),
+        CheckSpec(
+            f"{recon}.variance_within_money_in_flight",
+            CheckKind.CUSTOM_SQL,
+            WARN,
+            recon,
+            {"sql": _variance_beyond_money_in_flight_sql(recon, settlement)},
+            description="A day's variance that money in flight cannot explain.",
+            alert=RECON_VARIANCE_ALERT,
         ),
         CheckSpec(
             f"{recon}.variance_matches_parts",
@@ -267,6 +291,37 @@ def _reconciliation_checks() -> list[CheckSpec]:
             },
         ),
     ]
+
+
+def _variance_beyond_money_in_flight_sql(recon: str, settlement: str) -> str:
+    """Days whose variance exceeds the charges of the bookings in flight on that day.
+
+    A booking is in flight from the day it was charged to the day it settled (inclusive),
+    or to the end when unsettled. Every money event of a balanced booking falls in that
+    span and moves at most its charge on one day, so on healthy data
+    |variance(d)| <= money in flight(d); more than that is money nobody can account for.
+    """
+    return f"""
+        WITH flows AS (
+            SELECT charged_dt AS dt, charges_cents AS delta
+            FROM {settlement} WHERE charged_dt IS NOT NULL
+            UNION ALL
+            SELECT greatest(settled_dt, charged_dt) + 1, -charges_cents
+            FROM {settlement}
+            WHERE is_settled AND charged_dt IS NOT NULL AND settled_dt IS NOT NULL
+        ),
+        judged AS (
+            SELECT r.dt, r.charges_cents, r.variance_cents,
+                   CAST((SELECT coalesce(sum(f.delta), 0) FROM flows AS f WHERE f.dt <= r.dt)
+                        AS BIGINT) AS money_in_flight_cents,
+                   greatest(100, 0.001 * r.charges_cents) AS allowed_cents
+            FROM {recon} AS r
+        )
+        SELECT dt, variance_cents, money_in_flight_cents, allowed_cents, charges_cents
+        FROM judged
+        WHERE variance_cents > money_in_flight_cents + allowed_cents
+        ORDER BY dt
+    """
 
 
 def _consistency_checks() -> list[CheckSpec]:
@@ -317,7 +372,7 @@ def default_suite() -> tuple[CheckSpec, ...]:
 
 
 def suite_from_records(records: Iterable[Mapping[str, Any]]) -> tuple[CheckSpec, ...]:
-    """Specs from plain records ``{name, kind, severity, table, params?, description?}``."""
+    """Specs from records ``{name, kind, severity, table, params?, description?, alert?}``."""
     specs: list[CheckSpec] = []
     for index, record in enumerate(records):
         if not isinstance(record, Mapping):
@@ -350,6 +405,7 @@ def suite_from_records(records: Iterable[Mapping[str, Any]]) -> tuple[CheckSpec,
                 table=str(record["table"]),
                 params=dict(params),
                 description=str(record.get("description", "")),
+                alert=str(record.get("alert") or ""),
             )
         )
     return tuple(specs)

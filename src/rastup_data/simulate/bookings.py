@@ -1,7 +1,10 @@
 """Bookings and their money: legs, charges, fees, payouts, refunds, disputes, quotes.
 
-Every booking balances: charge = payouts + refunds + fees, and all of a booking's money
-events fall on the UTC day it was confirmed, so daily reconciliation variance is zero.
+Money moves the way it does in life: the charge and the platform fees on the day of the
+booking, a payout days after each leg is served and its payment later still, a refund
+days after each cancellation. Every booking balances once settled (charge = payouts +
+refunds + fees); until then its money is in flight, so a day's reconciliation variance is
+normally not zero.
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ __all__ = ["PLATFORM_FEE_RATE", "BookingDesk"]
 PLATFORM_FEE_RATE = 0.15
 _CANCEL_RATE = 0.08
 _DISPUTE_RATE = 0.02
+_HOUR_MS = 3_600_000
+#: Days from booking to service: mostly soon, some up to six days ahead.
+_LEAD_DAYS = (0, 1, 2, 3, 4, 5, 6)
+_LEAD_WEIGHTS = (0.3, 0.25, 0.15, 0.1, 0.08, 0.07, 0.05)
 _CANCELLED_BY = ("client", "provider", "platform")
 _CANCEL_REASONS = (
     "schedule conflict",
@@ -115,7 +122,7 @@ class BookingDesk:
         self._trust.score(ctx, user_id, booking_id, same_day(1_200))
         for index, (listing, amount) in enumerate(legs):
             leg_id = ids.new("lg_")
-            service_day = t // DAY_MS + rng.randrange(0, 7)
+            service_day = t // DAY_MS + rng.choices(_LEAD_DAYS, weights=_LEAD_WEIGHTS)[0]
             emit(
                 "booking.leg.confirmed",
                 t + 10 + index,
@@ -134,11 +141,14 @@ class BookingDesk:
                 },
                 False,
             )
+            t_service = max(
+                service_day * DAY_MS + 9 * _HOUR_MS + int(rng.random() * 10 * _HOUR_MS),
+                t + _HOUR_MS,
+            )
             if rng.random() < _CANCEL_RATE:
-                t_cancel = same_day(60_000 + int(rng.random() * 6 * 3_600_000))
-                self._cancel_leg(
-                    ctx, user_id, booking_id, charge_id, leg_id, amount, t_cancel, day_end
-                )
+                # Cancelled some time between the booking and the service.
+                t_cancel = t + 60_000 + int(rng.random() * (t_service - t - 60_000))
+                self._cancel_leg(ctx, user_id, booking_id, charge_id, leg_id, amount, t_cancel)
                 continue
             fee = round(amount * PLATFORM_FEE_RATE)
             emit(
@@ -158,28 +168,6 @@ class BookingDesk:
                 },
                 False,
             )
-            payout_id = ids.new("po_")
-            emit(
-                "payout.created",
-                same_day(2_000 + index),
-                ctx,
-                user_id,
-                None,
-                None,
-                {
-                    "payout_id": payout_id,
-                    "provider_id": listing.provider_id,
-                    "booking_id": booking_id,
-                    "leg_id": leg_id,
-                    "amount_cents": amount - fee,
-                    "currency": "USD",
-                },
-                False,
-            )
-            t_service = max(
-                service_day * DAY_MS + 9 * 3_600_000 + int(rng.random() * 10 * 3_600_000),
-                t + 3_600_000,
-            )
             self._serve_leg(
                 ctx,
                 user_id,
@@ -188,7 +176,6 @@ class BookingDesk:
                 leg_id,
                 listing,
                 amount,
-                payout_id,
                 amount - fee,
                 t_service,
             )
@@ -205,7 +192,6 @@ class BookingDesk:
         leg_id: str,
         amount: int,
         t: int,
-        day_end: int,
     ) -> None:
         rng = self._rng
         reason = _CANCEL_REASONS[rng.randrange(len(_CANCEL_REASONS))]
@@ -220,9 +206,10 @@ class BookingDesk:
             {"booking_id": booking_id, "leg_id": leg_id, "cancelled_by": by, "reason": reason},
             False,
         )
+        # The card refund succeeds one to five days after the cancellation.
         self._emit(
             "payment.refund.succeeded",
-            min(t + 1_500, day_end - 1),
+            t + DAY_MS + int(rng.random() * 4 * DAY_MS),
             ctx,
             user_id,
             None,
@@ -247,7 +234,6 @@ class BookingDesk:
         leg_id: str,
         listing: Listing,
         amount: int,
-        payout_id: str,
         payout_cents: int,
         t: int,
     ) -> None:
@@ -281,19 +267,10 @@ class BookingDesk:
             {"booking_id": booking_id, "leg_id": leg_id},
             False,
         )
-        emit(
-            "payout.paid",
-            t + DAY_MS + int(rng.random() * 2 * DAY_MS),
-            ctx,
-            None,
-            None,
-            None,
-            {"payout_id": payout_id, "amount_cents": payout_cents, "currency": "USD"},
-            False,
-        )
+        self._pay_out(ctx, user_id, booking_id, leg_id, listing, payout_cents, t)
         if rng.random() < _DISPUTE_RATE:
             dispute_id = self._ids.new("dp_")
-            t_open = t + 3_600_000 + int(rng.random() * 2 * DAY_MS)
+            t_open = t + _HOUR_MS + int(rng.random() * DAY_MS)
             emit(
                 "dispute.opened",
                 t_open,
@@ -313,7 +290,7 @@ class BookingDesk:
             )
             emit(
                 "dispute.resolved",
-                t_open + DAY_MS + int(rng.random() * 3 * DAY_MS),
+                t_open + DAY_MS // 2 + int(rng.random() * 3 * DAY_MS),
                 ctx,
                 None,
                 None,
@@ -324,6 +301,49 @@ class BookingDesk:
                 },
                 False,
             )
+
+    def _pay_out(
+        self,
+        ctx: dict[str, str],
+        user_id: str,
+        booking_id: str,
+        leg_id: str,
+        listing: Listing,
+        payout_cents: int,
+        completed_at: int,
+    ) -> None:
+        """A payout one to seven days after the leg was served (most within three), paid one
+        to three days later (so payouts created near the end stay in the backlog)."""
+        rng = self._rng
+        payout_id = self._ids.new("po_")
+        t_created = completed_at + DAY_MS + int(rng.random() ** 2 * 6 * DAY_MS)
+        self._emit(
+            "payout.created",
+            t_created,
+            ctx,
+            user_id,
+            None,
+            None,
+            {
+                "payout_id": payout_id,
+                "provider_id": listing.provider_id,
+                "booking_id": booking_id,
+                "leg_id": leg_id,
+                "amount_cents": payout_cents,
+                "currency": "USD",
+            },
+            False,
+        )
+        self._emit(
+            "payout.paid",
+            t_created + DAY_MS + int(rng.random() * 2 * DAY_MS),
+            ctx,
+            None,
+            None,
+            None,
+            {"payout_id": payout_id, "amount_cents": payout_cents, "currency": "USD"},
+            False,
+        )
 
     def request_quote(
         self,

@@ -72,7 +72,7 @@ class CommsDesk:
             return
         t += 600_000 + int(rng.random() * 6 * 3_600_000)
         fate = rng.random()
-        if fate < 0.004:
+        if fate < 0.01:
             emit(
                 "comms.complained",
                 t,
@@ -83,7 +83,7 @@ class CommsDesk:
                 {"message_id": message_id, "channel": channel},
                 False,
             )
-        elif fate < 0.012:
+        elif fate < 0.025:
             emit(
                 "comms.opted_out",
                 t,

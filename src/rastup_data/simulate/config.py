@@ -25,6 +25,7 @@ class SimulationConfig:
     duplicate_rate: float = 0.005
     late_rate: float = 0.01
     malformed_rate: float = 0.005
+    late_money_rate: float = 0.02
 
     def __post_init__(self) -> None:
         if not 1 <= self.days <= _MAX_DAYS:
@@ -41,7 +42,7 @@ class SimulationConfig:
             raise RastupError(
                 ErrorCode.CONFIG_INVALID, f"--seed must be a non-negative integer, got {self.seed}."
             )
-        for name in ("duplicate_rate", "late_rate", "malformed_rate"):
+        for name in ("duplicate_rate", "late_rate", "malformed_rate", "late_money_rate"):
             value = getattr(self, name)
             if not 0.0 <= value < 0.5:
                 raise RastupError(

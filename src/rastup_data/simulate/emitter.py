@@ -3,7 +3,8 @@
 Every event is encoded once (orjson), counted once in the ledger, and scheduled at its
 send time: client events a few seconds after they occur (so lines arrive out of order),
 some days later (late events), some twice (duplicate sends with the same bytes), and a
-few broken copies with fresh event ids (malformed lines, never counted).
+few broken copies with fresh event ids (malformed lines, never counted). A few payout and
+refund events of the backend arrive a day or two late too (a delayed provider webhook).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ __all__ = ["EmitterCounts", "EventEmitter"]
 
 _CLIENT_JITTER_MS = 20_000
 _BACKEND_JITTER_MS = 1_500
+#: Backend money events that may arrive late (their provider's webhook was delayed).
+_LATE_MONEY_EVENTS = frozenset({"payout.created", "payout.paid", "payment.refund.succeeded"})
 _NEVER = 1 << 62
 
 
@@ -67,6 +70,7 @@ class EventEmitter:
         self._late = 0
         self._dup_gap = _geometric_gap(self._faults, config.duplicate_rate)
         self._late_gap = _geometric_gap(self._faults, config.late_rate)
+        self._late_money_gap = _geometric_gap(self._faults, config.late_money_rate)
         self._malformed_gap = _geometric_gap(self._faults, config.malformed_rate)
         self._pending_malformed: list[str] = []
 
@@ -114,6 +118,8 @@ class EventEmitter:
                 send_ms += DAY_MS + int(faults.random() * 2 * DAY_MS)
         else:
             send_ms = occurred_ms + int(faults.random() * _BACKEND_JITTER_MS)
+            if name in _LATE_MONEY_EVENTS:
+                send_ms += self._late_money_delay()
         heap = self._heap
         heapq.heappush(heap, (send_ms, seq, line))
         self._dup_gap -= 1
@@ -133,6 +139,15 @@ class EventEmitter:
         if self._pending_malformed:
             self._try_malformed(envelope, send_ms, seq + 2)
         return True
+
+    def _late_money_delay(self) -> int:
+        """0, or one to two days for the few money events whose webhook is delayed."""
+        self._late_money_gap -= 1
+        if self._late_money_gap:
+            return 0
+        self._late_money_gap = _geometric_gap(self._faults, self._config.late_money_rate)
+        self._late += 1
+        return DAY_MS + int(self._faults.random() * DAY_MS)
 
     def _try_malformed(self, envelope: dict[str, Any], send_ms: int, seq: int) -> None:
         name = envelope["event"]

@@ -85,7 +85,7 @@ class MarketplaceSimulation:
         n_hours = len(hours)
         for person in population.persons:
             if random_() >= min(0.9, 0.22 * person.propensity):
-                if person.registered and random_() < 0.03:
+                if person.registered and random_() < 0.06:
                     t = day_start + (14 + int(random_() * 4)) * _HOUR_MS
                     tasks.append((t + int(random_() * _HOUR_MS), seq, _MARKETING, person))
                     seq += 1

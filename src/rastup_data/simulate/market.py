@@ -20,6 +20,8 @@ _SIGNUP_METHODS = ("email", "google", "apple")
 _ROLES = ("client", "talent", "studio_owner")
 _ROLE_WEIGHTS = (0.9, 0.07, 0.03)
 _SEARCH_RANKING, _CHECKOUT_COPY = 0, 1
+#: Share of search clicks followed by a profile view (the rest bounce back or close).
+_VIEW_AFTER_CLICK = 0.85
 
 
 class SessionSimulator:
@@ -231,6 +233,8 @@ class SessionSimulator:
                 backend_ctx, user_id, anon_id, session_id, t, promotion_id, campaign_id, listing
             )
         t += 500 + int(rng.random() * 2_000)
+        if rng.random() >= _VIEW_AFTER_CLICK:
+            return t, user_id
         emit(
             "profile.viewed",
             t,

@@ -89,7 +89,7 @@ def simulate(
     """Simulate the marketplace into ``out_dir``; same arguments, same bytes.
 
     ``start`` is a date or ``YYYY-MM-DD``; ``knobs`` are further ``SimulationConfig`` fields
-    (``duplicate_rate``, ``late_rate``, ``malformed_rate``)."""
+    (``duplicate_rate``, ``late_rate``, ``malformed_rate``, ``late_money_rate``)."""
     start_date = parse_start(start) if isinstance(start, str) else start
     config = SimulationConfig(seed=seed, days=days, users=users, start=start_date, **knobs)
     out_dir = Path(out_dir)

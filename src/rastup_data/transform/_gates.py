@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import duckdb
+
+from rastup_data.quality import GateReport, run_quality_gates
 
 __all__ = ["GateOutcome", "run_gates"]
 
@@ -17,11 +18,14 @@ BlockingCheck = tuple[str, str, tuple[dict[str, Any], ...]]
 
 @dataclass(frozen=True, slots=True)
 class GateOutcome:
-    """Whether the quality gates ran, their rendered report and the blocking checks."""
+    """Whether the quality gates ran, their rendered report, the blocking checks, the
+    warnings and the alert signals raised (see docs/quality.md)."""
 
     ran: bool
     summary: str
     blocking: tuple[BlockingCheck, ...] = ()
+    warnings: tuple[str, ...] = ()
+    alerts: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -31,25 +35,26 @@ class GateOutcome:
     def not_run(cls, reason: str) -> GateOutcome:
         return cls(ran=False, summary=f"quality gates not run: {reason}")
 
+    @classmethod
+    def of(cls, report: GateReport) -> GateOutcome:
+        return cls(
+            ran=True,
+            summary=report.render(),
+            blocking=tuple((r.name, r.message, r.sample_rows) for r in report.blocking),
+            warnings=tuple(r.name for r in report.warnings),
+            alerts=tuple(r.alert for r in report.alerts),
+        )
+
 
 def run_gates(conn: duckdb.DuckDBPyConnection, as_of: datetime | None = None) -> GateOutcome:
-    """Run ``rastup_data.quality.run_quality_gates`` when that library is installed.
+    """Run the quality gates on the staging connection.
 
     ``as_of`` (what freshness is measured against) defaults to the newest ``occurred_at``
     in Silver, the lake's own clock: a build judges whether each fact kept up with the
     rest of the data (lag against the wall clock is the pipeline-lag alert's job).
     """
-    try:
-        quality = importlib.import_module("rastup_data.quality")
-    except ImportError:
-        return GateOutcome.not_run("rastup_data.quality is not available")
-    runner = getattr(quality, "run_quality_gates", None)
-    if runner is None:
-        return GateOutcome.not_run("rastup_data.quality has no run_quality_gates")
     moment = as_of if as_of is not None else _lake_clock(conn)
-    report = runner(conn, as_of=moment) if moment is not None else runner(conn)
-    blocking = tuple(_blocking_check(item) for item in getattr(report, "blocking", ()) or ())
-    return GateOutcome(ran=True, summary=_render(report), blocking=blocking)
+    return GateOutcome.of(run_quality_gates(conn, as_of=moment))
 
 
 def _lake_clock(conn: duckdb.DuckDBPyConnection) -> datetime | None:
@@ -59,17 +64,3 @@ def _lake_clock(conn: duckdb.DuckDBPyConnection) -> datetime | None:
         return None
     value = row[0] if row else None
     return value if isinstance(value, datetime) else None
-
-
-def _blocking_check(item: Any) -> BlockingCheck:
-    spec = getattr(item, "spec", None)
-    name = str(getattr(item, "name", None) or getattr(spec, "name", None) or item)
-    message = str(getattr(item, "message", "") or "")
-    raw_rows = getattr(item, "sample_rows", None) or getattr(item, "samples", None) or ()
-    rows = tuple(dict(r) for r in raw_rows if isinstance(r, dict))
-    return name, message, rows
-
-
-def _render(report: Any) -> str:
-    render = getattr(report, "render", None)
-    return str(render()) if callable(render) else str(report)

@@ -320,7 +320,8 @@ def _gates_text(invocation: DbtInvocation, gates: GateOutcome) -> str:
     text = f"dbt tests: {len(tests) - warned} passed, {warned} warned"
     if not gates.ran:
         return f"{text}; {gates.summary}"
-    return f"{text}; quality gates passed\n{gates.summary}"
+    alerts = f"; ALERT {', '.join(gates.alerts)}" if gates.alerts else ""
+    return f"{text}; quality gates passed{alerts}\n{gates.summary}"
 
 
 def _first_line(text: str | None) -> str:

@@ -36,6 +36,7 @@ def _result(
         threshold=threshold,
         sample_rows=tuple(sample_rows),
         table=spec.table,
+        alert=spec.alert,
     )
 
 
