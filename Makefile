@@ -11,7 +11,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV := $(CURDIR)/.venv
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test check lint typecheck bench clean
+.PHONY: help setup demo test check lint typecheck bench fuzz clean
 
 help: ## Show the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ typecheck: setup ## mypy (strict) on the package.
 	$(VENV)/bin/mypy
 
 check: lint typecheck test ## ruff + mypy + tests.
+
+fuzz: setup ## Hostile-input fuzzer: 100,000 seeded requests to a real serve (FUZZ_ARGS to change).
+	$(VENV)/bin/pytest tests/collector/test_fuzz.py -q -s --fuzz-requests=100000 $(FUZZ_ARGS)
 
 bench: setup ## Run the benchmarks; results print as JSON (record them in benchmarks/RESULTS.md).
 	$(VENV)/bin/python -m benchmarks $(BENCH_ARGS)

@@ -25,7 +25,14 @@ from typing import Any
 import duckdb
 import orjson
 
-from benchmarks._common import catalogue_events, free_port, machine, start_serve
+from benchmarks._common import (
+    RssSampler,
+    catalogue_events,
+    free_port,
+    machine,
+    start_serve,
+    tree_rss_bytes,
+)
 
 KEY = "bench-key"
 
@@ -112,47 +119,6 @@ def _cpu_seconds(pid: int) -> dict[str, float]:
     return out
 
 
-def _tree_rss_bytes(pid: int) -> int:
-    """Resident memory of a process and all its descendants, from /proc."""
-    total = 0
-    stack = [pid]
-    page = os.sysconf("SC_PAGE_SIZE")
-    while stack:
-        current = stack.pop()
-        try:
-            with open(f"/proc/{current}/statm") as handle:
-                total += int(handle.read().split()[1]) * page
-            for task in os.listdir(f"/proc/{current}/task"):
-                children = Path(f"/proc/{current}/task/{task}/children").read_text()
-                stack.extend(int(c) for c in children.split())
-        except (OSError, ValueError):
-            continue
-    return total
-
-
-class _RssSampler:
-    """Samples the serve process tree's resident memory every 50 ms; keeps the peak."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.05):
-            self.peak = max(self.peak, _tree_rss_bytes(self.pid))
-
-    def __enter__(self) -> _RssSampler:
-        self.peak = _tree_rss_bytes(self.pid)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 def _quantile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 1000) - 1]
 
@@ -201,11 +167,11 @@ def run(
         port = free_port()
         proc = start_serve(lake, port, KEY, *extra)
         try:
-            rss_idle = _tree_rss_bytes(proc.pid)
+            rss_idle = tree_rss_bytes(proc.pid)
             cpu_before = _cpu_seconds(proc.pid)
             queue: Any = mp.Queue()
             loader = mp.Process(target=_load, args=(port, bodies, content_type, threads, queue))
-            with _RssSampler(proc.pid) as rss:
+            with RssSampler(proc.pid) as rss:
                 loader.start()
                 result = queue.get()
                 loader.join()

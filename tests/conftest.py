@@ -13,6 +13,12 @@ import pytest
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("fuzz", "the collector's hostile-input fuzzer (make fuzz)")
+    group.addoption("--fuzz-requests", type=int, default=600, help="requests to send")
+    group.addoption("--fuzz-seed", type=int, default=20261129, help="the generator's seed")
+
+
 @dataclass(frozen=True)
 class BuiltLake:
     """A small simulated marketplace landed into Bronze and built into Silver/Gold."""
