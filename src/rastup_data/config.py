@@ -11,14 +11,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ENV_VARS", "Settings", "resolve_lake"]
+__all__ = ["ENV_VARS", "NODE_FOLDER", "Settings", "resolve_lake", "resolve_work_dir"]
+
+#: The default work folder's name inside the lake root (``<lake>/_node``).
+NODE_FOLDER = "_node"
 
 #: Every environment variable the platform reads, with its meaning and default.
 ENV_VARS: dict[str, str] = {
     "RASTUP_LAKE": "Lake root folder (default: ./lake in the current directory).",
     "RASTUP_ENV": "Environment label on metrics and alerts (default: dev).",
     "RASTUP_INGEST_KEYS": "Comma-separated API keys accepted by the collector.",
-    "RASTUP_STATE_URL": "State database URL (default: sqlite:///<lake>/_state/state.db).",
+    "RASTUP_WORK_DIR": "Node-local work folder: spool, state database, staging builds, dbt "
+    "targets (default: <lake>/_node).",
+    "RASTUP_STATE_URL": "State database URL (default: sqlite:///<work>/state/state.db).",
     "RASTUP_URL": "Collector base URL used by `send` and the SDK (default: http://127.0.0.1:8080).",
     "RASTUP_KEY": "API key used by `send` and the SDK.",
     "RASTUP_TOKEN": "Query-gate token used by `query`, `audit`, `cost` and `experiments`.",
@@ -32,6 +37,19 @@ def resolve_lake(
     """The lake root: the argument, else $RASTUP_LAKE, else ./lake."""
     env = os.environ if environ is None else environ
     value = lake if lake is not None else env.get("RASTUP_LAKE") or "lake"
+    return Path(value).expanduser().absolute()
+
+
+def resolve_work_dir(
+    lake: Path,
+    work_dir: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Path:
+    """The node-local work folder: the argument, else $RASTUP_WORK_DIR, else <lake>/_node."""
+    env = os.environ if environ is None else environ
+    value = work_dir if work_dir is not None else env.get("RASTUP_WORK_DIR")
+    if not value:
+        return lake / NODE_FOLDER
     return Path(value).expanduser().absolute()
 
 

@@ -143,4 +143,4 @@ def test_kill_dash_nine_under_load_loses_and_doubles_nothing(tmp_path: Path, wor
     doubled = {k: v for k, v in counts.items() if v > 1}
     assert not missing, f"{len(missing)} acknowledged events are not in Bronze"
     assert not doubled, f"{len(doubled)} events landed more than once"
-    assert not list((lake / "_spool").glob("*.ndjson")), "spool not drained on SIGTERM"
+    assert not list((lake / "_node" / "spool").glob("*.ndjson")), "spool not drained on SIGTERM"

@@ -25,7 +25,7 @@ from rastup_data.state import (
 def test_default_location_is_under_the_lake(tmp_path: Path) -> None:
     with open_state(lake=tmp_path / "lake") as db:
         assert db.url == state_url_for_lake(tmp_path / "lake")
-    assert (tmp_path / "lake" / "_state" / "state.db").is_file()
+    assert (tmp_path / "lake" / "_node" / "state" / "state.db").is_file()
 
 
 def test_sqlite_urls_are_relative_with_three_and_absolute_with_four_slashes(

@@ -122,10 +122,18 @@ def test_failed_checks_and_model_errors_never_publish(layout: LakeLayout) -> Non
     assert _marketplace(layout) == [("2026-01-05", "nyc", 1, 10_000, 1_500, 0.15)]
 
 
-def test_empty_lake_builds_empty_models(layout: LakeLayout) -> None:
+def test_empty_lake_builds_empty_models(tmp_path: Path) -> None:
+    # The builder stages in its own work folder and publishes into the shared lake, where
+    # another machine (another work folder) reads the same build.
+    layout = LakeLayout(tmp_path / "lake", tmp_path / "builder-node")
     result = build(layout, quality_gates=False)
     assert all(n.ok for n in result.nodes)
-    with open_published(layout) as conn:
+    lake_files = {p.relative_to(layout.root).as_posix() for p in layout.root.rglob("*.duckdb")}
+    assert lake_files == {f"warehouse/builds/{result.build_id}.duckdb", *_nrt_files(layout)}
+    assert (tmp_path / "builder-node" / "warehouse" / "_dbt" / "build").is_dir()
+    assert not list((tmp_path / "builder-node").rglob("*.duckdb")), "staging left behind"
+    reader = LakeLayout(tmp_path / "lake", tmp_path / "reader-node")
+    with open_published(reader) as conn:
         for table in (
             "gold.kpi_marketplace_daily",
             "gold.ops_payout_backlog",
@@ -138,6 +146,13 @@ def test_empty_lake_builds_empty_models(layout: LakeLayout) -> None:
         assert overall == [("overall", None, 0)]
     assert result.nrt is not None
     assert result.nrt.freshness.newest_occurred_at is None
+
+
+def _nrt_files(layout: LakeLayout) -> set[str]:
+    return {
+        p.relative_to(layout.root).as_posix()
+        for p in (layout.root / "warehouse" / "nrt").glob("*.duckdb")
+    }
 
 
 def test_reading_before_anything_is_published_is_a_coded_error(layout: LakeLayout) -> None:

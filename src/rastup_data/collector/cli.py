@@ -13,6 +13,7 @@ import click
 from rastup_data.config import Settings
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.ingest.limits import IngestLimits
+from rastup_data.lake.options import work_dir_option
 from rastup_data.spool.spool import SpoolConfig
 
 __all__ = ["load_collector_config", "serve"]
@@ -40,6 +41,7 @@ def load_collector_config(path: Path | None) -> dict[str, Any]:
     default=None,
     help="Lake root (default: $RASTUP_LAKE, else ./lake).",
 )
+@work_dir_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
@@ -86,6 +88,7 @@ def load_collector_config(path: Path | None) -> dict[str, Any]:
 )
 def serve(
     lake: Path | None,
+    work_dir: Path | None,
     host: str,
     port: int,
     config_file: Path | None,
@@ -119,6 +122,7 @@ def serve(
         raise RastupError(ErrorCode.CONFIG_INVALID, f"config: {exc}") from None
     config = CollectorConfig(
         lake=settings.lake,
+        work_dir=work_dir,
         keys=frozenset(keys),
         env=settings.env,
         limits=limits,

@@ -28,11 +28,12 @@ from rastup_data.ingest.dedupe import DedupeWindow
 from rastup_data.ingest.limits import IngestLimits
 from rastup_data.ingest.shared_dedupe import SharedDedupe
 from rastup_data.lake.files import partition_files
-from rastup_data.lake.layout import BRONZE_EVENTS, LakeLayout, partition_key
+from rastup_data.lake.layout import BRONZE_EVENTS, LakeLayout, adopt_legacy_work, partition_key
 from rastup_data.lander.worker import LanderStatus, LanderWorker
 from rastup_data.ops.metrics import PlatformMetrics, merge_expositions
 from rastup_data.spool.segments import sealed_segments
 from rastup_data.spool.spool import Spool, SpoolConfig
+from rastup_data.state.database import state_url_for_layout
 from rastup_data.storage.posix import atomic_write
 
 __all__ = ["CollectorConfig", "CollectorRuntime", "known_event_ids"]
@@ -45,6 +46,8 @@ class CollectorConfig:
     """Everything ``serve`` can tune."""
 
     lake: Path
+    #: This node's work folder (spool, state database); None: $RASTUP_WORK_DIR or <lake>/_node.
+    work_dir: Path | None = None
     keys: frozenset[str] = frozenset()
     env: str = "dev"
     limits: IngestLimits = field(default_factory=IngestLimits)
@@ -71,7 +74,8 @@ class CollectorRuntime:
 
     def __init__(self, config: CollectorConfig, validator: EventCheck | None = None) -> None:
         self.config = config
-        self.layout = LakeLayout(config.lake)
+        self.layout = LakeLayout(config.lake, config.work_dir)
+        adopt_legacy_work(self.layout)
         self.metrics = PlatformMetrics(config.env)
         if validator is None:
             from rastup_data.contracts import load_registry
@@ -87,7 +91,11 @@ class CollectorRuntime:
         self.body_memory = MemoryBudget(
             max(config.limits.max_inflight_body_bytes, config.limits.max_decompressed_bytes)
         )
-        self.assignments = AssignmentService(config.lake, config.experiments_dir, config.state_url)
+        self.assignments = AssignmentService(
+            config.lake,
+            config.experiments_dir,
+            config.state_url or state_url_for_layout(self.layout),
+        )
         self.spool_dir = config.spool_dir or self.layout.spool
         self.lander = LanderWorker(self.layout, self.spool_dir, metrics=self.metrics)
         self.spool = Spool(self.spool_dir, config.spool, on_seal=self.lander.notify)

@@ -27,7 +27,7 @@ from rastup_data.collector.protocol import HttpLimits
 from rastup_data.collector.runtime import CollectorConfig, known_event_ids
 from rastup_data.collector.server import ServerOptions, bind_reuseport, check_exposure
 from rastup_data.ingest.shared_dedupe import SharedDedupe
-from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.layout import LakeLayout, adopt_legacy_work
 from rastup_data.lander.worker import LanderWorker
 from rastup_data.ops.metrics import PlatformMetrics
 from rastup_data.spool.spool import Spool
@@ -91,7 +91,8 @@ class Supervisor:
     ) -> None:
         check_exposure(options.host, config.keys)
         self.config = config
-        self.layout = LakeLayout(config.lake)
+        self.layout = LakeLayout(config.lake, config.work_dir)
+        adopt_legacy_work(self.layout)
         self.options = dataclasses.replace(options, reuse_port=True)
         self.workers = workers
         self.nrt_interval = nrt_interval

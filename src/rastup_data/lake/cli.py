@@ -14,6 +14,7 @@ from rich.table import Table
 
 from rastup_data.config import resolve_lake
 from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.options import work_dir_option
 
 __all__ = ["lake"]
 
@@ -112,13 +113,14 @@ def _open_lines(path: str) -> Iterator[bytes]:
 
 @lake.command()
 @_lake_option
+@work_dir_option
 @click.argument("file", type=str)
 @click.option("--name", default=None, help="File-name prefix; reloading under it is idempotent.")
-def load(lake_dir: Path | None, file: str, name: str | None) -> None:
+def load(lake_dir: Path | None, work_dir: Path | None, file: str, name: str | None) -> None:
     """Validate and land an NDJSON file straight into Bronze (no collector needed)."""
     from rastup_data.lander.direct import land_ndjson
 
-    layout = LakeLayout(resolve_lake(lake_dir))
+    layout = LakeLayout(resolve_lake(lake_dir), work_dir)
     result = land_ndjson(layout, _open_lines(file), name=name)
     click.echo(
         f"{result.lines:,} lines: {result.accepted:,} landed, "

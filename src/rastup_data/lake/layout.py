@@ -1,27 +1,41 @@
-"""Where everything lives inside a lake root.
+"""Where everything lives: the shared lake and this node's work folder.
 
-::
+The **lake** is what machines share (a folder today, an object store later)::
 
     <lake>/
       bronze/events/dt=YYYY-MM-DD/<segment>.parquet   landed events (immutable)
       bronze/_bad/dt=YYYY-MM-DD/<segment>.parquet     quarantine: rejected events, raw
-      _spool/                                         collector write-ahead spool (w<N>/ per worker)
-      _manifest/landings-YYYY-MM-DD.ndjson            what was landed when
-      _state/state.db                                 operational state (SQLite)
-      _locks/                                         lock files (lake, build, nrt)
-      warehouse/                                      published Silver/Gold snapshots
+      _manifest/landings-YYYY-MM-DD.ndjson            what was landed when (append log per day)
+      _locks/                                         lake-wide locks (lake, build, nrt)
+      _staging/                                       compaction's staged partitions
+      warehouse/                                      published Silver/Gold builds, NRT snapshots
 
-Platform code writes the lake only through :attr:`LakeLayout.lake` (a
+The **work folder** is one machine's (``--work-dir``, else ``$RASTUP_WORK_DIR``, else
+``<lake>/_node``, so a single-machine lake stays one folder)::
+
+    <work>/
+      spool/                 collector write-ahead spool (w<N>/ per worker, dedupe.bin, status)
+      state/state.db         operational state (SQLite, unless RASTUP_STATE_URL names another)
+      warehouse/             staging builds and dbt target folders
+
+Published warehouse builds live in the lake so every machine's readers follow one
+``CURRENT``; builds are staged in the work folder and published by ``put_file`` +
+``write_pointer``. Platform code writes the lake only through :attr:`LakeLayout.lake` (a
 :class:`~rastup_data.storage.Storage`, keys below) and node-local files through
-:attr:`LakeLayout.work`; the ``Path`` properties are for reading a local lake (tools, tests).
+:attr:`LakeLayout.work`; the Bronze ``Path`` properties are for reading a local lake (tools,
+tests).
 """
 
 from __future__ import annotations
 
+import errno
+import logging
+import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from rastup_data.config import NODE_FOLDER, resolve_work_dir
 from rastup_data.storage import LocalStorage, Storage
 
 __all__ = [
@@ -31,8 +45,11 @@ __all__ = [
     "MANIFEST",
     "WAREHOUSE",
     "LakeLayout",
+    "adopt_legacy_work",
     "partition_key",
 ]
+
+log = logging.getLogger(__name__)
 
 #: Storage keys (folders) of the shared lake.
 BRONZE_EVENTS = "bronze/events"
@@ -43,6 +60,9 @@ WAREHOUSE = "warehouse"
 #: The lake-wide lock: landings and partition swaps (compaction) take it.
 LAKE_LOCK = "lake"
 
+#: Node-local folders that lakes made before the work folder kept in the lake root.
+_LEGACY_WORK = {"_spool": "spool", "_state": "state"}
+
 
 def partition_key(table: str, dt: date | str) -> str:
     """The key of one ``dt=`` partition folder of ``BRONZE_EVENTS`` or ``BRONZE_BAD``."""
@@ -51,9 +71,14 @@ def partition_key(table: str, dt: date | str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class LakeLayout:
-    """Paths and stores of one lake root. Creating a layout touches nothing on disk."""
+    """The stores of one lake root and one node. Creating a layout touches nothing on disk.
+
+    ``work_root`` is this node's work folder; None means ``$RASTUP_WORK_DIR``, else
+    ``<root>/_node``.
+    """
 
     root: Path
+    work_root: Path | None = None
 
     @property
     def lake(self) -> Storage:
@@ -61,9 +86,13 @@ class LakeLayout:
         return LocalStorage(self.root)
 
     @property
+    def work_dir(self) -> Path:
+        return self.work_root if self.work_root is not None else resolve_work_dir(self.root)
+
+    @property
     def work(self) -> LocalStorage:
         """This node's work folder: spool, state database, staging builds, dbt targets."""
-        return LocalStorage(self.root)
+        return LocalStorage(self.work_dir)
 
     @property
     def bronze(self) -> Path:
@@ -79,11 +108,11 @@ class LakeLayout:
 
     @property
     def spool(self) -> Path:
-        return self.work.path("_spool")
+        return self.work.path("spool")
 
     @property
     def state_dir(self) -> Path:
-        return self.work.path("_state")
+        return self.work.path("state")
 
     @property
     def state_db(self) -> Path:
@@ -102,6 +131,33 @@ class LakeLayout:
     @property
     def bad_glob(self) -> str:
         return self.lake.uri(f"{BRONZE_BAD}/**/*.parquet")
+
+
+def adopt_legacy_work(layout: LakeLayout) -> list[str]:
+    """Move a pre-work-folder lake's ``_spool/`` and ``_state/`` into the default work folder.
+
+    Runs where a process first needs node-local files (collector start, opening the state
+    database); cheap and idempotent. Only the default work folder adopts them: a machine given
+    its own ``--work-dir`` never takes another's spool. Returns the folders moved.
+    """
+    work = layout.work_dir
+    if work != layout.root / NODE_FOLDER:
+        return []
+    moved: list[str] = []
+    for old, new in _LEGACY_WORK.items():
+        source, target = layout.root / old, work / new
+        if not source.is_dir() or target.exists():
+            continue
+        work.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(source, target)
+        except OSError as exc:  # another process moved it first
+            if exc.errno not in (errno.ENOENT, errno.EEXIST, errno.ENOTEMPTY):
+                raise
+            continue
+        log.info("moved %s into the work folder %s", source, target)
+        moved.append(old)
+    return moved
 
 
 def _iso(dt: date | str) -> str:

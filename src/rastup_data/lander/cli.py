@@ -10,6 +10,7 @@ import orjson
 
 from rastup_data.config import resolve_lake
 from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.options import work_dir_option
 
 __all__ = ["replay"]
 
@@ -21,6 +22,7 @@ __all__ = ["replay"]
     default=None,
     help="Lake root (default: $RASTUP_LAKE, else ./lake).",
 )
+@work_dir_option
 @click.option("--code", "codes", multiple=True, help="Only events quarantined with this code.")
 @click.option(
     "--since",
@@ -31,14 +33,22 @@ __all__ = ["replay"]
 @click.option("--dry-run", is_flag=True, help="Report what would land; write nothing.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def replay(
-    lake: Path | None, codes: tuple[str, ...], since: datetime | None, dry_run: bool, fmt: str
+    lake: Path | None,
+    work_dir: Path | None,
+    codes: tuple[str, ...],
+    since: datetime | None,
+    dry_run: bool,
+    fmt: str,
 ) -> None:
     """Re-validate quarantined events against the current registry and land those that pass."""
     from rastup_data.lander.replay import replay_quarantine
 
     since_day: date | None = since.date() if since else None
     report = replay_quarantine(
-        LakeLayout(resolve_lake(lake)), codes=set(codes) or None, since=since_day, dry_run=dry_run
+        LakeLayout(resolve_lake(lake), work_dir),
+        codes=set(codes) or None,
+        since=since_day,
+        dry_run=dry_run,
     )
     if fmt == "json":
         click.echo(

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from rastup_data.errors import ErrorCode, RastupError
-from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.layout import LakeLayout, adopt_legacy_work
 
 __all__ = [
     "POSTGRESQL",
@@ -34,6 +34,7 @@ __all__ = [
     "register_connector",
     "sqlite_url",
     "state_url_for_lake",
+    "state_url_for_layout",
 ]
 
 #: How long a writer waits for another process's write lock before giving up.
@@ -188,8 +189,14 @@ def sqlite_url(path: str | Path) -> str:
 
 
 def state_url_for_lake(lake: str | Path) -> str:
-    """The default state database of a lake: ``sqlite:///<lake>/_state/state.db``."""
-    return sqlite_url(LakeLayout(Path(lake)).state_db)
+    """The default state database of a lake: ``sqlite:///<work>/state/state.db``."""
+    return state_url_for_layout(LakeLayout(Path(lake)))
+
+
+def state_url_for_layout(layout: LakeLayout) -> str:
+    """The state database in ``layout``'s work folder (adopting a pre-work-folder one)."""
+    adopt_legacy_work(layout)
+    return sqlite_url(layout.state_db)
 
 
 def connect_url(url: str) -> tuple[Connection, Dialect]:

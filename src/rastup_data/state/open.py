@@ -21,7 +21,7 @@ def open_state(
     """Open (creating if needed) and migrate the state database.
 
     ``url`` wins (e.g. ``Settings.state_url`` from ``RASTUP_STATE_URL``); otherwise the
-    SQLite file ``<lake>/_state/state.db``. ``migrations`` defaults to the built-in ones.
+    SQLite file ``<work>/state/state.db`` of the lake. ``migrations`` defaults to the built-in ones.
     """
     if url is None:
         url = state_url_for_lake(resolve_lake(lake))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import click
 
 from rastup_data.config import resolve_lake
 from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.options import work_dir_option
 from rastup_data.transform.build import BuildEvent, BuildFailed, CheckFailure
 from rastup_data.transform.build import build as run_build
 
@@ -24,6 +26,7 @@ _STATUS_STYLE = {"success": "green", "pass": "green", "warn": "yellow"}
     default=None,
     help="Lake root (default: $RASTUP_LAKE, else ./lake).",
 )
+@work_dir_option
 @click.option(
     "--from",
     "start",
@@ -52,6 +55,7 @@ def build(
     start: datetime | None,
     end: datetime | None,
     lake: str | None,
+    work_dir: Path | None,
     full_refresh: bool,
     lookback_days: int,
 ) -> None:
@@ -59,7 +63,7 @@ def build(
 
     Readers keep the previous build until every error-severity check passes.
     """
-    layout = LakeLayout(resolve_lake(lake))
+    layout = LakeLayout(resolve_lake(lake), work_dir)
     click.echo(f"lake {layout.root}")
     try:
         result = run_build(

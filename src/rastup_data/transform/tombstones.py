@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.layout import LakeLayout, adopt_legacy_work
 
 __all__ = ["read_tombstones", "seal_warehouse_file", "write_tombstones_table"]
 
@@ -22,6 +22,7 @@ def read_tombstones(layout: LakeLayout) -> tuple[str, ...]:
 
     Reads the ``tombstones`` table (column ``user_id``) of the embedded SQLite state store.
     """
+    adopt_legacy_work(layout)
     path = layout.state_db
     if not path.exists():
         return ()
