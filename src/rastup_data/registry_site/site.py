@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from rastup_data.registry_site.events import collect_events, envelope_fields
 from rastup_data.registry_site.pages import render_pages
 from rastup_data.registry_site.search import dictionary_rows, search_index
 from rastup_data.registry_site.usage import UsageContext, collect_usages
+from rastup_data.storage import LocalStorage
 from rastup_data.transform.manifest import DbtProject
 
 __all__ = [
@@ -122,19 +122,16 @@ def render_site(options: SiteOptions) -> RenderedSite:
 
 
 def write_site(files: dict[str, bytes], out: Path) -> None:
-    """Write ``files`` to a sibling temporary folder, then swap it in for ``out``."""
+    """Write ``files`` to a sibling temporary folder, then swap it in for ``out`` in one step
+    (``Storage.swap_prefix``), so a reader never finds the site missing or half written."""
     out = out.absolute()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    store = LocalStorage(out.parent)
+    staged = f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     for relative, data in files.items():
-        target = tmp / relative
+        target = store.path(f"{staged}/{relative}")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    old = out.with_name(f".{out.name}.{secrets.token_hex(4)}.old")
-    if out.exists():
-        os.replace(out, old)
-    os.replace(tmp, out)
-    shutil.rmtree(old, ignore_errors=True)
+    store.swap_prefix(staged, out.name)
 
 
 def _metric(metric: Any) -> dict[str, Any]:
