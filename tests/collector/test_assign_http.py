@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from rastup_data.governance.principals import TokenStore
+from rastup_data.state import open_state
+
 from .conftest import KEY, LiveCollector, start_collector
 
 REPO = Path(__file__).parents[2]
@@ -82,11 +85,31 @@ def test_assign_needs_a_key_and_a_json_object(assign_collector: LiveCollector) -
     assert untyped.json()["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
 
 
+def _report_token(live: LiveCollector) -> dict[str, str]:
+    with open_state(lake=live.layout.root) as state:
+        secret, _ = TokenStore(state).create(
+            "pm", "analyst", known_roles=("analyst",), created_by="test"
+        )
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_experiment_report_needs_a_gate_token(assign_collector: LiveCollector) -> None:
+    for headers in ({}, {"Authorization": f"Bearer {KEY}"}):
+        refused = assign_collector.client.get(
+            "/experiments/checkout_copy", headers=headers, timeout=60
+        )
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "AUTH_TOKEN_INVALID"
+
+
 def test_experiment_report_before_any_build_is_503(assign_collector: LiveCollector) -> None:
-    response = assign_collector.client.get("/experiments/checkout_copy", timeout=60)
+    auth = _report_token(assign_collector)
+    response = assign_collector.client.get("/experiments/checkout_copy", headers=auth, timeout=60)
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "QUERY_INVALID"
-    missing = assign_collector.client.get("/experiments/no_such_experiment", timeout=60)
+    missing = assign_collector.client.get(
+        "/experiments/no_such_experiment", headers=auth, timeout=60
+    )
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "EXPERIMENT_INVALID"
     # The public answer names no folder or file of the server.

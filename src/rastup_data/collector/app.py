@@ -73,12 +73,15 @@ def create_app(
 
 def _lifespan(runtime: CollectorRuntime):  # type: ignore[no-untyped-def]
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime.start()
         try:
             yield
         finally:
             await asyncio.to_thread(runtime.stop)
+            gate = getattr(app.state, "gate", None)  # opened by the first gated request
+            if gate is not None:
+                gate.close()
 
     return lifespan
 

@@ -269,6 +269,11 @@ def experiments() -> None:
     default=None,
     help="Metrics catalogue for KEY [default: metrics/catalog.yaml beside the experiments folder].",
 )
+@click.option(
+    "--token",
+    default=None,
+    help="Query-gate token for KEY (default: $RASTUP_TOKEN; none: the local admin).",
+)
 def analyze(
     key: str | None,
     units_path: Path | None,
@@ -290,6 +295,7 @@ def analyze(
     lake: str | None,
     experiments_dir: Path,
     catalog: Path | None,
+    token: str | None,
 ) -> None:
     """Analyse an experiment: per-variant metrics, CUPED, sequential, SRM, guardrails.
 
@@ -314,6 +320,7 @@ def analyze(
             final=final,
             fmt=fmt,
             out=out,
+            token=token,
         )
         return
     text_columns = [variant_column] + ([unit_column] if unit_column else [])
@@ -380,11 +387,14 @@ def _analyze_from_lake(
     final: bool,
     fmt: str,
     out: Path | None,
+    token: str | None,
 ) -> None:
     from click.core import ParameterSource
 
     from rastup_data.config import resolve_lake
     from rastup_data.experiments.lake import analyze_experiment, render_experiment_page
+    from rastup_data.governance import QueryPath
+    from rastup_data.governance.cli import caller, open_gate
     from rastup_data.lake.layout import LakeLayout
 
     ctx = click.get_current_context()
@@ -400,16 +410,19 @@ def _analyze_from_lake(
             f"{options}: experiment {key!r} takes these from its definition; edit "
             f"experiments/{key}.yaml, or export a unit table and pass --units FILE."
         )
-    analysis = analyze_experiment(
-        LakeLayout(resolve_lake(lake)),
-        key,
-        experiments_dir=experiments_dir,
-        catalog=catalog,
-        correction=correction,
-        sequential_tuning=tuning,
-        quality_flags=quality_flags,
-        final=final,
-    )
+    with open_gate(lake) as gate:
+        reader = gate.connect(caller(gate, token), path=QueryPath.REPORT)
+        analysis = analyze_experiment(
+            LakeLayout(resolve_lake(lake)),
+            key,
+            experiments_dir=experiments_dir,
+            catalog=catalog,
+            correction=correction,
+            sequential_tuning=tuning,
+            quality_flags=quality_flags,
+            final=final,
+            reader=reader,
+        )
     if fmt == "html":
         _write_output(render_experiment_page(analysis), out)
         return

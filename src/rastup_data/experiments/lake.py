@@ -9,12 +9,13 @@ pre-period before the experiment start. See ``docs/experiments-lake.md``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -39,9 +40,20 @@ from rastup_data.lake.layout import LakeLayout
 if TYPE_CHECKING:
     from rastup_data.experiments.stats import ExperimentResult, MetricSpec
 
+
+class LakeReader(Protocol):
+    """What the unit table reads through: the query gate's ``GatedConnection`` (or, in
+    tests, a DuckDB connection over the published build)."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
+
+    def sql(self, sql: str, params: Any = ...) -> Any: ...
+
+
 __all__ = [
     "CROSSOVER_FLAG_SHARE",
     "LakeAnalysis",
+    "LakeReader",
     "LakeUnitTable",
     "QualityFlag",
     "analyze_experiment",
@@ -182,16 +194,27 @@ def load_unit_table(
     *,
     experiments_dir: str | Path = DEFAULT_EXPERIMENTS_DIR,
     catalog: MetricCatalog | str | Path | None = None,
+    reader: LakeReader | None = None,
 ) -> LakeUnitTable:
-    """The unit table of experiment ``key`` from the lake's published build."""
-    from rastup_data.transform import open_published
+    """The unit table of experiment ``key`` from the lake's published build.
 
+    Every query goes through the query gate as a ``report``: as ``reader`` (a
+    ``GatedConnection`` of the requesting principal), else as the local admin.
+    """
     experiment, metrics = load_experiment(key, experiments_dir, catalog)
-    conn = open_published(layout, with_nrt=False)
-    try:
+    with _reader(layout, reader) as conn:
         return build_unit_table(conn, experiment, metrics)
-    finally:
-        conn.close()
+
+
+@contextmanager
+def _reader(layout: LakeLayout, reader: LakeReader | None) -> Iterator[LakeReader]:
+    if reader is not None:
+        yield reader
+        return
+    from rastup_data.governance import Gate, QueryPath, local_principal
+
+    with Gate.open(layout.root) as gate:
+        yield gate.connect(local_principal(), path=QueryPath.REPORT)
 
 
 def analyze_experiment(
@@ -204,6 +227,7 @@ def analyze_experiment(
     sequential_tuning: float | None = None,
     quality_flags: Sequence[str] = (),
     final: bool = False,
+    reader: LakeReader | None = None,
 ) -> LakeAnalysis:
     """Analyse experiment ``key`` from the lake with its definition's settings.
 
@@ -213,7 +237,9 @@ def analyze_experiment(
     from rastup_data.experiments.analysis import analyze_units
     from rastup_data.experiments.stats import DEFAULT_TUNING
 
-    units = load_unit_table(layout, key, experiments_dir=experiments_dir, catalog=catalog)
+    units = load_unit_table(
+        layout, key, experiments_dir=experiments_dir, catalog=catalog, reader=reader
+    )
     experiment = units.experiment
     flags = list(units.quality_flags) + [f for f in quality_flags if f not in units.quality_flags]
     result = analyze_units(
@@ -240,9 +266,12 @@ def experiment_report_html(
     *,
     experiments_dir: str | Path = DEFAULT_EXPERIMENTS_DIR,
     catalog: MetricCatalog | str | Path | None = None,
+    reader: LakeReader | None = None,
 ) -> str:
     """The HTML report page of experiment ``key`` (served at ``GET /experiments/{key}``)."""
-    analysis = analyze_experiment(layout, key, experiments_dir=experiments_dir, catalog=catalog)
+    analysis = analyze_experiment(
+        layout, key, experiments_dir=experiments_dir, catalog=catalog, reader=reader
+    )
     return render_experiment_page(analysis)
 
 
@@ -299,13 +328,15 @@ class _Column:
 
 
 def build_unit_table(
-    conn: duckdb.DuckDBPyConnection, experiment: Experiment, catalog: MetricCatalog
+    conn: LakeReader, experiment: Experiment, catalog: MetricCatalog
 ) -> LakeUnitTable:
     """Build the unit table on a connection where ``silver.*`` resolves (read-only is fine).
 
-    Sets the connection's session time zone to UTC, so day windows are UTC days.
+    Day windows are UTC days: the gate's sessions run in UTC, and a raw DuckDB
+    connection is switched to UTC.
     """
-    conn.execute("SET TimeZone = 'UTC'")
+    if isinstance(conn, duckdb.DuckDBPyConnection):
+        conn.execute("SET TimeZone = 'UTC'")
     _require_table(conn, "silver.dim_exposure", "the published build has no silver.dim_exposure")
     counts = _exposure_counts(conn, experiment)
     as_of = _newest_event(conn)
@@ -345,7 +376,7 @@ def build_unit_table(
     )
 
 
-def _require_table(conn: duckdb.DuckDBPyConnection, name: str, what: str) -> None:
+def _require_table(conn: LakeReader, name: str, what: str) -> None:
     try:
         conn.execute(f"SELECT 1 FROM {name} LIMIT 0").fetchall()
     except duckdb.Error as exc:
@@ -363,7 +394,7 @@ def _run_condition(experiment: Experiment, column: str) -> str:
     return outside
 
 
-def _exposure_counts(conn: duckdb.DuckDBPyConnection, experiment: Experiment) -> dict[str, Any]:
+def _exposure_counts(conn: LakeReader, experiment: Experiment) -> dict[str, Any]:
     known = _variant_list(experiment)
     outside = _run_condition(experiment, "first_exposed_at")
     rows = conn.execute(
@@ -384,10 +415,10 @@ def _exposure_counts(conn: duckdb.DuckDBPyConnection, experiment: Experiment) ->
     }
 
 
-def _newest_event(conn: duckdb.DuckDBPyConnection) -> datetime | None:
+def _newest_event(conn: LakeReader) -> datetime | None:
     try:
         rows = conn.execute("SELECT max(occurred_at) FROM silver.events_deduped").fetchall()
-    except duckdb.Error:
+    except (duckdb.Error, RastupError):
         return None
     value = rows[0][0] if rows else None
     return value if isinstance(value, datetime) else None
@@ -454,7 +485,7 @@ def _qualified(fact: str) -> str:
     return fact if "." in fact else f"silver.{fact}"
 
 
-def _resolve_fact(conn: duckdb.DuckDBPyConnection, fact: str) -> tuple[str, set[str]]:
+def _resolve_fact(conn: LakeReader, fact: str) -> tuple[str, set[str]]:
     name = _qualified(fact)
     schema, table = name.split(".", 1)
     rows = conn.execute(

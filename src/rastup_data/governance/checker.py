@@ -223,8 +223,8 @@ def _resolve_table(
             f"{relation}: nothing is published in {schema} yet. To fix this, run "
             "`rastup-data build` first (or pass the right --lake)."
         )
-    raise _denied(
-        f"{relation} is not a relation you can read; `rastup-data query --tables` lists yours."
+    raise _invalid(
+        f"{relation} does not exist; `rastup-data query --tables` lists the relations you can read."
     )
 
 

@@ -417,7 +417,7 @@ def _access(masked: frozenset[str]) -> str:
 
 def _arrow(cursor: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> pa.Table:
     try:
-        relation = cursor.execute(sql, list(params)) if params else cursor.execute(sql)
+        relation = cursor.sql(sql, params=list(params)) if params else cursor.sql(sql)
         table = relation.to_arrow_table()
     except duckdb.Error as exc:
         raise query_failed(exc) from exc

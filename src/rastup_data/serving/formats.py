@@ -13,7 +13,7 @@ import orjson
 
 from rastup_data.serving.query import QueryResult
 
-__all__ = ["FORMATS", "render"]
+__all__ = ["FORMATS", "json_value", "render"]
 
 FORMATS = ("table", "json", "csv")
 
@@ -29,7 +29,7 @@ def render(result: QueryResult, fmt: str) -> str:
 
 def render_json(result: QueryResult) -> str:
     records = [
-        {col: _json_value(value) for col, value in zip(result.columns, row, strict=True)}
+        {col: json_value(value) for col, value in zip(result.columns, row, strict=True)}
         for row in result.rows
     ]
     return orjson.dumps(records, option=orjson.OPT_INDENT_2).decode() + "\n"
@@ -57,7 +57,8 @@ def render_table(result: QueryResult) -> str:
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
-def _json_value(value: Any) -> Any:
+def json_value(value: Any) -> Any:
+    """A result value as JSON can carry it (dates ISO, decimals as numbers, NaN as null)."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, Decimal):
@@ -69,9 +70,9 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.hex()
     if isinstance(value, list):
-        return [_json_value(v) for v in value]
+        return [json_value(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _json_value(v) for k, v in value.items()}
+        return {str(k): json_value(v) for k, v in value.items()}
     return value
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from rastup_data.collector.routes import assign, events, experiments, ops, registry
+from rastup_data.collector.routes import assign, events, experiments, ops, query, registry
 
 __all__ = ["ROUTERS"]
 
@@ -20,5 +20,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     assign.router,
     ops.router,
     experiments.router,
+    query.router,
     registry.router,
 )

@@ -10,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from rastup_data.collector.responses import Refusal
-from rastup_data.collector.routes.common import runtime_of
+from rastup_data.collector.routes.common import bearer_token, gate_of, runtime_of
 from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.governance import QueryPath
 
 __all__ = ["router"]
 
@@ -22,17 +23,23 @@ router = APIRouter()
 
 @router.get("/experiments/{key}", summary="HTML report of an experiment, from the lake")
 async def experiment_report(request: Request, key: str) -> Response:
+    """The report, read through the query gate as the principal of the bearer token."""
     from rastup_data.experiments.lake import experiment_report_html
 
     runtime = runtime_of(request)
+    gate = gate_of(request)
+    principal = gate.authenticate(bearer_token(request))
     try:
         page = await asyncio.to_thread(
             experiment_report_html,
             runtime.layout,
             key,
             experiments_dir=runtime.config.experiments_dir,
+            reader=gate.connect(principal, path=QueryPath.REPORT),
         )
     except RastupError as exc:
+        if exc.code is ErrorCode.ACCESS_DENIED:
+            raise
         # The detail names folders and files of this machine: the log gets it, not the page.
         log.warning("experiment report %r: %s", key[:100], exc)
         if exc.code is ErrorCode.QUERY_INVALID:

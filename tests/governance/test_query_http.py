@@ -1,0 +1,131 @@
+"""POST /v1/query on a real collector: bearer tokens, the answer shape, coded refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
+from rastup_data.collector.server import CollectorServer, ServerOptions
+from rastup_data.governance import Gate
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.spool import SpoolConfig
+
+
+@dataclass
+class Live:
+    client: httpx.Client
+    tokens: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def live(lake: LakeLayout) -> Iterator[Live]:
+    with Gate.open(lake.root) as gate:
+        tokens = {
+            role: gate.tokens.create(
+                f"http-{role}", role, known_roles=gate.policy.roles, created_by="test"
+            )[0]
+            for role in ("admin", "analyst", "viewer")
+        }
+        nyc, _ = gate.tokens.create(
+            "http-nyc", "analyst", known_roles=gate.policy.roles, cities=["nyc"], created_by="t"
+        )
+        revoked, info = gate.tokens.create(
+            "http-gone", "analyst", known_roles=gate.policy.roles, created_by="test"
+        )
+        gate.tokens.revoke(info.token_id)
+    tokens |= {"nyc": nyc, "revoked": revoked}
+    runtime = CollectorRuntime(
+        CollectorConfig(
+            lake=lake.root,
+            keys=frozenset({"ingest-key"}),
+            spool=SpoolConfig(rotate_s=0.1),
+            validation_workers=0,
+        )
+    )
+    server = CollectorServer(runtime, ServerOptions(port=0, log_level="warning", loop="asyncio"))
+    server.start(timeout=10)
+    client = httpx.Client(base_url=server.url, timeout=60)
+    try:
+        yield Live(client, tokens)
+    finally:
+        client.close()
+        server.stop()
+
+
+def _query(live: Live, sql: str, token: str | None, **extra: object) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return live.client.post("/v1/query", json={"sql": sql, **extra}, headers=headers)
+
+
+def test_a_query_answers_rows_and_its_cost(live: Live) -> None:
+    response = _query(
+        live,
+        "SELECT city, sum(bookings) AS bookings FROM gold.kpi_marketplace_daily "
+        "WHERE dt >= ? GROUP BY city ORDER BY city",
+        live.tokens["analyst"],
+        params=["2026-01-06"],
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["columns"] == ["city", "bookings"]
+    assert body["rows"] == [["lax", 8], ["nyc", 8]]
+    assert body["row_count"] == 2
+    assert body["scanned_bytes"] > 0
+    assert body["billed_bytes"] == 10 * 1024 * 1024
+    assert len(body["query_id"]) == 32
+
+
+def test_a_scoped_principal_sees_its_city_only(live: Live) -> None:
+    response = _query(live, "SELECT DISTINCT city FROM silver.fact_bookings", live.tokens["nyc"])
+    assert response.json()["rows"] == [["nyc"]]
+
+
+@pytest.mark.parametrize(
+    ("sql", "token", "status", "code"),
+    [
+        ("SELECT 1", None, 401, "AUTH_TOKEN_INVALID"),
+        ("SELECT 1", "rgt_000000000000_" + "x" * 43, 401, "AUTH_TOKEN_INVALID"),
+        ("SELECT 1", "revoked", 401, "AUTH_TOKEN_INVALID"),
+        ("SELECT * FROM silver.fact_bookings", "viewer", 403, "ACCESS_DENIED"),
+        ("SELECT * FROM read_csv('/etc/passwd')", "admin", 403, "ACCESS_DENIED"),
+        ("DELETE FROM gold.kpi_marketplace_daily", "admin", 400, "QUERY_INVALID"),
+        ("SELECT count(*) FROM bronze.events", "admin", 400, "PARTITION_FILTER_REQUIRED"),
+        ("SELECT count(*) FROM gold.kpi_funnel_daily", "nyc", 403, "ACCESS_DENIED"),
+    ],
+)
+def test_refusals_are_coded(
+    live: Live, sql: str, token: str | None, status: int, code: str
+) -> None:
+    response = _query(live, sql, live.tokens.get(token or "", token))
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["code"] == code
+    assert body["message"]
+    assert "\n" not in body["message"]
+
+
+@pytest.mark.parametrize("body", [b"not json", b'{"query": "SELECT 1"}', b'{"sql": 5}', b"[]"])
+def test_malformed_bodies_are_query_invalid(live: Live, body: bytes) -> None:
+    response = live.client.post(
+        "/v1/query",
+        content=body,
+        headers={"Authorization": f"Bearer {live.tokens['admin']}"},
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "QUERY_INVALID"
+
+
+def test_http_queries_are_audited_as_http(live: Live, lake: LakeLayout) -> None:
+    _query(live, "SELECT 42 AS answer", live.tokens["analyst"])
+    with Gate.open(lake.root) as gate:
+        last = gate.audit.records(limit=1)[0]
+    assert (last.principal, last.path, last.sql, last.status) == (
+        "http-analyst",
+        "http",
+        "SELECT 42 AS answer",
+        "ok",
+    )
