@@ -11,7 +11,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV := $(CURDIR)/.venv
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test check lint typecheck bench fuzz clean
+.PHONY: help setup demo test check lint lint-imports typecheck bench fuzz clean
 
 help: ## Show the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,9 +34,12 @@ demo: setup ## Run the whole pipeline on the embedded default, then keep serving
 test: setup ## Run the test suite.
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-lint: setup ## ruff.
+lint: setup lint-imports ## ruff and the import contracts.
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check src tests benchmarks
+
+lint-imports: setup ## Import contracts: each package imports only what its README allows.
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: setup ## mypy (strict) on the package.
 	$(VENV)/bin/mypy

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from rastup_data.contracts import load_registry
+from rastup_data.contracts import load_registry, load_validator
 
 
 def typical_events(count: int, seed: int = 7) -> list[bytes]:
@@ -50,7 +50,7 @@ def run(count: int, rounds: int, batch: int = 1000) -> dict[str, Any]:
     Rates are per CPU second of this (single-threaded) process, i.e. per core, so other
     work on a shared machine does not distort them; wall-clock rates are reported beside.
     """
-    validator = load_registry().validator()
+    validator = load_validator()
     lines = typical_events(count)
     batches = [lines[start : start + batch] for start in range(0, count, batch)]
     check = validator.check

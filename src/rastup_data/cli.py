@@ -6,8 +6,7 @@ component's dependencies never slow another's command.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -17,44 +16,121 @@ from rastup_data.errors import RastupError
 
 __all__ = ["main"]
 
-#: command name -> ("module", "attribute", "one-line help")
-COMMANDS: dict[str, tuple[str, str, str]] = {
-    "serve": ("rastup_data.collector.cli", "serve", "Run the collector and the lander."),
-    "send": ("rastup_data.client.cli", "send", "Send an NDJSON file of events to a collector."),
-    "replay": ("rastup_data.lander.cli", "replay", "Re-submit quarantined events."),
-    "lake": ("rastup_data.lake.cli", "lake", "Inspect and maintain the lake."),
-    "contracts": ("rastup_data.contracts.cli", "contracts", "Event schema registry tools."),
-    "simulate": ("rastup_data.simulate.cli", "simulate", "Generate a synthetic marketplace."),
-    "build": ("rastup_data.transform.cli", "build", "Build Silver and Gold behind quality gates."),
-    "query": (
-        "rastup_data.governance.cli",
-        "query",
-        "Query Silver, Gold, NRT and Bronze through the gate.",
-    ),
-    "auth": ("rastup_data.governance.admin_cli", "auth", "Query-gate tokens."),
-    "audit": ("rastup_data.governance.admin_cli", "audit", "Read and verify the audit log."),
-    "cost": ("rastup_data.governance.admin_cli", "cost", "Scanned bytes and budgets."),
-    "quality": (
-        "rastup_data.quality.cli",
-        "quality",
-        "Run quality gates or compare Gold with golden marts.",
-    ),
-    "demo": ("rastup_data.demo", "demo", "Run the whole platform end to end."),
-    "experiments": (
-        "rastup_data.experiments.cli",
-        "experiments",
-        "Assign and analyse experiments.",
-    ),
-    "registry": (
-        "rastup_data.registry_site.cli",
-        "registry",
-        "Build the schema registry site and data dictionary.",
-    ),
-    "catalog": (
-        "rastup_data.catalog.cli",
-        "catalog",
-        "External table DDL (Athena, Glue, Spark, Trino) and Gold as Parquet.",
-    ),
+
+def _serve() -> click.Command:
+    from rastup_data.collector.cli import serve
+
+    return serve
+
+
+def _send() -> click.Command:
+    from rastup_data.client.cli import send
+
+    return send
+
+
+def _replay() -> click.Command:
+    from rastup_data.lander.cli import replay
+
+    return replay
+
+
+def _lake() -> click.Command:
+    from rastup_data.lander.lake_cli import lake
+
+    return lake
+
+
+def _contracts() -> click.Command:
+    from rastup_data.contracts.cli import contracts
+
+    return contracts
+
+
+def _simulate() -> click.Command:
+    from rastup_data.simulate.cli import simulate
+
+    return simulate
+
+
+def _build() -> click.Command:
+    from rastup_data.transform.cli import build
+
+    return build
+
+
+def _query() -> click.Command:
+    from rastup_data.governance.cli import query
+
+    return query
+
+
+def _auth() -> click.Command:
+    from rastup_data.governance.admin_cli import auth
+
+    return auth
+
+
+def _audit() -> click.Command:
+    from rastup_data.governance.admin_cli import audit
+
+    return audit
+
+
+def _cost() -> click.Command:
+    from rastup_data.governance.admin_cli import cost
+
+    return cost
+
+
+def _quality() -> click.Command:
+    from rastup_data.quality.cli import quality
+
+    return quality
+
+
+def _demo() -> click.Command:
+    from rastup_data.demo import demo
+
+    return demo
+
+
+def _experiments() -> click.Command:
+    from rastup_data.experiments.cli import experiments
+
+    return experiments
+
+
+def _registry() -> click.Command:
+    from rastup_data.registry_site.cli import registry
+
+    return registry
+
+
+def _catalog() -> click.Command:
+    from rastup_data.catalog.cli import catalog
+
+    return catalog
+
+
+#: command name -> (loader importing the command on first use, one-line help)
+COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
+    "serve": (_serve, "Run the collector and the lander."),
+    "send": (_send, "Send an NDJSON file of events to a collector."),
+    "replay": (_replay, "Re-submit quarantined events."),
+    "lake": (_lake, "Inspect and maintain the lake."),
+    "contracts": (_contracts, "Event schema registry tools."),
+    "simulate": (_simulate, "Generate a synthetic marketplace."),
+    "build": (_build, "Build Silver and Gold behind quality gates."),
+    "query": (_query, "Query Silver, Gold, NRT and Bronze through the gate."),
+    "auth": (_auth, "Query-gate tokens."),
+    "audit": (_audit, "Read and verify the audit log."),
+    "cost": (_cost, "Scanned bytes and budgets."),
+    "quality": (_quality, "Run quality gates or compare Gold with golden marts."),
+    "demo": (_demo, "Run the whole platform end to end."),
+    "experiments": (_experiments, "Assign and analyse experiments."),
+    "registry": (_registry, "Build the schema registry site and data dictionary."),
+    "catalog": (_catalog, "External table DDL (Athena, Glue, Spark, Trino) and Gold as Parquet."),
 }
 
 
@@ -62,18 +138,16 @@ class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name, (mod, _, _) in COMMANDS.items() if _module_exists(mod))
+        return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command, imported now; a command whose import is broken fails loudly (its
+        ImportError propagates) instead of vanishing from the list."""
         spec = COMMANDS.get(cmd_name)
-        if spec is None or not _module_exists(spec[0]):
-            return None
-        command = getattr(importlib.import_module(spec[0]), spec[1])
-        assert isinstance(command, click.Command)
-        return command
+        return None if spec is None else spec[0]()
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
@@ -89,10 +163,6 @@ class LazyGroup(click.Group):
             if info.runbook:
                 click.echo(f"runbook: {info.runbook}", err=True)
             ctx.exit(2)
-
-
-def _module_exists(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -20,7 +20,7 @@ def registry() -> Registry:
 
 @pytest.fixture(scope="session")
 def validator(registry: Registry) -> EventValidator:
-    return registry.validator()
+    return EventValidator(registry)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ def test_public_names_are_stable_and_importable() -> None:
             "find_pii",
             "lint_registry",
             "load_registry",
+            "load_validator",
             "scan_pii",
         ]
     )
@@ -41,7 +42,7 @@ def test_rejection_is_a_frozen_record() -> None:
 
 
 def test_collector_call_shape() -> None:
-    validator = contracts.load_registry().validator()
+    validator = contracts.load_validator()
     assert isinstance(validator, contracts.EventValidator)
     example = next(iter(contracts.load_registry())).examples[0]
     assert validator.check(dict(example)) is None

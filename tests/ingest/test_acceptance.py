@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from rastup_data.contracts import load_registry
+from rastup_data.contracts import load_validator
 from rastup_data.errors import ErrorCode
 from rastup_data.ingest.acceptance import EventAcceptor
 from rastup_data.ingest.dedupe import DedupeWindow
@@ -23,7 +23,7 @@ RECEIVED = "2026-11-29T18:00:00.000000Z"
 
 @pytest.fixture(scope="module")
 def validator() -> Any:
-    return load_registry().validator()
+    return load_validator()
 
 
 def _acceptor(validator: Any) -> EventAcceptor:

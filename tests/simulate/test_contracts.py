@@ -6,7 +6,7 @@ from collections import Counter
 
 import orjson
 
-from rastup_data.contracts import load_registry
+from rastup_data.contracts import load_validator
 
 from .conftest import SimulatedRun
 
@@ -14,7 +14,7 @@ _RECEIVED_AT = "2026-12-01T00:00:00.000Z"
 
 
 def test_valid_events_pass_and_malformed_ones_are_rejected(sim_run: SimulatedRun) -> None:
-    validator = load_registry().validator()
+    validator = load_validator()
     wrongly_rejected = []
     for event in sim_run.accepted:
         candidate = dict(event, received_at=_RECEIVED_AT)

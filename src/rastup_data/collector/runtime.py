@@ -78,9 +78,9 @@ class CollectorRuntime:
         adopt_legacy_work(self.layout)
         self.metrics = PlatformMetrics(config.env)
         if validator is None:
-            from rastup_data.contracts import load_registry
+            from rastup_data.contracts import load_validator
 
-            validator = load_registry().validator()
+            validator = load_validator()
         self.dedupe: DedupeWindow | SharedDedupe
         if config.shared_dedupe is not None:
             self.dedupe = SharedDedupe(config.shared_dedupe, window_s=config.dedupe_window_s)

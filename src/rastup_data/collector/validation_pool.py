@@ -28,9 +28,9 @@ _limits: IngestLimits | None = None
 
 def _init_worker(limits: dict[str, int]) -> None:
     global _validator, _limits  # per-process state of a pool worker, set once at spawn
-    from rastup_data.contracts import load_registry
+    from rastup_data.contracts import load_validator
 
-    _validator = load_registry().validator()
+    _validator = load_validator()
     _limits = IngestLimits(**limits)
 
 

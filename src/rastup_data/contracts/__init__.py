@@ -1,6 +1,6 @@
 """Event contracts: the schema registry, the event validator and the PII guard.
 
-The collector calls ``load_registry().validator().check(event)`` on every event after
+The collector calls ``load_validator().check(event)`` on every event after
 stamping ``received_at``; ``None`` means accepted, otherwise a :class:`Rejection` with a
 stable error code.
 """
@@ -11,7 +11,7 @@ from rastup_data.contracts.compat import BreakingChange, diff_registries, diff_s
 from rastup_data.contracts.lint import LintProblem, lint_registry
 from rastup_data.contracts.loader import DEFAULT_REGISTRY_PATH, EventSchema, Registry, load_registry
 from rastup_data.contracts.pii import PiiFinding, find_pii, scan_pii
-from rastup_data.contracts.validator import EventValidator, Rejection
+from rastup_data.contracts.validator import EventValidator, Rejection, load_validator
 
 __all__ = [
     "DEFAULT_REGISTRY_PATH",
@@ -27,5 +27,6 @@ __all__ = [
     "find_pii",
     "lint_registry",
     "load_registry",
+    "load_validator",
     "scan_pii",
 ]

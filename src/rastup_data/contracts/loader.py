@@ -14,14 +14,11 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from rastup_data.errors import ErrorCode, RastupError
-
-if TYPE_CHECKING:
-    from rastup_data.contracts.validator import EventValidator
 
 __all__ = [
     "DEFAULT_REGISTRY_PATH",
@@ -121,12 +118,6 @@ class Registry:
             if schema.event not in newest or schema.version > newest[schema.event].version:
                 newest[schema.event] = schema
         return tuple(newest[name] for name in sorted(newest))
-
-    def validator(self) -> EventValidator:
-        """Compile every schema into an :class:`EventValidator`."""
-        from rastup_data.contracts.validator import EventValidator
-
-        return EventValidator(self)
 
 
 def load_registry(path: Path | None = None) -> Registry:

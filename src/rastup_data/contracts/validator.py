@@ -11,17 +11,16 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import jsonschema_rs
 
+from rastup_data.contracts.loader import Registry, load_registry
 from rastup_data.contracts.pii import find_pii_in_valid_event, scan_pii
 from rastup_data.errors import ErrorCode, RastupError
 
-if TYPE_CHECKING:
-    from rastup_data.contracts.loader import Registry
-
-__all__ = ["EventValidator", "Rejection", "compile_schema", "json_path"]
+__all__ = ["EventValidator", "Rejection", "compile_schema", "json_path", "load_validator"]
 
 _MAX_DETAIL = 200
 _MAX_ERRORS = 20
@@ -156,3 +155,8 @@ def _json_type(value: object) -> str:
     if isinstance(value, list):
         return "an array"
     return type(value).__name__
+
+
+def load_validator(path: Path | None = None) -> EventValidator:
+    """Load the registry at ``path`` (default: the packaged one) and compile its validator."""
+    return EventValidator(load_registry(path))

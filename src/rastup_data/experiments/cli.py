@@ -170,10 +170,8 @@ class _ExperimentsGroup(click.Group):
     """The group's own commands plus the assignment commands, imported on first use."""
 
     def _assignment_commands(self) -> dict[str, click.Command]:
-        try:
-            from rastup_data.experiments.assign_cli import ASSIGN_COMMANDS
-        except ImportError:
-            return {}
+        from rastup_data.experiments.assign_cli import ASSIGN_COMMANDS
+
         return {c.name: c for c in ASSIGN_COMMANDS if c.name and c.name not in self.commands}
 
     def list_commands(self, ctx: click.Context) -> list[str]:

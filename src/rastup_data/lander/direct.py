@@ -43,9 +43,9 @@ class DirectLoad:
 
 
 def _default_validator() -> EventCheck:
-    from rastup_data.contracts import load_registry
+    from rastup_data.contracts import load_validator
 
-    validator: EventCheck = load_registry().validator()
+    validator: EventCheck = load_validator()
     return validator
 
 

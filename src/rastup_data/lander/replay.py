@@ -45,9 +45,9 @@ def replay_quarantine(
 ) -> ReplayReport:
     """Re-validate quarantined events and land those that pass now."""
     if validator is None:
-        from rastup_data.contracts import load_registry
+        from rastup_data.contracts import load_validator
 
-        validator = load_registry().validator()
+        validator = load_validator()
     if not has_files(layout.lake, BRONZE_BAD):
         return ReplayReport(0, 0, 0, {}, dry_run)
     conn = duckdb.connect(":memory:")

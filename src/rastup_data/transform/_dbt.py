@@ -112,10 +112,8 @@ def _close_duckdb_environment() -> None:
     build renames the staging file afterwards, and a later build must not write through
     a stale handle into a published file.
     """
-    try:
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    except ImportError:  # pragma: no cover - dbt-duckdb is a hard dependency
-        return
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
     with DuckDBConnectionManager._LOCK:
         env = DuckDBConnectionManager._ENV
         DuckDBConnectionManager._ENV = None

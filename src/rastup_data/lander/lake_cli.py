@@ -1,4 +1,7 @@
-"""`rastup-data lake …`: inspect, load and compact the lake."""
+"""`rastup-data lake …`: inspect, load and compact the lake.
+
+It lives with the lander because `lake load` lands files; the lake package below it never
+imports the lander."""
 
 from __future__ import annotations
 
