@@ -54,8 +54,10 @@ def test_readme_may_import_line_is_the_import_contract(package: str) -> None:
     assert contract["source_modules"] == [f"rastup_data.{package}"]
     allowed = readme_allows(readme, modules) - {package}
     expected = sorted(f"rastup_data.{m}" for m in modules - allowed - {package})
+    listing = "".join(f'    "{m}",\n' for m in expected)
     assert sorted(contract["forbidden_modules"]) == expected, (
-        f"{package}: README allows {sorted(allowed)}; update the contract or the README"
+        f"{package}: the README allows {sorted(allowed)}; update the README, or the contract's "
+        f"name and forbidden modules in pyproject.toml:\nforbidden_modules = [\n{listing}]"
     )
 
 
