@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ENV_VARS", "NODE_FOLDER", "Settings", "resolve_lake", "resolve_work_dir"]
+__all__ = [
+    "ENV_VARS",
+    "NODE_FOLDER",
+    "Settings",
+    "parse_webhook_secrets",
+    "resolve_lake",
+    "resolve_work_dir",
+]
 
 #: The default work folder's name inside the lake root (``<lake>/_node``).
 NODE_FOLDER = "_node"
@@ -28,6 +35,9 @@ ENV_VARS: dict[str, str] = {
     "RASTUP_KEY": "API key used by `send` and the SDK.",
     "RASTUP_TOKEN": "Query-gate token used by `query`, `audit`, `cost` and `experiments`.",
     "RASTUP_POLICY": "Governance policy file (default: the shipped governance/policy.yaml).",
+    "RASTUP_WEBHOOK_SECRETS": "Provider webhook signing secrets, `provider=secret` pairs "
+    "separated by commas (`payments=whsec_…,idv=whsec_…,email=whsec_…`); a provider may "
+    "appear more than once while its secret rotates.",
 }
 
 
@@ -65,6 +75,8 @@ class Settings:
     key: str | None = None
     token: str | None = None
     policy_path: Path | None = None
+    #: Raw ``provider=secret,…`` text; ``parse_webhook_secrets`` reads it (serve does).
+    webhook_secrets: str = ""
 
     @classmethod
     def from_env(
@@ -83,4 +95,24 @@ class Settings:
             key=env.get("RASTUP_KEY") or None,
             token=env.get("RASTUP_TOKEN") or None,
             policy_path=Path(env["RASTUP_POLICY"]) if env.get("RASTUP_POLICY") else None,
+            webhook_secrets=env.get("RASTUP_WEBHOOK_SECRETS", ""),
         )
+
+
+def parse_webhook_secrets(text: str) -> dict[str, tuple[str, ...]]:
+    """``payments=whsec_a,idv=whsec_b,payments=whsec_c`` as {provider: (secrets…)}.
+
+    Raises ValueError naming the malformed entry (never its secret).
+    """
+    found: dict[str, list[str]] = {}
+    for position, item in enumerate(text.split(","), start=1):
+        item = item.strip()
+        if not item:
+            continue
+        provider, sep, secret = item.partition("=")
+        if not sep or not provider.strip() or not secret.strip():
+            raise ValueError(
+                f"webhook secret entry {position} is not provider=secret (e.g. payments=whsec_...)"
+            )
+        found.setdefault(provider.strip(), []).append(secret.strip())
+    return {provider: tuple(values) for provider, values in found.items()}

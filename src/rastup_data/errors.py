@@ -72,6 +72,13 @@ class ErrorCode(str, Enum):
     ROUTE_NOT_FOUND = "ROUTE_NOT_FOUND"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    # Provider webhooks.
+    WEBHOOK_PROVIDER_UNKNOWN = "WEBHOOK_PROVIDER_UNKNOWN"
+    WEBHOOK_SIGNATURE_INVALID = "WEBHOOK_SIGNATURE_INVALID"
+    WEBHOOK_TIMESTAMP_OUT_OF_RANGE = "WEBHOOK_TIMESTAMP_OUT_OF_RANGE"
+    WEBHOOK_REPLAYED = "WEBHOOK_REPLAYED"
+    WEBHOOK_EVENT_UNSUPPORTED = "WEBHOOK_EVENT_UNSUPPORTED"
+    WEBHOOK_PAYLOAD_INVALID = "WEBHOOK_PAYLOAD_INVALID"
     # Contracts registry.
     CONTRACT_LINT_FAILED = "CONTRACT_LINT_FAILED"
     CONTRACT_BREAKING_CHANGE = "CONTRACT_BREAKING_CHANGE"
@@ -423,6 +430,60 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         Severity.WARNING,
         "governance",
         _R + "high-spend.md",
+    ErrorCode.WEBHOOK_PROVIDER_UNKNOWN: ErrorInfo(
+        "A webhook was posted for a provider that is unknown or has no secret configured.",
+        "Use /v1/webhooks/payments, idv or email, and configure its secret "
+        "(RASTUP_WEBHOOK_SECRETS or [collector.webhook_secrets]); see docs/webhooks.md.",
+        404,
+        Severity.WARNING,
+        "collector",
+        None,
+    ),
+    ErrorCode.WEBHOOK_SIGNATURE_INVALID: ErrorInfo(
+        "A webhook delivery had no signature, or none that matches a configured secret.",
+        "Check the provider's signing secret against the configured one (both are kept "
+        "while a secret rotates); forged deliveries are refused on purpose.",
+        401,
+        Severity.WARNING,
+        "collector",
+        None,
+    ),
+    ErrorCode.WEBHOOK_TIMESTAMP_OUT_OF_RANGE: ErrorInfo(
+        "A correctly signed webhook delivery was signed more than 300 s before or after "
+        "the receiver's clock.",
+        "Check both clocks (NTP); a delayed or replayed delivery is refused on purpose and "
+        "the provider retries with a fresh timestamp.",
+        401,
+        Severity.WARNING,
+        "collector",
+        None,
+    ),
+    ErrorCode.WEBHOOK_REPLAYED: ErrorInfo(
+        "A webhook delivery (provider, delivery id, timestamp) was already received.",
+        "Nothing to do for a replay; a provider's genuine retry carries a new timestamp.",
+        409,
+        Severity.WARNING,
+        "collector",
+        None,
+    ),
+    ErrorCode.WEBHOOK_EVENT_UNSUPPORTED: ErrorInfo(
+        "A signed webhook notification of a type no normalizer maps; it was acknowledged "
+        "and quarantined with its raw body.",
+        "Map the type in rastup_data/webhooks/providers/ if it matters, or stop the "
+        "provider sending it.",
+        None,
+        Severity.INFO,
+        "collector",
+        None,
+    ),
+    ErrorCode.WEBHOOK_PAYLOAD_INVALID: ErrorInfo(
+        "A signed webhook notification could not be read (not JSON, or a mapped type "
+        "without a field the normalizer needs); it was acknowledged and quarantined.",
+        "Read the quarantined body (bronze/_bad) and fix the sender or the normalizer.",
+        None,
+        Severity.WARNING,
+        "collector",
+        None,
     ),
 }
 

@@ -51,3 +51,22 @@ def test_the_server_builder_refuses_no_keys_off_loopback(tmp_path: Path) -> None
     assert info.value.code is ErrorCode.CONFIG_INVALID
     keyed = CollectorRuntime(CollectorConfig(lake=tmp_path / "lake", keys=frozenset({"k"})))
     CollectorServer(keyed, ServerOptions(host="0.0.0.0", port=0))  # allowed with a key
+
+
+def test_webhook_secrets_merge_env_and_config_and_refuse_malformed_ones() -> None:
+    from rastup_data.collector.cli import _webhook_secrets
+    from rastup_data.errors import ErrorCode, RastupError
+
+    merged = _webhook_secrets(
+        "payments=whsec_env,idv=whsec_i",
+        {"webhook_secrets": {"payments": ["whsec_file", "whsec_env"], "email": "whsec_e"}},
+    )
+    assert merged == {
+        "payments": ("whsec_env", "whsec_file"),
+        "idv": ("whsec_i",),
+        "email": ("whsec_e",),
+    }
+    for env, section in (("payments", {}), ("", {"webhook_secrets": {"idv": [1]}})):
+        with pytest.raises(RastupError) as caught:
+            _webhook_secrets(env, section)
+        assert caught.value.code is ErrorCode.CONFIG_INVALID

@@ -31,7 +31,7 @@ def test_help_lists_the_subcommands() -> None:
 def test_lint_passes_on_the_packaged_registry() -> None:
     result = _run("lint")
     assert result.exit_code == 0, result.output
-    assert "39 event schema(s)" in result.stdout
+    assert "40 event schema(s)" in result.stdout
 
 
 def test_lint_fails_with_one_line_per_problem(registry_copy: Path, edit_schema: Any) -> None:
@@ -55,7 +55,7 @@ def test_list_json_has_every_event_with_owner_and_required_fields(registry: Regi
     result = _run("list", "--format", "json")
     assert result.exit_code == 0
     rows = orjson.loads(result.stdout)
-    assert len(rows) == len(registry) == 39
+    assert len(rows) == len(registry) == 40
     by_event = {row["event"]: row for row in rows}
     assert by_event["booking.leg.cancelled"]["required"] == [
         "booking_id",
@@ -72,7 +72,7 @@ def test_list_table_has_a_header_and_a_row_per_event() -> None:
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0].split()[:3] == ["EVENT", "V", "OWNER"]
-    assert len(lines) == 40
+    assert len(lines) == 41
     assert any(line.startswith("exp.exposure ") and "unit_type" in line for line in lines)
 
 
@@ -90,8 +90,8 @@ def test_examples_are_valid_fresh_and_unique(validator: EventValidator) -> None:
     assert second.exit_code == 0
     events = [orjson.loads(line) for line in first.stdout.splitlines()]
     again = [orjson.loads(line) for line in second.stdout.splitlines()]
-    assert len(events) == 39
-    assert len({event["event"] for event in events}) == 39
+    assert len(events) == 40
+    assert len({event["event"] for event in events}) == 40
     for event in events:
         assert validator.check(event) is None, event["event"]
         assert uuid.UUID(event["ids"]["event_id"]).version == 4
@@ -100,7 +100,7 @@ def test_examples_are_valid_fresh_and_unique(validator: EventValidator) -> None:
             moment = datetime.fromisoformat(event[field].replace("Z", "+00:00"))
             assert before <= moment <= after
     ids = {event["ids"]["event_id"] for event in events + again}
-    assert len(ids) == 78
+    assert len(ids) == 80
 
 
 def test_broken_registry_is_an_error_not_a_traceback(tmp_path: Path) -> None:

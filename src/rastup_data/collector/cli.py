@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from rastup_data.config import Settings
+from rastup_data.config import Settings, parse_webhook_secrets
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.ingest.limits import IngestLimits
 from rastup_data.lake.options import work_dir_option
@@ -120,6 +120,7 @@ def serve(
         http = HttpLimits(**section.get("http", {}))
     except TypeError as exc:
         raise RastupError(ErrorCode.CONFIG_INVALID, f"config: {exc}") from None
+    webhook_secrets = _webhook_secrets(settings.webhook_secrets, section)
     config = CollectorConfig(
         lake=settings.lake,
         work_dir=work_dir,
@@ -130,6 +131,7 @@ def serve(
         dedupe_window_s=float(section.get("dedupe_window_s", 3600.0)),
         experiments_dir=experiments_dir,
         state_url=settings.state_url,
+        webhook_secrets=webhook_secrets,
         validation_workers=(
             validation_workers
             if validation_workers is not None
@@ -164,3 +166,23 @@ def serve(
         nrt = NrtScheduler(runtime.layout, runtime.metrics, nrt_interval)
         runtime.add_background(nrt.start, nrt.stop)
     CollectorServer(runtime, options).run()
+
+
+def _webhook_secrets(from_env: str, section: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Secrets of $RASTUP_WEBHOOK_SECRETS merged with ``[collector.webhook_secrets]``."""
+    try:
+        merged = {k: list(v) for k, v in parse_webhook_secrets(from_env).items()}
+    except ValueError as exc:
+        raise RastupError(ErrorCode.CONFIG_INVALID, f"RASTUP_WEBHOOK_SECRETS: {exc}") from None
+    table = section.get("webhook_secrets", {})
+    if not isinstance(table, dict):
+        raise RastupError(ErrorCode.CONFIG_INVALID, "config: webhook_secrets must be a table")
+    for provider, values in table.items():
+        listed = [values] if isinstance(values, str) else values
+        if not isinstance(listed, list) or not all(isinstance(v, str) and v for v in listed):
+            raise RastupError(
+                ErrorCode.CONFIG_INVALID,
+                f"config: webhook_secrets.{provider} must be a secret or a list of secrets",
+            )
+        merged.setdefault(str(provider), []).extend(listed)
+    return {provider: tuple(dict.fromkeys(values)) for provider, values in merged.items()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,6 +60,8 @@ class CollectorConfig:
     validation_workers: int = 0
     experiments_dir: Path = Path("experiments")
     state_url: str | None = None
+    #: Provider webhook signing secrets, {provider: (secret, …)} (docs/webhooks.md).
+    webhook_secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: A worker of a multi-process collector: its own spool folder, the supervisor's
     #: shared dedupe file, and the supervisor's lander status file.
     spool_dir: Path | None = None

@@ -71,7 +71,7 @@ def collect_content(options: SiteOptions) -> SiteContent:
         options.project, events, (options.metrics, options.experiments, options.dashboards)
     )
     if options.project is None:
-        notes = (*notes, "no dbt manifest: models are not shown")
+        notes = (*notes, "no dbt manifest (no build yet): models appear after the first build")
     return SiteContent(
         events=events,
         models=options.project.sorted() if options.project else (),

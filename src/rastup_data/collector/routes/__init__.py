@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from rastup_data.collector.routes import assign, events, experiments, ops, query, registry
+from rastup_data.collector.routes import (
+    assign,
+    events,
+    experiments,
+    ops,
+    query,
+    registry,
+    webhooks,
+)
 
 __all__ = ["ROUTERS"]
 
@@ -22,4 +30,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     experiments.router,
     query.router,
     registry.router,
+    webhooks.router,
 )

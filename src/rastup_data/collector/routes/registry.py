@@ -1,7 +1,7 @@
 """``GET /registry/…``: the lake's schema registry site, as the last build generated it.
 
-When no build has generated one yet, the first request generates it (from ``dbt parse``
-of the project, a few seconds once). Paths are confined to the site folder.
+When no build has generated one yet, the first request generates one without models
+(under a second; the first build adds them). Paths are confined to the site folder.
 """
 
 from __future__ import annotations
@@ -52,12 +52,11 @@ async def registry_page(request: Request, path: str) -> Response:
 
 def _site_folder(layout: LakeLayout) -> Path:
     from rastup_data.registry_site.lake_site import current_site, refresh_lake_site
-    from rastup_data.transform.manifest import project_manifest
 
     with _GENERATING:
         site = current_site(layout)
         if site is None:
-            refresh_lake_site(layout, project_manifest(layout))
+            refresh_lake_site(layout, None)
             site = current_site(layout)
     assert site is not None
     return site
