@@ -430,6 +430,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         Severity.WARNING,
         "governance",
         _R + "high-spend.md",
+    ),
     ErrorCode.WEBHOOK_PROVIDER_UNKNOWN: ErrorInfo(
         "A webhook was posted for a provider that is unknown or has no secret configured.",
         "Use /v1/webhooks/payments, idv or email, and configure its secret "
