@@ -57,6 +57,7 @@ _FORBIDDEN_PREFIXES = (
 _TABLE_FUNCTIONS = frozenset({"unnest", "range", "generate_series", "exploding_generate_series"})
 _PRIVATE_NAMES = frozenset({"__wh", "__nrt", "__gate"})
 _CATALOG = {"tables": CATALOG_TABLES, "columns": CATALOG_COLUMNS}
+_SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "main", "system", "temp"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +215,11 @@ def _resolve_table(
         return "catalog"
     if relation in views:
         return relation
+    if schema in _SYSTEM_SCHEMAS:
+        raise _denied(
+            f"{relation}: the engine's catalogue is not readable; information_schema.tables "
+            "and information_schema.columns list what you can read."
+        )
     if relation in refused:
         raise _denied(f"{refused[relation].reason}.")
     if schema in ("silver", "gold", "nrt") and not any(
