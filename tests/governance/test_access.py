@@ -34,7 +34,8 @@ def test_admin_reads_raw_identifiers_analyst_their_keyed_hash(gate: Gate) -> Non
 def test_masks_keep_joins_and_distinct_counts(gate: Gate) -> None:
     sql = (
         "SELECT count(DISTINCT b.user_id), count(*) FROM silver.fact_bookings AS b "
-        "JOIN silver.fact_booking_legs AS l ON l.user_id = b.user_id AND l.booking_id = b.booking_id"
+        "JOIN silver.fact_booking_legs AS l "
+        "ON l.user_id = b.user_id AND l.booking_id = b.booking_id"
     )
     assert _rows(gate, ANALYST, sql) == _rows(gate, ADMIN, sql) == [(8, 24)]
 

@@ -1,8 +1,10 @@
+# ruff: noqa: E501 -- the corpus is a table: one attempt per line reads best.
 """The bypass corpus: each attempt is refused with its code, or returns only what the role
 may see (no other city, no raw identifier, no denied column, no file, no setting)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -139,10 +141,8 @@ def test_bypass_attempt(gate: Gate, attempt: Attempt) -> None:
 def test_the_corpus_is_large_and_every_attempt_is_audited(gate: Gate) -> None:
     assert len(CORPUS) >= 40
     for attempt in CORPUS[:5]:
-        try:
+        with contextlib.suppress(RastupError):
             gate.run(attempt.who, attempt.sql, path=QueryPath.HTTP)
-        except RastupError:
-            pass
     assert len(gate.audit.records()) == 5
     assert gate.audit.verify().ok
 
@@ -159,5 +159,5 @@ def test_the_session_itself_cannot_reach_files_or_change_settings(gate: Gate) ->
         "SET lock_configuration = false",
         "ATTACH '/tmp/gate-escape.duckdb' AS x",
     ):
-        with pytest.raises(Exception, match="(?i)permission|configuration|disabled"):
+        with pytest.raises(Exception, match=r"(?i)permission|configuration|disabled"):
             cursor.execute(sql)
