@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 #: Rows per day in each key fact, oldest first; the last day is the "latest" day.
-DAILY_ROWS: tuple[int, ...] = (20, 22, 18, 20, 21, 19, 20, 20)
+DAILY_ROWS: tuple[int, ...] = (200, 220, 180, 200, 210, 190, 200, 200)
 FIRST_DAY = date(2026, 3, 1)
 LATEST_DAY = FIRST_DAY + timedelta(days=len(DAILY_ROWS) - 1)
 #: The latest occurred_at in every key fact: 20:00 UTC on the latest day.

@@ -128,15 +128,15 @@ def test_nan_fails_a_lower_bound(warehouse, as_of):
     assert result.sample_rows[0]["idv_pass_rate"] is None  # NaN is shown as null
 
 
-def test_sample_rows_are_capped(warehouse, as_of):
+def test_sample_rows_are_capped(warehouse, as_of, facts):
     warehouse.conn.execute("UPDATE silver.fact_booking_legs SET amount_cents = -amount_cents")
     report = run_quality_gates(warehouse.conn, as_of=as_of, sample_limit=3)
     result = report.result("silver.fact_booking_legs.money_non_negative")
-    assert result.observed == sum((20, 22, 18, 20, 21, 19, 20, 20))
+    assert result.observed == sum(facts.daily_rows)
     assert len(result.sample_rows) == 3
 
 
-def test_where_narrows_the_rows_checked(warehouse, as_of):
+def test_where_narrows_the_rows_checked(warehouse, as_of, facts):
     warehouse.conn.execute(
         "UPDATE silver.fact_payments SET amount_cents = -1 WHERE dt = DATE '2026-03-02'"
     )
@@ -156,4 +156,4 @@ def test_where_narrows_the_rows_checked(warehouse, as_of):
         {**spec.params, "where": "dt >= DATE '2026-03-02'"},
     )
     result = run_quality_gates(warehouse.conn, suite=[wider], as_of=as_of).results[0]
-    assert result.observed == 22  # every payment of 2026-03-02
+    assert result.observed == facts.daily_rows[1]  # every payment of 2026-03-02

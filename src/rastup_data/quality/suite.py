@@ -136,6 +136,7 @@ def _silver_checks() -> list[CheckSpec]:
                     "min_history_days": 3,
                     "warn_drop": 0.5,
                     "error_drop": 0.9,
+                    "min_volume": 50,
                 },
             )
         )
