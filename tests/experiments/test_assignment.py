@@ -25,6 +25,7 @@ from rastup_data.experiments.assignment import (
 from rastup_data.experiments.catalog import load_catalog
 from rastup_data.experiments.definitions import (
     ExperimentSet,
+    UnitType,
     load_experiments,
     variant_boundaries,
 )
@@ -260,9 +261,9 @@ def test_unit_kinds_pick_their_ids(tmp_path: Path, state: StateDB) -> None:
     )
     assigner = Assigner(state, exps, clock=lambda: NOW)
     device = assigner.assign("per_device", anon_id="a_1", user_id="u_1")
-    assert (device.unit_id, device.unit_type) == ("a_1", "anon")
+    assert (device.unit_id, device.unit_type) == ("a_1", UnitType.ANON)
     session = assigner.assign("per_session", unit_id="s_42", anon_id="a_1")
-    assert (session.unit_id, session.unit_type) == ("s_42", "session")
+    assert (session.unit_id, session.unit_type) == ("s_42", UnitType.SESSION)
     assert session.bucket == _spec_bucket("per_session", "s_42")
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from rastup_data.experiments.assignment import Assigner, AssignmentReason, link_identity
 from rastup_data.experiments.catalog import load_catalog
-from rastup_data.experiments.definitions import ExperimentSet, load_experiments
+from rastup_data.experiments.definitions import ExperimentSet, UnitType, load_experiments
 from rastup_data.state import open_state
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,10 +58,10 @@ def test_variant_survives_login(experiments: ExperimentSet) -> None:
     at_login = assigner.assign("sticky_exp", anon_id=anon, user_id=user)
     after = assigner.assign("sticky_exp", user_id=user)
     assert before.variant == at_login.variant == after.variant == "treatment"
-    assert (before.unit_id, before.unit_type) == (anon, "anon")
+    assert (before.unit_id, before.unit_type) == (anon, UnitType.ANON)
     assert (at_login.unit_id, at_login.unit_type, at_login.reason) == (
         user,
-        "user",
+        UnitType.USER,
         AssignmentReason.INHERITED,
     )
     assert after.reason is AssignmentReason.STICKY

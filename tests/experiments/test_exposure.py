@@ -15,7 +15,7 @@ import yaml
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.experiments.assignment import Assigner
 from rastup_data.experiments.catalog import load_catalog
-from rastup_data.experiments.definitions import ExperimentSet, load_experiments
+from rastup_data.experiments.definitions import ExperimentSet, UnitType, load_experiments
 from rastup_data.experiments.exposure import assign_and_expose, log_exposure
 from rastup_data.state import StateDB, open_state
 
@@ -150,7 +150,7 @@ def test_session_exposures_name_the_person_and_carry_the_session(
     assignment, event = assign_and_expose(
         assigner, "per_session", unit_id="s_abc", anon_id="a_dev9"
     )
-    assert assignment.unit_type == "session"
+    assert assignment.unit_type is UnitType.SESSION
     assert event is not None
     _assert_valid_event(event)
     assert event["session_id"] == "s_abc"

@@ -91,9 +91,9 @@ class AssignmentService:
             "variant": assignment.variant,
             "in_experiment": assignment.in_experiment,
             "unit_id": assignment.unit_id,
-            "unit_type": assignment.unit_type,
+            "unit_type": assignment.unit_type.value,
             "bucket": assignment.bucket,
-            "reason": getattr(assignment.reason, "value", str(assignment.reason)),
+            "reason": assignment.reason.value,
             "exposure_logged": event is not None,
         }
         return answer, event

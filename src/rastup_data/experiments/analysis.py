@@ -23,6 +23,7 @@ from rastup_data.experiments.stats import (
     ExperimentResult,
     MetricKind,
     MetricResult,
+    MetricRole,
     MetricSpec,
     ResultCode,
     analyze_metric,
@@ -241,7 +242,7 @@ def analyze_units(
             experiment_codes.append(ResultCode.DUPLICATE_UNITS.value)
     rows: list[MetricResult] = []
     for spec in specs:
-        what = "guardrail" if spec.role.value == "guardrail" else "metric"
+        what = "guardrail" if spec.role is MetricRole.GUARDRAIL else "metric"
         data = [columns.numeric(spec.column, what)]
         if spec.denominator is not None:
             data.append(columns.numeric(spec.denominator, "denominator"))

@@ -146,7 +146,7 @@ def assign(
         "exp_key": assignment.exp_key,
         "variant": assignment.variant,
         "unit_id": assignment.unit_id,
-        "unit_type": assignment.unit_type,
+        "unit_type": assignment.unit_type.value,
         "bucket": assignment.bucket,
         "in_experiment": assignment.in_experiment,
         "reason": assignment.reason.value,

@@ -63,7 +63,7 @@ class Assignment:
     exp_key: str
     variant: str | None
     unit_id: str
-    unit_type: str
+    unit_type: UnitType
     bucket: int
     in_experiment: bool
     reason: AssignmentReason
@@ -284,7 +284,7 @@ class Assigner:
         if stored is not None:
             return self._from_stored(experiment, unit, unit_type, stored, AssignmentReason.STICKY)
 
-        if unit_type == UnitType.USER.value:
+        if unit_type is UnitType.USER:
             row = self.state.fetchone(_SELECT_INHERITABLE, (exp_key, unit))
             if row is not None:
                 inherited = _Stored.from_row(row)
@@ -313,19 +313,19 @@ class Assigner:
         anon_id: str | None,
         user_id: str | None,
         when: datetime,
-    ) -> tuple[str, str]:
+    ) -> tuple[str, UnitType]:
         unit_id = _check_id("unit_id", unit_id)
         anon_id = _check_id("anon_id", anon_id)
         user_id = _check_id("user_id", user_id)
         if experiment.unit is UnitType.SESSION:
             if unit_id is None:
                 raise _missing(experiment, "unit_id (the session id)")
-            return _check_id("session_id", unit_id) or unit_id, UnitType.SESSION.value
+            return _check_id("session_id", unit_id) or unit_id, UnitType.SESSION
         if experiment.unit is UnitType.ANON:
             unit = anon_id or _check_id("anon_id", unit_id)
             if unit is None:
                 raise _missing(experiment, "anon_id (or unit_id)")
-            return unit, UnitType.ANON.value
+            return unit, UnitType.ANON
 
         if anon_id is None and user_id is None:
             if unit_id is None:
@@ -349,12 +349,12 @@ class Assigner:
         if user_id is not None:
             if anon_id is not None and linked_user(self.state, anon_id) is None:
                 link_identity(self.state, anon_id, user_id, at=when)
-            return user_id, UnitType.USER.value
+            return user_id, UnitType.USER
         assert anon_id is not None
         owner = linked_user(self.state, anon_id)
         if owner is not None:
-            return owner, UnitType.USER.value
-        return anon_id, UnitType.ANON.value
+            return owner, UnitType.USER
+        return anon_id, UnitType.ANON
 
     def _stored(self, exp_key: str, unit: str) -> _Stored | None:
         row = self.state.fetchone(_SELECT_ASSIGNMENT, (exp_key, unit))
@@ -364,7 +364,7 @@ class Assigner:
         self,
         experiment: Experiment,
         unit: str,
-        unit_type: str,
+        unit_type: UnitType,
         decision: _Stored,
         when: datetime,
         reason: AssignmentReason,
@@ -378,7 +378,7 @@ class Assigner:
             decision.source_unit_id,
             _iso(when),
         )
-        self.state.execute(_INSERT_ASSIGNMENT, (experiment.key, unit, unit_type, *mine))
+        self.state.execute(_INSERT_ASSIGNMENT, (experiment.key, unit, unit_type.value, *mine))
         # Another process may have inserted first: the stored row is the truth.
         winner = self._stored(experiment.key, unit)
         assert winner is not None
@@ -395,7 +395,7 @@ class Assigner:
     def _from_stored(
         experiment: Experiment,
         unit: str,
-        unit_type: str,
+        unit_type: UnitType,
         stored: _Stored,
         reason: AssignmentReason,
     ) -> Assignment:
@@ -413,7 +413,11 @@ class Assigner:
 
     @staticmethod
     def _outside(
-        experiment: Experiment, unit: str, unit_type: str, bucket: int, reason: AssignmentReason
+        experiment: Experiment,
+        unit: str,
+        unit_type: UnitType,
+        bucket: int,
+        reason: AssignmentReason,
     ) -> Assignment:
         return Assignment(experiment.key, None, unit, unit_type, bucket, False, reason)
 

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.experiments.assignment import Assigner, Assignment
+from rastup_data.experiments.definitions import UnitType
 from rastup_data.state.database import StateDB
 
 __all__ = [
@@ -57,19 +58,19 @@ def exposure_event(
     """
     if not assignment.in_experiment or assignment.variant is None:
         raise ValueError(f"{assignment.unit_id} is not in {assignment.exp_key}: no exposure")
-    if user_id is None and assignment.unit_type == "user":
+    if user_id is None and assignment.unit_type is UnitType.USER:
         user_id = assignment.unit_id
-    if anon_id is None and assignment.unit_type == "anon":
+    if anon_id is None and assignment.unit_type is UnitType.ANON:
         anon_id = assignment.unit_id
     unit_id, unit_type = assignment.unit_id, assignment.unit_type
-    if unit_type == "session":
+    if unit_type is UnitType.SESSION:
         # The event contract names people (u_/a_), so a session's exposure names its person
         # and carries the randomised session in the envelope's session_id.
         session_id = assignment.unit_id
         if user_id is not None:
-            unit_id, unit_type = user_id, "user"
+            unit_id, unit_type = user_id, UnitType.USER
         elif anon_id is not None:
-            unit_id, unit_type = anon_id, "anon"
+            unit_id, unit_type = anon_id, UnitType.ANON
         else:
             raise RastupError(
                 ErrorCode.EXPERIMENT_INVALID,
@@ -96,7 +97,7 @@ def exposure_event(
             "exp_key": assignment.exp_key,
             "variant": assignment.variant,
             "unit_id": unit_id,
-            "unit_type": unit_type,
+            "unit_type": unit_type.value,
         },
     }
 
@@ -127,7 +128,7 @@ def log_exposure(
         (
             assignment.exp_key,
             assignment.unit_id,
-            assignment.unit_type,
+            assignment.unit_type.value,
             assignment.variant,
             event_id,
             event["occurred_at"],

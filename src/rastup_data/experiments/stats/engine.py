@@ -21,7 +21,7 @@ from rastup_data.experiments.stats.estimates import (
     ratio_estimate,
 )
 from rastup_data.experiments.stats.frequentist import welch_compare
-from rastup_data.experiments.stats.guardrails import MarginKind, non_inferiority
+from rastup_data.experiments.stats.guardrails import GuardrailStatus, MarginKind, non_inferiority
 from rastup_data.experiments.stats.moments import Moments
 from rastup_data.experiments.stats.multiple_testing import benjamini_hochberg, holm
 from rastup_data.experiments.stats.recommendation import recommend
@@ -180,9 +180,9 @@ def analyze_metric(
                 guardrail_margin=g.margin,
                 guardrail_margin_kind=spec.margin_kind.value,
             )
-            if g.status.value == "fail":
+            if g.status is GuardrailStatus.FAIL:
                 codes = _merge_codes(codes, [ResultCode.GUARDRAIL_FAILED.value])
-            elif g.status.value != "pass":
+            elif g.status is not GuardrailStatus.PASS:
                 codes = _merge_codes(codes, [ResultCode.GUARDRAIL_INCONCLUSIVE.value])
         p_value = float(cmp.p_value)
         rows.append(
