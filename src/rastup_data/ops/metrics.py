@@ -151,6 +151,8 @@ def merge_expositions(texts: Iterable[str]) -> bytes:
                 bucket[key] = bucket.get(key, 0.0) + float(sample.value)
     lines: list[str] = []
     for name, (kind, doc) in families.items():
+        if not samples[name]:  # e.g. the *_created families the parser splits off
+            continue
         lines.append(f"# HELP {name} {doc}")
         lines.append(f"# TYPE {name} {kind}")
         for (sample_name, labels), value in samples[name].items():
