@@ -121,7 +121,7 @@ def _read_storage(database: str) -> dict[str, tuple[RowGroup, ...]]:
         for schema, table in tables:
             rows = conn.execute(
                 "SELECT row_group_id, column_name, column_path, stats, block_id, block_offset, "
-                "len(additional_block_ids) FROM pragma_storage_info(?)",
+                "len(additional_block_ids), segment_type, count FROM pragma_storage_info(?)",
                 [f'"db"."{schema}"."{table}"'],
             ).fetchall()
             segments += [(f"{schema}.{table}".lower(), *row) for row in rows]
@@ -138,12 +138,15 @@ def _group_segments(
     for offsets in starts.values():
         offsets.sort()
     sizes: dict[tuple[str, int, str], list[Any]] = {}
-    for table, group, column, path, stats, block, offset, extra in segments:
+    for table, group, column, path, stats, block, offset, extra, kind, count in segments:
         size = extra * block_size
         if block >= 0:
             offsets = starts[block]
             after = bisect.bisect_right(offsets, offset)
-            size += (offsets[after] if after < len(offsets) else block_size) - offset
+            if after < len(offsets):
+                size += offsets[after] - offset
+            else:  # the block's last segment: its end is not recorded; bound it
+                size += min(block_size - offset, _uncompressed(str(kind), int(count), stats))
         entry = sizes.setdefault((table, int(group), str(column).lower()), [0, None, None])
         entry[0] += size
         if len(path) == 1 and isinstance(stats, dict) and "min" in stats:
@@ -153,6 +156,24 @@ def _group_segments(
     for (table, group, column), (size, low, high) in sizes.items():
         tables[table].setdefault(group, {})[column] = Chunk(size, low, high)
     return {name: tuple(groups[g] for g in sorted(groups)) for name, groups in tables.items()}
+
+
+_WIDTH = {
+    "BOOLEAN": 1, "TINYINT": 1, "UTINYINT": 1, "SMALLINT": 2, "USMALLINT": 2, "INTEGER": 4,
+    "UINTEGER": 4, "FLOAT": 4, "DATE": 4, "BIGINT": 8, "UBIGINT": 8, "DOUBLE": 8, "TIME": 8,
+    "TIMESTAMP": 8, "TIMESTAMP WITH TIME ZONE": 8, "INTERVAL": 16, "HUGEINT": 16, "UUID": 16,
+}  # fmt: skip
+
+
+def _uncompressed(kind: str, count: int, stats: Any) -> int:
+    """An upper bound of a segment's stored bytes: its values uncompressed."""
+    if kind == "VALIDITY":
+        return -(-count // 8)
+    if kind == "VARCHAR" and isinstance(stats, dict):
+        return int(stats.get("total_string_length") or 0) + 4 * count
+    if kind.startswith("DECIMAL"):
+        return 16 * count
+    return _WIDTH.get(kind, 16) * count
 
 
 def _quote(text: str) -> str:
