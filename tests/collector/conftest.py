@@ -19,8 +19,10 @@ import pytest
 from rastup_data.collector.protocol import HttpLimits
 from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
 from rastup_data.collector.server import CollectorServer, ServerOptions
+from rastup_data.governance.principals import TokenStore
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.spool.spool import SpoolConfig
+from rastup_data.state import open_state
 
 REGISTRY = Path(__file__).parents[2] / "src" / "rastup_data" / "contracts" / "registry"
 KEY = "test-key-0123456789"
@@ -129,6 +131,13 @@ def start_collector(root: Path, **config: Any) -> tuple[LiveCollector, Collector
     server.start(timeout=10)
     url = server.url
     return LiveCollector(url, LakeLayout(root), runtime, httpx.Client(base_url=url)), server
+
+
+def gate_token(live: LiveCollector, role: str = "analyst") -> dict[str, str]:
+    """Headers carrying a new query-gate token of ``role`` from the collector's state database."""
+    with open_state(lake=live.layout.root) as state:
+        secret, _ = TokenStore(state).create("pm", role, known_roles=(role,), created_by="test")
+    return {"Authorization": f"Bearer {secret}"}
 
 
 @pytest.fixture

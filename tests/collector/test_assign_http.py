@@ -6,10 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rastup_data.governance.principals import TokenStore
-from rastup_data.state import open_state
-
-from .conftest import KEY, LiveCollector, start_collector
+from .conftest import KEY, LiveCollector, gate_token, start_collector
 
 REPO = Path(__file__).parents[2]
 
@@ -85,14 +82,6 @@ def test_assign_needs_a_key_and_a_json_object(assign_collector: LiveCollector) -
     assert untyped.json()["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
 
 
-def _report_token(live: LiveCollector) -> dict[str, str]:
-    with open_state(lake=live.layout.root) as state:
-        secret, _ = TokenStore(state).create(
-            "pm", "analyst", known_roles=("analyst",), created_by="test"
-        )
-    return {"Authorization": f"Bearer {secret}"}
-
-
 def test_experiment_report_needs_a_gate_token(assign_collector: LiveCollector) -> None:
     for headers in ({}, {"Authorization": f"Bearer {KEY}"}):
         refused = assign_collector.client.get(
@@ -103,7 +92,7 @@ def test_experiment_report_needs_a_gate_token(assign_collector: LiveCollector) -
 
 
 def test_experiment_report_before_any_build_is_503(assign_collector: LiveCollector) -> None:
-    auth = _report_token(assign_collector)
+    auth = gate_token(assign_collector)
     response = assign_collector.client.get("/experiments/checkout_copy", headers=auth, timeout=60)
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "QUERY_INVALID"

@@ -12,7 +12,7 @@ from rich.console import Console
 from rastup_data.demo import run_demo
 from rastup_data.transform import open_published
 
-from ..collector.conftest import free_port, start_collector
+from ..collector.conftest import free_port, gate_token, start_collector
 
 REPO = Path(__file__).parents[2]
 
@@ -69,12 +69,13 @@ def test_demo_drill_passes_and_every_event_is_accounted_for(tmp_path: Path) -> N
     # The collector serves each experiment's report from the published lake.
     live, server = start_collector(report.lake, experiments_dir=REPO / "experiments")
     try:
-        page = live.client.get("/experiments/search_ranking_v2", timeout=120)
+        auth = gate_token(live, role="admin")
+        page = live.client.get("/experiments/search_ranking_v2", headers=auth, timeout=120)
         assert page.status_code == 200, page.text
         assert page.headers["content-type"].startswith("text/html")
         assert "search_ranking_v2" in page.text
         assert "</html>" in page.text
-        missing = live.client.get("/experiments/no_such_experiment", timeout=60)
+        missing = live.client.get("/experiments/no_such_experiment", headers=auth, timeout=60)
         assert missing.status_code == 404
         assert missing.json()["error"]["code"] == "EXPERIMENT_INVALID"
     finally:
