@@ -244,6 +244,7 @@ def run_demo(
                 ("/healthz", "health"),
                 ("/metrics", "Prometheus metrics"),
                 ("/openapi.json", "OpenAPI document (the API reference)"),
+                ("/registry/", "schema registry site and data dictionary"),
             ):
                 console.print(f"  {url}{path:<14} {what}")
             for key in experiment_keys:

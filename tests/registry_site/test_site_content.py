@@ -107,6 +107,14 @@ def test_the_build_refreshed_the_lakes_site(built_lake: Any, project: DbtProject
         assert (site / "models" / f"{model.relation}.html").is_file()
     mart = (site / "models" / "gold.kpi_trust_daily.html").read_text()
     assert "idv_pass_rate" in mart
+    # Column tags come from schema.yml (meta: {tags: [...]}) through the manifest.
+    market = project.by_name("kpi_marketplace_daily")
+    assert market is not None
+    tagged = {c.name: c.tags for c in market.columns}
+    assert "financial" in tagged["gmv_cents"]
+    page = (site / "models" / "gold.kpi_marketplace_daily.html").read_text()
+    row = page[page.index("<code>gmv_cents</code>") :].split("</tr>", 1)[0]
+    assert 'class="tag tag-financial"' in row
 
 
 def test_a_site_without_a_manifest_still_lists_events(tmp_path: Path) -> None:
