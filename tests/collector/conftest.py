@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import os
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -148,3 +151,51 @@ def collector(tmp_path: Path) -> Iterator[LiveCollector]:
     finally:
         live.client.close()
         server.stop()
+
+
+def start_serve(lake: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+    """`rastup-data serve` in its own process group (kill -9 takes every process), healthy."""
+    env = dict(os.environ, RASTUP_INGEST_KEYS=KEY)
+    log = lake.parent / f"serve-{time.monotonic_ns()}.log"
+    lake.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as stderr:
+        return _spawn(env, lake, port, stderr, log, workers)
+
+
+def _spawn(
+    env: dict[str, str], lake: Path, port: int, stderr: object, log: Path, workers: int
+) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rastup_data.cli",
+            "serve",
+            "--lake",
+            str(lake),
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--workers",
+            str(workers),
+            "--nrt-interval",
+            "0",
+        ],
+        start_new_session=True,  # its own process group: kill -9 takes every process
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,  # type: ignore[arg-type]
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(log.read_text())
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("serve did not become healthy")

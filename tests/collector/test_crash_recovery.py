@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -16,56 +14,9 @@ import httpx
 import orjson
 import pytest
 
-from .conftest import KEY, free_port, fresh_events
+from .conftest import KEY, free_port, fresh_events, start_serve
 
 pytestmark = pytest.mark.slow
-
-
-def _start(lake: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, RASTUP_INGEST_KEYS=KEY)
-    log = lake.parent / f"serve-{time.monotonic_ns()}.log"
-    lake.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "wb") as stderr:
-        return _spawn(env, lake, port, stderr, log, workers)
-
-
-def _spawn(
-    env: dict[str, str], lake: Path, port: int, stderr: object, log: Path, workers: int
-) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "rastup_data.cli",
-            "serve",
-            "--lake",
-            str(lake),
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--workers",
-            str(workers),
-            "--nrt-interval",
-            "0",
-        ],
-        start_new_session=True,  # its own process group: kill -9 takes every process
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=stderr,  # type: ignore[arg-type]
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise RuntimeError(log.read_text())
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("serve did not become healthy")
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -104,7 +55,7 @@ def test_kill_dash_nine_under_load_loses_and_doubles_nothing(tmp_path: Path, wor
                     else:
                         unacked.append(batch)
 
-    proc = _start(lake, port, workers)
+    proc = start_serve(lake, port, workers)
     loaders = [threading.Thread(target=load) for _ in range(4)]
     for w in loaders:
         w.start()
@@ -122,7 +73,7 @@ def test_kill_dash_nine_under_load_loses_and_doubles_nothing(tmp_path: Path, wor
 
     # Restart on the same lake: recovery lands the spool; resending unacknowledged batches
     # must not double anything that was made durable just before the kill.
-    proc = _start(lake, port, workers)
+    proc = start_serve(lake, port, workers)
     try:
         with httpx.Client(timeout=10) as client:
             for batch in unacked:

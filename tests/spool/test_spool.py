@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,60 @@ def test_a_full_queue_pushes_back_instead_of_dropping(tmp_path: Path) -> None:
     with pytest.raises(RastupError) as info:
         second.result(timeout=1)
     assert info.value.code is ErrorCode.INGEST_OVERLOADED
+
+
+def test_a_failed_fsync_keeps_only_what_was_acknowledged_and_the_spool_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unit test with an injected storage fault: the bytes of a group whose fsync failed
+    were written but never acknowledged; they must not land (the client retries them)."""
+    import rastup_data.spool.spool as spool_module
+
+    real = spool_module.os.fdatasync
+    failures = iter([False, True])  # the second group's fsync fails
+
+    def flaky(fd: int) -> None:
+        if next(failures, False):
+            raise OSError(5, "Input/output error")
+        real(fd)
+
+    monkeypatch.setattr(spool_module.os, "fdatasync", flaky)
+    spool = Spool(tmp_path, SpoolConfig(rotate_s=60))
+    spool.start()
+    spool.append(b'{"a":1}\n').result(timeout=5)
+    with pytest.raises(RastupError) as info:
+        spool.append(b'{"a":2}\n').result(timeout=5)
+    assert info.value.code is ErrorCode.EVENT_PUT_FAILED
+    spool.append(b'{"a":3}\n').result(timeout=5)
+    spool.close()
+    assert sorted(_lines(sealed_segments(tmp_path))) == [b'{"a":1}', b'{"a":3}']
+
+
+def test_a_segment_that_cannot_be_sealed_is_sealed_once_storage_allows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rastup_data.spool.segments as segments_module
+    import rastup_data.spool.spool as spool_module
+
+    real = segments_module.seal
+    refused = threading.Event()
+    refused.set()
+
+    def read_only(directory: Path, name: str) -> SegmentFiles:
+        if refused.is_set():
+            raise PermissionError(13, "Read-only file system")
+        return real(directory, name)
+
+    monkeypatch.setattr(spool_module.segments, "seal", read_only)
+    sealed: list[SegmentFiles] = []
+    spool = Spool(tmp_path, SpoolConfig(rotate_s=0.05), on_seal=sealed.append)
+    spool.start()
+    spool.append(b'{"a":1}\n').result(timeout=5)
+    time.sleep(0.3)  # rotations come and go; sealing is refused
+    assert sealed == []
+    refused.clear()
+    deadline = time.monotonic() + 5
+    while not sealed and time.monotonic() < deadline:
+        time.sleep(0.02)
+    spool.close()
+    assert _lines(sealed) == [b'{"a":1}']

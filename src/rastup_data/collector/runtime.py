@@ -142,7 +142,10 @@ class CollectorRuntime:
             stop()
         self.spool.close()
         if self.config.land:
-            self.lander.stop(drain=True)
+            try:
+                self.lander.stop(drain=True)
+            except Exception:
+                log.exception("landing at shutdown failed; the segments stay in the spool")
         self.pool.stop()
 
     # -- back-pressure ---------------------------------------------------------------
@@ -167,7 +170,10 @@ class CollectorRuntime:
 
     def _share_metrics(self) -> None:
         while not self._metrics_stop.wait(1.0):
-            self.write_metrics()
+            try:
+                self.write_metrics()
+            except OSError as exc:  # storage refuses for a moment: try again next second
+                log.warning("cannot share this worker's metrics: %s", exc)
 
     def write_metrics(self) -> None:
         """Write this process's metrics where the other workers can merge them."""
@@ -181,9 +187,11 @@ class CollectorRuntime:
         directory = self.config.metrics_dir
         if directory is None:
             return self.metrics.exposition()
-        self.write_metrics()
-        texts = []
+        texts = [self.metrics.exposition().decode()]
+        own = f"{self.config.metrics_name}.prom"
         for path in sorted(directory.glob("*.prom")):
+            if path.name == own:
+                continue
             try:
                 texts.append(path.read_text())
             except OSError:

@@ -102,6 +102,7 @@ class Supervisor:
         self.status_file = self.layout.spool / "lander-status.json"
         self.metrics_dir = self.layout.spool / "metrics"
         self._stop = threading.Event()
+        self._status_failing = False
         self._processes: list[BaseProcess | None] = [None] * workers
         self._context = multiprocessing.get_context("spawn")
 
@@ -153,8 +154,19 @@ class Supervisor:
                 (s.failing_since for s in statuses if s.failing_since), default=None
             ),
         }
-        atomic_write(self.status_file, orjson.dumps(status))
-        atomic_write(self.metrics_dir / "supervisor.prom", self.metrics.exposition())
+        try:
+            atomic_write(self.status_file, orjson.dumps(status))
+            atomic_write(self.metrics_dir / "supervisor.prom", self.metrics.exposition())
+        except OSError as exc:
+            # Storage refuses writes for a moment: serving and landing go on, and the
+            # status is written again on the next round.
+            if not self._status_failing:
+                log.error("cannot write the lander status (%s); will retry", exc)
+            self._status_failing = True
+            return
+        if self._status_failing:
+            log.info("lander status written again")
+        self._status_failing = False
 
     def run(self) -> None:
         """Serve until SIGTERM/SIGINT; returns after a graceful drain."""
@@ -195,7 +207,7 @@ class Supervisor:
             if nrt is not None:
                 nrt.stop()
             for lander in landers:
-                lander.stop(drain=True)
+                _drain(lander)
             self._publish_status(landers)
             reserved.close()
 
@@ -214,3 +226,12 @@ class Supervisor:
                 if process.is_alive():
                     process.kill()
                     process.join()
+
+
+def _drain(lander: LanderWorker) -> None:
+    """Stop a lander, landing what it can; what storage refuses stays in the spool and
+    lands at the next start."""
+    try:
+        lander.stop(drain=True)
+    except Exception:
+        log.exception("landing at shutdown failed; the segments stay in the spool")

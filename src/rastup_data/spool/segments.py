@@ -16,6 +16,7 @@ from rastup_data.storage.posix import fsync_path
 
 __all__ = [
     "SegmentFiles",
+    "cut_to",
     "next_sequence",
     "seal",
     "sealed_segments",
@@ -110,6 +111,15 @@ def truncate_torn_tail(path: Path) -> int:
         handle.flush()
         os.fsync(handle.fileno())
         return size - keep
+
+
+def cut_to(directory: Path, name: str, sizes: tuple[int, int]) -> None:
+    """Cut an open segment's events and bad files back to ``sizes`` (what was acknowledged):
+    a write whose fsync failed may have left records no client was told were stored."""
+    for kind, size in zip(("events", "bad"), sizes, strict=True):
+        path = directory / f"{name}.{kind}.open"
+        if path.exists() and path.stat().st_size > size:
+            os.truncate(path, size)
 
 
 def seal(directory: Path, name: str) -> SegmentFiles:

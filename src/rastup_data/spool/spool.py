@@ -84,6 +84,10 @@ class Spool:
         self._segment_bytes = 0
         self._segment_started = 0.0
         self._segment_name = ""
+        #: Bytes of the open segment's events and bad files whose appends were acknowledged.
+        self._acknowledged = (0, 0)
+        #: Closed segments not sealed yet (storage refused), with their acknowledged sizes.
+        self._unsealed: list[tuple[str, tuple[int, int]]] = []
         self.appends = 0
         self.fsyncs = 0
 
@@ -152,17 +156,36 @@ class Spool:
         self._events_fd = os.open(f"{base}.events.open", flags, 0o644)
         self._bad_fd = os.open(f"{base}.bad.open", flags, 0o644)
         self._segment_bytes = 0
+        self._acknowledged = (0, 0)
         self._segment_started = time.monotonic()
 
-    def _seal_segment(self) -> None:
+    def _close_segment(self) -> None:
+        """Close the open segment and seal it; if sealing fails (storage not writable), it
+        is kept to be sealed later, cut back to what was acknowledged."""
         if self._events_fd < 0:
             return
-        os.close(self._events_fd)
-        os.close(self._bad_fd)
+        for fd in (self._events_fd, self._bad_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                log.exception("closing a spool file failed")
         self._events_fd = self._bad_fd = -1
-        sealed = segments.seal(self.directory, self._segment_name)
-        if self._on_seal is not None:
-            self._on_seal(sealed)
+        self._unsealed.append((self._segment_name, self._acknowledged))
+        self._seal_pending()
+
+    def _seal_pending(self) -> None:
+        """Seal closed segments, oldest first; stop at the first that still cannot be."""
+        while self._unsealed:
+            name, sizes = self._unsealed[0]
+            try:
+                segments.cut_to(self.directory, name, sizes)
+                sealed = segments.seal(self.directory, name)
+            except OSError as exc:
+                log.warning("sealing spool segment %s failed (%s); will retry", name, exc)
+                return
+            self._unsealed.pop(0)
+            if self._on_seal is not None:
+                self._on_seal(sealed)
 
     def _write_group(self, group: list[_Append]) -> None:
         if self._events_fd < 0:
@@ -176,6 +199,8 @@ class Spool:
             _write_all(self._bad_fd, bad)
             os.fdatasync(self._bad_fd)
         self._segment_bytes += len(events) + len(bad)
+        previous_events, previous_bad = self._acknowledged
+        self._acknowledged = (previous_events + len(events), previous_bad + len(bad))
         self.fsyncs += 1
         self.appends += len(group)
 
@@ -208,24 +233,22 @@ class Spool:
                 or self._segment_bytes >= self.config.rotate_bytes
                 or time.monotonic() - self._segment_started >= self.config.rotate_s
             ):
-                try:
-                    self._seal_segment()
-                except OSError:
-                    log.exception("sealing segment %s failed", self._segment_name)
+                self._close_segment()
+            elif self._unsealed:
+                self._seal_pending()
 
     def _commit(self, group: list[_Append]) -> None:
         try:
             self._write_group(group)
         except OSError as exc:
-            log.exception("spool write failed")
+            log.error("spool write failed: %s", exc)
             error = RastupError(ErrorCode.EVENT_PUT_FAILED, f"spool write failed: {exc}")
             for append in group:
                 append.future.set_exception(error)
-            # The segment may hold a partial write; seal it so the torn tail is repaired.
-            try:
-                self._seal_segment()
-            except OSError:
-                log.exception("sealing after a failed write")
+            # The segment may hold part of this group: it is cut back to what was
+            # acknowledged and sealed (now or, if storage refuses, later).
+            if self._events_fd >= 0:
+                self._close_segment()
             return
         for append in group:
             append.future.set_result(None)
