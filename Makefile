@@ -47,7 +47,7 @@ typecheck: setup ## mypy (strict) on the package.
 check: lint typecheck test ## ruff + mypy + tests.
 
 fuzz: setup ## Hostile-input fuzzer: 100,000 seeded requests to a real serve (FUZZ_ARGS to change).
-	$(VENV)/bin/pytest tests/collector/test_fuzz.py -q -s --fuzz-requests=100000 $(FUZZ_ARGS)
+	$(VENV)/bin/pytest tests/collector/test_fuzz.py -q -s --timeout=0 --fuzz-requests=100000 $(FUZZ_ARGS)
 
 bench: setup ## Run the benchmarks; results print as JSON (record them in benchmarks/RESULTS.md).
 	$(VENV)/bin/python -m benchmarks $(BENCH_ARGS)

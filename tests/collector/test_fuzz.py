@@ -227,6 +227,8 @@ def test_hostile_requests_cost_nothing_and_lose_nothing(
                 if sent[0] >= requests:
                     return
                 sent[0] += 1
+                if sent[0] % 10_000 == 0:
+                    print(f"fuzz: {sent[0]:,} of {requests:,} requests sent", flush=True)
                 attack = fuzzer.next()
                 del fuzzer.accepted_batches[:-200]
             try:

@@ -241,27 +241,25 @@ def _judge_event(
         clipped = original[: limits.max_event_bytes]
         out.reject(index, item, clipped, ErrorCode.EVENT_TOO_LARGE, message, batch.received_at)
         return
-    # Each level of nesting opens a bracket: only an event with many can be too deep.
-    if original.count(b"{") + original.count(b"[") > limits.max_depth and _deeper_than(
-        item, limits.max_depth
-    ):
-        out.reject(index, item, original, *_too_deep(limits), batch.received_at)
-        return
     client_stamped = "received_at" in item
     item["received_at"] = batch.received_at
-    rejection = batch.validator.check(item)
-    if rejection is not None:
-        out.reject(index, item, original, rejection.code, rejection.message, batch.received_at)
+    try:
+        rejection = batch.validator.check(item)
+    except (ValueError, TypeError):  # jsonschema-rs and orjson give up near 255 levels
+        if not _deeper_than(item, limits.max_depth):
+            raise
+        out.reject(index, item, original, *_too_deep(limits), batch.received_at)
         return
-    changed = _canonicalise(item)
-    if changed is None:
-        message = (
-            f"envelope invalid: $.occurred_at: {str(item['occurred_at'])[:40]!r} is not an "
-            "instant between years 0001 and 9999 (UTC)"
-        )
-        out.reject(
-            index, item, original, ErrorCode.EVENT_ENVELOPE_INVALID, message, batch.received_at
-        )
+    if rejection is not None:
+        # A rejected event pays for the depth walk; a deep one is told why first.
+        code, message = rejection.code, rejection.message
+        if _deeper_than(item, limits.max_depth):
+            code, message = _too_deep(limits)
+        out.reject(index, item, original, code, message, batch.received_at)
+        return
+    changed = _canonicalise(item, limits)
+    if type(changed) is tuple:
+        out.reject(index, item, original, *changed, batch.received_at)
         return
     out.indices.append(index)
     out.event_ids.append(item["ids"]["event_id"])
@@ -271,20 +269,33 @@ def _judge_event(
         out.records.append(orjson.dumps(item))
 
 
-def _canonicalise(item: dict[str, Any]) -> bool | None:
-    """Lowercase the event id (the dedupe key) and make ``occurred_at`` one the lake holds;
-    whether anything changed, or None when ``occurred_at`` cannot be held."""
+def _canonicalise(item: dict[str, Any], limits: IngestLimits) -> bool | tuple[ErrorCode, str]:
+    """For a valid event: hold it to the nesting limit, lowercase the event id (the dedupe
+    key) and make ``occurred_at`` an instant the lake holds. Whether anything changed, or
+    the rejection."""
+    # Only the payload of a valid event can nest (context and ids hold scalars).
+    payload = item["payload"]
+    for value in payload.values():
+        if type(value) is dict or type(value) is list:
+            if _deeper_than(payload, limits.max_depth - 1):
+                return _too_deep(limits)
+            break
     changed = False
     ids = item["ids"]
     event_id = ids["event_id"]
-    if not event_id.islower() and event_id.lower() != event_id:
-        ids["event_id"] = event_id.lower()
+    lowered = event_id.lower()
+    if lowered != event_id:
+        ids["event_id"] = lowered
         changed = True
     occurred_at = item["occurred_at"]
     if not plain_timestamp(occurred_at):
         fixed = normalise_timestamp(occurred_at)
         if fixed is None:
-            return None
+            return (
+                ErrorCode.EVENT_ENVELOPE_INVALID,
+                f"envelope invalid: $.occurred_at: {str(occurred_at)[:40]!r} is not an "
+                "instant between years 0001 and 9999 (UTC)",
+            )
         item["occurred_at"] = fixed
         changed = True
     return changed
