@@ -234,12 +234,14 @@ def analyze_experiment(
     Weights, alpha, sequential mode, roles, guardrail margins and CUPED covariates come from
     the definition; ``quality_flags`` are added to the lake's own flags.
     """
-    from rastup_data.experiments.analysis import analyze_units
-    from rastup_data.experiments.stats import DEFAULT_TUNING
-
     units = load_unit_table(
         layout, key, experiments_dir=experiments_dir, catalog=catalog, reader=reader
     )
+    # The statistics stack loads slowly: only once the experiment and its data exist (an
+    # unknown key answers at once, e.g. a 404 from the collector's report page).
+    from rastup_data.experiments.analysis import analyze_units
+    from rastup_data.experiments.stats import DEFAULT_TUNING
+
     experiment = units.experiment
     flags = list(units.quality_flags) + [f for f in quality_flags if f not in units.quality_flags]
     result = analyze_units(
