@@ -18,6 +18,8 @@ import httpx
 import orjson
 import pytest
 
+from rastup_data.lake.layout import LakeLayout
+
 from .conftest import KEY, free_port, fresh_events, start_serve
 
 pytestmark = pytest.mark.slow
@@ -56,7 +58,7 @@ def test_serve_survives_storage_refusing_writes_and_recovers_by_itself(tmp_path:
         shutil.move(events_dir, tmp_path / "events-aside")
         events_dir.write_text("not a folder")
         # Nor can the lander's status: its file is a folder now.
-        status = lake / "_spool" / "lander-status.json"
+        status = LakeLayout(lake).spool / "lander-status.json"
         status.unlink()
         status.mkdir()
         status_kept = True
