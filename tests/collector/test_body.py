@@ -133,3 +133,37 @@ def test_content_types_name_the_body_kind(content_type: str, kind: BodyKind) -> 
 )
 def test_other_content_types_are_refused_with_415(content_type: str | None) -> None:
     assert _code(body_kind, content_type) is ErrorCode.UNSUPPORTED_MEDIA_TYPE
+
+
+def test_the_process_memory_budget_refuses_past_its_limit_and_frees_on_exit() -> None:
+    from rastup_data.collector.body import MemoryBudget
+
+    budget = MemoryBudget(100)
+    with budget.claim() as first:
+        first.grow(60)
+        with budget.claim() as second:
+            second.grow(40)
+            with pytest.raises(RastupError) as info, budget.claim() as third:
+                third.grow(1)
+            assert info.value.code is ErrorCode.INGEST_OVERLOADED
+        assert budget.used == 60
+    assert budget.used == 0
+
+
+def test_reading_a_body_claims_what_it_inflates() -> None:
+    from rastup_data.collector.body import MemoryBudget
+
+    budget = MemoryBudget(3000)
+    limits = IngestLimits(max_body_bytes=100_000, max_decompressed_bytes=100_000)
+    with pytest.raises(RastupError) as info, budget.claim() as claim:
+        asyncio.run(
+            read_body(
+                _chunks(gzip.compress(b"x" * 5000), 10),
+                content_length=None,
+                content_encoding="gzip",
+                limits=limits,
+                claim=claim,
+            )
+        )
+    assert info.value.code is ErrorCode.INGEST_OVERLOADED
+    assert budget.used == 0

@@ -292,3 +292,20 @@ def test_timestamps_and_id_case_land_as_sent_instants_once(collector: LiveCollec
     assert rows[events[0]["ids"]["event_id"]] == "2026-12-31 23:59:59.999999+00"
     assert rows[events[1]["ids"]["event_id"]] == "2026-11-29 17:04:58+00"
     assert None not in rows.values()
+
+
+def test_broken_json_is_refused_whole_as_json_and_per_line_as_ndjson(
+    collector: LiveCollector,
+) -> None:
+    """docs/sending-events.md: a JSON body is one document (400, nothing accepted); an
+    NDJSON line is one event (202, that line rejected, the others accepted)."""
+    good = orjson.dumps(fresh_events(1)[0])
+    as_json = collector.post(b'{"not":"array"', content_type="application/json")
+    assert as_json.status_code == 400
+    assert as_json.json()["error"]["code"] == "BODY_MALFORMED"
+    as_ndjson = collector.post(
+        good + b'\n{"not":"array"\n', content_type="application/x-ndjson"
+    ).json()
+    assert (as_ndjson["accepted"], as_ndjson["rejected"]) == (1, 1)
+    assert as_ndjson["results"][0]["code"] == "EVENT_MALFORMED_JSON"
+    assert as_ndjson["results"][0]["index"] == 1

@@ -126,6 +126,8 @@ def test_idle_slow_header_and_slow_body_connections_are_cut(guarded: LiveCollect
     assert event["ids"]["event_id"] not in _stored_ids(guarded)
     metrics = guarded.client.get("/metrics").text
     assert 'rastup_errors_total{code="REQUEST_TIMEOUT",component="collector"' in metrics
+    assert 'rastup_http_requests_total{route="/v1/events",status="408"} 1.0' in metrics
+    assert "rastup_client_aborts_total{" not in metrics
     assert 'code="INTERNAL_ERROR",component="collector",env="dev",severity="critical"} 0.0' in (
         metrics
     )

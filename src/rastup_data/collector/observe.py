@@ -15,6 +15,7 @@ from collections.abc import Callable
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rastup_data.collector.protocol import TIMED_OUT
 from rastup_data.collector.responses import error_response
 from rastup_data.errors import ErrorCode
 from rastup_data.ops.metrics import PlatformMetrics
@@ -56,9 +57,12 @@ class ObserveRequests:
         try:
             await self.app(scope, receive, observed_send)
         except ClientDisconnect:
-            status = CLIENT_CLOSED
-            self.metrics.client_aborts.labels(route).inc()
-            log.debug("client went away before %s was read", route)
+            if scope.get(TIMED_OUT):  # the protocol answered 408 and counted it
+                status = 408
+            else:
+                status = CLIENT_CLOSED
+                self.metrics.client_aborts.labels(route).inc()
+                log.debug("client went away before %s was read", route)
         except Exception:
             log.exception("unhandled error on %s", route)
             self.metrics.count_error(ErrorCode.INTERNAL_ERROR)
