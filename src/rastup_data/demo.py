@@ -143,6 +143,7 @@ def run_demo(
     from rastup_data.client import send_file
     from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
     from rastup_data.collector.server import CollectorServer, ServerOptions
+    from rastup_data.governance import Gate, QueryPath, local_principal
     from rastup_data.lake.layout import LakeLayout
     from rastup_data.ops.nrt_schedule import NrtScheduler
     from rastup_data.quality.golden import compare_marts, load_golden
@@ -210,10 +211,12 @@ def run_demo(
             progress=lambda event: _print_build_event(console, event),
         )
         console.print(f"  built in {result.seconds:.1f}s")
+        with Gate.open(lake) as gate:
+            # The KPI summary is a read like any other: through the query gate, audited.
+            for table in _kpi_tables(gate.connect(local_principal(), path=QueryPath.CLI)):
+                console.print(table)
         conn = open_published(LakeLayout(lake))
         try:
-            for table in _kpi_tables(conn):
-                console.print(table)
             _step(console, "drill: every Gold mart against the simulator's golden KPIs")
             comparison = compare_marts(conn, load_golden(summary.golden_path))
         finally:
@@ -247,8 +250,15 @@ def run_demo(
                 ("/registry/", "schema registry site and data dictionary"),
             ):
                 console.print(f"  {url}{path:<14} {what}")
+            token = _demo_token(lake)
+            console.print(f"  query-gate token (finance, demo): {token}")
+            auth = f'-H "Authorization: Bearer {token}"'
             for key in experiment_keys:
-                console.print(f"  {url}/experiments/{key}  experiment report")
+                console.print(f"  curl {auth} {url}/experiments/{key}  experiment report")
+            console.print(
+                f'  curl {auth} -d \'{{"sql": "SELECT * FROM gold.kpi_marketplace_daily '
+                f"LIMIT 5\"}}' {url}/v1/query"
+            )
             console.print(
                 f"  query: rastup-data query --lake {lake} "
                 '"SELECT * FROM gold.kpi_marketplace_daily LIMIT 5"'
@@ -260,6 +270,22 @@ def run_demo(
         return report
     finally:
         server.stop(timeout=60)
+
+
+def _demo_token(lake: Path) -> str:
+    """A fresh finance token (money visible, identifiers masked) for trying the HTTP query
+    API and the report pages (revenue metrics read Silver amounts, denied to analysts)."""
+    from rastup_data.governance import Gate, local_principal
+
+    with Gate.open(lake) as gate:
+        token, _ = gate.tokens.create(
+            "demo",
+            "finance",
+            known_roles=gate.policy.roles,
+            ttl_days=7,
+            created_by=local_principal().name,
+        )
+    return token
 
 
 def _print_experiments(console: Console, lake: Path) -> list[str]:

@@ -66,10 +66,27 @@ def test_demo_drill_passes_and_every_event_is_accounted_for(tmp_path: Path) -> N
     assert "DRILL PASSED" in log
     assert "balanced" in log
 
-    # The collector serves each experiment's report from the published lake.
+    # The KPI summary and the experiment analyses read through the query gate, audited.
+    from rastup_data.governance import Gate
+
+    with Gate.open(report.lake) as gate:
+        audited = gate.audit.records()
+    assert {(r.path, r.status) for r in audited} >= {("cli", "ok"), ("report", "ok")}
+    assert any("gold.kpi_marketplace_daily" in r.relations for r in audited)
+
+    # The collector serves each experiment's report from the published lake, to a token.
     live, server = start_collector(report.lake, experiments_dir=REPO / "experiments")
+    auth = gate_token(live, role="finance")
     try:
-        auth = gate_token(live, role="admin")
+        assert live.client.get("/experiments/search_ranking_v2", timeout=60).status_code == 401
+        # Its revenue metric reads Silver amounts: financial detail, denied to analysts.
+        denied = live.client.get(
+            "/experiments/search_ranking_v2",
+            headers=gate_token(live, role="analyst"),
+            timeout=120,
+        )
+        assert denied.status_code == 403
+        assert denied.json()["error"]["code"] == "ACCESS_DENIED"
         page = live.client.get("/experiments/search_ranking_v2", headers=auth, timeout=120)
         assert page.status_code == 200, page.text
         assert page.headers["content-type"].startswith("text/html")

@@ -183,7 +183,12 @@ def audit_verify(lake: str | None, token: str | None) -> None:
     click.echo(f"audit chain verified: {verdict.records} records, no gap, no change")
 
 
-@click.command()
+@click.group()
+def cost() -> None:
+    """Scanned and billed bytes of the query gate (admins only)."""
+
+
+@cost.command("report")
 @click.option(
     "--by",
     type=click.Choice(["principal", "relation", "day", "path"]),
@@ -194,7 +199,7 @@ def audit_verify(lake: str | None, token: str | None) -> None:
 @lake_option
 @token_option
 @_format_option
-def cost(by: str, since: str | None, lake: str | None, token: str | None, fmt: str) -> None:
+def cost_report(by: str, since: str | None, lake: str | None, token: str | None, fmt: str) -> None:
     """Scanned and billed bytes from the audit log, and today's budget (admins only).
 
     A query reading several relations counts in full for each of them with --by relation.

@@ -1,0 +1,118 @@
+"""The gate's commands: query as a token's principal, refusals as one coded line, tokens,
+audit and cost report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from rastup_data.cli import cli
+from rastup_data.lake.layout import LakeLayout
+
+
+def _invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _token(lake: LakeLayout, *extra: str) -> str:
+    code, out, err = _invoke("auth", "token", "create", "--lake", str(lake.root), *extra)
+    assert code == 0, err
+    return out.strip().splitlines()[-1]
+
+
+def test_a_token_queries_as_its_principal_and_is_audited(lake: LakeLayout) -> None:
+    token = _token(lake, "--principal", "cli-nyc", "--role", "analyst", "--city", "nyc")
+    assert token.startswith("rgt_")
+    sql = "SELECT city, sum(bookings) AS n FROM gold.kpi_marketplace_daily GROUP BY 1"
+    code, out, _ = _invoke(
+        "query", "--lake", str(lake.root), "--format", "json", sql, env={"RASTUP_TOKEN": token}
+    )
+    assert code == 0
+    assert json.loads(out) == [{"city": "nyc", "n": 12}]
+    code, out, _ = _invoke(
+        "audit", "list", "--lake", str(lake.root), "--principal", "cli-nyc", "--format", "json"
+    )
+    assert code == 0
+    records = json.loads(out)
+    assert [(r["principal"], r["role"], r["path"], r["status"]) for r in records] == [
+        ("cli-nyc", "analyst", "cli", "ok")
+    ]
+    assert {"at", "code", "relations", "scanned_bytes"} <= set(records[0])
+
+
+def test_refusals_are_one_line_with_their_code_and_no_traceback(lake: LakeLayout) -> None:
+    token = _token(lake, "--principal", "cli-viewer", "--role", "viewer")
+    env = {**os.environ, "DO_NOT_TRACK": "1", "RASTUP_TOKEN": token}
+    for sql, code in (
+        ("SELECT * FROM silver.fact_bookings", "ACCESS_DENIED"),
+        ("COPY (SELECT 1) TO 'x.csv'", "QUERY_INVALID"),
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "rastup_data.cli", "query", "--lake", str(lake.root), sql],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert proc.returncode == 2
+        first = proc.stderr.splitlines()[0]
+        assert first.startswith(f"error: {code}: ")
+        assert "Traceback" not in proc.stderr
+
+
+def test_a_wrong_token_is_refused(lake: LakeLayout) -> None:
+    code, _, err = _invoke("query", "--lake", str(lake.root), "--token", "rgt_nope", "SELECT 1")
+    assert code == 2
+    assert "AUTH_TOKEN_INVALID" in err
+
+
+def test_explain_prints_the_estimate_without_running(lake: LakeLayout) -> None:
+    sql = "SELECT user_id FROM bronze.events WHERE dt = DATE '2026-01-05'"
+    code, out, _ = _invoke("query", "--lake", str(lake.root), "--explain", "--format", "json", sql)
+    assert code == 0
+    plan = json.loads(out)
+    assert plan["relations"] == ["bronze.events"]
+    assert plan["scanned_bytes"] > 0
+    assert plan["billed_bytes"] == 10 * 1024 * 1024
+    assert plan["reads"][0]["columns"] == ["dt", "user_id"]
+
+
+def test_tokens_audit_and_cost_need_an_admin(lake: LakeLayout) -> None:
+    token = _token(lake, "--principal", "cli-analyst", "--role", "analyst")
+    for args in (
+        ("audit", "list"),
+        ("audit", "verify"),
+        ("auth", "token", "list"),
+        ("cost", "report"),
+        ("auth", "token", "create", "--principal", "x", "--role", "admin"),
+    ):
+        code, _, err = _invoke(*args, "--lake", str(lake.root), "--token", token)
+        assert code == 2, args
+        assert "ACCESS_DENIED" in err
+
+
+def test_token_list_revoke_and_cost_report(lake: LakeLayout) -> None:
+    token = _token(lake, "--principal", "cli-gone", "--role", "viewer")
+    token_id = token.split("_")[1]
+    code, out, _ = _invoke("auth", "token", "revoke", token_id, "--lake", str(lake.root))
+    assert code == 0
+    code, out, _ = _invoke("auth", "token", "list", "--lake", str(lake.root), "--format", "json")
+    listed = {t["id"]: t for t in json.loads(out)}
+    assert listed[token_id]["status"] == "revoked"
+    assert token.split("_", 2)[2] not in out
+    code, out, _ = _invoke(
+        "cost", "report", "--lake", str(lake.root), "--by", "relation", "--format", "json"
+    )
+    assert code == 0
+    report = json.loads(out)
+    assert report["by"] == "relation"
+    assert report["budget"]["env"] == "dev"
+    code, out, _ = _invoke("audit", "verify", "--lake", str(lake.root))
+    assert code == 0
+    assert "verified" in out
