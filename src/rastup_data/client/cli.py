@@ -62,6 +62,7 @@ __all__ = ["send"]
     help="Progress bar on stderr [default: when stderr is a terminal].",
 )
 def send(
+    *,
     file: str,
     url: str | None,
     key: str | None,

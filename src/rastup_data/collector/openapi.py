@@ -59,7 +59,7 @@ _VERDICTS = {
 }
 
 
-def _error(description: str, retry: bool = False) -> dict[str, Any]:
+def _error(description: str, *, retry: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {
         "description": description,
         "content": {"application/json": {"schema": _ERROR}},

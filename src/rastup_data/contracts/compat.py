@@ -99,7 +99,10 @@ def diff_registries(old: Registry, new: Registry) -> list[BreakingChange]:
 
 
 def diff_schemas(
-    old: Mapping[str, Any] | bool, new: Mapping[str, Any] | bool, source: str = "", path: str = "$"
+    old: Mapping[str, Any] | bool,
+    new: Mapping[str, Any] | bool,
+    source: str = "",
+    path: str = "$",
 ) -> list[BreakingChange]:
     """Breaking changes between two JSON Schemas (or boolean schemas) at ``path``."""
     if old is False:

@@ -187,9 +187,13 @@ def _property_names(node: object, path: str) -> Iterator[tuple[str, str]]:
     if isinstance(node, list):
         for index, item in enumerate(node):
             yield from _property_names(item, f"{path}[{index}]")
-        return
-    if not isinstance(node, Mapping):
-        return
+    elif isinstance(node, Mapping):
+        yield from _own_property_names(node, path)
+        yield from _nested_property_names(node, path)
+
+
+def _own_property_names(node: Mapping[str, Any], path: str) -> Iterator[tuple[str, str]]:
+    """The properties one schema object declares, then the required ones it does not."""
     properties = node.get("properties")
     declared = set(properties) if isinstance(properties, Mapping) else set()
     for name in sorted(declared):
@@ -199,6 +203,10 @@ def _property_names(node: object, path: str) -> Iterator[tuple[str, str]]:
         for index, name in enumerate(required):
             if isinstance(name, str) and name not in declared:
                 yield f"{path}.required[{index}]", name
+
+
+def _nested_property_names(node: Mapping[str, Any], path: str) -> Iterator[tuple[str, str]]:
+    """The property names of every subschema below one schema object."""
     for keyword, value in node.items():
         if keyword in _DATA_KEYWORDS:
             continue

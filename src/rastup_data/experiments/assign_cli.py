@@ -105,6 +105,7 @@ def _parse_attributes(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--state-url", default=None, help="State database URL (default: the lake's).")
 @_coded_errors
 def assign(
+    *,
     key: str,
     unit_id: str | None,
     anon_id: str | None,

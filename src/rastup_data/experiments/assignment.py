@@ -132,6 +132,32 @@ _ID_PATTERNS = {
 }
 
 
+def _person_ids(
+    experiment: Experiment, unit_id: str | None, anon_id: str | None, user_id: str | None
+) -> tuple[str | None, str | None]:
+    """(anon_id, user_id) of a person-randomised experiment's unit: the ids given, or
+    ``unit_id`` read as one of them by its prefix (u_ or a_)."""
+    if anon_id is not None or user_id is not None:
+        if unit_id is not None and unit_id not in (anon_id, user_id):
+            raise RastupError(
+                ErrorCode.EXPERIMENT_INVALID,
+                f"unit_id {unit_id!r} differs from anon_id/user_id: pass one way of naming the "
+                "unit.",
+            )
+        return anon_id, user_id
+    if unit_id is None:
+        raise _missing(experiment, "user_id, anon_id or unit_id")
+    if unit_id.startswith("u_"):
+        return None, _check_id("user_id", unit_id)
+    if unit_id.startswith("a_"):
+        return _check_id("anon_id", unit_id), None
+    raise RastupError(
+        ErrorCode.EXPERIMENT_INVALID,
+        f"unit_id {unit_id!r}: experiment {experiment.key} randomises people, so "
+        "pass a user id (u_…) or an anonymous id (a_…).",
+    )
+
+
 def _check_id(name: str, value: str | None) -> str | None:
     """None, or an id shaped as the envelope wants it (``a_…``, ``u_…``, ``s_…``)."""
     if value is None:
@@ -326,26 +352,7 @@ class Assigner:
             if unit is None:
                 raise _missing(experiment, "anon_id (or unit_id)")
             return unit, UnitType.ANON
-
-        if anon_id is None and user_id is None:
-            if unit_id is None:
-                raise _missing(experiment, "user_id, anon_id or unit_id")
-            if unit_id.startswith("u_"):
-                user_id = _check_id("user_id", unit_id)
-            elif unit_id.startswith("a_"):
-                anon_id = _check_id("anon_id", unit_id)
-            else:
-                raise RastupError(
-                    ErrorCode.EXPERIMENT_INVALID,
-                    f"unit_id {unit_id!r}: experiment {experiment.key} randomises people, so "
-                    "pass a user id (u_…) or an anonymous id (a_…).",
-                )
-        elif unit_id is not None and unit_id not in (anon_id, user_id):
-            raise RastupError(
-                ErrorCode.EXPERIMENT_INVALID,
-                f"unit_id {unit_id!r} differs from anon_id/user_id: pass one way of naming the "
-                "unit.",
-            )
+        anon_id, user_id = _person_ids(experiment, unit_id, anon_id, user_id)
         if user_id is not None:
             if anon_id is not None and linked_user(self.state, anon_id) is None:
                 link_identity(self.state, anon_id, user_id, at=when)
@@ -419,7 +426,9 @@ class Assigner:
         bucket: int,
         reason: AssignmentReason,
     ) -> Assignment:
-        return Assignment(experiment.key, None, unit, unit_type, bucket, False, reason)
+        return Assignment(
+            experiment.key, None, unit, unit_type, bucket, in_experiment=False, reason=reason
+        )
 
 
 def _missing(experiment: Experiment, what: str) -> RastupError:

@@ -273,6 +273,7 @@ def experiments() -> None:
     help="Query-gate token for KEY (default: $RASTUP_TOKEN; none: the local admin).",
 )
 def analyze(
+    *,
     key: str | None,
     units_path: Path | None,
     control: str,
@@ -475,6 +476,7 @@ def _write_output(text: str, out: Path | None) -> None:
     help="Fraction of variance CUPED removes (rho^2 for one covariate).",
 )
 def power(
+    *,
     mde: float | None,
     n_per_variant: int | None,
     std_dev: float | None,

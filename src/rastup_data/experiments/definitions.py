@@ -327,7 +327,7 @@ def _experiment(path: Path, catalog: MetricCatalog, layers: Mapping[str, Layer])
     layer = spec.name("layer") if spec.has("layer") else None
     if layer is not None and layer not in layers:
         spec.fail("layer", f"layer {layer!r} is not defined in {LAYERS_FILE}")
-    sequential = spec.optional("sequential", bool, False)
+    sequential = spec.optional("sequential", bool, default=False)
     return Experiment(
         key=key,
         description=spec.text("description"),

@@ -55,7 +55,7 @@ def caller(gate: Gate, token: str | None) -> Principal:
 @click.option("--tables", is_flag=True, help="List the relations you can read instead.")
 @click.option("--explain", is_flag=True, help="Print the plan and cost estimate; do not run.")
 def query(
-    sql: str | None, lake: str | None, token: str | None, fmt: str, tables: bool, explain: bool
+    *, sql: str | None, lake: str | None, token: str | None, fmt: str, tables: bool, explain: bool
 ) -> None:
     """Run SQL through the query gate, e.g. "SELECT * FROM gold.kpi_marketplace_daily".
 

@@ -33,6 +33,7 @@ __all__ = ["replay"]
 @click.option("--dry-run", is_flag=True, help="Report what would land; write nothing.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def replay(
+    *,
     lake: Path | None,
     work_dir: Path | None,
     codes: tuple[str, ...],

@@ -8,9 +8,10 @@ replays and test fixtures.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 
@@ -22,7 +23,7 @@ from rastup_data.ingest.acceptance import (
 )
 from rastup_data.ingest.dedupe import DedupeWindow
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.lander.landing import LandResult, land_segment
+from rastup_data.lander.landing import LandResult, land_segment, open_landing_connection
 from rastup_data.spool.segments import SegmentFiles
 
 __all__ = ["DirectLoad", "land_ndjson"]
@@ -56,57 +57,78 @@ def land_ndjson(
     name: str | None = None,
     received_at: datetime | None = None,
     validator: EventCheck | None = None,
-    dedupe: DedupeWindow | None = None,
-    conn: duckdb.DuckDBPyConnection | None = None,
 ) -> DirectLoad:
     """Validate and land NDJSON envelope lines; returns what was accepted and rejected.
 
     ``name`` prefixes the Bronze file names (``<name>-<chunk>.parquet``); loading the same
     lines under the same name again rewrites the same files instead of adding rows.
     """
-    acceptor = EventAcceptor(validator or _default_validator(), dedupe or DedupeWindow(1e12))
-    stamp = format_received_at(received_at)
-    base = name or f"direct{secrets.token_hex(4)}"
     staging = layout.spool / "_direct"
     staging.mkdir(parents=True, exist_ok=True)
-    totals = {"lines": 0, "accepted": 0, "duplicates": 0, "rejected": 0}
-    codes: dict[str, int] = {}
-    landings: list[LandResult] = []
+    loader = _Loader(
+        EventAcceptor(validator or _default_validator(), DedupeWindow(1e12)),
+        format_received_at(received_at),
+        staging,
+        name or f"direct{secrets.token_hex(4)}",
+    )
+    with open_landing_connection() as conn:
+        for index, chunk in enumerate(_chunks(lines)):
+            loader.land(layout, conn, index, chunk)
+    return loader.result()
+
+
+def _chunks(lines: Iterable[bytes]) -> Iterator[list[bytes]]:
+    """The non-blank lines, stripped, in lists of at most ``_CHUNK``."""
     chunk: list[bytes] = []
-
-    def flush(index: int) -> None:
-        outcome = acceptor.accept_lines(chunk, stamp)
-        _tally(outcome, totals, codes, len(chunk))
-        segment = SegmentFiles.in_directory(staging, f"{base}-{index:06d}")
-        segment.events.write_bytes(outcome.events)
-        segment.bad.write_bytes(outcome.bad)
-        landings.append(land_segment(layout, segment, conn=conn))
-        chunk.clear()
-
-    index = 0
     for raw in lines:
         line = raw.strip()
         if line:
             chunk.append(line)
         if len(chunk) >= _CHUNK:
-            flush(index)
-            index += 1
+            yield chunk
+            chunk = []
     if chunk:
-        flush(index)
-    return DirectLoad(
-        totals["lines"],
-        totals["accepted"],
-        totals["duplicates"],
-        totals["rejected"],
-        codes,
-        tuple(landings),
+        yield chunk
+
+
+@dataclass(slots=True)
+class _Loader:
+    """Judges and lands the chunks of one direct load, keeping its totals."""
+
+    acceptor: EventAcceptor
+    stamp: str
+    staging: Path
+    base: str
+    totals: dict[str, int] = field(
+        default_factory=lambda: {"lines": 0, "accepted": 0, "duplicates": 0, "rejected": 0}
     )
+    codes: dict[str, int] = field(default_factory=dict)
+    landings: list[LandResult] = field(default_factory=list)
 
+    def land(
+        self, layout: LakeLayout, conn: duckdb.DuckDBPyConnection, index: int, chunk: list[bytes]
+    ) -> None:
+        outcome = self.acceptor.accept_lines(chunk, self.stamp)
+        self._tally(outcome, len(chunk))
+        segment = SegmentFiles.in_directory(self.staging, f"{self.base}-{index:06d}")
+        segment.events.write_bytes(outcome.events)
+        segment.bad.write_bytes(outcome.bad)
+        self.landings.append(land_segment(layout, segment, conn=conn))
 
-def _tally(outcome: BatchOutcome, totals: dict[str, int], codes: dict[str, int], n: int) -> None:
-    totals["lines"] += n
-    totals["accepted"] += outcome.accepted
-    totals["duplicates"] += outcome.duplicates
-    totals["rejected"] += outcome.rejected
-    for code, count in outcome.codes.items():
-        codes[code] = codes.get(code, 0) + count
+    def _tally(self, outcome: BatchOutcome, n: int) -> None:
+        self.totals["lines"] += n
+        self.totals["accepted"] += outcome.accepted
+        self.totals["duplicates"] += outcome.duplicates
+        self.totals["rejected"] += outcome.rejected
+        for code, count in outcome.codes.items():
+            self.codes[code] = self.codes.get(code, 0) + count
+
+    def result(self) -> DirectLoad:
+        return DirectLoad(
+            self.totals["lines"],
+            self.totals["accepted"],
+            self.totals["duplicates"],
+            self.totals["rejected"],
+            self.codes,
+            tuple(self.landings),
+        )

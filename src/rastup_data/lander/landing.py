@@ -102,22 +102,33 @@ def _nonempty(path: Path) -> bool:
         return False
 
 
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    """One kind of segment file: how to read it and the Bronze table it lands in."""
+
+    select_sql: str
+    table: str
+
+
+_EVENTS = _Kind(_EVENTS_SELECT.format(columns=_EVENT_COLUMNS), BRONZE_EVENTS)
+_BAD = _Kind(_BAD_SELECT.format(columns=_BAD_COLUMNS), BRONZE_BAD)
+
+
 def _write_partitions(
     conn: duckdb.DuckDBPyConnection,
-    relation_sql: str,
+    kind: _Kind,
     source: Path,
     store: Storage,
-    table: str,
     file_name: str,
     lag_buckets: Sequence[float] = (),
 ) -> tuple[list[LandedFile], LagStats | None]:
-    conn.execute(f"CREATE OR REPLACE TEMP TABLE _landing AS {relation_sql}", [str(source)])
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE _landing AS {kind.select_sql}", [str(source)])
     days = conn.execute(
         "SELECT DISTINCT strftime(received_at, '%Y-%m-%d') FROM _landing ORDER BY 1"
     ).fetchall()
     written: list[LandedFile] = []
     for (day,) in days:
-        key = f"{partition_key(table, day)}/{file_name}"
+        key = f"{partition_key(kind.table, day)}/{file_name}"
         with store.writing(key) as tmp:
             conn.execute(
                 f"COPY (SELECT * FROM _landing WHERE strftime(received_at, '%Y-%m-%d') = ?) "
@@ -178,22 +189,11 @@ def land_segment(
     with _connection(conn) as db, store.lock(LAKE_LOCK):
         if _nonempty(segment.events):
             files, lag = _write_partitions(
-                db,
-                _EVENTS_SELECT.format(columns=_EVENT_COLUMNS),
-                segment.events,
-                store,
-                BRONZE_EVENTS,
-                f"{segment.name}.parquet",
-                lag_buckets,
+                db, _EVENTS, segment.events, store, f"{segment.name}.parquet", lag_buckets
             )
         if _nonempty(segment.bad):
             bad_files, _ = _write_partitions(
-                db,
-                _BAD_SELECT.format(columns=_BAD_COLUMNS),
-                segment.bad,
-                store,
-                BRONZE_BAD,
-                f"{segment.name}.parquet",
+                db, _BAD, segment.bad, store, f"{segment.name}.parquet"
             )
             files += bad_files
     landed_at = datetime.now(UTC)

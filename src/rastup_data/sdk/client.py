@@ -93,10 +93,10 @@ class Client:
                 ErrorCode.CONFIG_INVALID,
                 "No API key: pass key=... or set RASTUP_KEY to a key the collector accepts.",
             )
-        _require(1 <= batch_size <= 1000, f"batch_size must be in 1..1000, got {batch_size}.")
-        _require(flush_interval > 0, f"flush_interval must be > 0, got {flush_interval}.")
-        _require(max_queue >= 1, f"max_queue must be >= 1, got {max_queue}.")
-        _require(max_retries >= 0, f"max_retries must be >= 0, got {max_retries}.")
+        _require(f"batch_size must be in 1..1000, got {batch_size}.", holds=1 <= batch_size <= 1000)
+        _require(f"flush_interval must be > 0, got {flush_interval}.", holds=flush_interval > 0)
+        _require(f"max_queue must be >= 1, got {max_queue}.", holds=max_queue >= 1)
+        _require(f"max_retries must be >= 0, got {max_retries}.", holds=max_retries >= 0)
         self.url = url
         self._batch_size = batch_size
         self._flush_interval = flush_interval
@@ -345,8 +345,8 @@ class Client:
         self.close(timeout=5.0)
 
 
-def _require(condition: bool, message: str) -> None:
-    if not condition:
+def _require(message: str, *, holds: bool) -> None:
+    if not holds:
         raise RastupError(ErrorCode.CONFIG_INVALID, message)
 
 

@@ -43,7 +43,7 @@ __all__ = ["simulate"]
     help="Show a progress bar on stderr.",
 )
 def simulate(
-    out_dir: Path, seed: int, days: int, users: int, start_text: str, progress: bool
+    *, out_dir: Path, seed: int, days: int, users: int, start_text: str, progress: bool
 ) -> None:
     """Generate a synthetic marketplace: DIR/events.ndjson (as clients send them, with
     duplicates, late, out-of-order and malformed lines) and DIR/golden.json (the Gold

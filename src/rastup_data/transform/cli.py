@@ -52,6 +52,7 @@ _STATUS_STYLE = {"success": "green", "pass": "green", "warn": "yellow"}
     help="Bronze days re-read before the newest loaded partition.",
 )
 def build(
+    *,
     start: datetime | None,
     end: datetime | None,
     lake: str | None,

@@ -45,7 +45,7 @@ def proportion_std_dev(rate: float) -> float:
     return math.sqrt(rate * (1.0 - rate))
 
 
-def _absolute(mde: float, relative: bool, baseline_mean: float | None) -> float:
+def _absolute(mde: float, baseline_mean: float | None, *, relative: bool) -> float:
     if relative:
         if baseline_mean is None or baseline_mean == 0:
             raise RastupError(
@@ -67,7 +67,7 @@ def sample_size_per_variant(
 ) -> int:
     """Units needed in each of two equal arms to detect ``mde`` (two-sided test)."""
     _check(alpha, power, std_dev, variance_reduction)
-    delta = _absolute(mde, relative, baseline_mean)
+    delta = _absolute(mde, baseline_mean, relative=relative)
     if not (math.isfinite(delta) and delta > 0):
         raise RastupError(ErrorCode.EXPERIMENT_INVALID, f"the MDE must be non-zero, got {mde}.")
     z = _z_total(alpha, power)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rastup_data.quality.model import CheckResult, CheckSeverity, CheckSpec, CheckStatus, Scalar
@@ -17,14 +18,21 @@ def capped(spec: CheckSpec, level: CheckSeverity) -> CheckSeverity:
     return level
 
 
+@dataclass(frozen=True, slots=True)
+class _Evidence:
+    """What a check saw: the observed value, the threshold it was held to, sample rows."""
+
+    observed: Scalar
+    threshold: Scalar
+    sample_rows: Sequence[dict[str, Any]]
+
+
 def _result(
     spec: CheckSpec,
     status: CheckStatus,
     severity: CheckSeverity,
     message: str,
-    observed: Scalar,
-    threshold: Scalar,
-    sample_rows: Sequence[dict[str, Any]],
+    evidence: _Evidence,
 ) -> CheckResult:
     return CheckResult(
         name=spec.name,
@@ -32,9 +40,9 @@ def _result(
         severity=severity,
         status=status,
         message=message,
-        observed=observed,
-        threshold=threshold,
-        sample_rows=tuple(sample_rows),
+        observed=evidence.observed,
+        threshold=evidence.threshold,
+        sample_rows=tuple(evidence.sample_rows),
         table=spec.table,
         alert=spec.alert,
     )
@@ -48,9 +56,8 @@ def passed(
     threshold: Scalar = None,
     sample_rows: Sequence[dict[str, Any]] = (),
 ) -> CheckResult:
-    return _result(
-        spec, CheckStatus.PASSED, spec.severity, message, observed, threshold, sample_rows
-    )
+    evidence = _Evidence(observed, threshold, sample_rows)
+    return _result(spec, CheckStatus.PASSED, spec.severity, message, evidence)
 
 
 def failed(
@@ -63,7 +70,8 @@ def failed(
     sample_rows: Sequence[dict[str, Any]] = (),
 ) -> CheckResult:
     level = spec.severity if severity is None else capped(spec, severity)
-    return _result(spec, CheckStatus.FAILED, level, message, observed, threshold, sample_rows)
+    evidence = _Evidence(observed, threshold, sample_rows)
+    return _result(spec, CheckStatus.FAILED, level, message, evidence)
 
 
 def skipped(
@@ -74,6 +82,5 @@ def skipped(
     threshold: Scalar = None,
     sample_rows: Sequence[dict[str, Any]] = (),
 ) -> CheckResult:
-    return _result(
-        spec, CheckStatus.SKIPPED, spec.severity, message, observed, threshold, sample_rows
-    )
+    evidence = _Evidence(observed, threshold, sample_rows)
+    return _result(spec, CheckStatus.SKIPPED, spec.severity, message, evidence)

@@ -46,7 +46,9 @@ class DistributionCheck:
         require_columns(conn, spec.table, columns)
         bounds = _bounds_text(low, high)
 
-        violations = {col: _violation(quote_ident(col), low, high, allow_null) for col in columns}
+        violations = {
+            col: _violation(quote_ident(col), low, high, allow_null=allow_null) for col in columns
+        }
         any_violation = " OR ".join(f"({cond})" for cond in violations.values())
         table = filtered_source(spec)
         # One scan: rows failing any column, then rows failing each column.
@@ -79,7 +81,7 @@ class DistributionCheck:
         )
 
 
-def _violation(column: str, low: float | None, high: float | None, allow_null: bool) -> str:
+def _violation(column: str, low: float | None, high: float | None, *, allow_null: bool) -> str:
     parts = []
     if low is not None:
         parts.append(f"{column} < {low!r}")
