@@ -130,7 +130,9 @@ class StubCollector:
             if self.script:
                 reply = self.script.popleft()
                 if reply.status == 202 and reply.body is None and not reply.reset:
-                    reply = Reply(202, self.verdicts(lines), reply.headers, False, reply.delay)
+                    reply = Reply(
+                        202, self.verdicts(lines), reply.headers, reset=False, delay=reply.delay
+                    )
                 return reply, recorded
             if headers.get("authorization") != f"Bearer {self.key}":
                 return Reply(401, _error("AUTH_FAILED", "bad key")), recorded

@@ -30,6 +30,6 @@ def test_send_is_the_registered_cli_command() -> None:
     from rastup_data.cli import COMMANDS
     from rastup_data.client.cli import send
 
-    module, attribute, _ = COMMANDS["send"]
-    assert (module, attribute) == ("rastup_data.client.cli", "send")
+    load, _ = COMMANDS["send"]
+    assert load() is send
     assert send.name == "send"

@@ -31,6 +31,8 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _UNREACHABLE = ErrorCode.COLLECTOR_UNREACHABLE.value
+#: Fast gzip: bodies are small and the network, not the ratio, is what a batch waits on.
+_GZIP_LEVEL = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,14 +120,12 @@ class BatchDeliverer:
         key: str,
         *,
         gzip_bodies: bool = True,
-        compress_level: int = 1,
         retry: RetryPolicy | None = None,
         wait: Callable[[float], bool] | None = None,
     ) -> None:
         self._http = http
         self._endpoint = events_endpoint(url)
         self._gzip = gzip_bodies
-        self._level = compress_level
         self._retry = retry or RetryPolicy()
         self._wait = wait or threading.Event().wait
         self._headers = {
@@ -162,7 +162,7 @@ class BatchDeliverer:
     def _send_with_retries(self, lines: Sequence[bytes], offset: int) -> _Outcome:
         body = b"".join(line + b"\n" for line in lines)
         if self._gzip:
-            body = gzip.compress(body, compresslevel=self._level, mtime=0)
+            body = gzip.compress(body, compresslevel=_GZIP_LEVEL, mtime=0)
         requests = 0
         sent = 0
         attempt = 0

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import httpx
 from rich.console import Console
@@ -37,12 +38,40 @@ from rastup_data.client.summary import SendSummary, SummaryBuilder
 from rastup_data.config import Settings
 from rastup_data.errors import ErrorCode, RastupError
 
-__all__ = ["send_file", "send_lines"]
+__all__ = ["SendOptions", "send_file", "send_lines"]
 
 BatchCallback = Callable[[Batch, BatchResult], None]
 
 
-def send_file(
+@dataclass(frozen=True, slots=True)
+class SendOptions:
+    """How to send: the documented options of :func:`send_file` and :func:`send_lines`."""
+
+    url: str | None = None
+    key: str | None = None
+    batch: int = 500
+    concurrency: int = 4
+    gzip: bool = True
+    timeout: float = 30.0
+    retry: RetryPolicy | None = None
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    progress: bool | None = None
+    console: Console | None = None
+    on_batch: BatchCallback | None = None
+    transport: httpx.BaseTransport | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """Lines to send, the name they go by, and how far into their bytes the reader is."""
+
+    lines: Iterable[bytes]
+    name: str
+    size: int | None
+    position: Callable[[], int]
+
+
+def send_file(  # noqa: PLR0913 - public API: one keyword argument per documented option
     path: str | os.PathLike[str],
     *,
     url: str | None = None,
@@ -65,28 +94,25 @@ def send_file(
     worker threads with each batch and its result. Failed batches are reported in the
     summary, not raised; only misuse raises RastupError.
     """
+    options = SendOptions(
+        url=url,
+        key=key,
+        batch=batch,
+        concurrency=concurrency,
+        gzip=gzip,
+        timeout=timeout,
+        retry=retry,
+        max_body_bytes=max_body_bytes,
+        progress=progress,
+        console=console,
+        on_batch=on_batch,
+        transport=transport,
+    )
     with open_event_source(path) as source:
-        return _send(
-            source.stream,
-            name=source.name,
-            size=source.size,
-            position=source.position,
-            url=url,
-            key=key,
-            batch=batch,
-            concurrency=concurrency,
-            gzip=gzip,
-            timeout=timeout,
-            retry=retry,
-            max_body_bytes=max_body_bytes,
-            progress=progress,
-            console=console,
-            on_batch=on_batch,
-            transport=transport,
-        )
+        return _send(_Source(source.stream, source.name, source.size, source.position), options)
 
 
-def send_lines(
+def send_lines(  # noqa: PLR0913 - public API: one keyword argument per documented option
     lines: Iterable[bytes],
     *,
     url: str | None = None,
@@ -109,11 +135,7 @@ def send_lines(
             read += len(line)
             yield line
 
-    return _send(
-        counted(),
-        name="<lines>",
-        size=None,
-        position=lambda: read,
+    options = SendOptions(
         url=url,
         key=key,
         batch=batch,
@@ -123,32 +145,48 @@ def send_lines(
         retry=retry,
         max_body_bytes=max_body_bytes,
         progress=False,
-        console=None,
         on_batch=on_batch,
         transport=transport,
     )
+    return _send(_Source(counted(), "<lines>", None, lambda: read), options)
 
 
-def _send(
-    lines: Iterable[bytes],
-    *,
-    name: str,
-    size: int | None,
-    position: Callable[[], int],
-    url: str | None,
-    key: str | None,
-    batch: int,
-    concurrency: int,
-    gzip: bool,
-    timeout: float,
-    retry: RetryPolicy | None,
-    max_body_bytes: int,
-    progress: bool | None,
-    console: Console | None,
-    on_batch: BatchCallback | None,
-    transport: httpx.BaseTransport | None,
-) -> SendSummary:
-    _check_options(batch=batch, concurrency=concurrency, timeout=timeout)
+def _send(source: _Source, options: SendOptions) -> SendSummary:
+    _check_options(batch=options.batch, concurrency=options.concurrency, timeout=options.timeout)
+    url, key = _credentials(options)
+    console = options.console or Console(stderr=True)
+    show = console.is_terminal if options.progress is None else options.progress
+    run = _SendRun(options, SummaryBuilder(source.name))
+    bar = _ProgressBar(console, source.size) if show else None
+    started = time.perf_counter()
+    concurrency = options.concurrency
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    with (
+        httpx.Client(timeout=options.timeout, limits=limits, transport=options.transport) as http,
+        ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="rastup-send") as pool,
+    ):
+        # Waiting before a retry ends early once the run stops (401, interrupt).
+        deliverer = BatchDeliverer(
+            http, url, key, gzip_bodies=options.gzip, retry=options.retry, wait=run.stop.wait
+        )
+        if bar is not None:
+            bar.start()
+        try:
+            run.submit_all(source, pool, deliverer, bar)
+        finally:
+            pool.shutdown(wait=True)
+            if bar is not None:
+                bar.stop()
+    return run.builder.build(
+        bytes_read=source.position(),
+        elapsed_s=time.perf_counter() - started,
+        stopped_early=run.stop_reason[0] if run.stop_reason else None,
+    )
+
+
+def _credentials(options: SendOptions) -> tuple[str, str]:
+    """The collector URL and API key: the options', else the settings'; a key is required."""
+    url, key = options.url, options.key
     if url is None or key is None:
         settings = Settings.from_env()
         url = url if url is not None else settings.url
@@ -158,70 +196,68 @@ def _send(
             ErrorCode.CONFIG_INVALID,
             "No API key: pass --key or set RASTUP_KEY to a key the collector accepts.",
         )
-    console = console or Console(stderr=True)
-    show = console.is_terminal if progress is None else progress
-    builder = SummaryBuilder(name)
-    stop = threading.Event()
-    stop_reason: list[str] = []
-    in_flight = threading.BoundedSemaphore(concurrency * 2)
-    bar = _ProgressBar(console, size) if show else None
-    started = time.perf_counter()
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    with (
-        httpx.Client(timeout=timeout, limits=limits, transport=transport) as http,
-        ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="rastup-send") as pool,
-    ):
-        # Waiting before a retry ends early once the run stops (401, interrupt).
-        deliverer = BatchDeliverer(http, url, key, gzip_bodies=gzip, retry=retry, wait=stop.wait)
+    return url, key
 
-        def deliver(item: Batch) -> BatchResult:
-            result = deliverer.deliver(item.lines)
-            if any(f.status == 401 for f in result.failures) and not stop.is_set():
-                stop_reason.append(
-                    "the collector refused the API key (401); check --key / RASTUP_KEY"
-                )
-                stop.set()
-            return result
 
-        def finished(item: Batch, future: Future[BatchResult]) -> None:
-            in_flight.release()
-            if future.cancelled():
-                return
-            result = future.result()
-            builder.record_result(item, result)
-            if bar is not None:
-                bar.advance(item.source_end, result.accepted + result.duplicates + result.rejected)
-            if on_batch is not None:
-                on_batch(item, result)
+class _SendRun:
+    """One send: batches in flight (at most 2 × concurrency), the summary, and the stop."""
 
-        if bar is not None:
-            bar.start()
+    def __init__(self, options: SendOptions, builder: SummaryBuilder) -> None:
+        self.options = options
+        self.builder = builder
+        self.stop = threading.Event()
+        self.stop_reason: list[str] = []
+        self._in_flight = threading.BoundedSemaphore(options.concurrency * 2)
+
+    def submit_all(
+        self,
+        source: _Source,
+        pool: ThreadPoolExecutor,
+        deliverer: BatchDeliverer,
+        bar: _ProgressBar | None,
+    ) -> None:
+        """Read batches and hand each to the pool until the source ends or the run stops."""
+        options = self.options
+        batches = iter_batches(
+            source.lines,
+            max_events=options.batch,
+            max_bytes=options.max_body_bytes,
+            position=source.position,
+        )
         try:
-            for item in iter_batches(
-                lines, max_events=batch, max_bytes=max_body_bytes, position=position
-            ):
-                in_flight.acquire()
-                if stop.is_set():
-                    in_flight.release()
+            for item in batches:
+                self._in_flight.acquire()
+                if self.stop.is_set():
+                    self._in_flight.release()
                     break
-                builder.record_read(item)
-                future = pool.submit(deliver, item)
-                future.add_done_callback(functools.partial(finished, item))
+                self.builder.record_read(item)
+                future = pool.submit(self._deliver, deliverer, item)
+                future.add_done_callback(functools.partial(self._finished, item, bar))
         except BaseException:
-            stop_reason.append("interrupted")
-            stop.set()
+            self.stop_reason.append("interrupted")
+            self.stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
-        finally:
-            pool.shutdown(wait=True)
-            if bar is not None:
-                bar.stop()
-    elapsed = time.perf_counter() - started
-    return builder.build(
-        bytes_read=position(),
-        elapsed_s=elapsed,
-        stopped_early=stop_reason[0] if stop_reason else None,
-    )
+
+    def _deliver(self, deliverer: BatchDeliverer, item: Batch) -> BatchResult:
+        result = deliverer.deliver(item.lines)
+        if any(f.status == 401 for f in result.failures) and not self.stop.is_set():
+            self.stop_reason.append(
+                "the collector refused the API key (401); check --key / RASTUP_KEY"
+            )
+            self.stop.set()
+        return result
+
+    def _finished(self, item: Batch, bar: _ProgressBar | None, future: Future[BatchResult]) -> None:
+        self._in_flight.release()
+        if future.cancelled():
+            return
+        result = future.result()
+        self.builder.record_result(item, result)
+        if bar is not None:
+            bar.advance(item.source_end, result.accepted + result.duplicates + result.rejected)
+        if self.options.on_batch is not None:
+            self.options.on_batch(item, result)
 
 
 def _check_options(*, batch: int, concurrency: int, timeout: float) -> None:

@@ -99,8 +99,8 @@ def diff_registries(old: Registry, new: Registry) -> list[BreakingChange]:
 
 
 def diff_schemas(
-    old: Mapping[str, Any] | bool,
-    new: Mapping[str, Any] | bool,
+    old: Mapping[str, Any] | bool,  # noqa: FBT001 - a JSON Schema may be the schema true/false
+    new: Mapping[str, Any] | bool,  # noqa: FBT001 - a JSON Schema may be the schema true/false
     source: str = "",
     path: str = "$",
 ) -> list[BreakingChange]:

@@ -68,7 +68,7 @@ class _Queued:
 class Client:
     """Thread-safe event sender for applications; see the package README for usage."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - public API: one keyword argument per documented option
         self,
         url: str | None = None,
         key: str | None = None,
@@ -131,7 +131,7 @@ class Client:
 
     # -- public API ------------------------------------------------------------------------
 
-    def track(
+    def track(  # noqa: PLR0913 - public API: one keyword argument per envelope field
         self,
         event: str,
         payload: Mapping[str, Any],

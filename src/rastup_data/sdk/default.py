@@ -41,7 +41,7 @@ def get_client() -> Client:
         return _default[0]
 
 
-def track(
+def track(  # noqa: PLR0913 - public API: one keyword argument per envelope field
     event: str,
     payload: Mapping[str, Any],
     *,

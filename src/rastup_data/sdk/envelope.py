@@ -27,7 +27,7 @@ def rfc3339_utc_ms(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-def build_envelope(
+def build_envelope(  # noqa: PLR0913 - public API: one keyword argument per envelope field
     event: str,
     payload: Mapping[str, Any],
     *,
