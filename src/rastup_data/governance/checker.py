@@ -215,21 +215,28 @@ def _resolve_table(
         return "catalog"
     if relation in views:
         return relation
+    raise _unreadable(schema, relation, views, refused)
+
+
+def _unreadable(
+    schema: str, relation: str, views: Mapping[str, RelationView], refused: Mapping[str, Refusal]
+) -> RastupError:
+    """Why ``relation`` cannot be read: the engine's catalogue, not granted, not published."""
     if schema in _SYSTEM_SCHEMAS:
-        raise _denied(
+        return _denied(
             f"{relation}: the engine's catalogue is not readable; information_schema.tables "
             "and information_schema.columns list what you can read."
         )
     if relation in refused:
-        raise _denied(f"{refused[relation].reason}.")
+        return _denied(f"{refused[relation].reason}.")
     if schema in ("silver", "gold", "nrt") and not any(
         r.startswith(schema + ".") for r in (*views, *refused)
     ):
-        raise _invalid(
+        return _invalid(
             f"{relation}: nothing is published in {schema} yet. To fix this, run "
             "`rastup-data build` first (or pass the right --lake)."
         )
-    raise _invalid(
+    return _invalid(
         f"{relation} does not exist; `rastup-data query --tables` lists the relations you can read."
     )
 

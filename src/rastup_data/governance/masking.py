@@ -43,15 +43,13 @@ def mask_macro_sql(key: str) -> str:
 def masking_key(db: StateDB) -> str:
     """The state database's masking key, created on first use."""
     row = db.fetchone("SELECT value FROM governance_keys WHERE name = ?", (_KEY_NAME,))
-    if row is not None:
-        return str(row[0])
-    with db.transaction():
+    if row is None:
+        # Processes racing here agree on the first key stored.
+        db.execute(
+            "INSERT INTO governance_keys (name, value, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO NOTHING",
+            (_KEY_NAME, secrets.token_hex(32), datetime.now(UTC).isoformat()),
+        )
         row = db.fetchone("SELECT value FROM governance_keys WHERE name = ?", (_KEY_NAME,))
-        if row is None:
-            key = secrets.token_hex(32)
-            db.execute(
-                "INSERT INTO governance_keys (name, value, created_at) VALUES (?, ?, ?)",
-                (_KEY_NAME, key, datetime.now(UTC).isoformat()),
-            )
-            return key
+    assert row is not None
     return str(row[0])
