@@ -6,20 +6,32 @@ Gold behind the quality gates → KPI summary → golden drill verdict → keep 
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.terminal import output_console
 
-__all__ = ["DemoReport", "demo", "run_demo"]
+if TYPE_CHECKING:  # the pipeline's modules load when the demo runs, not for --help
+    from rastup_data.collector.runtime import CollectorRuntime
+    from rastup_data.collector.server import CollectorServer
+    from rastup_data.ops.nrt_schedule import NrtScheduler
+    from rastup_data.quality.golden import MartComparison
+    from rastup_data.simulate import SimulationSummary
+
+__all__ = ["DemoOptions", "DemoReport", "demo", "run_demo"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +57,6 @@ def _step(console: Console, text: str) -> None:
 
 def _bronze_counts(lake: Path) -> tuple[int, int]:
     """Rows landed and quarantined, from the Parquet footers."""
-    from rastup_data.lake.layout import LakeLayout
     from rastup_data.lake.stats import lake_stats
 
     parts = lake_stats(LakeLayout(lake))
@@ -112,7 +123,7 @@ def _kpi_tables(conn: Any) -> list[Table]:
     return tables
 
 
-def _wait_drained(runtime: Any, timeout: float, console: Console) -> None:
+def _wait_drained(runtime: CollectorRuntime, timeout: float, console: Console) -> None:
     deadline = time.monotonic() + timeout
     with console.status("waiting for the lander to write everything to Bronze"):
         while not runtime.drained():
@@ -124,152 +135,224 @@ def _wait_drained(runtime: Any, timeout: float, console: Console) -> None:
             time.sleep(0.1)
 
 
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    """What the demo simulates and where it serves (the options of ``rastup-data demo``)."""
+
+    seed: int = 7
+    days: int = 7
+    users: int = 10_000
+    #: First simulated day; default: so that the last day is yesterday (UTC).
+    start: date | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    #: Keep serving after the drill until Ctrl-C or SIGTERM.
+    serve: bool = True
+    #: Validation processes of the collector (default: one per core).
+    validation_workers: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Live:
+    """The demo's running collector."""
+
+    url: str
+    key: str
+    runtime: CollectorRuntime
+    nrt: NrtScheduler
+    server: CollectorServer
+
+
 def run_demo(
-    out: Path,
-    *,
-    seed: int = 7,
-    days: int = 7,
-    users: int = 10_000,
-    start: date | None = None,
-    host: str = "127.0.0.1",
-    port: int = 8080,
-    serve: bool = True,
-    console: Console | None = None,
-    validation_workers: int | None = None,
+    out: Path, options: DemoOptions | None = None, *, console: Console | None = None
 ) -> DemoReport:
-    """Run the demo; with ``serve`` keep the collector running until Ctrl-C."""
-    import os
+    """Run the demo; with ``options.serve`` keep the collector running until Ctrl-C/SIGTERM.
 
-    from rastup_data.client import send_file
-    from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
-    from rastup_data.collector.server import CollectorServer, ServerOptions
-    from rastup_data.governance import Gate, QueryPath, local_principal
-    from rastup_data.lake.layout import LakeLayout
-    from rastup_data.ops.nrt_schedule import NrtScheduler
-    from rastup_data.quality.golden import compare_marts, load_golden
-    from rastup_data.simulate import simulate
-    from rastup_data.transform import build, open_published
+    Every process, thread and DuckDB connection the demo started is stopped or closed
+    before it returns; the last line printed is the goodbye line.
+    """
+    from rastup_data.collector.processes import sigterm_as_interrupt
 
-    console = console or Console(stderr=True)
+    options = options or DemoOptions()
+    console = console or output_console(stderr=True)
     out = out.absolute()
+    lake = _empty_lake(out)
+    with sigterm_as_interrupt():
+        summary = _simulate(console, out, options)
+        with _running_collector(lake, options, console) as live:
+            report = _ingest_build_and_drill(console, live, summary)
+            experiment_keys = _print_experiments(console, lake)
+            if options.serve:
+                _serve_until_interrupted(console, live, experiment_keys)
+        console.print(f"stopped: everything accepted is in Bronze at {lake}")
+    return report
+
+
+def _empty_lake(out: Path) -> Path:
     lake = out / "lake"
     if lake.exists() and any(lake.iterdir()):
         raise RastupError(
             ErrorCode.CONFIG_INVALID,
             f"{lake} is not empty; remove it or pass another --out folder",
         )
+    return lake
+
+
+def _simulate(console: Console, out: Path, options: DemoOptions) -> SimulationSummary:
+    from rastup_data.simulate import simulate
+
     # End yesterday (UTC) so no simulated event lies in the future.
-    first_day = start or (datetime.now(UTC).date() - timedelta(days=days))
+    first_day = options.start or (datetime.now(UTC).date() - timedelta(days=options.days))
     _step(
         console,
-        f"simulating {days} days of a marketplace with {users:,} users "
-        f"(seed {seed}, from {first_day})",
+        f"simulating {options.days} days of a marketplace with {options.users:,} users "
+        f"(seed {options.seed}, from {first_day})",
     )
-    summary = simulate(out, seed=seed, days=days, users=users, start=first_day, show_progress=True)
+    summary = simulate(
+        out,
+        seed=options.seed,
+        days=options.days,
+        users=options.users,
+        start=first_day,
+        show_progress=True,
+    )
     console.print(
         f"  {summary.sent:,} events written to {summary.events_path} "
         f"({summary.duplicates:,} resends, {summary.malformed:,} malformed, "
         f"{summary.late:,} late)"
     )
+    return summary
 
+
+@contextmanager
+def _running_collector(lake: Path, options: DemoOptions, console: Console) -> Iterator[_Live]:
+    """The collector with its lander and NRT refresh; stopped, drained and closed on exit."""
+    from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
+    from rastup_data.collector.server import CollectorServer, ServerOptions
+    from rastup_data.ops.nrt_schedule import NrtScheduler
+
+    workers = options.validation_workers
     key = "demo-" + secrets.token_hex(8)
     runtime = CollectorRuntime(
         CollectorConfig(
             lake=lake,
             keys=frozenset({key}),
-            validation_workers=(
-                validation_workers if validation_workers is not None else os.cpu_count() or 1
-            ),
+            validation_workers=workers if workers is not None else os.cpu_count() or 1,
         )
     )
     nrt = NrtScheduler(runtime.layout, runtime.metrics, 30.0)
     runtime.add_background(nrt.start, nrt.stop)
-    server = CollectorServer(runtime, ServerOptions(host=host, port=port, log_level="warning"))
-    url = f"http://{host}:{port}"
+    server = CollectorServer(
+        runtime, ServerOptions(host=options.host, port=options.port, log_level="warning")
+    )
+    url = f"http://{options.host}:{options.port}"
     _step(console, f"starting the collector on {url} with a dev key")
-    server.start()
     try:
-        _step(console, "sending the events over HTTP")
-        sent = send_file(summary.events_path, url=url, key=key, progress=True, console=console)
-        console.print(
-            f"  {sent.accepted:,} accepted, {sent.duplicates:,} duplicates, "
-            f"{sent.rejected:,} rejected into quarantine "
-            f"in {sent.elapsed_s:.1f}s ({sent.events_per_s:,.0f} events/s)"
-        )
-        _wait_drained(runtime, 120, console)
-        landed, quarantined = _bronze_counts(lake)
-        balance = "balanced" if sent.sent == landed + quarantined + sent.duplicates else "OFF"
-        console.print(
-            f"  Bronze: {landed:,} events landed, {quarantined:,} quarantined — "
-            f"sent {sent.sent:,} = landed + quarantined + duplicates: {balance}"
-        )
-
-        _step(console, "building Silver and Gold behind the quality gates")
-        result = build(
-            LakeLayout(lake),
-            full_refresh=True,
-            progress=lambda event: _print_build_event(console, event),
-        )
-        console.print(f"  built in {result.seconds:.1f}s")
-        with Gate.open(lake) as gate:
-            # The KPI summary is a read like any other: through the query gate, audited.
-            for table in _kpi_tables(gate.connect(local_principal(), path=QueryPath.CLI)):
-                console.print(table)
-        conn = open_published(LakeLayout(lake))
-        try:
-            _step(console, "drill: every Gold mart against the simulator's golden KPIs")
-            comparison = compare_marts(conn, load_golden(summary.golden_path))
-        finally:
-            conn.close()
-        verdict = comparison.render()
-        style = "bold green" if comparison.ok else "bold red"
-        console.print(f"[{style}]{'DRILL PASSED' if comparison.ok else 'DRILL FAILED'}[/]")
-        console.print(verdict)
-        experiment_keys = _print_experiments(console, lake)
-        report = DemoReport(
-            lake,
-            sent.sent,
-            sent.accepted,
-            sent.duplicates,
-            sent.rejected,
-            landed,
-            quarantined,
-            result.build_id,
-            comparison.ok,
-            verdict,
-            url,
-        )
-        if serve:
-            nrt.refresh_once()
-            console.print()
-            console.print(f"[bold]Serving[/] (Ctrl-C to stop). API key: {key}")
-            for path, what in (
-                ("/healthz", "health"),
-                ("/metrics", "Prometheus metrics"),
-                ("/openapi.json", "OpenAPI document (the API reference)"),
-                ("/registry/", "schema registry site and data dictionary"),
-            ):
-                console.print(f"  {url}{path:<14} {what}")
-            token = _demo_token(lake)
-            console.print(f"  query-gate token (finance, demo): {token}")
-            auth = f'-H "Authorization: Bearer {token}"'
-            for key in experiment_keys:
-                console.print(f"  curl {auth} {url}/experiments/{key}  experiment report")
-            console.print(
-                f'  curl {auth} -d \'{{"sql": "SELECT * FROM gold.kpi_marketplace_daily '
-                f"LIMIT 5\"}}' {url}/v1/query"
-            )
-            console.print(
-                f"  query: rastup-data query --lake {lake} "
-                '"SELECT * FROM gold.kpi_marketplace_daily LIMIT 5"'
-            )
-            try:
-                server.wait()
-            except KeyboardInterrupt:
-                console.print("stopping…")
-        return report
+        server.start()
+        yield _Live(url, key, runtime, nrt, server)
     finally:
-        server.stop(timeout=60)
+        server.stop()
+        runtime.stop()  # already stopped with the server, unless it never started
+
+
+def _ingest_build_and_drill(
+    console: Console, live: _Live, summary: SimulationSummary
+) -> DemoReport:
+    from rastup_data.client import send_file
+
+    lake = live.runtime.layout.root
+    _step(console, "sending the events over HTTP")
+    sent = send_file(
+        summary.events_path, url=live.url, key=live.key, progress=True, console=console
+    )
+    console.print(
+        f"  {sent.accepted:,} accepted, {sent.duplicates:,} duplicates, "
+        f"{sent.rejected:,} rejected into quarantine "
+        f"in {sent.elapsed_s:.1f}s ({sent.events_per_s:,.0f} events/s)"
+    )
+    _wait_drained(live.runtime, 120, console)
+    landed, quarantined = _bronze_counts(lake)
+    balance = "balanced" if sent.sent == landed + quarantined + sent.duplicates else "OFF"
+    console.print(
+        f"  Bronze: {landed:,} events landed, {quarantined:,} quarantined — "
+        f"sent {sent.sent:,} = landed + quarantined + duplicates: {balance}"
+    )
+    build_id, comparison = _build_and_drill(console, lake, summary.golden_path)
+    return DemoReport(
+        lake,
+        sent.sent,
+        sent.accepted,
+        sent.duplicates,
+        sent.rejected,
+        landed,
+        quarantined,
+        build_id,
+        comparison.ok,
+        comparison.render(),
+        live.url,
+    )
+
+
+def _build_and_drill(console: Console, lake: Path, golden: Path) -> tuple[str, MartComparison]:
+    from rastup_data.governance import Gate, QueryPath, local_principal
+    from rastup_data.quality.golden import compare_marts, load_golden
+    from rastup_data.transform import build, open_published
+
+    _step(console, "building Silver and Gold behind the quality gates")
+    result = build(
+        LakeLayout(lake),
+        full_refresh=True,
+        progress=lambda event: _print_build_event(console, event),
+    )
+    console.print(f"  built in {result.seconds:.1f}s")
+    with Gate.open(lake) as gate:
+        # The KPI summary is a read like any other: through the query gate, audited.
+        for table in _kpi_tables(gate.connect(local_principal(), path=QueryPath.CLI)):
+            console.print(table)
+    conn = open_published(LakeLayout(lake))
+    try:
+        _step(console, "drill: every Gold mart against the simulator's golden KPIs")
+        comparison = compare_marts(conn, load_golden(golden))
+    finally:
+        conn.close()
+    style = "bold green" if comparison.ok else "bold red"
+    console.print(f"[{style}]{'DRILL PASSED' if comparison.ok else 'DRILL FAILED'}[/]")
+    console.print(comparison.render())
+    return result.build_id, comparison
+
+
+def _serve_until_interrupted(console: Console, live: _Live, experiment_keys: list[str]) -> None:
+    try:
+        live.nrt.refresh_once()
+        _print_serving(console, live, experiment_keys)
+        live.server.wait()
+    except KeyboardInterrupt:
+        console.print("stopping…")
+
+
+def _print_serving(console: Console, live: _Live, experiment_keys: list[str]) -> None:
+    console.print()
+    console.print(f"[bold]Serving[/] (Ctrl-C to stop). API key: {live.key}")
+    for path, what in (
+        ("/healthz", "health"),
+        ("/metrics", "Prometheus metrics"),
+        ("/openapi.json", "OpenAPI document (the API reference)"),
+        ("/registry/", "schema registry site and data dictionary"),
+    ):
+        console.print(f"  {live.url}{path:<14} {what}")
+    token = _demo_token(live.runtime.layout.root)
+    console.print(f"  query-gate token (finance, demo): {token}")
+    auth = f'-H "Authorization: Bearer {token}"'
+    for key in experiment_keys:
+        console.print(f"  curl {auth} {live.url}/experiments/{key}  experiment report")
+    console.print(
+        f'  curl {auth} -d \'{{"sql": "SELECT * FROM gold.kpi_marketplace_daily '
+        f"LIMIT 5\"}}' {live.url}/v1/query"
+    )
+    console.print(
+        f"  query: rastup-data query --lake {live.runtime.layout.root} "
+        '"SELECT * FROM gold.kpi_marketplace_daily LIMIT 5"'
+    )
 
 
 def _demo_token(lake: Path) -> str:
@@ -292,7 +375,6 @@ def _print_experiments(console: Console, lake: Path) -> list[str]:
     """Analyse each defined experiment from the lake; the keys analysed."""
     from rastup_data.experiments.definitions import load_experiments
     from rastup_data.experiments.lake import analyze_experiment
-    from rastup_data.lake.layout import LakeLayout
 
     folder = Path("experiments")
     if not folder.is_dir():
@@ -366,8 +448,9 @@ def demo(
 
     if fresh and out.exists():
         shutil.rmtree(out)
-    report = run_demo(
-        out, seed=seed, days=days, users=users, host=host, port=port, serve=not no_serve
+    options = DemoOptions(
+        seed=seed, days=days, users=users, host=host, port=port, serve=not no_serve
     )
+    report = run_demo(out, options)
     if not report.drill_ok:
         raise SystemExit(1)

@@ -199,3 +199,40 @@ def _spawn(
         time.sleep(0.1)
     proc.kill()
     raise RuntimeError("serve did not become healthy")
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid``, from /proc (the children of each of its threads)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for children in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                kids = {int(k) for k in children.read_text().split()}
+            except OSError:
+                continue
+            todo.extend(kids - found)
+            found |= kids
+    return found
+
+
+def still_running(pids: set[int]) -> set[int]:
+    """The processes of ``pids`` that exist and are not zombies."""
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+def wait_gone(pids: set[int], timeout: float = 30.0) -> set[int]:
+    """Wait until none of ``pids`` runs; the ones still running at the deadline."""
+    deadline = time.monotonic() + timeout
+    while still_running(pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return still_running(pids)

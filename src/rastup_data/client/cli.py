@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 
 from rastup_data.client.batching import MAX_EVENTS_PER_REQUEST
 from rastup_data.client.retry import RetryPolicy
 from rastup_data.client.sender import send_file
 from rastup_data.client.summary import render_summary
 from rastup_data.config import Settings
+from rastup_data.terminal import output_console
 
 __all__ = ["send"]
 
@@ -91,11 +91,11 @@ def send(
         timeout=timeout,
         retry=RetryPolicy(max_attempts=max_attempts),
         progress=progress,
-        console=Console(stderr=True),
+        console=output_console(stderr=True),
     )
     if output_format == "json":
         click.echo(summary.to_json())
     else:
-        render_summary(summary, Console())
+        render_summary(summary, output_console())
     ctx = click.get_current_context()
     ctx.exit(summary.exit_code)

@@ -37,6 +37,7 @@ from rastup_data.client.retry import RetryPolicy
 from rastup_data.client.summary import SendSummary, SummaryBuilder
 from rastup_data.config import Settings
 from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.terminal import output_console
 
 __all__ = ["SendOptions", "send_file", "send_lines"]
 
@@ -154,7 +155,7 @@ def send_lines(  # noqa: PLR0913 - public API: one keyword argument per document
 def _send(source: _Source, options: SendOptions) -> SendSummary:
     _check_options(batch=options.batch, concurrency=options.concurrency, timeout=options.timeout)
     url, key = _credentials(options)
-    console = options.console or Console(stderr=True)
+    console = options.console or output_console(stderr=True)
     show = console.is_terminal if options.progress is None else options.progress
     run = _SendRun(options, SummaryBuilder(source.name))
     bar = _ProgressBar(console, source.size) if show else None

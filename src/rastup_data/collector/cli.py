@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tomllib
@@ -10,6 +11,7 @@ from typing import Any
 
 import click
 
+from rastup_data.collector.processes import sigterm_as_interrupt
 from rastup_data.config import Settings, parse_webhook_secrets
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.ingest.limits import IngestLimits
@@ -17,6 +19,8 @@ from rastup_data.lake.options import work_dir_option
 from rastup_data.spool.spool import SpoolConfig
 
 __all__ = ["load_collector_config", "serve"]
+
+_STOPPED = "collector stopped: everything accepted is in Bronze"
 
 
 def load_collector_config(path: Path | None) -> dict[str, Any]:
@@ -149,6 +153,7 @@ def serve(
             err=True,
         )
         Supervisor(config, options, workers=processes, nrt_interval=nrt_interval).run()
+        click.echo(_STOPPED, err=True)
         return
     runtime = CollectorRuntime(config)
     if not keys:
@@ -165,7 +170,9 @@ def serve(
 
         nrt = NrtScheduler(runtime.layout, runtime.metrics, nrt_interval)
         runtime.add_background(nrt.start, nrt.stop)
-    CollectorServer(runtime, options).run()
+    with sigterm_as_interrupt(), contextlib.suppress(KeyboardInterrupt):
+        CollectorServer(runtime, options).run()
+    click.echo(_STOPPED, err=True)
 
 
 def _webhook_secrets(from_env: str, section: dict[str, Any]) -> dict[str, tuple[str, ...]]:

@@ -101,6 +101,7 @@ class CollectorServer:
             )
         )
         self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
 
     def run(self) -> None:
         """Serve until SIGINT/SIGTERM (in the main thread) or :meth:`stop`."""
@@ -111,11 +112,12 @@ class CollectorServer:
 
     def start(self, timeout: float = 60.0) -> None:
         """Serve in a thread; returns once listening (CONFIG_INVALID if it cannot start)."""
-        self._thread = threading.Thread(target=self.run, name="collector", daemon=True)
+        self._stopped.clear()
+        self._thread = threading.Thread(target=self._run_then_signal, name="collector", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
+            if self._stopped.is_set() or time.monotonic() > deadline:
                 raise RastupError(
                     ErrorCode.CONFIG_INVALID,
                     f"the collector could not start on {self.options.host}:{self.options.port};"
@@ -123,16 +125,27 @@ class CollectorServer:
                 )
             time.sleep(0.02)
 
-    def wait(self) -> None:
-        """Block until a server started with :meth:`start` stops (Ctrl-C interrupts)."""
-        while self._thread is not None and self._thread.is_alive():
-            self._thread.join(0.5)
+    def _run_then_signal(self) -> None:
+        try:
+            self.run()
+        finally:
+            self._stopped.set()
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Stop a server started with :meth:`start` (the runtime stops with it)."""
+    def wait(self) -> None:
+        """Block until a server started with :meth:`start` stops (Ctrl-C interrupts).
+
+        Waits on an event, never on ``Thread.join``: on Python 3.11 a join interrupted by
+        Ctrl-C marks the live thread as finished, and the shutdown would not wait for it.
+        """
+        if self._thread is not None:
+            self._stopped.wait()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop a server started with :meth:`start` (the runtime stops with it); by default
+        wait until it has, so nothing of it runs on while the process exits."""
         self.server.should_exit = True
         if self._thread is not None:
-            self._thread.join(timeout)
+            self._stopped.wait(timeout)
             self._thread = None
 
     @property

@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from rastup_data.collector.processes import die_with_parent
 from rastup_data.collector.protocol import HttpLimits
 from rastup_data.collector.runtime import CollectorConfig, known_event_ids
 from rastup_data.collector.server import ServerOptions, bind_reuseport, check_exposure
@@ -38,20 +39,9 @@ __all__ = ["Supervisor"]
 log = logging.getLogger(__name__)
 
 
-def _die_with_parent() -> None:
-    """Ask the kernel to SIGTERM this process when its parent dies (Linux)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 def _worker_main(config: dict[str, Any], options: dict[str, Any]) -> None:
     """Entry point of one worker process (spawned)."""
-    _die_with_parent()
+    die_with_parent()
     from rastup_data.collector.runtime import CollectorRuntime
     from rastup_data.collector.server import CollectorServer
 

@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 
 from rastup_data.collector.body import BodyKind, parse_body
+from rastup_data.collector.processes import die_with_parent, leave_interrupts_to_parent
 from rastup_data.errors import RastupError
 from rastup_data.ingest.acceptance import EventCheck, Prevalidated, parse_lines, prevalidate
 from rastup_data.ingest.limits import IngestLimits
@@ -28,6 +29,8 @@ _limits: IngestLimits | None = None
 
 def _init_worker(limits: dict[str, int]) -> None:
     global _validator, _limits  # per-process state of a pool worker, set once at spawn
+    die_with_parent()
+    leave_interrupts_to_parent()
     from rastup_data.contracts import load_validator
 
     _validator = load_validator()

@@ -6,7 +6,6 @@ They are attached to the ``experiments`` group; each is a thin shell over the li
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -191,8 +190,9 @@ def list_experiments(experiments_dir: Path, catalog: Path | None, fmt: str) -> N
     if fmt == "json":
         click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
         return
-    from rich.console import Console
     from rich.table import Table
+
+    from rastup_data.terminal import output_console
 
     table = Table()
     table.add_column("key", no_wrap=True)
@@ -217,8 +217,7 @@ def list_experiments(experiments_dir: Path, catalog: Path | None, fmt: str) -> N
             ", ".join(row["primary"]),
             row["owner"],
         )
-    # Piped output is not squeezed to rich's 80-column default.
-    Console(width=None if sys.stdout.isatty() else 140).print(table)
+    output_console().print(table)
 
 
 @click.command("validate")

@@ -107,12 +107,14 @@ def _pct(value: float) -> str:
     return "–" if not math.isfinite(value) else f"{value * 100:+.2f}%"
 
 
-def render_table(result: ExperimentResult, file: IO[str] | None = None, width: int = 160) -> None:
-    """Print the analysis as rich tables (to ``file``, or stdout)."""
-    from rich.console import Console
+def render_table(result: ExperimentResult, file: IO[str] | None = None) -> None:
+    """Print the analysis as rich tables (to ``file``, or stdout); unwrapped unless on a
+    terminal."""
     from rich.table import Table
 
-    console = Console(file=file, width=width, no_color=file is not None)
+    from rastup_data.terminal import output_console
+
+    console = output_console(file=file)
     style = {
         "ship": "bold green",
         "stop": "bold red",

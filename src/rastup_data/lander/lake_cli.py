@@ -12,12 +12,12 @@ from pathlib import Path
 
 import click
 import orjson
-from rich.console import Console
 from rich.table import Table
 
 from rastup_data.config import resolve_lake
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.lake.options import work_dir_option
+from rastup_data.terminal import output_console
 
 __all__ = ["lake"]
 
@@ -73,7 +73,7 @@ def stats(lake_dir: Path | None, fmt: str) -> None:
         )
     for p in parts:
         table.add_row(p.table, p.dt, str(p.files), f"{p.rows:,}", f"{p.bytes:,}")
-    console = Console()
+    console = output_console()
     console.print(table)
     if codes:
         console.print("quarantine by code: " + ", ".join(f"{c}={n}" for c, n in codes.items()))

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 import duckdb
 import orjson
-from rich.console import Console
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.quality.failure import raise_if_blocking
@@ -16,6 +15,7 @@ from rastup_data.quality.gate import run_quality_gates
 from rastup_data.quality.golden import compare_marts, load_golden
 from rastup_data.quality.report import print_report
 from rastup_data.quality.suite import load_suite
+from rastup_data.terminal import output_console
 
 __all__ = ["quality"]
 
@@ -85,7 +85,7 @@ def check(
     elif fmt == "text":
         click.echo(report.render(), nl=False)
     else:
-        print_report(report, Console(), show_passed=show_passed)
+        print_report(report, output_console(), show_passed=show_passed)
     raise_if_blocking(report)
 
 

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.simulate.config import DEFAULT_START, SimulationConfig, parse_start
 from rastup_data.simulate.engine import MarketplaceSimulation
 from rastup_data.storage import LocalStorage
+from rastup_data.terminal import output_console
 
 __all__ = ["EVENTS_FILE", "GOLDEN_FILE", "SimulationSummary", "iter_event_lines", "simulate"]
 
@@ -55,7 +55,7 @@ def _progress(enabled: bool) -> Progress:
         TextColumn("day {task.completed:.0f}/{task.total:.0f}"),
         TextColumn("{task.fields[lines]:,} lines"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=output_console(stderr=True),
         disable=not enabled,
         transient=False,
     )

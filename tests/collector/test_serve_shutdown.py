@@ -1,0 +1,106 @@
+"""Stopping `rastup-data serve`: quiet on Ctrl-C and SIGTERM, every child gone with it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.transform.warehouse import warehouse_dirs
+
+from .conftest import KEY, descendants, free_port, fresh_events, still_running, wait_gone
+
+pytestmark = pytest.mark.slow
+
+
+def _serve(lake: Path, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "rastup_data.cli",
+                "serve",
+                "--lake",
+                str(lake),
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--validation-workers",
+                "2",
+                "--nrt-interval",
+                "1",
+                "--log-level",
+                "warning",
+            ],
+            start_new_session=True,
+            env=dict(os.environ, RASTUP_INGEST_KEYS=KEY, DO_NOT_TRACK="1"),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    raise AssertionError(f"serve did not become healthy:\n{log.read_text()}")
+
+
+@pytest.mark.parametrize(
+    ("workers", "signum"),
+    [(1, signal.SIGINT), (2, signal.SIGINT), (1, signal.SIGTERM), (2, signal.SIGTERM)],
+)
+def test_serve_stops_quietly_and_takes_its_children(
+    tmp_path: Path, workers: int, signum: signal.Signals
+) -> None:
+    port = free_port()
+    log = tmp_path / "serve.log"
+    proc = _serve(tmp_path / "lake", port, workers, log)
+    children = descendants(proc.pid)
+    try:
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/v1/events",
+            content=orjson.dumps(fresh_events(50)),
+            headers={"Authorization": f"Bearer {KEY}"},
+            timeout=60,
+        )
+        assert response.status_code == 202
+        # Wait for an NRT refresh to have run, so a DuckDB connection has been in use.
+        deadline = time.monotonic() + 120
+        nrt = warehouse_dirs(LakeLayout(tmp_path / "lake")).nrt
+        while nrt.current() is None:
+            assert time.monotonic() < deadline, "no NRT refresh ran"
+            time.sleep(0.2)
+        if signum == signal.SIGINT:
+            os.killpg(proc.pid, signum)  # Ctrl-C reaches the whole process group
+        else:
+            proc.send_signal(signum)  # a service manager signals the main process
+        assert proc.wait(timeout=120) == 0
+        assert not wait_gone(children), "children outlived serve"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        for pid in still_running(children):
+            os.kill(pid, signal.SIGKILL)
+    output = log.read_text(errors="replace")
+    assert "leaked" not in output, output
+    assert "Traceback" not in output, output
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert lines[-1].startswith("collector stopped: everything accepted is in Bronze"), output
