@@ -77,7 +77,7 @@ def test_serve_stops_quietly_and_takes_its_children(
         response = httpx.post(
             f"http://127.0.0.1:{port}/v1/events",
             content=orjson.dumps(fresh_events(50)),
-            headers={"Authorization": f"Bearer {KEY}"},
+            headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
             timeout=60,
         )
         assert response.status_code == 202

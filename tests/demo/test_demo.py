@@ -9,7 +9,7 @@ import orjson
 import pytest
 from rich.console import Console
 
-from rastup_data.demo import run_demo
+from rastup_data.demo import DemoOptions, run_demo
 from rastup_data.transform import open_published
 
 from ..collector.conftest import free_port, gate_token, start_collector
@@ -21,16 +21,10 @@ pytestmark = pytest.mark.slow
 
 def test_demo_drill_passes_and_every_event_is_accounted_for(tmp_path: Path) -> None:
     console = Console(file=open(tmp_path / "demo.log", "w"), width=120)  # noqa: SIM115
-    report = run_demo(
-        tmp_path / "out",
-        seed=11,
-        days=3,
-        users=400,
-        port=free_port(),
-        serve=False,
-        console=console,
-        validation_workers=1,
+    options = DemoOptions(
+        seed=11, days=3, users=400, port=free_port(), serve=False, validation_workers=1
     )
+    report = run_demo(tmp_path / "out", options, console=console)
     console.file.close()
     assert report.drill_ok, report.drill_text
     # Accounting: sent = landed + quarantined + duplicates.
