@@ -439,8 +439,16 @@ def _print_build_event(console: Console, event: Any) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
 @click.option("--no-serve", is_flag=True, help="Exit when done instead of serving.")
 @click.option("--fresh", is_flag=True, help="Delete --out first if it exists.")
-def demo(
-    out: Path, seed: int, days: int, users: int, host: str, port: int, no_serve: bool, fresh: bool
+def demo(  # noqa: PLR0913 - click passes one keyword argument per option
+    *,
+    out: Path,
+    seed: int,
+    days: int,
+    users: int,
+    host: str,
+    port: int,
+    no_serve: bool,
+    fresh: bool,
 ) -> None:
     """Simulate a marketplace, ingest it over HTTP, build Silver/Gold behind quality gates,
     print the KPIs and the golden drill verdict, then keep serving."""
