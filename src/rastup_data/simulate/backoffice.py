@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from rastup_data.simulate.comms import CommsDesk
-from rastup_data.simulate.emitter import EventEmitter
+from rastup_data.simulate.emitter import Actor, EventEmitter
 from rastup_data.simulate.ids import IdFactory
 from rastup_data.simulate.population import Campaign, Person, Population
 from rastup_data.simulate.trust import TrustDesk
@@ -49,12 +49,9 @@ class BackOffice:
         self._emit(
             "promo.budget.set",
             t,
-            self._population.backend_contexts[campaign.city],
-            None,
-            None,
-            None,
+            Actor(self._population.backend_contexts[campaign.city], None, None, None),
             {"campaign_id": campaign.campaign_id, "daily_budget_cents": budget, "currency": "USD"},
-            False,
+            client=False,
         )
 
     def marketing(self, person: Person, t: int) -> None:
@@ -78,24 +75,18 @@ class BackOffice:
             self._emit(
                 "studio.verified",
                 t,
-                ctx,
-                None,
-                None,
-                None,
+                Actor(ctx, None, None, None),
                 {"studio_id": studio_id, "method": method},
-                False,
+                client=False,
             )
         else:
             reason = _VERIFY_FAILURES[rng.randrange(len(_VERIFY_FAILURES))]
             self._emit(
                 "studio.verification_failed",
                 t,
-                ctx,
-                None,
-                None,
-                None,
+                Actor(ctx, None, None, None),
                 {"studio_id": studio_id, "reason": reason},
-                False,
+                client=False,
             )
 
     def provider_onboarding(self, city: int, t: int) -> None:
@@ -110,12 +101,9 @@ class BackOffice:
             self._emit(
                 "bgcheck.completed",
                 t + 3_600_000 + int(rng.random() * 20 * 3_600_000),
-                ctx,
-                user_id,
-                None,
-                None,
+                Actor(ctx, user_id, None, None),
                 {"check_id": self._ids.new("bgc_"), "result": result},
-                False,
+                client=False,
             )
 
     def bot_click(self, campaign: Campaign, t: int) -> None:
@@ -126,10 +114,7 @@ class BackOffice:
         self._emit(
             "promo.click",
             t,
-            ctx,
-            None,
-            anon_id,
-            None,
+            Actor(ctx, None, anon_id, None),
             {
                 "promotion_id": promotion_id,
                 "campaign_id": campaign.campaign_id,
@@ -138,5 +123,5 @@ class BackOffice:
                 "invalid_reason": _INVALID_REASONS[rng.randrange(len(_INVALID_REASONS))],
                 "cost_cents": 0,
             },
-            False,
+            client=False,
         )

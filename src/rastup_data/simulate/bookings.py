@@ -10,15 +10,16 @@ normally not zero.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from rastup_data.simulate.clock import DAY_MS, iso_date
 from rastup_data.simulate.comms import CommsDesk
-from rastup_data.simulate.emitter import EventEmitter
+from rastup_data.simulate.emitter import Actor, EventEmitter
 from rastup_data.simulate.ids import IdFactory
 from rastup_data.simulate.population import Listing, Person, Population
 from rastup_data.simulate.trust import TrustDesk
 
-__all__ = ["PLATFORM_FEE_RATE", "BookingDesk"]
+__all__ = ["PLATFORM_FEE_RATE", "BookingDesk", "Checkout"]
 
 PLATFORM_FEE_RATE = 0.15
 _CANCEL_RATE = 0.08
@@ -40,6 +41,32 @@ _DISPUTE_OUTCOMES = ("won", "lost", "refunded", "withdrawn")
 _AMENITIES = ("lighting_kit", "cyclorama", "makeup_station", "backdrop", "parking")
 
 
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    """A checkout about to become a booking: who, in which session, which listing, at what
+    quoted price."""
+
+    person: Person
+    user_id: str
+    session_id: str
+    checkout_id: str
+    listing: Listing
+    quoted: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Leg:
+    """One booked leg and the ids its later money events carry."""
+
+    ctx: dict[str, str]
+    user_id: str
+    booking_id: str
+    charge_id: str
+    leg_id: str
+    listing: Listing
+    amount: int
+
+
 class BookingDesk:
     """The backend side of a booking, from confirmation to payout."""
 
@@ -59,16 +86,9 @@ class BookingDesk:
         self._comms = comms
         self._trust = trust
 
-    def confirm(
-        self,
-        person: Person,
-        user_id: str,
-        session_id: str,
-        checkout_id: str,
-        first: Listing,
-        quoted_cents: int,
-        t: int,
-    ) -> None:
+    def confirm(self, checkout: Checkout, t: int) -> None:
+        person, user_id, session_id = checkout.person, checkout.user_id, checkout.session_id
+        checkout_id, first, quoted_cents = checkout.checkout_id, checkout.listing, checkout.quoted
         rng = self._rng
         ids = self._ids
         emit = self._emit
@@ -84,10 +104,7 @@ class BookingDesk:
         emit(
             "booking.confirmed",
             t,
-            ctx,
-            user_id,
-            None,
-            session_id,
+            Actor(ctx, user_id, None, session_id),
             {
                 "booking_id": booking_id,
                 "checkout_id": checkout_id,
@@ -95,7 +112,7 @@ class BookingDesk:
                 "total_amount_cents": total,
                 "currency": "USD",
             },
-            False,
+            client=False,
         )
         day_end = (t // DAY_MS + 1) * DAY_MS
         room = day_end - 1 - t
@@ -107,17 +124,14 @@ class BookingDesk:
         emit(
             "payment.charge.succeeded",
             same_day(900),
-            ctx,
-            user_id,
-            None,
-            session_id,
+            Actor(ctx, user_id, None, session_id),
             {
                 "charge_id": charge_id,
                 "booking_id": booking_id,
                 "amount_cents": total,
                 "currency": "USD",
             },
-            False,
+            client=False,
         )
         self._trust.score(ctx, user_id, booking_id, same_day(1_200))
         for index, (listing, amount) in enumerate(legs):
@@ -126,10 +140,7 @@ class BookingDesk:
             emit(
                 "booking.leg.confirmed",
                 t + 10 + index,
-                ctx,
-                user_id,
-                None,
-                session_id,
+                Actor(ctx, user_id, None, session_id),
                 {
                     "booking_id": booking_id,
                     "leg_id": leg_id,
@@ -139,7 +150,7 @@ class BookingDesk:
                     "currency": "USD",
                     "service_date": iso_date(service_day * DAY_MS),
                 },
-                False,
+                client=False,
             )
             t_service = max(
                 service_day * DAY_MS + 9 * _HOUR_MS + int(rng.random() * 10 * _HOUR_MS),
@@ -148,16 +159,14 @@ class BookingDesk:
             if rng.random() < _CANCEL_RATE:
                 # Cancelled some time between the booking and the service.
                 t_cancel = t + 60_000 + int(rng.random() * (t_service - t - 60_000))
-                self._cancel_leg(ctx, user_id, booking_id, charge_id, leg_id, amount, t_cancel)
+                leg = _Leg(ctx, user_id, booking_id, charge_id, leg_id, listing, amount)
+                self._cancel_leg(leg, t_cancel)
                 continue
             fee = round(amount * PLATFORM_FEE_RATE)
             emit(
                 "payment.fee.recorded",
                 same_day(1_500 + index),
-                ctx,
-                user_id,
-                None,
-                session_id,
+                Actor(ctx, user_id, None, session_id),
                 {
                     "fee_id": ids.new("fee_"),
                     "booking_id": booking_id,
@@ -166,54 +175,32 @@ class BookingDesk:
                     "amount_cents": fee,
                     "currency": "USD",
                 },
-                False,
+                client=False,
             )
-            self._serve_leg(
-                ctx,
-                user_id,
-                booking_id,
-                charge_id,
-                leg_id,
-                listing,
-                amount,
-                amount - fee,
-                t_service,
-            )
+            leg = _Leg(ctx, user_id, booking_id, charge_id, leg_id, listing, amount)
+            self._serve_leg(leg, amount - fee, t_service)
         self._comms.send(
             ctx, user_id, same_day(3_000), "email", "transactional", "booking_confirmation"
         )
 
-    def _cancel_leg(
-        self,
-        ctx: dict[str, str],
-        user_id: str,
-        booking_id: str,
-        charge_id: str,
-        leg_id: str,
-        amount: int,
-        t: int,
-    ) -> None:
+    def _cancel_leg(self, leg: _Leg, t: int) -> None:
+        ctx, user_id, booking_id, leg_id = leg.ctx, leg.user_id, leg.booking_id, leg.leg_id
+        charge_id, amount = leg.charge_id, leg.amount
         rng = self._rng
         reason = _CANCEL_REASONS[rng.randrange(len(_CANCEL_REASONS))]
         by = rng.choices(_CANCELLED_BY, weights=(0.7, 0.25, 0.05))[0]
         self._emit(
             "booking.leg.cancelled",
             t,
-            ctx,
-            user_id,
-            None,
-            None,
+            Actor(ctx, user_id, None, None),
             {"booking_id": booking_id, "leg_id": leg_id, "cancelled_by": by, "reason": reason},
-            False,
+            client=False,
         )
         # The card refund succeeds one to five days after the cancellation.
         self._emit(
             "payment.refund.succeeded",
             t + DAY_MS + int(rng.random() * 4 * DAY_MS),
-            ctx,
-            user_id,
-            None,
-            None,
+            Actor(ctx, user_id, None, None),
             {
                 "refund_id": self._ids.new("rf_"),
                 "charge_id": charge_id,
@@ -222,21 +209,12 @@ class BookingDesk:
                 "currency": "USD",
                 "reason": f"leg cancelled: {reason}",
             },
-            False,
+            client=False,
         )
 
-    def _serve_leg(
-        self,
-        ctx: dict[str, str],
-        user_id: str,
-        booking_id: str,
-        charge_id: str,
-        leg_id: str,
-        listing: Listing,
-        amount: int,
-        payout_cents: int,
-        t: int,
-    ) -> None:
+    def _serve_leg(self, leg: _Leg, payout_cents: int, t: int) -> None:
+        ctx, user_id, booking_id, leg_id = leg.ctx, leg.user_id, leg.booking_id, leg.leg_id
+        charge_id, listing, amount = leg.charge_id, leg.listing, leg.amount
         rng = self._rng
         emit = self._emit
         if listing.listing_type == "studio":
@@ -245,39 +223,30 @@ class BookingDesk:
                 emit(
                     "studio.amenity.used",
                     t,
-                    ctx,
-                    user_id,
-                    None,
-                    None,
+                    Actor(ctx, user_id, None, None),
                     {
                         "studio_id": listing.provider_id,
                         "booking_id": booking_id,
                         "amenity": _AMENITIES[rng.randrange(len(_AMENITIES))],
                     },
-                    False,
+                    client=False,
                 )
         t += 2 * 3_600_000 + int(rng.random() * 3 * 3_600_000)
         emit(
             "booking.leg.completed",
             t,
-            ctx,
-            user_id,
-            None,
-            None,
+            Actor(ctx, user_id, None, None),
             {"booking_id": booking_id, "leg_id": leg_id},
-            False,
+            client=False,
         )
-        self._pay_out(ctx, user_id, booking_id, leg_id, listing, payout_cents, t)
+        self._pay_out(leg, payout_cents, t)
         if rng.random() < _DISPUTE_RATE:
             dispute_id = self._ids.new("dp_")
             t_open = t + _HOUR_MS + int(rng.random() * DAY_MS)
             emit(
                 "dispute.opened",
                 t_open,
-                ctx,
-                user_id,
-                None,
-                None,
+                Actor(ctx, user_id, None, None),
                 {
                     "dispute_id": dispute_id,
                     "booking_id": booking_id,
@@ -286,44 +255,31 @@ class BookingDesk:
                     "currency": "USD",
                     "reason": _DISPUTE_REASONS[rng.randrange(len(_DISPUTE_REASONS))],
                 },
-                False,
+                client=False,
             )
             emit(
                 "dispute.resolved",
                 t_open + DAY_MS // 2 + int(rng.random() * 3 * DAY_MS),
-                ctx,
-                None,
-                None,
-                None,
+                Actor(ctx, None, None, None),
                 {
                     "dispute_id": dispute_id,
                     "outcome": _DISPUTE_OUTCOMES[rng.randrange(len(_DISPUTE_OUTCOMES))],
                 },
-                False,
+                client=False,
             )
 
-    def _pay_out(
-        self,
-        ctx: dict[str, str],
-        user_id: str,
-        booking_id: str,
-        leg_id: str,
-        listing: Listing,
-        payout_cents: int,
-        completed_at: int,
-    ) -> None:
+    def _pay_out(self, leg: _Leg, payout_cents: int, completed_at: int) -> None:
         """A payout one to seven days after the leg was served (most within three), paid one
         to three days later (so payouts created near the end stay in the backlog)."""
+        ctx, user_id, booking_id, leg_id = leg.ctx, leg.user_id, leg.booking_id, leg.leg_id
+        listing = leg.listing
         rng = self._rng
         payout_id = self._ids.new("po_")
         t_created = completed_at + DAY_MS + int(rng.random() ** 2 * 6 * DAY_MS)
         self._emit(
             "payout.created",
             t_created,
-            ctx,
-            user_id,
-            None,
-            None,
+            Actor(ctx, user_id, None, None),
             {
                 "payout_id": payout_id,
                 "provider_id": listing.provider_id,
@@ -332,17 +288,14 @@ class BookingDesk:
                 "amount_cents": payout_cents,
                 "currency": "USD",
             },
-            False,
+            client=False,
         )
         self._emit(
             "payout.paid",
             t_created + DAY_MS + int(rng.random() * 2 * DAY_MS),
-            ctx,
-            None,
-            None,
-            None,
+            Actor(ctx, None, None, None),
             {"payout_id": payout_id, "amount_cents": payout_cents, "currency": "USD"},
-            False,
+            client=False,
         )
 
     def request_quote(
@@ -360,12 +313,9 @@ class BookingDesk:
         self._emit(
             "studio.quote.requested",
             t,
-            ctx,
-            user_id,
-            anon_id,
-            session_id,
+            Actor(ctx, user_id, anon_id, session_id),
             {"quote_id": quote_id, "studio_id": studio_id},
-            True,
+            client=True,
         )
         if rng.random() < 0.45:
             amount = listing.base_price_cents + 250 * rng.randrange(0, 40)
@@ -373,15 +323,12 @@ class BookingDesk:
             self._emit(
                 "studio.quote.accepted",
                 t_accept,
-                ctx,
-                user_id,
-                anon_id,
-                None,
+                Actor(ctx, user_id, anon_id, None),
                 {
                     "quote_id": quote_id,
                     "studio_id": studio_id,
                     "amount_cents": amount,
                     "currency": "USD",
                 },
-                True,
+                client=True,
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from rastup_data.simulate.emitter import EventEmitter
+from rastup_data.simulate.emitter import Actor, EventEmitter
 from rastup_data.simulate.ids import IdFactory
 
 __all__ = ["CommsDesk"]
@@ -40,7 +40,7 @@ class CommsDesk:
             "category": category,
             "template": template,
         }
-        emit("comms.sent", t, ctx, user_id, None, None, payload, False)
+        emit("comms.sent", t, Actor(ctx, user_id, None, None), payload, client=False)
         t += 2_000 + int(rng.random() * 60_000)
         outcome = rng.random()
         if outcome < 0.04:
@@ -48,12 +48,9 @@ class CommsDesk:
             emit(
                 "comms.bounced",
                 t,
-                ctx,
-                user_id,
-                None,
-                None,
+                Actor(ctx, user_id, None, None),
                 {"message_id": message_id, "channel": channel, "bounce_type": bounce_type},
-                False,
+                client=False,
             )
             return
         if outcome >= 0.985:
@@ -61,12 +58,9 @@ class CommsDesk:
         emit(
             "comms.delivered",
             t,
-            ctx,
-            user_id,
-            None,
-            None,
+            Actor(ctx, user_id, None, None),
             {"message_id": message_id, "channel": channel},
-            False,
+            client=False,
         )
         if category == "transactional":
             return
@@ -76,23 +70,17 @@ class CommsDesk:
             emit(
                 "comms.complained",
                 t,
-                ctx,
-                user_id,
-                None,
-                None,
+                Actor(ctx, user_id, None, None),
                 {"message_id": message_id, "channel": channel},
-                False,
+                client=False,
             )
         elif fate < 0.025:
             emit(
                 "comms.opted_out",
                 t,
-                ctx,
-                user_id,
-                None,
-                None,
+                Actor(ctx, user_id, None, None),
                 {"channel": channel, "category": category},
-                False,
+                client=False,
             )
 
     def marketing(self, ctx: dict[str, str], user_id: str, t: int) -> None:
@@ -108,12 +96,9 @@ class CommsDesk:
             self._emit(
                 "comms.digest_suppressed",
                 t,
-                ctx,
-                user_id,
-                None,
-                None,
+                Actor(ctx, user_id, None, None),
                 {"digest_id": self._ids.new("dg_"), "channel": "email", "reason": reason},
-                False,
+                client=False,
             )
         else:
             self.send(ctx, user_id, t, "email", "digest", "weekly_digest")

@@ -13,7 +13,7 @@ import heapq
 import math
 import random
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -23,13 +23,22 @@ from rastup_data.simulate.faults import MALFORMED_CLASSES, malformed_applies, ma
 from rastup_data.simulate.ids import EventIdSource
 from rastup_data.simulate.ledger import GoldenLedger
 
-__all__ = ["EmitterCounts", "EventEmitter"]
+__all__ = ["Actor", "EmitterCounts", "EventEmitter"]
 
 _CLIENT_JITTER_MS = 20_000
 _BACKEND_JITTER_MS = 1_500
 #: Backend money events that may arrive late (their provider's webhook was delayed).
 _LATE_MONEY_EVENTS = frozenset({"payout.created", "payout.paid", "payment.refund.succeeded"})
 _NEVER = 1 << 62
+
+
+class Actor(NamedTuple):
+    """Who an event is about and where it comes from: its context and ids."""
+
+    context: dict[str, str]
+    user_id: str | None
+    anon_id: str | None
+    session_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,14 +91,13 @@ class EventEmitter:
         self,
         name: str,
         occurred_ms: int,
-        context: dict[str, str],
-        user_id: str | None,
-        anon_id: str | None,
-        session_id: str | None,
+        actor: Actor,
         payload: dict[str, Any],
+        *,
         client: bool,
     ) -> bool:
-        """Generate one event; False (and nothing happens) if it falls after the window."""
+        """Generate one event (``client``: sent by an app, else by a backend); False (and
+        nothing happens) if it falls after the window."""
         if occurred_ms >= self._end_ms:
             return False
         faults = self._faults
@@ -97,15 +105,17 @@ class EventEmitter:
             "event": name,
             "v": 1,
             "occurred_at": self._timestamp(occurred_ms),
-            "user_id": user_id,
-            "anon_id": anon_id,
-            "session_id": session_id,
-            "context": context,
+            "user_id": actor.user_id,
+            "anon_id": actor.anon_id,
+            "session_id": actor.session_id,
+            "context": actor.context,
             "ids": {"event_id": self._event_ids.new()},
             "payload": payload,
         }
         line = orjson.dumps(envelope)
-        self._observe(name, occurred_ms, context["city"], user_id, anon_id, payload)
+        self._observe(
+            name, occurred_ms, actor.context["city"], actor.user_id, actor.anon_id, payload
+        )
         self._valid += 1
         seq = self._seq
         self._seq = seq + 3

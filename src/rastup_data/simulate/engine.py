@@ -73,44 +73,49 @@ class MarketplaceSimulation:
         yield emitter.take_ready()
 
     def _day_tasks(self, day_start: int) -> list[tuple[int, int, int, Any]]:
-        rng = self._rng
-        random_ = rng.random
+        """Everything that happens on one day, in time order (ties in creation order: the
+        second field is the task's index)."""
         population = self._population
         tasks: list[tuple[int, int, int, Any]] = []
-        seq = 0
         for index, campaign in enumerate(population.all_campaigns):
-            tasks.append((day_start + 1_000 + index * 10, seq, _BUDGET, campaign))
-            seq += 1
+            tasks.append((day_start + 1_000 + index * 10, len(tasks), _BUDGET, campaign))
+        self._person_tasks(day_start, tasks)
+        self._office_tasks(day_start, tasks)
+        tasks.sort()
+        return tasks
+
+    def _person_tasks(self, day_start: int, tasks: list[tuple[int, int, int, Any]]) -> None:
+        """Each person's sessions of the day, or now and then a marketing message instead."""
+        random_ = self._rng.random
         hours = _HOUR_TABLE
         n_hours = len(hours)
-        for person in population.persons:
+        for person in self._population.persons:
             if random_() >= min(0.9, 0.22 * person.propensity):
                 if person.registered and random_() < 0.06:
                     t = day_start + (14 + int(random_() * 4)) * _HOUR_MS
-                    tasks.append((t + int(random_() * _HOUR_MS), seq, _MARKETING, person))
-                    seq += 1
+                    tasks.append((t + int(random_() * _HOUR_MS), len(tasks), _MARKETING, person))
                 continue
             devices = person.devices
             for _ in range(2 if random_() < 0.25 else 1):
                 device = devices[0] if len(devices) == 1 else devices[int(random_() * 2)]
                 hour = hours[int(random_() * n_hours)]
                 t = day_start + hour * _HOUR_MS + int(random_() * _HOUR_MS)
-                tasks.append((t, seq, _SESSION, (person, device)))
-                seq += 1
+                tasks.append((t, len(tasks), _SESSION, (person, device)))
+
+    def _office_tasks(self, day_start: int, tasks: list[tuple[int, int, int, Any]]) -> None:
+        """Back-office work of the day: studio reviews, onboarding, bot clicks on campaigns."""
+        rng = self._rng
+        random_ = rng.random
         scale = max(1, self.config.users // 2_500)
         for city in range(len(CITIES)):
             for kind in (_STUDIO, _ONBOARDING):
                 for _ in range(scale + rng.randrange(0, 3)):
                     t = day_start + 3_600_000 + int(random_() * 22 * _HOUR_MS)
-                    tasks.append((t, seq, kind, city))
-                    seq += 1
-        for campaign in population.all_campaigns:
+                    tasks.append((t, len(tasks), kind, city))
+        for campaign in self._population.all_campaigns:
             for _ in range(rng.randrange(0, 2 + scale)):
                 t = day_start + 60_000 + int(random_() * (DAY_MS - 120_000))
-                tasks.append((t, seq, _BOT, campaign))
-                seq += 1
-        tasks.sort()
-        return tasks
+                tasks.append((t, len(tasks), _BOT, campaign))
 
     def _run_task(self, task: tuple[int, int, int, Any]) -> None:
         t, _, kind, subject = task

@@ -8,6 +8,7 @@ be checked against it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from rastup_data.simulate import golden_rows as rows
@@ -42,7 +43,22 @@ _STUDIO_INDEX = {
 }
 
 Payload = dict[str, Any]
-Handler = Callable[[str, int, int, str, str | None, str | None, Payload], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """One counted event as the handlers see it: its day of the run and ``occurred`` time."""
+
+    name: str
+    day: int
+    t: int
+    city: str
+    user_id: str | None
+    anon_id: str | None
+    payload: Payload
+
+
+Handler = Callable[[Observed], None]
 
 
 class GoldenLedger:
@@ -106,7 +122,7 @@ class GoldenLedger:
         handler = self._handlers.get(name)
         if handler is not None:
             day = (occurred_ms - self._start_ms) // DAY_MS
-            handler(name, day, occurred_ms, city, user_id, anon_id, payload)
+            handler(Observed(name, day, occurred_ms, city, user_id, anon_id, payload))
 
     # -- handlers ---------------------------------------------------------------------------
 
@@ -120,29 +136,11 @@ class GoldenLedger:
             members = self._funnel[key] = set()
         members.add(person)
 
-    def _funnel_only(
-        self,
-        n: str,
-        day: int,
-        t: int,
-        city: str,
-        user_id: str | None,
-        anon_id: str | None,
-        p: Payload,
-    ) -> None:
-        self._funnel_add(n, day, user_id, anon_id)
+    def _funnel_only(self, e: Observed) -> None:
+        self._funnel_add(e.name, e.day, e.user_id, e.anon_id)
 
-    def _identity_linked(
-        self,
-        n: str,
-        day: int,
-        t: int,
-        city: str,
-        user_id: str | None,
-        anon_id: str | None,
-        p: Payload,
-    ) -> None:
-        self._links.setdefault(p["anon_id"], p["user_id"])
+    def _identity_linked(self, e: Observed) -> None:
+        self._links.setdefault(e.payload["anon_id"], e.payload["user_id"])
 
     def _market_row(self, day: int, city: str) -> list[int]:
         row = self._market.get((day, city))
@@ -156,96 +154,33 @@ class GoldenLedger:
             row = self._recon[day] = [0, 0, 0, 0]
         return row
 
-    def _booking_confirmed(
-        self,
-        n: str,
-        day: int,
-        t: int,
-        city: str,
-        user_id: str | None,
-        anon_id: str | None,
-        p: Payload,
-    ) -> None:
-        self._market_row(day, city)[0] += 1
-        self._funnel_add("booking.confirmed", day, user_id, anon_id)
-        person = user_id or anon_id
+    def _booking_confirmed(self, e: Observed) -> None:
+        self._market_row(e.day, e.city)[0] += 1
+        self._funnel_add("booking.confirmed", e.day, e.user_id, e.anon_id)
+        person = e.user_id or e.anon_id
         if person is not None:
-            self._booking_times.setdefault(person, []).append(t)
+            self._booking_times.setdefault(person, []).append(e.t)
 
-    def _leg_confirmed(
-        self,
-        n: str,
-        day: int,
-        t: int,
-        city: str,
-        user_id: str | None,
-        anon_id: str | None,
-        p: Payload,
-    ) -> None:
-        self._market_row(day, city)[1] += p["amount_cents"]
+    def _leg_confirmed(self, e: Observed) -> None:
+        self._market_row(e.day, e.city)[1] += e.payload["amount_cents"]
 
-    def _charge(
-        self,
-        n: str,
-        day: int,
-        t: int,
-        city: str,
-        user_id: str | None,
-        anon_id: str | None,
-        p: Payload,
-    ) -> None:
-        self._recon_row(day)[0] += p["amount_cents"]
+    def _charge(self, e: Observed) -> None:
+        self._recon_row(e.day)[0] += e.payload["amount_cents"]
 
-    def _refund(
-        self,
-        n: str,
-        day: int,
-        t: int,
-        city: str,
-        user_id: str | None,
-        anon_id: str | None,
-        p: Payload,
-    ) -> None:
-        self._recon_row(day)[1] += p["amount_cents"]
+    def _refund(self, e: Observed) -> None:
+        self._recon_row(e.day)[1] += e.payload["amount_cents"]
 
-    def _payout_created(
-        self,
-        n: str,
-        day: int,
-        t: int,
-        city: str,
-        user_id: str | None,
-        anon_id: str | None,
-        p: Payload,
-    ) -> None:
-        self._recon_row(day)[2] += p["amount_cents"]
-        self._open_payouts[p["payout_id"]] = (t, p["amount_cents"])
+    def _payout_created(self, e: Observed) -> None:
+        self._recon_row(e.day)[2] += e.payload["amount_cents"]
+        self._open_payouts[e.payload["payout_id"]] = (e.t, e.payload["amount_cents"])
 
-    def _payout_paid(
-        self,
-        n: str,
-        day: int,
-        t: int,
-        city: str,
-        user_id: str | None,
-        anon_id: str | None,
-        p: Payload,
-    ) -> None:
-        self._open_payouts.pop(p["payout_id"], None)
+    def _payout_paid(self, e: Observed) -> None:
+        self._open_payouts.pop(e.payload["payout_id"], None)
 
-    def _fee(
-        self,
-        n: str,
-        day: int,
-        t: int,
-        city: str,
-        user_id: str | None,
-        anon_id: str | None,
-        p: Payload,
-    ) -> None:
-        self._recon_row(day)[3] += p["amount_cents"]
-        if p["fee_type"] == "platform":
-            self._market_row(day, city)[2] += p["amount_cents"]
+    def _fee(self, e: Observed) -> None:
+        self._recon_row(e.day)[3] += e.payload["amount_cents"]
+        if e.payload["fee_type"] == "platform":
+            self._market_row(e.day, e.city)[2] += e.payload["amount_cents"]
 
     def _trust_row(self, day: int) -> list[int]:
         row = self._trust.get(day)
@@ -254,43 +189,17 @@ class GoldenLedger:
         return row
 
     def _trust_counter(self, index: int) -> Handler:
-        def count(
-            n: str,
-            day: int,
-            t: int,
-            city: str,
-            user_id: str | None,
-            anon_id: str | None,
-            p: Payload,
-        ) -> None:
-            self._trust_row(day)[index] += 1
+        def count(e: Observed) -> None:
+            self._trust_row(e.day)[index] += 1
 
         return count
 
-    def _bgcheck(
-        self,
-        n: str,
-        day: int,
-        t: int,
-        city: str,
-        user_id: str | None,
-        anon_id: str | None,
-        p: Payload,
-    ) -> None:
-        self._trust_row(day)[_BG_INDEX[p["result"]]] += 1
+    def _bgcheck(self, e: Observed) -> None:
+        self._trust_row(e.day)[_BG_INDEX[e.payload["result"]]] += 1
 
-    def _risk(
-        self,
-        n: str,
-        day: int,
-        t: int,
-        city: str,
-        user_id: str | None,
-        anon_id: str | None,
-        p: Payload,
-    ) -> None:
-        row = self._trust_row(day)
-        index = _RISK_INDEX.get(p["bucket"])
+    def _risk(self, e: Observed) -> None:
+        row = self._trust_row(e.day)
+        index = _RISK_INDEX.get(e.payload["bucket"])
         if index is not None:
             row[index] += 1
 
@@ -300,92 +209,40 @@ class GoldenLedger:
             row = self._promo[(day, campaign_id)] = [0, 0, 0, 0]
         return row
 
-    def _budget_set(
-        self,
-        n: str,
-        day: int,
-        t: int,
-        city: str,
-        user_id: str | None,
-        anon_id: str | None,
-        p: Payload,
-    ) -> None:
-        self._budgets.setdefault(p["campaign_id"], []).append((t, p["daily_budget_cents"]))
+    def _budget_set(self, e: Observed) -> None:
+        self._budgets.setdefault(e.payload["campaign_id"], []).append(
+            (e.t, e.payload["daily_budget_cents"])
+        )
 
-    def _promo_impression(
-        self,
-        n: str,
-        day: int,
-        t: int,
-        city: str,
-        user_id: str | None,
-        anon_id: str | None,
-        p: Payload,
-    ) -> None:
-        self._promo_row(day, p["campaign_id"])[0] += 1
+    def _promo_impression(self, e: Observed) -> None:
+        self._promo_row(e.day, e.payload["campaign_id"])[0] += 1
 
-    def _promo_click(
-        self,
-        n: str,
-        day: int,
-        t: int,
-        city: str,
-        user_id: str | None,
-        anon_id: str | None,
-        p: Payload,
-    ) -> None:
-        row = self._promo_row(day, p["campaign_id"])
+    def _promo_click(self, e: Observed) -> None:
+        row = self._promo_row(e.day, e.payload["campaign_id"])
         row[1] += 1
-        if p["is_invalid"]:
+        if e.payload["is_invalid"]:
             row[2] += 1
         else:
-            row[3] += p["cost_cents"]
+            row[3] += e.payload["cost_cents"]
 
-    def _comms_event(
-        self,
-        n: str,
-        day: int,
-        t: int,
-        city: str,
-        user_id: str | None,
-        anon_id: str | None,
-        p: Payload,
-    ) -> None:
-        key = (day, p["channel"])
+    def _comms_event(self, e: Observed) -> None:
+        key = (e.day, e.payload["channel"])
         row = self._comms.get(key)
         if row is None:
             row = self._comms[key] = [0] * 6
-        row[_COMMS_INDEX[n]] += 1
+        row[_COMMS_INDEX[e.name]] += 1
 
-    def _studio_event(
-        self,
-        n: str,
-        day: int,
-        t: int,
-        city: str,
-        user_id: str | None,
-        anon_id: str | None,
-        p: Payload,
-    ) -> None:
-        row = self._studios.get(day)
+    def _studio_event(self, e: Observed) -> None:
+        row = self._studios.get(e.day)
         if row is None:
-            row = self._studios[day] = [0] * 5
-        row[_STUDIO_INDEX[n]] += 1
+            row = self._studios[e.day] = [0] * 5
+        row[_STUDIO_INDEX[e.name]] += 1
 
-    def _exposure(
-        self,
-        n: str,
-        day: int,
-        t: int,
-        city: str,
-        user_id: str | None,
-        anon_id: str | None,
-        p: Payload,
-    ) -> None:
-        units = self._exposures.setdefault(p["exp_key"], {})
-        first = units.get(p["unit_id"])
-        if first is None or t < first[0]:
-            units[p["unit_id"]] = (t, p["variant"])
+    def _exposure(self, e: Observed) -> None:
+        units = self._exposures.setdefault(e.payload["exp_key"], {})
+        first = units.get(e.payload["unit_id"])
+        if first is None or e.t < first[0]:
+            units[e.payload["unit_id"]] = (e.t, e.payload["variant"])
 
     # -- results ----------------------------------------------------------------------------
 

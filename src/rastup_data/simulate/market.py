@@ -5,13 +5,16 @@ from __future__ import annotations
 import random
 
 from rastup_data.simulate.assignment import EXPERIMENTS, assign_variant
-from rastup_data.simulate.bookings import BookingDesk
-from rastup_data.simulate.emitter import EventEmitter
+from rastup_data.simulate.bookings import BookingDesk, Checkout
+from rastup_data.simulate.emitter import Actor, EventEmitter
 from rastup_data.simulate.ids import IdFactory
 from rastup_data.simulate.population import Device, Listing, Person, Population
 from rastup_data.simulate.trust import TrustDesk
 
 __all__ = ["SessionSimulator"]
+
+#: One search result: the listing, and its promotion and campaign ids when promoted.
+_Result = tuple[Listing, str | None, str | None]
 
 _ENTRIES = ("direct", "search", "ads", "email", "social")
 _ENTRY_WEIGHTS = (0.35, 0.3, 0.15, 0.1, 0.1)
@@ -53,7 +56,13 @@ class SessionSimulator:
         user_id = person.user_id if device.linked and rng.random() < 0.8 else None
         entry = rng.choices(_ENTRIES, weights=_ENTRY_WEIGHTS)[0]
         t = start_ms
-        emit("session.started", t, ctx, user_id, anon_id, session_id, {"entry": entry}, True)
+        emit(
+            "session.started",
+            t,
+            Actor(ctx, user_id, anon_id, session_id),
+            {"entry": entry},
+            client=True,
+        )
         t += 1_000 + int(rng.random() * 20_000)
         if user_id is None and person.registered and rng.random() < 0.3:
             t = self._login(person, device, session_id, t)
@@ -64,7 +73,8 @@ class SessionSimulator:
         searches = 1 + (rng.random() < 0.4) + (rng.random() < 0.15)
         for _ in range(searches):
             if user_id is not None and self.experiments_live:
-                t = self._expose(person, user_id, anon_id, session_id, ctx, t, _SEARCH_RANKING)
+                actor = Actor(ctx, user_id, anon_id, session_id)
+                t = self._expose(person, actor, t, _SEARCH_RANKING)
             t, user_id = self._search(person, device, user_id, session_id, t)
 
     def _login(self, person: Person, device: Device, session_id: str, t: int) -> int:
@@ -73,12 +83,9 @@ class SessionSimulator:
         self._emit(
             "identity.linked",
             t,
-            device.context,
-            person.user_id,
-            device.anon_id,
-            session_id,
+            Actor(device.context, person.user_id, device.anon_id, session_id),
             payload,
-            True,
+            client=True,
         )
         device.linked = True
         return t + 2_000 + int(self._rng.random() * 10_000)
@@ -95,27 +102,18 @@ class SessionSimulator:
         self._emit(
             "user.signed_up",
             t,
-            ctx,
-            user_id,
-            anon_id,
-            session_id,
+            Actor(ctx, user_id, anon_id, session_id),
             {"role": role, "method": method},
-            True,
+            client=True,
         )
         t = self._login(person, device, session_id, t + 500)
         self._trust.on_signup(person, user_id, role, t)
         return t
 
-    def _expose(
-        self,
-        person: Person,
-        user_id: str,
-        anon_id: str,
-        session_id: str,
-        ctx: dict[str, str],
-        t: int,
-        which: int,
-    ) -> int:
+    def _expose(self, person: Person, actor: Actor, t: int, which: int) -> int:
+        """Expose a signed-in person to experiment ``which`` (once); the time after."""
+        user_id = actor.user_id
+        assert user_id is not None
         if person.exposed[which] >= 0:
             return t
         spec = EXPERIMENTS[which]
@@ -127,7 +125,7 @@ class SessionSimulator:
             "unit_id": user_id,
             "unit_type": "user",
         }
-        self._emit("exp.exposure", t, ctx, user_id, anon_id, session_id, payload, True)
+        self._emit("exp.exposure", t, actor, payload, client=True)
         return t + 50
 
     def _booking_lift(self, person: Person) -> float:
@@ -141,17 +139,50 @@ class SessionSimulator:
     def _search(
         self, person: Person, device: Device, user_id: str | None, session_id: str, t: int
     ) -> tuple[int, str | None]:
+        """One search and what may follow it: a click, a profile view, a checkout, a booking;
+        the time after and the user id (set if the person signed in on the way)."""
         rng = self._rng
-        emit = self._emit
-        ids = self._ids
-        ctx = device.context
-        anon_id = device.anon_id
+        actor = Actor(device.context, user_id, device.anon_id, session_id)
+        search_id, results, t = self._show_results(person, actor, t)
+        t += 2_000 + int(rng.random() * 30_000)
+        if rng.random() >= min(0.85, 0.3 * person.propensity + 0.1):
+            return t, user_id
+        rank = min(len(results), 1 + int(rng.expovariate(0.6)))
+        listing, promotion_id, _ = results[rank - 1]
+        t = self._click(person, actor, search_id, rank, results[rank - 1], t)
+        if rng.random() >= _VIEW_AFTER_CLICK:
+            return t, user_id
+        self._emit(
+            "profile.viewed",
+            t,
+            actor,
+            {
+                "listing_id": listing.listing_id,
+                "listing_type": listing.listing_type,
+                "source": "promo" if promotion_id is not None else "search",
+            },
+            client=True,
+        )
+        t += 10_000 + int(rng.random() * 90_000)
+        if listing.listing_type == "studio" and rng.random() < 0.15:
+            self._bookings.request_quote(
+                actor.context, user_id, device.anon_id, session_id, listing, t
+            )
+            t += 5_000
+        if rng.random() >= min(0.7, 0.16 * person.propensity):
+            return t, user_id
+        return self._check_out(person, device, actor, listing, t)
+
+    def _show_results(self, person: Person, actor: Actor, t: int) -> tuple[str, list[_Result], int]:
+        """Emit a search with its impressions (promoted slots too); its id, the results
+        shown and the time after."""
+        rng = self._rng
         city_listings = self._population.listings[person.city]
-        search_id = ids.new("srch_")
+        search_id = self._ids.new("srch_")
         category = _CATEGORIES[rng.randrange(len(_CATEGORIES))]
         shown = 6 + rng.randrange(5)
         offset = rng.randrange(max(1, len(city_listings) - shown))
-        results: list[tuple[Listing, str | None, str | None]] = [
+        results: list[_Result] = [
             (listing, None, None) for listing in city_listings[offset : offset + shown]
         ]
         campaigns = self._population.campaigns[person.city]
@@ -160,26 +191,20 @@ class SessionSimulator:
                 campaign = campaigns[rng.randrange(len(campaigns))]
                 promo_id, promoted = campaign.promotions[rng.randrange(len(campaign.promotions))]
                 results[slot] = (promoted, promo_id, campaign.campaign_id)
-        emit(
+        self._emit(
             "search.performed",
             t,
-            ctx,
-            user_id,
-            anon_id,
-            session_id,
+            actor,
             {"search_id": search_id, "category": category, "results_count": 20 + shown * 7},
-            True,
+            client=True,
         )
         t += 300 + int(rng.random() * 1_500)
-        backend_ctx = self._population.backend_contexts[person.city]
+        backend = actor._replace(context=self._population.backend_contexts[person.city])
         for rank, (listing, promotion_id, campaign_id) in enumerate(results, start=1):
-            emit(
+            self._emit(
                 "search.impression",
                 t,
-                ctx,
-                user_id,
-                anon_id,
-                session_id,
+                actor,
                 {
                     "search_id": search_id,
                     "listing_id": listing.listing_id,
@@ -188,36 +213,32 @@ class SessionSimulator:
                     "is_promoted": promotion_id is not None,
                     "promotion_id": promotion_id,
                 },
-                True,
+                client=True,
             )
             if promotion_id is not None:
-                emit(
+                self._emit(
                     "promo.impression",
                     t + 5,
-                    backend_ctx,
-                    user_id,
-                    anon_id,
-                    session_id,
+                    backend,
                     {
                         "promotion_id": promotion_id,
                         "campaign_id": campaign_id,
                         "listing_id": listing.listing_id,
                         "placement": "search_results",
                     },
-                    False,
+                    client=False,
                 )
-        t += 2_000 + int(rng.random() * 30_000)
-        if rng.random() >= min(0.85, 0.3 * person.propensity + 0.1):
-            return t, user_id
-        rank = min(len(results), 1 + int(rng.expovariate(0.6)))
-        listing, promotion_id, campaign_id = results[rank - 1]
-        emit(
+        return search_id, results, t
+
+    def _click(
+        self, person: Person, actor: Actor, search_id: str, rank: int, result: _Result, t: int
+    ) -> int:
+        """Emit the click on one result (and its promotion's click); the time after."""
+        listing, promotion_id, campaign_id = result
+        self._emit(
             "search.click",
             t,
-            ctx,
-            user_id,
-            anon_id,
-            session_id,
+            actor,
             {
                 "search_id": search_id,
                 "listing_id": listing.listing_id,
@@ -226,35 +247,20 @@ class SessionSimulator:
                 "is_promoted": promotion_id is not None,
                 "promotion_id": promotion_id,
             },
-            True,
+            client=True,
         )
         if promotion_id is not None:
-            self._promo_click(
-                backend_ctx, user_id, anon_id, session_id, t, promotion_id, campaign_id, listing
-            )
-        t += 500 + int(rng.random() * 2_000)
-        if rng.random() >= _VIEW_AFTER_CLICK:
-            return t, user_id
-        emit(
-            "profile.viewed",
-            t,
-            ctx,
-            user_id,
-            anon_id,
-            session_id,
-            {
-                "listing_id": listing.listing_id,
-                "listing_type": listing.listing_type,
-                "source": "promo" if promotion_id is not None else "search",
-            },
-            True,
-        )
-        t += 10_000 + int(rng.random() * 90_000)
-        if listing.listing_type == "studio" and rng.random() < 0.15:
-            self._bookings.request_quote(ctx, user_id, anon_id, session_id, listing, t)
-            t += 5_000
-        if rng.random() >= min(0.7, 0.16 * person.propensity):
-            return t, user_id
+            backend = actor._replace(context=self._population.backend_contexts[person.city])
+            self._promo_click(backend, t, promotion_id, campaign_id, listing)
+        return t + 500 + int(self._rng.random() * 2_000)
+
+    def _check_out(
+        self, person: Person, device: Device, actor: Actor, listing: Listing, t: int
+    ) -> tuple[int, str | None]:
+        """Sign in if needed, start a checkout and perhaps book; the time after and the user."""
+        rng = self._rng
+        user_id, session_id = actor.user_id, actor.session_id
+        assert session_id is not None
         if user_id is None:
             if person.registered:
                 t = self._login(person, device, session_id, t)
@@ -264,17 +270,15 @@ class SessionSimulator:
                 return t, user_id
             user_id = person.user_id
             assert user_id is not None
+            actor = actor._replace(user_id=user_id)
         if self.experiments_live:
-            t = self._expose(person, user_id, anon_id, session_id, ctx, t, _CHECKOUT_COPY)
-        checkout_id = ids.new("chk_")
+            t = self._expose(person, actor, t, _CHECKOUT_COPY)
+        checkout_id = self._ids.new("chk_")
         quoted = listing.base_price_cents + 500 * rng.randrange(0, 20)
-        emit(
+        self._emit(
             "checkout.start",
             t,
-            ctx,
-            user_id,
-            anon_id,
-            session_id,
+            actor,
             {
                 "checkout_id": checkout_id,
                 "listing_id": listing.listing_id,
@@ -282,21 +286,19 @@ class SessionSimulator:
                 "quoted_amount_cents": quoted,
                 "currency": "USD",
             },
-            True,
+            client=True,
         )
         t += 20_000 + int(rng.random() * 100_000)
         p_book = min(0.95, (0.3 + 0.12 * person.propensity) * self._booking_lift(person))
         if rng.random() < p_book:
-            self._bookings.confirm(person, user_id, session_id, checkout_id, listing, quoted, t)
+            checkout = Checkout(person, user_id, session_id, checkout_id, listing, quoted)
+            self._bookings.confirm(checkout, t)
             t += 5_000
         return t, user_id
 
     def _promo_click(
         self,
-        backend_ctx: dict[str, str],
-        user_id: str | None,
-        anon_id: str,
-        session_id: str,
+        backend: Actor,
         t: int,
         promotion_id: str,
         campaign_id: str | None,
@@ -311,13 +313,11 @@ class SessionSimulator:
             "invalid_reason": None,
             "cost_cents": cost,
         }
-        self._emit("promo.click", t + 5, backend_ctx, user_id, anon_id, session_id, payload, False)
+        self._emit("promo.click", t + 5, backend, payload, client=False)
         if self._rng.random() < 0.04:
             repeat = payload | {
                 "is_invalid": True,
                 "invalid_reason": "repeat click within 2 seconds",
                 "cost_cents": 0,
             }
-            self._emit(
-                "promo.click", t + 400, backend_ctx, user_id, anon_id, session_id, repeat, False
-            )
+            self._emit("promo.click", t + 400, backend, repeat, client=False)

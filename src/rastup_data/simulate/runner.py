@@ -48,7 +48,7 @@ def iter_event_lines(config: SimulationConfig) -> Iterator[bytes]:
         yield from batch
 
 
-def _progress(enabled: bool) -> Progress:
+def _progress(*, enabled: bool) -> Progress:
     return Progress(
         TextColumn("simulating"),
         BarColumn(),
@@ -65,7 +65,7 @@ def _write_events(simulation: MarketplaceSimulation, path: Path, *, show_progres
     """Write every line of the run to ``path``; returns how many."""
     lines = 0
     config = simulation.config
-    with _progress(show_progress) as progress, path.open("wb", buffering=1 << 20) as out:
+    with _progress(enabled=show_progress) as progress, path.open("wb", buffering=1 << 20) as out:
         task = progress.add_task("simulate", total=config.days, lines=0)
         for batch in simulation.batches():
             if batch:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from rastup_data.simulate.emitter import EventEmitter
+from rastup_data.simulate.emitter import Actor, EventEmitter
 from rastup_data.simulate.ids import IdFactory
 from rastup_data.simulate.population import Person, Population
 
@@ -48,12 +48,9 @@ class TrustDesk:
             self._emit(
                 "bgcheck.completed",
                 t_done,
-                ctx,
-                user_id,
-                None,
-                None,
+                Actor(ctx, user_id, None, None),
                 {"check_id": check_id, "result": result},
-                False,
+                client=False,
             )
 
     def verify_identity(self, ctx: dict[str, str], user_id: str, role: str, t: int) -> None:
@@ -62,28 +59,28 @@ class TrustDesk:
         self._emit(
             "idv.started",
             t,
-            ctx,
-            user_id,
-            None,
-            None,
+            Actor(ctx, user_id, None, None),
             {"check_id": check_id, "subject_role": role},
-            False,
+            client=False,
         )
         t += 60_000 + int(rng.random() * 1_800_000)
         outcome = rng.random()
         if outcome < 0.84:
-            self._emit("idv.passed", t, ctx, user_id, None, None, {"check_id": check_id}, False)
+            self._emit(
+                "idv.passed",
+                t,
+                Actor(ctx, user_id, None, None),
+                {"check_id": check_id},
+                client=False,
+            )
         elif outcome < 0.97:
             code = _IDV_FAIL_CODES[rng.randrange(len(_IDV_FAIL_CODES))]
             self._emit(
                 "idv.failed",
                 t,
-                ctx,
-                user_id,
-                None,
-                None,
+                Actor(ctx, user_id, None, None),
                 {"check_id": check_id, "reason_code": code},
-                False,
+                client=False,
             )
 
     def score(self, ctx: dict[str, str], user_id: str, subject_id: str, t: int) -> None:
@@ -91,10 +88,7 @@ class TrustDesk:
         self._emit(
             "risk.scored",
             t,
-            ctx,
-            user_id,
-            None,
-            None,
+            Actor(ctx, user_id, None, None),
             {"subject_id": subject_id, "score": score, "bucket": risk_bucket(score)},
-            False,
+            client=False,
         )
