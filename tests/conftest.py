@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +54,11 @@ def built_lake(tmp_path_factory: pytest.TempPathFactory) -> BuiltLake:
 
 # --- Real browser (Debian's Chromium driven by Playwright) ------------------------------
 # `scripts/ensure-chromium.sh` (run by `make setup` and `.ci/run`) installs the browser.
-# One browser per test session; each test gets a fresh page that records console errors.
+# One Chromium process per test session (`chromium_endpoint`); each test module connects
+# Playwright to it over CDP (`browser`), and each test gets a fresh context and page that
+# records console errors (`browser_page`). Playwright's sync API keeps an event loop
+# running in the main thread while it is started, which breaks `asyncio.run` in other
+# tests: that is why the Playwright side lives only as long as one module.
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = (
@@ -79,16 +86,57 @@ class BrowserPage:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Chromium for the whole session (launching costs about a second)."""
+def chromium_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The DevTools WebSocket URL of one headless Chromium for the whole session."""
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    process = subprocess.Popen(
+        [
+            CHROMIUM,
+            *CHROMIUM_ARGS,
+            "--remote-debugging-port=0",
+            f"--user-data-dir={profile}",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    drain = threading.Thread(target=process.stderr.read, daemon=True)
+    try:
+        deadline = time.monotonic() + 30
+        for line in process.stderr:
+            if line.startswith("DevTools listening on "):
+                endpoint = line.split(" on ", 1)[1].strip()
+                break
+            assert time.monotonic() < deadline, "Chromium did not open its DevTools port"
+        else:
+            raise AssertionError(f"Chromium exited with {process.wait()}")
+        drain.start()  # keep reading its log so Chromium never blocks on a full pipe
+        yield endpoint
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if drain.is_alive():
+            drain.join(timeout=5)
+        process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_endpoint: str) -> Iterator[Any]:
+    """Playwright connected to the session's Chromium for one test module."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
+        connected = playwright.chromium.connect_over_cdp(chromium_endpoint)
         try:
-            yield launched
+            yield connected
         finally:
-            launched.close()
+            connected.close()
 
 
 @pytest.fixture

@@ -122,3 +122,20 @@ def test_a_site_without_a_manifest_still_lists_events(tmp_path: Path) -> None:
     assert result.models == 0
     assert result.events == len({s.event for s in load_registry()})
     assert "no dbt manifest" in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_serve_regenerates_a_missing_site_from_the_last_build(
+    built_lake: Any, tmp_path: Path
+) -> None:
+    from rastup_data.collector.routes.registry import _site_folder
+    from rastup_data.lake.layout import LakeLayout
+
+    lake = tmp_path / "lake"
+    shutil.copytree(built_lake.root, lake)
+    layout = LakeLayout(lake)
+    old = current_site(layout)
+    assert old is not None
+    shutil.rmtree(old.parent.parent)  # the whole registry folder of the node
+    assert current_site(layout) is None
+    site = _site_folder(layout)
+    assert (site / "models" / "gold.kpi_marketplace_daily.html").is_file()

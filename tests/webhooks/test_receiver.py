@@ -10,7 +10,7 @@ import pytest
 import stripe
 
 from rastup_data.config import parse_webhook_secrets
-from rastup_data.contracts import load_registry
+from rastup_data.contracts import load_validator
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.webhooks import MemoryNonces, WebhookReceiver, webhook_event_id
 
@@ -57,7 +57,7 @@ def test_envelopes_validate_and_carry_a_name_based_event_id() -> None:
     assert envelope["occurred_at"] == created.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
     assert envelope["payload"]["currency"] == "EUR"
     stamped = {**envelope, "received_at": "2026-09-21T11:40:00.000000Z"}
-    assert load_registry().validator().check(stamped) is None
+    assert load_validator().check(stamped) is None
 
 
 def test_replays_are_refused_until_forgotten() -> None:

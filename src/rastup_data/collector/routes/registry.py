@@ -1,7 +1,8 @@
 """``GET /registry/…``: the lake's schema registry site, as the last build generated it.
 
-When no build has generated one yet, the first request generates one without models
-(under a second; the first build adds them). Paths are confined to the site folder.
+When no build has generated one yet, the first request generates one from the last
+build's manifest if this node has one, else without models (under a second; the next
+build adds them). Paths are confined to the site folder.
 """
 
 from __future__ import annotations
@@ -52,11 +53,13 @@ async def registry_page(request: Request, path: str) -> Response:
 
 def _site_folder(layout: LakeLayout) -> Path:
     from rastup_data.registry_site.lake_site import current_site, refresh_lake_site
+    from rastup_data.transform.manifest import build_manifest_path, load_manifest
 
     with _GENERATING:
         site = current_site(layout)
         if site is None:
-            refresh_lake_site(layout, None)
+            manifest = build_manifest_path(layout)
+            refresh_lake_site(layout, load_manifest(manifest) if manifest.is_file() else None)
             site = current_site(layout)
     assert site is not None
     return site
