@@ -5,6 +5,7 @@ the partition-filter guard, the per-query cap, the daily budget and its alarm.""
 from __future__ import annotations
 
 import copy
+import time
 from datetime import date
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import yaml
 from gate_fixture import ADMIN, ANALYST
 
 from rastup_data.errors import ErrorCode, RastupError
-from rastup_data.governance import Gate, QueryPath
+from rastup_data.governance import Gate, Principal, QueryPath
 from rastup_data.governance.cost import CostModel
 from rastup_data.governance.lineage import Lineage, Predicate, RelationRead
 from rastup_data.governance.policy import default_policy_path, load_policy, parse_policy
@@ -195,7 +196,25 @@ def test_the_daily_budget_refuses_and_alarms_at_80_percent(
         status = gate.guard.status()
         assert status.alarm
         assert status.scanned_bytes == 2 * size
+        assert metrics.scanned_today._value.get() == 2 * size
+        assert metrics.scanned_budget_ratio._value.get() == pytest.approx(2 / 2.2, rel=0.01)
+        assert metrics.scanned_bytes.labels("cli")._value.get() == 2 * size
         with pytest.raises(RastupError) as error:
             gate.run(ADMIN, sql, path=QueryPath.CLI)
         assert error.value.code is ErrorCode.ATHENA_SCANNED_BYTES_BREACH
         assert "daily budget" in error.value.message
+
+
+def test_a_query_past_its_role_time_limit_is_stopped(lake: LakeLayout, tmp_path: Path) -> None:
+    data = copy.deepcopy(yaml.safe_load(default_policy_path().read_text()))
+    data["roles"]["viewer"]["limits"]["max_seconds"] = 1
+    state = open_state(f"sqlite:///{tmp_path / 'state.db'}")
+    viewer = Principal("slow", "viewer")
+    with Gate(lake, state=state, policy=parse_policy(data), env="test") as gate:
+        started = time.monotonic()
+        with pytest.raises(RastupError) as error:
+            gate.run(viewer, "SELECT count(*) FROM range(100000000000) AS a", path=QueryPath.CLI)
+        assert error.value.code is ErrorCode.QUERY_LIMIT_EXCEEDED
+        assert time.monotonic() - started < 10
+        assert gate.audit.records()[-1].status == "failed"
+        assert gate.run(viewer, "SELECT 1", path=QueryPath.CLI).rows == ((1,),)

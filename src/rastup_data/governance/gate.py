@@ -302,6 +302,9 @@ class Gate:
         if status.scanned_bytes < threshold <= after:
             log.warning("%s: scanned bytes today passed the budget alarm", self.env)
             self._count(ErrorCode.SCANNED_BYTES_BUDGET_WARNING)
+        if self.metrics is not None:
+            self.metrics.scanned_today.set(after)
+            self.metrics.scanned_budget_ratio.set(after / status.budget_bytes)
 
     def _execute(
         self, prepared: _Prepared, attempt: _Attempt, params: Sequence[Any], *, as_arrow: bool
@@ -405,6 +408,8 @@ class Gate:
         self.audit.append(record)
         if code is not None:
             self._count(code)
+        if self.metrics is not None and record.scanned_bytes:
+            self.metrics.scanned_bytes.labels(record.path).inc(record.scanned_bytes)
 
     def _count(self, code: ErrorCode) -> None:
         if self.metrics is not None:

@@ -105,7 +105,7 @@ class SecureSession:
             self._create_gate_schema(mask_key, erased)
             for view in self.views.values():
                 self.conn.execute(_view_sql(view, erased))
-            self._lock()
+            self._lock([self.spec.lake / folder for folder in policy.parquet_relations.values()])
         except BaseException:
             self.conn.close()
             raise
@@ -216,10 +216,11 @@ class SecureSession:
         for schema in sorted({v.schema for v in self.views.values()}):
             conn.execute(f"CREATE SCHEMA {quote(schema)}")
 
-    def _lock(self) -> None:
-        bronze = self.spec.lake / "bronze"
+    def _lock(self, folders: list[Path]) -> None:
+        """UTC, only the Parquet relations' folders readable, then no setting can change."""
+        allowed = ", ".join(_literal(str(folder) + "/") for folder in folders)
         self.conn.execute("SET TimeZone = 'UTC'")
-        self.conn.execute(f"SET allowed_directories = [{_literal(str(bronze) + '/')}]")
+        self.conn.execute(f"SET allowed_directories = [{allowed}]")
         self.conn.execute("SET enable_external_access = false")
         self.conn.execute("SET lock_configuration = true")
 

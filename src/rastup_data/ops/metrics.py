@@ -122,6 +122,23 @@ class PlatformMetrics:
             registry=self.registry,
         )
 
+        self.scanned_bytes = Counter(
+            "rastup_query_scanned_bytes",
+            "Bytes scanned by queries through the query gate, by path.",
+            ["path"],
+            registry=self.registry,
+        )
+        self.scanned_today = Gauge(
+            "rastup_query_scanned_bytes_today",
+            "Bytes scanned today (UTC) in this environment, from the audit log.",
+            registry=self.registry,
+        )
+        self.scanned_budget_ratio = Gauge(
+            "rastup_query_scanned_budget_ratio",
+            "Share of the environment's daily scanned-bytes budget used today (alarm at 0.8).",
+            registry=self.registry,
+        )
+
     def count_error(self, code: ErrorCode, n: int = 1) -> None:
         info = ERROR_CODES[code]
         self.errors.labels(code.value, self.env, info.component, info.severity.value).inc(n)
