@@ -161,3 +161,21 @@ def test_the_session_itself_cannot_reach_files_or_change_settings(gate: Gate) ->
     ):
         with pytest.raises(Exception, match=r"(?i)permission|configuration|disabled"):
             cursor.execute(sql)
+
+
+def test_the_masking_key_never_reaches_a_non_admin(gate: Gate) -> None:
+    from rastup_data.governance.masking import masking_key
+
+    key = masking_key(gate.state)
+    sql = "SELECT user_id FROM silver.fact_bookings WHERE user_id <> 'x'"
+    plan = gate.explain(ANALYST, sql, path=QueryPath.CLI)
+    assert key not in repr(plan)
+    for probe in (
+        "SELECT CAST(user_id AS INTEGER) FROM silver.fact_bookings",
+        "SELECT user_id + 1 FROM silver.fact_bookings",
+        "SELECT strptime(user_id, '%Y') FROM silver.fact_bookings",
+        "SELECT json_extract(user_id, '$') FROM silver.fact_bookings",
+    ):
+        with pytest.raises(RastupError) as error:
+            gate.run(ANALYST, probe, path=QueryPath.CLI)
+        assert key not in str(error.value)

@@ -129,3 +129,16 @@ def test_http_queries_are_audited_as_http(live: Live, lake: LakeLayout) -> None:
         "SELECT 42 AS answer",
         "ok",
     )
+
+
+def test_attempts_without_a_valid_token_are_audited(live: Live, lake: LakeLayout) -> None:
+    response = _query(live, "SELECT 'who am i'", "rgt_000000000000_" + "y" * 43)
+    assert response.status_code == 401
+    with Gate.open(lake.root) as gate:
+        last = gate.audit.records(limit=1)[0]
+    assert (last.principal, last.status, last.code, last.sql) == (
+        "(unauthenticated)",
+        "refused",
+        "AUTH_TOKEN_INVALID",
+        "SELECT 'who am i'",
+    )

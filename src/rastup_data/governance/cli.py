@@ -115,6 +115,7 @@ def _render_plan(plan: QueryPlan, fmt: str) -> str:
             "billed_bytes": plan.estimate.billed_bytes,
             "query_cap_bytes": plan.query_cap,
             "exact": plan.exact,
+            "engine_plan": plan.engine_plan,
         }
         return orjson.dumps(body, option=orjson.OPT_INDENT_2).decode() + "\n"
     lines = [f"plan: {plan.sql}", "reads:"]
@@ -129,6 +130,9 @@ def _render_plan(plan: QueryPlan, fmt: str) -> str:
         f"scanned: {scanned:,} bytes ({human_bytes(scanned)}); "
         f"billed: {plan.estimate.billed_bytes:,} bytes; cap: {human_bytes(plan.query_cap)}"
     )
+    if plan.engine_plan:
+        lines.append("engine plan:")
+        lines.append(plan.engine_plan)
     if not plan.exact:
         lines.append(
             "note: columns could not be traced exactly; every column of each relation counted"

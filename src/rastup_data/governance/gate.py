@@ -41,6 +41,7 @@ from rastup_data.governance.tags import load_column_tags
 from rastup_data.governance.watchdog import Watchdog
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.ops.metrics import PlatformMetrics
+from rastup_data.serving.formats import json_value
 from rastup_data.serving.query import QueryResult, TableInfo, query_failed, run_query
 from rastup_data.state import StateDB, open_state
 from rastup_data.transform.manifest import current_manifest_path
@@ -72,6 +73,8 @@ class QueryPlan:
     estimate: CostEstimate
     query_cap: int
     exact: bool
+    #: DuckDB's physical plan of the query on the principal's secure views.
+    engine_plan: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +100,18 @@ class GatedResult:
     @property
     def row_count(self) -> int:
         return self.table.num_rows if self.table is not None else len(self.result.rows)
+
+    def to_json(self) -> dict[str, Any]:
+        """The answer as the HTTP query API sends it (values made JSON-safe)."""
+        return {
+            "columns": list(self.columns),
+            "rows": [[json_value(v) for v in row] for row in self.rows],
+            "row_count": self.row_count,
+            "truncated": self.result.truncated,
+            "scanned_bytes": self.scanned_bytes,
+            "billed_bytes": self.billed_bytes,
+            "query_id": self.query_id,
+        }
 
 
 @dataclass(slots=True)
@@ -248,7 +263,14 @@ class Gate:
             estimate=prepared.estimate,
             query_cap=self.guard.guards.query_cap,
             exact=prepared.lineage.exact,
+            # The plan spells out the masking expression, key included: admins only.
+            engine_plan=_engine_plan(prepared) if principal.role == "admin" else "",
         )
+
+    def record_unauthenticated(self, sql: str, *, path: QueryPath, code: ErrorCode) -> None:
+        """Audit an attempt refused before any principal was known (a bad token)."""
+        attempt = _Attempt(Principal("(unauthenticated)", "none"), path, sql)
+        self._record(attempt, status="refused", code=code, rows=0)
 
     def tables(self, principal: Principal) -> list[TableInfo]:
         """The relations ``principal`` can read (the filtered catalogue)."""
@@ -332,7 +354,9 @@ class Gate:
                     f"the query ran longer than {limits.max_seconds:.0f}s, the limit of role "
                     f"{attempt.principal.role}, and was stopped. To fix this, narrow it.",
                 ) from exc
-            raise RastupError(ErrorCode.QUERY_INVALID, exc.message) from exc
+            # Engine errors may quote the secure views' expressions: never the masking key.
+            message = exc.message.replace(self._mask_key, "<masking key>")
+            raise RastupError(ErrorCode.QUERY_INVALID, message) from exc
         finally:
             self._watchdog.disarm(timer)
             cursor.close()
@@ -414,6 +438,18 @@ class Gate:
     def _count(self, code: ErrorCode) -> None:
         if self.metrics is not None:
             self.metrics.count_error(code)
+
+
+def _engine_plan(prepared: _Prepared) -> str:
+    """DuckDB's EXPLAIN of the checked SQL (planning only: nothing is read)."""
+    cursor = prepared.session.cursor()
+    try:
+        rows = cursor.execute("EXPLAIN " + prepared.checked.sql).fetchall()
+    except duckdb.Error as exc:
+        return f"(no plan: {' '.join(str(exc).split())})"
+    finally:
+        cursor.close()
+    return "\n".join(str(row[-1]) for row in rows)
 
 
 def _access(masked: frozenset[str]) -> str:

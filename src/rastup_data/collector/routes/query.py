@@ -22,7 +22,6 @@ from rastup_data.collector.routes.common import bearer_token, gate_of, runtime_o
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance import QueryPath
 from rastup_data.governance.checker import MAX_SQL_CHARS
-from rastup_data.serving.formats import json_value
 
 __all__ = ["router"]
 
@@ -60,26 +59,24 @@ async def run_sql(request: Request) -> Response:
     metrics = runtime_of(request).metrics
     try:
         sql, params = _parse(await _body(request))
-        gate = gate_of(request)
+    except RastupError as exc:
+        metrics.count_error(exc.code)
+        return _refusal(exc.code, exc.message)
+    gate = gate_of(request)
+    try:
         principal = gate.authenticate(bearer_token(request))
+    except RastupError as exc:
+        await asyncio.to_thread(
+            gate.record_unauthenticated, sql, path=QueryPath.HTTP, code=exc.code
+        )
+        return _refusal(exc.code, exc.message)
+    try:
         gated = await asyncio.to_thread(
             gate.run, principal, sql, path=QueryPath.HTTP, params=params
         )
-    except RastupError as exc:
-        if exc.code is not ErrorCode.AUTH_TOKEN_INVALID:
-            metrics.count_error(exc.code)
+    except RastupError as exc:  # audited and counted by the gate
         return _refusal(exc.code, exc.message)
-    return json_response(
-        {
-            "columns": list(gated.columns),
-            "rows": [[json_value(v) for v in row] for row in gated.rows],
-            "row_count": gated.row_count,
-            "truncated": gated.result.truncated,
-            "scanned_bytes": gated.scanned_bytes,
-            "billed_bytes": gated.billed_bytes,
-            "query_id": gated.query_id,
-        }
-    )
+    return json_response(gated.to_json())
 
 
 async def _body(request: Request) -> bytes:
