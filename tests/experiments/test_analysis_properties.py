@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rastup_data.experiments.analysis import analyze_units
-from rastup_data.experiments.stats import non_inferiority, welch_compare
+from rastup_data.experiments.stats import Arm, Estimate, Sequential, non_inferiority, welch_compare
 
 RECOMMENDATIONS = {"ship", "stop", "continue", "invalid"}
 
@@ -90,7 +90,7 @@ def test_degenerate_tables_give_codes_not_exceptions(
 def test_welch_interval_contains_estimate_and_p_in_unit_interval(
     mean_c: float, mean_t: float, var_c: float, var_t: float, n_c: int, n_t: int, alpha: float
 ) -> None:
-    cmp = welch_compare(mean_c, var_c, n_c, mean_t, var_t, n_t, alpha)
+    cmp = welch_compare(Arm(mean_c, var_c, n_c), Arm(mean_t, var_t, n_t), alpha)
     p = float(cmp.p_value)
     assert math.isnan(p) or 0.0 <= p <= 1.0
     low, high, effect = float(cmp.ci_low), float(cmp.ci_high), float(cmp.effect)
@@ -108,6 +108,7 @@ def test_welch_interval_contains_estimate_and_p_in_unit_interval(
 def test_guardrail_p_value_in_unit_interval(
     effect: float, se: float, margin: float, sequential_n: int | None
 ) -> None:
-    result = non_inferiority(effect, se, 100.0, margin, sequential_n=sequential_n)
+    sequential = None if sequential_n is None else Sequential(sequential_n)
+    result = non_inferiority(Estimate(effect, se, 100.0), margin, sequential=sequential)
     assert math.isnan(result.p_value) or 0.0 <= result.p_value <= 1.0
     assert result.status.value in {"pass", "fail", "inconclusive", "undefined"}

@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 from rastup_data.experiments.stats import (
+    Arm,
     MetricKind,
     MetricSpec,
     Moments,
@@ -33,12 +34,8 @@ def test_fixed_horizon_false_positive_rate_and_coverage() -> None:
     control = rng.exponential(3.0, size=(sims, n))
     treatment = rng.exponential(3.0, size=(sims, n))
     cmp = welch_compare(
-        control.mean(1),
-        control.var(1, ddof=1) / n,
-        n,
-        treatment.mean(1),
-        treatment.var(1, ddof=1) / n,
-        n,
+        Arm(control.mean(1), control.var(1, ddof=1) / n, n),
+        Arm(treatment.mean(1), treatment.var(1, ddof=1) / n, n),
         alpha=0.05,
     )
     false_positive_rate = np.mean(cmp.p_value < 0.05)
@@ -56,7 +53,7 @@ def test_proportion_false_positive_rate() -> None:
     sims, n = 20_000, 2_000
     a = rng.binomial(n, 0.1, sims) / n
     b = rng.binomial(n, 0.1, sims) / n
-    cmp = welch_compare(a, a * (1 - a) / (n - 1), n, b, b * (1 - b) / (n - 1), n)
+    cmp = welch_compare(Arm(a, a * (1 - a) / (n - 1), n), Arm(b, b * (1 - b) / (n - 1), n))
     assert abs(np.mean(cmp.p_value < 0.05) - 0.05) <= 0.01
 
 
@@ -86,7 +83,7 @@ def test_sequential_peeking_daily_for_30_days_keeps_the_error_rate(tuning: float
     sims, days, per_day = 2_000, 30, 60
     n, mc, vc = _cumulative(rng.normal(5.0, 2.0, size=(sims, days, per_day)))
     _, mt, vt = _cumulative(rng.normal(5.0, 2.0, size=(sims, days, per_day)))
-    fixed = welch_compare(mc, vc / n, n, mt, vt / n, n, alpha=0.05)
+    fixed = welch_compare(Arm(mc, vc / n, n), Arm(mt, vt / n, n), alpha=0.05)
     seq = sequential_compare(fixed, 2 * n, alpha=0.05, tuning=tuning)
     ever_rejected = (seq.p_value < 0.05).any(axis=1)
     assert ever_rejected.mean() <= 0.05
@@ -101,7 +98,9 @@ def test_sequential_detects_a_real_effect() -> None:
     sims, days, per_day = 500, 30, 60
     n, mc, vc = _cumulative(rng.normal(5.0, 2.0, size=(sims, days, per_day)))
     _, mt, vt = _cumulative(rng.normal(5.4, 2.0, size=(sims, days, per_day)))
-    seq = sequential_compare(welch_compare(mc, vc / n, n, mt, vt / n, n), 2 * n, alpha=0.05)
+    seq = sequential_compare(
+        welch_compare(Arm(mc, vc / n, n), Arm(mt, vt / n, n)), 2 * n, alpha=0.05
+    )
     assert (seq.p_value[:, -1] < 0.05).mean() > 0.8
     # A sequence is wider than the fixed-horizon interval at the same n.
     fixed_half = stats.norm.ppf(0.975) * seq.se[:, -1]

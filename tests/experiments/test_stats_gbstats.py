@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from rastup_data.experiments.stats import (
+    Arm,
     MetricKind,
     MetricSpec,
     Moments,
@@ -131,12 +132,8 @@ def _ours(case: dict[str, Any]) -> tuple[float, tuple[float, float], float]:
     estimate = mean_estimate if case["kind"] == "mean" else ratio_estimate
     ea, eb = estimate(a), estimate(b)
     cmp = welch_compare(
-        ea.adjusted_mean,
-        ea.variance_of_mean,
-        ea.n,
-        eb.adjusted_mean,
-        eb.variance_of_mean,
-        eb.n,
+        Arm(ea.adjusted_mean, ea.variance_of_mean, ea.n),
+        Arm(eb.adjusted_mean, eb.variance_of_mean, eb.n),
         case["alpha"],
     )
     if case["sequential"]:

@@ -10,7 +10,10 @@ from statsmodels.stats.power import NormalIndPower
 from rastup_data.errors import RastupError
 from rastup_data.experiments.stats import (
     Direction,
+    Estimate,
     GuardrailStatus,
+    PowerTarget,
+    Sequential,
     minimum_detectable_effect,
     non_inferiority,
     parse_guardrail,
@@ -20,7 +23,7 @@ from rastup_data.experiments.stats import (
 
 
 def test_non_inferiority_p_value_is_the_shifted_one_sided_t_test() -> None:
-    result = non_inferiority(-0.004, 0.002, 500.0, margin=0.01, alpha=0.05)
+    result = non_inferiority(Estimate(-0.004, 0.002, 500.0), margin=0.01, alpha=0.05)
     assert result.p_value == pytest.approx(stats.t.sf((-0.004 + 0.01) / 0.002, 500.0), rel=1e-12)
     assert result.status is GuardrailStatus.PASS
     assert result.bound == pytest.approx(-0.004 - stats.t.ppf(0.95, 500.0) * 0.002, rel=1e-12)
@@ -28,17 +31,19 @@ def test_non_inferiority_p_value_is_the_shifted_one_sided_t_test() -> None:
 
 def test_lower_is_better_flips_the_direction() -> None:
     # Latency up by 3 units, margin 2: significantly beyond the margin in the bad direction.
-    worse = non_inferiority(3.0, 0.5, 1e6, margin=2.0, direction=Direction.DECREASE)
+    worse = non_inferiority(Estimate(3.0, 0.5, 1e6), margin=2.0, direction=Direction.DECREASE)
     assert worse.status is GuardrailStatus.FAIL
-    better = non_inferiority(-1.0, 0.5, 1e6, margin=2.0, direction=Direction.DECREASE)
+    better = non_inferiority(Estimate(-1.0, 0.5, 1e6), margin=2.0, direction=Direction.DECREASE)
     assert better.status is GuardrailStatus.PASS
-    unclear = non_inferiority(1.0, 1.0, 1e6, margin=2.0, direction=Direction.DECREASE)
+    unclear = non_inferiority(Estimate(1.0, 1.0, 1e6), margin=2.0, direction=Direction.DECREASE)
     assert unclear.status is GuardrailStatus.INCONCLUSIVE
 
 
 def test_undefined_standard_error_is_reported_not_raised() -> None:
-    assert non_inferiority(0.1, 0.0, 10.0, margin=0.1).status is GuardrailStatus.UNDEFINED
-    assert non_inferiority(float("nan"), 1.0, 10.0, 0.1).status is GuardrailStatus.UNDEFINED
+    assert non_inferiority(Estimate(0.1, 0.0, 10.0), margin=0.1).status is GuardrailStatus.UNDEFINED
+    assert (
+        non_inferiority(Estimate(float("nan"), 1.0, 10.0), 0.1).status is GuardrailStatus.UNDEFINED
+    )
 
 
 def test_non_inferiority_type_one_error_at_the_margin() -> None:
@@ -47,14 +52,17 @@ def test_non_inferiority_type_one_error_at_the_margin() -> None:
     se = 0.01
     effects = rng.normal(-0.02, se, 4_000)
     passed = [
-        non_inferiority(e, se, 1e6, margin=0.02).status is GuardrailStatus.PASS for e in effects
+        non_inferiority(Estimate(e, se, 1e6), margin=0.02).status is GuardrailStatus.PASS
+        for e in effects
     ]
     assert abs(np.mean(passed) - 0.05) < 0.012
 
 
 def test_sequential_guardrail_is_more_conservative() -> None:
-    fixed = non_inferiority(0.0, 0.004, 1e6, margin=0.01)
-    sequential = non_inferiority(0.0, 0.004, 1e6, margin=0.01, sequential_n=20_000)
+    fixed = non_inferiority(Estimate(0.0, 0.004, 1e6), margin=0.01)
+    sequential = non_inferiority(
+        Estimate(0.0, 0.004, 1e6), margin=0.01, sequential=Sequential(20_000)
+    )
     assert fixed.status is GuardrailStatus.PASS
     assert sequential.p_value > fixed.p_value
     assert sequential.bound < fixed.bound
@@ -86,7 +94,7 @@ def test_sample_size_matches_statsmodels(mde: float, sd: float, alpha: float, po
     reference = NormalIndPower().solve_power(
         effect_size=mde / sd, alpha=alpha, power=power, ratio=1.0
     )
-    n = sample_size_per_variant(mde, sd, alpha=alpha, power=power)
+    n = sample_size_per_variant(mde, sd, target=PowerTarget(alpha=alpha, power=power))
     assert n == pytest.approx(reference, rel=2e-3)
     assert n >= reference - 1
 
@@ -100,7 +108,7 @@ def test_mde_inverts_sample_size() -> None:
     assert relative == pytest.approx(mde / 10.0)
     assert sample_size_per_variant(relative, 2.0, relative=True, baseline_mean=10.0) in (n, n + 1)
     # CUPED's variance reduction shrinks the needed n proportionally.
-    half = sample_size_per_variant(0.05, 1.0, variance_reduction=0.5)
+    half = sample_size_per_variant(0.05, 1.0, target=PowerTarget(variance_reduction=0.5))
     assert half == pytest.approx(sample_size_per_variant(0.05, 1.0) / 2, abs=1)
     assert proportion_std_dev(0.1) == pytest.approx(0.3)
 
@@ -108,6 +116,6 @@ def test_mde_inverts_sample_size() -> None:
 @pytest.mark.parametrize("kwargs", [{"alpha": 1.5}, {"power": 0.0}, {"variance_reduction": 1.0}])
 def test_power_misuse_is_a_coded_error(kwargs: dict[str, float]) -> None:
     with pytest.raises(RastupError):
-        sample_size_per_variant(0.1, 1.0, **kwargs)
+        sample_size_per_variant(0.1, 1.0, target=PowerTarget(**kwargs))
     with pytest.raises(RastupError):
         minimum_detectable_effect(1, 1.0)

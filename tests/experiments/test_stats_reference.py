@@ -10,6 +10,7 @@ from statsmodels.stats.multitest import multipletests
 
 from rastup_data.experiments.analysis import analyze_units
 from rastup_data.experiments.stats import (
+    Arm,
     Moments,
     benjamini_hochberg,
     holm,
@@ -88,7 +89,9 @@ def test_welch_is_vectorised_like_scipy() -> None:
     rng = np.random.default_rng(9)
     a = rng.exponential(2.0, size=(50, 30))
     b = rng.exponential(2.5, size=(50, 45))
-    cmp = welch_compare(a.mean(1), a.var(1, ddof=1) / 30, 30, b.mean(1), b.var(1, ddof=1) / 45, 45)
+    cmp = welch_compare(
+        Arm(a.mean(1), a.var(1, ddof=1) / 30, 30), Arm(b.mean(1), b.var(1, ddof=1) / 45, 45)
+    )
     ref = stats.ttest_ind(b, a, axis=1, equal_var=False)
     np.testing.assert_allclose(cmp.p_value, ref.pvalue, rtol=1e-8)
 

@@ -491,6 +491,7 @@ def power(
 ) -> None:
     """Units per variant for an MDE (--mde), or the MDE for a sample size (--n)."""
     from rastup_data.experiments.stats import (
+        PowerTarget,
         minimum_detectable_effect,
         proportion_std_dev,
         sample_size_per_variant,
@@ -503,15 +504,14 @@ def power(
         raise _invalid("give --std-dev (or --baseline-rate for a 0/1 metric).")
     if (mde is None) == (n_per_variant is None):
         raise _invalid("give exactly one of --mde (to get n) or --n (to get the MDE).")
+    target = PowerTarget(alpha=alpha, power=power_, variance_reduction=variance_reduction)
     if mde is not None:
         n = sample_size_per_variant(
             mde,
             std_dev,
-            alpha=alpha,
-            power=power_,
+            target=target,
             relative=relative,
             baseline_mean=baseline_mean,
-            variance_reduction=variance_reduction,
         )
         payload: dict[str, object] = {"mde": mde, "relative": relative, "n_per_variant": n}
     else:
@@ -519,11 +519,9 @@ def power(
         found = minimum_detectable_effect(
             n_per_variant,
             std_dev,
-            alpha=alpha,
-            power=power_,
+            target=target,
             relative=relative,
             baseline_mean=baseline_mean,
-            variance_reduction=variance_reduction,
         )
         payload = {"n_per_variant": n_per_variant, "relative": relative, "mde": found}
     payload.update(

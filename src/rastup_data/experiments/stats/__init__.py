@@ -5,14 +5,14 @@ Public surface (everything else is internal)::
     Moments, group_moments                      sufficient statistics per variant
     mean_estimate, ratio_estimate               per-variant estimates (delta method for ratios)
     cuped_theta, cuped_fit                      CUPED with one or several covariates
-    welch_compare, relative_lift                Welch tests, absolute and relative lifts
+    Arm, welch_compare, relative_lift           Welch tests, absolute and relative lifts
     sequential_compare, always_valid_p_value,   always-valid confidence sequences
     confidence_sequence_halfwidth
     srm_check                                   sample ratio mismatch
-    non_inferiority                             guardrails
+    non_inferiority, Estimate, Sequential       guardrails
     holm, benjamini_hochberg                    multiple testing
-    sample_size_per_variant,                    power and MDE
-    minimum_detectable_effect
+    sample_size_per_variant,                    power and MDE (for a PowerTarget)
+    minimum_detectable_effect, PowerTarget
     analyze_metric, assemble_experiment         moments -> result rows -> experiment result
     recommend                                   ship / stop / continue / invalid
 """
@@ -29,14 +29,17 @@ from rastup_data.experiments.stats.engine import assemble_experiment as assemble
 from rastup_data.experiments.stats.estimates import VariantEstimate as VariantEstimate
 from rastup_data.experiments.stats.estimates import mean_estimate as mean_estimate
 from rastup_data.experiments.stats.estimates import ratio_estimate as ratio_estimate
+from rastup_data.experiments.stats.frequentist import Arm as Arm
 from rastup_data.experiments.stats.frequentist import Comparison as Comparison
 from rastup_data.experiments.stats.frequentist import relative_lift as relative_lift
 from rastup_data.experiments.stats.frequentist import welch_compare as welch_compare
 from rastup_data.experiments.stats.frequentist import welch_df as welch_df
 from rastup_data.experiments.stats.guardrails import Direction as Direction
+from rastup_data.experiments.stats.guardrails import Estimate as Estimate
 from rastup_data.experiments.stats.guardrails import GuardrailResult as GuardrailResult
 from rastup_data.experiments.stats.guardrails import GuardrailStatus as GuardrailStatus
 from rastup_data.experiments.stats.guardrails import MarginKind as MarginKind
+from rastup_data.experiments.stats.guardrails import Sequential as Sequential
 from rastup_data.experiments.stats.guardrails import non_inferiority as non_inferiority
 from rastup_data.experiments.stats.moments import Moments as Moments
 from rastup_data.experiments.stats.moments import group_moments as group_moments
@@ -44,6 +47,7 @@ from rastup_data.experiments.stats.multiple_testing import (
     benjamini_hochberg as benjamini_hochberg,
 )
 from rastup_data.experiments.stats.multiple_testing import holm as holm
+from rastup_data.experiments.stats.power import PowerTarget as PowerTarget
 from rastup_data.experiments.stats.power import (
     minimum_detectable_effect as minimum_detectable_effect,
 )
@@ -77,10 +81,12 @@ __all__ = [
     "CORRECTIONS",
     "DEFAULT_TUNING",
     "SRM_THRESHOLD",
+    "Arm",
     "Comparison",
     "CupedFit",
     "Decision",
     "Direction",
+    "Estimate",
     "ExperimentResult",
     "GuardrailResult",
     "GuardrailStatus",
@@ -90,8 +96,10 @@ __all__ = [
     "MetricRole",
     "MetricSpec",
     "Moments",
+    "PowerTarget",
     "Recommendation",
     "ResultCode",
+    "Sequential",
     "SrmResult",
     "VariantCount",
     "VariantEstimate",

@@ -20,8 +20,14 @@ from rastup_data.experiments.stats.estimates import (
     mean_estimate,
     ratio_estimate,
 )
-from rastup_data.experiments.stats.frequentist import welch_compare
-from rastup_data.experiments.stats.guardrails import GuardrailStatus, MarginKind, non_inferiority
+from rastup_data.experiments.stats.frequentist import Arm, welch_compare
+from rastup_data.experiments.stats.guardrails import (
+    Estimate,
+    GuardrailStatus,
+    MarginKind,
+    Sequential,
+    non_inferiority,
+)
 from rastup_data.experiments.stats.moments import Moments
 from rastup_data.experiments.stats.multiple_testing import benjamini_hochberg, holm
 from rastup_data.experiments.stats.recommendation import recommend
@@ -132,12 +138,8 @@ def analyze_metric(
             else 0.0
         )
         cmp = welch_compare(
-            base.adjusted_mean,
-            base.variance_of_mean,
-            base.n,
-            est.adjusted_mean,
-            est.variance_of_mean,
-            est.n,
+            Arm(base.adjusted_mean, base.variance_of_mean, base.n),
+            Arm(est.adjusted_mean, est.variance_of_mean, est.n),
             alpha,
             0.0 if math.isnan(extra_var) else extra_var,
         )
@@ -163,14 +165,15 @@ def analyze_metric(
         if spec.role is MetricRole.GUARDRAIL:
             relative = spec.margin_kind is MarginKind.RELATIVE
             g = non_inferiority(
-                float(cmp.relative if relative else cmp.effect),
-                float(cmp.relative_se if relative else cmp.se),
-                float(cmp.df),
+                Estimate(
+                    float(cmp.relative if relative else cmp.effect),
+                    float(cmp.relative_se if relative else cmp.se),
+                    float(cmp.df),
+                ),
                 spec.margin,
                 spec.direction,
                 alpha,
-                sequential_n=base.n + est.n if sequential else None,
-                tuning=tuning,
+                sequential=Sequential(base.n + est.n, tuning) if sequential else None,
             )
             row = replace(
                 row,

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats as sps
 
-__all__ = ["Comparison", "relative_lift", "welch_compare", "welch_df"]
+__all__ = ["Arm", "Comparison", "relative_lift", "welch_compare", "welch_df"]
 
 FloatArray = NDArray[np.float64]
 
@@ -60,25 +60,31 @@ def relative_lift(
     return np.asarray(relative, dtype=np.float64), np.asarray(se, dtype=np.float64)
 
 
+@dataclass(frozen=True, slots=True)
+class Arm:
+    """One side of a comparison (scalars or arrays of equal shape): the mean, the sampling
+    variance of the mean (s^2 / n) and the number of units."""
+
+    mean: ArrayLike
+    var_mean: ArrayLike
+    n: ArrayLike
+
+
 def welch_compare(
-    mean_c: ArrayLike,
-    var_mean_c: ArrayLike,
-    n_c: ArrayLike,
-    mean_t: ArrayLike,
-    var_mean_t: ArrayLike,
-    n_t: ArrayLike,
+    control: Arm,
+    treatment: Arm,
     alpha: float = 0.05,
     extra_variance: ArrayLike = 0.0,
 ) -> Comparison:
     """Welch t-test of mean_t - mean_c with Welch–Satterthwaite df and t-based CIs.
 
-    ``var_mean_*`` are sampling variances of the two means (s^2 / n); ``extra_variance``
-    is added to the effect's variance (CUPED's theta uncertainty).
+    ``extra_variance`` is added to the effect's variance (CUPED's theta uncertainty).
     """
-    mc = np.asarray(mean_c, dtype=np.float64)
-    mt = np.asarray(mean_t, dtype=np.float64)
-    vc = np.asarray(var_mean_c, dtype=np.float64)
-    vt = np.asarray(var_mean_t, dtype=np.float64)
+    n_c, n_t = control.n, treatment.n
+    mc = np.asarray(control.mean, dtype=np.float64)
+    mt = np.asarray(treatment.mean, dtype=np.float64)
+    vc = np.asarray(control.var_mean, dtype=np.float64)
+    vt = np.asarray(treatment.var_mean, dtype=np.float64)
     with np.errstate(all="ignore"):
         effect = mt - mc
         se = np.sqrt(vc + vt + np.asarray(extra_variance, dtype=np.float64))

@@ -25,7 +25,15 @@ from rastup_data.experiments.stats.sequential import (
     confidence_sequence_halfwidth,
 )
 
-__all__ = ["Direction", "GuardrailResult", "GuardrailStatus", "MarginKind", "non_inferiority"]
+__all__ = [
+    "Direction",
+    "Estimate",
+    "GuardrailResult",
+    "GuardrailStatus",
+    "MarginKind",
+    "Sequential",
+    "non_inferiority",
+]
 
 
 class Direction(str, Enum):
@@ -59,34 +67,49 @@ class GuardrailResult:
     margin: float
 
 
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """An effect with its standard error and degrees of freedom (``inf`` for a z-test)."""
+
+    effect: float
+    se: float
+    df: float
+
+
+@dataclass(frozen=True, slots=True)
+class Sequential:
+    """Always-valid testing: the total units seen so far and the mixture's tuning."""
+
+    n: int
+    tuning: float = DEFAULT_TUNING
+
+
 def non_inferiority(
-    effect: float,
-    se: float,
-    df: float,
+    estimate: Estimate,
     margin: float,
     direction: Direction = Direction.INCREASE,
     alpha: float = 0.05,
-    sequential_n: int | None = None,
-    tuning: float = DEFAULT_TUNING,
+    *,
+    sequential: Sequential | None = None,
 ) -> GuardrailResult:
-    """Non-inferiority of ``effect`` (absolute or relative, matching ``margin``) at level alpha.
-
-    ``sequential_n`` (total units) switches to the always-valid version.
-    """
+    """Non-inferiority of the estimate's effect (absolute or relative, matching ``margin``)
+    at level alpha; ``sequential`` switches to the always-valid version."""
+    effect, se, df = estimate.effect, estimate.se, estimate.df
     sign = 1.0 if direction is Direction.INCREASE else -1.0
     margin = abs(margin)
     if not (math.isfinite(effect) and math.isfinite(se) and se > 0):
         return GuardrailResult(GuardrailStatus.UNDEFINED, math.nan, math.nan, margin)
     good = sign * effect
     shifted = good + margin
-    if sequential_n is None:
+    if sequential is None:
         dof = df if math.isfinite(df) and df > 0 else math.inf
         p_value = float(sps.t.sf(shifted / se, dof))
         half = float(sps.t.ppf(1.0 - alpha, dof)) * se
         harmful = float(sps.t.cdf(good / se, dof)) < alpha
     else:
-        half = float(confidence_sequence_halfwidth(se, sequential_n, 2.0 * alpha, tuning))
-        two_sided = float(always_valid_p_value(shifted, se, sequential_n, 2.0 * alpha, tuning))
+        n, tuning = sequential.n, sequential.tuning
+        half = float(confidence_sequence_halfwidth(se, n, 2.0 * alpha, tuning))
+        two_sided = float(always_valid_p_value(shifted, se, n, 2.0 * alpha, tuning))
         p_value = min(1.0, two_sided / 2.0) if shifted > 0 else 1.0
         harmful = good + half < 0
     bound = good - half

@@ -8,15 +8,32 @@ fraction of variance CUPED removes (r = rho^2 for one covariate with correlation
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from scipy import stats as sps
 
 from rastup_data.errors import ErrorCode, RastupError
 
-__all__ = ["minimum_detectable_effect", "proportion_std_dev", "sample_size_per_variant"]
+__all__ = [
+    "PowerTarget",
+    "minimum_detectable_effect",
+    "proportion_std_dev",
+    "sample_size_per_variant",
+]
 
 
-def _check(alpha: float, power: float, std_dev: float, variance_reduction: float) -> None:
+@dataclass(frozen=True, slots=True)
+class PowerTarget:
+    """The test to plan for: two-sided level ``alpha``, the ``power`` wanted, and the share of
+    variance CUPED removes (``variance_reduction`` = rho^2 for one covariate)."""
+
+    alpha: float = 0.05
+    power: float = 0.8
+    variance_reduction: float = 0.0
+
+
+def _check(target: PowerTarget, std_dev: float) -> None:
+    alpha, power, variance_reduction = target.alpha, target.power, target.variance_reduction
     if not 0 < alpha < 1:
         raise RastupError(ErrorCode.EXPERIMENT_INVALID, f"alpha must be in (0, 1), got {alpha}.")
     if not 0 < power < 1:
@@ -59,44 +76,40 @@ def sample_size_per_variant(
     mde: float,
     std_dev: float,
     *,
-    alpha: float = 0.05,
-    power: float = 0.8,
+    target: PowerTarget = PowerTarget(),
     relative: bool = False,
     baseline_mean: float | None = None,
-    variance_reduction: float = 0.0,
 ) -> int:
     """Units needed in each of two equal arms to detect ``mde`` (two-sided test)."""
-    _check(alpha, power, std_dev, variance_reduction)
+    _check(target, std_dev)
     delta = _absolute(mde, baseline_mean, relative=relative)
     if not (math.isfinite(delta) and delta > 0):
         raise RastupError(ErrorCode.EXPERIMENT_INVALID, f"the MDE must be non-zero, got {mde}.")
-    z = _z_total(alpha, power)
-    return math.ceil(z**2 * 2.0 * std_dev**2 * (1.0 - variance_reduction) / delta**2)
+    z = _z_total(target.alpha, target.power)
+    return math.ceil(z**2 * 2.0 * std_dev**2 * (1.0 - target.variance_reduction) / delta**2)
 
 
 def minimum_detectable_effect(
     n_per_variant: int,
     std_dev: float,
     *,
-    alpha: float = 0.05,
-    power: float = 0.8,
+    target: PowerTarget = PowerTarget(),
     relative: bool = False,
     baseline_mean: float | None = None,
-    variance_reduction: float = 0.0,
 ) -> float:
     """Smallest effect detectable with ``n_per_variant`` units in each of two equal arms.
 
     Absolute by default; relative to ``baseline_mean`` when ``relative``.
     """
-    _check(alpha, power, std_dev, variance_reduction)
+    _check(target, std_dev)
     if n_per_variant < 2:
         raise RastupError(
             ErrorCode.EXPERIMENT_INVALID, f"n per variant must be at least 2, got {n_per_variant}."
         )
     delta = (
-        _z_total(alpha, power)
+        _z_total(target.alpha, target.power)
         * std_dev
-        * math.sqrt(2.0 * (1.0 - variance_reduction) / n_per_variant)
+        * math.sqrt(2.0 * (1.0 - target.variance_reduction) / n_per_variant)
     )
     if relative:
         if baseline_mean is None or baseline_mean == 0:

@@ -45,6 +45,60 @@ def _good(row: MetricResult) -> bool:
     return (row.effect > 0) == (row.direction == "increase")
 
 
+@dataclass(slots=True)
+class _Tally:
+    """Per treatment: why it is harmful, its significant wins, whether its guardrails pass."""
+
+    harmful: dict[str, list[str]]
+    wins: dict[str, list[MetricResult]]
+    guardrails_clear: dict[str, bool]
+
+    @classmethod
+    def of(cls, rows: Sequence[MetricResult], treatments: list[str], alpha: float) -> _Tally:
+        tally = cls({v: [] for v in treatments}, {v: [] for v in treatments}, {})
+        tally.guardrails_clear = dict.fromkeys(treatments, True)
+        for row in rows:
+            if row.is_control:
+                continue
+            if row.role == "guardrail":
+                tally.add_guardrail(row)
+            elif row.role == "primary" and row.p_value_adjusted < alpha:
+                tally.add_primary(row)
+        return tally
+
+    def add_guardrail(self, row: MetricResult) -> None:
+        if row.guardrail == "fail":
+            self.harmful[row.variant].append(f"guardrail {row.metric} failed")
+        if row.guardrail != "pass":
+            self.guardrails_clear[row.variant] = False
+
+    def add_primary(self, row: MetricResult) -> None:
+        if _good(row):
+            self.wins[row.variant].append(row)
+        else:
+            self.harmful[row.variant].append(f"primary {row.metric} significantly worse")
+
+    def candidates(self) -> list[str]:
+        """Treatments with a win, no harm, and every guardrail passed."""
+        return [
+            v
+            for v in self.wins
+            if self.wins[v] and not self.harmful[v] and self.guardrails_clear[v]
+        ]
+
+    def best_lift(self, variant: str) -> float:
+        lifts = [
+            abs(r.relative_effect) for r in self.wins[variant] if math.isfinite(r.relative_effect)
+        ]
+        return max(lifts, default=0.0)
+
+
+_SRM_REASON = (
+    "sample ratio mismatch: unit counts do not match the configured weights; "
+    "find the assignment or logging bug before reading any metric"
+)
+
+
 def recommend(
     rows: Sequence[MetricResult],
     *,
@@ -55,57 +109,31 @@ def recommend(
 ) -> Decision:
     """Apply the documented rules to analysed rows (with corrected p-values)."""
     if srm_flag:
-        return Decision(
-            Recommendation.INVALID,
-            None,
-            (
-                "sample ratio mismatch: unit counts do not match the configured weights; "
-                "find the assignment or logging bug before reading any metric",
-            ),
-        )
+        return Decision(Recommendation.INVALID, None, (_SRM_REASON,))
     treatments = sorted({r.variant for r in rows if not r.is_control})
-    harmful: dict[str, list[str]] = {v: [] for v in treatments}
-    wins: dict[str, list[MetricResult]] = {v: [] for v in treatments}
-    guardrails_clear: dict[str, bool] = dict.fromkeys(treatments, True)
-    for row in rows:
-        if row.is_control:
-            continue
-        if row.role == "guardrail":
-            if row.guardrail == "fail":
-                harmful[row.variant].append(f"guardrail {row.metric} failed")
-            if row.guardrail != "pass":
-                guardrails_clear[row.variant] = False
-        elif row.role == "primary" and row.p_value_adjusted < alpha:
-            if _good(row):
-                wins[row.variant].append(row)
-            else:
-                harmful[row.variant].append(f"primary {row.metric} significantly worse")
-    reasons: list[str] = []
-    for variant in treatments:
-        if harmful[variant]:
-            reasons.append(f"{variant}: " + "; ".join(harmful[variant]))
-    if treatments and all(harmful[v] for v in treatments):
+    tally = _Tally.of(rows, treatments, alpha)
+    reasons = [f"{v}: " + "; ".join(tally.harmful[v]) for v in treatments if tally.harmful[v]]
+    if treatments and all(tally.harmful[v] for v in treatments):
         return Decision(Recommendation.STOP, None, tuple(reasons))
     if quality_flags:
         reasons.append(
             "data-quality flags: " + ", ".join(quality_flags) + "; resolve them before deciding"
         )
         return Decision(Recommendation.CONTINUE, None, tuple(reasons))
-    candidates = [v for v in treatments if wins[v] and not harmful[v] and guardrails_clear[v]]
+    candidates = tally.candidates()
     if candidates:
-
-        def best_lift(variant: str) -> float:
-            lifts = [
-                abs(r.relative_effect) for r in wins[variant] if math.isfinite(r.relative_effect)
-            ]
-            return max(lifts, default=0.0)
-
-        winner = max(candidates, key=best_lift)
-        metrics = ", ".join(r.metric for r in wins[winner])
+        winner = max(candidates, key=tally.best_lift)
+        metrics = ", ".join(r.metric for r in tally.wins[winner])
         reasons.append(f"{winner}: significant improvement on {metrics}; guardrails pass")
         return Decision(Recommendation.SHIP, winner, tuple(reasons))
+    return _no_winner(tally, treatments, reasons, final=final)
+
+
+def _no_winner(
+    tally: _Tally, treatments: list[str], reasons: list[str], *, final: bool
+) -> Decision:
     for variant in treatments:
-        if wins[variant] and not harmful[variant] and not guardrails_clear[variant]:
+        if tally.wins[variant] and not tally.harmful[variant]:
             reasons.append(f"{variant}: primary improved but guardrails not yet cleared")
     if final:
         reasons.append("no treatment showed a significant improvement by the planned end")
