@@ -89,6 +89,18 @@ def _quality() -> click.Command:
     return quality
 
 
+def _dsar() -> click.Command:
+    from rastup_data.privacy.cli import dsar
+
+    return dsar
+
+
+def _hold() -> click.Command:
+    from rastup_data.privacy.cli import hold
+
+    return hold
+
+
 def _demo() -> click.Command:
     from rastup_data.demo import demo
 
@@ -127,6 +139,8 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "audit": (_audit, "Read and verify the audit log."),
     "cost": (_cost, "Scanned bytes and budgets."),
     "quality": (_quality, "Run quality gates or compare Gold with golden marts."),
+    "dsar": (_dsar, "Erase (with proof) or export a data subject; request status."),
+    "hold": (_hold, "Legal holds that keep a subject's data from purges and retention."),
     "demo": (_demo, "Run the whole platform end to end."),
     "experiments": (_experiments, "Assign and analyse experiments."),
     "registry": (_registry, "Build the schema registry site and data dictionary."),

@@ -35,6 +35,8 @@ ENV_VARS: dict[str, str] = {
     "RASTUP_KEY": "API key used by `send` and the SDK.",
     "RASTUP_TOKEN": "Query-gate token used by `query`, `audit`, `cost` and `experiments`.",
     "RASTUP_POLICY": "Governance policy file (default: the shipped governance/policy.yaml).",
+    "RASTUP_PRIVACY_POLICY": "Privacy settings file: DSAR deadlines, stores, retention "
+    "(default: the shipped governance/privacy.yaml).",
     "RASTUP_WEBHOOK_SECRETS": "Provider webhook signing secrets, `provider=secret` pairs "
     "separated by commas (`payments=whsec_…,idv=whsec_…,email=whsec_…`); a provider may "
     "appear more than once while its secret rotates.",
@@ -75,6 +77,7 @@ class Settings:
     key: str | None = None
     token: str | None = None
     policy_path: Path | None = None
+    privacy_path: Path | None = None
     #: Raw ``provider=secret,…`` text; ``parse_webhook_secrets`` reads it (serve does).
     webhook_secrets: str = ""
 
@@ -95,6 +98,9 @@ class Settings:
             key=env.get("RASTUP_KEY") or None,
             token=env.get("RASTUP_TOKEN") or None,
             policy_path=Path(env["RASTUP_POLICY"]) if env.get("RASTUP_POLICY") else None,
+            privacy_path=(
+                Path(env["RASTUP_PRIVACY_POLICY"]) if env.get("RASTUP_PRIVACY_POLICY") else None
+            ),
             webhook_secrets=env.get("RASTUP_WEBHOOK_SECRETS", ""),
         )
 

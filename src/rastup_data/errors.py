@@ -94,6 +94,11 @@ class ErrorCode(str, Enum):
     POLICY_INVALID = "POLICY_INVALID"
     AUDIT_CHAIN_BROKEN = "AUDIT_CHAIN_BROKEN"
     SCANNED_BYTES_BUDGET_WARNING = "SCANNED_BYTES_BUDGET_WARNING"
+    # Privacy: DSAR erasure and access, legal holds, suppression.
+    EVENT_SUBJECT_ERASED = "EVENT_SUBJECT_ERASED"
+    DSAR_INVALID = "DSAR_INVALID"
+    DSAR_VERIFY_FAILED = "DSAR_VERIFY_FAILED"
+    DSAR_OVERDUE = "DSAR_OVERDUE"
 
     @property
     def info(self) -> ErrorInfo:
@@ -169,12 +174,14 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         None,
     ),
     ErrorCode.DSAR_CONFLICT: ErrorInfo(
-        "A purge was blocked by a legal hold on the subject.",
-        "Release the hold (with authority) or wait; the purge then proceeds.",
-        None,
+        "A purge met a legal hold on the subject: that request is blocked (reads stay "
+        "excluded), the other requests were purged.",
+        "Do not force it: ask the case owner; once `rastup-data hold release CASE` is run, the "
+        "next `rastup-data dsar purge` proceeds.",
+        409,
         Severity.WARNING,
         "privacy",
-        None,
+        _R + "dsar-conflict.md",
     ),
     ErrorCode.EVENT_UNKNOWN: ErrorInfo(
         "No schema is registered for this event name and version.",
@@ -485,6 +492,44 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         Severity.WARNING,
         "collector",
         None,
+    ),
+    ErrorCode.EVENT_SUBJECT_ERASED: ErrorInfo(
+        "The event's user or anonymous id belongs to a subject erased by a DSAR; the event "
+        "was not stored (verdict status `suppressed`).",
+        "Do not retry: the subject asked to be erased. Stop sending their events.",
+        None,
+        Severity.INFO,
+        "collector",
+        None,
+    ),
+    ErrorCode.DSAR_INVALID: ErrorInfo(
+        "A DSAR or legal-hold command was given an unknown request or case, a malformed "
+        "subject or date, or an operation the request's state does not allow.",
+        "Fix the input as the message says; `rastup-data dsar status` lists requests.",
+        400,
+        Severity.WARNING,
+        "privacy",
+        None,
+    ),
+    ErrorCode.DSAR_VERIFY_FAILED: ErrorInfo(
+        "Verification found the subject's ids in a store after the purge; the request stays "
+        "`purged` and is not verified.",
+        "Run `rastup-data dsar purge` again, then `dsar verify`; the certificate names the "
+        "stores with hits.",
+        None,
+        Severity.ERROR,
+        "privacy",
+        _R + "dsar-verify-failed.md",
+    ),
+    ErrorCode.DSAR_OVERDUE: ErrorInfo(
+        "An erasure request passed its deadline (30 days, or its extension) without being "
+        "verified.",
+        "Find it with `rastup-data dsar list --overdue`; purge and verify it, or extend it once "
+        "with a reason.",
+        None,
+        Severity.ERROR,
+        "privacy",
+        _R + "dsar-overdue.md",
     ),
 }
 

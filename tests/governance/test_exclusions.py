@@ -36,12 +36,36 @@ def test_an_erasure_applies_to_the_next_query_on_every_layer(gate: Gate) -> None
     assert total.rows == ((6,),)  # eight users, u_3 and u_5 (through a_5) gone
 
 
+def _tombstone(gate: Gate, kind: str, subject: str, *, raw: bool = True) -> None:
+    """A tombstone as privacy files it (migration 0005), with its request."""
+    gate.state.execute(
+        "INSERT INTO dsar_requests (request_id, kind, state, subject_key, subject_salt, "
+        "subject_hash, filed_by, received_at, deadline_at, updated_at) VALUES "
+        "('r1', 'erase', 'excluded', 'k', 's', 'h', 'test', 't', 't', 't') "
+        "ON CONFLICT (request_id) DO NOTHING"
+    )
+    column = "user_id" if kind == "user" else "anon_id"
+    gate.state.execute(
+        f"INSERT INTO tombstones (request_id, subject_key, subject_type, {column}, source, "
+        "added_at) VALUES ('r1', ?, ?, ?, 'filing', 't')",
+        (f"key-{subject}", kind, subject if raw else None),
+    )
+
+
 def test_the_state_database_is_the_default_source(gate: Gate) -> None:
-    gate.state.execute("CREATE TABLE tombstones (user_id TEXT, requested_at TEXT)")
-    gate.state.execute("INSERT INTO tombstones VALUES ('u_2', '2026-01-08T00:00:00Z')")
+    _tombstone(gate, "user", "u_2")
+    _tombstone(gate, "anon", "a_5")
     erased = StateTombstones(gate.state).erased_subjects()
     assert erased.users == frozenset({"u_2"})
+    assert "a_5" in erased.anons
     assert gate.run(ADMIN, SILVER.replace("u_3", "u_2"), path=CLI).rows == ((0,),)
+    anon = "SELECT count(*) FROM silver.fact_booking_legs WHERE anon_id = 'a_5'"
+    assert gate.run(ADMIN, anon, path=CLI).rows == ((0,),)
+
+
+def test_verified_tombstones_without_raw_ids_exclude_nobody(gate: Gate) -> None:
+    _tombstone(gate, "user", "u_2", raw=False)
+    assert StateTombstones(gate.state).erased_subjects() == ErasedSubjects()
 
 
 def test_without_tombstones_nobody_is_erased(gate: Gate) -> None:

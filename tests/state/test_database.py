@@ -167,5 +167,6 @@ def test_public_surface_is_stable() -> None:
         "register_connector",
         "sqlite_url",
         "state_url_for_lake",
+        "stored_key",
     ]
     assert all(hasattr(state, name) for name in state.__all__)

@@ -64,14 +64,14 @@ def test_later_migrations_apply_on_top_of_existing_ones(tmp_path: Path) -> None:
     next_version = base[-1].version + 1
     extra = Migration(
         next_version,
-        "tombstones",
-        ("CREATE TABLE tombstones (user_id TEXT PRIMARY KEY, requested_at TEXT NOT NULL)",),
+        "alerts",
+        ("CREATE TABLE alerts (alert_id TEXT PRIMARY KEY, raised_at TEXT NOT NULL)",),
     )
     with open_state(url) as db:
         assert apply_migrations(db, [*base, extra]) == [next_version]
         assert apply_migrations(db, [*base, extra]) == []
-        db.execute("INSERT INTO tombstones VALUES ('u_1', 't')")
-    assert "tombstones" in _tables(tmp_path / "s.db")
+        db.execute("INSERT INTO alerts VALUES ('a_1', 't')")
+    assert "alerts" in _tables(tmp_path / "s.db")
 
 
 def test_a_failing_migration_leaves_nothing_half_applied(tmp_path: Path) -> None:
@@ -140,3 +140,15 @@ def test_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path: Path
     with open_state(url) as db:
         rows = db.fetchall("SELECT version FROM schema_version ORDER BY version")
     assert rows == [(m.version,) for m in builtin_migrations(SQLITE)]
+
+
+def test_stored_keys_are_made_once_and_kept(tmp_path: Path) -> None:
+    from rastup_data.state import stored_key
+
+    url = sqlite_url(tmp_path / "s.db")
+    with open_state(url) as db:
+        first = stored_key(db, "some_key")
+        assert len(first) == 64
+        assert stored_key(db, "other_key") != first
+    with open_state(url) as db:
+        assert stored_key(db, "some_key") == first

@@ -3,6 +3,17 @@
 ``hash = sha256(prev_hash + canonical JSON of the record)``; the first record's
 ``prev_hash`` is empty. Changing, removing or inserting a record breaks the chain at that
 record, which :meth:`AuditLog.verify` reports (``rastup-data audit verify``).
+
+Two changes are allowed, each recorded so the chain stays verifiable:
+
+* **Redaction** (a DSAR erasure of someone the SQL named): :meth:`AuditLog.redact` checks
+  each record against its hash first, replaces its ``sql_text`` with ``[redacted]``, keeps
+  its hash, and stores a digest of every *other* field in ``audit_redactions``; a new chained
+  record commits to the list of those digests. ``verify`` checks a redacted record's link,
+  its other fields against the stored digest, and the stored digests against the chained
+  record — only the removed text is no longer provable.
+* **Retention** (:meth:`AuditLog.prune`): the oldest records are deleted after the hash of
+  the last one is kept in ``audit_prunes``; ``verify`` starts from that anchor.
 """
 
 from __future__ import annotations
@@ -14,9 +25,13 @@ from typing import Any
 
 import orjson
 
+from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.state import POSTGRESQL, StateDB
 
-__all__ = ["AuditLog", "AuditRecord", "ChainVerdict"]
+__all__ = ["REDACTED", "AuditLog", "AuditRecord", "ChainVerdict"]
+
+#: The text a redacted record's SQL is replaced with.
+REDACTED = "[redacted]"
 
 _COLUMNS = (
     "query_id, at, day, env, principal, role, path, sql_text, relations, columns_read, "
@@ -54,11 +69,17 @@ class AuditRecord:
         """The bytes the chain hashes: every field but ``seq``, in a fixed order."""
         body = asdict(self)
         body.pop("seq")
-        body["duration_ms"] = round(self.duration_ms, 3)
+        body["duration_ms"] = round(float(self.duration_ms), 3)
         return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "relations": list(self.relations), "columns": list(self.columns)}
+
+    def fields_digest(self) -> str:
+        """sha256 of every field but ``seq`` and ``sql`` (what a redaction keeps provable)."""
+        body = orjson.loads(self.canonical())
+        body.pop("sql")
+        return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,9 +145,11 @@ class AuditLog:
         return int(row[0]) if row else 0
 
     def verify(self) -> ChainVerdict:
-        """Recompute every hash from the first record and check each link."""
-        prev = ""
-        expected_seq = 1
+        """Recompute every hash from the first record (or the prune anchor) and check each
+        link; redacted records are checked against their recorded redaction instead."""
+        anchor = self._anchor()
+        prev, expected_seq = (anchor[1], anchor[0] + 1) if anchor else ("", 1)
+        redacted = self._redactions()
         count = 0
         rows = self.db.fetchall(
             f"SELECT seq, {_COLUMNS}, prev_hash, hash FROM audit_log ORDER BY seq"
@@ -134,15 +157,136 @@ class AuditLog:
         for row in rows:
             record = _record(row[:-2])
             count += 1
-            if record.seq != expected_seq:
-                return ChainVerdict(count, record.seq, f"record {expected_seq} is missing")
-            if str(row[-2]) != prev:
-                return ChainVerdict(count, record.seq, "it does not link to the record before")
-            if _chain(prev, record) != str(row[-1]):
-                return ChainVerdict(count, record.seq, "its content does not match its hash")
+            reason = _broken_link(record, row, prev, expected_seq, redacted.get(record.seq))
+            if reason is not None:
+                return ChainVerdict(count, record.seq, reason)
             prev = str(row[-1])
             expected_seq += 1
+        unmatched = self._unmatched_redactions(redacted)
+        if unmatched is not None:
+            return ChainVerdict(count, unmatched[0], unmatched[1])
         return ChainVerdict(count, None, None)
+
+    # --- recorded changes: redaction and retention -------------------------------------
+
+    def redact(self, seqs: Sequence[int], *, request_id: str, record: AuditRecord) -> AuditRecord:
+        """Replace the SQL text of the records ``seqs`` with ``[redacted]``.
+
+        Each record is checked against its hash first (a record that does not match is
+        refused with AUDIT_CHAIN_BROKEN rather than laundered). ``record`` is the privacy
+        action to chain; its text gets the digest of the redacted records' other fields.
+        """
+        lock = _PG_LOCK if self.db.dialect.name == POSTGRESQL.name else ()
+        with self.db.transaction(lock_statements=lock):
+            digests = [self._checked_digest(seq) for seq in sorted(set(seqs))]
+            listing = "\n".join(f"{seq}:{digest}" for seq, digest in digests)
+            text = f"{record.sql} records={len(digests)} digest={_sha(listing)}"
+            chained = self.append(_with_sql(record, text))
+            for seq, digest in digests:
+                self.db.execute(
+                    "INSERT INTO audit_redactions (seq, request_id, fields_sha256, "
+                    "redaction_query_id, redacted_at) VALUES (?, ?, ?, ?, ?)",
+                    (seq, request_id, digest, chained.query_id, chained.at),
+                )
+                self.db.execute("UPDATE audit_log SET sql_text = ? WHERE seq = ?", (REDACTED, seq))
+        return chained
+
+    def prune(self, before: str, *, record: AuditRecord) -> int:
+        """Delete the records made before ``before`` (ISO time), keeping an anchor; returns
+        how many went. ``record`` (the retention action) is chained afterwards."""
+        lock = _PG_LOCK if self.db.dialect.name == POSTGRESQL.name else ()
+        with self.db.transaction(lock_statements=lock):
+            last = self.db.fetchone(
+                "SELECT seq, hash FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log "
+                "WHERE at < ?)",
+                (before,),
+            )
+            if last is None:
+                return 0
+            newest = self.db.fetchone("SELECT max(seq) FROM audit_log")
+            if newest is not None and int(newest[0]) == int(last[0]):
+                return 0  # never delete the newest record: appends chain onto it
+            anchor = self._anchor()
+            first = anchor[0] + 1 if anchor else 1
+            self.db.execute(
+                "INSERT INTO audit_prunes (through_seq, last_hash, records, pruned_at) "
+                "VALUES (?, ?, ?, ?)",
+                (int(last[0]), str(last[1]), int(last[0]) - first + 1, record.at),
+            )
+            removed = self.db.execute("DELETE FROM audit_log WHERE seq <= ?", (int(last[0]),))
+            self.append(_with_sql(record, f"{record.sql} through={int(last[0])} records={removed}"))
+        return removed
+
+    def _checked_digest(self, seq: int) -> tuple[int, str]:
+        row = self.db.fetchone(
+            f"SELECT seq, {_COLUMNS}, prev_hash, hash FROM audit_log WHERE seq = ?", (seq,)
+        )
+        if row is None:
+            raise RastupError(ErrorCode.AUDIT_CHAIN_BROKEN, f"audit record {seq} does not exist.")
+        record = _record(row[:-2])
+        if _chain(str(row[-2]), record) != str(row[-1]):
+            raise RastupError(
+                ErrorCode.AUDIT_CHAIN_BROKEN,
+                f"audit record {seq} does not match its hash; it is not redacted. Run "
+                "`rastup-data audit verify` and follow the runbook.",
+            )
+        return seq, record.fields_digest()
+
+    def _anchor(self) -> tuple[int, str] | None:
+        row = self.db.fetchone(
+            "SELECT through_seq, last_hash FROM audit_prunes ORDER BY through_seq DESC LIMIT 1"
+        )
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def _redactions(self) -> dict[int, tuple[str, str]]:
+        rows = self.db.fetchall(
+            "SELECT seq, fields_sha256, redaction_query_id FROM audit_redactions"
+        )
+        return {int(r[0]): (str(r[1]), str(r[2])) for r in rows}
+
+    def _unmatched_redactions(self, redacted: dict[int, tuple[str, str]]) -> tuple[int, str] | None:
+        """A redaction whose digests the chained redaction record does not commit to."""
+        pruned = self._anchor() is not None
+        by_query: dict[str, list[tuple[int, str]]] = {}
+        for seq, (digest, query_id) in sorted(redacted.items()):
+            by_query.setdefault(query_id, []).append((seq, digest))
+        for query_id, entries in by_query.items():
+            row = self.db.fetchone("SELECT sql_text FROM audit_log WHERE query_id = ?", (query_id,))
+            if row is None and pruned:
+                continue  # the redaction record itself aged out with the records it covers
+            listing = "\n".join(f"{seq}:{digest}" for seq, digest in entries)
+            if row is None or not str(row[0]).endswith(f"digest={_sha(listing)}"):
+                return entries[0][0], "its redaction is not the one the chain recorded"
+        return None
+
+
+def _broken_link(
+    record: AuditRecord,
+    row: Sequence[Any],
+    prev: str,
+    expected_seq: int,
+    redaction: tuple[str, str] | None,
+) -> str | None:
+    """Why one record breaks the chain, or None."""
+    if record.seq != expected_seq:
+        return f"record {expected_seq} is missing"
+    if str(row[-2]) != prev:
+        return "it does not link to the record before"
+    if redaction is not None:
+        if record.sql != REDACTED or record.fields_digest() != redaction[0]:
+            return "it differs from its recorded redaction"
+        return None
+    if _chain(prev, record) != str(row[-1]):
+        return "its content does not match its hash"
+    return None
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _with_sql(record: AuditRecord, sql: str) -> AuditRecord:
+    return AuditRecord(**{**asdict(record), "sql": sql})
 
 
 def _values(record: AuditRecord) -> tuple[Any, ...]:

@@ -1,9 +1,10 @@
 """The read-time erasure hook: which subjects the secure views exclude, on every read.
 
 :class:`ExclusionSource` is the seam for privacy: anything with ``erased_subjects()`` can
-be handed to the gate. The default reads the state database: users in ``tombstones`` and
-the anonymous ids that ``identity_links`` ties to them (both tables may not exist yet, which
-means nobody is erased). Each query reads the current list, so an erasure takes effect at
+be handed to the gate. The default reads the state database: the users and anonymous ids in
+``tombstones`` (privacy files them, raw until the erasure is verified) and the anonymous ids
+that ``identity_links`` ties to those users (a table that does not exist yet means nobody is
+erased). Each query reads the current list, so an erasure takes effect at
 once on Bronze, Silver, Gold, NRT and extracts alike.
 """
 
@@ -39,7 +40,8 @@ class StateTombstones:
         anons = frozenset(
             str(r[0])
             for r in self._rows(
-                "SELECT l.anon_id FROM identity_links AS l "
+                "SELECT anon_id FROM tombstones WHERE anon_id IS NOT NULL "
+                "UNION SELECT l.anon_id FROM identity_links AS l "
                 "JOIN tombstones AS t ON t.user_id = l.user_id"
             )
         )

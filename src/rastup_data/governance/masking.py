@@ -8,11 +8,9 @@ once and kept there), and the raw value cannot be read back without the key.
 from __future__ import annotations
 
 import hashlib
-import secrets
-from datetime import UTC, datetime
 from typing import Any
 
-from rastup_data.state import StateDB
+from rastup_data.state import StateDB, stored_key
 
 __all__ = ["MASK_FUNCTION", "mask_macro_sql", "mask_value", "masking_key"]
 
@@ -42,14 +40,4 @@ def mask_macro_sql(key: str) -> str:
 
 def masking_key(db: StateDB) -> str:
     """The state database's masking key, created on first use."""
-    row = db.fetchone("SELECT value FROM governance_keys WHERE name = ?", (_KEY_NAME,))
-    if row is None:
-        # Processes racing here agree on the first key stored.
-        db.execute(
-            "INSERT INTO governance_keys (name, value, created_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (name) DO NOTHING",
-            (_KEY_NAME, secrets.token_hex(32), datetime.now(UTC).isoformat()),
-        )
-        row = db.fetchone("SELECT value FROM governance_keys WHERE name = ?", (_KEY_NAME,))
-    assert row is not None
-    return str(row[0])
+    return stored_key(db, _KEY_NAME)

@@ -15,6 +15,7 @@ from rastup_data.state.database import (
     sqlite_url,
     state_url_for_lake,
 )
+from rastup_data.state.keys import stored_key
 from rastup_data.state.migrations import (
     Migration,
     applied_versions,
@@ -37,4 +38,5 @@ __all__ = [
     "register_connector",
     "sqlite_url",
     "state_url_for_lake",
+    "stored_key",
 ]
