@@ -172,15 +172,22 @@ class Gate:
         *,
         settings: Settings | None = None,
         metrics: PlatformMetrics | None = None,
+        exclusions: ExclusionSource | None = None,
     ) -> Gate:
-        """A gate over a lake with the settings of the environment (policy, state, env)."""
+        """A gate over a lake with the settings of the environment (policy, state, env);
+        ``exclusions`` replaces the default erasure source (the state database)."""
         settings = settings or Settings.from_env(lake=lake)
         root = Path(lake).absolute() if lake is not None else settings.lake
         policy = load_policy(settings.policy_path)
         state = open_state(settings.state_url, lake=root)
         try:
             return cls(
-                LakeLayout(root), state=state, policy=policy, env=settings.env, metrics=metrics
+                LakeLayout(root),
+                state=state,
+                policy=policy,
+                env=settings.env,
+                exclusions=exclusions,
+                metrics=metrics,
             )
         except BaseException:
             state.close()
