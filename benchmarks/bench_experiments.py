@@ -18,7 +18,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rastup_data.experiments.analysis import analyze_units
+from rastup_data.experiments.analysis import AnalysisPlan, analyze_units
 
 
 def unit_table(units: int, metrics: int, seed: int = 0) -> pa.Table:
@@ -40,14 +40,16 @@ def run(units: int, metrics: int, repeats: int) -> dict[str, Any]:
     result = None
     for _ in range(repeats):
         started = time.perf_counter()
-        result = analyze_units(table, "control", names, covariates)
+        result = analyze_units(table, "control", names, plan=AnalysisPlan(covariates=covariates))
         timings.append(time.perf_counter() - started)
     assert result is not None
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "units.parquet"
         pq.write_table(table, path)
         started = time.perf_counter()
-        analyze_units(pq.read_table(path), "control", names, covariates)
+        analyze_units(
+            pq.read_table(path), "control", names, plan=AnalysisPlan(covariates=covariates)
+        )
         with_read = time.perf_counter() - started
     return {
         "benchmark": "experiments_analysis",

@@ -11,8 +11,8 @@ import pytest
 from statsmodels.stats.multitest import multipletests
 
 from rastup_data.errors import RastupError
-from rastup_data.experiments.analysis import analyze_units
-from rastup_data.experiments.stats import MetricKind, MetricRole, MetricSpec
+from rastup_data.experiments.analysis import AnalysisPlan, analyze_units
+from rastup_data.experiments.stats import AnalysisOptions, MetricKind, MetricRole, MetricSpec
 
 TOP_LEVEL = {
     "srm_p_value",
@@ -76,7 +76,7 @@ def test_json_has_the_documented_fields_and_no_nan() -> None:
         _units(lift=0.3),
         "c",
         ["revenue", "converted", "rps=revenue/sessions"],
-        {"revenue": "revenue_pre"},
+        plan=AnalysisPlan(covariates={"revenue": "revenue_pre"}),
     )
     payload = json.loads(json.dumps(result.to_dict(), allow_nan=False))
     assert set(payload) >= TOP_LEVEL
@@ -93,9 +93,17 @@ def test_json_has_the_documented_fields_and_no_nan() -> None:
 
 def test_arrow_table_and_numpy_mapping_agree() -> None:
     data = _units(lift=0.1, seed=3)
-    from_numpy = analyze_units(data, "c", ["revenue", "converted"], {"revenue": "revenue_pre"})
+    from_numpy = analyze_units(
+        data,
+        "c",
+        ["revenue", "converted"],
+        plan=AnalysisPlan(covariates={"revenue": "revenue_pre"}),
+    )
     from_arrow = analyze_units(
-        pa.table(data), "c", ["revenue", "converted"], {"revenue": "revenue_pre"}
+        pa.table(data),
+        "c",
+        ["revenue", "converted"],
+        plan=AnalysisPlan(covariates={"revenue": "revenue_pre"}),
     )
     assert from_numpy.to_dict() == from_arrow.to_dict()
 
@@ -133,7 +141,9 @@ def test_three_variants_each_compared_with_control_and_corrected() -> None:
 def test_sequential_intervals_are_wider_and_flagged() -> None:
     data = _units(lift=0.2, seed=6)
     fixed = analyze_units(data, "c", ["revenue"]).row("revenue", "t")
-    seq = analyze_units(data, "c", ["revenue"], sequential=True).row("revenue", "t")
+    seq = analyze_units(data, "c", ["revenue"], options=AnalysisOptions(sequential=True)).row(
+        "revenue", "t"
+    )
     assert seq.sequential
     assert not fixed.sequential
     assert seq.effect == fixed.effect
@@ -150,7 +160,9 @@ def _codes(result: Any, metric: str, variant: str) -> tuple[str, ...]:
 
 def test_empty_configured_variant() -> None:
     data = _units(n=200, seed=7)
-    result = analyze_units(data, "c", ["revenue"], weights={"c": 1, "t": 1, "t2": 1})
+    result = analyze_units(
+        data, "c", ["revenue"], plan=AnalysisPlan(weights={"c": 1, "t": 1, "t2": 1})
+    )
     row = result.row("revenue", "t2")
     assert row.n == 0
     assert "EMPTY_VARIANT" in row.codes
@@ -212,7 +224,10 @@ def test_cuped_fallbacks_are_coded() -> None:
     data = _units(n=500, seed=9)
     data["constant"] = np.full(500, 3.0)
     result = analyze_units(
-        data, "c", ["revenue", "r=revenue/sessions"], {"revenue": "constant", "r": "revenue_pre"}
+        data,
+        "c",
+        ["revenue", "r=revenue/sessions"],
+        plan=AnalysisPlan(covariates={"revenue": "constant", "r": "revenue_pre"}),
     )
     plain = analyze_units(data, "c", ["revenue"]).row("revenue", "t")
     row = result.row("revenue", "t")
@@ -226,7 +241,7 @@ def test_cuped_fallbacks_are_coded() -> None:
 def test_duplicate_units_block_shipping() -> None:
     data = _units(lift=0.5, seed=10)
     data["unit"] = data["unit"] % 3000
-    result = analyze_units(data, "c", ["revenue"], unit_column="unit")
+    result = analyze_units(data, "c", ["revenue"], plan=AnalysisPlan(unit_column="unit"))
     assert "DUPLICATE_UNITS" in result.codes
     assert result.recommendation == "continue"
 
@@ -239,17 +254,17 @@ def test_duplicate_units_block_shipping() -> None:
     [
         ({"metrics": ["nope"]}, "no metric column 'nope'"),
         ({"control": "zzz"}, "unknown control 'zzz'"),
-        ({"weights": {"c": 1.0}}, "do not list"),
-        ({"weights": {"c": 1.0, "t": 0.0}}, "positive"),
+        ({"plan": AnalysisPlan(weights={"c": 1.0})}, "do not list"),
+        ({"plan": AnalysisPlan(weights={"c": 1.0, "t": 0.0})}, "positive"),
         ({"metrics": ["label"]}, "must be numeric"),
         ({"metrics": [MetricSpec("rev", "revenue", MetricKind.PROPORTION)]}, "other than 0 and 1"),
-        ({"alpha": 1.5}, "alpha"),
-        ({"covariates": {"other": "revenue_pre"}}, "unknown metric 'other'"),
+        ({"options": AnalysisOptions(alpha=1.5)}, "alpha"),
+        ({"plan": AnalysisPlan(covariates={"other": "revenue_pre"})}, "unknown metric 'other'"),
         ({"metrics": ["revenue", "revenue"]}, "given twice"),
         ({"metrics": []}, "at least one metric"),
-        ({"correction": "bonferroni"}, "unknown correction"),
+        ({"options": AnalysisOptions(correction="bonferroni")}, "unknown correction"),
         ({"metrics": ["a=b"]}, "cannot read metric"),
-        ({"variant_column": "arm"}, "no variant column 'arm'"),
+        ({"plan": AnalysisPlan(variant_column="arm")}, "no variant column 'arm'"),
     ],
 )
 def test_misuse_raises_experiment_invalid(kwargs: dict[str, Any], fragment: str) -> None:
@@ -278,8 +293,7 @@ def test_clear_winner_ships() -> None:
         _units(n=20_000, lift=0.3, seed=11),
         "c",
         ["revenue"],
-        {"revenue": "revenue_pre"},
-        guardrails=["sessions>=-5%"],
+        plan=AnalysisPlan(covariates={"revenue": "revenue_pre"}, guardrails=["sessions>=-5%"]),
     )
     assert result.recommendation == "ship"
     assert result.winner == "t"
@@ -289,7 +303,7 @@ def test_clear_winner_ships() -> None:
 def test_failing_guardrail_stops() -> None:
     data = _units(n=20_000, lift=0.3, seed=12)
     data["sessions"] = data["sessions"] - 0.5 * (data["variant"] == "t")
-    result = analyze_units(data, "c", ["revenue"], guardrails=["sessions>=-1%"])
+    result = analyze_units(data, "c", ["revenue"], plan=AnalysisPlan(guardrails=["sessions>=-1%"]))
     assert result.row("sessions", "t").guardrail == "fail"
     assert "GUARDRAIL_FAILED" in result.codes
     assert result.recommendation == "stop"
@@ -298,7 +312,10 @@ def test_failing_guardrail_stops() -> None:
 def test_inconclusive_guardrail_keeps_running() -> None:
     data = _units(n=2_000, lift=0.5, seed=13)
     result = analyze_units(
-        data, "c", ["revenue"], {"revenue": "revenue_pre"}, guardrails=["converted>=-0.1%"]
+        data,
+        "c",
+        ["revenue"],
+        plan=AnalysisPlan(covariates={"revenue": "revenue_pre"}, guardrails=["converted>=-0.1%"]),
     )
     assert result.row("revenue", "t").significant
     assert result.row("converted", "t").guardrail == "inconclusive"
@@ -319,20 +336,29 @@ def test_sample_ratio_mismatch_invalidates() -> None:
     data = _units(n=10_000, lift=0.3, seed=15)
     keep = (data["variant"] == "c") | (np.arange(10_000) % 10 != 0)
     result = analyze_units(
-        {k: v[keep] for k, v in data.items()}, "c", ["revenue"], weights={"c": 1, "t": 1}
+        {k: v[keep] for k, v in data.items()},
+        "c",
+        ["revenue"],
+        plan=AnalysisPlan(weights={"c": 1, "t": 1}),
     )
     assert result.srm_flag
     assert result.srm_p_value < 0.001
     assert result.recommendation == "invalid"
     # The same counts match 10:9 weights.
     assert not analyze_units(
-        {k: v[keep] for k, v in data.items()}, "c", ["revenue"], weights={"c": 10, "t": 9}
+        {k: v[keep] for k, v in data.items()},
+        "c",
+        ["revenue"],
+        plan=AnalysisPlan(weights={"c": 10, "t": 9}),
     ).srm_flag
 
 
 def test_quality_flags_block_shipping() -> None:
     result = analyze_units(
-        _units(n=20_000, lift=0.3, seed=16), "c", ["revenue"], quality_flags=["crossover_units"]
+        _units(n=20_000, lift=0.3, seed=16),
+        "c",
+        ["revenue"],
+        plan=AnalysisPlan(quality_flags=["crossover_units"]),
     )
     assert result.recommendation == "continue"
     assert "DATA_QUALITY" in result.codes
@@ -341,7 +367,10 @@ def test_quality_flags_block_shipping() -> None:
 def test_no_effect_continues_until_final() -> None:
     data = _units(n=2_000, seed=17)
     assert analyze_units(data, "c", ["revenue"]).recommendation == "continue"
-    assert analyze_units(data, "c", ["revenue"], final=True).recommendation == "stop"
+    assert (
+        analyze_units(data, "c", ["revenue"], options=AnalysisOptions(final=True)).recommendation
+        == "stop"
+    )
 
 
 def test_secondary_metrics_do_not_decide() -> None:

@@ -9,8 +9,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rastup_data.experiments.analysis import analyze_units
-from rastup_data.experiments.stats import Arm, Estimate, Sequential, non_inferiority, welch_compare
+from rastup_data.experiments.analysis import AnalysisPlan, analyze_units
+from rastup_data.experiments.stats import (
+    AnalysisOptions,
+    Arm,
+    Estimate,
+    Sequential,
+    non_inferiority,
+    welch_compare,
+)
 
 RECOMMENDATIONS = {"ship", "stop", "continue", "invalid"}
 
@@ -50,10 +57,10 @@ def test_degenerate_tables_give_codes_not_exceptions(
         table,
         "c",
         ["y", "flag", "r=y/den"],
-        {"y": "x"},
-        sequential,
-        weights={"c": 1.0, "t": 1.0},
-        guardrails=["x>=-5%"],
+        plan=AnalysisPlan(
+            covariates={"y": "x"}, weights={"c": 1.0, "t": 1.0}, guardrails=["x>=-5%"]
+        ),
+        options=AnalysisOptions(sequential=sequential),
     )
     payload = json.loads(json.dumps(result.to_dict(), allow_nan=False))
     assert payload["recommendation"] in RECOMMENDATIONS

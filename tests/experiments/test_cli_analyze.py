@@ -222,11 +222,13 @@ def test_power_command() -> None:
 
 
 def test_html_report_renders_degenerate_results() -> None:
-    from rastup_data.experiments.analysis import analyze_units
+    from rastup_data.experiments.analysis import AnalysisPlan, analyze_units
     from rastup_data.experiments.report import render_html
 
     data = {"variant": np.array(["c", "c", "t"]), "y": np.array([1.0, 1.0, 5.0])}
-    result = analyze_units(data, "c", ["y"], weights={"c": 1.0, "t": 1.0, "u": 1.0})
+    result = analyze_units(
+        data, "c", ["y"], plan=AnalysisPlan(weights={"c": 1.0, "t": 1.0, "u": 1.0})
+    )
     html = render_html(result, "Degenerate <test>")
     assert "Degenerate &lt;test&gt;" in html
     assert "EMPTY_VARIANT" in html

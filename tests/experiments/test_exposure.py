@@ -16,7 +16,7 @@ from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.experiments.assignment import Assigner
 from rastup_data.experiments.catalog import load_catalog
 from rastup_data.experiments.definitions import ExperimentSet, UnitType, load_experiments
-from rastup_data.experiments.exposure import assign_and_expose, log_exposure
+from rastup_data.experiments.exposure import UnitRef, assign_and_expose, log_exposure
 from rastup_data.state import StateDB, open_state
 
 REPO = Path(__file__).resolve().parents[2]
@@ -68,7 +68,7 @@ def test_first_call_returns_a_valid_exposure_event(
 ) -> None:
     assigner = Assigner(state, experiments, clock=lambda: NOW)
     assignment, event = assign_and_expose(
-        assigner, "per_user", anon_id="a_dev1", session_id="s_1", at=NOW
+        assigner, "per_user", UnitRef(anon_id="a_dev1", session_id="s_1"), at=NOW
     )
     assert event is not None
     _assert_valid_event(event)
@@ -94,7 +94,7 @@ def test_first_call_returns_a_valid_exposure_event(
 
 def test_repeated_calls_log_the_exposure_once(experiments: ExperimentSet, state: StateDB) -> None:
     assigner = Assigner(state, experiments, clock=lambda: NOW)
-    results = [assign_and_expose(assigner, "per_user", user_id="u_42") for _ in range(25)]
+    results = [assign_and_expose(assigner, "per_user", UnitRef(user_id="u_42")) for _ in range(25)]
     events = [e for _, e in results if e is not None]
     assert len(events) == 1
     assert {a.variant for a, _ in results} == {events[0]["payload"]["variant"]}
@@ -107,10 +107,14 @@ def test_each_unit_and_experiment_gets_its_own_exposure(
     experiments: ExperimentSet, state: StateDB
 ) -> None:
     assigner = Assigner(state, experiments, clock=lambda: NOW)
-    first = [assign_and_expose(assigner, "per_user", user_id=f"u_{i}")[1] for i in range(30)]
+    first = [
+        assign_and_expose(assigner, "per_user", UnitRef(user_id=f"u_{i}"))[1] for i in range(30)
+    ]
     assert all(e is not None for e in first)
     assert len({e["ids"]["event_id"] for e in first if e is not None}) == 30
-    other = assign_and_expose(assigner, "nyc_only", user_id="u_0", attributes={"city": "nyc"})
+    other = assign_and_expose(
+        assigner, "nyc_only", UnitRef(user_id="u_0"), attributes={"city": "nyc"}
+    )
     assert other[1] is not None
 
 
@@ -119,7 +123,7 @@ def test_units_not_in_the_experiment_are_not_exposed(
 ) -> None:
     assigner = Assigner(state, experiments, clock=lambda: NOW)
     assignment, event = assign_and_expose(
-        assigner, "nyc_only", user_id="u_1", attributes={"city": "lax"}
+        assigner, "nyc_only", UnitRef(user_id="u_1"), attributes={"city": "lax"}
     )
     assert (assignment.in_experiment, event) == (False, None)
     assert state.fetchone("SELECT count(*) FROM exposures_logged") == (0,)
@@ -129,9 +133,9 @@ def test_after_login_the_user_is_exposed_once_with_the_same_variant(
     experiments: ExperimentSet, state: StateDB
 ) -> None:
     assigner = Assigner(state, experiments, clock=lambda: NOW)
-    anon_assignment, anon_event = assign_and_expose(assigner, "per_user", anon_id="a_x1")
+    anon_assignment, anon_event = assign_and_expose(assigner, "per_user", UnitRef(anon_id="a_x1"))
     user_assignment, user_event = assign_and_expose(
-        assigner, "per_user", anon_id="a_x1", user_id="u_x1"
+        assigner, "per_user", UnitRef(anon_id="a_x1", user_id="u_x1")
     )
     assert anon_event is not None
     assert user_event is not None
@@ -140,7 +144,7 @@ def test_after_login_the_user_is_exposed_once_with_the_same_variant(
     assert user_event["payload"]["unit_type"] == "user"
     assert (user_event["user_id"], user_event["anon_id"]) == ("u_x1", "a_x1")
     assert user_assignment.variant == anon_assignment.variant
-    assert assign_and_expose(assigner, "per_user", anon_id="a_x1")[1] is None
+    assert assign_and_expose(assigner, "per_user", UnitRef(anon_id="a_x1"))[1] is None
 
 
 def test_session_exposures_name_the_person_and_carry_the_session(
@@ -148,14 +152,17 @@ def test_session_exposures_name_the_person_and_carry_the_session(
 ) -> None:
     assigner = Assigner(state, experiments, clock=lambda: NOW)
     assignment, event = assign_and_expose(
-        assigner, "per_session", unit_id="s_abc", anon_id="a_dev9"
+        assigner, "per_session", UnitRef(unit_id="s_abc", anon_id="a_dev9")
     )
     assert assignment.unit_type is UnitType.SESSION
     assert event is not None
     _assert_valid_event(event)
     assert event["session_id"] == "s_abc"
     assert (event["payload"]["unit_id"], event["payload"]["unit_type"]) == ("a_dev9", "anon")
-    assert assign_and_expose(assigner, "per_session", unit_id="s_abc", anon_id="a_dev9")[1] is None
+    assert (
+        assign_and_expose(assigner, "per_session", UnitRef(unit_id="s_abc", anon_id="a_dev9"))[1]
+        is None
+    )
 
 
 def test_session_exposure_without_a_person_is_a_coded_error(
@@ -163,15 +170,15 @@ def test_session_exposure_without_a_person_is_a_coded_error(
 ) -> None:
     assigner = Assigner(state, experiments, clock=lambda: NOW)
     with pytest.raises(RastupError) as info:
-        assign_and_expose(assigner, "per_session", unit_id="s_lonely")
+        assign_and_expose(assigner, "per_session", UnitRef(unit_id="s_lonely"))
     assert info.value.code is ErrorCode.EXPERIMENT_INVALID
     # Nothing was recorded, so a corrected call still logs the exposure.
     assert state.fetchone("SELECT count(*) FROM exposures_logged") == (0,)
-    assert assign_and_expose(assigner, "per_session", unit_id="s_lonely", user_id="u_5")[1]
+    assert assign_and_expose(assigner, "per_session", UnitRef(unit_id="s_lonely", user_id="u_5"))[1]
 
 
 def test_bad_session_id_is_a_coded_error(experiments: ExperimentSet, state: StateDB) -> None:
     assigner = Assigner(state, experiments, clock=lambda: NOW)
     with pytest.raises(RastupError) as info:
-        assign_and_expose(assigner, "per_user", user_id="u_1", session_id="session-1")
+        assign_and_expose(assigner, "per_user", UnitRef(user_id="u_1", session_id="session-1"))
     assert info.value.code is ErrorCode.EXPERIMENT_INVALID

@@ -23,7 +23,7 @@ from pathlib import Path
 from rastup_data.experiments.assignment import Assigner
 from rastup_data.experiments.catalog import load_catalog
 from rastup_data.experiments.definitions import load_experiments
-from rastup_data.experiments.exposure import assign_and_expose
+from rastup_data.experiments.exposure import UnitRef, assign_and_expose
 from rastup_data.state import open_state
 
 folder, url, catalog, go, units = sys.argv[1:6]
@@ -35,9 +35,10 @@ with open_state(url) as state:
         time.sleep(0.005)
     for i in range(int(units)):
         if i % 2:  # half the units arrive anonymously and log in, as in real traffic
-            a, event = assign_and_expose(assigner, "race", anon_id=f"a_{i}", user_id=f"u_{i}")
+            unit = UnitRef(anon_id=f"a_{i}", user_id=f"u_{i}")
+            a, event = assign_and_expose(assigner, "race", unit)
         else:
-            a, event = assign_and_expose(assigner, "race", user_id=f"u_{i}")
+            a, event = assign_and_expose(assigner, "race", UnitRef(user_id=f"u_{i}"))
         results.append([a.unit_id, a.variant, None if event is None else event["ids"]["event_id"]])
 print(json.dumps(results))
 """

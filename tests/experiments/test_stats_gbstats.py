@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from rastup_data.experiments.stats import (
+    AnalysisOptions,
     Arm,
     MetricKind,
     MetricSpec,
@@ -122,9 +123,9 @@ def _ours(case: dict[str, Any]) -> tuple[float, tuple[float, float], float]:
             MetricKind.MEAN,
             {"a": a, "b": b},
             "a",
-            alpha=case["alpha"],
-            sequential=case["sequential"],
-            tuning=case["tuning"],
+            options=AnalysisOptions(
+                alpha=case["alpha"], sequential=case["sequential"], tuning=case["tuning"]
+            ),
         )[1]
         if relative:
             return row.relative_effect, (row.relative_ci_low, row.relative_ci_high), row.p_value

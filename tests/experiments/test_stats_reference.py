@@ -8,7 +8,7 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from rastup_data.experiments.analysis import analyze_units
+from rastup_data.experiments.analysis import AnalysisPlan, analyze_units
 from rastup_data.experiments.stats import (
     Arm,
     Moments,
@@ -47,7 +47,7 @@ def _ols(
 def test_cuped_effect_equals_ols_coefficient(covariates: int, variants: int) -> None:
     data = _cuped_data(200_000, covariates, seed=11 + covariates + variants, variants=variants)
     cov_cols = [f"x{i}" for i in range(covariates)]
-    result = analyze_units(data, "v0", ["y"], {"y": cov_cols})
+    result = analyze_units(data, "v0", ["y"], plan=AnalysisPlan(covariates={"y": cov_cols}))
     ols = _ols(data, covariates, variants)
     ci = ols.conf_int(0.05)
     for a in range(1, variants):
@@ -64,7 +64,7 @@ def test_cuped_effect_equals_ols_coefficient(covariates: int, variants: int) -> 
 
 def test_cuped_effect_equals_ols_on_small_samples_too() -> None:
     data = _cuped_data(60, 2, seed=3)
-    result = analyze_units(data, "v0", ["y"], {"y": ["x0", "x1"]})
+    result = analyze_units(data, "v0", ["y"], plan=AnalysisPlan(covariates={"y": ["x0", "x1"]}))
     ols = _ols(data, 2, 2)
     assert result.row("y", "v1").effect == pytest.approx(ols.params[1], rel=1e-9)
 

@@ -75,15 +75,17 @@ class AssignmentService:
             return self._assigner
 
     def assign(self, request: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        from rastup_data.experiments.exposure import assign_and_expose
+        from rastup_data.experiments.exposure import UnitRef, assign_and_expose
 
         assignment, event = assign_and_expose(
             self._get(),
             request["experiment"],
-            unit_id=request.get("unit_id"),
-            anon_id=request.get("anon_id"),
-            user_id=request.get("user_id"),
-            session_id=request.get("session_id"),
+            UnitRef(
+                unit_id=request.get("unit_id"),
+                anon_id=request.get("anon_id"),
+                user_id=request.get("user_id"),
+                session_id=request.get("session_id"),
+            ),
             attributes=request.get("attributes") or {},
         )
         answer = {

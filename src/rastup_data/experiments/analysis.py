@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -18,8 +18,8 @@ from numpy.typing import NDArray
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.experiments.stats import (
-    CORRECTIONS,
-    DEFAULT_TUNING,
+    AnalysisOptions,
+    ExperimentCodes,
     ExperimentResult,
     MetricKind,
     MetricResult,
@@ -32,7 +32,7 @@ from rastup_data.experiments.stats import (
     parse_guardrail,
 )
 
-__all__ = ["UnitTable", "analyze_units"]
+__all__ = ["AnalysisPlan", "UnitTable", "analyze_units"]
 
 #: A pyarrow Table, or a mapping of column name to a numpy array (or sequence) of equal length.
 UnitTable: TypeAlias = "pa.Table | Mapping[str, Any]"
@@ -195,92 +195,105 @@ def _resolve_kind(spec: MetricSpec, values: FloatArray) -> MetricKind:
     return MetricKind.PROPORTION if binary and finite.size else MetricKind.MEAN
 
 
+@dataclass(frozen=True, slots=True)
+class AnalysisPlan:
+    """What else the analysis needs to know about the unit table.
+
+    ``guardrails``: ``COL>=-1%``-style strings or specs; ``covariates``: a metric name to its
+    CUPED pre-period column(s); ``weights``: the configured traffic weights (equal over the
+    observed variants when None); ``variant_column`` and ``unit_column`` (duplicate units
+    are flagged); ``quality_flags``: data-quality problems known beforehand.
+    """
+
+    guardrails: Sequence[str | MetricSpec] = ()
+    covariates: Mapping[str, str | Sequence[str]] | None = None
+    weights: Mapping[str, float] | None = None
+    variant_column: str = "variant"
+    unit_column: str | None = None
+    quality_flags: Sequence[str] = ()
+
+
+_PLAN = AnalysisPlan()
+_OPTIONS = AnalysisOptions()
+
+
 def analyze_units(
     table: UnitTable,
     control: str,
     metrics: Sequence[str | MetricSpec],
-    covariates: Mapping[str, str | Sequence[str]] | None = None,
-    sequential: bool = False,
-    alpha: float = 0.05,
-    weights: Mapping[str, float] | None = None,
     *,
-    guardrails: Sequence[str | MetricSpec] = (),
-    variant_column: str = "variant",
-    unit_column: str | None = None,
-    correction: str = "holm",
-    sequential_tuning: float = DEFAULT_TUNING,
-    quality_flags: Sequence[str] = (),
-    final: bool = False,
+    plan: AnalysisPlan = _PLAN,
+    options: AnalysisOptions = _OPTIONS,
 ) -> ExperimentResult:
     """Analyse every metric of a unit table against ``control``.
 
     ``metrics`` are column names, ``NAME=NUM/DEN`` ratios or ``MetricSpec``s (primary unless
-    their role says otherwise); ``guardrails`` are ``COL>=-1%``-style strings or specs;
-    ``covariates`` maps a metric name to its CUPED pre-period column(s); ``weights`` are the
-    configured traffic weights (equal over the observed variants when None).
-    Degenerate data gives result codes; invalid input raises EXPERIMENT_INVALID.
+    their role says otherwise). Degenerate data gives result codes; invalid input raises
+    EXPERIMENT_INVALID.
     """
-    if not (isinstance(alpha, float | int) and 0 < alpha < 1):
-        raise _invalid(f"alpha must be between 0 and 1, got {alpha}.")
-    if not (math.isfinite(sequential_tuning) and sequential_tuning > 0):
-        raise _invalid(f"the sequential tuning must be positive, got {sequential_tuning}.")
-    if correction not in CORRECTIONS:
-        raise _invalid(f"unknown correction {correction!r}; use one of {', '.join(CORRECTIONS)}.")
+    options.check()
     columns = _Columns(table)
-    specs = _specs(metrics, guardrails, covariates)
-    labels, raw_codes = columns.labels(variant_column)
-    order = _variant_order(labels, control, weights)
+    specs = _specs(metrics, plan.guardrails, plan.covariates)
+    labels, raw_codes = columns.labels(plan.variant_column)
+    order = _variant_order(labels, control, plan.weights)
     position = {name: i for i, name in enumerate(order)}
     remap = np.array([position[name] for name in labels], dtype=np.intp)
     codes = remap[raw_codes] if raw_codes.size else raw_codes
-    groups = len(order)
-    counts = np.bincount(codes, minlength=groups)
-    experiment_codes: list[str] = []
-    if unit_column is not None:
-        keys = columns.keys(unit_column)
-        if np.unique(keys).size < keys.size:
-            experiment_codes.append(ResultCode.DUPLICATE_UNITS.value)
+    counts = np.bincount(codes, minlength=len(order))
     rows: list[MetricResult] = []
     for spec in specs:
-        what = "guardrail" if spec.role is MetricRole.GUARDRAIL else "metric"
-        data = [columns.numeric(spec.column, what)]
-        if spec.denominator is not None:
-            data.append(columns.numeric(spec.denominator, "denominator"))
-        kind = _resolve_kind(spec, data[0])
-        if kind is not MetricKind.RATIO:
-            data += [columns.numeric(c, "covariate") for c in spec.covariates]
-        missing = np.zeros(columns.length, dtype=bool)
-        for values in data:
-            missing |= np.isnan(values)
-        extra: dict[str, list[str]] = {}
-        metric_codes = codes
-        if missing.any():
-            keep = ~missing
-            data = [values[keep] for values in data]
-            metric_codes = codes[keep]
-            extra = {name: [ResultCode.MISSING_VALUES.value] for name in order}
-        moments = group_moments(metric_codes, groups, data)
-        rows += analyze_metric(
-            spec,
-            kind,
-            dict(zip(order, moments, strict=True)),
-            control,
-            alpha=alpha,
-            sequential=sequential,
-            tuning=sequential_tuning,
-            extra_codes=extra,
-        )
+        rows += _analyze_spec(columns, spec, codes, order, options)
     result = assemble_experiment(
         rows,
         {name: int(counts[i]) for i, name in enumerate(order)},
         control,
-        alpha=alpha,
-        weights=weights,
-        sequential=sequential,
-        tuning=sequential_tuning,
-        correction=correction,
-        quality_flags=quality_flags,
-        experiment_codes=experiment_codes,
-        final=final,
+        options=options,
+        weights=plan.weights,
+        codes=ExperimentCodes(plan.quality_flags, _duplicate_units(columns, plan.unit_column)),
     )
     return replace(result, meta={"units": int(columns.length), "metrics": len(specs)})
+
+
+def _duplicate_units(columns: _Columns, unit_column: str | None) -> list[str]:
+    if unit_column is not None:
+        keys = columns.keys(unit_column)
+        if np.unique(keys).size < keys.size:
+            return [ResultCode.DUPLICATE_UNITS.value]
+    return []
+
+
+def _analyze_spec(
+    columns: _Columns,
+    spec: MetricSpec,
+    codes: NDArray[np.intp],
+    order: list[str],
+    options: AnalysisOptions,
+) -> list[MetricResult]:
+    """One metric's rows: its columns read, units with a missing value left out (and
+    flagged), moments per variant, then the engine."""
+    what = "guardrail" if spec.role is MetricRole.GUARDRAIL else "metric"
+    data = [columns.numeric(spec.column, what)]
+    if spec.denominator is not None:
+        data.append(columns.numeric(spec.denominator, "denominator"))
+    kind = _resolve_kind(spec, data[0])
+    if kind is not MetricKind.RATIO:
+        data += [columns.numeric(c, "covariate") for c in spec.covariates]
+    missing = np.zeros(columns.length, dtype=bool)
+    for values in data:
+        missing |= np.isnan(values)
+    extra: dict[str, list[str]] = {}
+    metric_codes = codes
+    if missing.any():
+        keep = ~missing
+        data = [values[keep] for values in data]
+        metric_codes = codes[keep]
+        extra = {name: [ResultCode.MISSING_VALUES.value] for name in order}
+    moments = group_moments(metric_codes, len(order), data)
+    return analyze_metric(
+        spec,
+        kind,
+        dict(zip(order, moments, strict=True)),
+        order[0],
+        options=options,
+        extra_codes=extra,
+    )

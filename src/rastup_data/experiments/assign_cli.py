@@ -25,7 +25,7 @@ from rastup_data.experiments.definitions import (
     lint_experiments,
     load_experiments,
 )
-from rastup_data.experiments.exposure import assign_and_expose
+from rastup_data.experiments.exposure import UnitRef, assign_and_expose
 from rastup_data.state import open_state
 
 __all__ = ["ASSIGN_COMMANDS", "assign", "list_experiments", "validate"]
@@ -125,9 +125,7 @@ def assign(
             assign_and_expose(
                 assigner,
                 key,
-                unit_id=unit_id,
-                anon_id=anon_id,
-                user_id=user_id,
+                UnitRef(unit_id=unit_id, anon_id=anon_id, user_id=user_id),
                 attributes=_parse_attributes(attrs),
             )
             if expose

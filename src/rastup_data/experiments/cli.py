@@ -304,8 +304,8 @@ def analyze(
     definition (experiments/KEY.yaml); crossover units are excluded and counted. Give
     --units FILE instead to analyse your own unit table (KEY is then only its title).
     """
-    from rastup_data.experiments.analysis import analyze_units
-    from rastup_data.experiments.stats import parse_guardrail
+    from rastup_data.experiments.analysis import AnalysisPlan, analyze_units
+    from rastup_data.experiments.stats import AnalysisOptions, parse_guardrail
 
     if units_path is None:
         if key is None:
@@ -337,22 +337,18 @@ def analyze(
         if unit_column:
             used.add(unit_column)
         metrics = tuple(_default_metrics(table, used))
-    result = analyze_units(
-        table,
-        control,
-        list(metrics),
-        cov,
-        sequential,
-        alpha,
-        parse_weights(weights),
+    plan = AnalysisPlan(
         guardrails=guard_specs,
+        covariates=cov,
+        weights=parse_weights(weights),
         variant_column=variant_column,
         unit_column=unit_column,
-        correction=correction,
-        sequential_tuning=tuning,
         quality_flags=quality_flags,
-        final=final,
     )
+    options = AnalysisOptions(
+        alpha=alpha, sequential=sequential, tuning=tuning, correction=correction, final=final
+    )
+    result = analyze_units(table, control, list(metrics), plan=plan, options=options)
     title = f"Experiment {key}" if key else f"Experiment analysis: {units_path.name}"
     if fmt == "html":
         from rastup_data.experiments.report import render_html

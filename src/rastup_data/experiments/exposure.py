@@ -27,6 +27,7 @@ __all__ = [
     "EXPOSURE_COLUMNS",
     "EXPOSURE_EVENT",
     "FirstExposures",
+    "UnitRef",
     "assign_and_expose",
     "exposure_event",
     "first_exposures",
@@ -142,23 +143,31 @@ def log_exposure(
     return event if row is not None and row[0] == event_id else None
 
 
+@dataclass(frozen=True, slots=True)
+class UnitRef:
+    """How a caller names the unit to assign: a ``unit_id`` and/or the person's ``anon_id``
+    and ``user_id``, and the ``session_id`` the exposure happened in."""
+
+    unit_id: str | None = None
+    anon_id: str | None = None
+    user_id: str | None = None
+    session_id: str | None = None
+
+
 def assign_and_expose(
     assigner: Assigner,
     exp_key: str,
+    unit: UnitRef,
     *,
-    unit_id: str | None = None,
-    anon_id: str | None = None,
-    user_id: str | None = None,
-    session_id: str | None = None,
     attributes: Mapping[str, object] | None = None,
     at: datetime | None = None,
 ) -> tuple[Assignment, dict[str, Any] | None]:
     """Assign a unit and log its exposure: the event is returned the first time only."""
     assignment = assigner.assign(
         exp_key,
-        unit_id=unit_id,
-        anon_id=anon_id,
-        user_id=user_id,
+        unit_id=unit.unit_id,
+        anon_id=unit.anon_id,
+        user_id=unit.user_id,
         attributes=attributes,
         at=at,
     )
@@ -166,9 +175,9 @@ def assign_and_expose(
         assigner.state,
         assignment,
         at=at,
-        anon_id=anon_id,
-        user_id=user_id,
-        session_id=session_id,
+        anon_id=unit.anon_id,
+        user_id=unit.user_id,
+        session_id=unit.session_id,
     )
     return assignment, event
 

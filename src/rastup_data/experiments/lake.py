@@ -239,24 +239,26 @@ def analyze_experiment(
     )
     # The statistics stack loads slowly: only once the experiment and its data exist (an
     # unknown key answers at once, e.g. a 404 from the collector's report page).
-    from rastup_data.experiments.analysis import analyze_units
-    from rastup_data.experiments.stats import DEFAULT_TUNING
+    from rastup_data.experiments.analysis import AnalysisPlan, analyze_units
+    from rastup_data.experiments.stats import DEFAULT_TUNING, AnalysisOptions
 
     experiment = units.experiment
     flags = list(units.quality_flags) + [f for f in quality_flags if f not in units.quality_flags]
-    result = analyze_units(
-        units.table,
-        experiment.control,
-        list(units.specs),
-        sequential=experiment.sequential,
-        alpha=experiment.alpha,
+    plan = AnalysisPlan(
         weights={v.name: float(v.weight) for v in experiment.variants},
         variant_column="variant",
         unit_column="unit_id",
-        correction=correction,
-        sequential_tuning=DEFAULT_TUNING if sequential_tuning is None else sequential_tuning,
         quality_flags=flags,
+    )
+    options = AnalysisOptions(
+        alpha=experiment.alpha,
+        sequential=experiment.sequential,
+        tuning=DEFAULT_TUNING if sequential_tuning is None else sequential_tuning,
+        correction=correction,
         final=final,
+    )
+    result = analyze_units(
+        units.table, experiment.control, list(units.specs), plan=plan, options=options
     )
     meta = {**result.meta, **units.meta()}
     return LakeAnalysis(replace(result, meta=meta), units)

@@ -14,6 +14,7 @@ Public surface (everything else is internal)::
     sample_size_per_variant,                    power and MDE (for a PowerTarget)
     minimum_detectable_effect, PowerTarget
     analyze_metric, assemble_experiment         moments -> result rows -> experiment result
+    AnalysisOptions, ExperimentCodes            (level, sequential, correction; known codes)
     recommend                                   ship / stop / continue / invalid
 """
 
@@ -23,7 +24,7 @@ from rastup_data.experiments.stats.codes import ResultCode as ResultCode
 from rastup_data.experiments.stats.cuped import CupedFit as CupedFit
 from rastup_data.experiments.stats.cuped import cuped_fit as cuped_fit
 from rastup_data.experiments.stats.cuped import cuped_theta as cuped_theta
-from rastup_data.experiments.stats.engine import CORRECTIONS as CORRECTIONS
+from rastup_data.experiments.stats.engine import ExperimentCodes as ExperimentCodes
 from rastup_data.experiments.stats.engine import analyze_metric as analyze_metric
 from rastup_data.experiments.stats.engine import assemble_experiment as assemble_experiment
 from rastup_data.experiments.stats.estimates import VariantEstimate as VariantEstimate
@@ -47,6 +48,8 @@ from rastup_data.experiments.stats.multiple_testing import (
     benjamini_hochberg as benjamini_hochberg,
 )
 from rastup_data.experiments.stats.multiple_testing import holm as holm
+from rastup_data.experiments.stats.options import CORRECTIONS as CORRECTIONS
+from rastup_data.experiments.stats.options import AnalysisOptions as AnalysisOptions
 from rastup_data.experiments.stats.power import PowerTarget as PowerTarget
 from rastup_data.experiments.stats.power import (
     minimum_detectable_effect as minimum_detectable_effect,
@@ -81,12 +84,14 @@ __all__ = [
     "CORRECTIONS",
     "DEFAULT_TUNING",
     "SRM_THRESHOLD",
+    "AnalysisOptions",
     "Arm",
     "Comparison",
     "CupedFit",
     "Decision",
     "Direction",
     "Estimate",
+    "ExperimentCodes",
     "ExperimentResult",
     "GuardrailResult",
     "GuardrailStatus",
