@@ -155,6 +155,7 @@ def status(
 @_token
 @_format
 def list_requests(
+    *,
     overdue: bool,
     states: tuple[str, ...],
     lake: Path | None,
@@ -193,6 +194,7 @@ def extend(
 @_token
 @_format
 def purge(
+    *,
     dry_run: bool,
     requests: tuple[str, ...],
     lake: Path | None,
@@ -365,7 +367,7 @@ def hold_release(case_id: str, lake: Path | None, work_dir: Path | None, token: 
 @_token
 @_format
 def hold_list(
-    show_all: bool, lake: Path | None, work_dir: Path | None, token: str | None, fmt: str
+    *, show_all: bool, lake: Path | None, work_dir: Path | None, token: str | None, fmt: str
 ) -> None:
     """Holds, oldest first (active ones only unless --all)."""
     with open_privacy(lake, token=token, work_dir=work_dir) as ctx:

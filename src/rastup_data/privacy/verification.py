@@ -18,7 +18,7 @@ from rastup_data.privacy.erasure import refresh_subjects
 from rastup_data.privacy.requests import RequestKind, RequestState, RequestStore
 from rastup_data.privacy.trail import record_action
 from rastup_data.privacy.verify import VerifyScope, scanners
-from rastup_data.privacy.verify.certificate import Certificate, make_certificate
+from rastup_data.privacy.verify.certificate import Certificate, ScanRun, make_certificate
 
 __all__ = ["VerifyFailed", "verify_request"]
 
@@ -48,16 +48,15 @@ def verify_request(ctx: PrivacyContext, request_id: str) -> Certificate:
     scope = VerifyScope(ctx, request_id, ids)
     started, began = now_iso(), time.perf_counter()
     scans = [scanner.scan(scope) for scanner in scanners(ctx.policy)]
-    certificate = make_certificate(
-        request,
+    run = ScanRun(
         users=len(ids.users),
         anons=len(ids.anons),
-        scans=scans,
         started_at=started,
         finished_at=now_iso(),
         seconds=time.perf_counter() - began,
         verified_by=ctx.actor.name,
     )
+    certificate = make_certificate(request, scans, run)
     text = certificate.to_json().decode()
     with ctx.state.transaction():
         store.save_certificate(request_id, text)

@@ -20,7 +20,13 @@ from rastup_data.privacy.matching import MIN_WORD_CHARS
 from rastup_data.privacy.requests import DsarRequest
 from rastup_data.privacy.verify.base import StoreScan
 
-__all__ = ["CERTIFICATE_VERSION", "Certificate", "certificate_checksum", "make_certificate"]
+__all__ = [
+    "CERTIFICATE_VERSION",
+    "Certificate",
+    "ScanRun",
+    "certificate_checksum",
+    "make_certificate",
+]
 
 CERTIFICATE_VERSION = 1
 _RULE = (
@@ -52,17 +58,19 @@ def certificate_checksum(body: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(rest, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def make_certificate(
-    request: DsarRequest,
-    *,
-    users: int,
-    anons: int,
-    scans: Sequence[StoreScan],
-    started_at: str,
-    finished_at: str,
-    seconds: float,
-    verified_by: str,
-) -> Certificate:
+@dataclass(frozen=True, slots=True)
+class ScanRun:
+    """One verification run: how many ids it checked, when, how long, and by whom."""
+
+    users: int
+    anons: int
+    started_at: str
+    finished_at: str
+    seconds: float
+    verified_by: str
+
+
+def make_certificate(request: DsarRequest, scans: Sequence[StoreScan], run: ScanRun) -> Certificate:
     total = sum(s.hits for s in scans)
     body: dict[str, Any] = {
         "certificate_version": CERTIFICATE_VERSION,
@@ -70,17 +78,17 @@ def make_certificate(
         "subject_hash": request.subject_hash,
         "subject_salt": request.subject_salt,
         "subject_hash_algorithm": "sha256(salt bytes || user id UTF-8)",
-        "ids_checked": {"users": users, "anonymous_ids": anons},
+        "ids_checked": {"users": run.users, "anonymous_ids": run.anons},
         "matching_rule": _RULE,
         "stores": [s.to_json() for s in scans],
         "files_scanned": sum(s.files for s in scans),
         "bytes_scanned": sum(s.bytes for s in scans),
         "total_hits": total,
         "verified": total == 0,
-        "started_at": started_at,
-        "finished_at": finished_at,
-        "seconds": round(seconds, 3),
-        "verified_by": verified_by,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "seconds": round(run.seconds, 3),
+        "verified_by": run.verified_by,
     }
     body["checksum"] = certificate_checksum(body)
     return Certificate(body)
