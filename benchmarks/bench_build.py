@@ -286,7 +286,7 @@ def gate_check_timings(warehouse: Path, top: int = 8) -> dict[str, Any]:
     }
 
 
-def run(events: int, days: int, seed: int, keep: bool) -> dict[str, Any]:
+def run(events: int, days: int, seed: int, *, keep: bool) -> dict[str, Any]:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     bronze = cached_bronze(events, days, seed)
     work = OUT / f"run-{os.getpid()}"
@@ -337,7 +337,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the run's lake for inspection")
     args = parser.parse_args()
-    result = run(args.events, args.days, args.seed, args.keep)
+    result = run(args.events, args.days, args.seed, keep=args.keep)
     print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
 
 

@@ -19,78 +19,99 @@ from .conftest import KEY, free_port, fresh_events, start_serve
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_kill_dash_nine_under_load_loses_and_doubles_nothing(tmp_path: Path, workers: int) -> None:
-    lake = tmp_path / "lake"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/v1/events"
-    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
-    rng = random.Random(int(time.time()))
-    batches = [fresh_events(200) for _ in range(150)]
-    acked: set[str] = set()
-    unacked: list[list[dict[str, object]]] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    stop = threading.Event()
-    cursor = iter(range(len(batches)))
+class _Load:
+    """Four clients posting batches until stopped: which events were acknowledged (202), which
+    batches were not (an error or any other answer)."""
 
-    def load() -> None:
+    def __init__(self, url: str, batches: list[list[dict[str, object]]]) -> None:
+        self.url = url
+        self.headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+        self.batches = batches
+        self.acked: set[str] = set()
+        self.unacked: list[list[dict[str, object]]] = []
+        self.errors: list[str] = []
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self._cursor = iter(range(len(batches)))
+        self._threads = [threading.Thread(target=self._post) for _ in range(4)]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def join(self) -> None:
+        self.stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def ack(self, batch: list[dict[str, object]]) -> None:
+        self.acked.update(str(e["ids"]["event_id"]) for e in batch)  # type: ignore[index]
+
+    def _post(self) -> None:
         with httpx.Client(timeout=5) as client:
-            while not stop.is_set():
-                with lock:
-                    index = next(cursor, None)
+            while not self.stop.is_set():
+                with self.lock:
+                    index = next(self._cursor, None)
                 if index is None:
                     return
-                batch = batches[index]
+                batch = self.batches[index]
                 try:
-                    response = client.post(url, content=orjson.dumps(batch), headers=headers)
+                    response = client.post(
+                        self.url, content=orjson.dumps(batch), headers=self.headers
+                    )
                 except httpx.HTTPError as exc:
-                    with lock:
-                        unacked.append(batch)
-                        errors.append(repr(exc))
+                    with self.lock:
+                        self.unacked.append(batch)
+                        self.errors.append(repr(exc))
                     continue
-                with lock:
+                with self.lock:
                     if response.status_code == 202:
-                        acked.update(str(e["ids"]["event_id"]) for e in batch)  # type: ignore[index]
+                        self.ack(batch)
                     else:
-                        unacked.append(batch)
+                        self.unacked.append(batch)
 
-    proc = start_serve(lake, port, workers)
-    loaders = [threading.Thread(target=load) for _ in range(4)]
-    for w in loaders:
-        w.start()
-    deadline = time.monotonic() + 30
-    while len(acked) < 2000 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(rng.uniform(0.0, 1.0))  # then kill at a random moment of the load
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    stop.set()
-    for w in loaders:
-        w.join()
-    assert acked, f"no batch was acknowledged before the kill: {errors[:3]}"
-    killed_with = len(acked)
 
-    # Restart on the same lake: recovery lands the spool; resending unacknowledged batches
-    # must not double anything that was made durable just before the kill.
+def _resend_then_stop(load: _Load, lake: Path, port: int, workers: int) -> None:
+    """Restart on the same lake, resend what was not acknowledged, stop with SIGTERM."""
     proc = start_serve(lake, port, workers)
     try:
         with httpx.Client(timeout=10) as client:
-            for batch in unacked:
-                response = client.post(url, content=orjson.dumps(batch), headers=headers)
+            for batch in load.unacked:
+                response = client.post(load.url, content=orjson.dumps(batch), headers=load.headers)
                 assert response.status_code == 202
-                acked.update(str(e["ids"]["event_id"]) for e in batch)  # type: ignore[index]
+                load.ack(batch)
     finally:
         proc.send_signal(signal.SIGTERM)
         # uvicorn re-raises the signal after its graceful shutdown has run.
         assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_kill_dash_nine_under_load_loses_and_doubles_nothing(tmp_path: Path, workers: int) -> None:
+    lake = tmp_path / "lake"
+    port = free_port()
+    rng = random.Random(int(time.time()))
+    load = _Load(f"http://127.0.0.1:{port}/v1/events", [fresh_events(200) for _ in range(150)])
+    proc = start_serve(lake, port, workers)
+    load.start()
+    deadline = time.monotonic() + 30
+    while len(load.acked) < 2000 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(rng.uniform(0.0, 1.0))  # then kill at a random moment of the load
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    load.join()
+    assert load.acked, f"no batch was acknowledged before the kill: {load.errors[:3]}"
+
+    # Recovery lands the spool; resending unacknowledged batches must not double anything
+    # that was made durable just before the kill.
+    _resend_then_stop(load, lake, port, workers)
     rows = duckdb.sql(
         f"SELECT event_id, count(*) FROM read_parquet('{lake}/bronze/events/**/*.parquet') "
         "GROUP BY 1"
     ).fetchall()
     counts = dict(rows)
-    assert killed_with > 0
-    missing = acked - counts.keys()
+    missing = load.acked - counts.keys()
     doubled = {k: v for k, v in counts.items() if v > 1}
     assert not missing, f"{len(missing)} acknowledged events are not in Bronze"
     assert not doubled, f"{len(doubled)} events landed more than once"
