@@ -70,3 +70,12 @@ def test_verified_tombstones_without_raw_ids_exclude_nobody(gate: Gate) -> None:
 
 def test_without_tombstones_nobody_is_erased(gate: Gate) -> None:
     assert StateTombstones(gate.state).erased_subjects() == ErasedSubjects()
+
+
+def test_an_anonymous_visitor_alone_can_be_erased(gate: Gate) -> None:
+    _tombstone(gate, "anon", "a_6")
+    erased = StateTombstones(gate.state).erased_subjects()
+    assert erased.users == frozenset()
+    assert erased.anons == frozenset({"a_6"})
+    anon = "SELECT count(*) FROM silver.fact_booking_legs WHERE anon_id = 'a_6'"
+    assert gate.run(ADMIN, anon, path=CLI).rows == ((0,),)

@@ -35,8 +35,6 @@ class StateTombstones:
             str(r[0])
             for r in self._rows("SELECT DISTINCT user_id FROM tombstones WHERE user_id IS NOT NULL")
         )
-        if not users:
-            return ErasedSubjects()
         anons = frozenset(
             str(r[0])
             for r in self._rows(
