@@ -1,0 +1,73 @@
+"""Collector CPU per event in one process, independent of the machine's load.
+
+The collector app over a runtime (validation inline, the lander thread landing meanwhile)
+takes JSON-array requests of 500 catalogue events through its ASGI interface; the result is
+the process's CPU seconds per event, which other processes on the machine do not inflate
+the way they do wall-clock throughput. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from benchmarks._common import catalogue_events, machine
+from rastup_data.collector.app import create_app
+from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
+
+KEY = "bench-key"
+
+
+async def _post_all(runtime: CollectorRuntime, bodies: list[bytes]) -> float:
+    app = create_app(runtime, manage_lifecycle=False)
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://collector") as client:
+        started = time.process_time()
+        for body in bodies:
+            response = await client.post("/v1/events", content=body, headers=headers)
+            if response.status_code != 202:
+                raise RuntimeError(response.text)
+        return time.process_time() - started
+
+
+def run(events: int, batch: int) -> dict[str, Any]:
+    lines = catalogue_events(events)
+    bodies = [b"[" + b",".join(lines[i : i + batch]) + b"]" for i in range(0, len(lines), batch)]
+    with tempfile.TemporaryDirectory(prefix="rastup-bench-") as tmp:
+        config = CollectorConfig(lake=Path(tmp) / "lake", keys=frozenset({KEY}))
+        runtime = CollectorRuntime(config)
+        runtime.start()
+        try:
+            cpu = asyncio.run(_post_all(runtime, bodies))
+        finally:
+            runtime.stop()
+    return {
+        "benchmark": "ingest_cpu",
+        "machine": machine(),
+        "events": events,
+        "batch": batch,
+        "cpu_seconds": round(cpu, 3),
+        "cpu_us_per_event": round(cpu / events * 1e6, 2),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=500)
+    args = parser.parse_args()
+    print(orjson.dumps(run(args.events, args.batch), option=orjson.OPT_INDENT_2).decode())
+
+
+if __name__ == "__main__":
+    main()
