@@ -516,7 +516,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "`purged` and is not verified.",
         "Run `rastup-data dsar purge` again, then `dsar verify`; the certificate names the "
         "stores with hits.",
-        None,
+        409,
         Severity.ERROR,
         "privacy",
         _R + "dsar-verify-failed.md",

@@ -21,7 +21,13 @@ def test_every_catalogue_event_round_trips_into_bronze(collector: LiveCollector)
     response = collector.post(orjson.dumps(events))
     assert response.status_code == 202, response.text
     body = response.json()
-    assert body == {"accepted": len(events), "duplicates": 0, "rejected": 0, "results": []}
+    assert body == {
+        "accepted": len(events),
+        "duplicates": 0,
+        "rejected": 0,
+        "suppressed": 0,
+        "results": [],
+    }
     collector.wait_landed(len(events))
     rows = collector.bronze("SELECT event_id, event, payload, received_at, dt FROM t")
     by_id = {r[0]: r for r in rows}

@@ -69,6 +69,9 @@ def count_outcome(runtime: CollectorRuntime, outcome: BatchOutcome) -> None:
     if outcome.duplicates:
         metrics.events.labels("duplicate").inc(outcome.duplicates)
         metrics.count_error(ErrorCode.EVENT_DUPLICATE, outcome.duplicates)
+    if outcome.suppressed:
+        metrics.events.labels("suppressed").inc(outcome.suppressed)
+        metrics.count_error(ErrorCode.EVENT_SUBJECT_ERASED, outcome.suppressed)
     if outcome.rejected:
         metrics.events.labels("rejected").inc(outcome.rejected)
         for code, count in outcome.codes.items():

@@ -36,11 +36,12 @@ _ENVELOPE = {
 
 _VERDICTS = {
     "type": "object",
-    "required": ["accepted", "duplicates", "rejected", "results"],
+    "required": ["accepted", "duplicates", "rejected", "suppressed", "results"],
     "properties": {
         "accepted": {"type": "integer"},
         "duplicates": {"type": "integer"},
         "rejected": {"type": "integer"},
+        "suppressed": {"type": "integer"},
         "results": {
             "type": "array",
             "items": {
@@ -49,7 +50,10 @@ _VERDICTS = {
                 "properties": {
                     "index": {"type": "integer"},
                     "event_id": {"type": ["string", "null"]},
-                    "status": {"type": "string", "enum": ["duplicate", "rejected"]},
+                    "status": {
+                        "type": "string",
+                        "enum": ["duplicate", "rejected", "suppressed"],
+                    },
                     "code": {"type": "string"},
                     "message": {"type": "string"},
                 },

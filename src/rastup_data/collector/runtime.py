@@ -27,10 +27,12 @@ from rastup_data.ingest.acceptance import EventAcceptor, EventCheck
 from rastup_data.ingest.dedupe import DedupeWindow
 from rastup_data.ingest.limits import IngestLimits
 from rastup_data.ingest.shared_dedupe import SharedDedupe
+from rastup_data.ingest.suppression import SubjectSuppression
 from rastup_data.lake.files import partition_files
 from rastup_data.lake.layout import BRONZE_EVENTS, LakeLayout, adopt_legacy_work, partition_key
 from rastup_data.lander.worker import LanderStatus, LanderWorker
 from rastup_data.ops.metrics import PlatformMetrics, merge_expositions
+from rastup_data.privacy.suppression import DsarStatus, SuppressionRefresher
 from rastup_data.spool.segments import sealed_segments
 from rastup_data.spool.spool import Spool, SpoolConfig
 from rastup_data.state.database import state_url_for_layout
@@ -69,6 +71,8 @@ class CollectorConfig:
     lander_status_file: Path | None = None
     metrics_dir: Path | None = None
     metrics_name: str = "w0"
+    #: How often the list of erased subjects is re-checked (seconds).
+    suppression_refresh_s: float = 1.0
 
 
 class CollectorRuntime:
@@ -93,10 +97,14 @@ class CollectorRuntime:
         self.body_memory = MemoryBudget(
             max(config.limits.max_inflight_body_bytes, config.limits.max_decompressed_bytes)
         )
-        self.assignments = AssignmentService(
-            config.lake,
-            config.experiments_dir,
-            config.state_url or state_url_for_layout(self.layout),
+        state_url = config.state_url or state_url_for_layout(self.layout)
+        self.assignments = AssignmentService(config.lake, config.experiments_dir, state_url)
+        self.suppression = SuppressionRefresher(
+            state_url,
+            self._suppress,
+            interval_s=config.suppression_refresh_s,
+            # Gauges are summed across worker processes: one process reports the register.
+            on_status=self._report_dsar if config.metrics_name == "w0" else None,
         )
         self.spool_dir = config.spool_dir or self.layout.spool
         self.lander = LanderWorker(self.layout, self.spool_dir, metrics=self.metrics)
@@ -116,6 +124,7 @@ class CollectorRuntime:
     def start(self) -> None:
         self.layout.root.mkdir(parents=True, exist_ok=True)
         self.pool.start()  # before any thread of ours exists
+        self.suppression.start()  # erased subjects are suppressed from the first request
         self.spool.recover()
         if self.config.shared_dedupe is None:  # a supervisor rebuilds the shared one
             ids = known_event_ids(self.layout, [self.spool_dir], self.config.dedupe_window_s)
@@ -140,6 +149,7 @@ class CollectorRuntime:
             self._metrics_stop.set()
         for _, stop in reversed(self._background):
             stop()
+        self.suppression.stop()
         self.spool.close()
         if self.config.land:
             try:
@@ -147,6 +157,19 @@ class CollectorRuntime:
             except Exception:
                 log.exception("landing at shutdown failed; the segments stay in the spool")
         self.pool.stop()
+
+    # -- privacy ---------------------------------------------------------------------
+
+    def _suppress(self, suppression: SubjectSuppression) -> None:
+        self.acceptor.suppression = suppression
+        log.info("suppressing %d erased id(s)", len(suppression.digests))
+
+    def _report_dsar(self, status: DsarStatus) -> None:
+        for state, count in status.by_state.items():
+            self.metrics.dsar_requests.labels(state).set(count)
+        self.metrics.dsar_overdue.set(status.overdue)
+        if status.conflicts:
+            self.metrics.count_error(ErrorCode.DSAR_CONFLICT, status.conflicts)
 
     # -- back-pressure ---------------------------------------------------------------
 

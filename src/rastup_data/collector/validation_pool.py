@@ -38,9 +38,16 @@ def _init_worker(limits: dict[str, int]) -> None:
 
 
 def validate_body(
-    body: bytes, kind: BodyKind, received_at: str, validator: EventCheck, limits: IngestLimits
+    body: bytes,
+    kind: BodyKind,
+    received_at: str,
+    validator: EventCheck,
+    limits: IngestLimits,
+    *,
+    subjects: bool = False,
 ) -> Prevalidated | BodyError:
-    """Everything a request needs before dedupe; request-level errors come back as values."""
+    """Everything a request needs before dedupe; request-level errors come back as values.
+    ``subjects`` notes each event's ids (while someone is erased, for suppression)."""
     try:
         parsed = parse_body(body, kind, limits)
     except RastupError as exc:
@@ -49,13 +56,15 @@ def validate_body(
         items = parse_lines(parsed.lines, limits)
     else:
         items = [(item, None) for item in parsed.items or []]
-    return prevalidate(items, received_at, validator, limits)
+    return prevalidate(items, received_at, validator, limits, subjects=subjects)
 
 
-def validate_in_worker(body: bytes, kind: BodyKind, received_at: str) -> Prevalidated | BodyError:
+def validate_in_worker(
+    body: bytes, kind: BodyKind, received_at: str, *, subjects: bool = False
+) -> Prevalidated | BodyError:
     if _validator is None or _limits is None:
         raise RuntimeError("validation worker used before its initialiser ran")
-    return validate_body(body, kind, received_at, _validator, _limits)
+    return validate_body(body, kind, received_at, _validator, _limits, subjects=subjects)
 
 
 class ValidationPool:
@@ -89,6 +98,8 @@ class ValidationPool:
         return self._pool
 
     def submit_inline(
-        self, body: bytes, kind: BodyKind, received_at: str
+        self, body: bytes, kind: BodyKind, received_at: str, *, subjects: bool = False
     ) -> Prevalidated | BodyError:
-        return validate_body(body, kind, received_at, self.validator, self.limits)
+        return validate_body(
+            body, kind, received_at, self.validator, self.limits, subjects=subjects
+        )

@@ -17,6 +17,7 @@ import orjson
 from rastup_data.errors import ErrorCode
 from rastup_data.ingest.dedupe import Dedupe
 from rastup_data.ingest.limits import IngestLimits
+from rastup_data.ingest.suppression import SubjectSuppression
 from rastup_data.ingest.timestamps import normalise_timestamp, plain_timestamp
 
 __all__ = [
@@ -51,7 +52,7 @@ class Verdict:
 
     index: int
     event_id: str | None
-    status: str  # "duplicate" | "rejected"
+    status: str  # "duplicate" | "rejected" | "suppressed"
     code: str
     message: str
 
@@ -79,6 +80,7 @@ class BatchOutcome:
     verdicts: list[Verdict] = field(default_factory=list)
     duplicates: int = 0
     rejected: int = 0
+    suppressed: int = 0
     codes: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -90,6 +92,7 @@ class BatchOutcome:
             "accepted": self.accepted,
             "duplicates": self.duplicates,
             "rejected": self.rejected,
+            "suppressed": self.suppressed,
             "results": [v.to_dict() for v in self.verdicts],
         }
 
@@ -136,19 +139,23 @@ class Prevalidated:
     blob: bytes = b""
     ends: list[int] = field(default_factory=list)
     bad_blob: bytes = b""
+    #: Only while some subject is erased: each event's (user_id, anon_id), accepted ones in
+    #: ``subjects`` (parallel to ``indices``), rejected ones in ``bad_subjects``.
+    collect_subjects: bool = False
+    subjects: list[tuple[Any, Any]] = field(default_factory=list)
+    bad_subjects: list[tuple[Any, Any]] = field(default_factory=list)
+    bad_ends: list[int] = field(default_factory=list)
 
     def pack(self) -> Prevalidated:
         """Join the records into blobs (one cheap object to pickle, one write to spool)."""
         if self.records:
             self.blob = b"\n".join(self.records) + b"\n"
-            end = 0
-            ends = self.ends
-            for record in self.records:
-                end += len(record) + 1
-                ends.append(end)
+            self.ends = _ends(self.records)
             self.records = []
         if self.bad_records:
             self.bad_blob = b"\n".join(self.bad_records) + b"\n"
+            if self.collect_subjects:
+                self.bad_ends = _ends(self.bad_records)
             self.bad_records = []
         return self
 
@@ -162,6 +169,8 @@ class Prevalidated:
         received_at: str,
     ) -> None:
         event_id = _event_id_of(item)
+        if self.collect_subjects:
+            self.bad_subjects.append(_subject_of(item))
         self.rejected += 1
         self.codes[code.value] = self.codes.get(code.value, 0) + 1
         self.verdicts.append(Verdict(index, event_id, "rejected", code.value, message))
@@ -178,6 +187,21 @@ class Prevalidated:
                 }
             )
         )
+
+
+def _ends(records: list[bytes]) -> list[int]:
+    """Where each newline-terminated record ends in the joined blob."""
+    ends, end = [], 0
+    for record in records:
+        end += len(record) + 1
+        ends.append(end)
+    return ends
+
+
+def _subject_of(item: Any) -> tuple[Any, Any]:
+    if type(item) is dict:
+        return item.get("user_id"), item.get("anon_id")
+    return None, None
 
 
 def parse_lines(lines: Sequence[bytes], limits: IngestLimits) -> list[tuple[Any, bytes | None]]:
@@ -212,10 +236,13 @@ def prevalidate(
     received_at: str,
     validator: EventCheck,
     limits: IngestLimits,
+    *,
+    subjects: bool = False,
 ) -> Prevalidated:
     """Stamp, size- and depth-check, validate and canonicalise parsed events
-    (``(item, raw line or None)`` pairs)."""
-    out = Prevalidated()
+    (``(item, raw line or None)`` pairs); with ``subjects``, note each event's ids for
+    :meth:`EventAcceptor.finalize` to suppress erased subjects."""
+    out = Prevalidated(collect_subjects=subjects)
     batch = _Batch(
         received_at, b',"received_at":"' + received_at.encode() + b'"}', validator, limits
     )
@@ -263,6 +290,8 @@ def _judge_event(
         return
     out.indices.append(index)
     out.event_ids.append(item["ids"]["event_id"])
+    if out.collect_subjects:
+        out.subjects.append((item.get("user_id"), item.get("anon_id")))
     if raw is None and not changed and not client_stamped:
         out.records.append(original[:-1] + batch.stamp)  # canonical JSON: splice, not re-encode
     else:
@@ -386,34 +415,53 @@ class EventAcceptor:
         validator: EventCheck,
         dedupe: Dedupe,
         limits: IngestLimits | None = None,
+        suppression: SubjectSuppression | None = None,
     ) -> None:
         self.validator = validator
         self.dedupe = dedupe
         self.limits = limits or IngestLimits()
+        #: Erased subjects; replaced whole (one assignment) when the list changes.
+        self.suppression = suppression or SubjectSuppression()
+
+    @property
+    def suppressing(self) -> bool:
+        """Whether prevalidation should note each event's ids (someone is erased)."""
+        return self.suppression.active
 
     def accept_lines(self, lines: Sequence[bytes], received_at: str) -> BatchOutcome:
         """Verdicts for NDJSON lines (blank lines already removed)."""
         items = parse_lines(lines, self.limits)
-        return self.finalize(prevalidate(items, received_at, self.validator, self.limits))
+        return self.finalize(
+            prevalidate(items, received_at, self.validator, self.limits, subjects=self.suppressing)
+        )
 
     def accept_items(self, items: Sequence[Any], received_at: str) -> BatchOutcome:
         """Verdicts for the parsed elements of a JSON array body."""
         pairs: list[tuple[Any, bytes | None]] = [(item, None) for item in items]
-        return self.finalize(prevalidate(pairs, received_at, self.validator, self.limits))
+        return self.finalize(
+            prevalidate(pairs, received_at, self.validator, self.limits, subjects=self.suppressing)
+        )
 
     def finalize(self, pre: Prevalidated) -> BatchOutcome:
-        """Apply the dedupe window to prevalidated events."""
+        """Suppress erased subjects, then apply the dedupe window to prevalidated events."""
         pre.pack()
+        suppression = self.suppression
+        suppressed = 0
+        if pre.collect_subjects and suppression.active:
+            suppressed = _drop_rejected(pre, suppression) + _drop_accepted(pre, suppression)
         out = BatchOutcome(
             bad=pre.bad_blob,
             verdicts=pre.verdicts,
             rejected=pre.rejected,
+            suppressed=suppressed,
             codes=pre.codes,
         )
         fresh = self.dedupe.add_new(pre.event_ids)
         if all(fresh):
             out.accepted_ids = pre.event_ids
             out.events = pre.blob
+            if suppressed:
+                out.verdicts.sort(key=lambda v: v.index)
             return out
         kept: list[bytes] = []
         blob, start = pre.blob, 0
@@ -438,6 +486,63 @@ class EventAcceptor:
         out.events = b"".join(kept)
         out.verdicts.sort(key=lambda v: v.index)
         return out
+
+
+def _suppressed_verdict(index: int, event_id: str | None) -> Verdict:
+    return Verdict(
+        index,
+        event_id,
+        "suppressed",
+        ErrorCode.EVENT_SUBJECT_ERASED.value,
+        "the subject of this event was erased; it is not stored (do not retry)",
+    )
+
+
+def _drop_accepted(pre: Prevalidated, suppression: SubjectSuppression) -> int:
+    """Take valid events of erased subjects out of a packed batch; returns how many."""
+    gone = [suppression.erased(user, anon) for user, anon in pre.subjects]
+    if not any(gone):
+        return 0
+    indices, event_ids, records = [], [], []
+    start = 0
+    for index, event_id, end, erased in zip(
+        pre.indices, pre.event_ids, pre.ends, gone, strict=True
+    ):
+        if erased:
+            pre.verdicts.append(_suppressed_verdict(index, event_id))
+        else:
+            indices.append(index)
+            event_ids.append(event_id)
+            records.append(pre.blob[start:end])
+        start = end
+    pre.indices, pre.event_ids = indices, event_ids
+    pre.blob = b"".join(records)
+    pre.ends = _ends([r[:-1] for r in records])
+    return len(gone) - len(indices)
+
+
+def _drop_rejected(pre: Prevalidated, suppression: SubjectSuppression) -> int:
+    """Rejected events of erased subjects are not quarantined either: their verdict becomes
+    ``suppressed`` (the k-th quarantine record is the k-th rejection)."""
+    gone = [suppression.erased(user, anon) for user, anon in pre.bad_subjects]
+    if not any(gone):
+        return 0
+    rejections = [i for i, v in enumerate(pre.verdicts) if v.status == "rejected"]
+    kept: list[bytes] = []
+    start = 0
+    for k, (end, erased) in enumerate(zip(pre.bad_ends, gone, strict=True)):
+        if erased:
+            verdict = pre.verdicts[rejections[k]]
+            pre.rejected -= 1
+            pre.codes[verdict.code] -= 1
+            if not pre.codes[verdict.code]:
+                del pre.codes[verdict.code]
+            pre.verdicts[rejections[k]] = _suppressed_verdict(verdict.index, verdict.event_id)
+        else:
+            kept.append(pre.bad_blob[start:end])
+        start = end
+    pre.bad_blob = b"".join(kept)
+    return sum(gone)
 
 
 @dataclass(frozen=True, slots=True)

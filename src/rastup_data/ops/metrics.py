@@ -75,7 +75,7 @@ class PlatformMetrics:
             ["outcome"],
             registry=self.registry,
         )
-        for outcome in ("accepted", "duplicate", "rejected"):
+        for outcome in ("accepted", "duplicate", "rejected", "suppressed"):
             self.events.labels(outcome)
         self.requests = Counter(
             "rastup_http_requests",
@@ -119,6 +119,18 @@ class PlatformMetrics:
         self.nrt_freshness = Gauge(
             "rastup_nrt_freshness_seconds",
             "Seconds since the NRT ops views were last refreshed.",
+            registry=self.registry,
+        )
+
+        self.dsar_requests = Gauge(
+            "rastup_dsar_requests",
+            "DSAR erasure requests by state (received, excluded, blocked, purged, verified).",
+            ["state"],
+            registry=self.registry,
+        )
+        self.dsar_overdue = Gauge(
+            "rastup_dsar_overdue_requests",
+            "Open DSAR erasures past their deadline (alert DSAR_OVERDUE above 0).",
             registry=self.registry,
         )
 

@@ -86,6 +86,7 @@ def dsar() -> None:
 @_token
 @_format
 def erase(
+    *,
     subject: str,
     request_id: str | None,
     reason: str | None,
@@ -119,7 +120,7 @@ def erase(
 @_token
 @_format
 def status(
-    request_id: str | None, lake: Path | None, work_dir: Path | None, token: str | None, fmt: str
+    *, request_id: str | None, lake: Path | None, work_dir: Path | None, token: str | None, fmt: str
 ) -> None:
     """One request with its history, or every request."""
     with open_privacy(lake, token=token, work_dir=work_dir) as ctx:
@@ -177,7 +178,7 @@ def list_requests(
 @work_dir_option
 @_token
 def extend(
-    request_id: str, reason: str, lake: Path | None, work_dir: Path | None, token: str | None
+    *, request_id: str, reason: str, lake: Path | None, work_dir: Path | None, token: str | None
 ) -> None:
     """Extend an erasure's deadline once (by requests.extension_days, 60 by default)."""
     with open_privacy(lake, token=token, work_dir=work_dir) as ctx:
@@ -251,7 +252,12 @@ def _purge_summary(report: PurgeReport) -> str:
 @work_dir_option
 @_token
 def verify(
-    request_id: str, out: Path | None, lake: Path | None, work_dir: Path | None, token: str | None
+    *,
+    request_id: str,
+    out: Path | None,
+    lake: Path | None,
+    work_dir: Path | None,
+    token: str | None,
 ) -> None:
     """Scan every store for the subject and write a certificate; `verified` only with 0 hits
     (otherwise DSAR_VERIFY_FAILED, exit 2)."""
@@ -283,6 +289,7 @@ def _emit_certificate(text: bytes, out: Path | None) -> None:
 @work_dir_option
 @_token
 def export(
+    *,
     subject: str,
     out: Path,
     request_id: str | None,
@@ -321,6 +328,7 @@ def hold() -> None:
 @work_dir_option
 @_token
 def hold_add(
+    *,
     subject: str,
     case_id: str,
     reason: str,

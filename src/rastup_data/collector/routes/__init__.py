@@ -15,6 +15,7 @@ from rastup_data.collector.routes import (
     events,
     experiments,
     ops,
+    privacy,
     query,
     registry,
     webhooks,
@@ -29,6 +30,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     ops.router,
     experiments.router,
     query.router,
+    privacy.router,
     registry.router,
     webhooks.router,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -53,8 +54,8 @@ async def _prevalidate(
     runtime: CollectorRuntime, body: bytes, kind: BodyKind, received_at: str
 ) -> Prevalidated | BodyError:
     pool = runtime.pool
+    subjects = runtime.acceptor.suppressing
     if pool.executor is None or len(body) < _INLINE_BELOW:
-        return pool.submit_inline(body, kind, received_at)
-    return await asyncio.get_running_loop().run_in_executor(
-        pool.executor, validate_in_worker, body, kind, received_at
-    )
+        return pool.submit_inline(body, kind, received_at, subjects=subjects)
+    work = partial(validate_in_worker, body, kind, received_at, subjects=subjects)
+    return await asyncio.get_running_loop().run_in_executor(pool.executor, work)

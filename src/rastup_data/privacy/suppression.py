@@ -1,0 +1,117 @@
+"""Suppression for the collector: the keyed hashes of every erased id, kept current.
+
+:class:`SuppressionRefresher` loads them once at start (so a restarted collector suppresses
+from its first request), then checks a cheap fingerprint of ``tombstones`` every
+``interval_s`` and reloads only when it changed. It also reports the DSAR register's state
+(requests by state, overdue ones, conflicts recorded since the last look) for metrics.
+Errors reading the state database are logged and retried on the next tick; the last good list
+stays in force.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from rastup_data.ingest.suppression import SubjectSuppression
+from rastup_data.privacy.context import now_iso
+from rastup_data.privacy.keys import privacy_key
+from rastup_data.privacy.requests import OPEN_STATES, RequestKind, RequestState, RequestStore
+from rastup_data.state import StateDB, open_state
+
+__all__ = ["DsarStatus", "SuppressionRefresher", "dsar_status", "load_suppression"]
+
+log = logging.getLogger(__name__)
+
+
+def load_suppression(db: StateDB) -> SubjectSuppression:
+    """Every erased id's keyed hash (raw ids are not needed, nor kept after verification)."""
+    return SubjectSuppression.from_hex(privacy_key(db), RequestStore(db).suppression_keys())
+
+
+@dataclass(frozen=True, slots=True)
+class DsarStatus:
+    """The register at a glance: erasures by state, overdue ones, conflicts since ``since``."""
+
+    by_state: dict[str, int] = field(default_factory=dict)
+    overdue: int = 0
+    conflicts: int = 0
+
+
+def dsar_status(db: StateDB, since: str) -> DsarStatus:
+    now = datetime.now(UTC)
+    erasures = [r for r in RequestStore(db).requests() if r.kind is RequestKind.ERASE]
+    counts = Counter(r.state.value for r in erasures)
+    tracked = [s for s in RequestState if s in OPEN_STATES or s is RequestState.VERIFIED]
+    return DsarStatus(
+        by_state={s.value: counts.get(s.value, 0) for s in tracked},
+        overdue=sum(1 for r in erasures if r.overdue(now)),
+        conflicts=RequestStore(db).events_since("conflict", since),
+    )
+
+
+class SuppressionRefresher:
+    """Keeps a collector's suppression list (and the DSAR status) current."""
+
+    def __init__(
+        self,
+        state_url: str,
+        apply: Callable[[SubjectSuppression], None],
+        *,
+        interval_s: float = 1.0,
+        on_status: Callable[[DsarStatus], None] | None = None,
+        status_interval_s: float = 15.0,
+    ) -> None:
+        self.state_url = state_url
+        self.apply = apply
+        self.interval_s = interval_s
+        self.on_status = on_status
+        self.status_interval_s = status_interval_s
+        self._status_due = 0.0
+        self._db: StateDB | None = None
+        self._version: tuple[int, str] | None = None
+        self._since = now_iso()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._db = open_state(self.state_url)
+        self.refresh()
+        self._thread = threading.Thread(target=self._run, name="suppression", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def refresh(self) -> None:
+        """Reload the list if the tombstones changed; report the DSAR status."""
+        db = self._db
+        if db is None:
+            return
+        store = RequestStore(db)
+        version = store.suppression_version()
+        if version != self._version:
+            self.apply(load_suppression(db))
+            self._version = version
+        if self.on_status is not None and time.monotonic() >= self._status_due:
+            moment = now_iso()
+            self.on_status(dsar_status(db, self._since))
+            self._since = moment
+            self._status_due = time.monotonic() + self.status_interval_s
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.refresh()
+            except Exception:  # the state database may be busy or briefly unreachable
+                log.exception("refreshing the suppression list failed; keeping the last one")
