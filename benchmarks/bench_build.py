@@ -258,10 +258,13 @@ def _model_seconds_by_layer(models: tuple[NodeOutcome, ...]) -> dict[str, float]
     return layers
 
 
-def gate_check_timings(warehouse: Path, top: int = 8) -> dict[str, Any]:
-    """Time each quality gate check again on the published file (read-only)."""
-    from rastup_data.quality import run_quality_gates
+def gate_check_timings(warehouse: Path, layout: LakeLayout, top: int = 8) -> dict[str, Any]:
+    """Time each quality gate check again on the published file (read-only), the suite
+    derived from the build's manifest."""
+    from rastup_data.quality import QualityCatalog, run_quality_gates
+    from rastup_data.transform.manifest import build_manifest_path, load_manifest
 
+    catalog = QualityCatalog.from_project(load_manifest(build_manifest_path(layout)))
     stamps: list[tuple[float, str]] = []
     conn = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -269,6 +272,7 @@ def gate_check_timings(warehouse: Path, top: int = 8) -> dict[str, Any]:
         started = time.perf_counter()
         report = run_quality_gates(
             conn,
+            catalog=catalog,
             as_of=as_of,
             on_result=lambda r: stamps.append((time.perf_counter(), str(r.name))),
         )
@@ -297,7 +301,7 @@ def run(events: int, days: int, seed: int, *, keep: bool) -> dict[str, Any]:
         scan = plain_scan(layout)
         full = timed_build(layout, full_refresh=True)
         published = layout.root / "warehouse" / "builds" / f"{full['build_id']}.duckdb"
-        gates = gate_check_timings(published)
+        gates = gate_check_timings(published, layout)
         _link_tree(Path(bronze["extra"]) / "bronze", layout.bronze)
         incremental = timed_build(layout, full_refresh=False)
     finally:

@@ -1,6 +1,8 @@
 {#-
-  The Bronze events as a subquery. An empty lake (no Parquet files yet) yields an empty,
-  typed relation instead of DuckDB's "No files found" error.
+  The Bronze events as a subquery, read through source('bronze', 'events') so lineage
+  starts at the source (its meta.external_location is the read_parquet call, see
+  models/bronze/sources.yml; bronze_glob() is the same path). An empty lake (no Parquet
+  files yet) yields an empty, typed relation instead of DuckDB's "No files found" error.
 -#}
 {% macro bronze_glob() -%}
   {{- var('lake_path') ~ '/bronze/events/**/*.parquet' -}}
@@ -28,7 +30,7 @@
       cast(ids as varchar) as ids,
       cast(payload as varchar) as payload,
       cast(dt as date) as bronze_dt
-    from read_parquet('{{ bronze_glob() | replace("'", "''") }}', hive_partitioning = true, union_by_name = true)
+    from {{ source('bronze', 'events') }}
   )
   {%- else -%}
   (

@@ -84,7 +84,7 @@ def _cost() -> click.Command:
 
 
 def _quality() -> click.Command:
-    from rastup_data.quality.cli import quality
+    from rastup_data.transform.quality_cli import quality
 
     return quality
 

@@ -1,4 +1,9 @@
-"""A small, consistent Silver/Gold warehouse built in a real DuckDB for every test."""
+"""A small, consistent Silver/Gold warehouse built in a real DuckDB for every test, the
+quality catalog of the real dbt project (a ``dbt parse``), and a Bronze lake for it.
+
+Which tables exist, which of them are watched for volume and which columns hold money
+all come from the catalog, i.e. from the schema.yml files: nothing here lists them.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from rastup_data.quality import QualityCatalog
+from rastup_data.transform._dbt import run_dbt
+from rastup_data.transform.manifest import load_manifest
+
 #: Rows per day in each key fact, oldest first; the last day is the "latest" day.
 DAILY_ROWS: tuple[int, ...] = (200, 220, 180, 200, 210, 190, 200, 200)
 FIRST_DAY = date(2026, 3, 1)
@@ -18,23 +27,10 @@ LATEST_DAY = FIRST_DAY + timedelta(days=len(DAILY_ROWS) - 1)
 #: The latest occurred_at in every key fact: 20:00 UTC on the latest day.
 LATEST_EVENT = datetime(LATEST_DAY.year, LATEST_DAY.month, LATEST_DAY.day, 20, tzinfo=UTC)
 
-KEY_FACTS = (
-    "silver.fact_booking_legs",
-    "silver.fact_payments",
-    "silver.fact_search_impressions",
-)
-OTHER_FACTS = (
-    "silver.fact_payouts",
-    "silver.fact_promotions_events",
-    "silver.fact_disputes",
-    "silver.fact_trust",
-    "silver.fact_comms",
-    "silver.fact_studios",
-    "silver.fact_bookings",
-    "silver.fact_search_clicks",
-    "silver.fact_profile_views",
-    "silver.fact_checkouts",
-)
+#: Event types in the fixture Bronze, each with DAILY_ROWS rows a day.
+BRONZE_EVENTS = ("search.impression", "booking.leg.confirmed", "payment.charge.succeeded")
+#: Quarantined events a day (1 % of the traffic).
+QUARANTINED = 6
 
 _EXTRA_COLUMNS = {
     "silver.fact_booking_legs": (
@@ -51,11 +47,31 @@ _EXTRA_COLUMNS = {
 class Warehouse:
     conn: duckdb.DuckDBPyConnection
     path: Path
+    catalog: QualityCatalog
 
 
-def _create_fact(conn: duckdb.DuckDBPyConnection, table: str, counts: tuple[int, ...]) -> None:
+def key_facts(catalog: QualityCatalog) -> tuple[str, ...]:
+    """The Silver facts schema.yml watches for volume and freshness."""
+    return tuple(m.relation for m in catalog.in_schema("silver") if m.quality.get("volume"))
+
+
+def other_facts(catalog: QualityCatalog) -> tuple[str, ...]:
+    keys = key_facts(catalog)
+    return tuple(
+        m.relation
+        for m in catalog.in_schema("silver")
+        if m.relation.startswith("silver.fact_") and m.relation not in keys
+    )
+
+
+def _create_fact(
+    conn: duckdb.DuckDBPyConnection, table: str, counts: tuple[int, ...], money: tuple[str, ...]
+) -> None:
     extra = _EXTRA_COLUMNS.get(table)
     columns = "event_id VARCHAR, dt DATE, occurred_at TIMESTAMP" + (f", {extra}" if extra else "")
+    # Every money column schema.yml declares, with a positive amount.
+    added = [c for c in money if c not in columns]
+    columns += "".join(f", {c} BIGINT" for c in added)
     conn.execute(f"CREATE TABLE {table} ({columns})")
     prefix = table.split(".")[1]
     for offset, n in enumerate(counts):
@@ -90,8 +106,10 @@ def _create_fact(conn: duckdb.DuckDBPyConnection, table: str, counts: tuple[int,
                 "paid_at": "NULL",
                 "amount_cents": "900",
             }
+        values |= dict.fromkeys(added, "100 + i")
         select = ", ".join(values.values())
-        conn.execute(f"INSERT INTO {table} SELECT {select} FROM range({n}) t(i)")
+        names = ", ".join(values)
+        conn.execute(f"INSERT INTO {table} ({names}) SELECT {select} FROM range({n}) t(i)")
 
 
 def _create_gold(conn: duckdb.DuckDBPyConnection) -> None:
@@ -132,7 +150,7 @@ def _create_gold(conn: duckdb.DuckDBPyConnection) -> None:
         FROM days, (VALUES ('email'), ('sms')) c(channel);
         CREATE TABLE gold.kpi_studios_daily AS
         SELECT DATE '2026-03-01' + d AS dt, 4 AS verified, 1 AS verification_failed,
-               0.8::DOUBLE AS verification_rate, 7 AS amenity_uses, 5 AS quotes_requested,
+               0.8::DOUBLE AS verification_rate, 8 AS amenity_uses, 5 AS quotes_requested,
                2 AS quotes_accepted, 0.4::DOUBLE AS quote_success_rate
         FROM days;
         DROP TABLE days;
@@ -158,28 +176,91 @@ def _create_gold(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def build_warehouse(
-    conn: duckdb.DuckDBPyConnection, daily_rows: tuple[int, ...] = DAILY_ROWS
+    conn: duckdb.DuckDBPyConnection,
+    catalog: QualityCatalog,
+    daily_rows: tuple[int, ...] = DAILY_ROWS,
 ) -> None:
     """Create every Silver table and Gold mart the default suite reads, all consistent."""
     conn.execute("CREATE SCHEMA IF NOT EXISTS silver; CREATE SCHEMA IF NOT EXISTS gold")
-    for table in KEY_FACTS:
-        _create_fact(conn, table, daily_rows)
-    for table in OTHER_FACTS:
-        _create_fact(conn, table, (3,) * len(daily_rows))
+    for table in key_facts(catalog):
+        _create_fact(conn, table, daily_rows, catalog.model(table).financial)
+    for table in other_facts(catalog):
+        _create_fact(conn, table, (3,) * len(daily_rows), catalog.model(table).financial)
     conn.execute("CREATE TABLE silver.dim_user AS SELECT 'u_' || i AS user_id FROM range(5) t(i)")
     conn.execute("CREATE TABLE silver.dim_city AS SELECT * FROM (VALUES ('nyc'), ('lax')) c(city)")
     _create_gold(conn)
 
 
+def write_bronze(root: Path, daily_rows: tuple[int, ...] = DAILY_ROWS) -> None:
+    """Bronze for the fixture: each of BRONZE_EVENTS ``daily_rows`` times a day (00:00 to
+    20:00, received when they occurred) and QUARANTINED rejected events a day."""
+    with duckdb.connect() as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        for offset, n in enumerate(daily_rows):
+            day = LATEST_DAY - timedelta(days=len(daily_rows) - 1 - offset)
+            for folder, select in (("events", _bronze_events(day, n)), ("_bad", _bad(day))):
+                target = root / "bronze" / folder / f"dt={day}"
+                target.mkdir(parents=True, exist_ok=True)
+                conn.execute(f"COPY ({select}) TO '{target / 'fixture.parquet'}' (FORMAT parquet)")
+
+
+def _bronze_events(day: date, n: int) -> str:
+    names = ", ".join(f"('{name}')" for name in BRONZE_EVENTS)
+    at = (
+        f"TIMESTAMPTZ '{day} 00:00:00+00' + to_minutes(CAST(i * 1200 // {max(n - 1, 1)} AS BIGINT))"
+    )
+    return (
+        f"SELECT uuid()::VARCHAR AS event_id, e.name AS event, 1 AS v, {at} AS occurred_at, "
+        f"{at} AS received_at, 'u_' || (i % 7) AS user_id, 'a_' || i AS anon_id, "
+        "'s_1' AS session_id, '{\"city\": \"nyc\"}' AS context, '{}' AS ids, '{}' AS payload "
+        f"FROM range({n}) t(i), (VALUES {names}) e(name)"
+    )
+
+
+def _bad(day: date) -> str:
+    return (
+        f"SELECT TIMESTAMPTZ '{day} 12:00:00+00' AS received_at, "
+        "'EVENT_SCHEMA_INVALID' AS code, 'missing field' AS message, uuid()::VARCHAR AS event_id, "
+        f"'search.click' AS event, '{{}}' AS raw FROM range({QUARANTINED})"
+    )
+
+
+@pytest.fixture(scope="session")
+def fixture_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("quality-lake")
+    write_bronze(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def manifest_path(tmp_path_factory: pytest.TempPathFactory, fixture_lake: Path) -> Path:
+    """The real dbt project's manifest (``dbt parse``), Bronze pointing at the fixture lake."""
+    target = tmp_path_factory.mktemp("quality-dbt")
+    outcome = run_dbt(
+        ["parse"],
+        target_dir=target,
+        variables={"lake_path": str(fixture_lake), "warehouse_path": str(target / "w.duckdb")},
+    )
+    assert outcome.success, outcome.error
+    return target / "manifest.json"
+
+
+@pytest.fixture(scope="session")
+def catalog(manifest_path: Path) -> QualityCatalog:
+    return QualityCatalog.from_project(load_manifest(manifest_path))
+
+
 @pytest.fixture
-def make_warehouse(tmp_path: Path) -> Iterator[Callable[..., duckdb.DuckDBPyConnection]]:
+def make_warehouse(
+    tmp_path: Path, catalog: QualityCatalog
+) -> Iterator[Callable[..., duckdb.DuckDBPyConnection]]:
     """Build a warehouse with custom key-fact daily row counts in a fresh DuckDB file."""
     opened: list[duckdb.DuckDBPyConnection] = []
 
     def make(daily_rows: tuple[int, ...] = DAILY_ROWS) -> duckdb.DuckDBPyConnection:
         conn = duckdb.connect(str(tmp_path / f"staging-{len(opened)}.duckdb"))
         opened.append(conn)
-        build_warehouse(conn, daily_rows)
+        build_warehouse(conn, catalog, daily_rows)
         return conn
 
     yield make
@@ -188,22 +269,24 @@ def make_warehouse(tmp_path: Path) -> Iterator[Callable[..., duckdb.DuckDBPyConn
 
 
 @pytest.fixture(scope="session")
-def warehouse_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def warehouse_template(tmp_path_factory: pytest.TempPathFactory, catalog: QualityCatalog) -> Path:
     """The good warehouse, built once per session and copied by each test."""
     path = tmp_path_factory.mktemp("quality-template") / "staging.duckdb"
     with duckdb.connect(str(path)) as conn:
-        build_warehouse(conn)
+        build_warehouse(conn, catalog)
     return path
 
 
 @pytest.fixture
-def warehouse(tmp_path: Path, warehouse_template: Path) -> Iterator[Warehouse]:
+def warehouse(
+    tmp_path: Path, warehouse_template: Path, catalog: QualityCatalog
+) -> Iterator[Warehouse]:
     """A staging warehouse file with good data, open read-write like a build."""
     path = tmp_path / "staging.duckdb"
     shutil.copyfile(warehouse_template, path)
     conn = duckdb.connect(str(path))
     try:
-        yield Warehouse(conn, path)
+        yield Warehouse(conn, path, catalog)
     finally:
         conn.close()
 
@@ -226,5 +309,5 @@ class WarehouseFacts:
 
 
 @pytest.fixture
-def facts() -> WarehouseFacts:
-    return WarehouseFacts(DAILY_ROWS, FIRST_DAY, LATEST_DAY, LATEST_EVENT, KEY_FACTS)
+def facts(catalog: QualityCatalog) -> WarehouseFacts:
+    return WarehouseFacts(DAILY_ROWS, FIRST_DAY, LATEST_DAY, LATEST_EVENT, key_facts(catalog))

@@ -1,4 +1,5 @@
-"""`rastup-data quality` commands through click, on a real warehouse file."""
+"""`rastup-data quality` commands through click, on a real warehouse file and the real
+dbt project's manifest."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from rastup_data.errors import ErrorCode, RastupError
-from rastup_data.quality.cli import quality
+from rastup_data.transform.quality_cli import quality
 
 
 @pytest.fixture
@@ -20,25 +21,32 @@ def db(warehouse):
     return warehouse.path
 
 
+@pytest.fixture
+def manifest(manifest_path):
+    return ["--manifest", str(manifest_path)]
+
+
 def _as_of(facts) -> str:
     return (facts.latest_event + timedelta(hours=1)).isoformat()
 
 
-def test_check_passes_on_good_data(db, facts):
+def test_check_passes_on_good_data(db, facts, manifest):
     result = CliRunner().invoke(
-        quality, ["check", "--db", str(db), "--as-of", _as_of(facts), "--format", "text"]
+        quality,
+        ["check", "--db", str(db), *manifest, "--as-of", _as_of(facts), "--format", "text"],
     )
     assert result.exit_code == 0, result.output
     assert result.output.startswith("quality gate PASSED: ")
 
 
-def test_check_json_and_blocking_error(db, facts):
+def test_check_json_and_blocking_error(db, facts, manifest):
     with duckdb.connect(str(db)) as conn:
         conn.execute(
             "UPDATE gold.ops_payout_backlog SET amount_cents = -5 WHERE age_bucket = '7d+'"
         )
     result = CliRunner().invoke(
-        quality, ["check", "--db", str(db), "--as-of", _as_of(facts), "--format", "json"]
+        quality,
+        ["check", "--db", str(db), *manifest, "--as-of", _as_of(facts), "--format", "json"],
     )
     assert isinstance(result.exception, RastupError)
     assert result.exception.code is ErrorCode.QUALITY_CHECK_FAILED
@@ -46,10 +54,12 @@ def test_check_json_and_blocking_error(db, facts):
     assert data["blocking"] == ["gold.ops_payout_backlog.money_non_negative"]
 
 
-def test_check_table_names_the_failure(db, facts):
+def test_check_table_names_the_failure(db, facts, manifest):
     with duckdb.connect(str(db)) as conn:
         conn.execute("UPDATE gold.kpi_comms_daily SET complaint_rate = 2")
-    result = CliRunner().invoke(quality, ["check", "--db", str(db), "--as-of", _as_of(facts)])
+    result = CliRunner().invoke(
+        quality, ["check", "--db", str(db), *manifest, "--as-of", _as_of(facts)]
+    )
     assert result.exit_code == 0  # a warning does not block
     assert "gold.kpi_comms_daily.daily_rates_in_unit_interval" in result.output
 
@@ -68,11 +78,24 @@ def test_check_with_a_yaml_suite(db, facts, tmp_path):
     assert "1 passed" in result.output
 
 
-def test_missing_db_and_bad_as_of_are_config_errors(db, tmp_path):
+def test_missing_db_and_bad_as_of_are_config_errors(db, tmp_path, manifest):
     result = CliRunner().invoke(quality, ["check", "--db", str(tmp_path / "nope.duckdb")])
     assert result.exception.code is ErrorCode.CONFIG_INVALID
-    result = CliRunner().invoke(quality, ["check", "--db", str(db), "--as-of", "yesterday"])
+    result = CliRunner().invoke(
+        quality, ["check", "--db", str(db), *manifest, "--as-of", "yesterday"]
+    )
     assert result.exception.code is ErrorCode.CONFIG_INVALID
+
+
+def test_a_bare_warehouse_file_is_audited_without_bronze(db, facts):
+    """No --manifest and no lake: the packaged project is parsed; Bronze is not known."""
+    result = CliRunner().invoke(
+        quality, ["check", "--db", str(db), "--as-of", _as_of(facts), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    checked = {r["table"] for r in orjson.loads(result.output)["results"]}
+    assert "gold.ops_recon_daily" in checked
+    assert not any(table.startswith("bronze.") for table in checked)
 
 
 def test_compare_exit_codes(db, tmp_path):

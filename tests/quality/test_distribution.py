@@ -12,7 +12,7 @@ def test_negative_silver_money_fails_with_the_row(warehouse, as_of):
         "UPDATE silver.fact_payments SET amount_cents = -250 "
         "WHERE event_id IN ('fact_payments-3-4', 'fact_payments-7-0')"
     )
-    report = run_quality_gates(warehouse.conn, as_of=as_of)
+    report = run_quality_gates(warehouse.conn, catalog=warehouse.catalog, as_of=as_of)
     result = report.result("silver.fact_payments.money_non_negative")
 
     assert result.failed
@@ -31,7 +31,7 @@ def test_negative_gold_money_names_the_column(warehouse, as_of):
     warehouse.conn.execute(
         "UPDATE gold.kpi_promotions_daily SET spend_cents = -1 WHERE dt = DATE '2026-03-02'"
     )
-    result = run_quality_gates(warehouse.conn, as_of=as_of).result(
+    result = run_quality_gates(warehouse.conn, catalog=warehouse.catalog, as_of=as_of).result(
         "gold.kpi_promotions_daily.money_non_negative"
     )
     assert result.blocking
@@ -47,7 +47,7 @@ def test_take_rate_outside_unit_interval_is_an_error(warehouse, as_of, bad_rate)
         "AND dt = DATE '2026-03-05'",
         [bad_rate],
     )
-    result = run_quality_gates(warehouse.conn, as_of=as_of).result(
+    result = run_quality_gates(warehouse.conn, catalog=warehouse.catalog, as_of=as_of).result(
         "gold.kpi_marketplace_daily.rates_in_unit_interval"
     )
     assert result.blocking
@@ -66,7 +66,7 @@ def test_take_rate_outside_unit_interval_is_an_error(warehouse, as_of, bad_rate)
 
 def test_idv_pass_rate_above_one_blocks(warehouse, as_of):
     warehouse.conn.execute("UPDATE gold.kpi_trust_daily SET idv_pass_rate = 1.25")
-    result = run_quality_gates(warehouse.conn, as_of=as_of).result(
+    result = run_quality_gates(warehouse.conn, catalog=warehouse.catalog, as_of=as_of).result(
         "gold.kpi_trust_daily.rates_in_unit_interval"
     )
     assert result.blocking
@@ -77,7 +77,7 @@ def test_same_day_rates_above_one_only_warn(warehouse, as_of):
     warehouse.conn.execute(
         "UPDATE gold.kpi_comms_daily SET delivery_rate = 1.02 WHERE channel = 'sms'"
     )
-    report = run_quality_gates(warehouse.conn, as_of=as_of)
+    report = run_quality_gates(warehouse.conn, catalog=warehouse.catalog, as_of=as_of)
     result = report.result("gold.kpi_comms_daily.daily_rates_in_unit_interval")
     assert result.failed
     assert result.severity is CheckSeverity.WARN
@@ -130,7 +130,9 @@ def test_nan_fails_a_lower_bound(warehouse, as_of):
 
 def test_sample_rows_are_capped(warehouse, as_of, facts):
     warehouse.conn.execute("UPDATE silver.fact_booking_legs SET amount_cents = -amount_cents")
-    report = run_quality_gates(warehouse.conn, as_of=as_of, sample_limit=3)
+    report = run_quality_gates(
+        warehouse.conn, catalog=warehouse.catalog, as_of=as_of, sample_limit=3
+    )
     result = report.result("silver.fact_booking_legs.money_non_negative")
     assert result.observed == sum(facts.daily_rows)
     assert len(result.sample_rows) == 3

@@ -22,7 +22,9 @@ NAME = "silver.fact_search_impressions.freshness"
     ],
 )
 def test_lag_bands(warehouse, facts, hours, status, severity):
-    report = run_quality_gates(warehouse.conn, as_of=facts.latest_event + timedelta(hours=hours))
+    report = run_quality_gates(
+        warehouse.conn, catalog=warehouse.catalog, as_of=facts.latest_event + timedelta(hours=hours)
+    )
     result = report.result(NAME)
     assert result.status is status
     assert result.severity is severity
@@ -32,12 +34,15 @@ def test_lag_bands(warehouse, facts, hours, status, severity):
 
 
 def test_stale_data_blocks_and_says_so(warehouse, facts):
-    report = run_quality_gates(warehouse.conn, as_of=facts.latest_event + timedelta(days=3))
-    stale = [r.name for r in report.blocking if r.kind is CheckKind.FRESHNESS]
-    assert stale == [f"{table}.freshness" for table in facts.key_facts]
+    report = run_quality_gates(
+        warehouse.conn, catalog=warehouse.catalog, as_of=facts.latest_event + timedelta(days=3)
+    )
+    stale = {r.name for r in report.blocking if r.kind is CheckKind.FRESHNESS}
+    assert stale >= {f"{table}.freshness" for table in facts.key_facts}
+    assert "bronze.events.freshness" in stale  # every event type of Bronze too
     # Three days without a row is also a drop of the days since (judged on as_of's day).
     dropped = {r.name for r in report.blocking if r.kind is CheckKind.VOLUME}
-    assert dropped == {f"{table}.volume" for table in facts.key_facts}
+    assert dropped >= {f"{table}.volume" for table in facts.key_facts}
     assert report.result(NAME).message.startswith(
         "stale data: latest occurred_at in silver.fact_search_impressions is "
         "2026-03-08T20:00:00+00:00, 72h before"
@@ -46,7 +51,9 @@ def test_stale_data_blocks_and_says_so(warehouse, facts):
 
 def test_one_stale_table_among_fresh_ones(warehouse, facts):
     warehouse.conn.execute("DELETE FROM silver.fact_payments WHERE dt >= DATE '2026-03-07'")
-    report = run_quality_gates(warehouse.conn, as_of=facts.latest_event + timedelta(hours=1))
+    report = run_quality_gates(
+        warehouse.conn, catalog=warehouse.catalog, as_of=facts.latest_event + timedelta(hours=1)
+    )
     result = report.result("silver.fact_payments.freshness")
     # Latest payment is now 20:00 on 2026-03-06: 49 hours before as_of.
     assert result.blocking
@@ -56,7 +63,9 @@ def test_one_stale_table_among_fresh_ones(warehouse, facts):
 
 def test_empty_table_is_an_error(warehouse, as_of):
     warehouse.conn.execute("DELETE FROM silver.fact_payments")
-    result = run_quality_gates(warehouse.conn, as_of=as_of).result("silver.fact_payments.freshness")
+    result = run_quality_gates(warehouse.conn, catalog=warehouse.catalog, as_of=as_of).result(
+        "silver.fact_payments.freshness"
+    )
     assert result.blocking
     assert result.message == "silver.fact_payments has no occurred_at values: no events to be fresh"
 

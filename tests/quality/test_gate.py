@@ -20,34 +20,43 @@ from rastup_data.quality import (
 
 
 def test_default_suite_passes_on_good_data(warehouse, as_of):
-    report = run_quality_gates(warehouse.conn, as_of=as_of)
+    report = run_quality_gates(warehouse.conn, catalog=warehouse.catalog, as_of=as_of)
 
     not_passed = [(r.name, r.status.value, r.message) for r in report.results if not r.passed]
     assert not_passed == []
     assert report.passed
     assert report.blocking == ()
     assert report.warnings == ()
-    assert len(report.results) == len(default_suite())
+    assert len(report.results) == len(default_suite(warehouse.catalog))
 
 
-def test_every_default_kind_is_exercised():
-    kinds = {spec.kind for spec in default_suite()}
-    assert kinds == set(CheckKind)
+def test_every_kind_but_the_ones_dbt_runs_is_exercised(catalog):
+    kinds = {spec.kind for spec in default_suite(catalog)}
+    # Keys are dbt data tests (primary_key, unique_combination, not_null_columns), so the
+    # derived suite has no uniqueness or not_null check of its own.
+    assert kinds == set(CheckKind) - {CheckKind.UNIQUENESS, CheckKind.NOT_NULL}
+
+
+def test_no_default_suite_without_a_catalog(warehouse, as_of):
+    with pytest.raises(RastupError) as info:
+        run_quality_gates(warehouse.conn, as_of=as_of)
+    assert info.value.code is ErrorCode.CONFIG_INVALID
+    assert "derived from the dbt project" in info.value.message
 
 
 def test_gate_runs_on_a_read_only_connection(warehouse, as_of):
     warehouse.conn.close()
     with duckdb.connect(str(warehouse.path), read_only=True) as conn:
-        report = run_quality_gates(conn, as_of=as_of)
+        report = run_quality_gates(conn, catalog=warehouse.catalog, as_of=as_of)
     assert report.passed
 
 
 def test_missing_table_is_a_failed_error_result_not_a_crash(warehouse, as_of):
     warehouse.conn.execute("DROP TABLE gold.kpi_trust_daily")
-    report = run_quality_gates(warehouse.conn, as_of=as_of)
+    report = run_quality_gates(warehouse.conn, catalog=warehouse.catalog, as_of=as_of)
 
     trust = [r for r in report.results if r.table == "gold.kpi_trust_daily"]
-    assert len(trust) == 3  # key_unique, key_not_null, rates_in_unit_interval
+    assert len(trust) == 3  # volume, freshness, rates_in_unit_interval
     for result in trust:
         assert result.status is CheckStatus.FAILED
         assert result.severity is CheckSeverity.ERROR
@@ -152,7 +161,7 @@ def test_failing_sql_becomes_a_result(warehouse, as_of):
 )
 def test_invalid_specs_raise_config_invalid_before_running(warehouse, as_of, spec, fragment):
     seen: list[CheckResult] = []
-    good = default_suite()[0]
+    good = default_suite(warehouse.catalog)[0]
     with pytest.raises(RastupError) as info:
         run_quality_gates(warehouse.conn, suite=[good, spec], as_of=as_of, on_result=seen.append)
     assert info.value.code is ErrorCode.CONFIG_INVALID
@@ -161,7 +170,7 @@ def test_invalid_specs_raise_config_invalid_before_running(warehouse, as_of, spe
 
 
 def test_duplicate_check_names_are_rejected(warehouse, as_of):
-    spec = default_suite()[0]
+    spec = default_suite(warehouse.catalog)[0]
     with pytest.raises(RastupError, match="two checks are named"):
         run_quality_gates(warehouse.conn, suite=[spec, spec], as_of=as_of)
 
@@ -172,7 +181,9 @@ def test_on_result_sees_every_result_in_order(warehouse, as_of):
         "(SELECT min(event_id) FROM silver.fact_booking_legs)"
     )
     seen: list[CheckResult] = []
-    report = run_quality_gates(warehouse.conn, as_of=as_of, on_result=seen.append)
+    report = run_quality_gates(
+        warehouse.conn, catalog=warehouse.catalog, as_of=as_of, on_result=seen.append
+    )
     assert tuple(seen) == report.results
     failed = [(r.name, r.severity) for r in seen if r.failed]
     assert failed == [("silver.fact_booking_legs.money_non_negative", CheckSeverity.ERROR)]
@@ -180,13 +191,13 @@ def test_on_result_sees_every_result_in_order(warehouse, as_of):
 
 def test_naive_as_of_is_taken_as_utc(warehouse, facts):
     naive = (facts.latest_event + timedelta(hours=7)).replace(tzinfo=None)
-    report = run_quality_gates(warehouse.conn, as_of=naive)
+    report = run_quality_gates(warehouse.conn, catalog=warehouse.catalog, as_of=naive)
     freshness = report.result("silver.fact_payments.freshness")
     assert freshness.observed == pytest.approx(7.0)
 
 
 def test_default_as_of_is_now(warehouse, facts):
-    report = run_quality_gates(warehouse.conn)
+    report = run_quality_gates(warehouse.conn, catalog=warehouse.catalog)
     lag = report.result("silver.fact_payments.freshness").observed
     expected = (datetime.now(facts.latest_event.tzinfo) - facts.latest_event).total_seconds()
     assert lag == pytest.approx(expected / 3600, abs=0.01)

@@ -15,6 +15,7 @@ EXPECTED = {
     "GateReport",
     "MartComparison",
     "MartDiff",
+    "QualityCatalog",
     "QualityCheckFailed",
     "ResultObserver",
     "RunnableCheck",

@@ -25,7 +25,7 @@ def _shift_payouts(conn, day: str, cents: int) -> None:
 
 def test_daily_mismatch_warns_with_the_day(warehouse, as_of):
     _shift_payouts(warehouse.conn, "2026-03-04", 5000)
-    report = run_quality_gates(warehouse.conn, as_of=as_of)
+    report = run_quality_gates(warehouse.conn, catalog=warehouse.catalog, as_of=as_of)
     daily = report.result(DAILY)
 
     assert daily.failed
@@ -43,7 +43,9 @@ def test_daily_mismatch_warns_with_the_day(warehouse, as_of):
 
 def test_overall_mismatch_beyond_relative_tolerance(warehouse, as_of):
     _shift_payouts(warehouse.conn, "2026-03-04", 5000)
-    overall = run_quality_gates(warehouse.conn, as_of=as_of).result(OVERALL)
+    overall = run_quality_gates(warehouse.conn, catalog=warehouse.catalog, as_of=as_of).result(
+        OVERALL
+    )
     total_charges = sum(100000 + 500 * d for d in range(8))
     assert overall.failed
     assert overall.severity is CheckSeverity.WARN
@@ -55,7 +57,7 @@ def test_overall_mismatch_beyond_relative_tolerance(warehouse, as_of):
 def test_mismatch_within_absolute_tolerance_passes(warehouse, as_of):
     _shift_payouts(warehouse.conn, "2026-03-02", -60)
     _shift_payouts(warehouse.conn, "2026-03-06", 90)
-    report = run_quality_gates(warehouse.conn, as_of=as_of)
+    report = run_quality_gates(warehouse.conn, catalog=warehouse.catalog, as_of=as_of)
     assert report.result(DAILY).passed
     assert report.result(DAILY).observed == 90
     assert report.result(OVERALL).passed
@@ -65,7 +67,7 @@ def test_mismatch_within_absolute_tolerance_passes(warehouse, as_of):
 def test_offsetting_days_pass_overall_but_fail_daily(warehouse, as_of):
     _shift_payouts(warehouse.conn, "2026-03-02", 3000)
     _shift_payouts(warehouse.conn, "2026-03-03", -3000)
-    report = run_quality_gates(warehouse.conn, as_of=as_of)
+    report = run_quality_gates(warehouse.conn, catalog=warehouse.catalog, as_of=as_of)
     assert report.result(OVERALL).passed
     assert report.result(DAILY).failed
     assert [row["dt"] for row in report.result(DAILY).sample_rows] == [
@@ -93,7 +95,7 @@ def test_stored_variance_that_disagrees_with_parts_is_caught(warehouse, as_of):
     warehouse.conn.execute(
         "UPDATE gold.ops_recon_daily SET variance_cents = 7 WHERE dt = DATE '2026-03-05'"
     )
-    report = run_quality_gates(warehouse.conn, as_of=as_of)
+    report = run_quality_gates(warehouse.conn, catalog=warehouse.catalog, as_of=as_of)
     assert report.result(DAILY).passed
     consistent = report.result(CONSISTENT)
     assert consistent.blocking
@@ -110,7 +112,7 @@ def _unbalance_booking(conn, booking: str, payout_cents: int) -> None:
 
 def test_an_unbalanced_settled_booking_blocks_with_its_row(warehouse, as_of):
     _unbalance_booking(warehouse.conn, "bk_3", 8000)  # charge 10000, fee 1500: 500 missing
-    report = run_quality_gates(warehouse.conn, as_of=as_of)
+    report = run_quality_gates(warehouse.conn, catalog=warehouse.catalog, as_of=as_of)
     settled = report.result(SETTLED)
     assert settled.blocking
     assert not report.passed
@@ -129,7 +131,7 @@ def test_a_booking_in_flight_may_be_out_of_balance(warehouse, as_of):
     warehouse.conn.execute(
         "UPDATE silver.booking_settlement SET payouts_cents = 8450 WHERE booking_id = 'bk_2'"
     )  # settled, 50 cents off: within max(100 cents, 0.1 %)
-    report = run_quality_gates(warehouse.conn, as_of=as_of)
+    report = run_quality_gates(warehouse.conn, catalog=warehouse.catalog, as_of=as_of)
     assert report.result(SETTLED).passed
     assert report.result(SETTLED).observed == 50
 
@@ -141,7 +143,7 @@ def test_variance_beyond_money_in_flight_raises_an_alert(warehouse, as_of, caplo
     _shift_payouts(warehouse.conn, "2026-03-04", 40000)
     _shift_payouts(warehouse.conn, "2026-03-05", 40150)
     with caplog.at_level(logging.WARNING, logger="rastup_data.quality.alerts"):
-        report = run_quality_gates(warehouse.conn, as_of=as_of)
+        report = run_quality_gates(warehouse.conn, catalog=warehouse.catalog, as_of=as_of)
     alert = report.result(IN_FLIGHT)
     assert alert.failed
     assert alert.severity is CheckSeverity.WARN
@@ -157,6 +159,6 @@ def test_variance_beyond_money_in_flight_raises_an_alert(warehouse, as_of, caplo
 
 
 def test_no_alert_while_variance_is_in_flight(warehouse, as_of):
-    report = run_quality_gates(warehouse.conn, as_of=as_of)
+    report = run_quality_gates(warehouse.conn, catalog=warehouse.catalog, as_of=as_of)
     assert report.result(IN_FLIGHT).passed
     assert report.alerts == ()

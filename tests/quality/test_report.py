@@ -67,7 +67,7 @@ def broken_report(warehouse, as_of):
         "UPDATE gold.kpi_comms_daily SET bounce_rate = 1.7 WHERE dt = DATE '2026-03-08' "
         "AND channel = 'sms'"
     )
-    return run_quality_gates(warehouse.conn, as_of=as_of)
+    return run_quality_gates(warehouse.conn, catalog=warehouse.catalog, as_of=as_of)
 
 
 def test_plain_render_names_the_failing_check_and_shows_sample_rows(broken_report):
@@ -102,12 +102,12 @@ def test_rich_render_names_the_failing_check_and_shows_sample_rows(broken_report
     assert "silver.fact_payouts.money_non_negative" in text
     assert "ERROR silver.fact_payouts.money_non_negative: sample failing rows" in text
     assert "fact_payouts-6-2" in text
-    assert "silver.fact_trust.event_id_unique" not in text  # passed checks are hidden
+    assert "silver.fact_payments.freshness" not in text  # passed checks are hidden
     buffer = io.StringIO()
     print_report(
         broken_report, Console(file=buffer, width=200, color_system=None), show_passed=True
     )
-    assert "silver.fact_trust.event_id_unique" in buffer.getvalue()
+    assert "silver.fact_payments.freshness" in buffer.getvalue()
 
 
 def test_to_dict_is_json_ready(broken_report):
@@ -138,6 +138,6 @@ def test_raise_if_blocking(broken_report):
 
 def test_raise_if_blocking_lets_warnings_through(warehouse, as_of):
     warehouse.conn.execute("UPDATE gold.kpi_promotions_daily SET ctr = 1.1")
-    report = run_quality_gates(warehouse.conn, as_of=as_of)
+    report = run_quality_gates(warehouse.conn, catalog=warehouse.catalog, as_of=as_of)
     assert report.warnings
     assert raise_if_blocking(report) is report

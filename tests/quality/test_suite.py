@@ -14,75 +14,108 @@ from rastup_data.quality import (
     suite_from_records,
     validate_suite,
 )
-
-SILVER_FACTS = {
-    "silver.fact_booking_legs",
-    "silver.fact_payments",
-    "silver.fact_payouts",
-    "silver.fact_search_impressions",
-    "silver.fact_promotions_events",
-    "silver.fact_disputes",
-    "silver.fact_trust",
-    "silver.fact_comms",
-    "silver.fact_studios",
-    "silver.fact_bookings",
-    "silver.fact_search_clicks",
-    "silver.fact_profile_views",
-    "silver.fact_checkouts",
-}
-GOLD_MARTS = {
-    "gold.kpi_marketplace_daily",
-    "gold.kpi_funnel_daily",
-    "gold.ops_recon_daily",
-    "gold.ops_payout_backlog",
-    "gold.kpi_trust_daily",
-    "gold.kpi_promotions_daily",
-    "gold.kpi_comms_daily",
-    "gold.kpi_studios_daily",
-}
-RATES = {
-    "take_rate",
-    "idv_pass_rate",
-    "ctr",
-    "invalid_rate",
-    "delivery_rate",
-    "bounce_rate",
-    "complaint_rate",
-    "verification_rate",
-    "quote_success_rate",
-}
+from rastup_data.quality.suite import RECON_VARIANCE_ALERT
 
 
-def test_default_suite_is_valid_and_uniquely_named():
-    suite = default_suite()
+def test_default_suite_is_valid_and_uniquely_named(catalog):
+    suite = default_suite(catalog)
     validate_suite(suite)
     assert len({spec.name for spec in suite}) == len(suite)
 
 
-def test_event_id_unique_in_every_silver_fact():
-    unique = {
-        s.table
-        for s in default_suite()
-        if s.kind is CheckKind.UNIQUENESS and s.params["columns"] == ("event_id",)
+def _by_kind(catalog, kind):
+    return [s for s in default_suite(catalog) if s.kind is kind]
+
+
+def test_every_gold_mart_with_a_day_is_watched_for_volume_and_freshness(catalog):
+    marts = {m.relation for m in catalog.in_schema("gold") if m.has("dt")}
+    assert len(marts) >= 7
+    assert {s.table for s in _by_kind(catalog, CheckKind.VOLUME)} >= marts
+    assert {s.table for s in _by_kind(catalog, CheckKind.FRESHNESS)} >= marts
+    for spec in _by_kind(catalog, CheckKind.VOLUME):
+        if spec.table in marts:
+            assert spec.severity is CheckSeverity.WARN
+            assert spec.params["time_column"] is None  # Gold rows have no time of day
+
+
+def test_bronze_is_watched_per_event_type_from_the_source(catalog):
+    (source,) = (m for m in catalog.sources if m.relation == "bronze.events")
+    assert source.source is not None
+    assert source.source.freshness_hours == (6.0, 36.0)  # dbt's freshness block
+    suite = {s.name: s for s in default_suite(catalog)}
+    volume = suite["bronze.events.volume"]
+    assert volume.params["group_by"] == "event"
+    assert volume.params["compare_with"] == "same_weekday"
+    assert volume.params["date_column"] == "occurred_at"
+    freshness = suite["bronze.events.freshness"]
+    assert freshness.params["group_by"] == "event"
+    assert freshness.params["warn_after_hours"] == 6.0
+    assert freshness.params["error_after_hours"] == 36.0
+    assert {
+        "bronze.quarantine.invalid_event_rate",
+        "bronze.quarantine.invalid_event_rate_high",
+    } <= (set(suite))
+
+
+def test_every_money_column_is_checked_non_negative(catalog):
+    money = {
+        (m.relation, column)
+        for m in catalog.models
+        if m.source is None
+        for column in m.financial
+        if column.endswith("_cents")
     }
-    assert unique == SILVER_FACTS
+    assert len(money) >= 20
+    checked = {
+        (s.table, column)
+        for s in _by_kind(catalog, CheckKind.DISTRIBUTION)
+        if s.name.endswith(".money_non_negative")
+        for column in s.params["columns"]
+    }
+    assert checked == money
 
 
-def test_every_gold_mart_has_key_checks_and_every_rate_is_bounded():
-    suite = default_suite()
-    assert {s.table for s in suite if s.name.endswith(".key_unique")} == GOLD_MARTS
-    bounded = [s for s in suite if s.kind is CheckKind.DISTRIBUTION and s.param("max") == 1]
-    assert {col for s in bounded for col in s.params["columns"]} == RATES
-    assert all(s.param("min") == 0 for s in bounded)
+def test_every_gold_ratio_is_bounded(catalog):
+    ratios = {
+        (m.relation, column)
+        for m in catalog.in_schema("gold")
+        for column, data_type in m.column_types.items()
+        if data_type == "double"
+    }
+    assert ratios
+    bounded = {
+        (s.table, column)
+        for s in _by_kind(catalog, CheckKind.DISTRIBUTION)
+        if s.param("max") == 1
+        for column in s.params["columns"]
+    }
+    assert bounded == ratios
 
 
-def test_settled_bookings_block_and_timing_variance_only_warns():
-    recon = {s.params["scope"]: s for s in default_suite() if s.kind is CheckKind.RECONCILIATION}
+def test_no_check_repeats_a_dbt_test(catalog):
+    """Keys are dbt data tests; the suite derives no key check dbt already runs."""
+    for spec in default_suite(catalog):
+        if spec.kind in (CheckKind.UNIQUENESS, CheckKind.NOT_NULL):
+            model = catalog.model(spec.table)
+            columns = spec.params["columns"]
+            assert not model.dbt_makes_unique(columns), spec.name
+            assert not model.dbt_makes_not_null(columns), spec.name
+    stages = catalog.model("gold.kpi_funnel_daily")
+    assert ("accepted_values", ("stage",)) in stages.dbt_tests
+    assert not any(s.name.endswith("stage_known") for s in default_suite(catalog))
+
+
+def test_settled_bookings_block_and_timing_variance_only_warns(catalog):
+    recon = {s.params.get("scope"): s for s in _by_kind(catalog, CheckKind.RECONCILIATION)}
     assert set(recon) == {"overall", "daily", "key"}
     assert recon["key"].severity is CheckSeverity.ERROR
     assert recon["key"].params["where"] == "is_settled"
     assert recon["daily"].severity is CheckSeverity.WARN
     assert recon["overall"].severity is CheckSeverity.WARN
+    alerts = [s for s in default_suite(catalog) if s.alert]
+    assert [(s.name, s.alert) for s in alerts] == [
+        ("gold.ops_recon_daily.variance_within_money_in_flight", RECON_VARIANCE_ALERT)
+    ]
 
 
 RECORDS = [

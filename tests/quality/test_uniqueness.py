@@ -1,8 +1,17 @@
-"""Uniqueness of event_id and mart keys; not-null keys."""
+"""Uniqueness and not-null checks. The project's keys are dbt data tests, so these kinds
+run for suites and keys that dbt does not cover (a YAML suite, ``meta.quality.key``)."""
 
 from __future__ import annotations
 
 from rastup_data.quality import CheckKind, CheckSeverity, CheckSpec, run_quality_gates
+
+EVENT_ID_UNIQUE = CheckSpec(
+    "silver.fact_comms.event_id_unique",
+    CheckKind.UNIQUENESS,
+    CheckSeverity.ERROR,
+    "silver.fact_comms",
+    {"columns": ("event_id",)},
+)
 
 
 def test_duplicate_event_id_in_a_silver_fact(warehouse, as_of):
@@ -14,7 +23,7 @@ def test_duplicate_event_id_in_a_silver_fact(warehouse, as_of):
         "INSERT INTO silver.fact_comms SELECT * FROM silver.fact_comms "
         "WHERE event_id = 'fact_comms-5-0' LIMIT 1"
     )
-    report = run_quality_gates(warehouse.conn, as_of=as_of)
+    report = run_quality_gates(warehouse.conn, suite=[EVENT_ID_UNIQUE], as_of=as_of)
     result = report.result("silver.fact_comms.event_id_unique")
 
     assert result.blocking
@@ -34,9 +43,14 @@ def test_duplicate_mart_key(warehouse, as_of):
         "INSERT INTO gold.kpi_comms_daily SELECT * FROM gold.kpi_comms_daily "
         "WHERE dt = DATE '2026-03-07' AND channel = 'email'"
     )
-    result = run_quality_gates(warehouse.conn, as_of=as_of).result(
-        "gold.kpi_comms_daily.key_unique"
+    spec = CheckSpec(
+        "gold.kpi_comms_daily.key_unique",
+        CheckKind.UNIQUENESS,
+        CheckSeverity.ERROR,
+        "gold.kpi_comms_daily",
+        {"columns": ("dt", "channel")},
     )
+    result = run_quality_gates(warehouse.conn, suite=[spec], as_of=as_of).results[0]
     assert result.blocking
     assert result.sample_rows == ({"dt": "2026-03-07", "channel": "email", "duplicate_count": 2},)
 
@@ -46,8 +60,14 @@ def test_null_keys_are_counted_per_column(warehouse, as_of):
         UPDATE silver.fact_disputes SET event_id = NULL WHERE event_id = 'fact_disputes-1-0';
         UPDATE silver.fact_disputes SET dt = NULL WHERE event_id LIKE 'fact_disputes-2-%';
     """)
-    report = run_quality_gates(warehouse.conn, as_of=as_of)
-    result = report.result("silver.fact_disputes.keys_not_null")
+    spec = CheckSpec(
+        "silver.fact_disputes.keys_not_null",
+        CheckKind.NOT_NULL,
+        CheckSeverity.ERROR,
+        "silver.fact_disputes",
+        {"columns": ("event_id", "dt")},
+    )
+    result = run_quality_gates(warehouse.conn, suite=[spec], as_of=as_of).results[0]
     assert result.blocking
     assert result.severity is CheckSeverity.ERROR
     assert result.observed == 4

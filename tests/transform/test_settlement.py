@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 from bronze_fixture import envelope, ts, write_bronze
+from click.testing import CliRunner
 
 from rastup_data.errors import ErrorCode
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform import BuildFailed, build, open_published
+from rastup_data.transform.quality_cli import quality
 from rastup_data.transform.warehouse import warehouse_dirs
 
 Event = dict[str, Any]
@@ -178,6 +181,23 @@ def test_payouts_days_later_publish_and_an_unbalanced_settled_booking_blocks(
     assert recon[0] == ("2026-01-05", 13_500)
     assert "gold.ops_recon_daily.reconciles_daily" in first.gates.warnings
     assert first.gates.alerts == ()
+    # The published build audited again from the command line, with the lake's manifest.
+    audit = CliRunner().invoke(
+        quality,
+        [
+            "check",
+            "--lake",
+            str(layout.root),
+            "--as-of",
+            "2026-01-09T20:00:00Z",
+            "--format",
+            "json",
+        ],
+    )
+    assert audit.exit_code == 0, audit.output
+    checked = {r["name"]: r for r in orjson.loads(audit.output)["results"]}
+    assert checked["silver.booking_settlement.settled_bookings_balance"]["passed"]
+    assert "bronze.events.freshness" in checked
 
     # bk_4 settles the same day, but its payout is 500 cents too high.
     unbalanced = [

@@ -2,8 +2,9 @@
 
 Public surface::
 
-    run_quality_gates(conn, suite=None, as_of=None, on_result=None) -> GateReport
-    default_suite() -> tuple[CheckSpec, ...]
+    run_quality_gates(conn, suite=None, catalog=None, as_of=None, on_result=None) -> GateReport
+    QualityCatalog.from_project(dbt_project)   # what schema.yml declares, via the manifest
+    default_suite(catalog) -> tuple[CheckSpec, ...]
     raise_if_blocking(report)  # raises QualityCheckFailed (QUALITY_CHECK_FAILED)
     compare_marts(conn, golden) -> MartComparison; load_golden(path)
 
@@ -15,6 +16,7 @@ Exception tree::
 
 from __future__ import annotations
 
+from rastup_data.quality.catalog import QualityCatalog as QualityCatalog
 from rastup_data.quality.failure import QualityCheckFailed as QualityCheckFailed
 from rastup_data.quality.failure import raise_if_blocking as raise_if_blocking
 from rastup_data.quality.gate import ResultObserver as ResultObserver
@@ -50,6 +52,7 @@ __all__ = [
     "GateReport",
     "MartComparison",
     "MartDiff",
+    "QualityCatalog",
     "QualityCheckFailed",
     "ResultObserver",
     "RunnableCheck",

@@ -10,6 +10,7 @@ import duckdb
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.quality._sql import ColumnMissing, TableMissing, quote_table
+from rastup_data.quality.catalog import QualityCatalog
 from rastup_data.quality.checks import RUNNERS
 from rastup_data.quality.model import (
     CheckContext,
@@ -19,6 +20,7 @@ from rastup_data.quality.model import (
     CheckStatus,
 )
 from rastup_data.quality.report import GateReport
+from rastup_data.quality.sources import attached_sources
 from rastup_data.quality.suite import default_suite
 
 __all__ = ["ResultObserver", "run_quality_gates", "validate_suite"]
@@ -65,33 +67,44 @@ def run_quality_gates(
     conn: duckdb.DuckDBPyConnection,
     *,
     suite: Sequence[CheckSpec] | None = None,
+    catalog: QualityCatalog | None = None,
     as_of: datetime | None = None,
     on_result: ResultObserver | None = None,
     sample_limit: int = 5,
 ) -> GateReport:
-    """Run ``suite`` (default: :func:`default_suite`) in order and report every outcome.
+    """Run ``suite`` (default: :func:`default_suite` of ``catalog``) in order and report
+    every outcome.
 
-    ``as_of`` is the time freshness is measured against (default: now, UTC; a naive
-    datetime is taken as UTC). A check whose table or column is missing, or whose SQL
-    fails, becomes a failed error-severity result: a misconfigured gate blocks, it does
-    not crash. Invalid specs raise ``CONFIG_INVALID`` before any check runs.
+    ``catalog`` is the dbt project as its manifest declares it; with it, the project's
+    sources outside the warehouse (Bronze) are readable by name during the run. ``as_of``
+    is the time freshness is measured against (default: now, UTC; a naive datetime is
+    taken as UTC). A check whose table or column is missing, or whose SQL fails, becomes a
+    failed error-severity result: a misconfigured gate blocks, it does not crash. Invalid
+    specs, or neither a suite nor a catalog, raise ``CONFIG_INVALID`` before any check runs.
     """
-    specs = tuple(default_suite() if suite is None else suite)
+    if suite is None and catalog is None:
+        raise RastupError(
+            ErrorCode.CONFIG_INVALID,
+            "no quality suite: the default suite is derived from the dbt project. To fix "
+            "this, pass catalog=QualityCatalog.from_project(…) or a suite.",
+        )
+    specs = tuple(default_suite(catalog) if suite is None and catalog is not None else suite or ())
     validate_suite(specs)
     moment = datetime.now(UTC) if as_of is None else as_of
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     context = CheckContext(as_of=moment.astimezone(UTC), sample_limit=sample_limit)
     results: list[CheckResult] = []
-    for spec in specs:
-        result = _run_one(conn, spec, context)
-        results.append(result)
-        if result.raises_alert:
-            alert_log.warning(
-                "quality alert %s raised by %s: %s", result.alert, result.name, result.message
-            )
-        if on_result is not None:
-            on_result(result)
+    with attached_sources(conn, catalog.sources if catalog is not None else ()):
+        for spec in specs:
+            result = _run_one(conn, spec, context)
+            results.append(result)
+            if result.raises_alert:
+                alert_log.warning(
+                    "quality alert %s raised by %s: %s", result.alert, result.name, result.message
+                )
+            if on_result is not None:
+                on_result(result)
     return GateReport(tuple(results))
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from rastup_data.quality import GateReport, run_quality_gates
+from rastup_data.quality import GateReport, QualityCatalog, run_quality_gates
+from rastup_data.transform.manifest import load_manifest
 
 __all__ = ["GateOutcome", "run_gates"]
 
@@ -46,15 +48,20 @@ class GateOutcome:
         )
 
 
-def run_gates(conn: duckdb.DuckDBPyConnection, as_of: datetime | None = None) -> GateOutcome:
-    """Run the quality gates on the staging connection.
+def run_gates(
+    conn: duckdb.DuckDBPyConnection, manifest: Path, as_of: datetime | None = None
+) -> GateOutcome:
+    """Run the quality gates on the staging connection, the suite derived from the
+    ``manifest`` of the dbt run that built it (the models it declares, their tags, tests
+    and ``meta.quality``).
 
     ``as_of`` (what freshness is measured against) defaults to the newest ``occurred_at``
     in Silver, the lake's own clock: a build judges whether each fact kept up with the
     rest of the data (lag against the wall clock is the pipeline-lag alert's job).
     """
     moment = as_of if as_of is not None else _lake_clock(conn)
-    return GateOutcome.of(run_quality_gates(conn, as_of=moment))
+    catalog = QualityCatalog.from_project(load_manifest(manifest))
+    return GateOutcome.of(run_quality_gates(conn, catalog=catalog, as_of=moment))
 
 
 def _lake_clock(conn: duckdb.DuckDBPyConnection) -> datetime | None:

@@ -154,7 +154,8 @@ def build(
             )
             _raise_for_model_errors(invocation)
             report(BuildEvent("checks", "running quality gates"))
-            gates = _audit(staging, invocation, quality_gates)
+            manifest = dirs.dbt_target("build") / "manifest.json"
+            gates = _audit(staging, invocation, manifest if quality_gates else None)
             report(BuildEvent("checks", _gates_text(invocation, gates)))
             seal_warehouse_file(staging)
             build_id = new_snapshot_id()
@@ -275,13 +276,14 @@ def _raise_for_model_errors(invocation: DbtInvocation) -> None:
         )
 
 
-def _audit(staging: Path, invocation: DbtInvocation, quality_gates: bool) -> GateOutcome:
+def _audit(staging: Path, invocation: DbtInvocation, manifest: Path | None) -> GateOutcome:
+    """dbt's failed tests and the quality gates (derived from ``manifest``; None: off)."""
     failed_tests = [
         n for n in invocation.nodes if n.resource_type == "test" and n.status in {"fail", "error"}
     ]
     with duckdb.connect(str(staging)) as conn:
         failures = [_test_failure(conn, node) for node in failed_tests]
-        gates = run_gates(conn) if quality_gates else GateOutcome.not_run("disabled")
+        gates = run_gates(conn, manifest) if manifest else GateOutcome.not_run("disabled")
         failures.extend(
             CheckFailure("quality", name, message, rows) for name, message, rows in gates.blocking
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,12 @@ class DbtTest:
 
 @dataclass(frozen=True, slots=True)
 class DbtModel:
-    """A model, seed or source of the project with its docs, tests and neighbours."""
+    """A model, seed or source of the project with its docs, tests and neighbours.
+
+    ``meta`` is the model's (or source table's) ``meta:`` mapping — e.g. the ``quality``
+    declarations of docs/quality.md; ``source_freshness`` and ``loaded_at_field`` are a
+    source's dbt freshness settings (empty for models).
+    """
 
     unique_id: str
     name: str
@@ -72,6 +77,9 @@ class DbtModel:
     children: tuple[str, ...]
     path: str
     raw_code: str
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    source_freshness: Mapping[str, Any] = field(default_factory=dict)
+    loaded_at_field: str = ""
 
     @property
     def relation(self) -> str:
@@ -251,6 +259,9 @@ def _model(
         children=children,
         path=str(node.get("original_file_path") or ""),
         raw_code=str(node.get("raw_code") or ""),
+        meta={**(node.get("meta") or {}), **(config.get("meta") or {})},
+        source_freshness=dict(node.get("freshness") or {}) if resource_type == "source" else {},
+        loaded_at_field=str(node.get("loaded_at_field") or ""),
     )
 
 

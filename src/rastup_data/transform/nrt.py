@@ -16,7 +16,7 @@ import duckdb
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.transform._dbt import run_dbt
+from rastup_data.transform._dbt import DbtInvocation, run_dbt
 from rastup_data.transform.tombstones import (
     read_tombstones,
     seal_warehouse_file,
@@ -65,7 +65,11 @@ class NrtResult:
 
 
 def refresh_nrt(layout: LakeLayout, *, tombstones: Sequence[str] | None = None) -> NrtResult:
-    """Rebuild the NRT ops views from Bronze and publish them; raises CTAS_FAILURE on error."""
+    """Rebuild the NRT ops views from Bronze, run their data tests, and publish them.
+
+    Raises CTAS_FAILURE when a view fails to build and QUALITY_CHECK_FAILED when an
+    error-severity data test fails; either way the previous snapshot stays current.
+    """
     dirs = warehouse_dirs(layout)
     began = time.monotonic()
     erased = tombstones if tombstones is not None else read_tombstones(layout)
@@ -75,17 +79,11 @@ def refresh_nrt(layout: LakeLayout, *, tombstones: Sequence[str] | None = None) 
             with duckdb.connect(str(staging)) as conn:
                 write_tombstones_table(conn, erased)
             invocation = run_dbt(
-                ["run", "--select", "+tag:nrt"],
+                ["build", "--select", "+tag:nrt"],
                 target_dir=dirs.dbt_target("nrt"),
                 variables={"lake_path": str(layout.root), "warehouse_path": str(staging)},
             )
-            broken = [n for n in invocation.nodes if n.status == "error"]
-            if broken or not invocation.success:
-                detail = "; ".join(f"{n.name}: {n.message}" for n in broken) or invocation.error
-                raise RastupError(
-                    ErrorCode.CTAS_FAILURE,
-                    f"NRT views failed to build: {detail}. The previous snapshot stays current.",
-                )
+            _raise_for_failures(invocation)
             snapshot_id = new_snapshot_id()
             with duckdb.connect(str(staging)) as conn:
                 row = conn.execute(
@@ -106,6 +104,24 @@ def refresh_nrt(layout: LakeLayout, *, tombstones: Sequence[str] | None = None) 
         dirs.store.put_bytes(dirs.freshness, record.encode())
         dirs.nrt.collect_garbage()
     return NrtResult(path=path, freshness=freshness, seconds=time.monotonic() - began)
+
+
+def _raise_for_failures(invocation: DbtInvocation) -> None:
+    broken = [n for n in invocation.nodes if n.resource_type != "test" and n.status == "error"]
+    if broken or (invocation.error is not None and not invocation.nodes):
+        detail = "; ".join(f"{n.name}: {n.message}" for n in broken) or invocation.error
+        raise RastupError(
+            ErrorCode.CTAS_FAILURE,
+            f"NRT views failed to build: {detail}. The previous snapshot stays current.",
+        )
+    failed = [n for n in invocation.by_type("test") if n.status in {"fail", "error"}]
+    if failed:
+        detail = "; ".join(f"{n.name}: {n.message or n.failures}" for n in failed)
+        raise RastupError(
+            ErrorCode.QUALITY_CHECK_FAILED,
+            f"NRT views failed {len(failed)} data test(s): {detail}. The previous snapshot "
+            "stays current; see docs/runbooks/quality-failure.md.",
+        )
 
 
 def read_nrt_freshness(layout: LakeLayout) -> NrtFreshness | None:
