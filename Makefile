@@ -25,8 +25,9 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --locked
 	@touch $@
 
-setup: $(VENV)/.synced ## Install the locked environment into .venv (and Chromium for browser tests).
+setup: $(VENV)/.synced ## Install the locked environment into .venv (Chromium and promtool for tests).
 	@bash scripts/ensure-chromium.sh
+	@bash scripts/ensure-promtool.sh
 
 demo: setup ## Run the whole pipeline on the embedded default, then keep serving.
 	$(VENV)/bin/rastup-data demo --fresh $(DEMO_ARGS)

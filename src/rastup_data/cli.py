@@ -12,6 +12,8 @@ from typing import Any
 import click
 
 from rastup_data import __version__
+from rastup_data.config import select_env
+from rastup_data.environments import profile_names
 from rastup_data.errors import RastupError
 
 __all__ = ["main"]
@@ -119,6 +121,12 @@ def _registry() -> click.Command:
     return registry
 
 
+def _budget() -> click.Command:
+    from rastup_data.budgets.cli import budget
+
+    return budget
+
+
 def _catalog() -> click.Command:
     from rastup_data.catalog.cli import catalog
 
@@ -145,6 +153,7 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "experiments": (_experiments, "Assign and analyse experiments."),
     "registry": (_registry, "Build the schema registry site and data dictionary."),
     "catalog": (_catalog, "External table DDL (Athena, Glue, Spark, Trino) and Gold as Parquet."),
+    "budget": (_budget, "The environment's five budgets, used against their limits."),
 }
 
 
@@ -179,8 +188,24 @@ class LazyGroup(click.Group):
             ctx.exit(2)
 
 
+def _select_env(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        select_env(value)
+    return value
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="rastup-data")
+@click.option(
+    "--env",
+    type=click.Choice(profile_names()),
+    default=None,
+    expose_value=False,
+    is_eager=True,
+    callback=_select_env,
+    help="Environment whose profile (thresholds, caps, budgets, schedule) applies "
+    "(default: $RASTUP_ENV, else dev).",
+)
 def cli() -> None:
     """RastUp Data Platform: ingest, land, model, gate, experiment and serve marketplace data."""
 

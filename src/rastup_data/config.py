@@ -18,6 +18,7 @@ __all__ = [
     "parse_webhook_secrets",
     "resolve_lake",
     "resolve_work_dir",
+    "select_env",
 ]
 
 #: The default work folder's name inside the lake root (``<lake>/_node``).
@@ -26,7 +27,10 @@ NODE_FOLDER = "_node"
 #: Every environment variable the platform reads, with its meaning and default.
 ENV_VARS: dict[str, str] = {
     "RASTUP_LAKE": "Lake root folder (default: ./lake in the current directory).",
-    "RASTUP_ENV": "Environment label on metrics and alerts (default: dev).",
+    "RASTUP_ENV": "Environment: selects the profile (thresholds, caps, budgets, schedule) and "
+    "labels metrics and alerts: dev, test, stage or prod (default: dev; `rastup-data --env`).",
+    "RASTUP_PROFILE": "An environment profile file to use instead of the shipped "
+    "operations/environments/<env>.yaml.",
     "RASTUP_INGEST_KEYS": "Comma-separated API keys accepted by the collector.",
     "RASTUP_WORK_DIR": "Node-local work folder: spool, state database, staging builds, dbt "
     "targets (default: <lake>/_node).",
@@ -80,6 +84,7 @@ class Settings:
     privacy_path: Path | None = None
     #: Raw ``provider=secret,…`` text; ``parse_webhook_secrets`` reads it (serve does).
     webhook_secrets: str = ""
+    profile_path: Path | None = None
 
     @classmethod
     def from_env(
@@ -102,7 +107,18 @@ class Settings:
                 Path(env["RASTUP_PRIVACY_POLICY"]) if env.get("RASTUP_PRIVACY_POLICY") else None
             ),
             webhook_secrets=env.get("RASTUP_WEBHOOK_SECRETS", ""),
+            profile_path=_path(env, "RASTUP_PROFILE"),
         )
+
+
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    value = env.get(name)
+    return Path(value).expanduser() if value else None
+
+
+def select_env(name: str) -> None:
+    """Make ``name`` this process's environment (and its children's): ``rastup-data --env``."""
+    os.environ["RASTUP_ENV"] = name
 
 
 def parse_webhook_secrets(text: str) -> dict[str, tuple[str, ...]]:

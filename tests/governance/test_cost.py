@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 import yaml
 from gate_fixture import ADMIN, ANALYST
 
+from rastup_data.environments import Resource, load_profile
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance import Gate, Principal, QueryPath
 from rastup_data.governance.cost import CostModel
@@ -157,16 +159,20 @@ def test_reports_are_not_held_to_partition_filters(gate: Gate) -> None:
     assert rows[0][0] == 96
 
 
-def _gate_with(lake: LakeLayout, tmp_path: Path, **guards: object) -> tuple[Gate, PlatformMetrics]:
-    data = copy.deepcopy(yaml.safe_load(default_policy_path().read_text()))
-    data["cost"]["environments"]["test"] = guards
+def _gate_with(
+    lake: LakeLayout, tmp_path: Path, *, query_cap: int, daily_budget: int
+) -> tuple[Gate, PlatformMetrics]:
+    """A gate whose environment profile has this cap and daily scanned-bytes budget."""
+    shipped = load_profile("test")
+    limits = {**shipped.budgets.limits, Resource.SCANNED_PER_DAY: daily_budget}
+    profile = replace(shipped, query_cap=query_cap, budgets=replace(shipped.budgets, limits=limits))
     metrics = PlatformMetrics("test")
     state = open_state(f"sqlite:///{tmp_path / 'state.db'}")
-    return Gate(lake, state=state, policy=parse_policy(data), env="test", metrics=metrics), metrics
+    return Gate(lake, state=state, env=profile, metrics=metrics), metrics
 
 
 def test_the_per_query_cap_refuses_before_running(lake: LakeLayout, tmp_path: Path) -> None:
-    gate, _ = _gate_with(lake, tmp_path, query_cap=100, daily_budget="1 GB")
+    gate, _ = _gate_with(lake, tmp_path, query_cap=100, daily_budget=10**9)
     with gate:
         gate.run(ADMIN, "SELECT city FROM gold.kpi_marketplace_daily", path=QueryPath.CLI)
         with pytest.raises(RastupError) as error:
@@ -184,7 +190,7 @@ def test_the_daily_budget_refuses_and_alarms_at_80_percent(
     assert size > 0
     # One query is 45 % of the budget: the second passes 80 % (alarm), the third the budget.
     budget = int(size * 2.2)
-    gate, metrics = _gate_with(lake, tmp_path / "budget", query_cap="1 GB", daily_budget=budget)
+    gate, metrics = _gate_with(lake, tmp_path / "budget", query_cap=10**9, daily_budget=budget)
     with gate:
         gate.run(ADMIN, sql, path=QueryPath.CLI)
         assert gate.guard.status().alarm is False

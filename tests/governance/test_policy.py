@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from rastup_data.environments import load_profile
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance.policy import (
     TagAction,
@@ -57,11 +58,11 @@ def _broken(path: list[str], value: Any) -> dict[str, Any]:
         (["roles", "analyst", "tags", "pii"], "hidden", "roles.analyst.tags.pii"),
         (["roles", "analyst", "grantz"], ["gold.*"], "roles.analyst.grantz"),
         (["roles", "analyst", "tags", "financial"], {"silver": "denied"}, "tags.financial.*"),
-        (["cost", "environments", "dev", "query_cap"], "ten gigs", "dev.query_cap"),
+        (["cost", "billing_unit"], "ten gigs", "cost.billing_unit"),
         (["partition_filters", "paths"], ["cli", "fax"], "partition_filters.paths"),
         (["city_scope", "relations", "fact_bookings"], "city", "fact_bookings"),
         (["version"], 2, "version"),
-        (["cost", "alarm_ratio"], 1.5, "cost.alarm_ratio"),
+        (["cost", "alarm_ratio"], 0.5, "operations/environments"),
     ],
 )
 def test_malformed_policies_name_the_file_and_path(path: list[str], value: Any, where: str) -> None:
@@ -94,5 +95,5 @@ def test_billing_rounds_up_to_whole_units_with_the_athena_minimum() -> None:
     assert cost.billed(0) == 10 * mib
     assert cost.billed(10 * mib + 1) == 11 * mib
     assert cost.billed(25 * mib) == 25 * mib
-    assert cost.for_env("prod").daily_budget == 2 * 10**12
-    assert cost.for_env("stage").daily_budget == 500 * 10**9
+    assert load_profile("prod").daily_scan_budget == 2 * 10**12
+    assert load_profile("stage").daily_scan_budget == 500 * 10**9

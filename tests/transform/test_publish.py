@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -13,6 +14,7 @@ from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.storage import LocalStorage
 from rastup_data.transform import BuildEvent, BuildFailed, build, open_published
+from rastup_data.transform.runs import build_runs
 from rastup_data.transform.warehouse import PointerDir, warehouse_dirs
 
 
@@ -121,6 +123,16 @@ def test_failed_checks_and_model_errors_never_publish(layout: LakeLayout) -> Non
     assert "events_deduped" in broken.value.message
     assert dirs.builds.current() == first.path
     assert _marketplace(layout) == [("2026-01-05", "nyc", 1, 10_000, 1_500, 0.15)]
+
+    # The build log has the three outcomes, in order, with their codes and durations.
+    runs = list(build_runs(layout, datetime.now(UTC).date() - timedelta(days=1)))
+    assert [(r.status, r.code) for r in runs] == [
+        ("published", None),
+        ("failed", "QUALITY_CHECK_FAILED"),
+        ("failed", "CTAS_FAILURE"),
+    ]
+    assert runs[0].build_id == first.build_id
+    assert all(r.seconds > 0 and r.started_at <= r.finished_at for r in runs)
 
 
 def test_empty_lake_builds_empty_models(tmp_path: Path) -> None:

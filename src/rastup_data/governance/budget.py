@@ -1,5 +1,7 @@
 """Cost guards of an environment: the per-query cap (the workgroup's bytes cap) and the
-daily scanned-bytes budget, measured from the audit log, with an alarm at 80 %.
+daily scanned-bytes budget, measured from the audit log, with the alarm share (80 %). The
+numbers are the environment profile's (``queries.cap``, ``budgets.scanned_per_day``,
+``budgets.alarm_at``).
 """
 
 from __future__ import annotations
@@ -7,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from rastup_data.environments import EnvironmentProfile
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance.audit import AuditLog
-from rastup_data.governance.policy import CostPolicy, EnvironmentCost
 
 __all__ = ["BudgetStatus", "CostGuard", "human_bytes"]
 
@@ -45,10 +47,10 @@ class BudgetStatus:
 class CostGuard:
     """Refuses a query before it runs when it would break the cap or the budget."""
 
-    def __init__(self, cost: CostPolicy, env: str, audit: AuditLog) -> None:
-        self.cost = cost
-        self.env = env
-        self.guards: EnvironmentCost = cost.for_env(env)
+    def __init__(self, profile: EnvironmentProfile, audit: AuditLog) -> None:
+        self.profile = profile
+        self.env = profile.name
+        self.query_cap = profile.query_cap
         self.audit = audit
 
     def status(self, now: datetime | None = None) -> BudgetStatus:
@@ -57,17 +59,17 @@ class CostGuard:
             env=self.env,
             day=day,
             scanned_bytes=self.audit.scanned_on(self.env, day),
-            budget_bytes=self.guards.daily_budget,
-            alarm_ratio=self.cost.alarm_ratio,
+            budget_bytes=self.profile.daily_scan_budget,
+            alarm_ratio=self.profile.budgets.alarm_at,
         )
 
     def check(self, estimate: int) -> BudgetStatus:
         """ATHENA_SCANNED_BYTES_BREACH if ``estimate`` passes the cap or today's budget."""
-        if estimate > self.guards.query_cap:
+        if estimate > self.query_cap:
             raise RastupError(
                 ErrorCode.ATHENA_SCANNED_BYTES_BREACH,
                 f"the query would scan {human_bytes(estimate)}, over the {self.env} per-query "
-                f"cap of {human_bytes(self.guards.query_cap)}. To fix this, add a dt filter or "
+                f"cap of {human_bytes(self.query_cap)}. To fix this, add a dt filter or "
                 "read fewer columns (`query --explain` shows the estimate).",
             )
         status = self.status()

@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from rastup_data.config import Settings
+from rastup_data.environments import EnvironmentProfile, load_profile
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance.audit import AuditLog, AuditRecord
 from rastup_data.governance.budget import CostGuard
@@ -146,19 +147,21 @@ class Gate:
         *,
         state: StateDB,
         policy: Policy | None = None,
-        env: str = "dev",
+        env: str | EnvironmentProfile = "dev",
         exclusions: ExclusionSource | None = None,
         metrics: PlatformMetrics | None = None,
     ) -> None:
+        """``env`` is an environment name (its shipped profile is read) or a profile."""
         self.layout = layout
         self.state = state
         self.policy = policy or load_policy()
-        self.env = env
+        self.profile = env if isinstance(env, EnvironmentProfile) else load_profile(env)
+        self.env = self.profile.name
         self.tokens = TokenStore(state)
         self.audit = AuditLog(state)
         self.exclusions: ExclusionSource = exclusions or StateTombstones(state)
         self.metrics = metrics
-        self.guard = CostGuard(self.policy.cost, env, self.audit)
+        self.guard = CostGuard(self.profile, self.audit)
         self.cost = CostModel(self.policy.cost)
         self._mask_key = masking_key(state)
         self._sessions: OrderedDict[tuple[SessionSpec, str], SecureSession] = OrderedDict()
@@ -179,13 +182,14 @@ class Gate:
         settings = settings or Settings.from_env(lake=lake)
         root = Path(lake).absolute() if lake is not None else settings.lake
         policy = load_policy(settings.policy_path)
+        profile = load_profile(settings=settings)
         state = open_state(settings.state_url, lake=root)
         try:
             return cls(
                 LakeLayout(root),
                 state=state,
                 policy=policy,
-                env=settings.env,
+                env=profile,
                 exclusions=exclusions,
                 metrics=metrics,
             )
@@ -268,7 +272,7 @@ class Gate:
             relations=attempt.relations,
             columns=attempt.columns,
             estimate=prepared.estimate,
-            query_cap=self.guard.guards.query_cap,
+            query_cap=self.guard.query_cap,
             exact=prepared.lineage.exact,
             # The plan spells out the masking expression, key included: admins only.
             engine_plan=_engine_plan(prepared) if principal.role == "admin" else "",

@@ -17,11 +17,11 @@ from typing import Any
 
 import yaml
 
+from rastup_data.environments.document import DocumentChecker
 from rastup_data.errors import ErrorCode, RastupError
 
 __all__ = [
     "CostPolicy",
-    "EnvironmentCost",
     "Policy",
     "Role",
     "RoleLimits",
@@ -94,35 +94,16 @@ class Role:
 
 
 @dataclass(frozen=True, slots=True)
-class EnvironmentCost:
-    """The workgroup cap of one query and the daily scanned-bytes budget of an environment."""
-
-    query_cap: int
-    daily_budget: int
-
-
-@dataclass(frozen=True, slots=True)
 class CostPolicy:
-    """How bytes are billed (Athena: whole MiB, 10 MiB minimum) and each environment's guards."""
+    """How bytes are billed (Athena: whole MiB, 10 MiB minimum). Each environment's cap and
+    budget are in its profile (:mod:`rastup_data.environments`)."""
 
     billing_minimum: int
     billing_unit: int
-    alarm_ratio: float
-    environments: Mapping[str, EnvironmentCost]
 
     def billed(self, scanned: int) -> int:
         units = -(-scanned // self.billing_unit)
         return max(self.billing_minimum, units * self.billing_unit)
-
-    def for_env(self, env: str) -> EnvironmentCost:
-        found = self.environments.get(env)
-        if found is None:
-            raise RastupError(
-                ErrorCode.POLICY_INVALID,
-                f"the policy has no cost guards for environment {env!r} (RASTUP_ENV). To fix "
-                f"this, add it under cost.environments ({', '.join(sorted(self.environments))}).",
-            )
-        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +160,8 @@ def parse_policy(data: Any, *, source: str = "<policy>") -> Policy:
     top = check.mapping(
         data,
         "",
-        required=("version", "roles", "cost"),
-        optional=("parquet_relations", "city_scope", "partition_filters", "erasure"),
+        required=("version", "roles"),
+        optional=("parquet_relations", "city_scope", "partition_filters", "erasure", "cost"),
     )
     if top["version"] != 1:
         check.fail("version", f"unsupported version {top['version']!r} (this release reads 1)")
@@ -210,7 +191,7 @@ def parse_policy(data: Any, *, source: str = "<policy>") -> Policy:
         ),
         erasure_user_columns=frozenset(check.strings(erasure.get("user", []), "erasure.user")),
         erasure_anon_columns=frozenset(check.strings(erasure.get("anon", []), "erasure.anon")),
-        cost=_cost(check, top["cost"]),
+        cost=_cost(check, top.get("cost", {})),
     )
 
 
@@ -255,89 +236,34 @@ def _tag_rule(check: _Checker, path: str, value: Any) -> TagRule:
 
 
 def _cost(check: _Checker, value: Any) -> CostPolicy:
-    body = check.mapping(
-        value,
-        "cost",
-        required=("environments",),
-        optional=("billing_minimum", "billing_unit", "alarm_ratio"),
-    )
-    ratio = body.get("alarm_ratio", 0.8)
-    if not isinstance(ratio, int | float) or not 0 < ratio <= 1:
-        check.fail("cost.alarm_ratio", f"must be a number in (0, 1], got {ratio!r}")
-    environments = {}
-    for env, guards in check.mapping(body["environments"], "cost.environments").items():
-        path = f"cost.environments.{env}"
-        entry = check.mapping(guards, path, required=("query_cap", "daily_budget"))
-        environments[env] = EnvironmentCost(
-            query_cap=check.size(entry["query_cap"], f"{path}.query_cap"),
-            daily_budget=check.size(entry["daily_budget"], f"{path}.daily_budget"),
+    # The per-environment cap and budget moved to the environment profiles: say where.
+    if isinstance(value, dict) and ("environments" in value or "alarm_ratio" in value):
+        check.fail(
+            "cost",
+            "per-environment caps, budgets and the alarm share live in the environment "
+            "profiles now (operations/environments/<env>.yaml: queries.cap, "
+            "budgets.scanned_per_day, budgets.alarm_at); keep only billing_minimum and "
+            "billing_unit here",
         )
+    body = check.mapping(value, "cost", optional=("billing_minimum", "billing_unit"))
     return CostPolicy(
         billing_minimum=check.size(body.get("billing_minimum", "10 MiB"), "cost.billing_minimum"),
         billing_unit=check.size(body.get("billing_unit", "1 MiB"), "cost.billing_unit"),
-        alarm_ratio=float(ratio),
-        environments=environments,
     )
 
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?\s*$")
-_UNITS = {
-    None: 1,
-    "B": 1,
-    "KB": 10**3,
-    "MB": 10**6,
-    "GB": 10**9,
-    "TB": 10**12,
-    "KiB": 2**10,
-    "MiB": 2**20,
-    "GiB": 2**30,
-    "TiB": 2**40,
-}
 _RELATION = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 
 
-class _Checker:
-    """Walks the YAML document and raises POLICY_INVALID with the file and the path."""
+class _Checker(DocumentChecker):
+    """Walks the policy document and raises POLICY_INVALID with the file and the path."""
 
     def __init__(self, source: str) -> None:
-        self.source = source
+        super().__init__(source, ErrorCode.POLICY_INVALID)
 
-    def fail(self, path: str, message: str) -> None:
-        where = f"{self.source}: {path}: " if path else f"{self.source}: "
-        raise RastupError(ErrorCode.POLICY_INVALID, where + message + ".")
-
-    def mapping(
-        self,
-        value: Any,
-        path: str,
-        *,
-        required: tuple[str, ...] = (),
-        optional: tuple[str, ...] = (),
-        any_keys: bool = False,
-    ) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            self.fail(path or "(top)", f"expected a mapping, got {type(value).__name__}")
-        known = set(required) | set(optional)
-        for key in value:
-            if not isinstance(key, str):
-                self.fail(path, f"keys must be strings, got {key!r}")
-            if known and not any_keys and key not in known:
-                self.fail(
-                    _join(path, key), f"unknown key (expected one of {', '.join(sorted(known))})"
-                )
-        for key in required:
-            if key not in value:
-                self.fail(_join(path, key), "missing")
-        return dict(value)
-
-    def strings(self, value: Any, path: str) -> list[str]:
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            self.fail(path, "expected a list of non-empty strings")
-        return list(value)
-
-    def name(self, value: str, path: str) -> str:
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", value):
-            self.fail(_join(path, value), "names are lower-case letters, digits and _")
+    def name(self, value: Any, path: str) -> str:
+        if not isinstance(value, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", value):
+            self.fail(_join(path, str(value)), "names are lower-case letters, digits and _")
         return value
 
     def relation_map(self, value: Any, path: str) -> dict[str, str]:
@@ -355,21 +281,6 @@ class _Checker:
         except ValueError:
             choices = ", ".join(a.value for a in TagAction)
             self.fail(path, f"{value!r} is not one of {choices}")
-            raise  # unreachable: fail raises
-
-    def positive_int(self, value: Any, path: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            self.fail(path, f"expected a positive integer, got {value!r}")
-        return int(value)
-
-    def size(self, value: Any, path: str) -> int:
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return value
-        match = _SIZE.match(value) if isinstance(value, str) else None
-        if match is None or float(match[1]) <= 0:
-            self.fail(path, f"expected a size such as 10 GB or 10 MiB, got {value!r}")
-            raise AssertionError  # unreachable: fail raises
-        return int(float(match[1]) * _UNITS[match[2]])
 
 
 def _join(path: str, key: str) -> str:

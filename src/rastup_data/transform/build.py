@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform._dbt import DbtInvocation, NodeOutcome, run_dbt
 from rastup_data.transform._gates import GateOutcome, run_gates
 from rastup_data.transform.nrt import NrtResult, refresh_nrt
+from rastup_data.transform.runs import BuildRun, append_build_run
 from rastup_data.transform.tombstones import (
     read_tombstones,
     seal_warehouse_file,
@@ -137,6 +138,7 @@ def build(
     report = progress or (lambda _event: None)
     dirs = warehouse_dirs(layout)
     began = time.monotonic()
+    started_at = datetime.now(UTC)
     with dirs.store.lock("build"):
         staging = dirs.prepare_staging(dirs.builds)
         current = dirs.builds.fetch_current(staging) if not full_refresh else None
@@ -160,10 +162,12 @@ def build(
             seal_warehouse_file(staging)
             build_id = new_snapshot_id()
             path = dirs.builds.publish(staging, build_id)
-        except BaseException:
+        except BaseException as exc:
             dirs.builds.discard_staging()
+            _log_failure(layout, started_at, exc)
             raise
         dirs.builds.collect_garbage()
+    _log_published(layout, started_at, build_id, window if incremental else _Window(), gates)
     report(BuildEvent("published", f"published build {build_id}"))
     _refresh_registry_site(layout, dirs.dbt_target("build") / "manifest.json", report)
     nrt = refresh_nrt(layout, tombstones=erased) if with_nrt else None
@@ -180,6 +184,49 @@ def build(
         seconds=time.monotonic() - began,
         nrt=nrt,
     )
+
+
+def _log_published(
+    layout: LakeLayout, started: datetime, build_id: str, window: _Window, gates: GateOutcome
+) -> None:
+    finished = datetime.now(UTC)
+    append_build_run(
+        layout,
+        BuildRun(
+            kind="build",
+            started_at=started.isoformat(),
+            finished_at=finished.isoformat(),
+            seconds=(finished - started).total_seconds(),
+            status="published",
+            build_id=build_id,
+            bronze_from=window.bronze_from.isoformat() if window.bronze_from else None,
+            bronze_to=window.bronze_to.isoformat() if window.bronze_to else None,
+            alerts=gates.alerts,
+            warnings=gates.warnings,
+        ),
+    )
+
+
+def _log_failure(layout: LakeLayout, started: datetime, exc: BaseException) -> None:
+    """Record a failed build; the log is operations' record, never a reason to fail more."""
+    code = exc.code.value if isinstance(exc, RastupError) else ErrorCode.CTAS_FAILURE.value
+    if isinstance(exc, KeyboardInterrupt):
+        code = "INTERRUPTED"
+    finished = datetime.now(UTC)
+    try:
+        append_build_run(
+            layout,
+            BuildRun(
+                kind="build",
+                started_at=started.isoformat(),
+                finished_at=finished.isoformat(),
+                seconds=(finished - started).total_seconds(),
+                status="failed",
+                code=code,
+            ),
+        )
+    except OSError as error:
+        log.warning("the failed build could not be recorded in the build log: %s", error)
 
 
 def _refresh_registry_site(layout: LakeLayout, manifest: Path, report: ProgressCallback) -> None:
