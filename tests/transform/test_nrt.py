@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+import pytest
 from bronze_fixture import envelope, write_bronze
 
+from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform import build, open_published, read_nrt_freshness, refresh_nrt
 from rastup_data.transform.warehouse import warehouse_dirs
@@ -67,3 +70,24 @@ def test_refresh_keeps_a_few_snapshots(layout: LakeLayout) -> None:
     paths = [refresh_nrt(layout).path for _ in range(4)]
     files = sorted(p.name for p in (layout.root / "warehouse" / "nrt").glob("*.duckdb"))
     assert files == sorted(Path(p).name for p in paths[-3:])
+
+
+def test_a_failing_nrt_data_test_keeps_the_previous_snapshot(layout: LakeLayout) -> None:
+    write_bronze(layout, [_payout("po_1", "2026-01-01 00:00", 100)], name="a")
+    first = refresh_nrt(layout)
+    # A payout whose occurred_at is missing: nrt_ops_events' not-null test fails.
+    folder = layout.events_partition("2026-01-02")
+    folder.mkdir(parents=True)
+    with duckdb.connect() as conn:
+        conn.execute(
+            "COPY (SELECT 'e-no-time' AS event_id, 'payout.created' AS event, 1 AS v, "
+            "CAST(NULL AS TIMESTAMPTZ) AS occurred_at, TIMESTAMPTZ '2026-01-02 00:00:00+00' "
+            'AS received_at, \'{"payout_id": "po_9", "amount_cents": 5}\' AS payload) '
+            f"TO '{folder / 'no-time.parquet'}' (FORMAT parquet)"
+        )
+    with pytest.raises(RastupError) as failed:
+        refresh_nrt(layout)
+    assert failed.value.code is ErrorCode.QUALITY_CHECK_FAILED
+    assert "not_null_columns_nrt_ops_events" in failed.value.message
+    assert warehouse_dirs(layout).nrt.current() == first.path
+    assert read_nrt_freshness(layout) == first.freshness
