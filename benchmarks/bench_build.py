@@ -25,7 +25,7 @@ import orjson
 
 from benchmarks._common import machine
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.transform import BuildEvent, NodeOutcome, build
+from rastup_data.transform import BuildEvent, BuildOptions, NodeOutcome, build
 
 OUT = Path(__file__).parent / "out"
 #: Simulator lines per user per simulated day (measured: ~40 per user per week).
@@ -195,7 +195,7 @@ def timed_build(layout: LakeLayout, *, full_refresh: bool) -> dict[str, Any]:
     started = time.perf_counter()
     result = build(
         layout,
-        full_refresh=full_refresh,
+        BuildOptions(full_refresh=full_refresh),
         progress=lambda event: marks.append((time.perf_counter(), event)),
     )
     finished = time.perf_counter()

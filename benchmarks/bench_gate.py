@@ -34,7 +34,7 @@ from rastup_data.lake.layout import LakeLayout
 from rastup_data.lander.direct import land_ndjson
 from rastup_data.simulate import simulate
 from rastup_data.state import open_state
-from rastup_data.transform import build
+from rastup_data.transform import BuildOptions, build
 
 OUT = Path(__file__).parent / "out" / "gate"
 
@@ -91,7 +91,7 @@ def prepare(users: int, days: int) -> LakeLayout:
         # Received at noon of the day it happened: one Bronze partition per day.
         noon = datetime.fromisoformat(f"{day}T12:00:00+00:00")
         land_ndjson(layout, lines_of_day, name=f"bench-{day}", received_at=noon)
-    build(layout, full_refresh=True)
+    build(layout, BuildOptions(full_refresh=True))
     (root / "BUILT").write_text(datetime.now(UTC).isoformat())
     return layout
 

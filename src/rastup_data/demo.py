@@ -296,12 +296,12 @@ def _ingest_build_and_drill(
 def _build_and_drill(console: Console, lake: Path, golden: Path) -> tuple[str, MartComparison]:
     from rastup_data.governance import Gate, QueryPath, local_principal
     from rastup_data.quality.golden import compare_marts, load_golden
-    from rastup_data.transform import build, open_published
+    from rastup_data.transform import BuildOptions, build, open_published
 
     _step(console, "building Silver and Gold behind the quality gates")
     result = build(
         LakeLayout(lake),
-        full_refresh=True,
+        BuildOptions(full_refresh=True),
         progress=lambda event: _print_build_event(console, event),
     )
     console.print(f"  built in {result.seconds:.1f}s")

@@ -32,7 +32,7 @@ from rastup_data.experiments.lake import (
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.lander import land_ndjson
 from rastup_data.simulate import simulate
-from rastup_data.transform import build
+from rastup_data.transform import BuildOptions, build
 
 REPO = Path(__file__).resolve().parents[2]
 EXPERIMENTS = REPO / "experiments"
@@ -143,7 +143,7 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> SimulatedLake:
     land_ndjson(layout, lines, name="sim")
     loaded = land_ndjson(layout, [extra], name="crossover")
     assert loaded.accepted == 1, loaded.codes
-    build(layout, full_refresh=True)
+    build(layout, BuildOptions(full_refresh=True))
     return SimulatedLake(layout, _read_events([*lines, extra]), unit)
 
 

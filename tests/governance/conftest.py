@@ -17,14 +17,14 @@ from gate_fixture import market_events
 from rastup_data.governance import Gate
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.state import open_state
-from rastup_data.transform import build
+from rastup_data.transform import BuildOptions, build
 
 
 @pytest.fixture(scope="package")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> LakeLayout:
     layout = LakeLayout(Path(tmp_path_factory.mktemp("governance")) / "lake")
     write_bronze(layout, market_events(), name="market")
-    build(layout, quality_gates=False)
+    build(layout, BuildOptions(quality_gates=False))
     return layout
 
 

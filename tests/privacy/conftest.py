@@ -19,7 +19,7 @@ from rastup_data.lake.layout import LakeLayout
 from rastup_data.lander import land_ndjson
 from rastup_data.privacy import Actor, PrivacyContext, open_privacy
 from rastup_data.simulate import simulate
-from rastup_data.transform import build
+from rastup_data.transform import BuildOptions, build
 
 #: Bronze files the fixture lands (the crash test needs several to kill a purge half-way).
 CHUNKS = 8
@@ -58,7 +58,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Subjects]:
     # A rejected event naming the subject (its raw text goes to quarantine).
     bad = {"event": "no.such.event", "v": 1, "user_id": subjects.user, "payload": {}}
     land_ndjson(layout, [orjson.dumps(bad)], name="rejected")
-    build(layout, quality_gates=False)
+    build(layout, BuildOptions(quality_gates=False))
     return layout.root, subjects
 
 

@@ -33,7 +33,7 @@ from rastup_data.privacy import (
 )
 from rastup_data.privacy.verify.certificate import certificate_checksum
 from rastup_data.spool.segments import segment_name
-from rastup_data.transform import build
+from rastup_data.transform import BuildOptions, build
 
 
 def _bronze_rows(layout: LakeLayout, ids: set[str]) -> int:
@@ -123,7 +123,7 @@ def test_erasure_reaches_every_store_and_is_proven(
     stores_with_hits = {s["store"] for s in before.body["stores"] if s["hits"]}
     assert {"bronze", "quarantine", "spool", "extracts", "warehouse", "state"} <= stores_with_hits
 
-    build(lake, quality_gates=False)
+    build(lake, BuildOptions(quality_gates=False))
     report = run_purge(ctx)
     assert report.purged == (filed.request.request_id,)
     by_store = {s.store: s for s in report.stores}

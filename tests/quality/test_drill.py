@@ -25,7 +25,7 @@ from rastup_data.quality import (
     run_quality_gates,
 )
 from rastup_data.simulate.runner import simulate
-from rastup_data.transform.build import build
+from rastup_data.transform.build import BuildOptions, build
 from rastup_data.transform.manifest import build_manifest_path, load_manifest
 from rastup_data.transform.warehouse import warehouse_dirs
 
@@ -41,7 +41,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Quality
     layout = LakeLayout(root / "lake")
     with summary.events_path.open("rb") as lines:
         land_ndjson(layout, lines, name="drill")
-    build(layout, quality_gates=False, with_nrt=False)
+    build(layout, BuildOptions(quality_gates=False, with_nrt=False))
     current = warehouse_dirs(layout).builds.current()
     assert current is not None
     catalog = QualityCatalog.from_project(load_manifest(build_manifest_path(layout)))

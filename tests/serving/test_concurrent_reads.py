@@ -14,7 +14,7 @@ import pytest
 from bronze_fixture import envelope, write_bronze
 
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.transform import build
+from rastup_data.transform import BuildOptions, build
 
 READER = textwrap.dedent(
     """
@@ -73,7 +73,7 @@ def _leg(day: int, amount: int) -> dict[str, object]:
 def test_reader_process_sees_no_lock_errors_during_a_build(tmp_path: Path) -> None:
     layout = LakeLayout(tmp_path / "lake")
     write_bronze(layout, [_leg(5, 1_000)], name="first")
-    build(layout, quality_gates=False)
+    build(layout, BuildOptions(quality_gates=False))
     write_bronze(layout, [_leg(6, 2_000)], name="second")
 
     env = {**os.environ, "DO_NOT_TRACK": "1"}

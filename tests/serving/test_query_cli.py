@@ -18,7 +18,7 @@ from rastup_data.cli import cli
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.serving import list_tables, open_published, run_query
-from rastup_data.transform import build
+from rastup_data.transform import BuildOptions, build
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> LakeLayout:
         for day, city in ((5, "nyc"), (6, "lax"), (6, "nyc"))
     ]
     write_bronze(layout, events, name="legs")
-    build(layout, quality_gates=False)
+    build(layout, BuildOptions(quality_gates=False))
     return layout
 
 

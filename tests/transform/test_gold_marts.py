@@ -12,7 +12,7 @@ from market_fixture import market_events
 from reference_marts import first_copies, reference_exposures, reference_marts
 
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.transform import build, open_published
+from rastup_data.transform import BuildOptions, build, open_published
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def market(tmp_path_factory: pytest.TempPathFactory) -> tuple[LakeLayout, list[d
     half = len(events) // 2
     write_bronze(layout, events[:half], name="part-a")
     write_bronze(layout, events[half:], name="part-b")
-    build(layout, quality_gates=False, with_nrt=True)
+    build(layout, BuildOptions(quality_gates=False, with_nrt=True))
     return layout, events
 
 

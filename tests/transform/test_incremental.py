@@ -12,7 +12,7 @@ from helpers import MART_KEYS, by_key, published_rows, table_rows
 from market_fixture import START, market_events
 
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.transform import BuildResult, build, open_published
+from rastup_data.transform import BuildOptions, BuildResult, build, open_published
 
 Lakes = tuple[LakeLayout, LakeLayout, BuildResult]
 
@@ -24,12 +24,12 @@ def lakes(tmp_path_factory: pytest.TempPathFactory) -> Lakes:
     cutoff = START + timedelta(days=2)
     incremental = LakeLayout(Path(tmp_path_factory.mktemp("incremental")) / "lake")
     write_bronze(incremental, [e for e in events if e["received_at"] < cutoff], name="p1")
-    build(incremental, quality_gates=False, with_nrt=False)
+    build(incremental, BuildOptions(quality_gates=False, with_nrt=False))
     write_bronze(incremental, [e for e in events if e["received_at"] >= cutoff], name="p2")
-    second = build(incremental, quality_gates=False, with_nrt=False)
+    second = build(incremental, BuildOptions(quality_gates=False, with_nrt=False))
     full = LakeLayout(Path(tmp_path_factory.mktemp("full")) / "lake")
     write_bronze(full, events, name="all")
-    build(full, quality_gates=False, with_nrt=False)
+    build(full, BuildOptions(quality_gates=False, with_nrt=False))
     return incremental, full, second
 
 
@@ -101,13 +101,13 @@ def test_late_event_changes_only_its_own_day(layout: LakeLayout) -> None:
         _leg("2026-01-12 09:00", "2026-01-12 09:00:01", 4_000, "lg_3"),
     ]
     write_bronze(layout, on_time, name="on-time")
-    build(layout, quality_gates=False, with_nrt=False)
+    build(layout, BuildOptions(quality_gates=False, with_nrt=False))
     before = by_key(published_rows(layout, "gold.kpi_marketplace_daily"), ("dt", "city"))
     # Received a week late (a partition far beyond the lookback of day 0), plus a resend.
     late = _leg("2026-01-05 23:59:59", "2026-01-13 08:00", 300, "lg_late")
     resend = dict(on_time[1], received_at=on_time[1]["received_at"] + timedelta(days=7))
     write_bronze(layout, [late, resend], name="late")
-    build(layout, quality_gates=False, with_nrt=False)
+    build(layout, BuildOptions(quality_gates=False, with_nrt=False))
     after = by_key(published_rows(layout, "gold.kpi_marketplace_daily"), ("dt", "city"))
     assert after[("2026-01-05", "nyc")]["gmv_cents"] == 1_300
     assert after[("2026-01-06", "nyc")] == before[("2026-01-06", "nyc")]
@@ -121,10 +121,12 @@ def test_backfill_window_rereads_and_keeps_marts(lakes: Lakes) -> None:
     incremental, full, _ = lakes
     result = build(
         incremental,
-        start=START.date(),
-        end=(START + timedelta(days=2)).date(),
-        quality_gates=False,
-        with_nrt=False,
+        BuildOptions(
+            start=START.date(),
+            end=(START + timedelta(days=2)).date(),
+            quality_gates=False,
+            with_nrt=False,
+        ),
     )
     assert (result.bronze_from, result.bronze_to) == (
         START.date(),

@@ -11,7 +11,13 @@ from bronze_fixture import envelope, write_bronze
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.transform import build, open_published, read_nrt_freshness, refresh_nrt
+from rastup_data.transform import (
+    BuildOptions,
+    build,
+    open_published,
+    read_nrt_freshness,
+    refresh_nrt,
+)
 from rastup_data.transform.warehouse import warehouse_dirs
 
 
@@ -24,7 +30,7 @@ def _payout(pid: str, when: str, amount: int, event: str = "payout.created") -> 
 
 def test_refresh_sees_new_bronze_without_a_build(layout: LakeLayout) -> None:
     write_bronze(layout, [_payout("po_1", "2026-01-01 00:00", 100)], name="a")
-    first = build(layout, quality_gates=False)
+    first = build(layout, BuildOptions(quality_gates=False))
     assert first.nrt is not None
     write_bronze(
         layout,

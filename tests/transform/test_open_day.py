@@ -13,7 +13,7 @@ from rastup_data.errors import ErrorCode
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.lander import land_ndjson
 from rastup_data.simulate import simulate
-from rastup_data.transform import BuildFailed, build
+from rastup_data.transform import BuildFailed, BuildOptions, build
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +57,7 @@ def test_builds_through_the_last_day_publish(stream: list[Line], tmp_path: Path)
     previous = None
     for moment in (_at(0, 5), _at(6), _at(18)):
         _land(layout, _between(stream, previous, moment), name=f"upto-{moment:%H%M}")
-        result = build(layout, with_nrt=False)
+        result = build(layout, BuildOptions(with_nrt=False))
         assert result.gates.passed, result.gates.summary
         previous = moment
         summary = result.gates.summary
@@ -81,7 +81,7 @@ def test_impressions_missing_since_midnight_block_the_morning_build(
     ]
     _land(layout, broken, name="no-impressions-today")
     with pytest.raises(BuildFailed) as blocked:
-        build(layout, with_nrt=False)
+        build(layout, BuildOptions(with_nrt=False))
     assert blocked.value.code is ErrorCode.QUALITY_CHECK_FAILED
     failure = next(f for f in blocked.value.failures if f.name == IMPRESSIONS)
     assert failure.message.startswith("volume dropped 100%: ")

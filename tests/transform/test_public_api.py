@@ -10,6 +10,7 @@ def test_transform_public_names() -> None:
     assert sorted(transform.__all__) == [
         "BuildEvent",
         "BuildFailed",
+        "BuildOptions",
         "BuildResult",
         "CheckFailure",
         "GateOutcome",

@@ -13,7 +13,7 @@ from bronze_fixture import envelope, write_bronze
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.storage import LocalStorage
-from rastup_data.transform import BuildEvent, BuildFailed, build, open_published
+from rastup_data.transform import BuildEvent, BuildFailed, BuildOptions, build, open_published
 from rastup_data.transform.runs import build_runs
 from rastup_data.transform.warehouse import PointerDir, warehouse_dirs
 
@@ -86,7 +86,7 @@ def _marketplace(layout: LakeLayout) -> list[tuple[object, ...]]:
 def test_failed_checks_and_model_errors_never_publish(layout: LakeLayout) -> None:
     write_bronze(layout, _booking(), name="good")
     events: list[BuildEvent] = []
-    first = build(layout, quality_gates=False, with_nrt=False, progress=events.append)
+    first = build(layout, BuildOptions(quality_gates=False, with_nrt=False), progress=events.append)
     # Hand-computed: one booking, one 100.00 leg, a 15.00 platform fee.
     assert _marketplace(layout) == [("2026-01-05", "nyc", 1, 10_000, 1_500, 0.15)]
     reported = {e.node.relation for e in events if e.node is not None}
@@ -97,7 +97,7 @@ def test_failed_checks_and_model_errors_never_publish(layout: LakeLayout) -> Non
     # An impression with an unknown listing_type fails an error-severity dbt test.
     write_bronze(layout, _booking("spaceship")[3:], name="bad-enum")
     with pytest.raises(BuildFailed) as failed:
-        build(layout, quality_gates=False, with_nrt=False)
+        build(layout, BuildOptions(quality_gates=False, with_nrt=False))
     assert failed.value.code is ErrorCode.QUALITY_CHECK_FAILED
     names = [f.name for f in failed.value.failures]
     assert any(n.startswith("accepted_values_map_fact_search_impressions") for n in names)
@@ -118,7 +118,7 @@ def test_failed_checks_and_model_errors_never_publish(layout: LakeLayout) -> Non
             f"'not a time' AS occurred_at) TO '{folder / 'broken.parquet'}' (FORMAT parquet)"
         )
     with pytest.raises(BuildFailed) as broken:
-        build(layout, quality_gates=False, with_nrt=False)
+        build(layout, BuildOptions(quality_gates=False, with_nrt=False))
     assert broken.value.code is ErrorCode.CTAS_FAILURE
     assert "events_deduped" in broken.value.message
     assert dirs.builds.current() == first.path
@@ -139,7 +139,7 @@ def test_empty_lake_builds_empty_models(tmp_path: Path) -> None:
     # The builder stages in its own work folder and publishes into the shared lake, where
     # another machine (another work folder) reads the same build.
     layout = LakeLayout(tmp_path / "lake", tmp_path / "builder-node")
-    result = build(layout, quality_gates=False)
+    result = build(layout, BuildOptions(quality_gates=False))
     assert all(n.ok for n in result.nodes)
     lake_files = {p.relative_to(layout.root).as_posix() for p in layout.root.rglob("*.duckdb")}
     assert lake_files == {f"warehouse/builds/{result.build_id}.duckdb", *_nrt_files(layout)}
@@ -179,7 +179,7 @@ def test_descending_date_range_is_rejected(layout: LakeLayout) -> None:
     from datetime import date
 
     with pytest.raises(RastupError) as error:
-        build(layout, start=date(2026, 1, 5), end=date(2026, 1, 4))
+        build(layout, BuildOptions(start=date(2026, 1, 5), end=date(2026, 1, 4)))
     assert error.value.code is ErrorCode.CONFIG_INVALID
 
 

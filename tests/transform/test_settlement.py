@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from rastup_data.errors import ErrorCode
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.transform import BuildFailed, build, open_published
+from rastup_data.transform import BuildFailed, BuildOptions, build, open_published
 from rastup_data.transform.quality_cli import quality
 from rastup_data.transform.warehouse import warehouse_dirs
 
@@ -165,7 +165,7 @@ def test_payouts_days_later_publish_and_an_unbalanced_settled_booking_blocks(
     layout: LakeLayout,
 ) -> None:
     write_bronze(layout, _money_in_flight_stream(), name="in-flight")
-    first = build(layout, with_nrt=False)
+    first = build(layout, BuildOptions(with_nrt=False))
     assert first.gates.ran
     assert first.gates.passed
     with open_published(layout) as conn:
@@ -207,7 +207,7 @@ def test_payouts_days_later_publish_and_an_unbalanced_settled_booking_blocks(
     ]
     write_bronze(layout, unbalanced, name="unbalanced")
     with pytest.raises(BuildFailed) as blocked:
-        build(layout, with_nrt=False)
+        build(layout, BuildOptions(with_nrt=False))
     assert blocked.value.code is ErrorCode.QUALITY_CHECK_FAILED
     (failure,) = blocked.value.failures
     assert failure.name == "silver.booking_settlement.settled_bookings_balance"

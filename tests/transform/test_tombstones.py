@@ -13,7 +13,7 @@ from market_fixture import market_events
 from reference_marts import reference_marts
 
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.transform import build, open_published
+from rastup_data.transform import BuildOptions, build, open_published
 from rastup_data.transform.tombstones import read_tombstones
 
 EVENTS = market_events(seed=5)
@@ -54,9 +54,9 @@ def erased_lake(
     layout = LakeLayout(Path(tmp_path_factory.mktemp("dsar")) / "lake")
     events = EVENTS
     write_bronze(layout, events, name="all")
-    build(layout, quality_gates=False, with_nrt=False, tombstones=())
+    build(layout, BuildOptions(quality_gates=False, with_nrt=False, tombstones=()))
     before = _silver_user_rows(layout, ERASED, _linked_anons(events, ERASED))
-    build(layout, quality_gates=False, with_nrt=True, tombstones=(ERASED,))
+    build(layout, BuildOptions(quality_gates=False, with_nrt=True, tombstones=(ERASED,)))
     return layout, events, before
 
 

@@ -5,6 +5,7 @@ from rastup_data.transform._dbt import dbt_project_dir as dbt_project_dir
 from rastup_data.transform._gates import GateOutcome as GateOutcome
 from rastup_data.transform.build import BuildEvent as BuildEvent
 from rastup_data.transform.build import BuildFailed as BuildFailed
+from rastup_data.transform.build import BuildOptions as BuildOptions
 from rastup_data.transform.build import BuildResult as BuildResult
 from rastup_data.transform.build import CheckFailure as CheckFailure
 from rastup_data.transform.build import build as build
@@ -19,6 +20,7 @@ from rastup_data.transform.published import published_files as published_files
 __all__ = [
     "BuildEvent",
     "BuildFailed",
+    "BuildOptions",
     "BuildResult",
     "CheckFailure",
     "GateOutcome",

@@ -35,6 +35,7 @@ __all__ = [
     "DEFAULT_LOOKBACK_DAYS",
     "BuildEvent",
     "BuildFailed",
+    "BuildOptions",
     "BuildResult",
     "CheckFailure",
     "build",
@@ -115,25 +116,37 @@ class _Window:
     reread: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    """What a build does.
+
+    ``start``/``end`` (Bronze received dates, inclusive) re-read that window instead of the
+    lookback of ``lookback_days``; ``full_refresh`` rebuilds everything from Bronze;
+    ``tombstones`` overrides the erased users read from the state store; ``quality_gates``
+    and ``with_nrt`` turn the gates and the NRT refresh after publishing off.
+    """
+
+    start: date | None = None
+    end: date | None = None
+    full_refresh: bool = False
+    tombstones: Sequence[str] | None = None
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS
+    quality_gates: bool = True
+    with_nrt: bool = True
+
+
 def build(
     layout: LakeLayout,
+    options: BuildOptions = BuildOptions(),
     *,
-    start: date | None = None,
-    end: date | None = None,
-    full_refresh: bool = False,
     progress: ProgressCallback | None = None,
-    tombstones: Sequence[str] | None = None,
-    lookback_days: int = DEFAULT_LOOKBACK_DAYS,
-    quality_gates: bool = True,
-    with_nrt: bool = True,
 ) -> BuildResult:
     """Build Silver and Gold from Bronze and publish them if every error-severity check passes.
 
-    ``start``/``end`` (Bronze received dates, inclusive) re-read that window instead of the
-    lookback; ``full_refresh`` rebuilds everything from Bronze. ``tombstones`` overrides the
-    erased users read from the state store. Raises :class:`BuildFailed` when nothing was
-    published.
+    Raises :class:`BuildFailed` when nothing was published.
     """
+    start, end, full_refresh = options.start, options.end, options.full_refresh
+    tombstones, lookback_days = options.tombstones, options.lookback_days
     _check_arguments(start, end, lookback_days)
     report = progress or (lambda _event: None)
     dirs = warehouse_dirs(layout)
@@ -145,7 +158,7 @@ def build(
         incremental = current is not None
         erased = tombstones if tombstones is not None else read_tombstones(layout)
         try:
-            window = _prepare_staging(staging, erased, incremental, start, end, lookback_days)
+            window = _prepare_staging(staging, erased, options, incremental=incremental)
             mode = "incremental" if incremental else "full"
             report(BuildEvent("start", _start_text(mode, window, current)))
             invocation = run_dbt(
@@ -157,7 +170,7 @@ def build(
             _raise_for_model_errors(invocation)
             report(BuildEvent("checks", "running quality gates"))
             manifest = dirs.dbt_target("build") / "manifest.json"
-            gates = _audit(staging, invocation, manifest if quality_gates else None)
+            gates = _audit(staging, invocation, manifest if options.quality_gates else None)
             report(BuildEvent("checks", _gates_text(invocation, gates)))
             seal_warehouse_file(staging)
             build_id = new_snapshot_id()
@@ -170,7 +183,7 @@ def build(
     _log_published(layout, started_at, build_id, window if incremental else _Window(), gates)
     report(BuildEvent("published", f"published build {build_id}"))
     _refresh_registry_site(layout, dirs.dbt_target("build") / "manifest.json", report)
-    nrt = refresh_nrt(layout, tombstones=erased) if with_nrt else None
+    nrt = refresh_nrt(layout, tombstones=erased) if options.with_nrt else None
     warnings = tuple(n.name for n in invocation.nodes if n.status == "warn")
     return BuildResult(
         build_id=build_id,
@@ -260,22 +273,17 @@ def _check_arguments(start: date | None, end: date | None, lookback_days: int) -
 
 
 def _prepare_staging(
-    staging: Path,
-    erased: Sequence[str],
-    incremental: bool,
-    start: date | None,
-    end: date | None,
-    lookback_days: int,
+    staging: Path, erased: Sequence[str], options: BuildOptions, *, incremental: bool
 ) -> _Window:
     window = _Window()
     with duckdb.connect(str(staging)) as conn:
         write_tombstones_table(conn, erased)
-        if start is not None or end is not None:
-            window = _Window(bronze_from=start, bronze_to=end, reread=True)
+        if options.start is not None or options.end is not None:
+            window = _Window(bronze_from=options.start, bronze_to=options.end, reread=True)
         elif incremental:
             newest = _newest_loaded_partition(conn)
             if newest is not None:
-                window = _Window(bronze_from=newest - timedelta(days=lookback_days))
+                window = _Window(bronze_from=newest - timedelta(days=options.lookback_days))
         conn.execute("CHECKPOINT")
     return window
 

@@ -11,7 +11,7 @@ import click
 from rastup_data.config import resolve_lake
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.lake.options import work_dir_option
-from rastup_data.transform.build import BuildEvent, BuildFailed, CheckFailure
+from rastup_data.transform.build import BuildEvent, BuildFailed, BuildOptions, CheckFailure
 from rastup_data.transform.build import build as run_build
 
 __all__ = ["build"]
@@ -69,10 +69,12 @@ def build(
     try:
         result = run_build(
             layout,
-            start=_day(start),
-            end=_day(end),
-            full_refresh=full_refresh,
-            lookback_days=lookback_days,
+            BuildOptions(
+                start=_day(start),
+                end=_day(end),
+                full_refresh=full_refresh,
+                lookback_days=lookback_days,
+            ),
             progress=_print_event,
         )
     except BuildFailed as exc:
