@@ -45,23 +45,29 @@ class SeriesQuery:
     cutoff_seconds: float | None
 
 
-def _day_expression(column: str, column_type: str) -> str:
+_EPOCH = date(1970, 1, 1)
+
+
+def _day_number(column: str, column_type: str) -> str:
+    """SQL for the UTC day of ``column`` as days since 1970-01-01 (integer arithmetic on
+    epoch seconds: several times cheaper than converting every row to a DATE)."""
     quoted = quote_ident(column)
-    upper = column_type.upper()
-    if upper == "DATE":
-        return quoted
-    if upper.startswith("TIMESTAMP WITH TIME ZONE") or upper == "TIMESTAMPTZ":
-        return f"CAST(timezone('UTC', {quoted}) AS DATE)"
-    return f"CAST({quoted} AS DATE)"
+    if column_type.upper() == "DATE":
+        return f"date_diff('day', DATE '1970-01-01', {quoted})"
+    return f"CAST(floor(epoch({quoted}) / 86400) AS BIGINT)"
+
+
+def _day(number: int) -> date:
+    return _EPOCH + timedelta(days=int(number))
 
 
 def newest_day(conn: duckdb.DuckDBPyConnection, table: str, date_column: str) -> date | None:
     """The newest UTC day of ``table`` (None when it has no rows)."""
     types = require_columns(conn, table, (date_column,))
-    day = _day_expression(date_column, types[date_column])
+    day = _day_number(date_column, types[date_column])
     row = conn.execute(f"SELECT max({day}) FROM {quote_table(table)}").fetchone()
     value = row[0] if row else None
-    return value if isinstance(value, date) else None
+    return None if value is None else _day(value)
 
 
 def fetch_series(
@@ -70,25 +76,28 @@ def fetch_series(
     """Group -> day -> volume, for the days from ``query.first_day`` on."""
     needed = [query.date_column, *filter(None, (query.time_column, query.group_by))]
     types = require_columns(conn, query.table, needed)
-    day = _day_expression(query.date_column, types[query.date_column])
-    group = f"CAST({quote_ident(query.group_by)} AS VARCHAR)" if query.group_by else "''"
+    day = _day_number(query.date_column, types[query.date_column])
+    group = quote_ident(query.group_by) if query.group_by else "''"
+    # Rows are counted, other measures summed (count(*) is a third of sum(1)'s cost).
+    total = "count(*)" if query.measure.strip() == "1" else f"coalesce(sum({query.measure}), 0)"
     early = "0"
     if query.cutoff_seconds is not None and query.time_column is not None:
-        seconds_into_day = (
-            f"(epoch({quote_ident(query.time_column)}) - epoch(CAST({day} AS TIMESTAMP)))"
-        )
+        seconds_into_day = f"(epoch({quote_ident(query.time_column)}) - 86400 * {day})"
+        within = f"FILTER (WHERE {seconds_into_day} <= {float(query.cutoff_seconds)!r})"
         early = (
-            f"coalesce(sum({query.measure}) FILTER "
-            f"(WHERE {seconds_into_day} <= {float(query.cutoff_seconds)!r}), 0)"
+            f"count(*) {within}"
+            if query.measure.strip() == "1"
+            else f"coalesce(sum({query.measure}) {within}, 0)"
         )
+    first = (query.first_day - _EPOCH).days
     rows = conn.execute(
-        f"SELECT {group} AS grp, {day} AS dt, coalesce(sum({query.measure}), 0) AS volume, "
-        f"{early} AS early FROM {quote_table(query.table)} "
-        f"WHERE {day} >= DATE '{query.first_day.isoformat()}' GROUP BY ALL"
+        f"SELECT {group} AS grp, {day} AS day_number, {total}, {early} "
+        f"FROM {quote_table(query.table)} WHERE {day} >= {first} GROUP BY ALL"
     ).fetchall()
     series: dict[str, dict[date, DayVolume]] = {}
-    for grp, dt, volume, early_volume in rows:
+    for grp, number, volume, early_volume in rows:
         key = ALL if grp is None else str(grp)
+        dt = _day(number)
         series.setdefault(key, {})[dt] = DayVolume(dt, float(volume), float(early_volume))
     return series
 
