@@ -141,3 +141,18 @@ def test_the_cli_exits_2_when_a_hold_blocks_everything(
     assert request in again.output
     status = runner.invoke(cli, ["dsar", "status", request, "--format", "json", *where])
     assert '"state": "purged"' in status.output
+
+
+def test_many_erasures_are_filed_in_one_pass(subjects: Subjects, ctx: PrivacyContext) -> None:
+    from rastup_data.privacy import file_erasures
+
+    first = file_erasure(ctx, subjects.user)
+    filed = file_erasures(ctx, [subjects.user, subjects.other, subjects.user])
+    assert filed[0].request.request_id == first.request.request_id
+    assert filed[2].request.request_id == first.request.request_id
+    assert [f.created for f in filed] == [False, True, False]
+    assert filed[1].subject == subjects.other
+    assert filed[1].anon_ids >= len(subjects.other_anons)
+    assert filed[1].request.state is RequestState.EXCLUDED
+    with pytest.raises(RastupError, match="already has erasure request"):
+        file_erasure(ctx, subjects.other, request_id="another-id")

@@ -503,8 +503,9 @@ def _drop_accepted(pre: Prevalidated, suppression: SubjectSuppression) -> int:
     gone = [suppression.erased(user, anon) for user, anon in pre.subjects]
     if not any(gone):
         return 0
-    indices, event_ids, records = [], [], []
-    start = 0
+    indices, event_ids, kept, ends = [], [], [], []
+    blob = memoryview(pre.blob)
+    start = total = 0
     for index, event_id, end, erased in zip(
         pre.indices, pre.event_ids, pre.ends, gone, strict=True
     ):
@@ -513,11 +514,12 @@ def _drop_accepted(pre: Prevalidated, suppression: SubjectSuppression) -> int:
         else:
             indices.append(index)
             event_ids.append(event_id)
-            records.append(pre.blob[start:end])
+            kept.append(blob[start:end])  # a view: the one copy is the join below
+            total += end - start
+            ends.append(total)
         start = end
-    pre.indices, pre.event_ids = indices, event_ids
-    pre.blob = b"".join(records)
-    pre.ends = _ends([r[:-1] for r in records])
+    pre.indices, pre.event_ids, pre.ends = indices, event_ids, ends
+    pre.blob = b"".join(kept)
     return len(gone) - len(indices)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from rastup_data.errors import ErrorCode
 from rastup_data.ingest.acceptance import (
     BatchOutcome,
     EventAcceptor,
@@ -22,6 +23,7 @@ from rastup_data.ingest.acceptance import (
     format_received_at,
 )
 from rastup_data.ingest.dedupe import DedupeWindow
+from rastup_data.ingest.suppression import SubjectSuppression
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.lander.landing import LandResult, land_segment, open_landing_connection
 from rastup_data.spool.segments import SegmentFiles
@@ -41,6 +43,8 @@ class DirectLoad:
     rejected: int
     codes: dict[str, int]
     landings: tuple[LandResult, ...]
+    #: Events of erased subjects, not landed (their code is EVENT_SUBJECT_ERASED in ``codes``).
+    suppressed: int = 0
 
 
 def _default_validator() -> EventCheck:
@@ -57,16 +61,20 @@ def land_ndjson(
     name: str | None = None,
     received_at: datetime | None = None,
     validator: EventCheck | None = None,
+    suppression: SubjectSuppression | None = None,
 ) -> DirectLoad:
     """Validate and land NDJSON envelope lines; returns what was accepted and rejected.
 
     ``name`` prefixes the Bronze file names (``<name>-<chunk>.parquet``); loading the same
-    lines under the same name again rewrites the same files instead of adding rows.
+    lines under the same name again rewrites the same files instead of adding rows. Events of
+    subjects in ``suppression`` (erased by a DSAR) are counted as suppressed, never landed.
     """
     staging = layout.spool / "_direct"
     staging.mkdir(parents=True, exist_ok=True)
     loader = _Loader(
-        EventAcceptor(validator or _default_validator(), DedupeWindow(1e12)),
+        EventAcceptor(
+            validator or _default_validator(), DedupeWindow(1e12), suppression=suppression
+        ),
         format_received_at(received_at),
         staging,
         name or f"direct{secrets.token_hex(4)}",
@@ -100,7 +108,13 @@ class _Loader:
     staging: Path
     base: str
     totals: dict[str, int] = field(
-        default_factory=lambda: {"lines": 0, "accepted": 0, "duplicates": 0, "rejected": 0}
+        default_factory=lambda: {
+            "lines": 0,
+            "accepted": 0,
+            "duplicates": 0,
+            "rejected": 0,
+            "suppressed": 0,
+        }
     )
     codes: dict[str, int] = field(default_factory=dict)
     landings: list[LandResult] = field(default_factory=list)
@@ -120,6 +134,10 @@ class _Loader:
         self.totals["accepted"] += outcome.accepted
         self.totals["duplicates"] += outcome.duplicates
         self.totals["rejected"] += outcome.rejected
+        self.totals["suppressed"] += outcome.suppressed
+        if outcome.suppressed:
+            erased = ErrorCode.EVENT_SUBJECT_ERASED.value
+            self.codes[erased] = self.codes.get(erased, 0) + outcome.suppressed
         for code, count in outcome.codes.items():
             self.codes[code] = self.codes.get(code, 0) + count
 
@@ -131,4 +149,5 @@ class _Loader:
             self.totals["rejected"],
             self.codes,
             tuple(self.landings),
+            suppressed=self.totals["suppressed"],
         )

@@ -8,6 +8,7 @@ from rastup_data.privacy.context import PrivacyContext as PrivacyContext
 from rastup_data.privacy.context import open_privacy as open_privacy
 from rastup_data.privacy.erasure import Filed as Filed
 from rastup_data.privacy.erasure import file_erasure as file_erasure
+from rastup_data.privacy.erasure import file_erasures as file_erasures
 from rastup_data.privacy.export import ExportResult as ExportResult
 from rastup_data.privacy.export import export_subject as export_subject
 from rastup_data.privacy.holds import HoldStore as HoldStore
@@ -47,6 +48,7 @@ __all__ = [
     "VerifyFailed",
     "export_subject",
     "file_erasure",
+    "file_erasures",
     "load_privacy_policy",
     "open_privacy",
     "run_purge",
