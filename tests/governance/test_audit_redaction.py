@@ -106,5 +106,7 @@ def test_pruning_keeps_an_anchor_and_the_rest_verifies(log: AuditLog) -> None:
 
 
 def test_pruning_never_removes_the_newest_record(log: AuditLog) -> None:
-    assert log.prune("2027-01-01T00:00:00+00:00", record=_record("lifecycle", 10)) == 0
-    assert len(log.records()) == 5
+    assert log.prune("2027-01-01T00:00:00+00:00", record=_record("lifecycle", 10)) == 4
+    assert [r.seq for r in log.records()] == [5, 6]
+    assert log.verify().ok
+    assert log.prune("2020-01-01T00:00:00+00:00", record=_record("lifecycle", 11)) == 0

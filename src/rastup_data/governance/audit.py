@@ -196,16 +196,14 @@ class AuditLog:
         how many went. ``record`` (the retention action) is chained afterwards."""
         lock = _PG_LOCK if self.db.dialect.name == POSTGRESQL.name else ()
         with self.db.transaction(lock_statements=lock):
+            # The newest record always stays: the next append chains onto it.
             last = self.db.fetchone(
                 "SELECT seq, hash FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log "
-                "WHERE at < ?)",
+                "WHERE at < ? AND seq < (SELECT max(seq) FROM audit_log))",
                 (before,),
             )
             if last is None:
                 return 0
-            newest = self.db.fetchone("SELECT max(seq) FROM audit_log")
-            if newest is not None and int(newest[0]) == int(last[0]):
-                return 0  # never delete the newest record: appends chain onto it
             anchor = self._anchor()
             first = anchor[0] + 1 if anchor else 1
             self.db.execute(

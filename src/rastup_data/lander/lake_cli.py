@@ -137,3 +137,38 @@ def load(lake_dir: Path | None, work_dir: Path | None, file: str, name: str | No
     )
     for code, count in sorted(result.codes.items()):
         click.echo(f"  {count:>8}  {code}")
+
+
+@lake.command()
+@_lake_option
+@work_dir_option
+@click.option(
+    "--dry-run", is_flag=True, help="Print what would go and how many bytes; delete nothing."
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def lifecycle(*, lake_dir: Path | None, work_dir: Path | None, dry_run: bool, fmt: str) -> None:
+    """Apply each store's retention (governance/privacy.yaml): Bronze, quarantine, extracts,
+    landed spool segments, warehouse builds, audit records. Rows of subjects under a legal
+    hold outlive their retention; every deletion is recorded in the manifest."""
+    from rastup_data.privacy import Actor, open_privacy
+    from rastup_data.privacy.retention import run_lifecycle
+
+    progress = None if fmt == "json" else (lambda line: click.echo(f"  {line}", err=True))
+    with open_privacy(lake_dir, work_dir=work_dir, actor=Actor("lifecycle")) as ctx:
+        report = run_lifecycle(ctx, dry_run=dry_run, progress=progress)
+    if fmt == "json":
+        click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
+        return
+    verb = "would delete" if dry_run else "deleted"
+    for store in report.stores:
+        kept = (
+            f", {store.rows_kept_for_holds:,} held rows kept" if store.files_kept_for_holds else ""
+        )
+        records = f", {store.records_deleted:,} records" if store.records_deleted else ""
+        click.echo(
+            f"{store.store:<12} ({store.retention}): {verb} {store.files_deleted:,} file(s), "
+            f"{store.bytes_deleted:,} bytes{kept}{records}"
+        )
+    click.echo(
+        f"run {report.run_id}: {verb} {report.bytes_deleted:,} bytes in {report.seconds:.1f}s"
+    )

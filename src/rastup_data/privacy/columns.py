@@ -10,9 +10,28 @@ from collections.abc import Iterator
 
 import duckdb
 
-__all__ = ["duckdb_text_tables", "parquet_text_columns", "quote_identifier", "sql_literal"]
+from rastup_data.privacy.ids import SubjectIds
+
+__all__ = [
+    "contains_any",
+    "duckdb_text_tables",
+    "parquet_text_columns",
+    "quote_identifier",
+    "sql_literal",
+]
 
 _NESTED = ("STRUCT", "MAP", "UNION")
+
+
+def contains_any(expressions: list[str], ids: SubjectIds) -> str:
+    """A DuckDB predicate true when any expression contains any id: the cheap pre-filter of
+    every match (candidates are then judged by the matching rule). Ids are bound as ``$1…``
+    in sorted order."""
+    return " OR ".join(
+        f"contains({expression}, ${n + 1})"
+        for expression in expressions
+        for n in range(len(ids.all))
+    )
 
 
 def quote_identifier(name: str) -> str:

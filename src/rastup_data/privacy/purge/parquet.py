@@ -14,18 +14,24 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rastup_data.lake.layout import LAKE_LOCK
 from rastup_data.lake.manifest import LandedFile
+from rastup_data.privacy.columns import contains_any, parquet_text_columns, sql_literal
+from rastup_data.privacy.ids import SubjectIds
 from rastup_data.privacy.purge.base import PurgeRun, StoreOutcome, partition_day
 from rastup_data.storage import Storage
 
-__all__ = ["ParquetStep", "read_parquet_table"]
+__all__ = ["ParquetStep", "candidate_files", "read_parquet_table"]
 
 #: Threads reading and matching files at once.
 WORKERS = 2
+#: Up to this many ids, one DuckDB pass picks the files to read (``contains`` is cheap for a
+#: few ids); beyond it every file is read and matched with the automaton in one pass.
+PREFILTER_MAX_IDS = 32
 _ROW_GROUP = 122_880
 
 
@@ -33,6 +39,27 @@ def read_parquet_table(store: Storage, key: str) -> pa.Table:
     """One Parquet file of a store, decoded (no Hive partition columns added)."""
     filesystem, base = store.arrow_filesystem()
     return pq.read_table(f"{base}/{key}", filesystem=filesystem, partitioning=None)
+
+
+def candidate_files(store: Storage, keys: list[str], ids: SubjectIds) -> list[str]:
+    """The files where some text column contains some id (a necessary condition of every
+    match), found with one DuckDB pass; the matcher then judges their rows."""
+    uris = {store.uri(k): k for k in keys}
+    listed = ", ".join(f"'{sql_literal(u)}'" for u in uris)
+    source = (
+        f"read_parquet([{listed}], filename = true, hive_partitioning = false, "
+        "union_by_name = true)"
+    )
+    with duckdb.connect(":memory:") as conn:
+        columns = [c for c in parquet_text_columns(conn, source) if c != '"filename"']
+        if not columns:
+            return []
+        rows = conn.execute(
+            f"SELECT DISTINCT filename FROM {source} WHERE {contains_any(columns, ids)}",
+            sorted(ids.all),
+        ).fetchall()
+    found = {uris.get(str(r[0]), str(r[0])) for r in rows}
+    return [k for k in keys if k in found]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +84,18 @@ class ParquetStep:
         store = run.ctx.layout.lake
         outcome = StoreOutcome(self.name)
         keys = [k for k in store.list_keys(self.prefix) if k.endswith(".parquet")]
-        if not run.matcher:
+        if not run.matcher or not keys:
             outcome.files_scanned = len(keys)
             return outcome
+        candidates = keys
+        if len(run.ids) <= PREFILTER_MAX_IDS:
+            candidates = candidate_files(store, keys, run.ids)
+            chosen = set(candidates)
+            skipped = [k for k in keys if k not in chosen]
+            outcome.files_scanned += len(skipped)
+            outcome.bytes_scanned += sum(i.size for k in skipped if (i := store.stat(k)))
         with ThreadPoolExecutor(WORKERS) as pool:
-            for done in pool.map(lambda key: self._purge_file(run, store, key), keys):
+            for done in pool.map(lambda key: self._purge_file(run, store, key), candidates):
                 self._count(run, outcome, done)
         return outcome
 

@@ -21,9 +21,9 @@ import duckdb
 import pyarrow as pa
 
 from rastup_data.lake.manifest import LandedFile
-from rastup_data.privacy.columns import duckdb_text_tables, sql_literal
-from rastup_data.privacy.matching import IdMatcher
+from rastup_data.privacy.columns import contains_any, duckdb_text_tables, sql_literal
 from rastup_data.privacy.purge.base import PurgeRun, StoreOutcome
+from rastup_data.privacy.purge.parquet import PREFILTER_MAX_IDS
 from rastup_data.storage import Storage
 from rastup_data.transform.warehouse import warehouse_dirs
 
@@ -39,18 +39,25 @@ def warehouse_files(store: Storage, prefix: str) -> list[str]:
 
 
 def hit_rowids(
-    conn: duckdb.DuckDBPyConnection, alias: str, table: str, columns: list[str], matcher: IdMatcher
+    conn: duckdb.DuckDBPyConnection, table: str, columns: list[str], run: PurgeRun
 ) -> list[int]:
-    """Row ids of one table whose text columns name an id."""
+    """Row ids of one table of the attached ``src`` whose text columns name an id: for a few
+    ids DuckDB's ``contains`` picks the candidate rows first, for many the automaton reads
+    every row."""
     if not columns:
         return []
     selected = ", ".join(f"{c} AS c{i}" for i, c in enumerate(columns))
-    reader = conn.sql(f"SELECT rowid AS __rowid, {selected} FROM {alias}.{table}").to_arrow_reader(
-        _BATCH
-    )
+    sql = f"SELECT rowid AS __rowid, {selected} FROM src.{table}"
+    params: list[str] = []
+    if len(run.ids) <= PREFILTER_MAX_IDS:
+        sql += f" WHERE {contains_any(columns, run.ids)}"
+        params = sorted(run.ids.all)
+    relation = conn.sql(sql, params=params) if params else conn.sql(sql)
+    assert relation is not None  # a SELECT always has a relation
+    reader = relation.to_arrow_reader(_BATCH)
     found: list[int] = []
     for batch in reader:
-        mask = matcher.table_rows(batch)
+        mask = run.matcher.table_rows(batch)
         if mask.any():
             found += batch.column(0).filter(pa.array(mask)).to_pylist()
     return found
@@ -89,7 +96,7 @@ class WarehouseStep:
             hits = {
                 table: rowids
                 for table, columns in duckdb_text_tables(conn, "src")
-                if (rowids := hit_rowids(conn, "src", table, columns, run.matcher))
+                if (rowids := hit_rowids(conn, table, columns, run))
             }
             if not hits:
                 return

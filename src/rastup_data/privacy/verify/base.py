@@ -15,7 +15,7 @@ from rastup_data.privacy.context import PrivacyContext
 from rastup_data.privacy.ids import SubjectIds
 from rastup_data.privacy.matching import IdMatcher
 
-__all__ = ["StoreScan", "StoreScanner", "VerifyScope", "contains_any"]
+__all__ = ["StoreScan", "StoreScanner", "VerifyScope"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +64,3 @@ class StoreScanner(Protocol):
     def name(self) -> str: ...
 
     def scan(self, scope: VerifyScope) -> StoreScan: ...
-
-
-def contains_any(expressions: list[str], ids: SubjectIds) -> str:
-    """A DuckDB predicate true when any expression contains any id (the cheap pre-filter;
-    candidates are then judged by the matching rule). Ids are bound as ``$1…``."""
-    return " OR ".join(
-        f"contains({expression}, ${n + 1})"
-        for expression in expressions
-        for n in range(len(ids.all))
-    )

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from rastup_data.privacy.columns import parquet_text_columns, sql_literal
-from rastup_data.privacy.verify.base import StoreScan, VerifyScope, contains_any
+from rastup_data.privacy.columns import contains_any, parquet_text_columns, sql_literal
+from rastup_data.privacy.verify.base import StoreScan, VerifyScope
 
 __all__ = ["ParquetScanner"]
 

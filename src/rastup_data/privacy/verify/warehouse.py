@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from rastup_data.privacy.columns import duckdb_text_tables, sql_literal
+from rastup_data.privacy.columns import contains_any, duckdb_text_tables, sql_literal
 from rastup_data.privacy.purge.warehouse import warehouse_files
-from rastup_data.privacy.verify.base import StoreScan, VerifyScope, contains_any
+from rastup_data.privacy.verify.base import StoreScan, VerifyScope
 from rastup_data.transform.warehouse import warehouse_dirs
 
 __all__ = ["WarehouseScanner", "scan_duckdb_file"]
