@@ -181,8 +181,8 @@ class LazyGroup(click.Group):
         except RastupError as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
             info = exc.code.info
-            if "to fix this" not in exc.message.lower():
-                click.echo(f"hint: {info.action}", err=True)
+            if exc.hint_text is not None:
+                click.echo(f"hint: {exc.hint_text}", err=True)
             if info.runbook:
                 click.echo(f"runbook: {info.runbook}", err=True)
             ctx.exit(2)

@@ -38,6 +38,10 @@ ENV_VARS: dict[str, str] = {
     "RASTUP_URL": "Collector base URL used by `send` and the SDK (default: http://127.0.0.1:8080).",
     "RASTUP_KEY": "API key used by `send` and the SDK.",
     "RASTUP_TOKEN": "Query-gate token used by `query`, `audit`, `cost` and `experiments`.",
+    "RASTUP_EXPERIMENTS_DIR": "Folder of experiment definitions (default: ./experiments when "
+    "present, else the examples shipped with the package).",
+    "RASTUP_METRICS_CATALOG": "Metrics catalogue file (default: metrics/catalog.yaml beside "
+    "the experiments folder).",
     "RASTUP_POLICY": "Governance policy file (default: the shipped governance/policy.yaml).",
     "RASTUP_PRIVACY_POLICY": "Privacy settings file: DSAR deadlines, stores, retention "
     "(default: the shipped governance/privacy.yaml).",
@@ -85,6 +89,8 @@ class Settings:
     #: Raw ``provider=secret,…`` text; ``parse_webhook_secrets`` reads it (serve does).
     webhook_secrets: str = ""
     profile_path: Path | None = None
+    experiments_dir: Path | None = None
+    metrics_catalog: Path | None = None
 
     @classmethod
     def from_env(
@@ -108,6 +114,8 @@ class Settings:
             ),
             webhook_secrets=env.get("RASTUP_WEBHOOK_SECRETS", ""),
             profile_path=_path(env, "RASTUP_PROFILE"),
+            experiments_dir=_optional_path(env.get("RASTUP_EXPERIMENTS_DIR")),
+            metrics_catalog=_optional_path(env.get("RASTUP_METRICS_CATALOG")),
         )
 
 
@@ -119,6 +127,10 @@ def _path(env: Mapping[str, str], name: str) -> Path | None:
 def select_env(name: str) -> None:
     """Make ``name`` this process's environment (and its children's): ``rastup-data --env``."""
     os.environ["RASTUP_ENV"] = name
+
+
+def _optional_path(value: str | None) -> Path | None:
+    return Path(value).expanduser().absolute() if value else None
 
 
 def parse_webhook_secrets(text: str) -> dict[str, tuple[str, ...]]:

@@ -374,41 +374,53 @@ def _demo_token(lake: Path) -> str:
 def _print_experiments(console: Console, lake: Path) -> list[str]:
     """Analyse each defined experiment from the lake; the keys analysed."""
     from rastup_data.experiments.definitions import load_experiments
-    from rastup_data.experiments.lake import analyze_experiment
+    from rastup_data.experiments.home import find_definitions
 
-    folder = Path("experiments")
-    if not folder.is_dir():
-        console.print("  (no experiments/ folder here: skipping experiment analysis)")
+    try:
+        home = find_definitions()
+        experiments = load_experiments(home.experiments_dir, home.catalog)
+    except RastupError as exc:
+        console.print(f"  (skipping experiment analysis: {exc})")
         return []
-    _step(console, "experiments, analysed from the lake")
+    _step(console, f"experiments, analysed from the lake ({home.describe})")
     table = Table()
     for column in ("experiment", "primary metric", "lift", "95% CI", "p", "recommendation"):
         table.add_column(column)
-    keys = []
-    for key in sorted(load_experiments(folder).experiments):
-        try:
-            result = analyze_experiment(LakeLayout(lake), key, experiments_dir=folder).result
-        except RastupError as exc:
-            console.print(f"  {key}: {exc}")
-            continue
-        keys.append(key)
-        data = result.to_dict()
-        rows = [r for r in data["results"] if not r["is_control"] and r.get("role") == "primary"]
-        for row in rows or [None]:
-            if row is None:
-                table.add_row(key, "—", "—", "—", "—", data["recommendation"])
-                continue
-            low, high = row.get("relative_ci_low"), row.get("relative_ci_high")
-            table.add_row(
-                key,
-                f"{row['metric']} ({row['variant']})",
-                _pct(row.get("relative_effect")),
-                f"{_pct(low)} … {_pct(high)}",
-                "—" if row.get("p_value") is None else f"{row['p_value']:.3f}",
-                data["recommendation"],
-            )
+    keys = [
+        key
+        for key in sorted(experiments.experiments)
+        if _add_experiment_rows(console, table, LakeLayout(lake), key, home.experiments_dir)
+    ]
     console.print(table)
     return keys
+
+
+def _add_experiment_rows(
+    console: Console, table: Table, layout: LakeLayout, key: str, folder: Path
+) -> bool:
+    """One row per primary metric and treatment variant; False when it cannot be analysed."""
+    from rastup_data.experiments.lake import analyze_experiment
+
+    try:
+        result = analyze_experiment(layout, key, experiments_dir=folder).result
+    except RastupError as exc:
+        console.print(f"  {key}: {exc}")
+        return False
+    data = result.to_dict()
+    rows = [r for r in data["results"] if not r["is_control"] and r.get("role") == "primary"]
+    if not rows:
+        table.add_row(key, "—", "—", "—", "—", data["recommendation"])
+    for row in rows:
+        low, high = row.get("relative_ci_low"), row.get("relative_ci_high")
+        table.add_row(
+            key,
+            f"{row['metric']} ({row['variant']})",
+            _pct(row.get("relative_effect")),
+            f"{_pct(low)} … {_pct(high)}",
+            "—" if row.get("p_value") is None else f"{row['p_value']:.3f}",
+            data["recommendation"],
+        )
+    return True
 
 
 def _pct(value: float | None) -> str:

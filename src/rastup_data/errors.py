@@ -86,6 +86,7 @@ class ErrorCode(str, Enum):
     CONFIG_INVALID = "CONFIG_INVALID"
     QUERY_INVALID = "QUERY_INVALID"
     EXPERIMENT_INVALID = "EXPERIMENT_INVALID"
+    LAKE_NOT_FOUND = "LAKE_NOT_FOUND"
     # Governance: the query gate.
     ACCESS_DENIED = "ACCESS_DENIED"
     AUTH_TOKEN_INVALID = "AUTH_TOKEN_INVALID"
@@ -356,8 +357,9 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         _R + "schema-break.md",
     ),
     ErrorCode.CONFIG_INVALID: ErrorInfo(
-        "A setting or command-line option is invalid.",
-        "Correct the setting; see docs/environment-variables.md.",
+        "A setting, command-line option or input file is invalid or missing.",
+        "Correct what the message names: `rastup-data COMMAND --help` lists the options, "
+        "docs/environment-variables.md the settings.",
         None,
         Severity.ERROR,
         "config",
@@ -377,6 +379,16 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         None,
         Severity.WARNING,
         "experiments",
+        None,
+    ),
+    ErrorCode.LAKE_NOT_FOUND: ErrorInfo(
+        "The lake folder given (--lake, $RASTUP_LAKE, else ./lake) does not exist, or holds no "
+        "Bronze events for a command that needs them; nothing was created.",
+        "Pass the right --lake DIR or set RASTUP_LAKE; land events first (`serve` and `send`, "
+        "or `lake load FILE`).",
+        None,
+        Severity.ERROR,
+        "lake",
         None,
     ),
     ErrorCode.ACCESS_DENIED: ErrorInfo(
@@ -535,15 +547,30 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
 
 
 class RastupError(Exception):
-    """Base of every error the platform raises on purpose; carries a stable code."""
+    """Base of every error the platform raises on purpose; carries a stable code.
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    ``hint`` is what to do about this very error, when the code's general advice
+    (``code.info.action``) would not fit it; see :attr:`hint_text`.
+    """
+
+    def __init__(self, code: ErrorCode, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.hint = hint
 
     def __str__(self) -> str:
         return f"{self.code.value}: {self.message}"
+
+    @property
+    def hint_text(self) -> str | None:
+        """The hint line a command prints: this error's own, else none when the message
+        already says how to fix it, else the code's advice."""
+        if self.hint is not None:
+            return self.hint
+        if "to fix this" in self.message.lower():
+            return None
+        return self.code.info.action
 
 
 def render_error_codes_markdown() -> str:

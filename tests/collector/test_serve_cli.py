@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,21 @@ def test_webhook_secrets_merge_env_and_config_and_refuse_malformed_ones() -> Non
         with pytest.raises(RastupError) as caught:
             _webhook_secrets(env, section)
         assert caught.value.code is ErrorCode.CONFIG_INVALID
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_busy_port_is_a_one_line_error_with_a_fitting_hint(tmp_path: Path, workers: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = CliRunner().invoke(
+            cli,
+            ["serve", "--lake", str(tmp_path / "lake"), "--port", port, "--workers", workers],
+            env={"RASTUP_INGEST_KEYS": "k"},
+        )
+    assert result.exit_code == 2, result.output
+    assert f"CONFIG_INVALID: cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "hint: another program holds that port" in result.stderr
+    assert "Traceback" not in result.output
+    assert "environment-variables" not in result.stderr

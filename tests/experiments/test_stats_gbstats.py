@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from scipy import stats as sps
 
 from rastup_data.experiments.stats import (
     AnalysisOptions,
@@ -21,6 +22,7 @@ from rastup_data.experiments.stats import (
     MetricSpec,
     Moments,
     analyze_metric,
+    confidence_sequence_halfwidth,
     mean_estimate,
     ratio_estimate,
     sequential_compare,
@@ -128,7 +130,9 @@ def _ours(case: dict[str, Any]) -> tuple[float, tuple[float, float], float]:
             ),
         )[1]
         if relative:
-            return row.relative_effect, (row.relative_ci_low, row.relative_ci_high), row.p_value
+            n_total = int(a.n + b.n)  # type: ignore[attr-defined]
+            bounds = _linear_relative(case, row.relative_effect, row.relative_se, row.df, n_total)
+            return row.relative_effect, bounds, row.p_value
         return row.effect, (row.ci_low, row.ci_high), row.p_value
     estimate = mean_estimate if case["kind"] == "mean" else ratio_estimate
     ea, eb = estimate(a), estimate(b)
@@ -140,12 +144,28 @@ def _ours(case: dict[str, Any]) -> tuple[float, tuple[float, float], float]:
     if case["sequential"]:
         cmp = sequential_compare(cmp, ea.n + eb.n, case["alpha"], case["tuning"])
     if relative:
-        return (
-            float(cmp.relative),
-            (float(cmp.relative_ci_low), float(cmp.relative_ci_high)),
-            float(cmp.p_value),
-        )
+        rel = float(cmp.relative)
+        bounds = _linear_relative(case, rel, float(cmp.relative_se), float(cmp.df), ea.n + eb.n)
+        return rel, bounds, float(cmp.p_value)
     return float(cmp.effect), (float(cmp.ci_low), float(cmp.ci_high)), float(cmp.p_value)
+
+
+def _linear_relative(
+    case: dict[str, Any], relative: float, relative_se: float, df: float, n_total: int
+) -> tuple[float, float]:
+    """The linear delta-method interval L ± q·SE_L that gbstats reports, from our SE_L.
+
+    Our reported relative interval is on the log scale (docs/experiments-statistics.md);
+    gbstats pins the lift and its delta-method SE, which guardrails with relative margins
+    still use.
+    """
+    if case["sequential"]:
+        half = float(
+            confidence_sequence_halfwidth(relative_se, n_total, case["alpha"], case["tuning"])
+        )
+    else:
+        half = float(sps.t.ppf(1.0 - case["alpha"] / 2.0, df)) * relative_se
+    return relative - half, relative + half
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ from rastup_data.lake.files import partition_files, partitions
 from rastup_data.lake.layout import BRONZE_EVENTS, LakeLayout
 from rastup_data.lake.manifest import Manifest
 from rastup_data.lander.direct import land_ndjson
+from rastup_data.storage import LocalStorage
 
 from ..lander.conftest import NameCheck, envelope
 
@@ -40,30 +41,68 @@ def test_compaction_merges_files_and_keeps_every_row(layout: LakeLayout) -> None
     assert compact_lake(layout) == []
 
 
-def test_readers_never_see_doubled_or_missing_rows_during_compaction(layout: LakeLayout) -> None:
+class _Reads:
+    """Counts a reader's finished reads so the writer can wait for them, not for time."""
+
+    def __init__(self) -> None:
+        self.done = 0
+        self._changed = threading.Condition()
+
+    def finished_one(self) -> None:
+        with self._changed:
+            self.done += 1
+            self._changed.notify_all()
+
+    def wait_for_more(self, reads: int, timeout: float = 300.0) -> None:
+        with self._changed:
+            target = self.done + reads
+            if not self._changed.wait_for(lambda: self.done >= target, timeout):
+                raise AssertionError(f"the reader finished no {reads} reads in {timeout:.0f} s")
+
+
+def test_readers_never_see_doubled_or_missing_rows_during_compaction(
+    layout: LakeLayout, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for i in range(8):
         land_ndjson(layout, [envelope() for _ in range(200)], name=f"s{i}", validator=NameCheck())
     seen: list[int] = []
     errors: list[str] = []
+    reads = _Reads()
     stop = threading.Event()
 
     def read() -> None:
         conn = duckdb.connect()
-        while not stop.is_set():
-            try:
-                row = conn.execute(
-                    f"SELECT count(*) FROM read_parquet('{layout.events_glob}')"
-                ).fetchone()
-                seen.append(int(row[0]) if row else -1)
-            except duckdb.Error as exc:  # a file vanishing between glob and open
-                errors.append(str(exc))
+        try:
+            while not stop.is_set():
+                try:
+                    row = conn.execute(
+                        f"SELECT count(*) FROM read_parquet('{layout.events_glob}')"
+                    ).fetchone()
+                    seen.append(int(row[0]) if row else -1)
+                except duckdb.Error as exc:  # a file vanishing between glob and open
+                    errors.append(str(exc))
+                reads.finished_one()
+        finally:
+            conn.close()
 
+    # However slow the machine, reads run right before and right after the partition's
+    # swap while the compaction is under way: the swap waits for them.
+    swap = LocalStorage.swap_prefix
+
+    def swap_between_reads(self: LocalStorage, staged: str, prefix: str) -> None:
+        reads.wait_for_more(3)
+        swap(self, staged, prefix)
+        reads.wait_for_more(3)
+
+    monkeypatch.setattr(LocalStorage, "swap_prefix", swap_between_reads)
     reader = threading.Thread(target=read)
     reader.start()
     try:
-        compact_lake(layout)
+        results = compact_lake(layout)
     finally:
         stop.set()
         reader.join()
-    assert seen
+    assert [(r.files_before, r.files_after) for r in results] == [(8, 1)]
+    assert reads.done >= 6
+    assert seen, f"every read failed: {errors[:2]}"
     assert set(seen) == {1600}, "a reader saw a partial or doubled partition"

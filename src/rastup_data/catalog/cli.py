@@ -11,6 +11,7 @@ from rastup_data.catalog.ddl import render_ddl
 from rastup_data.catalog.engines import ENGINES, DdlOptions
 from rastup_data.catalog.export import ExportedTable, export_gold
 from rastup_data.config import resolve_lake
+from rastup_data.lake.existing import existing_lake
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform.manifest import load_manifest, project_manifest
 
@@ -80,7 +81,7 @@ def ddl(
     datasets: Path,
 ) -> None:
     """Print the DDL of Bronze, quarantine, Gold (as Parquet) and extracts for ENGINE."""
-    layout = LakeLayout(resolve_lake(lake))
+    layout = LakeLayout(resolve_lake(lake)) if location else existing_lake(lake)
     project = load_manifest(manifest) if manifest else project_manifest(layout)
     options = DdlOptions(
         location=location or layout.root.as_uri(),
@@ -105,7 +106,7 @@ def export_gold_command(
     out: Path | None, lake: str | None, manifest: Path | None, datasets: Path
 ) -> None:
     """Write every published Gold mart as Parquet, where the Gold DDL points."""
-    layout = LakeLayout(resolve_lake(lake))
+    layout = existing_lake(lake)
     project = load_manifest(manifest) if manifest else project_manifest(layout)
     root = (out or layout.root).absolute()
 

@@ -91,7 +91,9 @@ def open_event_source(path: str | os.PathLike[str]) -> Iterator[EventSource]:
     if not file_path.is_file():
         raise RastupError(
             ErrorCode.CONFIG_INVALID,
-            f"Cannot read {name!r}: no such file. Pass an NDJSON file (optionally .gz) or '-'.",
+            f"Cannot read {name!r}: no such file.",
+            hint="Check the path; send a file of one JSON event per line (.ndjson, or "
+            ".ndjson.gz), or '-' to read the events from stdin.",
         )
     handle = file_path.open("rb")
     try:

@@ -13,8 +13,16 @@ from rich.table import Table
 
 from rastup_data.client.batching import Batch
 from rastup_data.client.delivery import BatchResult
+from rastup_data.errors import ErrorCode
 
-__all__ = ["FailedBatch", "Rejection", "SendSummary", "SummaryBuilder", "render_summary"]
+__all__ = [
+    "FailedBatch",
+    "Rejection",
+    "SendSummary",
+    "SummaryBuilder",
+    "failure_hint",
+    "render_summary",
+]
 
 #: How many individual rejections and failed batches a summary keeps as examples.
 EXAMPLES_KEPT = 20
@@ -226,5 +234,27 @@ def render_summary(summary: SendSummary, console: Console) -> None:
             highlight=False,
             style="red",
         )
+    for code in summary.failures_by_code:
+        console.print(f"hint: {failure_hint(code)}", markup=False, highlight=False)
     if summary.stopped_early:
         console.print(f"stopped early: {summary.stopped_early}", style="red", markup=False)
+
+
+def failure_hint(code: str) -> str:
+    """What to do about batches that failed with ``code``, fitted to that failure."""
+    if code == ErrorCode.COLLECTOR_UNREACHABLE.value:
+        return (
+            "nothing answered at the collector URL (--url, else $RASTUP_URL, else "
+            "http://127.0.0.1:8080): start one with `rastup-data serve`, or point --url at "
+            "the one running."
+        )
+    if code.startswith("HTTP_"):
+        return (
+            f"the service at the collector URL answered {code.replace('_', ' ')} without a "
+            "collector error code: another program may hold that port. Check --url / "
+            "$RASTUP_URL, and `curl URL/healthz` should answer."
+        )
+    try:
+        return ErrorCode(code).info.action
+    except ValueError:
+        return "see docs/sending-events.md for the collector's answers."

@@ -49,7 +49,7 @@ def parse_assign_request(body: bytes) -> dict[str, Any]:
 class AssignmentService:
     """Loads experiments and opens the state database on first use."""
 
-    def __init__(self, lake: Path, experiments_dir: Path, state_url: str | None) -> None:
+    def __init__(self, lake: Path, experiments_dir: Path | None, state_url: str | None) -> None:
         self.lake = lake
         self.experiments_dir = experiments_dir
         self.state_url = state_url
@@ -63,12 +63,6 @@ class AssignmentService:
                 from rastup_data.experiments.definitions import load_experiments
                 from rastup_data.state import open_state
 
-                if not self.experiments_dir.is_dir():
-                    raise RastupError(
-                        ErrorCode.EXPERIMENT_INVALID,
-                        f"no experiments folder at {self.experiments_dir}; "
-                        "start serve from the repository root or pass --experiments DIR",
-                    )
                 experiments = load_experiments(self.experiments_dir)
                 state = open_state(self.state_url, lake=self.lake)
                 self._assigner = Assigner(state, experiments)

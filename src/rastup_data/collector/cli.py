@@ -71,11 +71,12 @@ def load_collector_config(path: Path | None) -> dict[str, Any]:
 )
 @click.option(
     "--experiments",
+    "--experiments-dir",
     "experiments_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("experiments"),
-    show_default=True,
-    help="Folder of experiment definitions served by POST /v1/assign.",
+    default=None,
+    help="Folder of experiment definitions for POST /v1/assign and the report pages "
+    "[default: $RASTUP_EXPERIMENTS_DIR, else ./experiments, else the shipped examples].",
 )
 @click.option(
     "--nrt-interval",
@@ -98,7 +99,7 @@ def serve(
     config_file: Path | None,
     validation_workers: int | None,
     workers: int | None,
-    experiments_dir: Path,
+    experiments_dir: Path | None,
     nrt_interval: float,
     log_level: str,
 ) -> None:
@@ -133,7 +134,7 @@ def serve(
         limits=limits,
         spool=spool,
         dedupe_window_s=float(section.get("dedupe_window_s", 3600.0)),
-        experiments_dir=experiments_dir,
+        experiments_dir=_experiments_home(experiments_dir, settings),
         state_url=settings.state_url,
         webhook_secrets=webhook_secrets,
         validation_workers=(
@@ -173,6 +174,15 @@ def serve(
     with sigterm_as_interrupt(), contextlib.suppress(KeyboardInterrupt):
         CollectorServer(runtime, options).run()
     click.echo(_STOPPED, err=True)
+
+
+def _experiments_home(given: Path | None, settings: Settings) -> Path:
+    """The definitions folder for /v1/assign and the report pages, said once at start."""
+    from rastup_data.experiments.home import find_experiments_dir
+
+    folder, source = find_experiments_dir(given, settings=settings)
+    click.echo(f"experiments from {folder} ({source.value})", err=True)
+    return folder
 
 
 def _webhook_secrets(from_env: str, section: dict[str, Any]) -> dict[str, tuple[str, ...]]:

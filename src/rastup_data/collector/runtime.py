@@ -60,7 +60,8 @@ class CollectorConfig:
     retry_after_s: int = 2
     land: bool = True
     validation_workers: int = 0
-    experiments_dir: Path = Path("experiments")
+    #: Experiment definitions; None: found as rastup_data.experiments.home says.
+    experiments_dir: Path | None = None
     state_url: str | None = None
     #: Provider webhook signing secrets, {provider: (secret, …)} (docs/webhooks.md).
     webhook_secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

@@ -8,6 +8,7 @@ keys only listens on a loopback address.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import socket
 import threading
@@ -64,11 +65,34 @@ def check_exposure(host: str, keys: Iterable[str]) -> None:
 
 
 def bind_reuseport(host: str, port: int, *, listen: bool = True) -> socket.socket:
+    """A socket bound with SO_REUSEPORT; CONFIG_INVALID when the address is taken."""
+    return _bind(host, port, reuse_port=True, listen=listen)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """CONFIG_INVALID, with what to do, when ``host:port`` cannot be listened on."""
+    _bind(host, port, reuse_port=False, listen=False).close()
+
+
+def _bind(host: str, port: int, *, reuse_port: bool, listen: bool) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise RastupError(
+            ErrorCode.CONFIG_INVALID,
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            hint="another program holds that port (`ss -ltnp` shows which): stop it, or "
+            "pass --port N"
+            if exc.errno == errno.EADDRINUSE
+            else "pass a --host this machine has and a --port you may use (ports below "
+            "1024 need privileges).",
+        ) from None
     if listen:
         sock.listen(2048)
     return sock
@@ -102,32 +126,40 @@ class CollectorServer:
         )
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
+        self._error: RastupError | None = None
 
     def run(self) -> None:
         """Serve until SIGINT/SIGTERM (in the main thread) or :meth:`stop`."""
         sockets = None
         if self.options.reuse_port:
             sockets = [bind_reuseport(self.options.host, self.options.port)]
+        elif self.options.port:
+            check_port_free(self.options.host, self.options.port)
         self.server.run(sockets=sockets)
 
     def start(self, timeout: float = 60.0) -> None:
         """Serve in a thread; returns once listening (CONFIG_INVALID if it cannot start)."""
         self._stopped.clear()
+        self._error = None
         self._thread = threading.Thread(target=self._run_then_signal, name="collector", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
+            if self._error is not None:
+                raise self._error
             if self._stopped.is_set() or time.monotonic() > deadline:
                 raise RastupError(
                     ErrorCode.CONFIG_INVALID,
-                    f"the collector could not start on {self.options.host}:{self.options.port};"
-                    " is the port in use? Pass --port.",
+                    f"the collector could not start on {self.options.host}:{self.options.port}"
+                    f" within {timeout:.0f} s; its log above says why.",
                 )
             time.sleep(0.02)
 
     def _run_then_signal(self) -> None:
         try:
             self.run()
+        except RastupError as exc:  # raised again by start(), in the caller's thread
+            self._error = exc
         finally:
             self._stopped.set()
 

@@ -16,9 +16,8 @@ import orjson
 from rastup_data.config import Settings
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.experiments.assignment import Assigner
-from rastup_data.experiments.catalog import MetricCatalog, load_catalog
+from rastup_data.experiments.catalog import load_catalog
 from rastup_data.experiments.definitions import (
-    DEFAULT_EXPERIMENTS_DIR,
     Experiment,
     ExperimentSet,
     MetricRole,
@@ -26,6 +25,7 @@ from rastup_data.experiments.definitions import (
     load_experiments,
 )
 from rastup_data.experiments.exposure import UnitRef, assign_and_expose
+from rastup_data.experiments.home import DefinitionsHome, HomeSource, find_definitions
 from rastup_data.state import open_state
 
 __all__ = ["ASSIGN_COMMANDS", "assign", "list_experiments", "validate"]
@@ -42,7 +42,8 @@ def _coded_errors(command: F) -> F:
             return command(*args, **kwargs)
         except RastupError as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
-            click.echo(f"hint: {exc.code.info.action}", err=True)
+            if exc.hint_text is not None:
+                click.echo(f"hint: {exc.hint_text}", err=True)
             raise SystemExit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -51,21 +52,34 @@ def _coded_errors(command: F) -> F:
 _experiments_dir = click.option(
     "--experiments-dir",
     type=click.Path(path_type=Path, file_okay=False),
-    default=DEFAULT_EXPERIMENTS_DIR,
-    show_default=True,
-    help="Folder of experiment YAML files.",
+    default=None,
+    help="Folder of experiment YAML files [default: $RASTUP_EXPERIMENTS_DIR, else "
+    "./experiments, else the examples shipped with rastup-data].",
 )
 _catalog = click.option(
     "--catalog",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Metrics catalogue [default: metrics/catalog.yaml beside the experiments folder].",
+    help="Metrics catalogue [default: $RASTUP_METRICS_CATALOG, else metrics/catalog.yaml "
+    "beside the experiments folder].",
 )
 
 
-def _catalog_for(experiments_dir: Path, catalog: Path | None) -> MetricCatalog:
-    path = catalog or experiments_dir.absolute().parent / "metrics" / "catalog.yaml"
-    return load_catalog(path)
+def _definitions(experiments_dir: Path | None, catalog: Path | None) -> DefinitionsHome:
+    """The folder and catalogue to use; says so on stderr when they are the shipped examples."""
+    home = find_definitions(experiments_dir, catalog)
+    if home.source is HomeSource.SHIPPED:
+        click.echo(
+            f"note: {home.describe}; use yours with --experiments-dir DIR or "
+            "RASTUP_EXPERIMENTS_DIR",
+            err=True,
+        )
+    return home
+
+
+def _load(experiments_dir: Path | None, catalog: Path | None) -> ExperimentSet:
+    home = _definitions(experiments_dir, catalog)
+    return load_experiments(home.experiments_dir, load_catalog(home.catalog))
 
 
 def _parse_attributes(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -111,13 +125,13 @@ def assign(
     user_id: str | None,
     attrs: tuple[str, ...],
     expose: bool,
-    experiments_dir: Path,
+    experiments_dir: Path | None,
     catalog: Path | None,
     lake: Path | None,
     state_url: str | None,
 ) -> None:
     """Assign a unit to a variant of experiment KEY (sticky) and print it as JSON."""
-    experiments = load_experiments(experiments_dir, _catalog_for(experiments_dir, catalog))
+    experiments = _load(experiments_dir, catalog)
     settings = Settings.from_env(lake=lake)
     with open_state(state_url or settings.state_url, lake=settings.lake) as state:
         assigner = Assigner(state, experiments)
@@ -181,9 +195,9 @@ def _summary(experiment: Experiment, experiments: ExperimentSet) -> dict[str, An
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 @_coded_errors
-def list_experiments(experiments_dir: Path, catalog: Path | None, fmt: str) -> None:
+def list_experiments(experiments_dir: Path | None, catalog: Path | None, fmt: str) -> None:
     """List the experiments defined in the folder."""
-    experiments = load_experiments(experiments_dir, _catalog_for(experiments_dir, catalog))
+    experiments = _load(experiments_dir, catalog)
     rows = [_summary(e, experiments) for e in sorted(experiments, key=lambda e: e.key)]
     if fmt == "json":
         click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
@@ -222,18 +236,20 @@ def list_experiments(experiments_dir: Path, catalog: Path | None, fmt: str) -> N
 @_experiments_dir
 @_catalog
 @_coded_errors
-def validate(experiments_dir: Path, catalog: Path | None) -> None:
+def validate(experiments_dir: Path | None, catalog: Path | None) -> None:
     """Lint the experiment YAML folder against the metrics catalogue."""
-    problems = lint_experiments(experiments_dir, _catalog_for(experiments_dir, catalog))
+    home = _definitions(experiments_dir, catalog)
+    metrics = load_catalog(home.catalog)
+    problems = lint_experiments(home.experiments_dir, metrics)
     for problem in problems:
         click.secho(f"error: {problem}", fg="red", err=True)
     if problems:
         raise RastupError(
             ErrorCode.EXPERIMENT_INVALID,
-            f"{len(problems)} problem(s) in {experiments_dir}: fix them as listed above.",
+            f"{len(problems)} problem(s) in {home.experiments_dir}: fix them as listed above.",
         )
-    count = len(load_experiments(experiments_dir, _catalog_for(experiments_dir, catalog)))
-    click.echo(f"ok: {count} experiment(s) valid in {experiments_dir}")
+    count = len(load_experiments(home.experiments_dir, metrics))
+    click.echo(f"ok: {count} experiment(s) valid in {home.experiments_dir}")
 
 
 #: Commands to attach to the ``experiments`` group.

@@ -259,15 +259,16 @@ def experiments() -> None:
 @click.option(
     "--experiments-dir",
     type=click.Path(path_type=Path, file_okay=False),
-    default=Path("experiments"),
-    show_default=True,
-    help="Folder of experiment YAML files (for KEY).",
+    default=None,
+    help="Folder of experiment YAML files (for KEY) [default: $RASTUP_EXPERIMENTS_DIR, "
+    "else ./experiments, else the examples shipped with rastup-data].",
 )
 @click.option(
     "--catalog",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Metrics catalogue for KEY [default: metrics/catalog.yaml beside the experiments folder].",
+    help="Metrics catalogue for KEY [default: $RASTUP_METRICS_CATALOG, else "
+    "metrics/catalog.yaml beside the experiments folder].",
 )
 @click.option(
     "--token",
@@ -294,7 +295,7 @@ def analyze(
     fmt: str,
     out: Path | None,
     lake: str | None,
-    experiments_dir: Path,
+    experiments_dir: Path | None,
     catalog: Path | None,
     token: str | None,
 ) -> None:
@@ -376,7 +377,7 @@ def _analyze_from_lake(
     key: str,
     *,
     lake: str | None,
-    experiments_dir: Path,
+    experiments_dir: Path | None,
     catalog: Path | None,
     correction: str,
     tuning: float,
@@ -388,11 +389,10 @@ def _analyze_from_lake(
 ) -> None:
     from click.core import ParameterSource
 
-    from rastup_data.config import resolve_lake
     from rastup_data.experiments.lake import analyze_experiment, render_experiment_page
     from rastup_data.governance import QueryPath
     from rastup_data.governance.cli import caller, open_gate
-    from rastup_data.lake.layout import LakeLayout
+    from rastup_data.lake.existing import existing_lake
 
     ctx = click.get_current_context()
     given = [
@@ -410,7 +410,7 @@ def _analyze_from_lake(
     with open_gate(lake) as gate:
         reader = gate.connect(caller(gate, token), path=QueryPath.REPORT)
         analysis = analyze_experiment(
-            LakeLayout(resolve_lake(lake)),
+            existing_lake(lake),
             key,
             experiments_dir=experiments_dir,
             catalog=catalog,

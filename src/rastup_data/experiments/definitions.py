@@ -1,4 +1,4 @@
-"""Experiment definitions: one YAML file per experiment in the repo's ``experiments/`` folder.
+"""Experiment definitions: one YAML file per experiment in an experiments folder.
 
 ``_layers.yaml`` in the same folder defines layers (holdout percentage, mutually exclusive
 slices). Loading validates strictly against the metrics catalogue; every problem is an
@@ -26,10 +26,10 @@ from rastup_data.experiments.catalog import (
     load_catalog,
     read_yaml_mapping,
 )
+from rastup_data.experiments.home import find_definitions, find_experiments_dir
 
 __all__ = [
     "BUCKETS",
-    "DEFAULT_EXPERIMENTS_DIR",
     "LAYERS_FILE",
     "Cuped",
     "Experiment",
@@ -48,7 +48,6 @@ __all__ = [
 
 #: Units are hashed into this many buckets.
 BUCKETS = 10_000
-DEFAULT_EXPERIMENTS_DIR = Path("experiments")
 LAYERS_FILE = "_layers.yaml"
 
 _ATTRIBUTE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -219,45 +218,40 @@ def variant_boundaries(weights: Sequence[Fraction | int]) -> tuple[int, ...]:
 
 
 def load_experiments(
-    folder: str | Path = DEFAULT_EXPERIMENTS_DIR,
+    folder: str | Path | None = None,
     catalog: MetricCatalog | str | Path | None = None,
 ) -> ExperimentSet:
     """Load and validate every experiment of ``folder``; raise the first problem found.
 
-    ``catalog`` defaults to ``metrics/catalog.yaml`` beside ``folder``.
+    ``folder`` and ``catalog`` default as :mod:`rastup_data.experiments.home` says
+    ($RASTUP_EXPERIMENTS_DIR, ./experiments, the shipped examples; the catalogue beside).
     """
-    loaded, errors = _load(Path(folder), catalog)
+    loaded, errors = _load(folder, catalog)
     if errors:
         raise errors[0]
     return loaded
 
 
 def lint_experiments(
-    folder: str | Path = DEFAULT_EXPERIMENTS_DIR,
+    folder: str | Path | None = None,
     catalog: MetricCatalog | str | Path | None = None,
 ) -> list[RastupError]:
     """Every problem of the folder (one per file at most, plus cross-file checks)."""
-    return _load(Path(folder), catalog)[1]
+    return _load(folder, catalog)[1]
 
 
 def _load(
-    folder: Path, catalog: MetricCatalog | str | Path | None
+    folder: str | Path | None, catalog: MetricCatalog | str | Path | None
 ) -> tuple[ExperimentSet, list[RastupError]]:
-    if not folder.is_dir():
-        error = RastupError(
-            ErrorCode.EXPERIMENT_INVALID,
-            f"{folder}: no such experiments folder; pass --experiments-dir or create it.",
-        )
-        return ExperimentSet({}), [error]
     try:
-        metrics = _resolve_catalog(folder, catalog)
-        layers = _load_layers(folder / LAYERS_FILE)
+        where, metrics = _resolve(folder, catalog)
+        layers = _load_layers(where / LAYERS_FILE)
     except RastupError as exc:
         return ExperimentSet({}), [exc]
     experiments: dict[str, Experiment] = {}
     errors: list[RastupError] = []
     files = sorted(
-        p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith("_")
+        p for p in where.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith("_")
     )
     for path in files:
         try:
@@ -270,12 +264,13 @@ def _load(
     return ExperimentSet(experiments, layers), errors
 
 
-def _resolve_catalog(folder: Path, catalog: MetricCatalog | str | Path | None) -> MetricCatalog:
+def _resolve(
+    folder: str | Path | None, catalog: MetricCatalog | str | Path | None
+) -> tuple[Path, MetricCatalog]:
     if isinstance(catalog, MetricCatalog):
-        return catalog
-    if catalog is None:
-        return load_catalog(folder.absolute().parent / "metrics" / "catalog.yaml")
-    return load_catalog(catalog)
+        return find_experiments_dir(folder)[0], catalog
+    home = find_definitions(folder, catalog)
+    return home.experiments_dir, load_catalog(home.catalog)
 
 
 def _load_layers(path: Path) -> dict[str, Layer]:

@@ -22,7 +22,6 @@ import pyarrow as pa
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.experiments.catalog import (
-    DEFAULT_CATALOG_PATH,
     Metric,
     MetricCatalog,
     MetricKind,
@@ -30,11 +29,11 @@ from rastup_data.experiments.catalog import (
     load_catalog,
 )
 from rastup_data.experiments.definitions import (
-    DEFAULT_EXPERIMENTS_DIR,
     Experiment,
     MetricRole,
     load_experiments,
 )
+from rastup_data.experiments.home import find_definitions, find_experiments_dir
 from rastup_data.lake.layout import LakeLayout
 
 if TYPE_CHECKING:
@@ -164,20 +163,18 @@ def _sql_time(value: datetime) -> str:
 
 def load_experiment(
     key: str,
-    experiments_dir: str | Path = DEFAULT_EXPERIMENTS_DIR,
+    experiments_dir: str | Path | None = None,
     catalog: MetricCatalog | str | Path | None = None,
 ) -> tuple[Experiment, MetricCatalog]:
-    """The validated definition of ``key`` and the catalogue it names metrics from."""
-    folder = Path(experiments_dir)
-    if not isinstance(catalog, MetricCatalog):
-        default = folder.absolute().parent / DEFAULT_CATALOG_PATH
-        path = Path(catalog) if catalog is not None else default
-        if not folder.is_dir():
-            raise _invalid(
-                f"{folder}: no such experiments folder; pass --experiments-dir, or analyse "
-                "your own unit table with --units FILE."
-            )
-        catalog = load_catalog(path)
+    """The validated definition of ``key`` and the catalogue it names metrics from.
+
+    The folder and catalogue default as :mod:`rastup_data.experiments.home` says.
+    """
+    if isinstance(catalog, MetricCatalog):
+        folder = find_experiments_dir(experiments_dir)[0]
+    else:
+        home = find_definitions(experiments_dir, catalog)
+        folder, catalog = home.experiments_dir, load_catalog(home.catalog)
     experiments = load_experiments(folder, catalog)
     if key not in experiments:
         known = ", ".join(sorted(e.key for e in experiments)) or "none"
@@ -192,7 +189,7 @@ def load_unit_table(
     layout: LakeLayout,
     key: str,
     *,
-    experiments_dir: str | Path = DEFAULT_EXPERIMENTS_DIR,
+    experiments_dir: str | Path | None = None,
     catalog: MetricCatalog | str | Path | None = None,
     reader: LakeReader | None = None,
 ) -> LakeUnitTable:
@@ -221,7 +218,7 @@ def analyze_experiment(
     layout: LakeLayout,
     key: str,
     *,
-    experiments_dir: str | Path = DEFAULT_EXPERIMENTS_DIR,
+    experiments_dir: str | Path | None = None,
     catalog: MetricCatalog | str | Path | None = None,
     correction: str = "holm",
     sequential_tuning: float | None = None,
@@ -268,7 +265,7 @@ def experiment_report_html(
     layout: LakeLayout,
     key: str,
     *,
-    experiments_dir: str | Path = DEFAULT_EXPERIMENTS_DIR,
+    experiments_dir: str | Path | None = None,
     catalog: MetricCatalog | str | Path | None = None,
     reader: LakeReader | None = None,
 ) -> str:

@@ -10,6 +10,7 @@ from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance.budget import human_bytes
 from rastup_data.governance.gate import Gate, QueryPath, QueryPlan
 from rastup_data.governance.principals import Principal, local_principal
+from rastup_data.lake.existing import existing_lake
 from rastup_data.serving.formats import FORMATS, render
 from rastup_data.serving.query import QueryResult
 
@@ -29,7 +30,8 @@ token_option = click.option(
 
 
 def open_gate(lake: str | None) -> Gate:
-    return Gate.open(lake, settings=Settings.from_env(lake=lake))
+    """The gate over an existing lake (LAKE_NOT_FOUND, creating nothing, when it is not)."""
+    return Gate.open(existing_lake(lake).root, settings=Settings.from_env(lake=lake))
 
 
 def caller(gate: Gate, token: str | None) -> Principal:

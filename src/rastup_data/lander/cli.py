@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 import orjson
 
-from rastup_data.config import resolve_lake
-from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.existing import existing_lake
 from rastup_data.lake.options import work_dir_option
 
 __all__ = ["replay"]
@@ -46,7 +45,7 @@ def replay(
 
     since_day: date | None = since.date() if since else None
     report = replay_quarantine(
-        LakeLayout(resolve_lake(lake), work_dir),
+        existing_lake(lake, work_dir),
         codes=set(codes) or None,
         since=since_day,
         dry_run=dry_run,

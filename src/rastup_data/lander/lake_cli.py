@@ -15,6 +15,7 @@ import orjson
 from rich.table import Table
 
 from rastup_data.config import Settings, resolve_lake
+from rastup_data.lake.existing import existing_lake
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.lake.options import work_dir_option
 from rastup_data.terminal import output_console
@@ -42,7 +43,7 @@ def stats(lake_dir: Path | None, fmt: str) -> None:
     """Partitions, files, rows and bytes per table; quarantine counts by code."""
     from rastup_data.lake.stats import lake_stats, quarantine_codes
 
-    layout = LakeLayout(resolve_lake(lake_dir))
+    layout = existing_lake(lake_dir)
     parts = lake_stats(layout)
     codes = quarantine_codes(layout)
     if fmt == "json":
@@ -87,7 +88,7 @@ def compact(lake_dir: Path | None, dates: tuple[str, ...], min_files: int) -> No
     """Merge small files per partition atomically (row counts unchanged)."""
     from rastup_data.lake.compaction import compact_lake
 
-    layout = LakeLayout(resolve_lake(lake_dir))
+    layout = existing_lake(lake_dir)
     results = compact_lake(
         layout,
         dates=set(dates) or None,

@@ -8,8 +8,7 @@ import click
 
 from rastup_data.config import resolve_lake
 from rastup_data.contracts.loader import DEFAULT_REGISTRY_PATH
-from rastup_data.experiments.catalog import DEFAULT_CATALOG_PATH
-from rastup_data.experiments.definitions import DEFAULT_EXPERIMENTS_DIR
+from rastup_data.experiments.home import locate_definitions
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.registry_site.site import SiteOptions, build_site
 from rastup_data.transform.manifest import load_manifest, project_manifest
@@ -52,16 +51,15 @@ def registry() -> None:
 @click.option(
     "--metrics",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_CATALOG_PATH,
-    show_default=True,
-    help="Metrics catalogue.",
+    default=None,
+    help="Metrics catalogue [default: as for `experiments list`].",
 )
 @click.option(
     "--experiments",
     type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_EXPERIMENTS_DIR,
-    show_default=True,
-    help="Experiment definitions folder.",
+    default=None,
+    help="Experiment definitions folder [default: $RASTUP_EXPERIMENTS_DIR, else "
+    "./experiments, else the shipped examples].",
 )
 @click.option(
     "--dashboards",
@@ -75,18 +73,19 @@ def build_command(
     lake: str | None,
     manifest: Path | None,
     registry_dir: Path,
-    metrics: Path,
-    experiments: Path,
+    metrics: Path | None,
+    experiments: Path | None,
     dashboards: Path,
 ) -> None:
     """Write the static registry site (events, models, lineage, dictionary, search) to OUT."""
     layout = LakeLayout(resolve_lake(lake))
     project = load_manifest(manifest) if manifest else project_manifest(layout)
+    home = locate_definitions(experiments, metrics)
     options = SiteOptions(
         project=project,
         registry=registry_dir,
-        metrics=metrics,
-        experiments=experiments,
+        metrics=home.catalog,
+        experiments=home.experiments_dir,
         dashboards=dashboards,
     )
     result = build_site(options, out)

@@ -16,8 +16,7 @@ from typing import Any
 import orjson
 
 from rastup_data.contracts.loader import load_registry
-from rastup_data.experiments.catalog import DEFAULT_CATALOG_PATH
-from rastup_data.experiments.definitions import DEFAULT_EXPERIMENTS_DIR
+from rastup_data.experiments.home import locate_definitions
 from rastup_data.registry_site.content import SiteContent
 from rastup_data.registry_site.events import collect_events, envelope_fields
 from rastup_data.registry_site.pages import render_pages
@@ -45,8 +44,9 @@ class SiteOptions:
 
     project: DbtProject | None
     registry: Path | None = None
-    metrics: Path | None = DEFAULT_CATALOG_PATH
-    experiments: Path | None = DEFAULT_EXPERIMENTS_DIR
+    #: Defaults: where `experiments …` commands find them (rastup_data.experiments.home).
+    metrics: Path | None = field(default_factory=lambda: locate_definitions().catalog)
+    experiments: Path | None = field(default_factory=lambda: locate_definitions().experiments_dir)
     dashboards: Path | None = Path("dashboards")
     generated_at: str = field(
         default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 
 from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.lake.existing import require_bronze
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform._dbt import DbtInvocation, NodeOutcome, run_dbt
 from rastup_data.transform._gates import GateOutcome, run_gates
@@ -143,11 +144,13 @@ def build(
 ) -> BuildResult:
     """Build Silver and Gold from Bronze and publish them if every error-severity check passes.
 
-    Raises :class:`BuildFailed` when nothing was published.
+    Raises :class:`BuildFailed` when nothing was published. LAKE_NOT_FOUND, before
+    anything is written, when Bronze has no events.
     """
     start, end, full_refresh = options.start, options.end, options.full_refresh
     tombstones, lookback_days = options.tombstones, options.lookback_days
     _check_arguments(start, end, lookback_days)
+    require_bronze(layout)
     report = progress or (lambda _event: None)
     dirs = warehouse_dirs(layout)
     began = time.monotonic()

@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-from rastup_data.config import resolve_lake
-from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.existing import existing_lake
 from rastup_data.lake.options import work_dir_option
 from rastup_data.transform.build import BuildEvent, BuildFailed, BuildOptions, CheckFailure
 from rastup_data.transform.build import build as run_build
@@ -64,7 +63,7 @@ def build(
 
     Readers keep the previous build until every error-severity check passes.
     """
-    layout = LakeLayout(resolve_lake(lake), work_dir)
+    layout = existing_lake(lake, work_dir)
     click.echo(f"lake {layout.root}")
     try:
         result = run_build(

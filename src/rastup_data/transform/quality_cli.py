@@ -18,6 +18,7 @@ import orjson
 
 from rastup_data.config import resolve_lake
 from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.lake.existing import existing_lake
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.lake.options import work_dir_option
 from rastup_data.quality import (
@@ -84,6 +85,13 @@ def _catalog(manifest: Path | None, db_path: Path | None, layout: LakeLayout) ->
     return QualityCatalog.from_project(project_manifest()).without_sources()
 
 
+def _layout(lake: str | None, work_dir: Path | None, db_path: Path | None) -> LakeLayout:
+    """The lake; one that does not exist is LAKE_NOT_FOUND unless a --db file is read."""
+    if db_path is None:
+        return existing_lake(lake, work_dir)
+    return LakeLayout(resolve_lake(lake), work_dir)
+
+
 def _parse_as_of(text: str | None) -> datetime | None:
     if text is None:
         return None
@@ -137,7 +145,7 @@ def check(
     Without --suite the checks are the default suite of docs/quality.md, derived from the
     dbt project's manifest. dbt's own data tests run in `rastup-data build`, not here.
     """
-    layout = LakeLayout(resolve_lake(lake), work_dir)
+    layout = _layout(lake, work_dir, db_path)
     suite = load_suite(suite_path) if suite_path is not None else None
     moment = _parse_as_of(as_of)
     with _warehouse(db_path, layout) as conn:
@@ -174,7 +182,7 @@ def compare(
 ) -> None:
     """Compare the Gold marts of a warehouse with golden rows; exit 1 when they differ."""
     golden = load_golden(golden_path)
-    with _warehouse(db_path, LakeLayout(resolve_lake(lake), work_dir)) as conn:
+    with _warehouse(db_path, _layout(lake, work_dir, db_path)) as conn:
         comparison = compare_marts(conn, golden, rel_tol=rel_tol)
     click.echo(comparison.render(), nl=False)
     if not comparison.ok:

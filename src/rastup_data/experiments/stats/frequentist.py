@@ -12,9 +12,18 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats as sps
 
-__all__ = ["Arm", "Comparison", "relative_lift", "welch_compare", "welch_df"]
+__all__ = [
+    "Arm",
+    "Comparison",
+    "log_ratio_se",
+    "relative_bounds",
+    "relative_lift",
+    "welch_compare",
+    "welch_df",
+]
 
 FloatArray = NDArray[np.float64]
+_MAX_LOG_HALF = 700.0
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -31,6 +40,9 @@ class Comparison:
     relative_se: FloatArray
     relative_ci_low: FloatArray
     relative_ci_high: FloatArray
+    #: SE of log(m_t / m_c); NaN unless both means are positive (then the relative
+    #: interval falls back to the linear one).
+    log_ratio_se: FloatArray
 
 
 def welch_df(
@@ -58,6 +70,39 @@ def relative_lift(
         variance = vt / mc**2 + mt**2 * vc / mc**4
         se = np.where(mc != 0, np.sqrt(variance), np.nan)
     return np.asarray(relative, dtype=np.float64), np.asarray(se, dtype=np.float64)
+
+
+def log_ratio_se(
+    mean_c: ArrayLike, var_mean_c: ArrayLike, mean_t: ArrayLike, var_mean_t: ArrayLike
+) -> FloatArray:
+    """Delta-method SE of log(m_t / m_c): sqrt(v_t / m_t² + v_c / m_c²).
+
+    Defined only when both means are positive; NaN elsewhere.
+    """
+    mc = np.asarray(mean_c, dtype=np.float64)
+    mt = np.asarray(mean_t, dtype=np.float64)
+    vc = np.asarray(var_mean_c, dtype=np.float64)
+    vt = np.asarray(var_mean_t, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        se = np.sqrt(vt / mt**2 + vc / mc**2)
+        return np.asarray(np.where((mc > 0) & (mt > 0), se, np.nan), dtype=np.float64)
+
+
+def relative_bounds(
+    relative: ArrayLike, linear_half: ArrayLike, log_half: ArrayLike
+) -> tuple[FloatArray, FloatArray]:
+    """The relative lift's interval: on the log scale where ``log_half`` is defined,
+    ``(1 + L) · exp(∓ log_half) − 1`` (never below −100 %, as a ratio of positive means
+    cannot be); elsewhere the linear ``L ∓ linear_half``."""
+    rel = np.asarray(relative, dtype=np.float64)
+    lin = np.asarray(linear_half, dtype=np.float64)
+    lg = np.asarray(log_half, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        # Where exp() would overflow the bounds cannot be written down: stay linear.
+        on_log = np.isfinite(lg) & np.isfinite(lin) & (lg < _MAX_LOG_HALF)
+        low = np.where(on_log, (1.0 + rel) * np.exp(-lg) - 1.0, rel - lin)
+        high = np.where(on_log, (1.0 + rel) * np.exp(lg) - 1.0, rel + lin)
+    return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +142,12 @@ def welch_compare(
         quantile = sps.t.ppf(1.0 - alpha / 2.0, df)
         half = np.where(valid, quantile * se, np.nan)
         relative, relative_se = relative_lift(mc, vc, mt, vt)
-        rel_half = np.where(valid, quantile * relative_se, np.nan)
+        log_se = log_ratio_se(mc, vc, mt, vt)
+        rel_low, rel_high = relative_bounds(
+            relative,
+            np.where(valid, quantile * relative_se, np.nan),
+            np.where(valid, quantile * log_se, np.nan),
+        )
         return Comparison(
             effect=np.asarray(effect, dtype=np.float64),
             se=np.asarray(se, dtype=np.float64),
@@ -107,6 +157,7 @@ def welch_compare(
             ci_high=np.asarray(effect + half, dtype=np.float64),
             relative=relative,
             relative_se=relative_se,
-            relative_ci_low=np.asarray(relative - rel_half, dtype=np.float64),
-            relative_ci_high=np.asarray(relative + rel_half, dtype=np.float64),
+            relative_ci_low=rel_low,
+            relative_ci_high=rel_high,
+            log_ratio_se=log_se,
         )

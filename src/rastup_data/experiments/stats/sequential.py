@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from rastup_data.experiments.stats.frequentist import Comparison
+from rastup_data.experiments.stats.frequentist import Comparison, relative_bounds
 
 __all__ = [
     "DEFAULT_TUNING",
@@ -76,10 +76,15 @@ def sequential_compare(
     """Replace a fixed-horizon comparison's intervals and p-value by always-valid ones."""
     half = confidence_sequence_halfwidth(fixed.se, n_total, alpha, tuning)
     rel_half = confidence_sequence_halfwidth(fixed.relative_se, n_total, alpha, tuning)
+    log_half = confidence_sequence_halfwidth(fixed.log_ratio_se, n_total, alpha, tuning)
     valid = fixed.se > 0
     with np.errstate(all="ignore"):
         half = np.where(valid, half, np.nan)
-        rel_half = np.where(valid, rel_half, np.nan)
+        rel_low, rel_high = relative_bounds(
+            fixed.relative,
+            np.where(valid, rel_half, np.nan),
+            np.where(valid, log_half, np.nan),
+        )
         return Comparison(
             effect=fixed.effect,
             se=fixed.se,
@@ -89,6 +94,7 @@ def sequential_compare(
             ci_high=np.asarray(fixed.effect + half, dtype=np.float64),
             relative=fixed.relative,
             relative_se=fixed.relative_se,
-            relative_ci_low=np.asarray(fixed.relative - rel_half, dtype=np.float64),
-            relative_ci_high=np.asarray(fixed.relative + rel_half, dtype=np.float64),
+            relative_ci_low=rel_low,
+            relative_ci_high=rel_high,
+            log_ratio_se=fixed.log_ratio_se,
         )

@@ -1,0 +1,81 @@
+"""`rastup-data quality check|compare --lake`: the gates and the drill on the published build."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import orjson
+import pytest
+from bronze_fixture import envelope, write_bronze
+from click.testing import CliRunner
+
+from rastup_data.cli import cli
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.transform import GateOutcome
+from rastup_data.transform.warehouse import warehouse_dirs
+
+
+def _no_gates(conn: duckdb.DuckDBPyConnection, as_of: datetime | None = None) -> GateOutcome:
+    return GateOutcome.not_run("a one-event lake cannot meet the volume gates")
+
+
+def _check(*args: str) -> tuple[int, dict[str, object], str]:
+    result = CliRunner().invoke(cli, ["quality", "check", "--format", "json", *args])
+    report = orjson.loads(result.stdout) if result.stdout.strip() else {}
+    return result.exit_code, report, result.stderr
+
+
+def test_check_reads_the_published_build_of_the_lake(
+    layout: LakeLayout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        importlib.import_module("rastup_data.transform.build"), "run_gates", _no_gates
+    )
+    view = envelope(
+        "profile.viewed",
+        "2026-01-05 10:00",
+        {"listing_id": "l_1", "listing_type": "talent", "source": "search"},
+    )
+    write_bronze(layout, [view], name="one")
+    built = CliRunner().invoke(cli, ["build", "--lake", str(layout.root)])
+    assert built.exit_code == 0, built.output
+    published = warehouse_dirs(layout).builds.current()
+    assert published is not None
+
+    as_of = ["--as-of", "2026-01-05T11:00:00+00:00"]
+    code, from_lake, err = _check("--lake", str(layout.root), *as_of)
+    assert code in (0, 2), err
+    results = {r["name"]: r for r in from_lake["results"]}  # type: ignore[union-attr]
+    assert results["silver.fact_profile_views.event_id_unique"]["status"] == "passed"
+    # …the same report as on the published file itself.
+    code_db, from_file, _ = _check("--db", str(published), *as_of)
+    assert code_db == code
+    assert [r["name"] for r in from_file["results"]] == list(results)  # type: ignore[union-attr]
+    assert [r["status"] for r in from_file["results"]] == [  # type: ignore[union-attr]
+        r["status"] for r in results.values()
+    ]
+
+    both = CliRunner().invoke(
+        cli, ["quality", "check", "--lake", str(layout.root), "--db", str(published)]
+    )
+    assert both.exit_code == 2
+    assert "not both" in both.stderr
+
+
+def test_check_on_a_missing_lake_names_the_path(tmp_path: Path) -> None:
+    missing = tmp_path / "no-lake"
+    code, _, err = _check("--lake", str(missing))
+    assert code == 2
+    assert "LAKE_NOT_FOUND" in err
+    assert str(missing) in err
+    assert not missing.exists()
+
+
+def test_check_on_a_lake_with_nothing_published_says_build_first(tmp_path: Path) -> None:
+    (tmp_path / "lake").mkdir()
+    code, _, err = _check("--lake", str(tmp_path / "lake"))
+    assert code == 2
+    assert "nothing is published" in err
