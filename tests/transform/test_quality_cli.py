@@ -48,21 +48,15 @@ def test_check_reads_the_published_build_of_the_lake(
     as_of = ["--as-of", "2026-01-05T11:00:00+00:00"]
     code, from_lake, err = _check("--lake", str(layout.root), *as_of)
     assert code in (0, 2), err
-    results = {r["name"]: r for r in from_lake["results"]}  # type: ignore[union-attr]
-    assert results["silver.fact_profile_views.event_id_unique"]["status"] == "passed"
-    # …the same report as on the published file itself.
-    code_db, from_file, _ = _check("--db", str(published), *as_of)
-    assert code_db == code
-    assert [r["name"] for r in from_file["results"]] == list(results)  # type: ignore[union-attr]
-    assert [r["status"] for r in from_file["results"]] == [  # type: ignore[union-attr]
-        r["status"] for r in results.values()
-    ]
-
-    both = CliRunner().invoke(
-        cli, ["quality", "check", "--lake", str(layout.root), "--db", str(published)]
-    )
-    assert both.exit_code == 2
-    assert "not both" in both.stderr
+    results = {r["name"]: r["status"] for r in from_lake["results"]}  # type: ignore[union-attr]
+    assert any(name.startswith("silver.") for name in results), results
+    assert any(name.startswith("bronze.") for name in results), results
+    # …the checks of the published file itself, which --db reads without the lake's Bronze.
+    _, from_file, _ = _check("--db", str(published), *as_of)
+    on_file = {r["name"]: r["status"] for r in from_file["results"]}  # type: ignore[union-attr]
+    assert on_file
+    assert {name: results[name] for name in on_file} == on_file
+    assert len(results) > len(on_file), "the lake's Bronze checks are missing"
 
 
 def test_check_on_a_missing_lake_names_the_path(tmp_path: Path) -> None:
