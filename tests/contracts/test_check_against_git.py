@@ -63,7 +63,7 @@ def test_snapshot_at_revision_matches_the_committed_files(repo: Path) -> None:
         for path in registry.rglob("*.json")
     }
     assert documents == on_disk
-    assert len(documents) == 41
+    assert len(documents) == 44
 
 
 def test_breaking_edits_fail_the_check_with_each_change_listed(
@@ -155,7 +155,7 @@ def test_registry_at_the_repository_root(tmp_path: Path, edit_schema: Any) -> No
     _git(root, "init", "-q", "-b", "main")
     _git(root, "add", ".")
     _git(root, "commit", "-q", "-m", "registry")
-    assert len(registry_documents_at("HEAD", root)) == 41
+    assert len(registry_documents_at("HEAD", root)) == 44
     edit_schema(root, CONFIRMED, lambda d: d["properties"]["currency"].update(pattern="^USD$"))
     result = _check(root, "HEAD")
     assert result.exit_code == 1

@@ -31,7 +31,7 @@ def test_help_lists_the_subcommands() -> None:
 def test_lint_passes_on_the_packaged_registry() -> None:
     result = _run("lint")
     assert result.exit_code == 0, result.output
-    assert "40 event schema(s)" in result.stdout
+    assert "43 event schema(s)" in result.stdout
 
 
 def test_lint_fails_with_one_line_per_problem(registry_copy: Path, edit_schema: Any) -> None:
@@ -55,7 +55,7 @@ def test_list_json_has_every_event_with_owner_and_required_fields(registry: Regi
     result = _run("list", "--format", "json")
     assert result.exit_code == 0
     rows = orjson.loads(result.stdout)
-    assert len(rows) == len(registry) == 40
+    assert len(rows) == len(registry) == 43
     by_event = {row["event"]: row for row in rows}
     assert by_event["booking.leg.cancelled"]["required"] == [
         "booking_id",
@@ -65,14 +65,17 @@ def test_list_json_has_every_event_with_owner_and_required_fields(registry: Regi
     ]
     assert by_event["payout.paid"]["owner"] == "payments"
     assert all(row["v"] == 1 and row["description"] and row["owner"] for row in rows)
+    assert by_event["booking.leg.requested"]["since"] == "1.1"
+    assert by_event["booking.leg.confirmed"]["since"] == "1.0"
 
 
 def test_list_table_has_a_header_and_a_row_per_event() -> None:
     result = _run("list")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:3] == ["EVENT", "V", "OWNER"]
-    assert len(lines) == 41
+    assert lines[0] == "event catalogue v1.1"
+    assert lines[1].split()[:4] == ["EVENT", "V", "SINCE", "OWNER"]
+    assert len(lines) == 45
     assert any(line.startswith("exp.exposure ") and "unit_type" in line for line in lines)
 
 
@@ -90,8 +93,8 @@ def test_examples_are_valid_fresh_and_unique(validator: EventValidator) -> None:
     assert second.exit_code == 0
     events = [orjson.loads(line) for line in first.stdout.splitlines()]
     again = [orjson.loads(line) for line in second.stdout.splitlines()]
-    assert len(events) == 40
-    assert len({event["event"] for event in events}) == 40
+    assert len(events) == 43
+    assert len({event["event"] for event in events}) == 43
     for event in events:
         assert validator.check(event) is None, event["event"]
         assert uuid.UUID(event["ids"]["event_id"]).version == 4
@@ -100,7 +103,7 @@ def test_examples_are_valid_fresh_and_unique(validator: EventValidator) -> None:
             moment = datetime.fromisoformat(event[field].replace("Z", "+00:00"))
             assert before <= moment <= after
     ids = {event["ids"]["event_id"] for event in events + again}
-    assert len(ids) == 80
+    assert len(ids) == 86
 
 
 def test_broken_registry_is_an_error_not_a_traceback(tmp_path: Path) -> None:

@@ -82,7 +82,19 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "studio.quote.requested": ("quote_id", "studio_id"),
     "studio.quote.accepted": ("quote_id", "studio_id", "amount_cents", "currency"),
     "exp.exposure": ("exp_key", "variant", "unit_id", "unit_type"),
+    # Catalogue v1.1: booking legs that need the provider's acceptance.
+    "booking.leg.requested": (
+        "booking_id", "leg_id", "provider_id", "provider_type", "amount_cents", "currency",
+        "service_date", "accept_by",
+    ),
+    "booking.leg.accepted": ("booking_id", "leg_id"),
+    "booking.leg.declined": ("booking_id", "leg_id", "reason"),
 }  # fmt: skip
+
+#: Events each minor version of the catalogue added (v1.0 is everything else).
+ADDED_IN = {
+    "1.1": frozenset({"booking.leg.requested", "booking.leg.accepted", "booking.leg.declined"}),
+}
 
 #: (event, field) -> the enum EVENTS.md lists.
 ENUMS: dict[tuple[str, str], tuple[object, ...]] = {
@@ -96,6 +108,7 @@ ENUMS: dict[tuple[str, str], tuple[object, ...]] = {
     ("checkout.start", "listing_type"): LISTING_TYPES,
     ("booking.leg.confirmed", "provider_type"): ("talent", "studio"),
     ("booking.leg.cancelled", "cancelled_by"): ("client", "provider", "platform"),
+    ("booking.leg.requested", "provider_type"): ("talent", "studio"),
     ("payment.fee.recorded", "fee_type"): ("platform",),
     ("dispute.resolved", "outcome"): ("won", "lost", "refunded", "withdrawn"),
     ("bgcheck.completed", "result"): ("clear", "consider", "suspended"),
@@ -136,7 +149,28 @@ def _payload_properties(schema: Mapping[str, Any]) -> Mapping[str, Any]:
 def test_every_catalogue_event_is_registered_and_nothing_else(registry: Registry) -> None:
     assert {schema.event for schema in registry} == set(FIELDS)
     assert all(schema.version == 1 for schema in registry)
-    assert len(FIELDS) == 40
+    assert len(FIELDS) == 43
+
+
+def test_the_catalogue_is_v1_1_and_each_event_names_the_version_that_added_it(
+    registry: Registry,
+) -> None:
+    assert registry.catalogue_version == "1.1"
+    for schema in registry:
+        added = next((v for v, events in ADDED_IN.items() if schema.event in events), "1.0")
+        assert schema.since == added, schema.event
+
+
+def test_accept_by_is_a_date_time(validator: EventValidator) -> None:
+    schema = load_registry().get("booking.leg.requested", 1)
+    assert schema is not None
+    event = copy.deepcopy(dict(schema.examples[0]))
+    assert validator.check(event) is None
+    event["payload"]["accept_by"] = "tomorrow noon"
+    rejection = validator.check(event)
+    assert rejection is not None
+    assert rejection.code is ErrorCode.EVENT_SCHEMA_INVALID
+    assert "$.payload.accept_by" in rejection.message
 
 
 @pytest.mark.parametrize("event", sorted(FIELDS))

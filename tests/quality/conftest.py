@@ -153,6 +153,16 @@ def _create_gold(conn: duckdb.DuckDBPyConnection) -> None:
                0.8::DOUBLE AS verification_rate, 8 AS amenity_uses, 5 AS quotes_requested,
                2 AS quotes_accepted, 0.4::DOUBLE AS quote_success_rate
         FROM days;
+        CREATE TABLE gold.ops_acceptance_daily AS
+        SELECT DATE '2026-03-01' + d AS dt, city, 30 AS requested, 21 AS accepted,
+               20 AS accepted_in_window, 3 AS declined, 3 AS expired, 3 AS pending,
+               (20 / 30)::DOUBLE AS acceptance_rate, 95.5::DOUBLE AS median_minutes_to_accept
+        FROM days, (VALUES ('nyc'), ('lax')) c(city);
+        CREATE TABLE gold.kpi_disputes_daily AS
+        SELECT DATE '2026-03-01' + d AS dt, 25 AS opened, 30000 AS disputed_cents,
+               20 AS resolved, 10 AS won, 5 AS lost, 3 AS refunded, 2 AS withdrawn,
+               40.5::DOUBLE AS median_hours_to_resolve
+        FROM days;
         DROP TABLE days;
         CREATE TABLE silver.booking_settlement AS
         SELECT 'bk_' || i AS booking_id,

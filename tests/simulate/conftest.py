@@ -80,6 +80,18 @@ CATALOGUE: dict[str, dict[str, tuple[str, ...] | None]] = {
         "reason": None,
     },
     "booking.leg.completed": {"booking_id": None, "leg_id": None},
+    "booking.leg.requested": {
+        "booking_id": None,
+        "leg_id": None,
+        "provider_id": None,
+        "provider_type": _TYPES,
+        "amount_cents": None,
+        "currency": None,
+        "service_date": None,
+        "accept_by": None,
+    },
+    "booking.leg.accepted": {"booking_id": None, "leg_id": None},
+    "booking.leg.declined": {"booking_id": None, "leg_id": None, "reason": None},
     "payment.charge.succeeded": {
         "charge_id": None,
         "booking_id": None,

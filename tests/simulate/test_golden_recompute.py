@@ -252,6 +252,97 @@ def recompute_promotions(events: list[dict[str, Any]]) -> list[Row]:
     return rows
 
 
+def recompute_acceptance(events: list[dict[str, Any]]) -> list[Row]:
+    """EVENTS.md v1.1: the first request and the first answer of each leg decide it."""
+    as_of = max(_ts(e["occurred_at"]) for e in events)
+    requests: dict[str, dict[str, Any]] = {}
+    answers: dict[str, tuple[datetime, str]] = {}
+    for e in sorted(events, key=lambda e: _ts(e["occurred_at"])):
+        leg = e["payload"].get("leg_id")
+        if e["event"] == "booking.leg.requested":
+            requests.setdefault(
+                leg,
+                {
+                    "at": _ts(e["occurred_at"]),
+                    "key": (e["occurred_at"][:10], e["context"]["city"]),
+                    "accept_by": _ts(e["payload"]["accept_by"]),
+                },
+            )
+        elif e["event"] in ("booking.leg.accepted", "booking.leg.declined"):
+            answers.setdefault(leg, (_ts(e["occurred_at"]), e["event"].rsplit(".", 1)[1]))
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for leg, request in requests.items():
+        groups[request["key"]].append(leg)
+    rows = []
+    for (dt, city), legs in sorted(groups.items()):
+        outcome = {leg: answers.get(leg, (None, None)) for leg in legs}
+        accepted = [leg for leg in legs if outcome[leg][1] == "accepted"]
+        declined = sum(1 for leg in legs if outcome[leg][1] == "declined")
+        expired = sum(
+            1 for leg in legs if outcome[leg][1] is None and requests[leg]["accept_by"] < as_of
+        )
+        in_window = sum(1 for leg in accepted if outcome[leg][0] <= requests[leg]["accept_by"])
+        minutes = sorted(
+            (outcome[leg][0] - requests[leg]["at"]).total_seconds() / 60 for leg in accepted
+        )
+        rows.append(
+            {
+                "dt": dt,
+                "city": city,
+                "requested": len(legs),
+                "accepted": len(accepted),
+                "accepted_in_window": in_window,
+                "declined": declined,
+                "expired": expired,
+                "pending": len(legs) - len(accepted) - declined - expired,
+                "acceptance_rate": _ratio(in_window, len(legs)),
+                "median_minutes_to_accept": _median(minutes),
+            }
+        )
+    return rows
+
+
+def _median(values: list[float]) -> float | None:
+    """quantile_cont(0.5): the middle value, or the mean of the two middle ones."""
+    if not values:
+        return None
+    ordered, middle = sorted(values), len(values) // 2
+    return ordered[middle] if len(values) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def recompute_disputes(events: list[dict[str, Any]]) -> list[Row]:
+    opened: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    first_open: dict[str, datetime] = {}
+    first_resolution: dict[str, tuple[datetime, str]] = {}
+    for e in sorted(events, key=lambda e: _ts(e["occurred_at"])):
+        p = e["payload"]
+        if e["event"] == "dispute.opened":
+            opened[e["occurred_at"][:10]][0] += 1
+            opened[e["occurred_at"][:10]][1] += p["amount_cents"]
+            first_open.setdefault(p["dispute_id"], _ts(e["occurred_at"]))
+        elif e["event"] == "dispute.resolved":
+            first_resolution.setdefault(p["dispute_id"], (_ts(e["occurred_at"]), p["outcome"]))
+    resolved: dict[str, list[tuple[str, datetime, str]]] = defaultdict(list)
+    for dispute, (at, outcome) in first_resolution.items():
+        resolved[at.date().isoformat()].append((dispute, at, outcome))
+    rows = []
+    for dt in sorted(set(opened) | set(resolved)):
+        day = resolved.get(dt, [])
+        hours = [(at - first_open[d]).total_seconds() / 3600 for d, at, _ in day if d in first_open]
+        outcomes = [outcome for _, _, outcome in day]
+        rows.append(
+            {
+                "dt": dt,
+                "opened": opened[dt][0] if dt in opened else 0,
+                "disputed_cents": opened[dt][1] if dt in opened else 0,
+                "resolved": len(day),
+                **{o: outcomes.count(o) for o in ("won", "lost", "refunded", "withdrawn")},
+                "median_hours_to_resolve": _median(hours),
+            }
+        )
+    return rows
+
+
 RECOMPUTE = {
     "gold.kpi_marketplace_daily": recompute_marketplace,
     "gold.kpi_funnel_daily": recompute_funnel,
@@ -261,6 +352,8 @@ RECOMPUTE = {
     "gold.kpi_trust_daily": recompute_trust,
     "gold.kpi_studios_daily": recompute_studios,
     "gold.kpi_promotions_daily": recompute_promotions,
+    "gold.ops_acceptance_daily": recompute_acceptance,
+    "gold.kpi_disputes_daily": recompute_disputes,
 }
 
 

@@ -21,6 +21,8 @@ MART_KEYS: dict[str, tuple[str, ...]] = {
     "kpi_promotions_daily": ("dt", "campaign_id"),
     "kpi_comms_daily": ("dt", "channel"),
     "kpi_studios_daily": ("dt",),
+    "ops_acceptance_daily": ("dt", "city"),
+    "kpi_disputes_daily": ("dt",),
 }
 
 

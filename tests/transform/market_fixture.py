@@ -377,6 +377,58 @@ class _Market:
                 {"dispute_id": f"dp_{day}_{i}", "outcome": "won"},
             )
 
+    def leg_requests(self, day: int) -> None:
+        """Legs that need acceptance: accepted in and after the window, declined, answered
+        twice (the first answer decides), unanswered (expired or pending at as_of)."""
+        for i in range(8):
+            leg, t = f"lg_rq_{day}_{i}", self.at(day)
+            city = CITIES[i % len(CITIES)]
+            ids = {"booking_id": f"bk_rq_{day}_{i}", "leg_id": leg}
+            window = timedelta(hours=self.rng.choice([2, 24]))
+            self.add(
+                "booking.leg.requested",
+                t,
+                {
+                    **ids,
+                    "provider_id": f"p_{i}",
+                    "provider_type": "studio",
+                    "amount_cents": 9000 + 100 * i,
+                    "currency": "USD",
+                    "service_date": "2026-02-01",
+                    "accept_by": (t + window).isoformat().replace("+00:00", "Z"),
+                },
+                city=city,
+            )
+            self.answer(i % 6, t, window, ids, city)
+
+    def answer(
+        self, kind: int, t: datetime, window: timedelta, ids: dict[str, str], city: str
+    ) -> None:
+        if kind in (0, 1, 4):  # accepted: quickly, after a while, or late
+            delay = {0: timedelta(minutes=17), 1: timedelta(minutes=95)}.get(
+                kind, window + timedelta(minutes=5)
+            )
+            self.add("booking.leg.accepted", t + delay, ids, city=city)
+            if kind == 1:
+                declined = {**ids, "reason": "changed my mind"}
+                self.add(
+                    "booking.leg.declined", t + delay + timedelta(minutes=1), declined, city=city
+                )
+        elif kind == 2:
+            declined = {**ids, "reason": "fully booked"}
+            self.add("booking.leg.declined", t + timedelta(minutes=40), declined, city=city)
+            self.add("booking.leg.accepted", t + timedelta(hours=3), ids, city=city)
+
+    def late_resolutions(self, days: int) -> None:
+        """A second, later resolution (ignored: the first decides) and one without its opening."""
+        late = START + timedelta(days=days, hours=3)
+        self.add("dispute.resolved", late, {"dispute_id": "dp_0_1", "outcome": "lost"})
+        self.add(
+            "dispute.resolved",
+            self.at(days - 1),
+            {"dispute_id": "dp_unknown", "outcome": "refunded"},
+        )
+
     def exposures_and_resends(self) -> None:
         # Exposures before and after login: the anon unit resolves to the user it links to.
         for link in [e for e in self.events if e["event"] == "identity.linked"]:
@@ -421,5 +473,8 @@ def market_events(seed: int = 7, days: int = 3) -> list[Event]:
     market = _Market(seed)
     for day in range(days):
         market.day(day)
+    for day in range(days):
+        market.leg_requests(day)
+    market.late_resolutions(days)
     market.exposures_and_resends()
     return market.events

@@ -42,6 +42,8 @@ def reference_marts(raw: list[Event]) -> dict[str, list[dict[str, Any]]]:
         "kpi_promotions_daily": _promotions(by_name),
         "kpi_comms_daily": _comms(by_name),
         "kpi_studios_daily": _studios(by_name),
+        "ops_acceptance_daily": _acceptance(by_name, events),
+        "kpi_disputes_daily": _disputes(by_name),
     }
 
 
@@ -278,3 +280,82 @@ def reference_exposures(raw: list[Event]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered, mid = sorted(values), len(values) // 2
+    return ordered[mid] if len(values) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _first(events: list[Event], key: str) -> dict[str, Event]:
+    first: dict[str, Event] = {}
+    for ev in sorted(events, key=lambda e: e["occurred_at"]):
+        first.setdefault(ev["payload"][key], ev)
+    return first
+
+
+def _acceptance(by: dict[str, list[Event]], events: list[Event]) -> list[dict[str, Any]]:
+    as_of = max(ev["occurred_at"] for ev in events)
+    requests = _first(by["booking.leg.requested"], "leg_id")
+    answers = _first(by["booking.leg.accepted"] + by["booking.leg.declined"], "leg_id")
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for leg, ev in requests.items():
+        groups[(_day(ev), ev["context"]["city"])].append(leg)
+    rows = []
+    for (dt, city), legs in groups.items():
+        counts = {"accepted": 0, "accepted_in_window": 0, "declined": 0, "expired": 0}
+        minutes = []
+        for leg in legs:
+            request, answer = requests[leg], answers.get(leg)
+            deadline = datetime.fromisoformat(
+                request["payload"]["accept_by"].replace("Z", "+00:00")
+            )
+            if answer is None:
+                counts["expired"] += deadline < as_of
+            elif answer["event"] == "booking.leg.declined":
+                counts["declined"] += 1
+            else:
+                counts["accepted"] += 1
+                counts["accepted_in_window"] += answer["occurred_at"] <= deadline
+                minutes.append(
+                    (answer["occurred_at"] - request["occurred_at"]).total_seconds() / 60
+                )
+        pending = len(legs) - counts["accepted"] - counts["declined"] - counts["expired"]
+        rows.append(
+            {
+                "dt": dt,
+                "city": city,
+                "requested": len(legs),
+                **counts,
+                "pending": pending,
+                "acceptance_rate": _ratio(counts["accepted_in_window"], len(legs)),
+                "median_minutes_to_accept": _median(minutes),
+            }
+        )
+    return rows
+
+
+def _disputes(by: dict[str, list[Event]]) -> list[dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+
+    def row(dt: str) -> dict[str, Any]:
+        zero = dict.fromkeys(("opened", "disputed_cents", "resolved", "won", "lost"), 0)
+        return rows.setdefault(dt, {"dt": dt, **zero, "refunded": 0, "withdrawn": 0, "_h": []})
+
+    for ev in by["dispute.opened"]:
+        row(_day(ev))["opened"] += 1
+        row(_day(ev))["disputed_cents"] += ev["payload"]["amount_cents"]
+    openings = _first(by["dispute.opened"], "dispute_id")
+    for dispute, ev in _first(by["dispute.resolved"], "dispute_id").items():
+        r = row(_day(ev))
+        r["resolved"] += 1
+        r[ev["payload"]["outcome"]] += 1
+        if dispute in openings:
+            r["_h"].append(
+                (ev["occurred_at"] - openings[dispute]["occurred_at"]).total_seconds() / 3600
+            )
+    for r in rows.values():
+        r["median_hours_to_resolve"] = _median(r.pop("_h"))
+    return list(rows.values())

@@ -28,7 +28,7 @@ def test_built_gold_marts_equal_the_simulators_golden_kpis(tmp_path: Path) -> No
     assert result.gates.passed
 
     golden = load_golden(tmp_path / "sim" / "golden.json")
-    assert len(golden) == 8
+    assert len(golden) == 10
     with open_published(layout) as conn:
         comparison = compare_marts(conn, golden)
     assert comparison.ok, comparison.render()

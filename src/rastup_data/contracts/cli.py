@@ -103,15 +103,24 @@ def list_command(output_format: str, registry_dir: Path | None) -> None:
             "owner": schema.owner,
             "description": schema.description,
             "required": list(schema.required_fields),
+            "since": schema.since,
         }
         for schema in registry
     ]
     if output_format == "json":
         click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
         return
-    headers = ("EVENT", "V", "OWNER", "REQUIRED PAYLOAD FIELDS", "DESCRIPTION")
+    click.echo(f"event catalogue v{registry.catalogue_version}")
+    headers = ("EVENT", "V", "SINCE", "OWNER", "REQUIRED PAYLOAD FIELDS", "DESCRIPTION")
     table: list[tuple[str, ...]] = [
-        (row["event"], str(row["v"]), row["owner"], ", ".join(row["required"]), row["description"])
+        (
+            row["event"],
+            str(row["v"]),
+            row["since"],
+            row["owner"],
+            ", ".join(row["required"]),
+            row["description"],
+        )
         for row in rows
     ]
     widths = [max(len(line[i]) for line in [headers, *table]) for i in range(len(headers) - 1)]

@@ -21,6 +21,7 @@ import orjson
 from rastup_data.errors import ErrorCode, RastupError
 
 __all__ = [
+    "BASE_CATALOGUE_VERSION",
     "DEFAULT_REGISTRY_PATH",
     "ENVELOPE_SOURCE",
     "EventSchema",
@@ -35,6 +36,9 @@ __all__ = [
 DEFAULT_REGISTRY_PATH = Path(__file__).resolve().parent / "registry"
 #: Where the envelope schema lives, relative to the registry root.
 ENVELOPE_SOURCE = "envelope/v1.json"
+
+#: The catalogue version of events whose schema names none (``x-since``).
+BASE_CATALOGUE_VERSION = "1.0"
 
 _EVENT_PATH = re.compile(r"^events/(?P<event>[a-z0-9_.]+)/v(?P<version>[1-9][0-9]*)\.json$")
 
@@ -63,6 +67,11 @@ class EventSchema:
     @property
     def owner(self) -> str:
         return _text(self.schema.get("x-owner"))
+
+    @property
+    def since(self) -> str:
+        """The catalogue version that added this event (``x-since``; ``1.0`` when absent)."""
+        return _text(self.schema.get("x-since")) or BASE_CATALOGUE_VERSION
 
     @property
     def examples(self) -> tuple[Mapping[str, Any], ...]:
@@ -110,6 +119,13 @@ class Registry:
 
     def versions(self, event: str) -> tuple[int, ...]:
         return tuple(sorted(v for name, v in self.events if name == event))
+
+    @property
+    def catalogue_version(self) -> str:
+        """The event catalogue's version: the newest ``x-since`` of any schema (``1.1`` adds
+        the booking leg acceptance events); new events raise the minor version."""
+        versions = {schema.since for schema in self.events.values()} | {BASE_CATALOGUE_VERSION}
+        return max(versions, key=_version_key)
 
     def latest(self) -> tuple[EventSchema, ...]:
         """The newest version of every event, sorted by event name."""
@@ -202,3 +218,7 @@ def _ignored(name: str) -> bool:
 
 def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) if part.isdigit() else -1 for part in version.split("."))

@@ -1,8 +1,10 @@
 """Bookings and their money: legs, charges, fees, payouts, refunds, disputes, quotes.
 
-Money moves the way it does in life: the charge and the platform fees on the day of the
-booking, a payout days after each leg is served and its payment later still, a refund
-days after each cancellation. Every booking balances once settled (charge = payouts +
+Money moves the way it does in life: the charge on the day of the booking, the platform
+fee when a leg is confirmed (at once for instant-book legs, on the provider's acceptance
+for requested ones, see ``acceptance.py``), a payout days after each leg is served and its
+payment later still, a refund days after each cancellation (a declined or unanswered
+request is cancelled too). Every booking balances once settled (charge = payouts +
 refunds + fees); until then its money is in flight, so a day's reconciliation variance is
 normally not zero.
 """
@@ -12,7 +14,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from rastup_data.simulate.clock import DAY_MS, iso_date
+from rastup_data.simulate.acceptance import AcceptanceDesk, Answer
+from rastup_data.simulate.clock import DAY_MS, iso_date, iso_timestamp
 from rastup_data.simulate.comms import CommsDesk
 from rastup_data.simulate.emitter import Actor, EventEmitter
 from rastup_data.simulate.ids import IdFactory
@@ -23,7 +26,7 @@ __all__ = ["PLATFORM_FEE_RATE", "BookingDesk", "Checkout"]
 
 PLATFORM_FEE_RATE = 0.15
 _CANCEL_RATE = 0.08
-_DISPUTE_RATE = 0.02
+_DISPUTE_RATE = 0.05
 _HOUR_MS = 3_600_000
 #: Days from booking to service: mostly soon, some up to six days ahead.
 _LEAD_DAYS = (0, 1, 2, 3, 4, 5, 6)
@@ -67,6 +70,16 @@ class _Leg:
     amount: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Booked:
+    """A leg of a new booking before its confirmation: the client's session and the day the
+    leg is served."""
+
+    leg: _Leg
+    session_id: str
+    service_day: int
+
+
 class BookingDesk:
     """The backend side of a booking, from confirmation to payout."""
 
@@ -85,46 +98,40 @@ class BookingDesk:
         self._population = population
         self._comms = comms
         self._trust = trust
+        self._acceptance = AcceptanceDesk(rng)
 
     def confirm(self, checkout: Checkout, t: int) -> None:
         person, user_id, session_id = checkout.person, checkout.user_id, checkout.session_id
-        checkout_id, first, quoted_cents = checkout.checkout_id, checkout.listing, checkout.quoted
         rng = self._rng
-        ids = self._ids
-        emit = self._emit
         ctx = self._population.backend_contexts[person.city]
         city_listings = self._population.listings[person.city]
-        booking_id = ids.new("bk_")
+        booking_id = self._ids.new("bk_")
         leg_count = rng.choices((1, 2, 3), weights=(0.7, 0.22, 0.08))[0]
-        legs = [(first, quoted_cents)]
+        legs = [(checkout.listing, checkout.quoted)]
         for _ in range(leg_count - 1):
             listing = city_listings[rng.randrange(len(city_listings))]
             legs.append((listing, listing.base_price_cents + 500 * rng.randrange(0, 20)))
         total = sum(amount for _, amount in legs)
-        emit(
+        actor = Actor(ctx, user_id, None, session_id)
+        self._emit(
             "booking.confirmed",
             t,
-            Actor(ctx, user_id, None, session_id),
+            actor,
             {
                 "booking_id": booking_id,
-                "checkout_id": checkout_id,
+                "checkout_id": checkout.checkout_id,
                 "leg_count": leg_count,
                 "total_amount_cents": total,
                 "currency": "USD",
             },
             client=False,
         )
-        day_end = (t // DAY_MS + 1) * DAY_MS
-        room = day_end - 1 - t
-
-        def same_day(offset_ms: int) -> int:
-            return t + min(offset_ms, room)
-
-        charge_id = ids.new("ch_")
-        emit(
+        room = (t // DAY_MS + 1) * DAY_MS - 1 - t
+        charge_id = self._ids.new("ch_")
+        self._emit(
             "payment.charge.succeeded",
-            same_day(900),
-            Actor(ctx, user_id, None, session_id),
+            t + min(900, room),
+            actor,
             {
                 "charge_id": charge_id,
                 "booking_id": booking_id,
@@ -133,62 +140,86 @@ class BookingDesk:
             },
             client=False,
         )
-        self._trust.score(ctx, user_id, booking_id, same_day(1_200))
+        self._trust.score(ctx, user_id, booking_id, t + min(1_200, room))
         for index, (listing, amount) in enumerate(legs):
-            leg_id = ids.new("lg_")
+            leg = _Leg(ctx, user_id, booking_id, charge_id, self._ids.new("lg_"), listing, amount)
             service_day = t // DAY_MS + rng.choices(_LEAD_DAYS, weights=_LEAD_WEIGHTS)[0]
-            emit(
-                "booking.leg.confirmed",
-                t + 10 + index,
-                Actor(ctx, user_id, None, session_id),
-                {
-                    "booking_id": booking_id,
-                    "leg_id": leg_id,
-                    "provider_id": listing.provider_id,
-                    "provider_type": listing.listing_type,
-                    "amount_cents": amount,
-                    "currency": "USD",
-                    "service_date": iso_date(service_day * DAY_MS),
-                },
-                client=False,
-            )
-            t_service = max(
-                service_day * DAY_MS + 9 * _HOUR_MS + int(rng.random() * 10 * _HOUR_MS),
-                t + _HOUR_MS,
-            )
-            if rng.random() < _CANCEL_RATE:
-                # Cancelled some time between the booking and the service.
-                t_cancel = t + 60_000 + int(rng.random() * (t_service - t - 60_000))
-                leg = _Leg(ctx, user_id, booking_id, charge_id, leg_id, listing, amount)
-                self._cancel_leg(leg, t_cancel)
-                continue
-            fee = round(amount * PLATFORM_FEE_RATE)
-            emit(
-                "payment.fee.recorded",
-                same_day(1_500 + index),
-                Actor(ctx, user_id, None, session_id),
-                {
-                    "fee_id": ids.new("fee_"),
-                    "booking_id": booking_id,
-                    "leg_id": leg_id,
-                    "fee_type": "platform",
-                    "amount_cents": fee,
-                    "currency": "USD",
-                },
-                client=False,
-            )
-            leg = _Leg(ctx, user_id, booking_id, charge_id, leg_id, listing, amount)
-            self._serve_leg(leg, amount - fee, t_service)
+            booked = _Booked(leg, session_id, service_day)
+            if self._acceptance.needs_acceptance(listing.listing_type):
+                self._request_leg(booked, t + 10 + index)
+            else:
+                self._confirm_leg(booked, t + 10 + index, t + min(1_500 + index, room))
         self._comms.send(
-            ctx, user_id, same_day(3_000), "email", "transactional", "booking_confirmation"
+            ctx, user_id, t + min(3_000, room), "email", "transactional", "booking_confirmation"
         )
 
-    def _cancel_leg(self, leg: _Leg, t: int) -> None:
+    def _leg_payload(self, booked: _Booked) -> dict[str, object]:
+        leg = booked.leg
+        return {
+            "booking_id": leg.booking_id,
+            "leg_id": leg.leg_id,
+            "provider_id": leg.listing.provider_id,
+            "provider_type": leg.listing.listing_type,
+            "amount_cents": leg.amount,
+            "currency": "USD",
+            "service_date": iso_date(booked.service_day * DAY_MS),
+        }
+
+    def _request_leg(self, booked: _Booked, t: int) -> None:
+        """Ask the provider; confirm on acceptance, cancel and refund otherwise."""
+        leg = booked.leg
+        ids = {"booking_id": leg.booking_id, "leg_id": leg.leg_id}
+        actor = Actor(leg.ctx, leg.user_id, None, None)
+        payload = self._leg_payload(booked)
+        payload["accept_by"] = iso_timestamp(self._acceptance.accept_by(t))
+        self._emit("booking.leg.requested", t, actor, payload, client=False)
+        answer = self._acceptance.answer(t)
+        if answer.answer is Answer.ACCEPTED:
+            self._emit("booking.leg.accepted", answer.t, actor, ids, client=False)
+            self._confirm_leg(booked, answer.t + 10, answer.t + 500)
+        elif answer.answer is Answer.DECLINED:
+            declined = {**ids, "reason": answer.reason}
+            self._emit("booking.leg.declined", answer.t, actor, declined, client=False)
+            self._cancel_leg(leg, answer.t + 1_000, "provider", "provider declined the request")
+        else:
+            self._cancel_leg(leg, answer.t + 1_000, "platform", "provider did not answer in time")
+
+    def _confirm_leg(self, booked: _Booked, t: int, fee_at: int) -> None:
+        """Confirm a leg (it counts toward GMV); then it is served or cancelled."""
+        leg, rng = booked.leg, self._rng
+        actor = Actor(leg.ctx, leg.user_id, None, booked.session_id)
+        self._emit("booking.leg.confirmed", t, actor, self._leg_payload(booked), client=False)
+        t_service = max(
+            booked.service_day * DAY_MS + 9 * _HOUR_MS + int(rng.random() * 10 * _HOUR_MS),
+            t + _HOUR_MS,
+        )
+        if rng.random() < _CANCEL_RATE:
+            # Cancelled some time between the confirmation and the service.
+            t_cancel = t + 60_000 + int(rng.random() * (t_service - t - 60_000))
+            reason = _CANCEL_REASONS[rng.randrange(len(_CANCEL_REASONS))]
+            by = rng.choices(_CANCELLED_BY, weights=(0.7, 0.25, 0.05))[0]
+            self._cancel_leg(leg, t_cancel, by, reason)
+            return
+        fee = round(leg.amount * PLATFORM_FEE_RATE)
+        self._emit(
+            "payment.fee.recorded",
+            fee_at,
+            actor,
+            {
+                "fee_id": self._ids.new("fee_"),
+                "booking_id": leg.booking_id,
+                "leg_id": leg.leg_id,
+                "fee_type": "platform",
+                "amount_cents": fee,
+                "currency": "USD",
+            },
+            client=False,
+        )
+        self._serve_leg(leg, leg.amount - fee, t_service)
+
+    def _cancel_leg(self, leg: _Leg, t: int, by: str, reason: str) -> None:
         ctx, user_id, booking_id, leg_id = leg.ctx, leg.user_id, leg.booking_id, leg.leg_id
-        charge_id, amount = leg.charge_id, leg.amount
         rng = self._rng
-        reason = _CANCEL_REASONS[rng.randrange(len(_CANCEL_REASONS))]
-        by = rng.choices(_CANCELLED_BY, weights=(0.7, 0.25, 0.05))[0]
         self._emit(
             "booking.leg.cancelled",
             t,
@@ -203,9 +234,9 @@ class BookingDesk:
             Actor(ctx, user_id, None, None),
             {
                 "refund_id": self._ids.new("rf_"),
-                "charge_id": charge_id,
+                "charge_id": leg.charge_id,
                 "booking_id": booking_id,
-                "amount_cents": amount,
+                "amount_cents": leg.amount,
                 "currency": "USD",
                 "reason": f"leg cancelled: {reason}",
             },

@@ -3,17 +3,22 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from rastup_data.simulate.clock import DAY_MS
 
 __all__ = [
     "BACKLOG_BUCKETS",
     "FUNNEL_STAGES",
+    "Answered",
+    "Requested",
     "Row",
+    "acceptance_rows",
     "backlog_rows",
     "comms_rows",
+    "dispute_rows",
     "funnel_rows",
     "marketplace_rows",
     "promotion_rows",
@@ -46,6 +51,29 @@ _TRUST_COUNTS = (
     "risk_action",
     "risk_critical",
 )
+
+
+_DISPUTE_OUTCOMES = ("won", "lost", "refunded", "withdrawn")
+_MINUTE_MS = 60_000
+_HOUR_MS = 3_600_000
+
+
+class Requested(NamedTuple):
+    """The first ``booking.leg.requested`` of a leg: its day, city, time and deadline."""
+
+    day: int
+    city: str
+    t: int
+    accept_by: int
+
+
+class Answered(NamedTuple):
+    """The first answer to a leg request or dispute: its day, time and kind (accepted,
+    declined; or a dispute's outcome)."""
+
+    day: int
+    t: int
+    kind: str
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
@@ -197,3 +225,70 @@ def studio_rows(studios: dict[int, list[int]], dt: DayName) -> list[Row]:
         }
         for day, (verified, failed, amenities, requested, accepted) in sorted(studios.items())
     ]
+
+
+def _median(values: list[float]) -> float | None:
+    """The median with linear interpolation (as ``quantile_cont(0.5)``); None for none."""
+    return statistics.median(values) if values else None
+
+
+def acceptance_rows(
+    requests: dict[str, Requested], answers: dict[str, Answered], as_of_ms: int, dt: DayName
+) -> list[Row]:
+    """gold.ops_acceptance_daily: requested legs by the request's day and city, by outcome
+    (the first answer), expired when unanswered past ``accept_by`` at ``as_of_ms``."""
+    groups: dict[tuple[int, str], list[tuple[Requested, Answered | None]]] = {}
+    for leg_id, request in requests.items():
+        groups.setdefault((request.day, request.city), []).append((request, answers.get(leg_id)))
+    rows = []
+    for (day, city), legs in sorted(groups.items()):
+        accepted = [(r, a) for r, a in legs if a is not None and a.kind == "accepted"]
+        in_window = sum(1 for r, a in accepted if a.t <= r.accept_by)
+        declined = sum(1 for _, a in legs if a is not None and a.kind == "declined")
+        expired = sum(1 for r, a in legs if a is None and r.accept_by < as_of_ms)
+        rows.append(
+            {
+                "dt": dt(day),
+                "city": city,
+                "requested": len(legs),
+                "accepted": len(accepted),
+                "accepted_in_window": in_window,
+                "declined": declined,
+                "expired": expired,
+                "pending": len(legs) - len(accepted) - declined - expired,
+                "acceptance_rate": _ratio(in_window, len(legs)),
+                "median_minutes_to_accept": _median(
+                    [(a.t - r.t) / _MINUTE_MS for r, a in accepted]
+                ),
+            }
+        )
+    return rows
+
+
+def dispute_rows(
+    opened: dict[int, list[int]],
+    opens: dict[str, int],
+    resolutions: dict[str, Answered],
+    dt: DayName,
+) -> list[Row]:
+    """gold.kpi_disputes_daily: openings by their day; first resolutions by theirs, with
+    the median hours from the (first) opening where the opening is known."""
+    resolved: dict[int, list[tuple[str, Answered]]] = {}
+    for dispute_id, resolution in resolutions.items():
+        resolved.setdefault(resolution.day, []).append((dispute_id, resolution))
+    rows = []
+    for day in sorted(set(opened) | set(resolved)):
+        count, cents = opened.get(day, (0, 0))
+        firsts = resolved.get(day, [])
+        hours = [(r.t - opens[d]) / _HOUR_MS for d, r in firsts if d in opens]
+        row: Row = {
+            "dt": dt(day),
+            "opened": count,
+            "disputed_cents": cents,
+            "resolved": len(firsts),
+        }
+        for outcome in _DISPUTE_OUTCOMES:
+            row[outcome] = sum(1 for _, r in firsts if r.kind == outcome)
+        row["median_hours_to_resolve"] = _median(hours)
+        rows.append(row)
+    return rows

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from rastup_data.simulate import golden_rows as rows
 from rastup_data.simulate.clock import DAY_MS, iso_date, iso_timestamp
-from rastup_data.simulate.golden_rows import FUNNEL_STAGES, Row
+from rastup_data.simulate.golden_rows import FUNNEL_STAGES, Answered, Requested, Row
 
 __all__ = ["FUNNEL_STAGES", "GoldenLedger"]
 
@@ -79,6 +80,11 @@ class GoldenLedger:
         self._links: dict[str, str] = {}
         self._exposures: dict[str, dict[str, tuple[int, str]]] = {}
         self._booking_times: dict[str, list[int]] = {}
+        self._requests: dict[str, Requested] = {}
+        self._answers: dict[str, Answered] = {}
+        self._disputes_opened: dict[int, list[int]] = {}
+        self._dispute_opens: dict[str, int] = {}
+        self._resolutions: dict[str, Answered] = {}
         handlers: dict[str, Handler]
         handlers = {
             "identity.linked": self._identity_linked,
@@ -98,6 +104,11 @@ class GoldenLedger:
             "promo.impression": self._promo_impression,
             "promo.click": self._promo_click,
             "exp.exposure": self._exposure,
+            "booking.leg.requested": self._leg_requested,
+            "booking.leg.accepted": self._leg_answered,
+            "booking.leg.declined": self._leg_answered,
+            "dispute.opened": self._dispute_opened,
+            "dispute.resolved": self._dispute_resolved,
         }
         for name in ("search.impression", "search.click", "profile.viewed", "checkout.start"):
             handlers[name] = self._funnel_only
@@ -244,6 +255,37 @@ class GoldenLedger:
         if first is None or e.t < first[0]:
             units[e.payload["unit_id"]] = (e.t, e.payload["variant"])
 
+    def _leg_requested(self, e: Observed) -> None:
+        leg_id = e.payload["leg_id"]
+        first = self._requests.get(leg_id)
+        if first is None or e.t < first.t:
+            accept_by = datetime.fromisoformat(e.payload["accept_by"].replace("Z", "+00:00"))
+            self._requests[leg_id] = Requested(
+                e.day, e.city, e.t, int(accept_by.timestamp() * 1000)
+            )
+
+    def _leg_answered(self, e: Observed) -> None:
+        """The first answer by occurred_at decides the outcome; later ones are ignored."""
+        leg_id = e.payload["leg_id"]
+        first = self._answers.get(leg_id)
+        if first is None or e.t < first.t:
+            self._answers[leg_id] = Answered(e.day, e.t, e.name.rsplit(".", 1)[1])
+
+    def _dispute_opened(self, e: Observed) -> None:
+        row = self._disputes_opened.setdefault(e.day, [0, 0])
+        row[0] += 1
+        row[1] += e.payload["amount_cents"]
+        dispute_id = e.payload["dispute_id"]
+        first = self._dispute_opens.get(dispute_id)
+        if first is None or e.t < first:
+            self._dispute_opens[dispute_id] = e.t
+
+    def _dispute_resolved(self, e: Observed) -> None:
+        dispute_id = e.payload["dispute_id"]
+        first = self._resolutions.get(dispute_id)
+        if first is None or e.t < first.t:
+            self._resolutions[dispute_id] = Answered(e.day, e.t, e.payload["outcome"])
+
     # -- results ----------------------------------------------------------------------------
 
     def _dt(self, day: int) -> str:
@@ -263,6 +305,12 @@ class GoldenLedger:
             ),
             "gold.kpi_comms_daily": rows.comms_rows(self._comms, dt),
             "gold.kpi_studios_daily": rows.studio_rows(self._studios, dt),
+            "gold.ops_acceptance_daily": rows.acceptance_rows(
+                self._requests, self._answers, self.max_occurred_ms, dt
+            ),
+            "gold.kpi_disputes_daily": rows.dispute_rows(
+                self._disputes_opened, self._dispute_opens, self._resolutions, dt
+            ),
         }
 
     def as_of(self) -> str | None:
