@@ -127,6 +127,12 @@ def _budget() -> click.Command:
     return budget
 
 
+def _alerts() -> click.Command:
+    from rastup_data.alerts.cli import alerts
+
+    return alerts
+
+
 def _catalog() -> click.Command:
     from rastup_data.catalog.cli import catalog
 
@@ -154,6 +160,7 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "registry": (_registry, "Build the schema registry site and data dictionary."),
     "catalog": (_catalog, "External table DDL (Athena, Glue, Spark, Trino) and Gold as Parquet."),
     "budget": (_budget, "The environment's five budgets, used against their limits."),
+    "alerts": (_alerts, "Alert rules and SLOs: list, history, test, evaluate, export, notify."),
 }
 
 

@@ -31,6 +31,11 @@ ENV_VARS: dict[str, str] = {
     "labels metrics and alerts: dev, test, stage or prod (default: dev; `rastup-data --env`).",
     "RASTUP_PROFILE": "An environment profile file to use instead of the shipped "
     "operations/environments/<env>.yaml.",
+    "RASTUP_ALERT_RULES": "Alert rules file (default: the shipped operations/alerts.yaml).",
+    "RASTUP_ALERT_WEBHOOK_URL": "URL the alert webhook sink posts firing and resolved alerts to "
+    "(default: none; the log and the state database always get them).",
+    "RASTUP_ALERT_WEBHOOK_SECRET": "Secret the alert webhook signs its bodies with "
+    "(HMAC-SHA256, `X-Rastup-Signature`); required with RASTUP_ALERT_WEBHOOK_URL.",
     "RASTUP_INGEST_KEYS": "Comma-separated API keys accepted by the collector.",
     "RASTUP_WORK_DIR": "Node-local work folder: spool, state database, staging builds, dbt "
     "targets (default: <lake>/_node).",
@@ -91,6 +96,9 @@ class Settings:
     profile_path: Path | None = None
     experiments_dir: Path | None = None
     metrics_catalog: Path | None = None
+    alert_rules_path: Path | None = None
+    alert_webhook_url: str | None = None
+    alert_webhook_secret: str | None = None
 
     @classmethod
     def from_env(
@@ -113,15 +121,13 @@ class Settings:
                 Path(env["RASTUP_PRIVACY_POLICY"]) if env.get("RASTUP_PRIVACY_POLICY") else None
             ),
             webhook_secrets=env.get("RASTUP_WEBHOOK_SECRETS", ""),
-            profile_path=_path(env, "RASTUP_PROFILE"),
+            profile_path=_optional_path(env.get("RASTUP_PROFILE")),
             experiments_dir=_optional_path(env.get("RASTUP_EXPERIMENTS_DIR")),
             metrics_catalog=_optional_path(env.get("RASTUP_METRICS_CATALOG")),
+            alert_rules_path=_optional_path(env.get("RASTUP_ALERT_RULES")),
+            alert_webhook_url=env.get("RASTUP_ALERT_WEBHOOK_URL") or None,
+            alert_webhook_secret=env.get("RASTUP_ALERT_WEBHOOK_SECRET") or None,
         )
-
-
-def _path(env: Mapping[str, str], name: str) -> Path | None:
-    value = env.get(name)
-    return Path(value).expanduser() if value else None
 
 
 def select_env(name: str) -> None:

@@ -5,6 +5,7 @@ Open it with :func:`open_state`; numbered migrations in ``sql/`` are applied on 
 
 from __future__ import annotations
 
+from rastup_data.state.controls import Control, OpsControls
 from rastup_data.state.database import (
     POSTGRESQL,
     SQLITE,
@@ -28,8 +29,10 @@ __all__ = [
     "POSTGRESQL",
     "SQLITE",
     "Connector",
+    "Control",
     "Dialect",
     "Migration",
+    "OpsControls",
     "StateDB",
     "applied_versions",
     "apply_migrations",

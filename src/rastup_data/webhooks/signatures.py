@@ -26,6 +26,7 @@ from rastup_data.errors import ErrorCode, RastupError
 __all__ = [
     "TOLERANCE_S",
     "SignedDelivery",
+    "sign_stripe",
     "verify_standard_webhook",
     "verify_stripe",
 ]
@@ -62,6 +63,16 @@ def _matches(expected: bytes, presented: Sequence[bytes]) -> bool:
     return found
 
 
+def _stripe_digest(secret: str, timestamp: int, body: bytes) -> bytes:
+    return hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).digest()
+
+
+def sign_stripe(secret: str, body: bytes, *, timestamp: int) -> str:
+    """The ``t=<unix>,v1=<hex>`` signature header of ``body`` (what :func:`verify_stripe`
+    checks); the platform's own outgoing webhooks (alerts) are signed with it."""
+    return f"t={timestamp},v1={_stripe_digest(secret, timestamp, body).hex()}"
+
+
 def verify_stripe(
     headers: Mapping[str, str],
     body: bytes,
@@ -84,10 +95,7 @@ def verify_stripe(
                 continue
     if timestamp is None or not signatures:
         raise _bad_signature()
-    signed = str(timestamp).encode() + b"." + body
-    if not any(
-        _matches(hmac.new(s.encode(), signed, hashlib.sha256).digest(), signatures) for s in secrets
-    ):
+    if not any(_matches(_stripe_digest(s, timestamp, body), signatures) for s in secrets):
         raise _bad_signature()
     _check_time(timestamp, now, tolerance)
     return SignedDelivery(timestamp, None)
