@@ -155,8 +155,10 @@ def test_public_surface_is_stable() -> None:
 
     assert sorted(state.__all__) == [
         "Connector",
+        "Control",
         "Dialect",
         "Migration",
+        "OpsControls",
         "POSTGRESQL",
         "SQLITE",
         "StateDB",
@@ -170,3 +172,20 @@ def test_public_surface_is_stable() -> None:
         "stored_key",
     ]
     assert all(hasattr(state, name) for name in state.__all__)
+
+
+def test_operator_controls_are_set_read_and_cleared(tmp_path: Path) -> None:
+    from rastup_data.state import OpsControls
+
+    with open_state(f"sqlite:///{tmp_path / 'state.db'}") as db:
+        controls = OpsControls(db)
+        assert controls.get("jobs.paused.daily_build") is None
+        controls.set("jobs.paused.daily_build", "1", by="ops", reason="lander behind")
+        controls.set("jobs.paused.daily_build", "1", by="ops2", reason="still behind")
+        controls.set("lander.rotate_s", "5", by="ops")
+        assert controls.get("jobs.paused.daily_build") == "1"
+        (paused,) = controls.with_prefix("jobs.paused.")
+        assert (paused.set_by, paused.reason) == ("ops2", "still behind")
+        assert controls.clear("jobs.paused.daily_build") is True
+        assert controls.clear("jobs.paused.daily_build") is False
+        assert [c.name for c in controls.with_prefix("")] == ["lander.rotate_s"]
