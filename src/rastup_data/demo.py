@@ -22,7 +22,7 @@ from rich.table import Table
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.terminal import output_console
+from rastup_data.terminal import output_console, table_title
 
 if TYPE_CHECKING:  # the pipeline's modules load when the demo runs, not for --help
     from rastup_data.collector.runtime import CollectorRuntime
@@ -66,7 +66,7 @@ def _bronze_counts(lake: Path) -> tuple[int, int]:
 
 def _kpi_tables(conn: Any) -> list[Table]:
     tables = []
-    daily = Table(title="Marketplace by day (gold.kpi_marketplace_daily)")
+    daily = Table(title=table_title("Marketplace by day (gold.kpi_marketplace_daily)"))
     for column in ("dt", "bookings", "GMV $", "platform fees $", "take rate"):
         daily.add_column(column, justify="right")
     rows = conn.execute(
@@ -83,7 +83,9 @@ def _kpi_tables(conn: Any) -> list[Table]:
             "—" if rate is None else f"{rate:.2%}",
         )
     tables.append(daily)
-    funnel = Table(title="Funnel, all days (gold.kpi_funnel_daily, distinct users per day summed)")
+    funnel = Table(
+        title=table_title("Funnel, all days (gold.kpi_funnel_daily, distinct users per day summed)")
+    )
     funnel.add_column("stage")
     funnel.add_column("users", justify="right")
     order = [

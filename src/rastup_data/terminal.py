@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import IO
 
 from rich.console import Console
+from rich.text import Text
 
-__all__ = ["PLAIN_WIDTH", "output_console"]
+__all__ = ["PLAIN_WIDTH", "output_console", "table_title"]
 
 #: Columns assumed when the output is not a terminal: no table cell or line is cut.
 PLAIN_WIDTH = 10_000
@@ -23,3 +24,8 @@ def output_console(*, stderr: bool = False, file: IO[str] | None = None) -> Cons
     if console.is_terminal:
         return console
     return Console(stderr=stderr, file=file, width=PLAIN_WIDTH)
+
+
+def table_title(text: str) -> Text:
+    """A table title printed whole on one line, however narrow the table under it."""
+    return Text(text, no_wrap=True, overflow="ignore")

@@ -12,7 +12,7 @@ from rastup_data.environments import load_profile
 from rastup_data.governance.budget import human_bytes
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.state import open_state
-from rastup_data.terminal import output_console
+from rastup_data.terminal import output_console, table_title
 
 __all__ = ["budget"]
 
@@ -46,7 +46,7 @@ def status(*, lake: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
         return
-    table = Table(title=f"budgets of {report.env} at {report.at:%Y-%m-%d %H:%M} UTC")
+    table = Table(title=table_title(f"budgets of {report.env} at {report.at:%Y-%m-%d %H:%M} UTC"))
     for column in ("resource", "stands for", "period", "used", "limit", "used %", "state"):
         table.add_column(
             column, justify="right" if column in {"used", "limit", "used %"} else "left"

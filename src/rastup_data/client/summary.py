@@ -14,6 +14,7 @@ from rich.table import Table
 from rastup_data.client.batching import Batch
 from rastup_data.client.delivery import BatchResult
 from rastup_data.errors import ErrorCode
+from rastup_data.terminal import table_title
 
 __all__ = [
     "FailedBatch",
@@ -199,7 +200,7 @@ class SummaryBuilder:
 
 def render_summary(summary: SendSummary, console: Console) -> None:
     """Print a human summary: totals, rejections by code, failed batches."""
-    table = Table(title=f"sent {summary.source}", show_header=False, box=None)
+    table = Table(title=table_title(f"sent {summary.source}"), show_header=False, box=None)
     table.add_column(justify="left")
     table.add_column(justify="right")
     rows = [

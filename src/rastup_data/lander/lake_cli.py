@@ -18,7 +18,7 @@ from rastup_data.config import Settings, resolve_lake
 from rastup_data.lake.existing import existing_lake
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.lake.options import work_dir_option
-from rastup_data.terminal import output_console
+from rastup_data.terminal import output_console, table_title
 
 __all__ = ["lake"]
 
@@ -67,7 +67,7 @@ def stats(lake_dir: Path | None, fmt: str) -> None:
             ).decode()
         )
         return
-    table = Table(title=f"lake {layout.root}")
+    table = Table(title=table_title(f"lake {layout.root}"))
     for column in ("table", "dt", "files", "rows", "bytes"):
         table.add_column(
             column, justify="right" if column in ("files", "rows", "bytes") else "left"
