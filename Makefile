@@ -22,12 +22,14 @@ $(CURDIR)/.tools/bin/uv:
 	$(CURDIR)/.tools/bin/pip install --quiet uv
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked
+	$(UV) sync --locked --all-extras
 	@touch $@
 
-setup: $(VENV)/.synced ## Install the locked environment into .venv (Chromium and promtool for tests).
+setup: $(VENV)/.synced ## Install the locked environment into .venv (every extra), and Chromium, promtool, PostgreSQL and Java for the tests.
 	@bash scripts/ensure-chromium.sh
 	@bash scripts/ensure-promtool.sh
+	@bash scripts/ensure-postgresql.sh
+	@bash scripts/ensure-java.sh
 
 demo: setup ## Run the whole pipeline on the embedded default, then keep serving.
 	$(VENV)/bin/rastup-data demo --fresh $(DEMO_ARGS)

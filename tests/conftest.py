@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.services.postgres import PostgresServer
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
@@ -50,6 +51,35 @@ def built_lake(tmp_path_factory: pytest.TempPathFactory) -> BuiltLake:
         land_ndjson(layout, lines, name="built-lake")
     build(layout)
     return BuiltLake(root / "lake", root / "sim", layout)
+
+
+# --- State databases: SQLite and a real PostgreSQL --------------------------------------
+# `scripts/ensure-postgresql.sh` (run by `make setup` and `.ci/run`) installs the server.
+# One throwaway server per test session; each test that asks for `state_url` runs once on a
+# SQLite file and once on its own fresh PostgreSQL database.
+
+STATE_ENGINES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server on a free loopback port for the whole test session."""
+    server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=STATE_ENGINES)
+def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty state database URL: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        from rastup_data.state import sqlite_url
+
+        return sqlite_url(tmp_path / "state" / "state.db")
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.new_database()
 
 
 # --- Real browser (Debian's Chromium driven by Playwright) ------------------------------

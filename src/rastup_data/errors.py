@@ -84,6 +84,8 @@ class ErrorCode(str, Enum):
     CONTRACT_BREAKING_CHANGE = "CONTRACT_BREAKING_CHANGE"
     # Configuration and usage.
     CONFIG_INVALID = "CONFIG_INVALID"
+    STATE_UNAVAILABLE = "STATE_UNAVAILABLE"
+    STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
     QUERY_INVALID = "QUERY_INVALID"
     EXPERIMENT_INVALID = "EXPERIMENT_INVALID"
     LAKE_NOT_FOUND = "LAKE_NOT_FOUND"
@@ -363,6 +365,24 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         None,
         Severity.ERROR,
         "config",
+        None,
+    ),
+    ErrorCode.STATE_UNAVAILABLE: ErrorInfo(
+        "The state database server (RASTUP_STATE_URL) refused or did not answer a connection.",
+        "Check that the server runs and the URL's host, port, database, user and password are "
+        "right (see docs/state-database.md).",
+        503,
+        Severity.CRITICAL,
+        "state",
+        None,
+    ),
+    ErrorCode.STORAGE_UNAVAILABLE: ErrorInfo(
+        "The lake's object store (an s3:// lake) refused a request, or its bucket is missing.",
+        "Check RASTUP_S3_ENDPOINT, the AWS credentials and that the bucket exists "
+        "(see docs/scale-out.md).",
+        503,
+        Severity.CRITICAL,
+        "storage",
         None,
     ),
     ErrorCode.QUERY_INVALID: ErrorInfo(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -60,8 +61,9 @@ def _load(folder: Path, *specs: dict[str, Any], layers: list[Any] | None = None)
 
 
 @pytest.fixture
-def state() -> StateDB:
-    return open_state("sqlite:///:memory:")
+def state(state_url: str) -> Iterator[StateDB]:
+    with open_state(state_url) as db:
+        yield db
 
 
 def _spec_bucket(salt: str, unit_id: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,10 +15,22 @@ from hypothesis import strategies as st
 from rastup_data.experiments.assignment import Assigner, AssignmentReason, link_identity
 from rastup_data.experiments.catalog import load_catalog
 from rastup_data.experiments.definitions import ExperimentSet, UnitType, load_experiments
-from rastup_data.state import open_state
+from rastup_data.state import StateDB, open_state
 
 REPO = Path(__file__).resolve().parents[2]
 START = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def opened(request: pytest.FixtureRequest) -> Callable[[str], StateDB]:
+    """``open_state`` whose database is closed when the test ends."""
+
+    def open_for_test(url: str) -> StateDB:
+        db = open_state(url)
+        request.addfinalizer(db.close)
+        return db
+
+    return open_for_test
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +63,12 @@ def _anon_with_variant(variant: str, *, not_equal_to: str | None = None) -> str:
     )
 
 
-def test_variant_survives_login(experiments: ExperimentSet) -> None:
+def test_variant_survives_login(
+    experiments: ExperimentSet, state_url: str, opened: Callable[[str], StateDB]
+) -> None:
     user = next(f"u_{i}" for i in range(1000) if _variant_by_hash(f"u_{i}") == "control")
     anon = _anon_with_variant("treatment")  # hashing the user would say control
-    assigner = Assigner(open_state("sqlite:///:memory:"), experiments, clock=lambda: START)
+    assigner = Assigner(opened(state_url), experiments, clock=lambda: START)
     before = assigner.assign("sticky_exp", anon_id=anon)
     at_login = assigner.assign("sticky_exp", anon_id=anon, user_id=user)
     after = assigner.assign("sticky_exp", user_id=user)
@@ -70,8 +85,10 @@ def test_variant_survives_login(experiments: ExperimentSet) -> None:
     assert (logged_out.unit_id, logged_out.variant) == (user, "treatment")
 
 
-def test_second_device_follows_the_user_once_linked(experiments: ExperimentSet) -> None:
-    state = open_state("sqlite:///:memory:")
+def test_second_device_follows_the_user_once_linked(
+    experiments: ExperimentSet, state_url: str, opened: Callable[[str], StateDB]
+) -> None:
+    state = opened(state_url)
     assigner = Assigner(state, experiments, clock=lambda: START)
     phone = _anon_with_variant("treatment")
     laptop = _anon_with_variant("control")
@@ -86,9 +103,9 @@ def test_second_device_follows_the_user_once_linked(experiments: ExperimentSet) 
 
 
 def test_earliest_assigned_linked_device_decides_the_users_variant(
-    experiments: ExperimentSet,
+    experiments: ExperimentSet, state_url: str, opened: Callable[[str], StateDB]
 ) -> None:
-    assigner = Assigner(open_state("sqlite:///:memory:"), experiments)
+    assigner = Assigner(opened(state_url), experiments)
     older = _anon_with_variant("control")
     newer = _anon_with_variant("treatment")
     assigner.assign("sticky_exp", anon_id=older, at=START)
@@ -100,8 +117,10 @@ def test_earliest_assigned_linked_device_decides_the_users_variant(
     assert on_newer.reason is AssignmentReason.INHERITED
 
 
-def test_first_link_of_a_shared_device_wins(experiments: ExperimentSet) -> None:
-    state = open_state("sqlite:///:memory:")
+def test_first_link_of_a_shared_device_wins(
+    experiments: ExperimentSet, state_url: str, opened: Callable[[str], StateDB]
+) -> None:
+    state = opened(state_url)
     assert link_identity(state, "a_shared", "u_first") == "u_first"
     assert link_identity(state, "a_shared", "u_second") == "u_first"
     assigner = Assigner(state, experiments, clock=lambda: START)
@@ -111,9 +130,9 @@ def test_first_link_of_a_shared_device_wins(experiments: ExperimentSet) -> None:
 
 
 def test_links_and_assignments_persist_across_reopen(
-    experiments: ExperimentSet, tmp_path: Path
+    experiments: ExperimentSet, state_url: str
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'state.db'}"
+    url = state_url
     anon = _anon_with_variant("treatment")
     with open_state(url) as state:
         Assigner(state, experiments, clock=lambda: START).assign("sticky_exp", anon_id=anon)

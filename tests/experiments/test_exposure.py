@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,9 @@ def experiments(tmp_path: Path) -> ExperimentSet:
 
 
 @pytest.fixture
-def state() -> StateDB:
-    return open_state("sqlite:///:memory:")
+def state(state_url: str) -> Iterator[StateDB]:
+    with open_state(state_url) as db:
+        yield db
 
 
 def test_first_call_returns_a_valid_exposure_event(

@@ -44,7 +44,7 @@ print(json.dumps(results))
 """
 
 
-def test_processes_agree_and_expose_each_unit_once(tmp_path: Path) -> None:
+def test_processes_agree_and_expose_each_unit_once(tmp_path: Path, state_url: str) -> None:
     folder = tmp_path / "experiments"
     folder.mkdir()
     spec = {
@@ -57,7 +57,7 @@ def test_processes_agree_and_expose_each_unit_once(tmp_path: Path) -> None:
         "metrics": {"primary": ["booking_conversion"]},
     }
     (folder / "race.yaml").write_text(yaml.safe_dump(spec))
-    url = f"sqlite:///{tmp_path / 'state.db'}"
+    url = state_url
     go = tmp_path / "go"
     args = [str(folder), url, str(REPO / "metrics" / "catalog.yaml"), str(go), str(UNITS)]
     procs = [

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from gate_fixture import ADMIN, ANALYST, VIEWER
+from tests.services.raw_state import DB_ERRORS, drop_append_only_triggers, raw_state
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance import Gate, QueryPath
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.state import open_state
 
 
-def _state_file(gate: Gate) -> Path:
-    return Path(gate.state.url.removeprefix("sqlite:///"))
+@pytest.fixture
+def gate(lake: LakeLayout, state_url: str) -> Iterator[Gate]:
+    """The shared lake's gate, its audit log on SQLite and on PostgreSQL."""
+    with Gate(lake, state=open_state(state_url), env="test") as g:
+        yield g
 
 
 def test_every_query_ok_or_refused_is_recorded_with_what_it_read(gate: Gate) -> None:
@@ -42,10 +47,10 @@ def test_every_query_ok_or_refused_is_recorded_with_what_it_read(gate: Gate) -> 
 def test_verify_finds_a_changed_record(gate: Gate) -> None:
     for _ in range(3):
         gate.run(ADMIN, "SELECT count(*) FROM gold.kpi_funnel_daily", path=QueryPath.CLI)
-    with sqlite3.connect(_state_file(gate)) as raw:
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with raw_state(gate.state.url) as raw:
+        with pytest.raises(DB_ERRORS, match="append-only"):
             raw.execute("UPDATE audit_log SET principal = 'mallory' WHERE seq = 2")
-        raw.execute("DROP TRIGGER audit_log_no_update")
+        drop_append_only_triggers(raw)
         raw.execute("UPDATE audit_log SET principal = 'mallory' WHERE seq = 2")
     verdict = gate.audit.verify()
     assert (verdict.ok, verdict.first_broken) == (False, 2)
@@ -55,8 +60,10 @@ def test_verify_finds_a_changed_record(gate: Gate) -> None:
 def test_verify_finds_a_removed_record(gate: Gate) -> None:
     for _ in range(3):
         gate.run(ADMIN, "SELECT 1", path=QueryPath.CLI)
-    with sqlite3.connect(_state_file(gate)) as raw:
-        raw.execute("DROP TRIGGER audit_log_no_delete")
+    with raw_state(gate.state.url) as raw:
+        with pytest.raises(DB_ERRORS, match="append-only"):
+            raw.execute("DELETE FROM audit_log WHERE seq = 2")
+        drop_append_only_triggers(raw)
         raw.execute("DELETE FROM audit_log WHERE seq = 2")
     verdict = gate.audit.verify()
     assert (verdict.ok, verdict.first_broken) == (False, 3)

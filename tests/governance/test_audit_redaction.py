@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
+from tests.services.raw_state import DB_ERRORS, drop_append_only_triggers, raw_state
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance import AuditLog, AuditRecord
 from rastup_data.governance.audit import REDACTED
-from rastup_data.state import open_state, sqlite_url
+from rastup_data.state import open_state
 
 
 def _record(sql: str, day: int, duration: float = 1.5) -> AuditRecord:
@@ -35,22 +35,21 @@ def _record(sql: str, day: int, duration: float = 1.5) -> AuditRecord:
 
 
 @pytest.fixture
-def log(tmp_path: Path) -> AuditLog:
-    db = open_state(sqlite_url(tmp_path / "state.db"))
-    audit = AuditLog(db)
-    for day in range(1, 6):
-        audit.append(_record(f"SELECT * FROM bronze.events WHERE user_id = 'u_person{day}'", day))
-    return audit
+def log(state_url: str) -> Iterator[AuditLog]:
+    with open_state(state_url) as db:
+        audit = AuditLog(db)
+        for day in range(1, 6):
+            audit.append(
+                _record(f"SELECT * FROM bronze.events WHERE user_id = 'u_person{day}'", day)
+            )
+        yield audit
 
 
-def _file(log: AuditLog) -> Path:
-    return Path(log.db.url.removeprefix("sqlite:///"))
-
-
-def test_a_whole_number_duration_verifies(tmp_path: Path) -> None:
-    audit = AuditLog(open_state(sqlite_url(tmp_path / "s.db")))
-    audit.append(_record("SELECT 1", 1, duration=0))
-    assert audit.verify().ok
+def test_a_whole_number_duration_verifies(state_url: str) -> None:
+    with open_state(state_url) as db:
+        audit = AuditLog(db)
+        audit.append(_record("SELECT 1", 1, duration=0))
+        assert audit.verify().ok
 
 
 def test_redacted_records_keep_the_chain_verifying(log: AuditLog) -> None:
@@ -64,10 +63,10 @@ def test_redacted_records_keep_the_chain_verifying(log: AuditLog) -> None:
 
 def test_a_redacted_record_cannot_be_changed_silently(log: AuditLog) -> None:
     log.redact([2], request_id="r1", record=_record("dsar purge redact", 9))
-    with sqlite3.connect(_file(log)) as raw:
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with raw_state(log.db.url) as raw:
+        with pytest.raises(DB_ERRORS, match="append-only"):
             raw.execute("UPDATE audit_log SET principal = 'mallory' WHERE seq = 2")
-        raw.execute("DROP TRIGGER audit_log_no_update")
+        drop_append_only_triggers(raw)
         raw.execute("UPDATE audit_log SET principal = 'mallory' WHERE seq = 2")
     verdict = log.verify()
     assert verdict.first_broken == 2
@@ -75,8 +74,8 @@ def test_a_redacted_record_cannot_be_changed_silently(log: AuditLog) -> None:
 
 
 def test_an_unrecorded_redaction_is_refused_and_a_forged_one_is_found(log: AuditLog) -> None:
-    with sqlite3.connect(_file(log)) as raw:
-        with pytest.raises(sqlite3.DatabaseError, match="recorded redaction"):
+    with raw_state(log.db.url) as raw:
+        with pytest.raises(DB_ERRORS, match="recorded redaction"):
             raw.execute(f"UPDATE audit_log SET sql_text = '{REDACTED}' WHERE seq = 3")
         raw.execute(
             "INSERT INTO audit_redactions VALUES (3, 'forged', 'x', 'nothing', '2026-01-09')"
@@ -86,8 +85,8 @@ def test_an_unrecorded_redaction_is_refused_and_a_forged_one_is_found(log: Audit
 
 
 def test_a_tampered_record_is_not_redacted(log: AuditLog) -> None:
-    with sqlite3.connect(_file(log)) as raw:
-        raw.execute("DROP TRIGGER audit_log_no_update")
+    with raw_state(log.db.url) as raw:
+        drop_append_only_triggers(raw)
         raw.execute("UPDATE audit_log SET row_count = 99 WHERE seq = 2")
     with pytest.raises(RastupError) as refused:
         log.redact([2], request_id="r1", record=_record("dsar purge redact", 9))
@@ -101,7 +100,7 @@ def test_pruning_keeps_an_anchor_and_the_rest_verifies(log: AuditLog) -> None:
     assert removed == 3
     assert [r.seq for r in log.records()] == [4, 5, 6, 7]
     assert log.verify().ok
-    with sqlite3.connect(_file(log)) as raw, pytest.raises(sqlite3.DatabaseError):
+    with raw_state(log.db.url) as raw, pytest.raises(DB_ERRORS, match="append-only"):
         raw.execute("DELETE FROM audit_log WHERE seq = 5")
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +15,9 @@ ROLES = ("admin", "analyst", "viewer")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> TokenStore:
-    return TokenStore(open_state(f"sqlite:///{tmp_path / 'state.db'}"))
+def store(state_url: str) -> Iterator[TokenStore]:
+    with open_state(state_url) as db:
+        yield TokenStore(db)
 
 
 def test_a_new_token_authenticates_its_principal_with_its_cities(store: TokenStore) -> None:

@@ -63,9 +63,16 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Subjects]:
 
 
 @pytest.fixture
-def lake(template: tuple[Path, Subjects], tmp_path: Path) -> LakeLayout:
-    """A private copy of the template lake (work folder and state database included)."""
+def lake(
+    template: tuple[Path, Subjects],
+    tmp_path: Path,
+    state_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> LakeLayout:
+    """A private copy of the template lake (work folder included), its state database on
+    SQLite and on PostgreSQL (RASTUP_STATE_URL, so the commands and subprocesses use it)."""
     shutil.copytree(template[0], tmp_path / "lake")
+    monkeypatch.setenv("RASTUP_STATE_URL", state_url)
     return LakeLayout(tmp_path / "lake")
 
 

@@ -26,7 +26,6 @@ from rastup_data.privacy import (
 
 def _purge_until_first_rewrite(lake: LakeLayout) -> subprocess.Popen[str]:
     env = dict(os.environ, RASTUP_LAKE=str(lake.root))
-    env.pop("RASTUP_STATE_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "rastup_data.cli", "dsar", "purge"],
         env=env,

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from tests.services.postgres import PostgresServer
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.state import (
@@ -55,8 +56,20 @@ def test_sqlite_runs_in_wal_with_busy_timeout_and_foreign_keys(tmp_path: Path) -
             )
 
 
-def test_transaction_commits_or_rolls_back_as_a_whole(tmp_path: Path) -> None:
-    with open_state(sqlite_url(tmp_path / "s.db")) as db:
+def test_foreign_keys_are_enforced(state_url: str) -> None:
+    import psycopg
+
+    with open_state(state_url) as db:
+        # An exposure without its assignment breaks the foreign key.
+        with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
+            db.execute(
+                "INSERT INTO exposures_logged VALUES ('e', 'a_1', 'anon', 'control', 'x', 't')"
+            )
+        assert db.fetchone("SELECT count(*) FROM exposures_logged") == (0,)
+
+
+def test_transaction_commits_or_rolls_back_as_a_whole(state_url: str) -> None:
+    with open_state(state_url) as db:
         insert = "INSERT INTO identity_links (anon_id, user_id, linked_at) VALUES (?, ?, ?)"
         with db.transaction():
             db.execute(insert, ("a_1", "u_1", "t"))
@@ -73,9 +86,8 @@ def test_transaction_commits_or_rolls_back_as_a_whole(tmp_path: Path) -> None:
         assert rows == [("a_1",), ("a_2",)]
 
 
-def test_committed_rows_are_visible_to_another_connection(tmp_path: Path) -> None:
-    url = sqlite_url(tmp_path / "s.db")
-    with open_state(url) as writer, open_state(url) as reader:
+def test_committed_rows_are_visible_to_another_connection(state_url: str) -> None:
+    with open_state(state_url) as writer, open_state(state_url) as reader:
         writer.execute(
             "INSERT INTO identity_links (anon_id, user_id, linked_at) VALUES (?, ?, ?)",
             ("a_9", "u_9", "t"),
@@ -85,8 +97,8 @@ def test_committed_rows_are_visible_to_another_connection(tmp_path: Path) -> Non
         ) == ("u_9",)
 
 
-def test_one_instance_is_safe_to_share_between_threads(tmp_path: Path) -> None:
-    with open_state(sqlite_url(tmp_path / "s.db")) as db:
+def test_one_instance_is_safe_to_share_between_threads(state_url: str) -> None:
+    with open_state(state_url) as db:
 
         def insert_many(prefix: str) -> None:
             for i in range(200):
@@ -174,10 +186,10 @@ def test_public_surface_is_stable() -> None:
     assert all(hasattr(state, name) for name in state.__all__)
 
 
-def test_operator_controls_are_set_read_and_cleared(tmp_path: Path) -> None:
+def test_operator_controls_are_set_read_and_cleared(state_url: str) -> None:
     from rastup_data.state import OpsControls
 
-    with open_state(f"sqlite:///{tmp_path / 'state.db'}") as db:
+    with open_state(state_url) as db:
         controls = OpsControls(db)
         assert controls.get("jobs.paused.daily_build") is None
         controls.set("jobs.paused.daily_build", "1", by="ops", reason="lander behind")
@@ -189,3 +201,18 @@ def test_operator_controls_are_set_read_and_cleared(tmp_path: Path) -> None:
         assert controls.clear("jobs.paused.daily_build") is True
         assert controls.clear("jobs.paused.daily_build") is False
         assert [c.name for c in controls.with_prefix("")] == ["lander.rotate_s"]
+
+
+def test_an_unreachable_postgresql_is_a_coded_error_without_the_password() -> None:
+    with pytest.raises(RastupError) as info:
+        open_state("postgresql://owner:s3cret@127.0.0.1:1/state")
+    assert info.value.code is ErrorCode.STATE_UNAVAILABLE
+    assert "s3cret" not in info.value.message
+    assert "owner:***@127.0.0.1:1" in info.value.message
+
+
+def test_a_missing_postgresql_database_is_a_coded_error(postgres_server: PostgresServer) -> None:
+    with pytest.raises(RastupError) as info:
+        open_state(postgres_server.url("no_such_database"))
+    assert info.value.code is ErrorCode.STATE_UNAVAILABLE
+    assert "no_such_database" in info.value.message

@@ -12,7 +12,9 @@ import pytest
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.state import (
+    POSTGRESQL,
     SQLITE,
+    Dialect,
     Migration,
     applied_versions,
     apply_migrations,
@@ -20,21 +22,33 @@ from rastup_data.state import (
     open_state,
     sqlite_url,
 )
+from rastup_data.state.database import StateDB, connect_url
 from rastup_data.state.migrations import split_statements
 
 
-def _tables(path: Path) -> set[str]:
-    with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+def _tables(url: str) -> set[str]:
+    """The tables of the database at ``url``, asked through a fresh connection."""
+    connection, dialect = connect_url(url)
+    with StateDB(connection, dialect, url) as db:
+        if db.dialect is SQLITE:
+            rows = db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+        else:
+            rows = db.fetchall(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = current_schema()"
+            )
     return {r[0] for r in rows}
 
 
-def test_builtin_migrations_create_the_experiment_tables(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
-    with open_state(sqlite_url(path)) as db:
-        assert applied_versions(db) == {m.version for m in builtin_migrations(SQLITE)}
+def _dialect(url: str) -> Dialect:
+    return SQLITE if url.startswith("sqlite") else POSTGRESQL
+
+
+def test_builtin_migrations_create_the_experiment_tables(state_url: str) -> None:
+    with open_state(state_url) as db:
+        assert applied_versions(db) == {m.version for m in builtin_migrations(db.dialect)}
     assert {"schema_version", "experiment_assignments", "identity_links", "exposures_logged"} <= (
-        _tables(path)
+        _tables(state_url)
     )
 
 
@@ -43,8 +57,8 @@ def test_builtin_migrations_are_numbered_from_one_without_gaps() -> None:
     assert versions == list(range(1, len(versions) + 1))
 
 
-def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
-    url = sqlite_url(tmp_path / "s.db")
+def test_reopening_applies_nothing_twice(state_url: str) -> None:
+    url = state_url
     with open_state(url) as db:
         db.execute(
             "INSERT INTO identity_links (anon_id, user_id, linked_at) VALUES ('a_1', 'u_1', 't')"
@@ -53,14 +67,14 @@ def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
     with open_state(url) as db:
         assert apply_migrations(db) == []
         assert db.fetchone("SELECT count(*) FROM schema_version") == (
-            len(builtin_migrations(SQLITE)),
+            len(builtin_migrations(db.dialect)),
         )
         assert db.fetchone("SELECT count(*) FROM identity_links") == (1,)
 
 
-def test_later_migrations_apply_on_top_of_existing_ones(tmp_path: Path) -> None:
-    url = sqlite_url(tmp_path / "s.db")
-    base = list(builtin_migrations(SQLITE))
+def test_later_migrations_apply_on_top_of_existing_ones(state_url: str) -> None:
+    url = state_url
+    base = list(builtin_migrations(_dialect(url)))
     next_version = base[-1].version + 1
     extra = Migration(
         next_version,
@@ -71,26 +85,28 @@ def test_later_migrations_apply_on_top_of_existing_ones(tmp_path: Path) -> None:
         assert apply_migrations(db, [*base, extra]) == [next_version]
         assert apply_migrations(db, [*base, extra]) == []
         db.execute("INSERT INTO alerts VALUES ('a_1', 't')")
-    assert "alerts" in _tables(tmp_path / "s.db")
+    assert "alerts" in _tables(url)
 
 
-def test_a_failing_migration_leaves_nothing_half_applied(tmp_path: Path) -> None:
-    url = sqlite_url(tmp_path / "s.db")
-    base = list(builtin_migrations(SQLITE))
+def test_a_failing_migration_leaves_nothing_half_applied(state_url: str) -> None:
+    import psycopg
+
+    url = state_url
+    base = list(builtin_migrations(_dialect(url)))
     broken = Migration(
         base[-1].version + 1,
         "broken",
         ("CREATE TABLE half (id INTEGER)", "CREATE TABLE half (id INTEGER)"),
     )
     with open_state(url) as db:
-        with pytest.raises(sqlite3.OperationalError):
+        with pytest.raises((sqlite3.OperationalError, psycopg.errors.DuplicateTable)):
             apply_migrations(db, [*base, broken])
         assert broken.version not in applied_versions(db)
-    assert "half" not in _tables(tmp_path / "s.db")
+    assert "half" not in _tables(url)
 
 
-def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
-    url = sqlite_url(tmp_path / "s.db")
+def test_a_database_newer_than_the_code_is_refused(state_url: str) -> None:
+    url = state_url
     with open_state(url) as db:
         db.execute("INSERT INTO schema_version VALUES (999, 'future', 't')")
     with pytest.raises(RastupError) as info:
@@ -123,8 +139,10 @@ open_state(url).close()
 """
 
 
-def test_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path: Path) -> None:
-    url = sqlite_url(tmp_path / "race.db")
+def test_processes_opening_a_new_database_at_once_migrate_it_once(
+    state_url: str, tmp_path: Path
+) -> None:
+    url = state_url
     go = tmp_path / "go"
     procs = [
         subprocess.Popen(
@@ -139,13 +157,13 @@ def test_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path: Path
         assert proc.returncode == 0, err
     with open_state(url) as db:
         rows = db.fetchall("SELECT version FROM schema_version ORDER BY version")
-    assert rows == [(m.version,) for m in builtin_migrations(SQLITE)]
+    assert rows == [(m.version,) for m in builtin_migrations(_dialect(url))]
 
 
-def test_stored_keys_are_made_once_and_kept(tmp_path: Path) -> None:
+def test_stored_keys_are_made_once_and_kept(state_url: str) -> None:
     from rastup_data.state import stored_key
 
-    url = sqlite_url(tmp_path / "s.db")
+    url = state_url
     with open_state(url) as db:
         first = stored_key(db, "some_key")
         assert len(first) == 64

@@ -31,6 +31,7 @@ __all__ = [
     "Dialect",
     "StateDB",
     "connect_url",
+    "redact_url",
     "register_connector",
     "sqlite_url",
     "state_url_for_lake",
@@ -281,13 +282,42 @@ def _connect_sqlite(url: str) -> sqlite3.Connection:
     return conn
 
 
+def redact_url(url: str) -> str:
+    """``url`` with its password (if any) replaced by ``***``, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    user = parts.username or ""
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
 def _connect_postgresql(url: str) -> Connection:
     try:
         psycopg: Any = importlib.import_module("psycopg")
     except ImportError as exc:
         raise RastupError(
             ErrorCode.CONFIG_INVALID,
-            "a postgresql:// state URL needs the psycopg package: `uv pip install psycopg`.",
+            "a postgresql:// state URL needs the psycopg package: install the postgresql extra "
+            "(`uv sync --extra postgresql`, or `pip install 'rastup-data[postgresql]'`).",
         ) from exc
-    conn: Connection = psycopg.connect(url, autocommit=True)
+    try:
+        conn: Connection = psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.ProgrammingError as exc:  # a URL the driver cannot parse
+        raise RastupError(
+            ErrorCode.CONFIG_INVALID,
+            f"the state URL {redact_url(url)} is not a valid PostgreSQL URL: "
+            f"{_first_line(exc)}. Use postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE.",
+        ) from exc
+    except psycopg.OperationalError as exc:
+        raise RastupError(
+            ErrorCode.STATE_UNAVAILABLE,
+            f"cannot connect to the state database {redact_url(url)}: {_first_line(exc)}. "
+            "Check that the server runs and the URL's host, port, database and user.",
+        ) from exc
     return conn
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
