@@ -106,3 +106,31 @@ def test_readers_never_see_doubled_or_missing_rows_during_compaction(
     assert reads.done >= 6
     assert seen, f"every read failed: {errors[:2]}"
     assert set(seen) == {1600}, "a reader saw a partial or doubled partition"
+
+
+def test_a_merge_is_dropped_when_an_input_was_rewritten_meanwhile(
+    layout: LakeLayout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A purge that rewrites a file while its partition is being merged must win: swapping
+    the merge in would bring the purged rows back."""
+    import pyarrow.parquet as pq
+
+    from rastup_data.lake import compaction
+
+    for i in range(3):
+        land_ndjson(layout, [envelope() for _ in range(10)], name=f"s{i}", validator=NameCheck())
+    (partition,) = partitions(layout.lake, BRONZE_EVENTS)
+    victim = partition_files(layout.lake, partition)[0]
+    real_merge = compaction._merge
+
+    def merge_then_purge(*args: object) -> tuple[int, int]:
+        counts = real_merge(*args)  # type: ignore[arg-type]
+        table = pq.read_table(layout.lake.uri(victim))
+        with layout.lake.writing(victim) as tmp:
+            pq.write_table(table.slice(0, 4), tmp)  # six rows purged
+        return counts
+
+    monkeypatch.setattr(compaction, "_merge", merge_then_purge)
+    assert compact_lake(layout) == []
+    assert _stats(layout) == (24, 24)
+    assert len(partition_files(layout.lake, partition)) == 3

@@ -13,6 +13,7 @@ from market_fixture import market_events
 from reference_marts import reference_marts
 
 from rastup_data.lake.layout import LakeLayout
+from rastup_data.state import open_state, sqlite_url
 from rastup_data.transform import BuildOptions, build, open_published
 from rastup_data.transform.tombstones import read_tombstones
 
@@ -114,13 +115,40 @@ def test_gold_is_recomputed_without_the_erased_subjects(
 
 def test_tombstones_are_read_from_the_state_database(layout: LakeLayout) -> None:
     assert read_tombstones(layout) == ()
-    layout.state_dir.mkdir(parents=True)
-    with sqlite3.connect(layout.state_db) as conn:
-        conn.execute("CREATE TABLE tombstones (user_id TEXT, requested_at TEXT)")
-        conn.executemany(
-            "INSERT INTO tombstones VALUES (?, '2026-01-01')", [("u_9",), ("u_2",), ("u_9",)]
+    with open_state(sqlite_url(layout.state_db)) as state:
+        state.execute(
+            "INSERT INTO dsar_requests (request_id, kind, state, subject_key, subject_salt, "
+            "subject_hash, filed_by, received_at, deadline_at, updated_at) VALUES "
+            "('r1', 'erase', 'excluded', 'k', 's', 'h', 't', 't', 't', 't')"
         )
-    assert read_tombstones(layout) == ("u_2", "u_9")
+        for key, kind, column, value in (
+            ("k9", "user", "user_id", "u_9"),
+            ("k2", "user", "user_id", "u_2"),
+            ("ka", "anon", "anon_id", "a_7"),
+            ("kv", "user", "user_id", None),  # verified: its raw id is cleared
+        ):
+            state.execute(
+                f"INSERT INTO tombstones (request_id, subject_key, subject_type, {column}, "
+                "source, added_at) VALUES ('r1', ?, ?, ?, 'filing', 't')",
+                (key, kind, value),
+            )
+    assert read_tombstones(layout) == ("a_7", "u_2", "u_9")
+
+
+def test_a_tombstoned_anonymous_id_leaves_silver_even_without_a_link_in_bronze(
+    tmp_path: Path,
+) -> None:
+    layout = LakeLayout(tmp_path / "lake")
+    write_bronze(layout, EVENTS, name="all")
+    linked = {e["payload"]["anon_id"] for e in EVENTS if e["event"] == "identity.linked"}
+    anon = next(e["anon_id"] for e in EVENTS if e["anon_id"] and e["anon_id"] not in linked)
+    build(layout, BuildOptions(quality_gates=False, with_nrt=False, tombstones=(anon,)))
+    with open_published(layout) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM silver.events_deduped WHERE anon_id = ?", [anon]
+        ).fetchone()
+    assert row == (0,)
+    assert sum(1 for e in EVENTS if e["anon_id"] == anon) > 0
 
 
 def test_state_database_without_tombstones_table_means_none(layout: LakeLayout) -> None:

@@ -4,7 +4,9 @@ The merged file is built under ``_staging/`` (outside the lake's globs), checked
 unchanged), then the partition is replaced by the staged one with
 :meth:`Storage.swap_prefix` while the lake lock is held, so readers see either the old files
 or the merged file — never neither. Files landed meanwhile are carried over by
-:meth:`Storage.copy` (a hard link on local disk).
+:meth:`Storage.copy` (a hard link on local disk). If an input file changed or vanished
+meanwhile (a DSAR purge or the retention rewrote it), the merge is dropped: swapping it in
+would bring back rows that were removed on purpose; the next compaction merges the new files.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ def compact_partition(
     staging_root = f"_staging/compact-{uuid.uuid4().hex[:12]}"
     staging = f"{staging_root}/{name}"
     merged_name = f"compacted-{digest}.parquet"
+    inputs = {f: store.stat(f) for f in files}
     try:
         rows_before, rows_after = _merge(store, files, partition, f"{staging}/{merged_name}")
         if rows_after != rows_before:
@@ -77,6 +80,8 @@ def compact_partition(
                 f"compaction of {partition} produced {rows_after} rows from {rows_before}"
             )
         with store.lock(LAKE_LOCK):
+            if any(store.stat(f) != info for f, info in inputs.items()):
+                return None  # rewritten meanwhile (purge, retention): the merge is stale
             merged = set(files)
             for late in partition_files(store, partition):
                 if late not in merged:

@@ -1,7 +1,10 @@
-"""Erased users: read them from the state store and hand them to the dbt project.
+"""Erased ids: read them from the state store and hand them to the dbt project.
 
 The dbt source ``privacy.tombstones`` is a table the build writes into its private
-warehouse file before dbt runs, so every Silver and Gold model can exclude the users.
+warehouse file before dbt runs, so every Silver and Gold model can exclude them. It lists
+every erased user id and every anonymous id an erasure covers (privacy resolves those from
+``identity_links``, Bronze and ``dim_identity``); the models exclude a listed id wherever it
+appears as a user or an anonymous id.
 """
 
 from __future__ import annotations
@@ -18,10 +21,9 @@ __all__ = ["read_tombstones", "seal_warehouse_file", "write_tombstones_table"]
 
 
 def read_tombstones(layout: LakeLayout) -> tuple[str, ...]:
-    """User ids with a tombstone in the lake's state database (empty when there is none).
-
-    Reads the ``tombstones`` table (column ``user_id``) of the embedded SQLite state store.
-    """
+    """Ids with a tombstone in the lake's state database (empty when there is none): the
+    ``user_id`` and ``anon_id`` of the ``tombstones`` table of the embedded SQLite store
+    (raw until the erasure is verified, when nothing is left to exclude)."""
     adopt_legacy_work(layout)
     path = layout.state_db
     if not path.exists():
@@ -30,7 +32,8 @@ def read_tombstones(layout: LakeLayout) -> tuple[str, ...]:
     try:
         with sqlite3.connect(uri, uri=True, timeout=10) as conn:
             rows = conn.execute(
-                "SELECT DISTINCT user_id FROM tombstones WHERE user_id IS NOT NULL"
+                "SELECT user_id FROM tombstones WHERE user_id IS NOT NULL "
+                "UNION SELECT anon_id FROM tombstones WHERE anon_id IS NOT NULL"
             ).fetchall()
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc) or "no such column" in str(exc):
