@@ -389,7 +389,7 @@ def _analyze_from_lake(
 ) -> None:
     from click.core import ParameterSource
 
-    from rastup_data.experiments.lake import analyze_experiment, render_experiment_page
+    from rastup_data.experiments.lake import Readout, analyze_experiment, render_experiment_page
     from rastup_data.governance import QueryPath
     from rastup_data.governance.cli import caller, open_gate
     from rastup_data.lake.existing import existing_lake
@@ -414,10 +414,12 @@ def _analyze_from_lake(
             key,
             experiments_dir=experiments_dir,
             catalog=catalog,
-            correction=correction,
-            sequential_tuning=tuning,
-            quality_flags=quality_flags,
-            final=final,
+            readout=Readout(
+                correction=correction,
+                sequential_tuning=tuning,
+                quality_flags=quality_flags,
+                final=final,
+            ),
             reader=reader,
         )
     if fmt == "html":

@@ -55,6 +55,7 @@ __all__ = [
     "LakeReader",
     "LakeUnitTable",
     "QualityFlag",
+    "Readout",
     "analyze_experiment",
     "build_unit_table",
     "experiment_report_html",
@@ -214,22 +215,31 @@ def _reader(layout: LakeLayout, reader: LakeReader | None) -> Iterator[LakeReade
         yield gate.connect(local_principal(), path=QueryPath.REPORT)
 
 
+@dataclass(frozen=True, slots=True)
+class Readout:
+    """What a reader of an experiment may choose beyond its definition: the multiple-testing
+    ``correction``, the sequential mixture's tuning (None: the default), data-quality flags
+    to add to the lake's own, and whether the planned sample is reached (``final``)."""
+
+    correction: str = "holm"
+    sequential_tuning: float | None = None
+    quality_flags: Sequence[str] = ()
+    final: bool = False
+
+
 def analyze_experiment(
     layout: LakeLayout,
     key: str,
     *,
     experiments_dir: str | Path | None = None,
     catalog: MetricCatalog | str | Path | None = None,
-    correction: str = "holm",
-    sequential_tuning: float | None = None,
-    quality_flags: Sequence[str] = (),
-    final: bool = False,
+    readout: Readout = Readout(),
     reader: LakeReader | None = None,
 ) -> LakeAnalysis:
     """Analyse experiment ``key`` from the lake with its definition's settings.
 
     Weights, alpha, sequential mode, roles, guardrail margins and CUPED covariates come from
-    the definition; ``quality_flags`` are added to the lake's own flags.
+    the definition; the ``readout`` adds the reader's choices.
     """
     units = load_unit_table(
         layout, key, experiments_dir=experiments_dir, catalog=catalog, reader=reader
@@ -240,7 +250,8 @@ def analyze_experiment(
     from rastup_data.experiments.stats import DEFAULT_TUNING, AnalysisOptions
 
     experiment = units.experiment
-    flags = list(units.quality_flags) + [f for f in quality_flags if f not in units.quality_flags]
+    extra = [f for f in readout.quality_flags if f not in units.quality_flags]
+    flags = list(units.quality_flags) + extra
     plan = AnalysisPlan(
         weights={v.name: float(v.weight) for v in experiment.variants},
         variant_column="variant",
@@ -250,9 +261,9 @@ def analyze_experiment(
     options = AnalysisOptions(
         alpha=experiment.alpha,
         sequential=experiment.sequential,
-        tuning=DEFAULT_TUNING if sequential_tuning is None else sequential_tuning,
-        correction=correction,
-        final=final,
+        tuning=DEFAULT_TUNING if readout.sequential_tuning is None else readout.sequential_tuning,
+        correction=readout.correction,
+        final=readout.final,
     )
     result = analyze_units(
         units.table, experiment.control, list(units.specs), plan=plan, options=options
