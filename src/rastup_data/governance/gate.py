@@ -37,7 +37,7 @@ from rastup_data.governance.policy import Policy, load_policy
 from rastup_data.governance.principals import Principal, TokenStore
 from rastup_data.governance.reader import GatedConnection
 from rastup_data.governance.relations import SourceKind
-from rastup_data.governance.session import SecureSession, SessionSpec
+from rastup_data.governance.session import SecureSession, SessionSpec, files_version
 from rastup_data.governance.tags import load_column_tags
 from rastup_data.governance.watchdog import Watchdog
 from rastup_data.lake.layout import LakeLayout
@@ -382,6 +382,7 @@ class Gate:
             principal_role=principal.role,
             cities=principal.cities,
             erased_digest=erased.digest,
+            files_version=files_version(published.warehouse, published.nrt),
         )
         key = (spec, principal.name if principal.scoped else "")
         with self._lock:
@@ -401,6 +402,10 @@ class Gate:
             erased=erased,
         )
         with self._lock:
+            # Sessions this one supersedes (an older build, file or erasure list) are dropped
+            # so their attached files are released once their in-flight cursors finish.
+            for old in [k for k in self._sessions if _same_scope(k, key)]:
+                del self._sessions[old]
             self._sessions[key] = session
             while len(self._sessions) > _MAX_SESSIONS:
                 self._sessions.popitem(last=False)  # in-flight cursors keep theirs alive
@@ -461,6 +466,11 @@ def _engine_plan(prepared: _Prepared) -> str:
     finally:
         cursor.close()
     return "\n".join(str(row[-1]) for row in rows)
+
+
+def _same_scope(a: tuple[SessionSpec, str], b: tuple[SessionSpec, str]) -> bool:
+    """Whether two cached sessions serve the same principal scope (role, cities, name)."""
+    return (a[0].principal_role, a[0].cities, a[1]) == (b[0].principal_role, b[0].cities, b[1])
 
 
 def _access(masked: frozenset[str]) -> str:

@@ -11,6 +11,7 @@ file, change a setting or load an extension.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ __all__ = [
     "ErasedSubjects",
     "SecureSession",
     "SessionSpec",
+    "files_version",
     "quote",
 ]
 
@@ -72,6 +74,24 @@ class SessionSpec:
     principal_role: str
     cities: frozenset[str]
     erased_digest: str
+    #: Identity of the attached files (inode, mtime): a DSAR purge replaces a build file
+    #: under the same name, and the next query must attach the new one.
+    files_version: str = ""
+
+
+def files_version(*paths: str | None) -> str:
+    """A fingerprint of local files (inode and modification time; "-" when absent)."""
+    parts = []
+    for path in paths:
+        if path is None:
+            continue
+        try:
+            info = os.stat(path)
+        except OSError:
+            parts.append("-")
+            continue
+        parts.append(f"{info.st_ino}:{info.st_mtime_ns}")
+    return ",".join(parts)
 
 
 def quote(identifier: str) -> str:
