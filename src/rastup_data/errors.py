@@ -79,6 +79,8 @@ class ErrorCode(str, Enum):
     WEBHOOK_REPLAYED = "WEBHOOK_REPLAYED"
     WEBHOOK_EVENT_UNSUPPORTED = "WEBHOOK_EVENT_UNSUPPORTED"
     WEBHOOK_PAYLOAD_INVALID = "WEBHOOK_PAYLOAD_INVALID"
+    # The Segment-compatible API.
+    SEGMENT_MESSAGE_UNMAPPED = "SEGMENT_MESSAGE_UNMAPPED"
     # Contracts registry.
     CONTRACT_LINT_FAILED = "CONTRACT_LINT_FAILED"
     CONTRACT_BREAKING_CHANGE = "CONTRACT_BREAKING_CHANGE"
@@ -522,6 +524,17 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "Read the quarantined body (bronze/_bad) and fix the sender or the normalizer.",
         None,
         Severity.WARNING,
+        "collector",
+        None,
+    ),
+    ErrorCode.SEGMENT_MESSAGE_UNMAPPED: ErrorInfo(
+        "A message of the Segment-compatible API that maps to no catalogue event (a page, "
+        "screen or group call, an unknown type, an identify without both ids, an alias of a "
+        "user id); it was acknowledged and quarantined without its traits.",
+        "Send catalogue events as `track` calls and link ids with `identify`/`alias` "
+        "(docs/segment-api.md), or stop sending these calls.",
+        None,
+        Severity.INFO,
         "collector",
         None,
     ),

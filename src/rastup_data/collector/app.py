@@ -24,7 +24,7 @@ from starlette.routing import Route
 from rastup_data import __version__
 from rastup_data.collector.auth import ApiKeys
 from rastup_data.collector.observe import ObserveRequests
-from rastup_data.collector.responses import Refusal, error_response
+from rastup_data.collector.responses import error_response, refusal_response
 from rastup_data.collector.routes import ROUTERS
 from rastup_data.collector.runtime import CollectorRuntime
 from rastup_data.errors import ErrorCode, RastupError
@@ -92,14 +92,7 @@ def _add_error_handlers(app: FastAPI, runtime: CollectorRuntime) -> None:
     async def refused(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, RastupError)
         metrics.count_error(exc.code)
-        status = exc.status if isinstance(exc, Refusal) else None
-        retry = exc.code in (ErrorCode.INGEST_OVERLOADED, ErrorCode.EVENT_PUT_FAILED)
-        return error_response(
-            exc.code,
-            exc.message,
-            status=status,
-            retry_after=runtime.config.retry_after_s if retry else None,
-        )
+        return refusal_response(exc, retry_after_s=runtime.config.retry_after_s)
 
     async def invalid(_: Request, exc: Exception) -> Response:
         metrics.count_error(ErrorCode.BODY_MALFORMED)

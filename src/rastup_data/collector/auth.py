@@ -1,7 +1,10 @@
-"""API keys: ``Authorization: Bearer KEY``, compared in constant time."""
+"""API keys: ``Authorization: Bearer KEY`` (or, for the Segment-compatible API, HTTP Basic
+with the key as user name), compared in constant time."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 from collections.abc import Iterable
 
@@ -9,7 +12,7 @@ from starlette.requests import Request
 
 from rastup_data.errors import ErrorCode, RastupError
 
-__all__ = ["ApiKeys", "require_key"]
+__all__ = ["ApiKeys", "basic_user", "require_key"]
 
 
 class ApiKeys:
@@ -28,10 +31,30 @@ class ApiKeys:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             return False
-        presented = token.encode("utf-8", "surrogateescape")
+        return self.allows_key(token)
+
+    def allows_key(self, key: str | None) -> bool:
+        """Whether ``key`` itself is one of the keys (always, when there are none)."""
+        if not self._keys:
+            return True
+        if not key:
+            return False
+        presented = key.encode("utf-8", "surrogateescape")
         # Compare with every key so the time taken does not say which one nearly matched.
-        matches = [hmac.compare_digest(presented, key) for key in self._keys]
+        matches = [hmac.compare_digest(presented, known) for known in self._keys]
         return any(matches)
+
+
+def basic_user(authorization: str | None) -> str | None:
+    """The user name of an ``Authorization: Basic …`` header (Segment's write key), if any."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded.partition(":")[0] or None
 
 
 def require_key(request: Request) -> None:

@@ -9,6 +9,7 @@ exception text, which go to the log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -16,7 +17,10 @@ from starlette.responses import Response
 
 from rastup_data.errors import ErrorCode, RastupError
 
-__all__ = ["Refusal", "error_body", "error_response", "json_response"]
+__all__ = ["Refusal", "error_body", "error_response", "json_response", "refusal_response"]
+
+#: Codes whose refusal tells the client when to retry (``Retry-After``).
+_RETRY_LATER = frozenset({ErrorCode.INGEST_OVERLOADED, ErrorCode.EVENT_PUT_FAILED})
 
 
 class Refusal(RastupError):
@@ -41,12 +45,27 @@ def error_response(
     *,
     status: int | None = None,
     retry_after: int | None = None,
+    body: Callable[[ErrorCode, str], bytes] = error_body,
 ) -> Response:
     """The coded error answer; ``status`` defaults to the code's own (else 400)."""
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return Response(
-        error_body(code, message),
+        body(code, message),
         status or code.info.http_status or 400,
         headers,
         media_type="application/json",
+    )
+
+
+def refusal_response(
+    exc: RastupError, *, retry_after_s: int, body: Callable[[ErrorCode, str], bytes] = error_body
+) -> Response:
+    """The answer to a refusal raised by a route: its status, and ``Retry-After`` when the
+    client should try again later."""
+    return error_response(
+        exc.code,
+        exc.message,
+        status=exc.status if isinstance(exc, Refusal) else None,
+        retry_after=retry_after_s if exc.code in _RETRY_LATER else None,
+        body=body,
     )

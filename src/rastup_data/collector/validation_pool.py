@@ -7,10 +7,13 @@ Workers are spawned (not forked) so no thread state of the server leaks into the
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from functools import partial
+from typing import Protocol, TypeVar
 
 from rastup_data.collector.body import BodyKind, parse_body
 from rastup_data.collector.processes import die_with_parent, leave_interrupts_to_parent
@@ -18,10 +21,31 @@ from rastup_data.errors import RastupError
 from rastup_data.ingest.acceptance import EventCheck, Prevalidated, parse_lines, prevalidate
 from rastup_data.ingest.limits import IngestLimits
 
-__all__ = ["BodyError", "ValidationPool", "validate_body", "validate_in_worker"]
+__all__ = [
+    "INLINE_BELOW",
+    "BodyError",
+    "BodyValidation",
+    "RequestWork",
+    "ValidationPool",
+    "validate_body",
+]
 
 BodyError = tuple[str, str]
 """A request-level rejection carried across processes: (code, message)."""
+
+#: Bodies smaller than this are worked on in the event loop: IPC would cost more.
+INLINE_BELOW = 8192
+
+_T = TypeVar("_T")
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class RequestWork(Protocol[_T_co]):
+    """One request's CPU work, picklable so a worker process can run it with its own
+    validator and limits (e.g. :class:`BodyValidation`)."""
+
+    def __call__(self, validator: EventCheck, limits: IngestLimits) -> _T_co: ...
+
 
 _validator: EventCheck | None = None
 _limits: IngestLimits | None = None
@@ -59,12 +83,25 @@ def validate_body(
     return prevalidate(items, received_at, validator, limits, subjects=subjects)
 
 
-def validate_in_worker(
-    body: bytes, kind: BodyKind, received_at: str, *, subjects: bool = False
-) -> Prevalidated | BodyError:
+@dataclass(frozen=True, slots=True)
+class BodyValidation:
+    """The work of ``POST /v1/events``: :func:`validate_body` of one request's body."""
+
+    body: bytes
+    kind: BodyKind
+    received_at: str
+    subjects: bool = False
+
+    def __call__(self, validator: EventCheck, limits: IngestLimits) -> Prevalidated | BodyError:
+        return validate_body(
+            self.body, self.kind, self.received_at, validator, limits, subjects=self.subjects
+        )
+
+
+def _run_in_worker(work: RequestWork[_T]) -> _T:
     if _validator is None or _limits is None:
         raise RuntimeError("validation worker used before its initialiser ran")
-    return validate_body(body, kind, received_at, _validator, _limits, subjects=subjects)
+    return work(_validator, _limits)
 
 
 class ValidationPool:
@@ -97,9 +134,10 @@ class ValidationPool:
     def executor(self) -> ProcessPoolExecutor | None:
         return self._pool
 
-    def submit_inline(
-        self, body: bytes, kind: BodyKind, received_at: str, *, subjects: bool = False
-    ) -> Prevalidated | BodyError:
-        return validate_body(
-            body, kind, received_at, self.validator, self.limits, subjects=subjects
-        )
+    async def run(self, work: RequestWork[_T], *, size: int) -> _T:
+        """Run a request's work: inline for a small body (``size`` bytes) or without
+        workers, else in a worker process."""
+        if self._pool is None or size < INLINE_BELOW:
+            return work(self.validator, self.limits)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, partial(_run_in_worker, work))

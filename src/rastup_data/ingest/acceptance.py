@@ -25,6 +25,7 @@ __all__ = [
     "EventAcceptor",
     "EventCheck",
     "Prevalidated",
+    "RejectedItem",
     "Verdict",
     "format_received_at",
     "parse_lines",
@@ -392,6 +393,8 @@ def _reject_non_event(
         )
     elif isinstance(item, _TooDeep):
         out.reject(index, None, item.raw, *_too_deep(limits), received_at)
+    elif isinstance(item, RejectedItem):
+        out.reject(index, item.item, item.raw, item.code, item.message, received_at)
     else:
         try:
             text = raw or orjson.dumps(item)
@@ -545,6 +548,19 @@ def _drop_rejected(pre: Prevalidated, suppression: SubjectSuppression) -> int:
         start = end
     pre.bad_blob = b"".join(kept)
     return sum(gone)
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedItem:
+    """An item a mapper (e.g. of another API's messages) already judged: quarantined with
+    ``code`` and ``raw`` as its text; ``item`` carries the ids the quarantine record and the
+    suppression of erased subjects read (``event``, ``ids.event_id``, ``user_id``,
+    ``anon_id``)."""
+
+    item: dict[str, Any]
+    raw: bytes
+    code: ErrorCode
+    message: str
 
 
 @dataclass(frozen=True, slots=True)

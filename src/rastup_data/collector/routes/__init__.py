@@ -18,6 +18,7 @@ from rastup_data.collector.routes import (
     privacy,
     query,
     registry,
+    segment,
     webhooks,
 )
 
@@ -33,4 +34,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     privacy.router,
     registry.router,
     webhooks.router,
+    segment.router,
 )
