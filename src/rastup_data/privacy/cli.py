@@ -263,7 +263,9 @@ def verify(
     (otherwise DSAR_VERIFY_FAILED, exit 2)."""
     with open_privacy(lake, token=token, work_dir=work_dir) as ctx:
         try:
-            certificate = verify_request(ctx, request_id)
+            certificate = verify_request(
+                ctx, request_id, lambda line: click.echo(f"  {line}", err=True)
+            )
         except VerifyFailed as failed:
             _emit_certificate(failed.certificate.to_json(), out)
             raise

@@ -9,6 +9,7 @@ says where, and ``DSAR_VERIFY_FAILED`` is raised.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import orjson
 
@@ -17,7 +18,7 @@ from rastup_data.privacy.context import PrivacyContext, now_iso
 from rastup_data.privacy.erasure import refresh_subjects
 from rastup_data.privacy.requests import RequestKind, RequestState, RequestStore
 from rastup_data.privacy.trail import record_action
-from rastup_data.privacy.verify import VerifyScope, scanners
+from rastup_data.privacy.verify import StoreScan, StoreScanner, VerifyScope, scanners
 from rastup_data.privacy.verify.certificate import Certificate, ScanRun, make_certificate
 
 __all__ = ["VerifyFailed", "verify_request"]
@@ -36,8 +37,11 @@ class VerifyFailed(RastupError):
         self.certificate = certificate
 
 
-def verify_request(ctx: PrivacyContext, request_id: str) -> Certificate:
-    """Scan every store for the request's subject; verified only with 0 hits."""
+def verify_request(
+    ctx: PrivacyContext, request_id: str, progress: Callable[[str], None] | None = None
+) -> Certificate:
+    """Scan every store for the request's subject; verified only with 0 hits. ``progress``
+    hears of each store as its scan starts and ends."""
     store = RequestStore(ctx.state)
     request = store.get(request_id)
     _check_verifiable(store, request_id)
@@ -47,7 +51,7 @@ def verify_request(ctx: PrivacyContext, request_id: str) -> Certificate:
     ids = store.subject_ids(request_id)
     scope = VerifyScope(ctx, request_id, ids)
     started, began = now_iso(), time.perf_counter()
-    scans = [scanner.scan(scope) for scanner in scanners(ctx.policy)]
+    scans = [_scan(scanner, scope, progress) for scanner in scanners(ctx.policy)]
     run = ScanRun(
         users=len(ids.users),
         anons=len(ids.anons),
@@ -74,6 +78,17 @@ def verify_request(ctx: PrivacyContext, request_id: str) -> Certificate:
     if not certificate.verified:
         raise VerifyFailed(certificate)
     return certificate
+
+
+def _scan(
+    scanner: StoreScanner, scope: VerifyScope, progress: Callable[[str], None] | None
+) -> StoreScan:
+    if progress is not None:
+        progress(f"{scanner.name}: scanning")
+    scan = scanner.scan(scope)
+    if progress is not None:
+        progress(f"{scanner.name}: {scan.files} file(s), {scan.bytes:,} bytes, {scan.hits} hit(s)")
+    return scan
 
 
 def _check_verifiable(store: RequestStore, request_id: str) -> None:
