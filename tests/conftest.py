@@ -23,6 +23,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--fuzz-seed", type=int, default=20261129, help="the generator's seed")
 
 
+@pytest.fixture(autouse=True)
+def _restore_environment() -> Iterator[None]:
+    """Commands such as `rastup-data --env stage` set variables for their children; a test
+    that invokes them in-process must not leave them to the tests after it."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @dataclass(frozen=True)
 class BuiltLake:
     """A small simulated marketplace landed into Bronze and built into Silver/Gold."""
