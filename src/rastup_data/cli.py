@@ -133,6 +133,12 @@ def _alerts() -> click.Command:
     return alerts
 
 
+def _scheduler() -> click.Command:
+    from rastup_data.scheduler.cli import scheduler
+
+    return scheduler
+
+
 def _catalog() -> click.Command:
     from rastup_data.catalog.cli import catalog
 
@@ -161,6 +167,7 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "catalog": (_catalog, "External table DDL (Athena, Glue, Spark, Trino) and Gold as Parquet."),
     "budget": (_budget, "The environment's five budgets, used against their limits."),
     "alerts": (_alerts, "Alert rules and SLOs: list, history, test, evaluate, export, notify."),
+    "scheduler": (_scheduler, "Run the environment's schedule; status, pause, resume, degrade."),
 }
 
 

@@ -178,6 +178,25 @@ def test_lock_excludes_another_process(store: LocalStorage) -> None:
     assert all(k.startswith("_locks/") for k in store.list_keys())
 
 
+def test_try_lock_answers_at_once_while_another_process_holds_it(store: LocalStorage) -> None:
+    with subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(store.root)], stdout=subprocess.PIPE, text=True
+    ) as holder:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        began = time.monotonic()
+        with store.try_lock("lake") as held:
+            assert held is False
+        assert time.monotonic() - began < 0.3, "try_lock waited"
+        assert holder.wait(30) == 0
+    with store.try_lock("lake") as held:
+        assert held is True
+        with store.try_lock("lake") as again:  # another open file description: refused
+            assert again is False
+    with store.try_lock("lake") as held:  # released at the end of the block
+        assert held is True
+
+
 def test_arrow_filesystem_reads_what_was_put(store: LocalStorage) -> None:
     store.put_bytes("x/data.bin", b"abc")
     fs, base = store.arrow_filesystem()

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from rastup_data.collector.operations import OperationsOptions, operations_jobs
 from rastup_data.collector.processes import sigterm_as_interrupt
 from rastup_data.config import Settings, parse_webhook_secrets
 from rastup_data.errors import ErrorCode, RastupError
@@ -86,12 +87,20 @@ def load_collector_config(path: Path | None) -> dict[str, Any]:
     help="Seconds between NRT ops view refreshes (0 turns them off).",
 )
 @click.option(
+    "--scheduler/--no-scheduler",
+    default=True,
+    show_default=True,
+    help="Run the environment's schedule (daily build, lifecycle, alert evaluation, "
+    "guardrails; see docs/operations.md). One runner per lake: another waits on standby.",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
 def serve(
+    *,
     lake: Path | None,
     work_dir: Path | None,
     host: str,
@@ -101,6 +110,7 @@ def serve(
     workers: int | None,
     experiments_dir: Path | None,
     nrt_interval: float,
+    scheduler: bool,
     log_level: str,
 ) -> None:
     """Run the collector (POST /v1/events) and the lander until SIGINT/SIGTERM.
@@ -144,6 +154,7 @@ def serve(
         ),
     )
     options = ServerOptions(host=host, port=port, log_level=log_level, http=http)
+    operations = OperationsOptions(nrt_interval, scheduler, config.experiments_dir)
     processes = workers if workers is not None else int(section.get("workers", os.cpu_count() or 1))
     if processes > 1:
         from rastup_data.collector.supervisor import Supervisor
@@ -153,7 +164,7 @@ def serve(
             f"({processes} worker processes, supervisor pid {os.getpid()})",
             err=True,
         )
-        Supervisor(config, options, workers=processes, nrt_interval=nrt_interval).run()
+        Supervisor(config, options, workers=processes, operations=operations).run()
         click.echo(_STOPPED, err=True)
         return
     runtime = CollectorRuntime(config)
@@ -165,12 +176,11 @@ def serve(
     click.echo(
         f"collector on http://{host}:{port}  lake {settings.lake}  (pid {os.getpid()})", err=True
     )
-    nrt = None
-    if nrt_interval > 0:
-        from rastup_data.ops.nrt_schedule import NrtScheduler
-
-        nrt = NrtScheduler(runtime.layout, runtime.metrics, nrt_interval)
-        runtime.add_background(nrt.start, nrt.stop)
+    jobs = operations_jobs(
+        runtime.layout, runtime.metrics, lambda: runtime.exposition().decode(), operations
+    )
+    for start, stop in jobs:
+        runtime.add_background(start, stop)
     with sigterm_as_interrupt(), contextlib.suppress(KeyboardInterrupt):
         CollectorServer(runtime, options).run()
     click.echo(_STOPPED, err=True)

@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from rastup_data.collector.operations import OperationsOptions, operations_jobs
 from rastup_data.collector.processes import die_with_parent
 from rastup_data.collector.protocol import HttpLimits
 from rastup_data.collector.runtime import CollectorConfig, known_event_ids
@@ -30,7 +31,7 @@ from rastup_data.collector.server import ServerOptions, bind_reuseport, check_ex
 from rastup_data.ingest.shared_dedupe import SharedDedupe
 from rastup_data.lake.layout import LakeLayout, adopt_legacy_work
 from rastup_data.lander.worker import LanderWorker
-from rastup_data.ops.metrics import PlatformMetrics
+from rastup_data.ops.metrics import PlatformMetrics, merge_expositions
 from rastup_data.spool.spool import Spool
 from rastup_data.storage.posix import atomic_write
 
@@ -77,7 +78,7 @@ class Supervisor:
         options: ServerOptions,
         *,
         workers: int,
-        nrt_interval: float,
+        operations: OperationsOptions,
     ) -> None:
         check_exposure(options.host, config.keys)
         self.config = config
@@ -85,7 +86,7 @@ class Supervisor:
         adopt_legacy_work(self.layout)
         self.options = dataclasses.replace(options, reuse_port=True)
         self.workers = workers
-        self.nrt_interval = nrt_interval
+        self.operations = operations
         self.metrics = PlatformMetrics(config.env)
         self.spool_dirs = [self.layout.spool / f"w{i}" for i in range(workers)]
         self.shared = self.layout.spool / "dedupe.bin"
@@ -169,12 +170,9 @@ class Supervisor:
         ]
         for lander in landers:
             lander.start()
-        nrt = None
-        if self.nrt_interval > 0:
-            from rastup_data.ops.nrt_schedule import NrtScheduler
-
-            nrt = NrtScheduler(self.layout, self.metrics, self.nrt_interval)
-            nrt.start()
+        jobs = operations_jobs(self.layout, self.metrics, self._merged_metrics, self.operations)
+        for start, _ in jobs:
+            start()
         previous = {
             sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
         }
@@ -194,12 +192,24 @@ class Supervisor:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             self._stop_workers()
-            if nrt is not None:
-                nrt.stop()
+            for _, stop in reversed(jobs):
+                stop()
             for lander in landers:
                 _drain(lander)
             self._publish_status(landers)
             reserved.close()
+
+    def _merged_metrics(self) -> str:
+        """Every worker's metrics and the supervisor's, as one exposition."""
+        texts = [self.metrics.exposition().decode()]
+        for path in sorted(self.metrics_dir.glob("*.prom")):
+            if path.name == "supervisor.prom":
+                continue
+            try:
+                texts.append(path.read_text())
+            except OSError:
+                continue
+        return merge_expositions(texts).decode()
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         log.info("signal %d: stopping workers, then landing what they spooled", signum)

@@ -13,7 +13,8 @@ The protocol is written so that an object store can implement it:
   is how published warehouse builds change hands on any store;
 * an *append log* (:meth:`Storage.append_line`) may be one file (local disk) or one object per
   record under the log's key (an object store); readers only use :meth:`Storage.iter_lines`;
-* :meth:`Storage.lock` is a mutual-exclusion lease among processes sharing the store.
+* :meth:`Storage.lock` is a mutual-exclusion lease among processes sharing the store;
+  :meth:`Storage.try_lock` takes it only if it is free (one scheduler per lake).
 
 Readers that want DuckDB or pyarrow to scan files directly ask for :meth:`Storage.uri` (a path
 or URL, globs allowed) or :meth:`Storage.arrow_filesystem`.
@@ -145,4 +146,9 @@ class Storage(Protocol):
 
     def lock(self, name: str) -> AbstractContextManager[None]:
         """Hold the exclusive lock ``name`` among every process sharing this store."""
+        ...
+
+    def try_lock(self, name: str) -> AbstractContextManager[bool]:
+        """Take the lock ``name`` if nobody holds it: yields True (held until the block
+        ends) or False at once (held elsewhere; nothing waits)."""
         ...

@@ -27,6 +27,8 @@ from rastup_data.storage.posix import (
     exchange_paths,
     fsync_path,
     replacing,
+    try_flock,
+    unflock,
 )
 
 __all__ = ["LOCKS_PREFIX", "LocalStorage"]
@@ -203,5 +205,20 @@ class LocalStorage:
         try:
             with FdLock(fd):
                 yield
+        finally:
+            os.close(fd)
+
+    @contextmanager
+    def try_lock(self, name: str) -> Iterator[bool]:
+        path = self.path(f"{LOCKS_PREFIX}/{check_key(name)}.lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            held = try_flock(fd)
+            try:
+                yield held
+            finally:
+                if held:
+                    unflock(fd)
         finally:
             os.close(fd)

@@ -27,6 +27,8 @@ __all__ = [
     "fsync_path",
     "replacing",
     "temp_sibling",
+    "try_flock",
+    "unflock",
 ]
 
 _AT_FDCWD = -100
@@ -90,6 +92,19 @@ class FdLock:
 
     def __exit__(self, *_: object) -> None:
         fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+
+def try_flock(fd: int) -> bool:
+    """Take an exclusive ``flock`` on ``fd`` if free; False at once when it is held."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def unflock(fd: int) -> None:
+    fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 @functools.cache

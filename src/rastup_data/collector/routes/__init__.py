@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from rastup_data.collector.routes import (
+    alerts,
     assign,
     events,
     experiments,
@@ -31,6 +32,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     ops.router,
     experiments.router,
     query.router,
+    alerts.router,
     privacy.router,
     registry.router,
     webhooks.router,
