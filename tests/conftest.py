@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from tests.services.postgres import PostgresServer
+from tests.services.s3 import MotoServer, clear_cached_stores
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
@@ -91,6 +92,30 @@ def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return sqlite_url(tmp_path / "state" / "state.db")
     server: PostgresServer = request.getfixturevalue("postgres_server")
     return server.new_database()
+
+
+# --- A local S3 API (moto in server mode) -----------------------------------------------
+# One server per test session; `s3_lake` gives a test an s3:// lake URL in a fresh bucket
+# and points this process (and the subprocesses it starts) at the server.
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    server = MotoServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_lake(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """``s3://<fresh bucket>/lake`` with RASTUP_S3_ENDPOINT and the AWS variables set."""
+    for name, value in moto_server.environ().items():
+        monkeypatch.setenv(name, value)
+    clear_cached_stores()
+    yield f"s3://{moto_server.new_bucket()}/lake"
+    clear_cached_stores()
 
 
 # --- Real browser (Debian's Chromium driven by Playwright) ------------------------------

@@ -14,7 +14,11 @@ from pathlib import Path
 __all__ = [
     "ENV_VARS",
     "NODE_FOLDER",
+    "REMOTE_LAKE_WORK_FOLDER",
+    "LakeRoot",
+    "S3Settings",
     "Settings",
+    "is_remote_lake",
     "parse_webhook_secrets",
     "resolve_lake",
     "resolve_work_dir",
@@ -26,7 +30,15 @@ NODE_FOLDER = "_node"
 
 #: Every environment variable the platform reads, with its meaning and default.
 ENV_VARS: dict[str, str] = {
-    "RASTUP_LAKE": "Lake root folder (default: ./lake in the current directory).",
+    "RASTUP_LAKE": "Lake root: a folder, or s3://BUCKET/PREFIX for a lake on the S3 API "
+    "(default: ./lake in the current directory).",
+    "RASTUP_S3_ENDPOINT": "Endpoint URL of the S3 API for an s3:// lake, e.g. "
+    "http://127.0.0.1:9000 for MinIO (default: AWS S3 itself).",
+    "AWS_ACCESS_KEY_ID": "Access key for an s3:// lake (default: none, anonymous).",
+    "AWS_SECRET_ACCESS_KEY": "Secret key for an s3:// lake.",
+    "AWS_SESSION_TOKEN": "Session token for an s3:// lake with temporary credentials.",
+    "AWS_REGION": "Region of an s3:// lake's bucket (default: AWS_DEFAULT_REGION, else us-east-1).",
+    "AWS_DEFAULT_REGION": "Region used when AWS_REGION is not set.",
     "RASTUP_ENV": "Environment: selects the profile (thresholds, caps, budgets, schedule) and "
     "labels metrics and alerts: dev, test, stage or prod (default: dev; `rastup-data --env`).",
     "RASTUP_PROFILE": "An environment profile file to use instead of the shipped "
@@ -38,7 +50,7 @@ ENV_VARS: dict[str, str] = {
     "(HMAC-SHA256, `X-Rastup-Signature`); required with RASTUP_ALERT_WEBHOOK_URL.",
     "RASTUP_INGEST_KEYS": "Comma-separated API keys accepted by the collector.",
     "RASTUP_WORK_DIR": "Node-local work folder: spool, state database, staging builds, dbt "
-    "targets (default: <lake>/_node).",
+    "targets (default: <lake>/_node; ./rastup-work when the lake is on S3).",
     "RASTUP_STATE_URL": "State database URL (default: sqlite:///<work>/state/state.db).",
     "RASTUP_URL": "Collector base URL used by `send` and the SDK (default: http://127.0.0.1:8080).",
     "RASTUP_KEY": "API key used by `send` and the SDK.",
@@ -56,33 +68,73 @@ ENV_VARS: dict[str, str] = {
 }
 
 
+#: Where a lake lives: a local folder, or an ``s3://bucket/prefix`` URL (a ``str``).
+LakeRoot = Path | str
+
+#: The default work folder of a machine whose lake is not a local folder.
+REMOTE_LAKE_WORK_FOLDER = "rastup-work"
+
+
+def is_remote_lake(lake: object) -> bool:
+    """True for a lake on the S3 API (``s3://…``)."""
+    return isinstance(lake, str) and lake[:5].lower() == "s3://"
+
+
 def resolve_lake(
     lake: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
-) -> Path:
-    """The lake root: the argument, else $RASTUP_LAKE, else ./lake."""
+) -> LakeRoot:
+    """The lake root: the argument, else $RASTUP_LAKE, else ./lake. An ``s3://`` URL stays a
+    string (without a trailing slash); anything else is an absolute local path."""
     env = os.environ if environ is None else environ
     value = lake if lake is not None else env.get("RASTUP_LAKE") or "lake"
+    if is_remote_lake(value):
+        return "s3://" + str(value)[5:].strip("/")
     return Path(value).expanduser().absolute()
 
 
 def resolve_work_dir(
-    lake: Path,
+    lake: LakeRoot,
     work_dir: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Path:
-    """The node-local work folder: the argument, else $RASTUP_WORK_DIR, else <lake>/_node."""
+    """The node-local work folder: the argument, else $RASTUP_WORK_DIR, else <lake>/_node
+    (``./rastup-work`` when the lake is on the S3 API)."""
     env = os.environ if environ is None else environ
     value = work_dir if work_dir is not None else env.get("RASTUP_WORK_DIR")
-    if not value:
-        return lake / NODE_FOLDER
-    return Path(value).expanduser().absolute()
+    if value:
+        return Path(value).expanduser().absolute()
+    if isinstance(lake, str):
+        return Path(REMOTE_LAKE_WORK_FOLDER).absolute()
+    return lake / NODE_FOLDER
+
+
+@dataclass(frozen=True, slots=True)
+class S3Settings:
+    """How to reach the S3 API for an ``s3://`` lake (the usual AWS variables)."""
+
+    endpoint: str | None = None
+    region: str = "us-east-1"
+    access_key: str | None = None
+    secret_key: str | None = None
+    session_token: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> S3Settings:
+        env = os.environ if environ is None else environ
+        return cls(
+            endpoint=env.get("RASTUP_S3_ENDPOINT") or None,
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            access_key=env.get("AWS_ACCESS_KEY_ID") or None,
+            secret_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
+            session_token=env.get("AWS_SESSION_TOKEN") or None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Process-wide settings read once from the environment."""
 
-    lake: Path
+    lake: LakeRoot
     env: str = "dev"
     ingest_keys: frozenset[str] = field(default_factory=frozenset)
     state_url: str | None = None

@@ -262,7 +262,7 @@ def _ingest_build_and_drill(
 ) -> DemoReport:
     from rastup_data.client import send_file
 
-    lake = live.runtime.layout.root
+    lake = live.runtime.layout.local_root  # the demo's lake is a local folder
     _step(console, "sending the events over HTTP")
     sent = send_file(
         summary.events_path, url=live.url, key=live.key, progress=True, console=console
@@ -342,7 +342,7 @@ def _print_serving(console: Console, live: _Live, experiment_keys: list[str]) ->
         ("/registry/", "schema registry site and data dictionary"),
     ):
         console.print(f"  {live.url}{path:<14} {what}")
-    token = _demo_token(live.runtime.layout.root)
+    token = _demo_token(live.runtime.layout.local_root)
     console.print(f"  query-gate token (finance, demo): {token}")
     auth = f'-H "Authorization: Bearer {token}"'
     for key in experiment_keys:

@@ -36,7 +36,7 @@ _lake = click.option(
     "--lake",
     type=click.Path(file_okay=False),
     default=None,
-    help="Lake root (default: $RASTUP_LAKE, else ./lake).",
+    help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
 )
 _format = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 _metrics_url = click.option(

@@ -29,7 +29,7 @@ def budget() -> None:
     "--lake",
     type=click.Path(file_okay=False),
     default=None,
-    help="Lake root (default: $RASTUP_LAKE, else ./lake).",
+    help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
 )
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def status(*, lake: str | None, fmt: str) -> None:

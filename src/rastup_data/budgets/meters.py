@@ -83,6 +83,7 @@ def ingest_events_per_day(context: MeterContext) -> float:
     if not files:
         return 0.0
     with duckdb.connect(":memory:") as conn:
+        store.register_duckdb(conn)
         return float(parquet_row_count(conn, files))
 
 

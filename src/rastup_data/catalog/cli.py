@@ -11,6 +11,7 @@ from rastup_data.catalog.ddl import render_ddl
 from rastup_data.catalog.engines import ENGINES, DdlOptions
 from rastup_data.catalog.export import ExportedTable, export_gold
 from rastup_data.config import resolve_lake
+from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.existing import existing_lake
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform.manifest import load_manifest, project_manifest
@@ -21,7 +22,7 @@ _LAKE = click.option(
     "--lake",
     type=click.Path(file_okay=False),
     default=None,
-    help="Lake root (default: $RASTUP_LAKE, else ./lake).",
+    help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
 )
 _MANIFEST = click.option(
     "--manifest",
@@ -84,7 +85,7 @@ def ddl(
     layout = LakeLayout(resolve_lake(lake)) if location else existing_lake(lake)
     project = load_manifest(manifest) if manifest else project_manifest(layout)
     options = DdlOptions(
-        location=location or layout.root.as_uri(),
+        location=location or _location_uri(layout),
         prefix=prefix,
         projection_start=projection_start,
         trino_catalog=trino_catalog,
@@ -108,10 +109,20 @@ def export_gold_command(
     """Write every published Gold mart as Parquet, where the Gold DDL points."""
     layout = existing_lake(lake)
     project = load_manifest(manifest) if manifest else project_manifest(layout)
-    root = (out or layout.root).absolute()
+    root = (out or layout.local_root).absolute() if out or not layout.is_remote else None
+    if root is None:
+        raise RastupError(
+            ErrorCode.CONFIG_INVALID,
+            f"the lake {layout.root} is on S3: pass --out DIR, a local folder to export to.",
+        )
 
     def report(table: ExportedTable) -> None:
         click.echo(f"  {table.name:<28} {table.rows:>8,} rows  {table.path}")
 
     tables = export_gold(layout, load_datasets(project, datasets), root, report)
     click.echo(f"exported {len(tables)} Gold marts under {root}")
+
+
+def _location_uri(layout: LakeLayout) -> str:
+    """The lake root as the URI external tables point at (``file://…`` or ``s3://…``)."""
+    return layout.root if isinstance(layout.root, str) else layout.root.as_uri()

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from rastup_data.config import LakeRoot
 from rastup_data.errors import ErrorCode, RastupError
 
 __all__ = ["AssignmentService", "parse_assign_request"]
@@ -49,7 +50,7 @@ def parse_assign_request(body: bytes) -> dict[str, Any]:
 class AssignmentService:
     """Loads experiments and opens the state database on first use."""
 
-    def __init__(self, lake: Path, experiments_dir: Path | None, state_url: str | None) -> None:
+    def __init__(self, lake: LakeRoot, experiments_dir: Path | None, state_url: str | None) -> None:
         self.lake = lake
         self.experiments_dir = experiments_dir
         self.state_url = state_url

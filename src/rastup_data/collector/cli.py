@@ -42,9 +42,9 @@ def load_collector_config(path: Path | None) -> dict[str, Any]:
 @click.command()
 @click.option(
     "--lake",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
     default=None,
-    help="Lake root (default: $RASTUP_LAKE, else ./lake).",
+    help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
 )
 @work_dir_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")

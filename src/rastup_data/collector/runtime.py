@@ -22,6 +22,7 @@ import orjson
 from rastup_data.collector.assign import AssignmentService
 from rastup_data.collector.body import MemoryBudget
 from rastup_data.collector.validation_pool import ValidationPool
+from rastup_data.config import LakeRoot
 from rastup_data.errors import ErrorCode
 from rastup_data.ingest.acceptance import EventAcceptor, EventCheck
 from rastup_data.ingest.dedupe import DedupeWindow
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 class CollectorConfig:
     """Everything ``serve`` can tune."""
 
-    lake: Path
+    lake: LakeRoot
     #: This node's work folder (spool, state database); None: $RASTUP_WORK_DIR or <lake>/_node.
     work_dir: Path | None = None
     keys: frozenset[str] = frozenset()
@@ -123,7 +124,8 @@ class CollectorRuntime:
     # -- lifecycle -------------------------------------------------------------------
 
     def start(self) -> None:
-        self.layout.root.mkdir(parents=True, exist_ok=True)
+        if not self.layout.is_remote:
+            self.layout.local_root.mkdir(parents=True, exist_ok=True)
         self.pool.start()  # before any thread of ours exists
         self.suppression.start()  # erased subjects are suppressed from the first request
         self.spool.recover()
@@ -292,6 +294,7 @@ def _recent_bronze_ids(layout: LakeLayout, window_s: float) -> list[str]:
         return []
     conn = duckdb.connect(":memory:")
     try:
+        layout.lake.register_duckdb(conn)
         rows = conn.execute(
             "SELECT event_id FROM read_parquet(?) WHERE received_at >= ?",
             [partitions, since],

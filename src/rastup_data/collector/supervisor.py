@@ -121,7 +121,8 @@ class Supervisor:
         self._processes[index] = process
 
     def _prepare(self) -> None:
-        self.layout.root.mkdir(parents=True, exist_ok=True)
+        if not self.layout.is_remote:
+            self.layout.local_root.mkdir(parents=True, exist_ok=True)
         self.metrics_dir.mkdir(parents=True, exist_ok=True)
         for directory in self.spool_dirs:
             directory.mkdir(parents=True, exist_ok=True)

@@ -111,9 +111,9 @@ def _parse_attributes(pairs: tuple[str, ...]) -> dict[str, str]:
 @_catalog
 @click.option(
     "--lake",
-    type=click.Path(path_type=Path),
+    type=click.Path(file_okay=False),
     default=None,
-    help="Lake root (default: $RASTUP_LAKE or ./lake).",
+    help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE or ./lake).",
 )
 @click.option("--state-url", default=None, help="State database URL (default: the lake's).")
 @_coded_errors

@@ -20,7 +20,7 @@ lake_option = click.option(
     "--lake",
     type=click.Path(file_okay=False),
     default=None,
-    help="Lake root (default: $RASTUP_LAKE, else ./lake).",
+    help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
 )
 token_option = click.option(
     "--token",

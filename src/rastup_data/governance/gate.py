@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from rastup_data.config import Settings
+from rastup_data.config import Settings, resolve_lake
 from rastup_data.environments import EnvironmentProfile, load_profile
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance.audit import AuditLog, AuditRecord
@@ -40,6 +40,7 @@ from rastup_data.governance.relations import SourceKind
 from rastup_data.governance.session import SecureSession, SessionSpec, files_version
 from rastup_data.governance.tags import load_column_tags
 from rastup_data.governance.watchdog import Watchdog
+from rastup_data.lake.files import has_parquet
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.ops.metrics import PlatformMetrics
 from rastup_data.serving.formats import json_value
@@ -180,7 +181,7 @@ class Gate:
         """A gate over a lake with the settings of the environment (policy, state, env);
         ``exclusions`` replaces the default erasure source (the state database)."""
         settings = settings or Settings.from_env(lake=lake)
-        root = Path(lake).absolute() if lake is not None else settings.lake
+        root = resolve_lake(lake) if lake is not None else settings.lake
         policy = load_policy(settings.policy_path)
         profile = load_profile(settings=settings)
         state = open_state(settings.state_url, lake=root)
@@ -376,7 +377,7 @@ class Gate:
         published = published_files(self.layout)
         erased = self.exclusions.erased_subjects()
         spec = SessionSpec(
-            lake=self.layout.root,
+            lake=self.layout,
             warehouse=published.warehouse,
             nrt=published.nrt,
             principal_role=principal.role,
@@ -414,7 +415,7 @@ class Gate:
     def _needs_tags(self, spec: SessionSpec) -> bool:
         has_data = spec.warehouse is not None or spec.nrt is not None
         return has_data or any(
-            (self.layout.root / folder).is_dir()
+            has_parquet(self.layout.lake, folder)
             for folder in self.policy.parquet_relations.values()
         )
 

@@ -14,7 +14,6 @@ import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 
@@ -33,6 +32,8 @@ from rastup_data.governance.relations import (
     plan_relations,
 )
 from rastup_data.governance.tags import ColumnTags
+from rastup_data.lake.files import has_parquet
+from rastup_data.lake.layout import LakeLayout
 
 __all__ = [
     "CATALOG_COLUMNS",
@@ -68,7 +69,7 @@ class ErasedSubjects:
 class SessionSpec:
     """Everything a session depends on; equal specs can share one session."""
 
-    lake: Path
+    lake: LakeLayout
     warehouse: str | None
     nrt: str | None
     principal_role: str
@@ -118,6 +119,7 @@ class SecureSession:
         self.spec = spec
         self.conn = duckdb.connect(":memory:")
         try:
+            spec.lake.lake.register_duckdb(self.conn)
             physical = self._attach_sources(policy)
             self.views, self.refused = plan_relations(policy, principal, physical, tags)
             self._drop_empty_views()
@@ -125,7 +127,7 @@ class SecureSession:
             self._create_gate_schema(mask_key, erased)
             for view in self.views.values():
                 self.conn.execute(_view_sql(view, erased))
-            self._lock([self.spec.lake / folder for folder in policy.parquet_relations.values()])
+            self._lock(list(policy.parquet_relations.values()))
         except BaseException:
             self.conn.close()
             raise
@@ -147,7 +149,7 @@ class SecureSession:
             self.conn.execute(f"ATTACH {_literal(self.spec.nrt)} AS {NRT_ALIAS} (READ_ONLY)")
             found += self._tables(NRT_ALIAS, ("main",), SourceKind.NRT)
         for name, folder in policy.parquet_relations.items():
-            relation = self._parquet(name, self.spec.lake / folder)
+            relation = self._parquet(name, folder)
             if relation is not None:
                 found.append(relation)
         return found
@@ -178,11 +180,12 @@ class SecureSession:
             for (schema, table), cols in columns.items()
         ]
 
-    def _parquet(self, name: str, folder: Path) -> PhysicalRelation | None:
-        if not folder.is_dir() or next(folder.rglob("*.parquet"), None) is None:
+    def _parquet(self, name: str, folder: str) -> PhysicalRelation | None:
+        store = self.spec.lake.lake
+        if not has_parquet(store, folder):
             return None
         source = (
-            f"read_parquet({_literal(str(folder / '**' / '*.parquet'))}, "
+            f"read_parquet({_literal(store.uri(f'{folder}/**/*.parquet'))}, "
             "hive_partitioning = true, union_by_name = true)"
         )
         rows = self.conn.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
@@ -191,7 +194,7 @@ class SecureSession:
             kind=SourceKind.PARQUET,
             source_sql=source,
             columns=tuple(PhysicalColumn(str(r[0]), str(r[1])) for r in rows),
-            location=str(folder),
+            location=store.uri(folder),
         )
 
     def _drop_empty_views(self) -> None:
@@ -236,9 +239,12 @@ class SecureSession:
         for schema in sorted({v.schema for v in self.views.values()}):
             conn.execute(f"CREATE SCHEMA {quote(schema)}")
 
-    def _lock(self, folders: list[Path]) -> None:
-        """UTC, only the Parquet relations' folders readable, then no setting can change."""
-        allowed = ", ".join(_literal(str(folder) + "/") for folder in folders)
+    def _lock(self, folders: list[str]) -> None:
+        """UTC, only the Parquet relations' folders readable (on a lake on S3 too: the
+        registered filesystem obeys the same allowed directories), then no setting can
+        change, so no query can register another filesystem or widen the list."""
+        store = self.spec.lake.lake
+        allowed = ", ".join(_literal(store.uri(folder) + "/") for folder in folders)
         self.conn.execute("SET TimeZone = 'UTC'")
         self.conn.execute(f"SET allowed_directories = [{allowed}]")
         self.conn.execute("SET enable_external_access = false")

@@ -44,6 +44,7 @@ def _merge(store: Storage, files: list[str], partition: str, staged_file: str) -
     conn = duckdb.connect(":memory:")
     conn.execute("SET TimeZone = 'UTC'")
     try:
+        store.register_duckdb(conn)
         uris = [store.uri(f) for f in files]
         rows_before = parquet_row_count(conn, uris)
         order = "received_at" + (", event_id" if partition.startswith(BRONZE_EVENTS) else "")

@@ -6,7 +6,14 @@ import duckdb
 
 from rastup_data.storage import Storage
 
-__all__ = ["has_files", "parquet_row_count", "partition_files", "partitions", "total_bytes"]
+__all__ = [
+    "has_files",
+    "has_parquet",
+    "parquet_row_count",
+    "partition_files",
+    "partitions",
+    "total_bytes",
+]
 
 
 def partitions(store: Storage, table: str) -> list[str]:
@@ -43,3 +50,8 @@ def total_bytes(store: Storage, keys: list[str]) -> int:
 def has_files(store: Storage, table: str) -> bool:
     """Whether ``table`` (``BRONZE_EVENTS`` or ``BRONZE_BAD``) holds any Parquet file."""
     return bool(partitions(store, table))
+
+
+def has_parquet(store: Storage, folder: str) -> bool:
+    """Whether any Parquet file lies under the folder key ``folder`` (at any depth)."""
+    return any(key.endswith(".parquet") for key in store.list_keys(folder))

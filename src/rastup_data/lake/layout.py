@@ -29,14 +29,15 @@ tests).
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from rastup_data.config import NODE_FOLDER, resolve_work_dir
-from rastup_data.storage import LocalStorage, Storage
+from rastup_data.config import NODE_FOLDER, LakeRoot, S3Settings, resolve_work_dir
+from rastup_data.storage import LocalStorage, S3Options, S3Storage, Storage
 
 __all__ = [
     "BRONZE_BAD",
@@ -73,17 +74,34 @@ def partition_key(table: str, dt: date | str) -> str:
 class LakeLayout:
     """The stores of one lake root and one node. Creating a layout touches nothing on disk.
 
+    ``root`` is a local folder or an ``s3://bucket/prefix`` URL (then the lake store is an
+    :class:`~rastup_data.storage.S3Storage` reached with the environment's S3 settings).
     ``work_root`` is this node's work folder; None means ``$RASTUP_WORK_DIR``, else
-    ``<root>/_node``.
+    ``<root>/_node`` (``./rastup-work`` for a lake on S3).
     """
 
-    root: Path
+    root: LakeRoot
     work_root: Path | None = None
 
     @property
     def lake(self) -> Storage:
         """The shared lake: Bronze, quarantine, manifest, published warehouse builds."""
+        if isinstance(self.root, str):
+            return _s3_store(self.root)
         return LocalStorage(self.root)
+
+    @property
+    def is_remote(self) -> bool:
+        """True when the lake is on the S3 API rather than a local folder."""
+        return isinstance(self.root, str)
+
+    @property
+    def local_root(self) -> Path:
+        """The lake folder of a local lake; ValueError for a lake on S3 (read it through
+        :attr:`lake` instead)."""
+        if isinstance(self.root, str):
+            raise ValueError(f"the lake {self.root} is not a local folder")
+        return self.root
 
     @property
     def work_dir(self) -> Path:
@@ -96,15 +114,15 @@ class LakeLayout:
 
     @property
     def bronze(self) -> Path:
-        return self.root / "bronze"
+        return self.local_root / "bronze"
 
     @property
     def bronze_events(self) -> Path:
-        return self.root / BRONZE_EVENTS
+        return self.local_root / BRONZE_EVENTS
 
     @property
     def bronze_bad(self) -> Path:
-        return self.root / BRONZE_BAD
+        return self.local_root / BRONZE_BAD
 
     @property
     def spool(self) -> Path:
@@ -119,10 +137,10 @@ class LakeLayout:
         return self.state_dir / "state.db"
 
     def events_partition(self, dt: date | str) -> Path:
-        return self.root / partition_key(BRONZE_EVENTS, dt)
+        return self.local_root / partition_key(BRONZE_EVENTS, dt)
 
     def bad_partition(self, dt: date | str) -> Path:
-        return self.root / partition_key(BRONZE_BAD, dt)
+        return self.local_root / partition_key(BRONZE_BAD, dt)
 
     @property
     def events_glob(self) -> str:
@@ -141,7 +159,7 @@ def adopt_legacy_work(layout: LakeLayout) -> list[str]:
     its own ``--work-dir`` never takes another's spool. Returns the folders moved.
     """
     work = layout.work_dir
-    if work != layout.root / NODE_FOLDER:
+    if isinstance(layout.root, str) or work != layout.root / NODE_FOLDER:
         return []
     moved: list[str] = []
     for old, new in _LEGACY_WORK.items():
@@ -158,6 +176,14 @@ def adopt_legacy_work(layout: LakeLayout) -> list[str]:
         log.info("moved %s into the work folder %s", source, target)
         moved.append(old)
     return moved
+
+
+@functools.cache
+def _s3_store(url: str) -> S3Storage:
+    """One store per lake URL and process (its filesystems and connections are reused)."""
+    s3 = S3Settings.from_env()
+    options = S3Options(s3.endpoint, s3.region, s3.access_key, s3.secret_key, s3.session_token)
+    return S3Storage.from_url(url, options)
 
 
 def _iso(dt: date | str) -> str:

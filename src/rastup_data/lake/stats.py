@@ -34,6 +34,7 @@ def lake_stats(layout: LakeLayout) -> list[PartitionStats]:
     out: list[PartitionStats] = []
     conn = duckdb.connect(":memory:")
     try:
+        store.register_duckdb(conn)
         for table, base in (("events", BRONZE_EVENTS), ("_bad", BRONZE_BAD)):
             for partition in partitions(store, base):
                 files = partition_files(store, partition)
@@ -58,6 +59,7 @@ def quarantine_codes(layout: LakeLayout) -> dict[str, int]:
         return {}
     conn = duckdb.connect(":memory:")
     try:
+        layout.lake.register_duckdb(conn)
         rows = conn.execute(
             f"SELECT code, count(*) FROM read_parquet('{layout.bad_glob}') GROUP BY 1 ORDER BY 1"
         ).fetchall()

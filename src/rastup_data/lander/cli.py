@@ -17,9 +17,9 @@ __all__ = ["replay"]
 @click.command()
 @click.option(
     "--lake",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
     default=None,
-    help="Lake root (default: $RASTUP_LAKE, else ./lake).",
+    help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
 )
 @work_dir_option
 @click.option("--code", "codes", multiple=True, help="Only events quarantined with this code.")

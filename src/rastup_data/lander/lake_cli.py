@@ -25,9 +25,9 @@ __all__ = ["lake"]
 _lake_option = click.option(
     "--lake",
     "lake_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
     default=None,
-    help="Lake root (default: $RASTUP_LAKE, else ./lake).",
+    help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
 )
 
 

@@ -53,6 +53,7 @@ def replay_quarantine(
     conn = duckdb.connect(":memory:")
     conn.execute("SET TimeZone = 'UTC'")
     try:
+        layout.lake.register_duckdb(conn)
         where = ["code <> ?"]
         params: list[object] = [ErrorCode.EVENT_DUPLICATE.value]
         if codes:

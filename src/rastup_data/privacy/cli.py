@@ -30,9 +30,9 @@ __all__ = ["dsar", "hold"]
 
 _lake = click.option(
     "--lake",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
     default=None,
-    help="Lake root (default: $RASTUP_LAKE, else ./lake).",
+    help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
 )
 _token = click.option(
     "--token", default=None, help="An admin's gate token (default: $RASTUP_TOKEN; none: you)."

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rastup_data.config import Settings
+from rastup_data.config import Settings, resolve_lake
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance.principals import TokenStore, local_principal
 from rastup_data.lake.layout import LakeLayout
@@ -86,7 +86,7 @@ def open_privacy(
     the actor is ``actor``, else the admin of ``token`` (or $RASTUP_TOKEN), else the local
     user. Closes the state database on exit."""
     settings = settings or Settings.from_env(lake=lake)
-    root = Path(lake).absolute() if lake is not None else settings.lake
+    root = resolve_lake(lake) if lake is not None else settings.lake
     layout = LakeLayout(root, work_dir)
     policy = load_privacy_policy(settings.privacy_path)
     state = open_state(settings.state_url or state_url_for_layout(layout))

@@ -31,6 +31,7 @@ def resolve_links(layout: LakeLayout, state: StateDB, users: Collection[str]) ->
     for user, anon in _state_links(state, links):
         links[user].setdefault(anon, "identity_links")
     with duckdb.connect(":memory:") as conn:
+        layout.lake.register_duckdb(conn)
         conn.execute("CREATE TEMP TABLE wanted (user_id VARCHAR)")
         conn.executemany("INSERT INTO wanted VALUES (?)", [(u,) for u in sorted(links)])
         for user, anon in _bronze_links(layout, conn):

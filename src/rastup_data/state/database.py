@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
+from rastup_data.config import resolve_lake
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout, adopt_legacy_work
 
@@ -191,7 +192,7 @@ def sqlite_url(path: str | Path) -> str:
 
 def state_url_for_lake(lake: str | Path) -> str:
     """The default state database of a lake: ``sqlite:///<work>/state/state.db``."""
-    return state_url_for_layout(LakeLayout(Path(lake)))
+    return state_url_for_layout(LakeLayout(resolve_lake(lake)))
 
 
 def state_url_for_layout(layout: LakeLayout) -> str:

@@ -69,6 +69,11 @@ class Storage(Protocol):
         """A ``pyarrow.fs.FileSystem`` and the base path of the store's root in it."""
         ...
 
+    def register_duckdb(self, conn: Any) -> None:
+        """Let the DuckDB connection ``conn`` read this store's :meth:`uri` paths (an object
+        store registers its fsspec filesystem; a local folder needs nothing)."""
+        ...
+
     def open_read(self, key: str) -> AbstractContextManager[BinaryIO]:
         """A binary file object for reading ``key``; FileNotFoundError when it is absent."""
         ...

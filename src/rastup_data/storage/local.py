@@ -60,6 +60,9 @@ class LocalStorage:
 
         return fs.LocalFileSystem(), str(self.root)
 
+    def register_duckdb(self, conn: Any) -> None:
+        return None
+
     @contextmanager
     def open_read(self, key: str) -> Iterator[BinaryIO]:
         with open(self.path(key), "rb") as handle:

@@ -61,6 +61,7 @@ def run_dbt(
     variables: Mapping[str, Any],
     project_dir: Path | None = None,
     on_node: Callable[[NodeOutcome], None] | None = None,
+    target: str | None = None,
 ) -> DbtInvocation:
     """Invoke ``dbt <command>`` in this process; ``on_node`` sees each node as it finishes."""
     os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -94,6 +95,7 @@ def run_dbt(
         "--no-send-anonymous-usage-stats",
         "--vars",
         json.dumps(dict(variables), sort_keys=True),
+        *(["--target", target] if target else []),
     ]
     with _INVOKE_LOCK:
         try:

@@ -23,6 +23,7 @@ from rastup_data.lake.existing import require_bronze
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform._dbt import DbtInvocation, NodeOutcome, run_dbt
 from rastup_data.transform._gates import GateOutcome, run_gates
+from rastup_data.transform.dbt_lake import dbt_lake
 from rastup_data.transform.nrt import NrtResult, refresh_nrt
 from rastup_data.transform.runs import BuildRun, append_build_run
 from rastup_data.transform.tombstones import (
@@ -169,11 +170,12 @@ def build(
                 target_dir=dirs.dbt_target("build"),
                 variables=_dbt_vars(layout, staging, window, lookback_days),
                 on_node=lambda node: report(BuildEvent("node", _node_text(node), node)),
+                target=dbt_lake(layout).target,
             )
             _raise_for_model_errors(invocation)
             report(BuildEvent("checks", "running quality gates"))
             manifest = dirs.dbt_target("build") / "manifest.json"
-            gates = _audit(staging, invocation, manifest if options.quality_gates else None)
+            gates = _audit(layout, staging, invocation, manifest if options.quality_gates else None)
             report(BuildEvent("checks", _gates_text(invocation, gates)))
             seal_warehouse_file(staging)
             build_id = new_snapshot_id()
@@ -305,7 +307,7 @@ def _dbt_vars(
 ) -> dict[str, Any]:
     # Vars take part in dbt's partial-parse key: keep them stable between builds.
     return {
-        "lake_path": str(layout.root),
+        **dbt_lake(layout).variables,
         "warehouse_path": str(staging),
         "lookback_days": lookback_days,
         "bronze_from": window.bronze_from.isoformat() if window.bronze_from else "",
@@ -334,12 +336,15 @@ def _raise_for_model_errors(invocation: DbtInvocation) -> None:
         )
 
 
-def _audit(staging: Path, invocation: DbtInvocation, manifest: Path | None) -> GateOutcome:
+def _audit(
+    layout: LakeLayout, staging: Path, invocation: DbtInvocation, manifest: Path | None
+) -> GateOutcome:
     """dbt's failed tests and the quality gates (derived from ``manifest``; None: off)."""
     failed_tests = [
         n for n in invocation.nodes if n.resource_type == "test" and n.status in {"fail", "error"}
     ]
     with duckdb.connect(str(staging)) as conn:
+        layout.lake.register_duckdb(conn)  # the gates read Bronze (a source) too
         failures = [_test_failure(conn, node) for node in failed_tests]
         gates = run_gates(conn, manifest) if manifest else GateOutcome.not_run("disabled")
         failures.extend(

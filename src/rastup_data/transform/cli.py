@@ -23,7 +23,7 @@ _STATUS_STYLE = {"success": "green", "pass": "green", "warn": "yellow"}
     "--lake",
     type=click.Path(file_okay=False),
     default=None,
-    help="Lake root (default: $RASTUP_LAKE, else ./lake).",
+    help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
 )
 @work_dir_option
 @click.option(

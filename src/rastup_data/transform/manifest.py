@@ -18,6 +18,7 @@ import orjson
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform._dbt import dbt_project_dir, run_dbt
+from rastup_data.transform.dbt_lake import dbt_lake
 from rastup_data.transform.warehouse import warehouse_dirs
 
 __all__ = [
@@ -178,6 +179,7 @@ def current_manifest_path(layout: LakeLayout, *, project_dir: Path | None = None
         return newest
     target = dirs.dbt_target("parse")
     manifest = target / "manifest.json"
+    lake = dbt_lake(layout)
     with dirs.work.lock("dbt-parse"):
         if manifest.is_file() and manifest.stat().st_mtime >= edited:
             return manifest  # another process parsed while this one waited
@@ -185,7 +187,8 @@ def current_manifest_path(layout: LakeLayout, *, project_dir: Path | None = None
             ["parse"],
             target_dir=target,
             project_dir=project,
-            variables={"lake_path": str(layout.root), "warehouse_path": str(dirs.builds.staging)},
+            variables={**lake.variables, "warehouse_path": str(dirs.builds.staging)},
+            target=lake.target,
         )
     if not outcome.success or not manifest.is_file():
         raise RastupError(

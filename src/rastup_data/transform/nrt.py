@@ -17,6 +17,7 @@ import duckdb
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform._dbt import DbtInvocation, run_dbt
+from rastup_data.transform.dbt_lake import dbt_lake
 from rastup_data.transform.tombstones import (
     read_tombstones,
     seal_warehouse_file,
@@ -73,6 +74,7 @@ def refresh_nrt(layout: LakeLayout, *, tombstones: Sequence[str] | None = None) 
     dirs = warehouse_dirs(layout)
     began = time.monotonic()
     erased = tombstones if tombstones is not None else read_tombstones(layout)
+    lake = dbt_lake(layout)
     with dirs.store.lock("nrt"):
         staging = dirs.prepare_staging(dirs.nrt)
         try:
@@ -81,7 +83,8 @@ def refresh_nrt(layout: LakeLayout, *, tombstones: Sequence[str] | None = None) 
             invocation = run_dbt(
                 ["build", "--select", "+tag:nrt"],
                 target_dir=dirs.dbt_target("nrt"),
-                variables={"lake_path": str(layout.root), "warehouse_path": str(staging)},
+                variables={**lake.variables, "warehouse_path": str(staging)},
+                target=lake.target,
             )
             _raise_for_failures(invocation)
             snapshot_id = new_snapshot_id()

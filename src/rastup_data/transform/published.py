@@ -47,6 +47,7 @@ def open_published(layout: LakeLayout, *, with_nrt: bool = True) -> duckdb.DuckD
     dirs = warehouse_dirs(layout)
     conn = duckdb.connect(":memory:")
     try:
+        layout.lake.register_duckdb(conn)  # Bronze sources read s3:// on a lake on S3
         _attach_current(conn, dirs.builds, WAREHOUSE_CATALOG, required=True, layout=layout)
         conn.execute(f"USE {WAREHOUSE_CATALOG}")
         if with_nrt:
@@ -72,9 +73,9 @@ def _attach_current(
         if key is None:
             break
         try:
-            conn.execute(f"ATTACH '{_quote(pointer.store.uri(key))}' AS {alias} (READ_ONLY)")
+            conn.execute(f"ATTACH '{_quote(pointer.attachable(key))}' AS {alias} (READ_ONLY)")
             return
-        except duckdb.IOException:
+        except (duckdb.IOException, FileNotFoundError):
             if pointer.store.exists(key):
                 raise
     if required:

@@ -69,6 +69,7 @@ def _open_file(db_path: Path) -> duckdb.DuckDBPyConnection:
 @contextmanager
 def _warehouse(db_path: Path | None, layout: LakeLayout) -> Iterator[duckdb.DuckDBPyConnection]:
     conn = _open_file(db_path) if db_path is not None else open_published(layout, with_nrt=False)
+    layout.lake.register_duckdb(conn)
     try:
         yield conn
     finally:

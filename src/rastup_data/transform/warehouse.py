@@ -10,6 +10,8 @@
       builds/_staging.duckdb              the build in progress (private to the builder)
       nrt/_staging.duckdb                 the NRT snapshot in progress
       _dbt/<purpose>/                     dbt target folders (manifest, partial parse)
+      _published/{builds,nrt}/            local copies of published files (lake on S3 only:
+                                          DuckDB attaches local files)
 
 Readers follow CURRENT and open that file read-only; writers never touch a published file,
 so readers never meet DuckDB's single-writer lock. Builders take the lake lock of their
@@ -51,6 +53,9 @@ class PointerDir:
     files: str
     pointer: str
     staging: Path
+    #: A node-local folder holding copies of published files, for a store DuckDB cannot
+    #: attach from (an object store); None attaches them where they are.
+    cache: Path | None = None
 
     def current_key(self) -> str | None:
         """The key of the published file, or None when nothing is published (or it vanished)."""
@@ -63,7 +68,29 @@ class PointerDir:
     def current(self) -> str | None:
         """Where DuckDB can attach the published file (a path or URL), or None."""
         key = self.current_key()
-        return self.store.uri(key) if key is not None else None
+        return self.attachable(key) if key is not None else None
+
+    def attachable(self, key: str) -> str:
+        """Where DuckDB can attach the published file ``key``: its URI on local disk, else
+        a node-local copy."""
+        return self.store.uri(key) if self.cache is None else str(self._cached(key))
+
+    def _cached(self, key: str) -> Path:
+        """A local copy of the immutable published file ``key`` (fetched once per node)."""
+        assert self.cache is not None
+        local = self.cache / key.rsplit("/", 1)[-1]
+        if not local.exists():
+            local.parent.mkdir(parents=True, exist_ok=True)
+            self.store.get_file(key, local)
+            local.chmod(0o444)
+            self._trim_cache(keep=local)
+        return local
+
+    def _trim_cache(self, *, keep: Path) -> None:
+        assert self.cache is not None
+        copies = sorted((p for p in self.cache.glob(f"*{_SUFFIX}") if p != keep), reverse=True)
+        for old in copies[KEEP_BUILDS:]:
+            old.unlink(missing_ok=True)
 
     def fetch_current(self, dest: Path) -> str | None:
         """Copy the published file to ``dest`` (a writable copy); its key, or None."""
@@ -134,6 +161,7 @@ class WarehouseDirs:
 
 def warehouse_dirs(layout: LakeLayout) -> WarehouseDirs:
     store, work = layout.lake, layout.work
+    cache = work.path(f"{WAREHOUSE}/_published") if layout.is_remote else None
     return WarehouseDirs(
         store=store,
         work=work,
@@ -142,12 +170,14 @@ def warehouse_dirs(layout: LakeLayout) -> WarehouseDirs:
             f"{WAREHOUSE}/builds",
             f"{WAREHOUSE}/CURRENT",
             work.path(f"{WAREHOUSE}/builds/{_STAGING}"),
+            cache and cache / "builds",
         ),
         nrt=PointerDir(
             store,
             f"{WAREHOUSE}/nrt",
             f"{WAREHOUSE}/nrt/CURRENT",
             work.path(f"{WAREHOUSE}/nrt/{_STAGING}"),
+            cache and cache / "nrt",
         ),
     )
 

@@ -72,6 +72,7 @@ class VolumeProbe:
         samples: list[Sample] = []
         with duckdb.connect(":memory:") as conn:
             conn.execute("SET TimeZone = 'UTC'")
+            context.layout.lake.register_duckdb(conn)
             for table, (current_name, baseline_name) in _GAUGES.items():
                 current = _hour_counts(context, conn, table, context.now) or {}
                 history = [

@@ -51,6 +51,7 @@ def candidate_files(store: Storage, keys: list[str], ids: SubjectIds) -> list[st
         "union_by_name = true)"
     )
     with duckdb.connect(":memory:") as conn:
+        store.register_duckdb(conn)
         columns = [c for c in parquet_text_columns(conn, source) if c != '"filename"']
         if not columns:
             return []

@@ -38,6 +38,7 @@ class ParquetScanner:
         uris = [store.uri(k) for k in keys]
         by_uri = dict(zip(uris, keys, strict=True))
         with duckdb.connect(":memory:") as conn:
+            store.register_duckdb(conn)
             listed = ", ".join(f"'{sql_literal(u)}'" for u in uris)
             source = (
                 f"read_parquet([{listed}], filename = true, hive_partitioning = false, "
