@@ -148,9 +148,13 @@ def test_a_lock_excludes_another_process(store: S3Storage) -> None:
     )
     assert holder.stdout is not None
     assert holder.stdout.readline().strip() == "held"
+    with store.try_lock("build") as free:
+        assert not free
     started = time.monotonic()
     with store.lock("build"):
         waited = time.monotonic() - started
+    with store.try_lock("build") as free:
+        assert free
     holder.wait(timeout=30)
     holder.stdout.close()
     assert waited > 1.0, "the lock was taken while another process held it"

@@ -322,6 +322,16 @@ class S3Storage:
         finally:
             lease.release()
 
+    @contextmanager
+    def try_lock(self, name: str) -> Iterator[bool]:
+        lease = _Lease(self, f"{_LOCKS}/{check_key(name)}.lock")
+        held = lease.try_acquire()
+        try:
+            yield held
+        finally:
+            if held:
+                lease.release()
+
 
 class _Lease:
     """One held lock object: created exclusively, renewed while held, deleted on release."""
@@ -335,12 +345,19 @@ class _Lease:
 
     def acquire(self) -> None:
         delay = 0.05
-        while not self._try_create():
-            self._take_over_if_stale()
+        while not self.try_acquire():
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
+
+    def try_acquire(self) -> bool:
+        """Take the lease if it is free or stale; False at once when it is held."""
+        if not self._try_create():
+            self._take_over_if_stale()
+            if not self._try_create():
+                return False
         self._renewer = threading.Thread(target=self._renew, name="s3-lease", daemon=True)
         self._renewer.start()
+        return True
 
     def _try_create(self) -> bool:
         try:
