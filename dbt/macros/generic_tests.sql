@@ -36,3 +36,24 @@ group by 1, 2
 select * from {{ model }}
 where {% for c in columns %}{{ c }} is null{% if not loop.last %} or {% endif %}{% endfor %}
 {% endtest %}
+
+{#-
+  The model's columns summed over its other dimensions (e.g. city) equal the Gold mart's:
+  `columns` maps this model's column to the mart's (`{gmv_cents: gmv_cents}`), `keys` are
+  shared key columns (usually [dt]). A BI dataset that re-aggregates Silver per city must
+  add up to the mart it refines.
+-#}
+{% test sums_match(model, to, keys, columns) %}
+with ours as (
+  select {{ keys | join(', ') }},
+    {% for ours, theirs in columns.items() %}coalesce(sum({{ ours }}), 0) as {{ theirs }}{% if not loop.last %}, {% endif %}{% endfor %}
+  from {{ model }} group by {{ keys | join(', ') }}
+),
+theirs as (
+  select {{ keys | join(', ') }},
+    {% for ours, theirs in columns.items() %}coalesce(sum({{ theirs }}), 0) as {{ theirs }}{% if not loop.last %}, {% endif %}{% endfor %}
+  from {{ to }} group by {{ keys | join(', ') }}
+)
+select * from ours full outer join theirs using ({{ keys | join(', ') }})
+where {% for ours, theirs in columns.items() %}coalesce(ours.{{ theirs }}, 0) is distinct from coalesce(theirs.{{ theirs }}, 0){% if not loop.last %} or {% endif %}{% endfor %}
+{% endtest %}

@@ -139,6 +139,12 @@ def _scheduler() -> click.Command:
     return scheduler
 
 
+def _bi() -> click.Command:
+    from rastup_data.bi.cli import bi
+
+    return bi
+
+
 def _catalog() -> click.Command:
     from rastup_data.catalog.cli import catalog
 
@@ -164,6 +170,7 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "demo": (_demo, "Run the whole platform end to end."),
     "experiments": (_experiments, "Assign and analyse experiments."),
     "registry": (_registry, "Build the schema registry site and data dictionary."),
+    "bi": (_bi, "BI extracts: refresh, status, unused tiles."),
     "catalog": (_catalog, "External table DDL (Athena, Glue, Spark, Trino) and Gold as Parquet."),
     "budget": (_budget, "The environment's five budgets, used against their limits."),
     "alerts": (_alerts, "Alert rules and SLOs: list, history, test, evaluate, export, notify."),

@@ -59,6 +59,8 @@ ENV_VARS: dict[str, str] = {
     "present, else the examples shipped with the package).",
     "RASTUP_METRICS_CATALOG": "Metrics catalogue file (default: metrics/catalog.yaml beside "
     "the experiments folder).",
+    "RASTUP_DASHBOARDS": "Folder of the dashboard definitions (*.yaml) and the BI refresh "
+    "schedule (refresh.yaml) (default: the shipped dashboards/).",
     "RASTUP_POLICY": "Governance policy file (default: the shipped governance/policy.yaml).",
     "RASTUP_PRIVACY_POLICY": "Privacy settings file: DSAR deadlines, stores, retention "
     "(default: the shipped governance/privacy.yaml).",
@@ -151,6 +153,7 @@ class Settings:
     alert_rules_path: Path | None = None
     alert_webhook_url: str | None = None
     alert_webhook_secret: str | None = None
+    dashboards_dir: Path | None = None
 
     @classmethod
     def from_env(
@@ -179,6 +182,7 @@ class Settings:
             alert_rules_path=_optional_path(env.get("RASTUP_ALERT_RULES")),
             alert_webhook_url=env.get("RASTUP_ALERT_WEBHOOK_URL") or None,
             alert_webhook_secret=env.get("RASTUP_ALERT_WEBHOOK_SECRET") or None,
+            dashboards_dir=_optional_path(env.get("RASTUP_DASHBOARDS")),
         )
 
 

@@ -104,6 +104,9 @@ class ErrorCode(str, Enum):
     DSAR_INVALID = "DSAR_INVALID"
     DSAR_VERIFY_FAILED = "DSAR_VERIFY_FAILED"
     DSAR_OVERDUE = "DSAR_OVERDUE"
+    # BI: extracts and dashboards.
+    BI_SCHEDULE_INVALID = "BI_SCHEDULE_INVALID"
+    DASHBOARD_INVALID = "DASHBOARD_INVALID"
 
     @property
     def info(self) -> ErrorInfo:
@@ -171,11 +174,30 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         _R + "high-spend.md",
     ),
     ErrorCode.BI_REFRESH_FAILED: ErrorInfo(
-        "A dashboard dataset refresh failed; dashboards show the previous extract.",
-        "Read the refresh log, fix the cause, and re-run the refresh.",
+        "A BI dataset's extract refresh failed twice in a row (no published build, a "
+        "storage error, or the extract capacity is full); dashboards show the previous extract.",
+        "Read `rastup-data bi status`, fix the cause, and run `rastup-data bi refresh DATASET`.",
         None,
         Severity.ERROR,
-        "serving",
+        "bi",
+        _R + "bi-refresh-failed.md",
+    ),
+    ErrorCode.BI_SCHEDULE_INVALID: ErrorInfo(
+        "The BI refresh schedule (dashboards/refresh.yaml) is malformed, names an unknown "
+        "dataset, or asks for more than 6 refreshes a day for a dataset.",
+        "Fix the file and path named in the message (see docs/dashboards.md).",
+        None,
+        Severity.ERROR,
+        "bi",
+        None,
+    ),
+    ErrorCode.DASHBOARD_INVALID: ErrorInfo(
+        "A dashboard definition (dashboards/*.yaml) is malformed or names an unknown dataset, "
+        "column or tile.",
+        "Fix the file and path named in the message (see docs/dashboards.md).",
+        None,
+        Severity.ERROR,
+        "bi",
         None,
     ),
     ErrorCode.DSAR_CONFLICT: ErrorInfo(

@@ -28,7 +28,7 @@ def test_export_gold_writes_under_the_lake(built_lake: Any, tmp_path: Path) -> N
     )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "gold" / "kpi_marketplace_daily" / "part-00000.parquet").is_file()
-    assert "exported 8 Gold marts" in result.output
+    assert "exported 10 Gold marts" in result.output
 
 
 def test_a_broken_dataset_list_is_one_line_with_a_code(built_lake: Any, tmp_path: Path) -> None:

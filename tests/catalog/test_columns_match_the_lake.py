@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,8 @@ import pytest
 
 from rastup_data.catalog import LogicalType, export_gold, load_datasets
 from rastup_data.catalog.bronze import BRONZE_BAD_COLUMNS, BRONZE_EVENTS_COLUMNS
+from rastup_data.catalog.datasets import Dataset, pin_snapshots
+from rastup_data.storage import LocalStorage
 from rastup_data.transform import open_published
 from rastup_data.transform.manifest import project_manifest
 
@@ -86,20 +87,27 @@ def test_exported_gold_parquet_has_the_declared_columns_and_rows(
     assert not list(tmp_path.rglob(".*.tmp"))
 
 
-def test_a_model_tagged_extract_becomes_an_extract_table(built_lake: Any) -> None:
+def test_every_model_tagged_extract_becomes_an_extract_table(built_lake: Any) -> None:
     project = project_manifest(built_lake.layout)
-    model = project.by_name("kpi_trust_daily")
-    assert model is not None
-    tagged = dataclasses.replace(
-        model,
-        unique_id="model.rastup.ds_trust",
-        alias="ds_trust",
-        name="ds_trust",
-        schema="datasets",
-        tags=("extract",),
-    )
-    extended = dataclasses.replace(project, models={**project.models, tagged.unique_id: tagged})
-    extracts = [d for d in load_datasets(extended) if d.layer == "extracts"]
-    assert [(d.name, d.path) for d in extracts] == [("ds_trust", "extracts/ds_trust")]
-    assert extracts[0].columns[0].name == "dt"
-    assert not [d for d in load_datasets(project) if d.layer == "extracts"]
+    extracts = {d.name: d for d in load_datasets(project) if d.layer == "extracts"}
+    assert sorted(extracts) == [
+        "ds_comms",
+        "ds_kpi_marketplace",
+        "ds_ops_health",
+        "ds_promotions",
+        "ds_studios",
+        "ds_trust",
+    ]
+    assert extracts["ds_trust"].path == "extracts/ds_trust"
+    assert [c.name for c in extracts["ds_trust"].columns][:2] == ["dt", "city"]
+
+
+def test_an_extract_published_by_snapshot_points_at_its_current_one(tmp_path: Path) -> None:
+    store = LocalStorage(tmp_path)
+    plain = Dataset("gold", "kpi", "gold/kpi", ())
+    extract = Dataset("extracts", "ds_x", "extracts/ds_x", ())
+    assert pin_snapshots([plain, extract], store) == (plain, extract)
+    store.write_pointer("extracts/ds_x/CURRENT", "20261101T000000000000Z-abcdef")
+    pinned = pin_snapshots([plain, extract], store)
+    assert pinned[0] == plain
+    assert pinned[1].path == "extracts/ds_x/20261101T000000000000Z-abcdef"

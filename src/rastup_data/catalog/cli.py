@@ -90,7 +90,8 @@ def ddl(
         projection_start=projection_start,
         trino_catalog=trino_catalog,
     )
-    click.echo(render_ddl(engine, project, options, datasets), nl=False)
+    store = None if location else layout.lake  # a lake that exists: its extracts are pinned
+    click.echo(render_ddl(engine, project, options, datasets, store), nl=False)
 
 
 @catalog.command("export-gold")

@@ -8,7 +8,7 @@ columns, or a group of dbt models (by schema and/or tag) whose columns and decla
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +17,10 @@ import yaml
 from rastup_data.catalog.bronze import CONTRACT_COLUMNS, DT_PARTITION
 from rastup_data.catalog.columns import Column, logical_type
 from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.storage import Storage
 from rastup_data.transform.manifest import DbtModel, DbtProject
 
-__all__ = ["DATASETS_PATH", "Dataset", "load_datasets", "resolve_datasets"]
+__all__ = ["DATASETS_PATH", "Dataset", "load_datasets", "pin_snapshots", "resolve_datasets"]
 
 #: The packaged dataset list.
 DATASETS_PATH = Path(__file__).resolve().parent / "datasets.yaml"
@@ -39,6 +40,19 @@ class Dataset:
     columns: tuple[Column, ...]
     description: str = ""
     partitions: tuple[Column, ...] = ()
+
+
+def pin_snapshots(datasets: Sequence[Dataset], store: Storage) -> tuple[Dataset, ...]:
+    """Datasets published by snapshot (a ``CURRENT`` pointer in their folder, as the BI
+    extracts are) point at the current snapshot's folder: engines cannot follow a pointer,
+    so re-run the DDL (or ALTER TABLE … SET LOCATION) after a refresh."""
+    pinned = []
+    for dataset in datasets:
+        snapshot = store.read_pointer(f"{dataset.path}/CURRENT")
+        if snapshot and "/" not in snapshot and not snapshot.startswith("."):
+            dataset = replace(dataset, path=f"{dataset.path}/{snapshot}")
+        pinned.append(dataset)
+    return tuple(pinned)
 
 
 def load_datasets(project: DbtProject, path: Path = DATASETS_PATH) -> tuple[Dataset, ...]:

@@ -45,4 +45,28 @@ def operations_jobs(
         service = SchedulerService(layout, experiments_dir=options.experiments_dir)
         service.watch_metrics(exposition, metrics.registry)
         jobs.append((service.start, service.stop))
+        jobs.append(_bi_refresh(layout, metrics))
     return jobs
+
+
+def _bi_refresh(layout: LakeLayout, metrics: PlatformMetrics) -> Background:
+    """The BI extracts' refresh schedule (dashboards/refresh.yaml, docs/dashboards.md)."""
+    from rastup_data.bi.home import dashboards_dir
+    from rastup_data.bi.refresh import RefreshLimits
+    from rastup_data.bi.schedule import load_schedule
+    from rastup_data.bi.scheduler import BiScheduler
+    from rastup_data.config import Settings
+    from rastup_data.environments import load_profile
+    from rastup_data.state import open_state
+
+    settings = Settings.from_env(lake=layout.root)
+    schedule = load_schedule(dashboards_dir(settings))
+    limits = RefreshLimits.of(load_profile(settings=settings))
+    state = open_state(settings.state_url, lake=layout.root)
+    scheduler = BiScheduler(layout, schedule, state, limits, metrics)
+
+    def stop() -> None:
+        scheduler.stop()
+        state.close()
+
+    return scheduler.start, stop

@@ -37,7 +37,12 @@ from rastup_data.governance.policy import Policy, load_policy
 from rastup_data.governance.principals import Principal, TokenStore
 from rastup_data.governance.reader import GatedConnection
 from rastup_data.governance.relations import SourceKind
-from rastup_data.governance.session import SecureSession, SessionSpec, files_version
+from rastup_data.governance.session import (
+    SNAPSHOT_POINTER,
+    SecureSession,
+    SessionSpec,
+    files_version,
+)
 from rastup_data.governance.tags import load_column_tags
 from rastup_data.governance.watchdog import Watchdog
 from rastup_data.lake.files import has_parquet
@@ -384,6 +389,7 @@ class Gate:
             cities=principal.cities,
             erased_digest=erased.digest,
             files_version=files_version(published.warehouse, published.nrt),
+            snapshots=self._snapshots(),
         )
         key = (spec, principal.name if principal.scoped else "")
         with self._lock:
@@ -411,6 +417,16 @@ class Gate:
             while len(self._sessions) > _MAX_SESSIONS:
                 self._sessions.popitem(last=False)  # in-flight cursors keep theirs alive
         return session
+
+    def _snapshots(self) -> tuple[tuple[str, str], ...]:
+        """The snapshot each pointer-published Parquet folder names now (BI extracts)."""
+        store = self.layout.lake
+        found = []
+        for folder in sorted(set(self.policy.parquet_relations.values())):
+            snapshot = store.read_pointer(f"{folder}/{SNAPSHOT_POINTER}")
+            if snapshot and "/" not in snapshot and not snapshot.startswith("."):
+                found.append((folder, snapshot))
+        return tuple(found)
 
     def _needs_tags(self, spec: SessionSpec) -> bool:
         has_data = spec.warehouse is not None or spec.nrt is not None

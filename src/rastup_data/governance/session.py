@@ -38,6 +38,7 @@ from rastup_data.lake.layout import LakeLayout
 __all__ = [
     "CATALOG_COLUMNS",
     "CATALOG_TABLES",
+    "SNAPSHOT_POINTER",
     "ErasedSubjects",
     "SecureSession",
     "SessionSpec",
@@ -46,6 +47,8 @@ __all__ = [
 ]
 
 WAREHOUSE_ALIAS = "__wh"
+#: The pointer file of a Parquet folder published by snapshot (e.g. a BI extract).
+SNAPSHOT_POINTER = "CURRENT"
 NRT_ALIAS = "__nrt"
 
 
@@ -78,6 +81,9 @@ class SessionSpec:
     #: Identity of the attached files (inode, mtime): a DSAR purge replaces a build file
     #: under the same name, and the next query must attach the new one.
     files_version: str = ""
+    #: Parquet folders published by pointer (``<folder>/CURRENT`` names the snapshot
+    #: subfolder readers see, e.g. BI extracts): folder -> snapshot.
+    snapshots: tuple[tuple[str, str], ...] = ()
 
 
 def files_version(*paths: str | None) -> str:
@@ -148,8 +154,10 @@ class SecureSession:
         if self.spec.nrt is not None:
             self.conn.execute(f"ATTACH {_literal(self.spec.nrt)} AS {NRT_ALIAS} (READ_ONLY)")
             found += self._tables(NRT_ALIAS, ("main",), SourceKind.NRT)
+        pinned = dict(self.spec.snapshots)
         for name, folder in policy.parquet_relations.items():
-            relation = self._parquet(name, folder)
+            where = f"{folder}/{pinned[folder]}" if folder in pinned else folder
+            relation = self._parquet(name, where)
             if relation is not None:
                 found.append(relation)
         return found

@@ -151,6 +151,13 @@ class PlatformMetrics:
             registry=self.registry,
         )
 
+        self.bi_refreshes = Counter(
+            "rastup_bi_refreshes",
+            "BI extract refreshes by dataset and outcome (ok, failed).",
+            ["dataset", "outcome"],
+            registry=self.registry,
+        )
+
     def count_error(self, code: ErrorCode, n: int = 1) -> None:
         info = ERROR_CODES[code]
         self.errors.labels(code.value, self.env, info.component, info.severity.value).inc(n)
