@@ -214,3 +214,28 @@ def test_failed_jobs_and_guardrail_findings_from_the_scheduler_runs(
     assert _values(samples, "rastup_experiment_guardrail_failed") == {
         (("experiment", "exp_a"), ("metric", "refund_rate"), ("variant", "treatment")): 1.0
     }
+
+
+def test_bi_refresh_failures_in_a_row_count_since_the_last_success(
+    lake: LakeLayout, state: StateDB
+) -> None:
+    from rastup_data.alerts.probes.bi import BiRefreshProbe
+
+    rows = [
+        ("r1", "ds_trust", "2026-03-10T06:15:00+00:00", "ok"),
+        ("r2", "ds_trust", "2026-03-10T14:15:00+00:00", "failed"),
+        ("r3", "ds_trust", "2026-03-11T06:15:00+00:00", "failed"),
+        ("r4", "ds_comms", "2026-03-10T06:15:00+00:00", "failed"),
+        ("r5", "ds_comms", "2026-03-11T06:15:00+00:00", "ok"),
+    ]
+    for run_id, dataset, at, status in rows:
+        state.execute(
+            "INSERT INTO bi_refresh_runs (run_id, dataset, trigger, started_at, finished_at, "
+            "duration_ms, status, row_count, bytes) VALUES (?, ?, 'schedule', ?, ?, 1, ?, 0, 0)",
+            (run_id, dataset, at, at, status),
+        )
+    samples = BiRefreshProbe().samples(_context(lake, state, datetime.now(UTC)))
+    assert _values(samples, "rastup_bi_refresh_consecutive_failures") == {
+        (("dataset", "ds_comms"),): 0.0,
+        (("dataset", "ds_trust"),): 2.0,
+    }

@@ -1,7 +1,7 @@
 """Refresh runs in the state database, and what ``bi status`` reports from them.
 
 Every refresh attempt of a dataset, scheduled or on demand, is one ``bi_refresh_runs`` row
-(``state/sql/0007_bi_refreshes.sql``). The success ratio is over the last 30 days; the
+(``state/sql/0008_bi_refreshes.sql``). The success ratio is over the last 30 days; the
 consecutive failures since the last success drive ``BI_REFRESH_FAILED``.
 """
 

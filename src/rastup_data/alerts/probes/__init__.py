@@ -10,6 +10,7 @@ them on ``/metrics`` (:class:`ProbeCollector`), so Prometheus evaluates the same
 from __future__ import annotations
 
 from rastup_data.alerts.probes.base import Probe, ProbeCollector, ProbeContext
+from rastup_data.alerts.probes.bi import BiRefreshProbe
 from rastup_data.alerts.probes.budgets import BudgetsProbe
 from rastup_data.alerts.probes.builds import BuildsProbe
 from rastup_data.alerts.probes.queries import QueriesProbe
@@ -29,6 +30,7 @@ def default_probes() -> list[Probe]:
     """Every probe, each with its own interval (lake scans run less often)."""
     return [
         BuildsProbe(),
+        BiRefreshProbe(),
         SpoolProbe(),
         SchedulerProbe(),
         QueriesProbe(),
