@@ -36,7 +36,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from rastup_data.config import NODE_FOLDER, LakeRoot, S3Settings, resolve_work_dir
+from rastup_data.config import (
+    NODE_FOLDER,
+    LakeRoot,
+    S3Settings,
+    is_remote_lake,
+    resolve_work_dir,
+)
 from rastup_data.storage import LocalStorage, S3Options, S3Storage, Storage
 
 __all__ = [
@@ -82,6 +88,10 @@ class LakeLayout:
 
     root: LakeRoot
     work_root: Path | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.root, str) and not is_remote_lake(self.root):
+            object.__setattr__(self, "root", Path(self.root))  # a folder given as text
 
     @property
     def lake(self) -> Storage:
