@@ -61,6 +61,12 @@ def _build() -> click.Command:
     return build
 
 
+def _backfill() -> click.Command:
+    from rastup_data.transform.backfill_cli import backfill_command
+
+    return backfill_command
+
+
 def _query() -> click.Command:
     from rastup_data.governance.cli import query
 
@@ -160,6 +166,10 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "contracts": (_contracts, "Event schema registry tools."),
     "simulate": (_simulate, "Generate a synthetic marketplace."),
     "build": (_build, "Build Silver and Gold behind quality gates."),
+    "backfill": (
+        _backfill,
+        "Rebuild a date range and only the Gold it feeds; publish or roll back.",
+    ),
     "query": (_query, "Query Silver, Gold, NRT and Bronze through the gate."),
     "auth": (_auth, "Query-gate tokens."),
     "audit": (_audit, "Read and verify the audit log."),

@@ -205,13 +205,19 @@ def build(
 
 
 def _log_published(
-    layout: LakeLayout, started: datetime, build_id: str, window: _Window, gates: GateOutcome
+    layout: LakeLayout,
+    started: datetime,
+    build_id: str,
+    window: _Window,
+    gates: GateOutcome,
+    *,
+    kind: str = "build",
 ) -> None:
     finished = datetime.now(UTC)
     append_build_run(
         layout,
         BuildRun(
-            kind="build",
+            kind=kind,
             started_at=started.isoformat(),
             finished_at=finished.isoformat(),
             seconds=(finished - started).total_seconds(),
@@ -225,7 +231,9 @@ def _log_published(
     )
 
 
-def _log_failure(layout: LakeLayout, started: datetime, exc: BaseException) -> None:
+def _log_failure(
+    layout: LakeLayout, started: datetime, exc: BaseException, *, kind: str = "build"
+) -> None:
     """Record a failed build; the log is operations' record, never a reason to fail more."""
     code = exc.code.value if isinstance(exc, RastupError) else ErrorCode.CTAS_FAILURE.value
     if isinstance(exc, KeyboardInterrupt):
@@ -235,7 +243,7 @@ def _log_failure(layout: LakeLayout, started: datetime, exc: BaseException) -> N
         append_build_run(
             layout,
             BuildRun(
-                kind="build",
+                kind=kind,
                 started_at=started.isoformat(),
                 finished_at=finished.isoformat(),
                 seconds=(finished - started).total_seconds(),
