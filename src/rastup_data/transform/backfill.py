@@ -46,6 +46,7 @@ from rastup_data.transform.build import (
     _raise_for_model_errors,
     _Window,
 )
+from rastup_data.transform.dbt_lake import dbt_lake
 from rastup_data.transform.diff import TableDiff, diff_table, fingerprint
 from rastup_data.transform.manifest import DbtModel, load_manifest
 from rastup_data.transform.tombstones import read_tombstones, seal_warehouse_file
@@ -124,6 +125,7 @@ class _Run:
             ["build", "--select", *selection, "--exclude", "tag:nrt"],
             target_dir=self.dirs.dbt_target("backfill"),
             variables=_dbt_vars(self.layout, self.staging, self.window, 0),
+            target=dbt_lake(self.layout).target,
             on_node=lambda node: self.report(BuildEvent("node", _node_text(node), node)),
         )
         _raise_for_model_errors(invocation)
@@ -224,7 +226,9 @@ def _stage(run: _Run, began: float) -> BackfillResult:
     gold = sorted(m.relation for m in run.models(("gold",)) if m.relation in rebuilt)
     run.report(BuildEvent("checks", "running quality gates"))
     invocation = DbtInvocation(success=True, nodes=tuple(run.nodes), error=None)
-    gates = _audit(run.staging, invocation, run.dirs.dbt_target("backfill") / "manifest.json")
+    gates = _audit(
+        run.layout, run.staging, invocation, run.dirs.dbt_target("backfill") / "manifest.json"
+    )
     return BackfillResult(
         start=start,
         end=end,
