@@ -107,6 +107,7 @@ class ErrorCode(str, Enum):
     # BI: extracts and dashboards.
     BI_SCHEDULE_INVALID = "BI_SCHEDULE_INVALID"
     DASHBOARD_INVALID = "DASHBOARD_INVALID"
+    DASHBOARD_FILTER_INVALID = "DASHBOARD_FILTER_INVALID"
 
     @property
     def info(self) -> ErrorInfo:
@@ -188,6 +189,15 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "Fix the file and path named in the message (see docs/dashboards.md).",
         None,
         Severity.ERROR,
+        "bi",
+        None,
+    ),
+    ErrorCode.DASHBOARD_FILTER_INVALID: ErrorInfo(
+        "A dashboard page or tile was asked for with filters that are not valid: a date that "
+        "is not YYYY-MM-DD, an empty or over-a-year range, or a malformed city code.",
+        "Pick the dates and the city with the page's filter form.",
+        400,
+        Severity.INFO,
         "bi",
         None,
     ),

@@ -8,13 +8,16 @@ from typing import Any
 import click
 import orjson
 
+from rastup_data.bi.boards import load_dashboards
 from rastup_data.bi.home import dashboards_dir
 from rastup_data.bi.refresh import RefreshLimits, RefreshRequest, refresh_datasets
 from rastup_data.bi.schedule import load_schedule
 from rastup_data.bi.status import BiStatus, bi_status
+from rastup_data.bi.usage import unused_tiles
 from rastup_data.config import Settings
 from rastup_data.environments import load_profile
 from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.governance import AuditLog
 from rastup_data.lake.existing import existing_lake
 from rastup_data.state import open_state
 from rastup_data.terminal import output_console
@@ -83,6 +86,28 @@ def status_command(lake: str | None, fmt: str) -> None:
         click.echo(orjson.dumps(status.to_json(), option=orjson.OPT_INDENT_2).decode())
         return
     click.echo(_status_table(status))
+
+
+@bi.command("unused")
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
+@_lake_option
+@_format_option
+def unused_command(days: int, lake: str | None, fmt: str) -> None:
+    """Tiles nobody viewed in the last DAYS days (from the query gate's audit log): the
+    candidates to prune."""
+    layout = existing_lake(lake)
+    settings = Settings.from_env(lake=lake)
+    boards = load_dashboards(dashboards_dir(settings))
+    with open_state(settings.state_url, lake=layout.root) as state:
+        unused = unused_tiles(boards, AuditLog(state), now=datetime.now(UTC), days=days)
+    if fmt == "json":
+        rows = [{"dashboard": board, "tile": tile} for board, tile in unused]
+        click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
+        return
+    total = sum(len(b.tiles) for b in boards)
+    for board, tile in unused:
+        click.echo(f"{board}/{tile}")
+    click.echo(f"{len(unused)} of {total} tiles not viewed in {days} days", err=True)
 
 
 def _status_table(status: BiStatus) -> str:

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from rastup_data.collector.routes import (
     alerts,
     assign,
+    dashboards,
     events,
     experiments,
     ops,
@@ -35,6 +36,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     alerts.router,
     privacy.router,
     registry.router,
+    dashboards.router,
     webhooks.router,
     segment.router,
 )

@@ -1,0 +1,224 @@
+"""The dashboards as the HTTP routes use them: boards, filters, pages, CSV, live JSON.
+
+One :class:`DashboardService` per process holds the validated boards; each request passes
+the gate and the signed-in principal, so every tile reads as that principal.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from rastup_data.bi.boards import Dashboard, Tile, TileKind, load_dashboards
+from rastup_data.bi.charts import figure, format_value
+from rastup_data.bi.definitions import column_docs
+from rastup_data.bi.extracts import current_snapshot
+from rastup_data.bi.pages import BoardPage, Chrome, board_html, cell_text, index_html
+from rastup_data.bi.tiles import Filters, TileData, tile_data, tile_marker
+from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.governance import Gate, Principal, QueryPath
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.transform.runs import BuildRun, build_runs
+
+__all__ = ["DEFAULT_DAYS", "DashboardService", "FilterText"]
+
+DEFAULT_DAYS = 7
+_MAX_DAYS = 366
+
+
+@dataclass(frozen=True, slots=True)
+class FilterText:
+    """The filters as the query string gives them (validated by :meth:`parse`)."""
+
+    start: str | None = None
+    end: str | None = None
+    city: str | None = None
+    #: Seconds between live-tile refreshes (default: the board's ``live_refresh_s``).
+    every: str | None = None
+
+
+class DashboardService:
+    """The boards of a folder over one lake."""
+
+    def __init__(self, layout: LakeLayout, folder: Path, experiments_dir: Path | None = None):
+        self.layout = layout
+        self.boards = load_dashboards(folder)
+        self.experiments_dir = experiments_dir
+
+    def board(self, key: str) -> Dashboard:
+        found = next((b for b in self.boards if b.key == key), None)
+        if found is None:
+            raise RastupError(ErrorCode.ROUTE_NOT_FOUND, f"no dashboard {key[:60]!r}")
+        return found
+
+    def tile(self, board: Dashboard, key: str) -> Tile:
+        found = board.tile(key)
+        if found is None:
+            raise RastupError(ErrorCode.ROUTE_NOT_FOUND, f"no tile {key[:60]!r} on {board.key}")
+        return found
+
+    def chrome(self, title: str, who: Principal | None) -> Chrome:
+        return Chrome(title, who, self.boards, banner=build_banner(self.layout))
+
+    def index(self, who: Principal) -> str:
+        return index_html(self.chrome("Dashboards", who), self.experiments(who))
+
+    def page(self, gate: Gate, who: Principal, board: Dashboard, text: FilterText) -> str:
+        filters = self.filters(board, text)
+        if text.every:
+            board = replace(board, live_refresh_s=_every(text.every))
+        snapshots = {name: current_snapshot(self.layout.lake, name) for name in board.datasets}
+        page = BoardPage(
+            board=board,
+            filters=filters,
+            tiles=[self.data(gate, who, board, tile, filters) for tile in board.tiles],
+            docs=column_docs(self.layout),
+            snapshots=snapshots,
+            cities=self.cities(gate, who, board),
+            alerts=last_build_alerts(self.layout),
+        )
+        return board_html(self.chrome(board.title, who), page)
+
+    def data(
+        self, gate: Gate, who: Principal, board: Dashboard, tile: Tile, filters: Filters
+    ) -> TileData:
+        if tile.kind is TileKind.EXPERIMENTS:
+            return self._experiments_tile(gate, who, board, tile)
+        return tile_data(gate, who, board, tile, filters)
+
+    def live_json(self, data: TileData) -> dict[str, object]:
+        """A live tile's refresh: what ``dashboards.js`` puts in place."""
+        document = data.to_json()
+        document["headline_text"] = format_value(data.headline, data.tile.format)
+        document["as_of_text"] = f"as of {datetime.now(UTC).strftime('%Y-%m-%d %H:%M:%S')} UTC"
+        document["figure"] = figure(data)
+        return document
+
+    def csv(self, data: TileData) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(data.columns)
+        writer.writerows([cell_text(v) for v in row] for row in data.rows)
+        return out.getvalue()
+
+    def filters(self, board: Dashboard, text: FilterText) -> Filters:
+        """The page's filters: the given ones, else the 7 days up to the newest extract."""
+        end = _date(text.end, "to") if text.end else self._newest_day(board)
+        start = _date(text.start, "from") if text.start else end - timedelta(DEFAULT_DAYS - 1)
+        if start > end or (end - start).days >= _MAX_DAYS:
+            raise RastupError(
+                ErrorCode.DASHBOARD_FILTER_INVALID,
+                f"the date range {start} to {end} is empty or longer than {_MAX_DAYS} days",
+            )
+        city = (text.city or "").strip() or None
+        if city is not None and not (city.isalpha() and city.islower() and len(city) <= 8):
+            raise RastupError(
+                ErrorCode.DASHBOARD_FILTER_INVALID, f"{city[:20]!r} is not a city code"
+            )
+        return Filters(start, end, city)
+
+    def cities(self, gate: Gate, who: Principal, board: Dashboard) -> list[str]:
+        """The cities the principal can pick: those of the board's first extract they read."""
+        if who.scoped:
+            return sorted(who.cities)
+        for name in board.datasets:
+            if current_snapshot(self.layout.lake, name) is None:
+                continue
+            sql = f"{tile_marker(board, board.tiles[0])}SELECT DISTINCT city FROM datasets.{name}"
+            try:
+                rows = gate.run(who, sql, path=QueryPath.DASHBOARD).rows
+            except RastupError:
+                continue
+            return sorted(str(r[0]) for r in rows if r[0] is not None)
+        return []
+
+    def experiments(self, who: Principal) -> list[tuple[str, str]]:
+        """(key, status) of every experiment definition, for the index and Growth."""
+        del who
+        from rastup_data.experiments.definitions import load_experiments
+        from rastup_data.experiments.home import find_experiments_dir
+
+        try:
+            folder, _ = find_experiments_dir(self.experiments_dir)
+            found = load_experiments(folder)
+        except RastupError:
+            return []
+        now = datetime.now(UTC)
+        return [(e.key, _status(e.start, e.end, now)) for e in sorted(found, key=lambda e: e.key)]
+
+    def _experiments_tile(
+        self, gate: Gate, who: Principal, board: Dashboard, tile: Tile
+    ) -> TileData:
+        del gate, board
+        data = TileData(tile, columns=("experiment", "status", "report"))
+        for key, status in self.experiments(who):
+            data.rows.append((key, status, f"/dashboards/experiments/{key}"))
+            data.labels.append(key)
+        data.headline = float(sum(1 for _, s in self.experiments(who) if s == "running"))
+        return data
+
+    def _newest_day(self, board: Dashboard) -> date:
+        days = [
+            datetime.fromisoformat(s.as_of).date()
+            for name in board.datasets
+            if (s := current_snapshot(self.layout.lake, name)) is not None and s.as_of
+        ]
+        return max(days) if days else datetime.now(UTC).date()
+
+
+def build_banner(layout: LakeLayout) -> str | None:
+    """A banner when the newest build failed or published with warnings."""
+    run = _last_build(layout)
+    if run is None:
+        return None
+    when = run.finished_at[:16].replace("T", " ")
+    if not run.published:
+        return (
+            f"The last build failed ({run.code or 'error'}) at {when} UTC: the dashboards "
+            "show the last published data."
+        )
+    if run.warnings or run.alerts:
+        named = ", ".join((*run.alerts, *run.warnings)[:4])
+        count = len(run.warnings) + len(run.alerts)
+        return f"The last build (published {when} UTC) raised {count} warning(s): {named}."
+    return None
+
+
+def last_build_alerts(layout: LakeLayout) -> tuple[str, ...]:
+    """The quality alerts the newest published build raised (tiles show their alarm)."""
+    run = _last_build(layout, published=True)
+    return run.alerts if run is not None else ()
+
+
+def _last_build(layout: LakeLayout, *, published: bool = False) -> BuildRun | None:
+    today = datetime.now(UTC).date()
+    runs = [r for r in build_runs(layout, today - timedelta(days=30), today) if r.kind == "build"]
+    if published:
+        runs = [r for r in runs if r.published]
+    return max(runs, key=lambda r: r.finished_at) if runs else None
+
+
+def _every(text: str) -> int:
+    if not text.isdigit() or not 2 <= int(text) <= 3600:
+        raise RastupError(
+            ErrorCode.DASHBOARD_FILTER_INVALID, f"every={text[:10]!r}: 2 to 3600 seconds"
+        )
+    return int(text)
+
+
+def _date(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise RastupError(
+            ErrorCode.DASHBOARD_FILTER_INVALID, f"{name}={text[:20]!r} is not a date (YYYY-MM-DD)"
+        ) from None
+
+
+def _status(start: datetime, end: datetime | None, now: datetime) -> str:
+    if start > now:
+        return "planned"
+    return "ended" if end is not None and end <= now else "running"
