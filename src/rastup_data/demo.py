@@ -280,6 +280,7 @@ def _ingest_build_and_drill(
         f"sent {sent.sent:,} = landed + quarantined + duplicates: {balance}"
     )
     build_id, comparison = _build_and_drill(console, lake, summary.golden_path)
+    _refresh_extracts(console, lake)
     return DemoReport(
         lake,
         sent.sent,
@@ -323,6 +324,27 @@ def _build_and_drill(console: Console, lake: Path, golden: Path) -> tuple[str, M
     return result.build_id, comparison
 
 
+def _refresh_extracts(console: Console, lake: Path) -> None:
+    """The six BI datasets into their extracts, as the schedule would (docs/dashboards.md)."""
+    from rastup_data.bi import RefreshLimits, RefreshRequest, load_schedule, refresh_datasets
+    from rastup_data.bi.home import dashboards_dir
+    from rastup_data.environments import load_profile
+    from rastup_data.state import open_state
+
+    _step(console, "refreshing the BI extracts the dashboards read")
+    limits = RefreshLimits.of(load_profile())
+    with open_state(lake=lake) as state:
+        runs = refresh_datasets(
+            LakeLayout(lake),
+            load_schedule(dashboards_dir()),
+            state,
+            RefreshRequest(limits=limits),
+        )
+    for run in runs:
+        detail = f"{run.rows:,} rows" if run.ok else f"FAILED: {run.error}"
+        console.print(f"  {run.dataset:<20} {detail}")
+
+
 def _serve_until_interrupted(console: Console, live: _Live, experiment_keys: list[str]) -> None:
     try:
         live.nrt.refresh_once()
@@ -344,6 +366,12 @@ def _print_serving(console: Console, live: _Live, experiment_keys: list[str]) ->
         console.print(f"  {live.url}{path:<14} {what}")
     token = _demo_token(live.runtime.layout.local_root)
     console.print(f"  query-gate token (finance, demo): {token}")
+    console.print(
+        f"  {live.url}/dashboards/  dashboards: sign in with the token above "
+        "(or send it as a Bearer header)"
+    )
+    for board in ("executive", "city_ops", "trust", "finance", "growth", "comms"):
+        console.print(f"    {live.url}/dashboards/{board}/")
     auth = f'-H "Authorization: Bearer {token}"'
     for key in experiment_keys:
         console.print(f"  curl {auth} {live.url}/experiments/{key}  experiment report")

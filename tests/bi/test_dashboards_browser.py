@@ -18,6 +18,12 @@ BOARDS = ("executive", "city_ops", "trust", "finance", "growth", "comms")
 ARTEFACTS = Path(__file__).parents[2] / "test-artifacts" / "dashboards"
 
 
+@pytest.fixture(autouse=True)
+def _patient(browser_page: Any) -> None:
+    """Pages load Plotly (3.5 MB) and run every tile's query: give a busy machine time."""
+    browser_page.page.set_default_timeout(60_000)
+
+
 def _sign_in(page: Any, site: DashboardSite, token: str) -> None:
     page.context.add_cookies([{"name": "rastup_session", "value": token, "url": site.url}])
 
@@ -232,7 +238,7 @@ def test_the_ops_console_refreshes_live_tiles_in_place(
     before = tile.locator(".as-of").inner_text()
     page.wait_for_function(
         "Number(document.querySelector('#tile-payout_backlog_live').dataset.refreshed || 0) >= 2",
-        timeout=15_000,
+        timeout=60_000,
     )
     assert page.evaluate("window.__sameDocument") is True  # no reload
     assert tile.locator(".as-of").inner_text() != before
