@@ -187,3 +187,22 @@ def test_the_scheduler_refreshes_what_is_due_once_a_time(bi_lake: LakeLayout) ->
         }  # fmt: skip
         runs = RunLog(state).runs("ds_studios")
     assert [r.trigger for r in runs] == ["schedule"]
+
+
+def test_the_operator_controls_pause_and_degrade_the_refresh_job(bi_lake: LakeLayout) -> None:
+    from rastup_data.bi.scheduler import DAILY_ONLY_CONTROL, PAUSED_CONTROL
+    from rastup_data.state.controls import OpsControls
+
+    with open_state(lake=bi_lake.root) as state:
+        scheduler = BiScheduler(bi_lake, SCHEDULE, state, ROOMY)
+        controls = OpsControls(state)
+        morning = datetime(2030, 1, 1, 6, 20, tzinfo=UTC)
+        controls.set(PAUSED_CONTROL, "1", by="test", reason="pipeline lag")
+        assert scheduler.due(morning) == ()
+        controls.clear(PAUSED_CONTROL)
+        assert scheduler.run_once(morning) == 6
+        evening = datetime(2030, 1, 1, 18, 20, tzinfo=UTC)
+        assert len(scheduler.due(evening)) == 5  # all but ds_studios (06:15 only)
+        controls.set(DAILY_ONLY_CONTROL, "1", by="test", reason="pipeline lag")
+        assert scheduler.due(evening) == ()
+        assert len(scheduler.due(datetime(2030, 1, 2, 6, 20, tzinfo=UTC))) == 6

@@ -60,3 +60,20 @@ def test_status_json_and_an_unknown_dataset_on_the_command_line(bi_lake: LakeLay
     unknown = runner.invoke(cli, ["bi", "refresh", "ds_nope", "--lake", str(bi_lake.root)])
     assert unknown.exit_code == 2
     assert "CONFIG_INVALID" in unknown.output
+
+
+def test_pinned_dashboards_turn_the_live_tiles_off(bi_lake: LakeLayout) -> None:
+    from rastup_data.bi.service import PINNED_CONTROL, DashboardService, FilterText
+    from rastup_data.state.controls import OpsControls
+
+    service = DashboardService(bi_lake, dashboards_dir())
+    board = service.board("city_ops")
+    live = service.tile(board, "payout_backlog_live")
+    with Gate.open(bi_lake.root) as gate:
+        who = Principal("ops", "admin")
+        filters = service.filters(board, FilterText("2026-11-01", "2026-11-04"))
+        assert service.data(gate, who, board, live, filters).has_data
+        OpsControls(gate.state).set(PINNED_CONTROL, "1", by="test", reason="high spend")
+        pinned = service.data(gate, who, board, live, filters)
+    assert pinned.unavailable is not None
+    assert "pinned to the extracts" in pinned.unavailable

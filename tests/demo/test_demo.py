@@ -59,13 +59,7 @@ def test_demo_drill_passes_and_every_event_is_accounted_for(tmp_path: Path) -> N
     log = (tmp_path / "demo.log").read_text()
     assert "DRILL PASSED" in log
     assert "balanced" in log
-    # The dashboards' extracts were refreshed from the published build.
-    from rastup_data.bi import current_snapshot
-
-    for dataset in ("ds_kpi_marketplace", "ds_ops_health", "ds_trust"):
-        snapshot = current_snapshot(LakeLayout(report.lake).lake, dataset)
-        assert snapshot is not None
-        assert snapshot.rows > 0
+    _assert_extracts_refreshed(report.lake)
 
     # The KPI summary and the experiment analyses read through the query gate, audited.
     from rastup_data.governance import Gate
@@ -99,3 +93,14 @@ def test_demo_drill_passes_and_every_event_is_accounted_for(tmp_path: Path) -> N
     finally:
         live.client.close()
         server.stop()
+
+
+def _assert_extracts_refreshed(lake: Path) -> None:
+    """The dashboards' extracts were refreshed from the published build."""
+    from rastup_data.bi import current_snapshot
+    from rastup_data.lake.layout import LakeLayout
+
+    for dataset in ("ds_kpi_marketplace", "ds_ops_health", "ds_trust"):
+        snapshot = current_snapshot(LakeLayout(lake).lake, dataset)
+        assert snapshot is not None
+        assert snapshot.rows > 0

@@ -3,27 +3,36 @@
 Every minute the thread checks, per dataset, whether its latest scheduled time (UTC) of
 today has passed with no scheduled refresh since (from ``bi_refresh_runs``, so a restart
 does not refresh twice), and refreshes the datasets that are due. Times missed while
-``serve`` was down are caught up by one refresh.
+``serve`` was down are caught up by one refresh. The operator controls of the job
+``bi_refresh`` apply (``rastup-data scheduler pause|resume|degrade|restore bi_refresh``):
+paused, nothing refreshes; degraded, each dataset refreshes only at its first time of the
+day, as ``mode: daily`` in the schedule would.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from rastup_data.bi.refresh import RefreshLimits, RefreshRequest, refresh_datasets
 from rastup_data.bi.runs import RunLog
-from rastup_data.bi.schedule import RefreshSchedule
+from rastup_data.bi.schedule import RefreshMode, RefreshSchedule
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.ops.metrics import PlatformMetrics
 from rastup_data.state import StateDB
+from rastup_data.state.controls import OpsControls
 
-__all__ = ["BiScheduler"]
+__all__ = ["DAILY_ONLY_CONTROL", "JOB", "PAUSED_CONTROL", "BiScheduler"]
 
 log = logging.getLogger(__name__)
 
 _CHECK_S = 60.0
+#: The job name the operator controls use for the extract refreshes.
+JOB = "bi_refresh"
+PAUSED_CONTROL = f"jobs.paused.{JOB}"
+DAILY_ONLY_CONTROL = f"scheduler.daily_only.{JOB}"
 
 
 class BiScheduler:
@@ -47,11 +56,15 @@ class BiScheduler:
 
     def due(self, now: datetime) -> tuple[str, ...]:
         """The datasets whose scheduled refreshes today are behind at ``now`` (UTC)."""
+        controls = OpsControls(self.state)
+        if controls.get(PAUSED_CONTROL):
+            return ()
+        schedule = self.schedule
+        if controls.get(DAILY_ONLY_CONTROL):
+            schedule = replace(schedule, mode=RefreshMode.DAILY)
         runs = RunLog(self.state)
         return tuple(
-            name
-            for name in self.schedule.names
-            if self.schedule.due(name, now, runs.last_scheduled(name))
+            name for name in schedule.names if schedule.due(name, now, runs.last_scheduled(name))
         )
 
     def run_once(self, now: datetime | None = None) -> int:

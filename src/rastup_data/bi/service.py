@@ -21,11 +21,19 @@ from rastup_data.bi.tiles import Filters, TileData, tile_data, tile_marker
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance import Gate, Principal, QueryPath
 from rastup_data.lake.layout import LakeLayout
+from rastup_data.state.controls import OpsControls
 from rastup_data.transform.runs import BuildRun, build_runs
 
-__all__ = ["DEFAULT_DAYS", "DashboardService", "FilterText"]
+__all__ = ["DEFAULT_DAYS", "PINNED_CONTROL", "DashboardService", "FilterText"]
 
 DEFAULT_DAYS = 7
+#: The operator switch that pins the dashboards to the extracts (the high-spend runbook):
+#: live tiles stop reading the NRT views.
+PINNED_CONTROL = "gate.dashboards_pinned"
+_PINNED = (
+    "Dashboards are pinned to the extracts (gate.dashboards_pinned): the live NRT views are "
+    "off until an operator unpins them."
+)
 _MAX_DAYS = 366
 
 
@@ -87,6 +95,8 @@ class DashboardService:
     ) -> TileData:
         if tile.kind is TileKind.EXPERIMENTS:
             return self._experiments_tile(gate, who, board, tile)
+        if tile.kind is TileKind.LIVE and OpsControls(gate.state).get(PINNED_CONTROL):
+            return TileData(tile, unavailable=_PINNED)
         return tile_data(gate, who, board, tile, filters)
 
     def live_json(self, data: TileData) -> dict[str, object]:
