@@ -125,8 +125,8 @@ class _Run:
             ["build", "--select", *selection, "--exclude", "tag:nrt"],
             target_dir=self.dirs.dbt_target("backfill"),
             variables=_dbt_vars(self.layout, self.staging, self.window, 0),
-            target=dbt_lake(self.layout).target,
             on_node=lambda node: self.report(BuildEvent("node", _node_text(node), node)),
+            target=dbt_lake(self.layout).target,
         )
         _raise_for_model_errors(invocation)
         self.nodes.extend(invocation.nodes)
@@ -172,13 +172,13 @@ def backfill(
     began, started_at = time.monotonic(), datetime.now(UTC)
     with dirs.store.lock("build"):
         staging = dirs.prepare_staging(dirs.builds)
-        published = dirs.builds.current()
-        if published is None or dirs.builds.fetch_current(staging) is None:
+        if dirs.builds.fetch_current(staging) is None:
             raise RastupError(
                 ErrorCode.CONFIG_INVALID,
                 "nothing is published yet: a backfill rebuilds part of a published build. "
                 "To fix this, run `rastup-data build` first.",
             )
+        published = _published_copy(dirs)
         try:
             window = _prepare_staging(
                 staging,
@@ -200,6 +200,8 @@ def backfill(
             if not options.dry_run:
                 _log_failure(layout, started_at, exc, kind="backfill")
             raise
+        finally:
+            _drop_copy(dirs, published)
         dirs.builds.collect_garbage()
     _log_published(layout, started_at, build_id, window, result.gates, kind="backfill")
     report(BuildEvent("published", f"published build {build_id}"))
@@ -226,9 +228,8 @@ def _stage(run: _Run, began: float) -> BackfillResult:
     gold = sorted(m.relation for m in run.models(("gold",)) if m.relation in rebuilt)
     run.report(BuildEvent("checks", "running quality gates"))
     invocation = DbtInvocation(success=True, nodes=tuple(run.nodes), error=None)
-    gates = _audit(
-        run.layout, run.staging, invocation, run.dirs.dbt_target("backfill") / "manifest.json"
-    )
+    manifest = run.dirs.dbt_target("backfill") / "manifest.json"
+    gates = _audit(run.layout, run.staging, invocation, manifest)
     return BackfillResult(
         start=start,
         end=end,
@@ -243,6 +244,23 @@ def _stage(run: _Run, began: float) -> BackfillResult:
         tests=sum(1 for n in run.nodes if n.resource_type == "test"),
         warnings=tuple(n.name for n in run.nodes if n.status == "warn"),
     )
+
+
+def _published_copy(dirs: WarehouseDirs) -> str:
+    """A local path of the published build to compare with: the file itself on local disk,
+    else a copy in the work folder (DuckDB attaches local files only)."""
+    current = dirs.builds.current()
+    if current is not None and Path(current).is_file():
+        return current
+    copy = dirs.builds.staging.with_name("_published.duckdb")
+    dirs.builds.fetch_current(copy)
+    return str(copy)
+
+
+def _drop_copy(dirs: WarehouseDirs, published: str) -> None:
+    copy = dirs.builds.staging.with_name("_published.duckdb")
+    if Path(published) == copy:
+        copy.unlink(missing_ok=True)
 
 
 def _with_id(result: BackfillResult, build_id: str, seconds: float) -> BackfillResult:
