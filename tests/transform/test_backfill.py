@@ -83,7 +83,8 @@ def test_a_backfill_rebuilds_only_what_the_range_feeds_and_reports_gold_changes(
     assert set(result.silver_changed) == {"silver.events_deduped", "silver.fact_comms"}
     manifest = load_manifest(warehouse_dirs(layout).dbt_target("backfill") / "manifest.json")
     changed = {"model.rastup.events_deduped", "model.rastup.fact_comms"}
-    fed = {m.relation for m in manifest.in_schema("gold") if changed.intersection(m.parents)}
+    downstream = (*manifest.in_schema("gold"), *manifest.in_schema("datasets"))
+    fed = {m.relation for m in downstream if changed.intersection(m.parents)}
     assert set(result.gold_rebuilt) == fed
     assert "gold.kpi_comms_daily" in result.gold_rebuilt
     assert "gold.kpi_marketplace_daily" not in result.gold_rebuilt  # bookings did not change

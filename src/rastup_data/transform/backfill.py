@@ -7,8 +7,8 @@ Steps, under the lake's build lock, in a private staging copy of the published b
    model runs; incremental facts delete the window's rows and read it again);
 2. find the Silver relations whose content changed (row count and hash against the
    published build);
-3. rebuild only the Gold models that read one of those, and what is built on them (the BI
-   datasets refined from Gold): ``dbt build --select <gold>+``, their tests included;
+3. rebuild only the Gold models (and BI datasets) that read one of those, and what is built
+   on them: ``dbt build --select <model>+``, their tests included;
 4. run the quality gates on the whole staged warehouse;
 5. compare every rebuilt Gold model with the published one: rows removed (before) and
    added (after);
@@ -223,8 +223,8 @@ def _stage(run: _Run, began: float) -> BackfillResult:
         )
     )
     changed_ids = {m.unique_id for m in changed}
-    fed = [g for g in run.models(("gold",)) if changed_ids.intersection(g.parents)]
-    if fed:  # the Gold models reading a changed Silver relation, and what is built on them
+    fed = [g for g in run.models(_DOWNSTREAM) if changed_ids.intersection(g.parents)]
+    if fed:  # the Gold models and datasets reading a changed Silver relation, and their own
         run.dbt([f"{g.name}+" for g in fed])
     rebuilt = {n.relation for n in run.nodes if n.resource_type == "model"}
     gold = sorted(m.relation for m in run.models(_DOWNSTREAM) if m.relation in rebuilt)
