@@ -93,8 +93,11 @@ def test_a_backfill_rebuilds_only_what_the_range_feeds_and_reports_gold_changes(
     assert diff.removed_sample[0]["delivered"] == before.get(key, 0)
     assert diff.added_sample[0]["delivered"] == before.get(key, 0) + 3
     assert diff.added_sample[0]["channel"] == "sms"
-    assert [d.relation for d in result.diffs if d.changed] == ["gold.kpi_comms_daily"]
-    assert dry.to_json()["gold_changed"] == ["gold.kpi_comms_daily"]
+    assert [d.relation for d in result.diffs if d.changed] == [
+        "datasets.ds_comms",
+        "gold.kpi_comms_daily",
+    ]
+    assert dry.to_json()["gold_changed"] == ["datasets.ds_comms", "gold.kpi_comms_daily"]
     runs = list(build_runs(layout, date(2000, 1, 1)))
     assert [(r.kind, r.status) for r in runs][-1] == ("backfill", "published")
 
