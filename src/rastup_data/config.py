@@ -13,6 +13,7 @@ from pathlib import Path
 
 __all__ = [
     "ENV_VARS",
+    "MAX_SQL_CHARS",
     "NODE_FOLDER",
     "REMOTE_LAKE_WORK_FOLDER",
     "LakeRoot",
@@ -27,6 +28,10 @@ __all__ = [
 
 #: The default work folder's name inside the lake root (``<lake>/_node``).
 NODE_FOLDER = "_node"
+
+#: The longest SQL text the query gate reads (``governance.checker`` enforces it; the
+#: collector's ``POST /v1/query`` documents it and sizes its body limit by it).
+MAX_SQL_CHARS = 100_000
 
 #: Every environment variable the platform reads, with its meaning and default.
 ENV_VARS: dict[str, str] = {

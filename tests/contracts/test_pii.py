@@ -6,11 +6,13 @@ import string
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rastup_data.contracts import PiiFinding, find_pii, scan_pii
+from rastup_data.contracts import PiiFinding, find_pii, pii, scan_pii
+from rastup_data.contracts.pii import _has_ipv6, _may_hold_ipv6, find_pii_in_valid_event
 
 POSITIVES = [
     ("jane.doe@example.com", "email address"),
@@ -186,3 +188,42 @@ def test_long_runs_of_separators_are_scanned_without_backtracking_blowups() -> N
     assert find_pii("1:" * 5000 + "g 2001:db8::1") == "IP address at $"
     assert find_pii("1 " * 5000 + "x") is None
     assert find_pii("a@" + "b." * 5000 + "1") is None
+
+
+# --- the hot path's IPv6 prefilter --------------------------------------------------------
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    text=st.text(alphabet='0123456789abcdefABCDEFxyzT_:. -"é', max_size=40),
+    address=st.sampled_from(
+        ["", "::1", "2001:db8::1", "fe80::1ff:fe23:4567:890a", "::ffff:1.2.3.4"]
+    ),
+    at=st.integers(min_value=0, max_value=40),
+)
+def test_ipv6_prefilter_passes_every_string_the_detector_flags(
+    text: str, address: str, at: int
+) -> None:
+    value = text[:at] + address + text[at:]
+    raw = orjson.dumps({"note": value, "at": "2026-11-21T14:03:07.512Z"})
+    if b"\\" in raw:  # escapes open every gate before this one is asked
+        return
+    if _has_ipv6(value):
+        assert _may_hold_ipv6(raw)
+
+
+def test_times_of_day_in_valid_events_do_not_open_the_precise_scan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scans: list[object] = []
+    monkeypatch.setattr(pii, "scan_pii", lambda value, path="$": scans.append(value))
+    event = {
+        "ids": {"event_id": "3b6f0c8e-5d2a-5f4b-9c1e-7a8d2e4f6b10", "booking_id": "bk_1"},
+        "context": {"app": "backend", "platform": "server"},
+        "payload": {"accept_by": "2026-11-21T14:03:07.512Z", "due": "2026-11-22T09:00:00+05:30"},
+    }
+    assert find_pii_in_valid_event(event) is None
+    assert scans == []  # the prefilter decided alone
+    event["payload"]["note"] = "from ::1"
+    find_pii_in_valid_event(event)
+    assert scans  # an address in a string does open it

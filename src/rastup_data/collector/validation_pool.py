@@ -19,6 +19,7 @@ from rastup_data.collector.body import BodyKind, parse_body
 from rastup_data.collector.processes import die_with_parent, leave_interrupts_to_parent
 from rastup_data.errors import RastupError
 from rastup_data.ingest.acceptance import EventCheck, Prevalidated, parse_lines, prevalidate
+from rastup_data.ingest.gc_pause import gc_paused
 from rastup_data.ingest.limits import IngestLimits
 
 __all__ = [
@@ -101,7 +102,8 @@ class BodyValidation:
 def _run_in_worker(work: RequestWork[_T]) -> _T:
     if _validator is None or _limits is None:
         raise RuntimeError("validation worker used before its initialiser ran")
-    return work(_validator, _limits)
+    with gc_paused():
+        return work(_validator, _limits)
 
 
 class ValidationPool:
@@ -138,6 +140,7 @@ class ValidationPool:
         """Run a request's work: inline for a small body (``size`` bytes) or without
         workers, else in a worker process."""
         if self._pool is None or size < INLINE_BELOW:
-            return work(self.validator, self.limits)
+            with gc_paused():  # the batch's objects are acyclic: see ingest.gc_pause
+                return work(self.validator, self.limits)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, partial(_run_in_worker, work))

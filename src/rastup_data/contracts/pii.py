@@ -68,6 +68,9 @@ _IPV6_TOKEN = re.compile(r"[0-9A-Fa-f:.]+")
 _IPV6_MAX_LENGTH = 45  # ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_HEX_AND_DOTS = b"0123456789ABCDEFabcdef."
+_COLON = ord(":")
 _MIN_PII_LENGTH = 3  # "::1" is the shortest string any detector accepts.
 _EMAIL_GATE, _DIGITS_GATE, _IPV6_GATE, _IPV4_GATE = 1, 2, 4, 8
 _ALL_GATES = _EMAIL_GATE | _DIGITS_GATE | _IPV6_GATE | _IPV4_GATE
@@ -142,8 +145,8 @@ def find_pii_in_valid_event(event: Mapping[str, Any]) -> PiiFinding | None:
     if (
         b"@" not in marked
         # Each key of the (flat) objects adds one ':' to the JSON text; any other colon is
-        # in a string (or a nested object) and may belong to an IPv6 address.
-        and raw.count(b":") <= keys + len(context) + len(payload)
+        # in a string (or a nested object), and only a run of two may be an IPv6 address.
+        and (raw.count(b":") <= keys + len(context) + len(payload) or not _may_hold_ipv6(raw))
         and (b"000000000" not in marked or _DIGIT_RUN_BYTES.search(raw) is None)
         and (raw.count(b".") < 3 or not _dotted_quad(raw))
     ):
@@ -174,6 +177,27 @@ def _gates(raw: bytes) -> int:
     if raw.count(b".") >= 3 and _dotted_quad(raw):
         gates |= _IPV4_GATE
     return gates
+
+
+def _may_hold_ipv6(raw: bytes) -> bool:
+    """False only if no string in ``raw`` (JSON text without escapes) holds a token that
+    :func:`_has_ipv6` reads: a maximal run of hex digits, ``:`` and ``.`` with two colons
+    or more that is not glued to a word character before it.
+
+    Deleting hex digits and dots turns each such run into adjacent colons that keep the
+    byte before the run. A key's colon is followed by a quote or a value that is not a
+    colon, and a time of day is glued to its ``T``, so neither passes.
+    """
+    squeezed = raw.translate(None, _HEX_AND_DOTS)
+    at = squeezed.find(b"::")
+    while at >= 0:
+        start = at
+        while start and squeezed[start - 1] == _COLON:
+            start -= 1
+        if not start or squeezed[start - 1] not in _WORD_BYTES:
+            return True
+        at = squeezed.find(b"::", at + 2)
+    return False
 
 
 def _dotted_quad(raw: bytes) -> bool:

@@ -18,6 +18,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import traverse_scope
 
+from rastup_data.config import MAX_SQL_CHARS
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance.relations import (
     CATALOG_COLUMNS,
@@ -28,7 +29,6 @@ from rastup_data.governance.relations import (
 
 __all__ = ["MAX_DEPTH", "MAX_SQL_CHARS", "CheckedQuery", "check_query", "parse_query"]
 
-MAX_SQL_CHARS = 100_000
 MAX_DEPTH = 200
 
 _READ_ROOTS = (exp.Select, exp.SetOperation, exp.Values)

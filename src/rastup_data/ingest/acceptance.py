@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import accumulate
+from operator import add
 from typing import Any, Protocol
 
 import orjson
 
 from rastup_data.errors import ErrorCode
 from rastup_data.ingest.dedupe import Dedupe
+from rastup_data.ingest.gc_pause import gc_paused
 from rastup_data.ingest.limits import IngestLimits
 from rastup_data.ingest.suppression import SubjectSuppression
 from rastup_data.ingest.timestamps import normalise_timestamp, plain_timestamp
@@ -191,12 +194,9 @@ class Prevalidated:
 
 
 def _ends(records: list[bytes]) -> list[int]:
-    """Where each newline-terminated record ends in the joined blob."""
-    ends, end = [], 0
-    for record in records:
-        end += len(record) + 1
-        ends.append(end)
-    return ends
+    """Where each newline-terminated record ends in the joined blob (the k-th record's
+    bytes so far plus its k newlines)."""
+    return list(map(add, accumulate(map(len, records)), range(1, len(records) + 1)))
 
 
 def _subject_of(item: Any) -> tuple[Any, Any]:
@@ -285,7 +285,7 @@ def _judge_event(
             code, message = _too_deep(limits)
         out.reject(index, item, original, code, message, batch.received_at)
         return
-    changed = _canonicalise(item, limits)
+    changed = _canonicalise(item, limits, original)
     if type(changed) is tuple:
         out.reject(index, item, original, *changed, batch.received_at)
         return
@@ -299,17 +299,18 @@ def _judge_event(
         out.records.append(orjson.dumps(item))
 
 
-def _canonicalise(item: dict[str, Any], limits: IngestLimits) -> bool | tuple[ErrorCode, str]:
-    """For a valid event: hold it to the nesting limit, lowercase the event id (the dedupe
-    key) and make ``occurred_at`` an instant the lake holds. Whether anything changed, or
-    the rejection."""
-    # Only the payload of a valid event can nest (context and ids hold scalars).
-    payload = item["payload"]
-    for value in payload.values():
-        if type(value) is dict or type(value) is list:
-            if _deeper_than(payload, limits.max_depth - 1):
-                return _too_deep(limits)
-            break
+def _canonicalise(
+    item: dict[str, Any], limits: IngestLimits, text: bytes
+) -> bool | tuple[ErrorCode, str]:
+    """For a valid event (``text``: its JSON): hold it to the nesting limit, lowercase the
+    event id (the dedupe key) and make ``occurred_at`` an instant the lake holds. Whether
+    anything changed, or the rejection."""
+    # No value nests deeper than the text has brackets: only an event with more than the
+    # limit pays for the walk, and only its payload can nest (context and ids hold scalars).
+    if text.count(b"{") + text.count(b"[") > limits.max_depth:
+        payload = item["payload"]
+        if _deeper_than(payload, limits.max_depth - 1):
+            return _too_deep(limits)
     changed = False
     ids = item["ids"]
     event_id = ids["event_id"]
@@ -433,17 +434,22 @@ class EventAcceptor:
 
     def accept_lines(self, lines: Sequence[bytes], received_at: str) -> BatchOutcome:
         """Verdicts for NDJSON lines (blank lines already removed)."""
-        items = parse_lines(lines, self.limits)
-        return self.finalize(
-            prevalidate(items, received_at, self.validator, self.limits, subjects=self.suppressing)
-        )
+        with gc_paused():
+            items = parse_lines(lines, self.limits)
+            pre = prevalidate(
+                items, received_at, self.validator, self.limits, subjects=self.suppressing
+            )
+            del items
+        return self.finalize(pre)
 
     def accept_items(self, items: Sequence[Any], received_at: str) -> BatchOutcome:
         """Verdicts for the parsed elements of a JSON array body."""
         pairs: list[tuple[Any, bytes | None]] = [(item, None) for item in items]
-        return self.finalize(
-            prevalidate(pairs, received_at, self.validator, self.limits, subjects=self.suppressing)
-        )
+        with gc_paused():
+            pre = prevalidate(
+                pairs, received_at, self.validator, self.limits, subjects=self.suppressing
+            )
+        return self.finalize(pre)
 
     def finalize(self, pre: Prevalidated) -> BatchOutcome:
         """Suppress erased subjects, then apply the dedupe window to prevalidated events."""

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from rastup_data.config import Settings, resolve_lake
 from rastup_data.errors import ErrorCode, RastupError
-from rastup_data.governance.principals import TokenStore, local_principal
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.privacy.keys import privacy_key, subject_key
 from rastup_data.privacy.policy import PrivacyPolicy, load_privacy_policy
@@ -64,6 +63,10 @@ class PrivacyContext:
 def authenticate_actor(state: StateDB, token: str | None) -> Actor:
     """The admin presenting ``token`` (a gate token), or the local OS user without one;
     ACCESS_DENIED for any other role, AUTH_TOKEN_INVALID for a bad token."""
+    # Imported here: the collector's suppression imports this module, and an ingest-only
+    # worker should not load the query gate (pyarrow, numpy) it never uses.
+    from rastup_data.governance.principals import TokenStore, local_principal
+
     principal = local_principal() if token is None else TokenStore(state).authenticate(token)
     if principal.role != "admin":
         raise RastupError(

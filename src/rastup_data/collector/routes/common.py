@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
 from rastup_data.collector.runtime import CollectorRuntime
 from rastup_data.config import Settings
-from rastup_data.governance import Gate
+
+if TYPE_CHECKING:
+    from rastup_data.governance import Gate
 
 __all__ = ["bearer_token", "gate_of", "runtime_of"]
 
@@ -29,6 +32,10 @@ def gate_of(request: Request) -> Gate:
         with _GATE_LOCK:
             gate = getattr(app_state, "gate", None)
             if gate is None:
+                # The gate (pyarrow, numpy, sqlglot) loads with the first request that needs
+                # it: a worker that only ingests never pays for it.
+                from rastup_data.governance import Gate
+
                 runtime = runtime_of(request)
                 settings = Settings.from_env(lake=runtime.layout.root)
                 settings = replace(

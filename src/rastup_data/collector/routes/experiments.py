@@ -12,7 +12,6 @@ from starlette.responses import Response
 from rastup_data.collector.responses import Refusal
 from rastup_data.collector.routes.common import bearer_token, gate_of, runtime_of
 from rastup_data.errors import ErrorCode, RastupError
-from rastup_data.governance import QueryPath
 
 __all__ = ["router"]
 
@@ -25,6 +24,7 @@ router = APIRouter()
 async def experiment_report(request: Request, key: str) -> Response:
     """The report, read through the query gate as the principal of the bearer token."""
     from rastup_data.experiments.lake import experiment_report_html
+    from rastup_data.governance import QueryPath
 
     runtime = runtime_of(request)
     gate = gate_of(request)

@@ -25,25 +25,11 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from rastup_data import privacy as dsar  # its names load on first use
 from rastup_data.collector.responses import json_response
 from rastup_data.collector.routes.common import bearer_token, gate_of, runtime_of
 from rastup_data.errors import ErrorCode, RastupError
-from rastup_data.privacy import (
-    Actor,
-    HoldStore,
-    PrivacyContext,
-    PurgeOptions,
-    RequestState,
-    RequestStore,
-    VerifyFailed,
-    export_subject,
-    file_erasure,
-    load_privacy_policy,
-    run_purge,
-    verify_request,
-)
 from rastup_data.privacy.ids import check_subject_id
-from rastup_data.privacy.trail import record_action
 
 __all__ = ["router"]
 
@@ -53,7 +39,7 @@ _MAX_BODY = 64 * 1024
 T = TypeVar("T")
 
 
-async def _context(request: Request) -> PrivacyContext:
+async def _context(request: Request) -> dsar.PrivacyContext:
     """The privacy context of an authenticated admin."""
     runtime = runtime_of(request)
     gate = gate_of(request)
@@ -61,11 +47,11 @@ async def _context(request: Request) -> PrivacyContext:
     gate.require_admin(principal, "the privacy API")
     policy = getattr(request.app.state, "privacy_policy", None)
     if policy is None:
-        policy = request.app.state.privacy_policy = load_privacy_policy()
-    return PrivacyContext.over(
+        policy = request.app.state.privacy_policy = dsar.load_privacy_policy()
+    return dsar.PrivacyContext.over(
         runtime.layout,
         gate.state,
-        actor=Actor(principal.name, principal.role),
+        actor=dsar.Actor(principal.name, principal.role),
         policy=policy,
         env=runtime.config.env,
     )
@@ -102,6 +88,13 @@ async def _off_loop(work: Callable[[], T]) -> T:
     return await asyncio.to_thread(work)
 
 
+def _record(ctx: dsar.PrivacyContext, action: str) -> None:
+    """One privacy action in the audit log (which loads with the first admin request)."""
+    from rastup_data.privacy.trail import record_action
+
+    record_action(ctx, action)
+
+
 # --- DSAR --------------------------------------------------------------------------------------
 
 
@@ -112,7 +105,7 @@ async def dsar_erase(request: Request) -> Response:
     subject = _text(body, "subject", required=True)
     assert subject is not None
     filed = await _off_loop(
-        lambda: file_erasure(
+        lambda: dsar.file_erasure(
             ctx, subject, request_id=_text(body, "request_id"), reason=_text(body, "reason")
         )
     )
@@ -126,11 +119,11 @@ async def dsar_list(request: Request) -> Response:
     overdue = request.query_params.get("overdue", "").lower() in ("1", "true", "yes")
     states = request.query_params.getlist("state")
     try:
-        wanted = [RequestState(s) for s in states] or None
+        wanted = [dsar.RequestState(s) for s in states] or None
     except ValueError:
-        choices = ", ".join(s.value for s in RequestState)
+        choices = ", ".join(s.value for s in dsar.RequestState)
         raise RastupError(ErrorCode.DSAR_INVALID, f"state must be one of {choices}.") from None
-    requests = RequestStore(ctx.state).requests(states=wanted, overdue=overdue)
+    requests = dsar.RequestStore(ctx.state).requests(states=wanted, overdue=overdue)
     return json_response([r.to_json() for r in requests])
 
 
@@ -141,8 +134,8 @@ async def dsar_purge(request: Request) -> Response:
     chosen = body.get("requests", [])
     if not isinstance(chosen, list) or not all(isinstance(r, str) for r in chosen):
         raise RastupError(ErrorCode.DSAR_INVALID, '"requests" must be a list of request ids.')
-    options = PurgeOptions(dry_run=body.get("dry_run") is True, request_ids=tuple(chosen))
-    report = await _off_loop(lambda: run_purge(ctx, options))
+    options = dsar.PurgeOptions(dry_run=body.get("dry_run") is True, request_ids=tuple(chosen))
+    report = await _off_loop(lambda: dsar.run_purge(ctx, options))
     status = 409 if report.conflict and not report.purged else 200
     return json_response(report.to_json(), status)
 
@@ -156,7 +149,7 @@ async def dsar_export(request: Request) -> Response:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "export.zip"
         result = await _off_loop(
-            lambda: export_subject(ctx, subject, out, request_id=_text(body, "request_id"))
+            lambda: dsar.export_subject(ctx, subject, out, request_id=_text(body, "request_id"))
         )
         data = out.read_bytes()
     disposition = f'attachment; filename="{result.request_id}.zip"'
@@ -166,7 +159,7 @@ async def dsar_export(request: Request) -> Response:
 @router.get("/v1/dsar/{request_id}", summary="One DSAR request with its history (admins)")
 async def dsar_status(request: Request, request_id: str) -> Response:
     ctx = await _context(request)
-    store = RequestStore(ctx.state)
+    store = dsar.RequestStore(ctx.state)
     answer = store.get(request_id).to_json()
     answer["history"] = [
         {"at": h.at, "event": h.event, "detail": h.detail} for h in store.history(request_id)
@@ -179,8 +172,8 @@ async def dsar_extend(request: Request, request_id: str) -> Response:
     ctx = await _context(request)
     reason = _text(await _body(request), "reason", required=True)
     assert reason is not None
-    extended = RequestStore(ctx.state).extend(request_id, reason, ctx.policy.extension_days)
-    record_action(ctx, f"dsar extend {request_id}")
+    extended = dsar.RequestStore(ctx.state).extend(request_id, reason, ctx.policy.extension_days)
+    _record(ctx, f"dsar extend {request_id}")
     return json_response(extended.to_json())
 
 
@@ -188,8 +181,8 @@ async def dsar_extend(request: Request, request_id: str) -> Response:
 async def dsar_verify(request: Request, request_id: str) -> Response:
     ctx = await _context(request)
     try:
-        certificate = await _off_loop(lambda: verify_request(ctx, request_id))
-    except VerifyFailed as failed:
+        certificate = await _off_loop(lambda: dsar.verify_request(ctx, request_id))
+    except dsar.VerifyFailed as failed:
         return json_response(failed.certificate.body, 409)
     return json_response(certificate.body)
 
@@ -197,7 +190,7 @@ async def dsar_verify(request: Request, request_id: str) -> Response:
 @router.get("/v1/dsar/{request_id}/certificate", summary="A stored certificate (admins)")
 async def dsar_certificate(request: Request, request_id: str) -> Response:
     ctx = await _context(request)
-    store = RequestStore(ctx.state)
+    store = dsar.RequestStore(ctx.state)
     store.get(request_id)
     text = store.certificate(request_id)
     if text is None:
@@ -221,7 +214,7 @@ async def hold_add(request: Request) -> Response:
         until = None if until_text is None else date.fromisoformat(until_text)
     except ValueError:
         raise RastupError(ErrorCode.DSAR_INVALID, '"until" must be a date, YYYY-MM-DD.') from None
-    placed = HoldStore(ctx.state).add(
+    placed = dsar.HoldStore(ctx.state).add(
         case,
         subject_id=user,
         subject_key=ctx.subject_key(user),
@@ -229,7 +222,7 @@ async def hold_add(request: Request) -> Response:
         until=until,
         placed_by=ctx.actor.name,
     )
-    record_action(ctx, f"hold add case={case}")
+    _record(ctx, f"hold add case={case}")
     return json_response(placed.to_json(), 201)
 
 
@@ -237,13 +230,13 @@ async def hold_add(request: Request) -> Response:
 async def hold_list(request: Request) -> Response:
     ctx = await _context(request)
     show_all = request.query_params.get("all", "").lower() in ("1", "true", "yes")
-    holds = HoldStore(ctx.state).holds(active_only=not show_all)
+    holds = dsar.HoldStore(ctx.state).holds(active_only=not show_all)
     return json_response([h.to_json() for h in holds])
 
 
 @router.post("/v1/holds/{case_id}/release", summary="Release a legal hold (admins)")
 async def hold_release(request: Request, case_id: str) -> Response:
     ctx = await _context(request)
-    released = HoldStore(ctx.state).release(case_id, released_by=ctx.actor.name)
-    record_action(ctx, f"hold release case={case_id}")
+    released = dsar.HoldStore(ctx.state).release(case_id, released_by=ctx.actor.name)
+    _record(ctx, f"hold release case={case_id}")
     return json_response([h.to_json() for h in released])

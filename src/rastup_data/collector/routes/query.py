@@ -19,9 +19,8 @@ from starlette.responses import Response
 
 from rastup_data.collector.responses import json_response
 from rastup_data.collector.routes.common import bearer_token, gate_of, runtime_of
+from rastup_data.config import MAX_SQL_CHARS
 from rastup_data.errors import ErrorCode, RastupError
-from rastup_data.governance import QueryPath
-from rastup_data.governance.checker import MAX_SQL_CHARS
 
 __all__ = ["router"]
 
@@ -63,6 +62,8 @@ async def run_sql(request: Request) -> Response:
         metrics.count_error(exc.code)
         return _refusal(exc.code, exc.message)
     gate = gate_of(request)
+    from rastup_data.governance import QueryPath  # loaded with the gate, on first use
+
     try:
         principal = gate.authenticate(bearer_token(request))
     except RastupError as exc:
