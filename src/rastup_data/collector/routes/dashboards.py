@@ -13,27 +13,23 @@ import re
 import threading
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from rastup_data.bi.boards import Dashboard
-from rastup_data.bi.home import dashboards_dir
-from rastup_data.bi.pages import chrome_html, sign_in_html
-from rastup_data.bi.service import DashboardService, FilterText
-from rastup_data.bi.signin import (
-    cookie_header,
-    expired_cookie_header,
-    presented_token,
-    safe_next,
-    sign_in_form,
-)
 from rastup_data.collector.responses import Refusal, json_response
 from rastup_data.collector.routes.common import gate_of, runtime_of
 from rastup_data.config import Settings
 from rastup_data.errors import ErrorCode, RastupError
-from rastup_data.governance import Gate, Principal, QueryPath
+
+# The dashboards (plotly, the query gate with pyarrow and numpy) load with the first
+# request for a page, not when a worker starts: one that only ingests never pays for them.
+if TYPE_CHECKING:
+    from rastup_data.bi.boards import Dashboard
+    from rastup_data.bi.service import DashboardService, FilterText
+    from rastup_data.governance import Gate, Principal
 
 __all__ = ["router"]
 
@@ -56,6 +52,9 @@ def _service(request: Request) -> DashboardService:
         with _SERVICE_LOCK:
             service = getattr(state, "dashboards", None)
             if service is None:
+                from rastup_data.bi.home import dashboards_dir
+                from rastup_data.bi.service import DashboardService
+
                 runtime = runtime_of(request)
                 folder = dashboards_dir(Settings.from_env(lake=runtime.layout.root))
                 service = DashboardService(runtime.layout, folder, runtime.config.experiments_dir)
@@ -64,6 +63,8 @@ def _service(request: Request) -> DashboardService:
 
 
 def _principal(request: Request) -> tuple[Gate, Principal | None]:
+    from rastup_data.bi.signin import presented_token
+
     gate = gate_of(request)
     token = presented_token(request.headers.get("authorization"), dict(request.cookies))
     if token is None:
@@ -77,6 +78,8 @@ def _principal(request: Request) -> tuple[Gate, Principal | None]:
 
 
 def _to_sign_in(request: Request, message: str | None = None) -> Response:
+    from rastup_data.bi.signin import expired_cookie_header, safe_next
+
     target = safe_next(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     response = RedirectResponse(f"/dashboards/sign-in?next={target}", status_code=303)
     if message or request.cookies.get("rastup_session"):
@@ -85,6 +88,8 @@ def _to_sign_in(request: Request, message: str | None = None) -> Response:
 
 
 def _filters(request: Request) -> FilterText:
+    from rastup_data.bi.service import FilterText
+
     query = request.query_params
     return FilterText(query.get("from"), query.get("to"), query.get("city"), query.get("every"))
 
@@ -96,12 +101,19 @@ async def dashboards_root() -> Response:
 
 @router.get("/dashboards/sign-in", include_in_schema=False)
 async def sign_in_page(request: Request) -> Response:
+    from rastup_data.bi.pages import sign_in_html
+    from rastup_data.bi.signin import safe_next
+
     next_page = safe_next(request.query_params.get("next", ""))
     return Response(sign_in_html(next_page), media_type=_HTML)
 
 
 @router.post("/dashboards/sign-in", include_in_schema=False)
 async def sign_in(request: Request) -> Response:
+    from rastup_data.bi.pages import sign_in_html
+    from rastup_data.bi.signin import cookie_header, sign_in_form
+    from rastup_data.governance import QueryPath
+
     body = await request.body()
     token, next_page = sign_in_form(body[:_MAX_SIGN_IN_BODY])
     gate = gate_of(request)
@@ -127,6 +139,8 @@ async def sign_in(request: Request) -> Response:
 
 @router.post("/dashboards/sign-out", include_in_schema=False)
 async def sign_out() -> Response:
+    from rastup_data.bi.signin import expired_cookie_header
+
     response = RedirectResponse("/dashboards/sign-in", status_code=303)
     response.headers["set-cookie"] = expired_cookie_header()
     return response
@@ -159,7 +173,9 @@ async def index(request: Request) -> Response:
 
 @router.get("/dashboards/experiments/{key}", summary="An experiment report (HTML)")
 async def experiment(request: Request, key: str) -> Response:
+    from rastup_data.bi.pages import chrome_html
     from rastup_data.experiments.lake import experiment_report_html
+    from rastup_data.governance import QueryPath
 
     service = _service(request)
     gate, who = await asyncio.to_thread(_principal, request)
