@@ -12,8 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "collector"))
-
 KEY = "test-key-0123456789"
 
 

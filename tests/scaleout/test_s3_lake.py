@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from rastup_data.governance import Gate, QueryPath, local_principal
@@ -54,6 +55,10 @@ def test_load_stats_compact_build_and_query_on_s3_equal_the_golden_kpis(
     assert rows_before["events"] > 1_000
     assert _files(stats_after) < _files(stats_before)
 
+    replayed = _cli("replay", "--lake", s3_lake, "--dry-run", work=tmp_path / "work")
+    assert replayed.returncode == 0, replayed.stderr
+    assert "quarantined" in replayed.stdout + replayed.stderr
+
     built = _cli("build", "--lake", s3_lake, work=tmp_path / "work")
     assert built.returncode == 0, built.stderr + built.stdout
 
@@ -75,6 +80,13 @@ def test_load_stats_compact_build_and_query_on_s3_equal_the_golden_kpis(
             "SELECT sum(bookings) FROM gold.kpi_marketplace_daily",
             path=QueryPath.CLI,
         )
+        # The secure session reads only the policy's folders on S3, and nothing can widen that.
+        cursor = gate._session(local_principal()).cursor()
+        outside = f"SELECT count(*) FROM read_parquet('{s3_lake}/warehouse/**')"
+        with pytest.raises(duckdb.Error, match="disabled by configuration"):
+            cursor.execute(outside)
+        with pytest.raises(duckdb.Error, match="locked"):
+            cursor.execute("SET enable_external_access = true")
     assert int(bronze.rows[0][0]) == rows_after["events"]
     assert int(gold.rows[0][0]) > 0
 

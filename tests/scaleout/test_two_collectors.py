@@ -19,9 +19,9 @@ import duckdb
 import httpx
 import orjson
 import pytest
+from tests.collector.conftest import free_port, fresh_events
 from tests.scaleout.conftest import KEY, Serve, start_serve
 
-from conftest import free_port, fresh_events
 from rastup_data.lake.layout import BRONZE_EVENTS, LakeLayout
 from rastup_data.transform import BuildOptions, build, open_published
 

@@ -27,6 +27,7 @@ __all__ = ["bi"]
 _lake_option = click.option(
     "--lake",
     type=click.Path(file_okay=False),
+    metavar="DIR|URL",
     default=None,
     help="Lake root (default: $RASTUP_LAKE, else ./lake).",
 )

@@ -21,6 +21,7 @@ __all__ = ["catalog"]
 _LAKE = click.option(
     "--lake",
     type=click.Path(file_okay=False),
+    metavar="DIR|URL",
     default=None,
     help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
 )

@@ -43,6 +43,7 @@ def load_collector_config(path: Path | None) -> dict[str, Any]:
 @click.option(
     "--lake",
     type=click.Path(file_okay=False),
+    metavar="DIR|URL",
     default=None,
     help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
 )

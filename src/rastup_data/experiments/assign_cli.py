@@ -112,6 +112,7 @@ def _parse_attributes(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--lake",
     type=click.Path(file_okay=False),
+    metavar="DIR|URL",
     default=None,
     help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE or ./lake).",
 )

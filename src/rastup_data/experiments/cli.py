@@ -253,6 +253,7 @@ def experiments() -> None:
 @click.option(
     "--lake",
     type=click.Path(file_okay=False),
+    metavar="DIR|URL",
     default=None,
     help="Lake root for KEY (default: $RASTUP_LAKE, else ./lake).",
 )

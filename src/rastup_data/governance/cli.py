@@ -19,6 +19,7 @@ __all__ = ["caller", "lake_option", "open_gate", "query", "token_option"]
 lake_option = click.option(
     "--lake",
     type=click.Path(file_okay=False),
+    metavar="DIR|URL",
     default=None,
     help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
 )

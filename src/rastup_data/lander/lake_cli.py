@@ -26,6 +26,7 @@ _lake_option = click.option(
     "--lake",
     "lake_dir",
     type=click.Path(file_okay=False),
+    metavar="DIR|URL",
     default=None,
     help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
 )

@@ -31,6 +31,7 @@ def registry() -> None:
 @click.option(
     "--lake",
     type=click.Path(file_okay=False),
+    metavar="DIR|URL",
     default=None,
     help="Lake whose last build's manifest to use (default: $RASTUP_LAKE, else ./lake).",
 )

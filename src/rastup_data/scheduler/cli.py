@@ -30,6 +30,7 @@ __all__ = ["scheduler"]
 _lake = click.option(
     "--lake",
     type=click.Path(file_okay=False),
+    metavar="DIR|URL",
     default=None,
     help="Lake root (default: $RASTUP_LAKE, else ./lake).",
 )

@@ -23,6 +23,7 @@ _DATE = click.DateTime(formats=["%Y-%m-%d"])
 @click.option(
     "--lake",
     type=click.Path(file_okay=False),
+    metavar="DIR|URL",
     default=None,
     help="Lake root (default: $RASTUP_LAKE, else ./lake).",
 )

@@ -22,6 +22,7 @@ _STATUS_STYLE = {"success": "green", "pass": "green", "warn": "yellow"}
 @click.option(
     "--lake",
     type=click.Path(file_okay=False),
+    metavar="DIR|URL",
     default=None,
     help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
 )

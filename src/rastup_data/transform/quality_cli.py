@@ -46,6 +46,7 @@ _db_option = click.option(
 _lake_option = click.option(
     "--lake",
     type=click.Path(file_okay=False),
+    metavar="DIR|URL",
     default=None,
     help="Lake whose published build (and Bronze) to audit (default: $RASTUP_LAKE, else ./lake).",
 )

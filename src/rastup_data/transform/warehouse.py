@@ -22,6 +22,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +37,7 @@ __all__ = [
     "KEEP_BUILDS",
     "PointerDir",
     "WarehouseDirs",
+    "attached_copy",
     "new_snapshot_id",
     "warehouse_dirs",
 ]
@@ -186,3 +191,19 @@ def new_snapshot_id(now: datetime | None = None) -> str:
     """Sortable, unique id: UTC time to the microsecond plus a random suffix."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     return moment.strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
+
+
+@contextmanager
+def attached_copy(store: Storage, key: str) -> Iterator[str]:
+    """A path DuckDB can ATTACH for the warehouse file ``key``: the file itself on local disk,
+    a temporary local copy (deleted afterwards) on an object store."""
+    if isinstance(store, LocalStorage):
+        yield store.uri(key)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="rastup-attach-"))
+    try:
+        local = folder / key.rsplit("/", 1)[-1]
+        store.get_file(key, local)
+        yield str(local)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -25,7 +25,7 @@ from rastup_data.privacy.columns import contains_any, duckdb_text_tables, sql_li
 from rastup_data.privacy.purge.base import PurgeRun, StoreOutcome
 from rastup_data.privacy.purge.parquet import PREFILTER_MAX_IDS
 from rastup_data.storage import Storage
-from rastup_data.transform.warehouse import warehouse_dirs
+from rastup_data.transform.warehouse import attached_copy, warehouse_dirs
 
 __all__ = ["WarehouseStep", "hit_rowids", "warehouse_files"]
 
@@ -91,8 +91,8 @@ class WarehouseStep:
             return
         outcome.files_scanned += 1
         outcome.bytes_scanned += info.size
-        with duckdb.connect(":memory:") as conn:
-            conn.execute(f"ATTACH '{sql_literal(store.uri(key))}' AS src (READ_ONLY)")
+        with attached_copy(store, key) as path, duckdb.connect(":memory:") as conn:
+            conn.execute(f"ATTACH '{sql_literal(path)}' AS src (READ_ONLY)")
             hits = {
                 table: rowids
                 for table, columns in duckdb_text_tables(conn, "src")

@@ -4,14 +4,13 @@ file in this node's work folder, each table's text columns decoded by DuckDB."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
 from rastup_data.privacy.columns import contains_any, duckdb_text_tables, sql_literal
 from rastup_data.privacy.purge.warehouse import warehouse_files
 from rastup_data.privacy.verify.base import StoreScan, VerifyScope
-from rastup_data.transform.warehouse import warehouse_dirs
+from rastup_data.transform.warehouse import attached_copy, warehouse_dirs
 
 __all__ = ["WarehouseScanner", "scan_duckdb_file"]
 
@@ -45,20 +44,22 @@ class WarehouseScanner:
         result = StoreScan(self.name)
         dirs = warehouse_dirs(scope.ctx.layout)
         store = dirs.store
-        targets: list[tuple[str, str]] = [
-            (key, store.uri(key))
-            for key in warehouse_files(store, dirs.builds.files)
-            + warehouse_files(store, dirs.nrt.files)
-        ]
+        for key in warehouse_files(store, dirs.builds.files) + warehouse_files(
+            store, dirs.nrt.files
+        ):
+            info = store.stat(key)
+            with attached_copy(store, key) as path:
+                self._scan_file(result, scope, key, path, info.size if info else 0)
         for staging in (dirs.builds.staging, dirs.nrt.staging):
             if staging.exists():
-                targets.append((f"work:{staging.name}", str(staging)))
-        for label, path in targets:
-            size = Path(path).stat().st_size if Path(path).exists() else 0
-            result.files += 1
-            result.bytes += size
-            if not scope.ids:
-                continue
+                size = staging.stat().st_size
+                self._scan_file(result, scope, f"work:{staging.name}", str(staging), size)
+        return result
+
+    @staticmethod
+    def _scan_file(result: StoreScan, scope: VerifyScope, label: str, path: str, size: int) -> None:
+        result.files += 1
+        result.bytes += size
+        if scope.ids:
             for table, count in scan_duckdb_file(path, scope).items():
                 result.add_hits(f"{label}:{table}", count)
-        return result
