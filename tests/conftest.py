@@ -109,10 +109,14 @@ def moto_server() -> Iterator[MotoServer]:
 
 
 @pytest.fixture
-def s3_lake(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """``s3://<fresh bucket>/lake`` with RASTUP_S3_ENDPOINT and the AWS variables set."""
+def s3_lake(
+    moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[str]:
+    """``s3://<fresh bucket>/lake`` with RASTUP_S3_ENDPOINT and the AWS variables set, and
+    the default work folder in the test's temporary folder (not ./rastup-work)."""
     for name, value in moto_server.environ().items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("RASTUP_WORK_DIR", str(tmp_path / "default-work"))
     clear_cached_stores()
     yield f"s3://{moto_server.new_bucket()}/lake"
     clear_cached_stores()
