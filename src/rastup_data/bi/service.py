@@ -7,6 +7,7 @@ the gate and the signed-in principal, so every tile reads as that principal.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -148,26 +149,26 @@ class DashboardService:
     def experiments(self, who: Principal) -> list[tuple[str, str]]:
         """(key, status) of every experiment definition, for the index and Growth."""
         del who
-        from rastup_data.experiments.definitions import load_experiments
         from rastup_data.experiments.home import find_experiments_dir
 
         try:
             folder, _ = find_experiments_dir(self.experiments_dir)
-            found = load_experiments(folder)
+            windows = _experiment_windows(folder, _folder_version(folder))
         except RastupError:
             return []
         now = datetime.now(UTC)
-        return [(e.key, _status(e.start, e.end, now)) for e in sorted(found, key=lambda e: e.key)]
+        return [(key, _status(start, end, now)) for key, start, end in windows]
 
     def _experiments_tile(
         self, gate: Gate, who: Principal, board: Dashboard, tile: Tile
     ) -> TileData:
         del gate, board
         data = TileData(tile, columns=("experiment", "status", "report"))
-        for key, status in self.experiments(who):
+        listed = self.experiments(who)
+        for key, status in listed:
             data.rows.append((key, status, f"/dashboards/experiments/{key}"))
             data.labels.append(key)
-        data.headline = float(sum(1 for _, s in self.experiments(who) if s == "running"))
+        data.headline = float(sum(1 for _, status in listed if status == "running"))
         return data
 
     def _newest_day(self, board: Dashboard) -> date:
@@ -226,6 +227,22 @@ def _date(text: str, name: str) -> date:
         raise RastupError(
             ErrorCode.DASHBOARD_FILTER_INVALID, f"{name}={text[:20]!r} is not a date (YYYY-MM-DD)"
         ) from None
+
+
+def _folder_version(folder: Path) -> tuple[tuple[str, int], ...]:
+    """The definitions' names and modification times: a change reloads them."""
+    return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.y*ml")))
+
+
+@functools.lru_cache(maxsize=4)
+def _experiment_windows(
+    folder: Path, _version: tuple[tuple[str, int], ...]
+) -> tuple[tuple[str, datetime, datetime | None], ...]:
+    """(key, start, end) of every definition of ``folder`` (parsed once per version)."""
+    from rastup_data.experiments.definitions import load_experiments
+
+    found = load_experiments(folder)
+    return tuple((e.key, e.start, e.end) for e in sorted(found, key=lambda e: e.key))
 
 
 def _status(start: datetime, end: datetime | None, now: datetime) -> str:
