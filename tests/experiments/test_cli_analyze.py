@@ -193,11 +193,13 @@ def test_input_errors_are_coded(csv_file: Path, args: list[str], fragment: str) 
     assert "Traceback" not in result.output
 
 
-def test_key_without_units_and_bad_files_are_coded(tmp_path: Path) -> None:
-    result = _run("analyze", "exp_checkout")
+def test_key_without_a_lake_and_bad_files_are_coded(tmp_path: Path) -> None:
+    # A KEY alone is read from the lake's exposures: a lake that is not there says so.
+    result = _run("analyze", "exp_checkout", "--lake", str(tmp_path / "no-lake"))
     assert result.exit_code == 2
-    assert "EXPERIMENT_INVALID" in result.stderr
-    assert "--units" in result.stderr
+    assert "LAKE_NOT_FOUND" in result.stderr
+    assert str(tmp_path / "no-lake") in result.stderr
+    assert not (tmp_path / "no-lake").exists()
     assert "EXPERIMENT_INVALID" in _run("analyze").stderr
     assert "does not exist" in _run("analyze", "--units", str(tmp_path / "x.csv")).stderr
     bad = tmp_path / "units.json"

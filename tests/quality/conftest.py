@@ -199,6 +199,28 @@ def build_warehouse(
     conn.execute("CREATE TABLE silver.dim_user AS SELECT 'u_' || i AS user_id FROM range(5) t(i)")
     conn.execute("CREATE TABLE silver.dim_city AS SELECT * FROM (VALUES ('nyc'), ('lax')) c(city)")
     _create_gold(conn)
+    _create_datasets(conn, catalog)
+
+
+#: A value of each declared column type for the BI dataset rows; money is positive.
+_DATASET_VALUES = {"date": "DATE '{day}'", "varchar": "'nyc'", "double": "0.5"}
+
+
+def _create_datasets(conn: duckdb.DuckDBPyConnection, catalog: QualityCatalog) -> None:
+    """The BI datasets (dbt tag extract) the build also makes: one row a day per dataset,
+    every declared column filled after its type (integers positive, so money is too)."""
+    conn.execute("CREATE SCHEMA IF NOT EXISTS datasets")
+    for model in catalog.in_schema("datasets"):
+        rows = []
+        for offset in range(len(DAILY_ROWS)):
+            day = FIRST_DAY + timedelta(days=offset)
+            values = (
+                _DATASET_VALUES.get(model.column_types.get(c, ""), "100").format(day=day)
+                for c in model.columns
+            )
+            rows.append(f"({', '.join(values)})")
+        names = ", ".join(model.columns)
+        conn.execute(f"CREATE TABLE {model.relation} ({names}) AS VALUES {', '.join(rows)}")
 
 
 def write_bronze(root: Path, daily_rows: tuple[int, ...] = DAILY_ROWS) -> None:

@@ -46,8 +46,8 @@ BUILDER = textwrap.dedent(
     import sys
     from pathlib import Path
     from rastup_data.lake.layout import LakeLayout
-    from rastup_data.transform import build
-    build(LakeLayout(Path(sys.argv[1])), quality_gates=False)
+    from rastup_data.transform import BuildOptions, build
+    build(LakeLayout(Path(sys.argv[1])), BuildOptions(quality_gates=False))
     """
 )
 

@@ -137,9 +137,14 @@ def test_writes_to_the_published_build_are_refused(lake: LakeLayout) -> None:
 
 
 def test_query_without_published_build_or_sql(tmp_path: Path) -> None:
-    code, _, err = _invoke(
-        "query", "--lake", str(tmp_path / "empty"), "SELECT * FROM gold.kpi_marketplace_daily"
-    )
+    sql = "SELECT * FROM gold.kpi_marketplace_daily"
+    code, _, err = _invoke("query", "--lake", str(tmp_path / "missing"), sql)
+    assert code == 2
+    assert "LAKE_NOT_FOUND" in err
+    assert str(tmp_path / "missing") in err
+    assert not (tmp_path / "missing").exists()
+    (tmp_path / "empty").mkdir()
+    code, _, err = _invoke("query", "--lake", str(tmp_path / "empty"), sql)
     assert code == 2
     assert "QUERY_INVALID" in err
     assert "rastup-data build" in err
