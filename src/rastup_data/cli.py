@@ -91,6 +91,12 @@ def _cost() -> click.Command:
     return cost
 
 
+def _queries() -> click.Command:
+    from rastup_data.governance.queries_cli import queries
+
+    return queries
+
+
 def _quality() -> click.Command:
     from rastup_data.transform.quality_cli import quality
 
@@ -174,6 +180,7 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "auth": (_auth, "Query-gate tokens."),
     "audit": (_audit, "Read and verify the audit log."),
     "cost": (_cost, "Scanned bytes and budgets."),
+    "queries": (_queries, "Running queries: list, kill; pin dashboards to the extracts."),
     "quality": (_quality, "Run quality gates or compare Gold with golden marts."),
     "dsar": (_dsar, "Erase (with proof) or export a data subject; request status."),
     "hold": (_hold, "Legal holds that keep a subject's data from purges and retention."),

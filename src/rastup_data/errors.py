@@ -96,6 +96,8 @@ class ErrorCode(str, Enum):
     AUTH_TOKEN_INVALID = "AUTH_TOKEN_INVALID"
     PARTITION_FILTER_REQUIRED = "PARTITION_FILTER_REQUIRED"
     QUERY_LIMIT_EXCEEDED = "QUERY_LIMIT_EXCEEDED"
+    QUERY_KILLED = "QUERY_KILLED"
+    QUERY_NOT_RUNNING = "QUERY_NOT_RUNNING"
     POLICY_INVALID = "POLICY_INVALID"
     AUDIT_CHAIN_BROKEN = "AUDIT_CHAIN_BROKEN"
     SCANNED_BYTES_BUDGET_WARNING = "SCANNED_BYTES_BUDGET_WARNING"
@@ -478,6 +480,24 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         Severity.WARNING,
         "governance",
         None,
+    ),
+    ErrorCode.QUERY_KILLED: ErrorInfo(
+        "An operator stopped the running query (`rastup-data queries kill ID`), e.g. a runaway "
+        "during high spend.",
+        "Ask the operator why before running it again; narrow it (dates, columns) first.",
+        400,
+        Severity.WARNING,
+        "governance",
+        _R + "high-spend.md",
+    ),
+    ErrorCode.QUERY_NOT_RUNNING: ErrorInfo(
+        "`rastup-data queries kill ID` named no running query: it finished already, or the id "
+        "is wrong.",
+        "List the running queries with `rastup-data queries running` and copy the id.",
+        404,
+        Severity.WARNING,
+        "governance",
+        _R + "high-spend.md",
     ),
     ErrorCode.POLICY_INVALID: ErrorInfo(
         "The governance policy file is malformed or inconsistent.",

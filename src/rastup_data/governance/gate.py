@@ -33,10 +33,12 @@ from rastup_data.governance.cost import CostEstimate, CostModel
 from rastup_data.governance.exclusions import ExclusionSource, StateTombstones
 from rastup_data.governance.lineage import Lineage, trace_reads
 from rastup_data.governance.masking import masking_key
+from rastup_data.governance.pinning import DashboardPin
 from rastup_data.governance.policy import Policy, load_policy
 from rastup_data.governance.principals import Principal, TokenStore
 from rastup_data.governance.reader import GatedConnection
 from rastup_data.governance.relations import SourceKind
+from rastup_data.governance.running import RunningQueries, RunningQuery
 from rastup_data.governance.session import (
     SNAPSHOT_POINTER,
     SecureSession,
@@ -172,7 +174,9 @@ class Gate:
         self._mask_key = masking_key(state)
         self._sessions: OrderedDict[tuple[SessionSpec, str], SecureSession] = OrderedDict()
         self._lock = threading.Lock()
-        self._watchdog = Watchdog()
+        self.running = RunningQueries(state)
+        self.pin = DashboardPin(state)
+        self._watchdog = Watchdog(kill_requests=self.running.kill_requested)
 
     @classmethod
     def open(
@@ -325,6 +329,8 @@ class Gate:
         return _Prepared(session, checked, lineage, estimate)
 
     def _guard(self, prepared: _Prepared, attempt: _Attempt) -> None:
+        if attempt.path is QueryPath.DASHBOARD:
+            self.pin.check(attempt.relations)
         if attempt.path.value in self.policy.partition_paths:
             for read in prepared.lineage.reads:
                 column = prepared.session.views[read.relation].partition_column
@@ -350,13 +356,11 @@ class Gate:
     ) -> tuple[QueryResult, pa.Table | None]:
         limits = self.policy.role(attempt.principal.role).limits
         cursor = prepared.session.cursor()
-        stopped = threading.Event()
-
-        def stop() -> None:
-            stopped.set()
-            cursor.interrupt()
-
-        timer = self._watchdog.arm(limits.max_seconds, stop)
+        stop = _Interrupt(cursor)
+        timer = self._watchdog.arm(
+            limits.max_seconds, stop.timeout, key=attempt.query_id, on_kill=stop.kill
+        )
+        self._register(attempt)
         try:
             sql = prepared.checked.sql
             if as_arrow:
@@ -365,7 +369,13 @@ class Gate:
             max_rows = None if attempt.path is QueryPath.REPORT else limits.max_rows
             return run_query(cursor, sql, params, max_rows=max_rows), None
         except RastupError as exc:
-            if stopped.is_set():
+            if stop.reason == "killed":
+                raise RastupError(
+                    ErrorCode.QUERY_KILLED,
+                    f"an operator stopped query {attempt.query_id} "
+                    "(`rastup-data queries kill`). Ask them before running it again.",
+                ) from exc
+            if stop.reason == "timeout":
                 raise RastupError(
                     ErrorCode.QUERY_LIMIT_EXCEEDED,
                     f"the query ran longer than {limits.max_seconds:.0f}s, the limit of role "
@@ -376,7 +386,24 @@ class Gate:
             raise RastupError(ErrorCode.QUERY_INVALID, message) from exc
         finally:
             self._watchdog.disarm(timer)
+            self.running.finish(attempt.query_id)
             cursor.close()
+
+    def _register(self, attempt: _Attempt) -> None:
+        """List the query as running (``rastup-data queries running``) until it ends."""
+        self.running.start(
+            RunningQuery(
+                query_id=attempt.query_id,
+                env=self.env,
+                principal=attempt.principal.name,
+                role=attempt.principal.role,
+                path=attempt.path.value,
+                sql=attempt.sql,
+                started_at="",
+                runner="",
+                scanned_bytes=attempt.scanned,
+            )
+        )
 
     def _session(self, principal: Principal) -> SecureSession:
         published = published_files(self.layout)
@@ -471,6 +498,22 @@ class Gate:
     def _count(self, code: ErrorCode) -> None:
         if self.metrics is not None:
             self.metrics.count_error(code)
+
+
+@dataclass(slots=True)
+class _Interrupt:
+    """Stops a running query and remembers why: its time limit, or an operator's kill."""
+
+    cursor: duckdb.DuckDBPyConnection
+    reason: str | None = None
+
+    def timeout(self) -> None:
+        self.reason = "timeout"
+        self.cursor.interrupt()
+
+    def kill(self) -> None:
+        self.reason = "killed"
+        self.cursor.interrupt()
 
 
 def _engine_plan(prepared: _Prepared) -> str:
