@@ -113,9 +113,18 @@ def test_gold_is_recomputed_without_the_erased_subjects(
     )
 
 
-def test_tombstones_are_read_from_the_state_database(layout: LakeLayout) -> None:
-    assert read_tombstones(layout) == ()
-    with open_state(sqlite_url(layout.state_db)) as state:
+def test_tombstones_are_read_from_the_state_database(
+    layout: LakeLayout, state_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The lake's own SQLite file, or the shared database RASTUP_STATE_URL names.
+    if state_url.startswith("sqlite"):
+        state_url = sqlite_url(layout.state_db)
+        assert read_tombstones(layout) == ()
+        assert not layout.state_db.exists(), "reading created a state database"
+    else:
+        monkeypatch.setenv("RASTUP_STATE_URL", state_url)
+        assert read_tombstones(layout) == ()
+    with open_state(state_url) as state:
         state.execute(
             "INSERT INTO dsar_requests (request_id, kind, state, subject_key, subject_salt, "
             "subject_hash, filed_by, received_at, deadline_at, updated_at) VALUES "

@@ -9,36 +9,35 @@ appears as a user or an anonymous id.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
 
+from rastup_data.config import Settings
 from rastup_data.lake.layout import LakeLayout, adopt_legacy_work
+from rastup_data.state import open_state
+from rastup_data.state.database import state_url_for_layout
 
 __all__ = ["read_tombstones", "seal_warehouse_file", "write_tombstones_table"]
 
 
 def read_tombstones(layout: LakeLayout) -> tuple[str, ...]:
     """Ids with a tombstone in the lake's state database (empty when there is none): the
-    ``user_id`` and ``anon_id`` of the ``tombstones`` table of the embedded SQLite store
-    (raw until the erasure is verified, when nothing is left to exclude)."""
-    adopt_legacy_work(layout)
-    path = layout.state_db
-    if not path.exists():
-        return ()
-    uri = f"file:{path}?mode=ro"
-    try:
-        with sqlite3.connect(uri, uri=True, timeout=10) as conn:
-            rows = conn.execute(
-                "SELECT user_id FROM tombstones WHERE user_id IS NOT NULL "
-                "UNION SELECT anon_id FROM tombstones WHERE anon_id IS NOT NULL"
-            ).fetchall()
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc) or "no such column" in str(exc):
-            return ()
-        raise
+    ``user_id`` and ``anon_id`` of its ``tombstones`` table (raw until the erasure is
+    verified, when nothing is left to exclude). The database is ``RASTUP_STATE_URL`` when
+    set (PostgreSQL for several nodes), else the SQLite file in the lake's work folder."""
+    url = Settings.from_env(lake=layout.root).state_url
+    if url is None:
+        adopt_legacy_work(layout)
+        if not layout.state_db.exists():
+            return ()  # nothing was ever erased here; do not create a database to say so
+        url = state_url_for_layout(layout)
+    with open_state(url) as state:
+        rows = state.fetchall(
+            "SELECT user_id FROM tombstones WHERE user_id IS NOT NULL "
+            "UNION SELECT anon_id FROM tombstones WHERE anon_id IS NOT NULL"
+        )
     return tuple(sorted(str(row[0]) for row in rows))
 
 
