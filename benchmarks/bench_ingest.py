@@ -2,8 +2,9 @@
 
 One run on loopback: a `rastup-data serve` process with its own lake (its defaults: one
 collector process per core, NRT refresh every 30 s), a load generator in another process
-posting pre-built batches of 500 (JSON arrays, as a plain HTTP client sends them, or NDJSON)
-over 8 keep-alive connections, and, as the baseline in the same run, bare `orjson.loads` of
+posting pre-built batches of 500 (JSON arrays, as a plain HTTP client sends them, NDJSON,
+or the same events as Segment track messages to ``POST /v1/batch``) over 8 keep-alive
+connections, and, as the baseline in the same run, bare `orjson.loads` of
 the same events on one core. The resident memory of the serve process tree is sampled
 throughout. Prints one JSON object.
 """
@@ -11,6 +12,7 @@ throughout. Prints one JSON object.
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
 import multiprocessing as mp
 import os
@@ -19,6 +21,7 @@ import statistics
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +36,29 @@ from benchmarks._common import (
     start_serve,
     tree_rss_bytes,
 )
+from rastup_data.collector.segment.mapping import track_message
 
 KEY = "bench-key"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where the load generator posts, with what headers, and the status that means stored."""
+
+    path: str
+    headers: dict[str, str]
+    stored: int
+
+
+def target(body: str) -> Target:
+    """``json``/``ndjson``: ``POST /v1/events``; ``segment``: Segment's ``POST /v1/batch``
+    with the key as HTTP Basic user, as the SDKs send it."""
+    if body == "segment":
+        basic = base64.b64encode(f"{KEY}:".encode()).decode()
+        headers = {"Authorization": f"Basic {basic}", "Content-Type": "application/json"}
+        return Target("/v1/batch", headers, 200)
+    kind = "application/json" if body == "json" else "application/x-ndjson"
+    return Target("/v1/events", {"Authorization": f"Bearer {KEY}", "Content-Type": kind}, 202)
 
 
 def orjson_baseline(lines: list[bytes]) -> float:
@@ -48,7 +72,7 @@ def orjson_baseline(lines: list[bytes]) -> float:
     return best
 
 
-def _load(port: int, bodies: list[bytes], content_type: str, threads: int, out: Any) -> None:
+def _load(port: int, bodies: list[bytes], to: Target, threads: int, out: Any) -> None:
     latencies: list[float] = []
     accepted = 0
     statuses: dict[int, int] = {}
@@ -58,21 +82,20 @@ def _load(port: int, bodies: list[bytes], content_type: str, threads: int, out: 
     def worker() -> None:
         nonlocal accepted
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {"Authorization": f"Bearer {KEY}", "Content-Type": content_type}
         while True:
             with lock:
                 index = next(cursor, None)
             if index is None:
                 break
             started = time.perf_counter()
-            conn.request("POST", "/v1/events", bodies[index], headers)
+            conn.request("POST", to.path, bodies[index], to.headers)
             response = conn.getresponse()
             data = response.read()
             elapsed = time.perf_counter() - started
             with lock:
                 latencies.append(elapsed)
                 statuses[response.status] = statuses.get(response.status, 0) + 1
-                if response.status == 202:
+                if response.status == to.stored:
                     accepted += orjson.loads(data)["accepted"]
         conn.close()
 
@@ -146,11 +169,20 @@ def bronze_lag(lake: Path) -> dict[str, float]:
     return {"p50_s": p50, "p95_s": p95, "p99_s": p99, "max_s": row[1], "events": row[2]}
 
 
-def _bodies(lines: list[bytes], batch: int, body: str) -> tuple[list[bytes], str]:
+def request_bodies(lines: list[bytes], batch: int, body: str) -> list[bytes]:
+    """The events as request bodies of ``batch`` events each, in the ``body`` form."""
     chunks = [lines[i : i + batch] for i in range(0, len(lines), batch)]
     if body == "json":
-        return [b"[" + b",".join(chunk) + b"]" for chunk in chunks], "application/json"
-    return [b"\n".join(chunk) + b"\n" for chunk in chunks], "application/x-ndjson"
+        return [b"[" + b",".join(chunk) + b"]" for chunk in chunks]
+    if body == "segment":
+        sent_at = "2026-11-29T12:00:00.000Z"
+        return [
+            orjson.dumps(
+                {"batch": [track_message(orjson.loads(e)) for e in chunk], "sentAt": sent_at}
+            )
+            for chunk in chunks
+        ]
+    return [b"\n".join(chunk) + b"\n" for chunk in chunks]
 
 
 def run(
@@ -158,7 +190,7 @@ def run(
 ) -> dict[str, Any]:
     lines = catalogue_events(events)
     baseline = orjson_baseline(lines)
-    bodies, content_type = _bodies(lines, batch, body)
+    bodies = request_bodies(lines, batch, body)
     extra = ["--nrt-interval", str(nrt_interval)]
     if workers is not None:
         extra += ["--workers", str(workers)]
@@ -170,7 +202,7 @@ def run(
             rss_idle = tree_rss_bytes(proc.pid)
             cpu_before = _cpu_seconds(proc.pid)
             queue: Any = mp.Queue()
-            loader = mp.Process(target=_load, args=(port, bodies, content_type, threads, queue))
+            loader = mp.Process(target=_load, args=(port, bodies, target(body), threads, queue))
             with RssSampler(proc.pid) as rss:
                 loader.start()
                 result = queue.get()
@@ -241,9 +273,10 @@ def main() -> None:
     )
     parser.add_argument(
         "--body",
-        choices=["json", "ndjson"],
+        choices=["json", "ndjson", "segment"],
         default="json",
-        help="request bodies: JSON arrays (application/json) or NDJSON",
+        help="request bodies: JSON arrays (application/json) or NDJSON to /v1/events, or "
+        "Segment batches of the same events to /v1/batch",
     )
     parser.add_argument(
         "--nrt-interval",

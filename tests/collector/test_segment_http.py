@@ -15,16 +15,18 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rudderstack.analytics import Client as RudderClient
 from rudderstack.analytics.request import APIError as RudderAPIError
 from segment.analytics import Client as SegmentClient
 from segment.analytics.request import APIError as SegmentAPIError
 
+from rastup_data.collector.segment.mapping import track_message
 from rastup_data.spool.spool import SpoolConfig
 from rastup_data.transform import BuildOptions, build, open_published
 
 from .conftest import KEY, LiveCollector, gate_token, registry_examples, start_collector
-from .segment_messages import segment_context, segment_track
 
 Client = SegmentClient | RudderClient
 
@@ -41,6 +43,13 @@ class Failures:
 
 def _basic(key: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+
+
+def segment_context(example: dict[str, Any]) -> dict[str, Any]:
+    """The context an app passes the SDK for an example (the SDK adds its library)."""
+    context: dict[str, Any] = track_message(example)["context"]
+    del context["library"]
+    return context
 
 
 def _send_examples(client: Client, message_ids: list[str]) -> list[dict[str, Any]]:
@@ -176,7 +185,7 @@ def _post_batch(live: LiveCollector, body: Any, **headers: str) -> httpx.Respons
 
 def _message(event: str = "bgcheck.completed", **fields: Any) -> dict[str, Any]:
     example = next(e for e in registry_examples() if e["event"] == event)
-    return {**segment_track(example), "messageId": str(uuid.uuid4()), **fields}
+    return {**track_message(example), "messageId": str(uuid.uuid4()), **fields}
 
 
 def test_a_batch_answers_success_once_durable_and_counts_quarantined_messages(
@@ -348,3 +357,59 @@ def test_identify_links_identities_in_silver(collector: LiveCollector) -> None:
     assert links == [(f"a_{anon}", "u_seg_42"), ("a_other_device", "u_seg_42")]
     assert cities == [("chi",)]
     assert not any("example.com" in str(row) for row in collector.bronze("SELECT * FROM t"))
+
+
+_int64 = st.integers(-(2**63), 2**63 - 1)  # what a JSON encoder writes
+_json = st.recursive(
+    st.none() | st.booleans() | _int64 | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+_segment_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.sampled_from(["track", "identify", "alias", "page", "x"]) | st.text(max_size=5),
+        "event": st.sampled_from(["session.started", "search.click"]) | st.text(max_size=20),
+        "userId": st.none() | st.text(max_size=12) | _int64,
+        "anonymousId": st.none() | st.text(max_size=12),
+        "previousId": st.text(max_size=12),
+        "messageId": st.uuids().map(str) | st.text(max_size=40) | _int64,
+        "timestamp": st.text(max_size=30) | st.just("2026-11-20T14:03:07.512Z"),
+        "properties": _json,
+        "context": _json
+        | st.fixed_dictionaries(
+            {},
+            optional={
+                "app": _json | st.fixed_dictionaries({"name": st.sampled_from(["web", "X"])}),
+                "library": _json,
+                "location": _json,
+                "rastup": _json,
+                "sessionId": _json,
+            },
+        ),
+    },
+)
+_bodies = st.one_of(
+    st.binary(max_size=1000),
+    st.lists(_segment_like | _json, max_size=10).map(lambda b: orjson.dumps({"batch": b})),
+    _segment_like.map(orjson.dumps),
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=_bodies, path=st.sampled_from(["/v1/batch", "/v1/track", "/v1/i", "/v1/alias"]))
+def test_random_bodies_never_5xx(collector: LiveCollector, body: bytes, path: str) -> None:
+    response = collector.client.post(
+        path, content=body, headers={"Content-Type": "application/json", **_basic(KEY)}
+    )
+    assert response.status_code < 500, response.text
+    answer = response.json()
+    if response.status_code == 200:
+        assert answer["success"] is True
+        assert all(r["code"] for r in answer["results"])
+    else:
+        assert answer["code"] == answer["error"]["code"]

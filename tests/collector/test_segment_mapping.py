@@ -14,14 +14,15 @@ from rastup_data.collector.segment.mapping import (
     SegmentMapping,
     event_id_for,
     person_id,
+    track_message,
 )
+from rastup_data.collector.segment.wire import CONTEXT_DECODER, MESSAGE_DECODER
 from rastup_data.contracts import load_registry, load_validator
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.ingest.acceptance import Prevalidated, RejectedItem
 from rastup_data.ingest.limits import IngestLimits
 
 from .conftest import registry_examples
-from .segment_messages import segment_track
 
 NOW = "2026-11-29T10:00:00.000000Z"
 MAPPING = load_mapping()
@@ -43,12 +44,13 @@ def track(**fields: Any) -> dict[str, Any]:
 
 
 def envelope(message: dict[str, Any], call: str | None = None) -> Any:
-    return MAPPING.envelope(message, call=call, shared=None, now=NOW)
+    raw = orjson.dumps(message)
+    return MAPPING.envelope(MESSAGE_DECODER.decode(raw), raw, call, None, NOW)
 
 
 @pytest.mark.parametrize("example", registry_examples(), ids=lambda e: e["event"])
 def test_every_catalogue_example_maps_back_to_itself_and_is_valid(example: dict[str, Any]) -> None:
-    mapped = envelope(segment_track(example))
+    mapped = envelope(track_message(example))
     expected = {k: v for k, v in example.items() if k != "received_at"}
     assert mapped == expected
     assert VALIDATOR.check({**mapped, "received_at": NOW}) is None
@@ -77,7 +79,7 @@ def test_message_ids_become_canonical_or_name_based_uuids() -> None:
     assert first == envelope(dict(bare))["ids"]["event_id"]
     assert first != envelope({**bare, "timestamp": "2026-11-20T14:03:08Z"})["ids"]["event_id"]
     assert uuid.UUID(first).version == 5
-    assert event_id_for("", {}) == event_id_for(None, {})
+    assert event_id_for("", b"{}") == event_id_for(None, b"{}")
 
 
 def test_timestamp_then_original_timestamp_then_receipt() -> None:
@@ -157,7 +159,10 @@ def test_sdk_ids_get_the_platform_prefixes() -> None:
 def test_the_batch_context_is_under_each_message_s() -> None:
     message = track(context={"locale": "fr-FR"})
     shared = {"library": {"name": "analytics-ios"}, "locale": "en-US"}
-    mapped = MAPPING.envelope(message, call=None, shared=shared, now=NOW)
+    raw = orjson.dumps(message)
+    mapped = MAPPING.envelope(
+        MESSAGE_DECODER.decode(raw), raw, None, CONTEXT_DECODER.decode(orjson.dumps(shared)), NOW
+    )
     assert (mapped["context"]["app"], mapped["context"]["locale"]) == ("ios", "fr-FR")
 
 
@@ -233,7 +238,14 @@ def test_an_app_that_cannot_be_told_or_no_event_name_is_an_invalid_envelope() ->
         item = envelope(message)
         assert isinstance(item, RejectedItem)
         assert item.code is ErrorCode.EVENT_ENVELOPE_INVALID
-    assert envelope(["not", "an", "object"]) == ["not", "an", "object"]
+    body = orjson.dumps({"batch": [["not", "an", "object"], track(context={"app": "web"})]})
+    result = SegmentBody(body, None, NOW, MAPPING)(VALIDATOR, IngestLimits())
+    assert not isinstance(result, tuple)
+    assert [(v.index, v.code) for v in result.pre.verdicts] == [
+        (0, "EVENT_ENVELOPE_INVALID"),
+        (1, "EVENT_ENVELOPE_INVALID"),
+    ]
+    assert "Expected `object" in result.pre.verdicts[1].message
 
 
 @pytest.mark.parametrize(

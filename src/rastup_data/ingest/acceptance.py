@@ -7,7 +7,7 @@ compact JSON lines and rejected events as quarantine records carrying their raw 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import accumulate
@@ -233,7 +233,7 @@ class _Batch:
 
 
 def prevalidate(
-    items: list[tuple[Any, bytes | None]],
+    items: Iterable[tuple[Any, bytes | None]],
     received_at: str,
     validator: EventCheck,
     limits: IngestLimits,

@@ -3,8 +3,10 @@
 A ``track`` call becomes the catalogue event it names; ``identify`` (with both ids) and
 ``alias`` become ``identity.linked``. A message that maps to nothing (``page``, ``screen``,
 ``group``, an unknown type or event name) becomes a :class:`RejectedItem` with its code,
-which the collector quarantines. Pure and picklable: built once from the registry's current
-versions and the cities table, then used in whichever process validates the request.
+which the collector quarantines. Messages arrive decoded into the structs of
+:mod:`rastup_data.collector.segment.wire`, with their raw bytes for quarantine. Pure and
+picklable: built once from the registry's current versions and the cities table, then used
+in whichever process validates the request.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import orjson
 
+from rastup_data.collector.segment.wire import SegmentApp, SegmentContext, SegmentMessage
 from rastup_data.errors import ErrorCode
 from rastup_data.ingest.acceptance import RejectedItem
 
@@ -27,6 +31,8 @@ __all__ = [
     "SegmentMapping",
     "event_id_for",
     "person_id",
+    "quarantined",
+    "track_message",
 ]
 
 #: Namespace of the name-based event ids made from messageIds that are not UUIDs.
@@ -63,45 +69,45 @@ LIBRARY_APPS: Mapping[str, str] = {
     "analytics-csharp": "backend",
 }
 
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_IS_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+).fullmatch
 _ID_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 #: What quarantine does not keep of an unmapped message: personal data and the write key.
 _NOT_KEPT = ("traits", "writeKey")
 _CONTEXT_NOT_KEPT = ("traits", "ip")
 
 
-def event_id_for(message_id: Any, message: Mapping[str, Any]) -> str:
+def event_id_for(message_id: Any, raw: bytes) -> str:
     """``ids.event_id`` of a message: its messageId as a canonical lower-case UUID, or a
     name-based UUID (v5) of any other messageId, so a resent message gets the same id. A
-    message without one gets a name-based UUID of its content."""
+    message without one gets a name-based UUID of its bytes."""
+    if type(message_id) is str and len(message_id) == 36 and _IS_UUID(message_id):
+        return message_id.lower()
     if type(message_id) is int:
         message_id = str(message_id)
     if type(message_id) is str and message_id:
-        if len(message_id) == 36 and _UUID.fullmatch(message_id):
-            return message_id.lower()
         return str(uuid.uuid5(SEGMENT_NAMESPACE, message_id))
-    try:
-        content = orjson.dumps(message, option=orjson.OPT_SORT_KEYS).decode()
-    except orjson.JSONEncodeError:  # nested past orjson's limit: rejected as too deep anyway
-        content = repr(sorted(message))
-    return str(uuid.uuid5(SEGMENT_NAMESPACE, "content:" + content))
+    return str(uuid.uuid5(SEGMENT_NAMESPACE, "content:" + raw.decode("utf-8", "replace")))
 
 
 def person_id(value: Any, prefix: str) -> Any:
     """A Segment id as the envelope's id: ``u_``/``a_``/``s_`` ids as they are, other ids
     made of letters, digits, ``_`` and ``-`` (an SDK's UUID) with the prefix put in front;
     anything else unchanged, for the validator to judge."""
+    if type(value) is str and value.startswith(prefix):
+        return value
     if value is None or value == "":
         return None
     if type(value) is int:
         value = str(value)
-    if type(value) is str and not value.startswith(prefix) and _ID_CHARS.fullmatch(value):
+    if type(value) is str and _ID_CHARS.fullmatch(value):
         return prefix + value
     return value
 
 
-def _member(value: Any, key: str) -> Any:
-    return value.get(key) if type(value) is dict else None
+_NO_CONTEXT = SegmentContext()
+_NO_APP = SegmentApp()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,51 +119,48 @@ class SegmentMapping:
     cities: Mapping[str, str]
 
     def envelope(
-        self, message: Any, *, call: str | None, shared: Mapping[str, Any] | None, now: str
-    ) -> Any:
-        """The envelope of one message (without ``received_at``), a :class:`RejectedItem`,
-        or the message itself when it is not an object (the acceptor rejects it).
+        self,
+        message: SegmentMessage,
+        raw: bytes,
+        call: str | None,
+        shared: SegmentContext | None,
+        now: str,
+    ) -> dict[str, Any] | RejectedItem:
+        """The envelope of one message (without ``received_at``) or a :class:`RejectedItem`.
 
-        ``call`` is the type a single-message path implies (``/v1/track``); ``shared`` the
-        batch's own context, under each message's; ``now`` the time of receipt, the
-        occurred_at of a message with neither timestamp nor originalTimestamp."""
-        if type(message) is not dict:
-            return message
-        kind = call or message.get("type")
-        given = message.get("context")
-        if type(given) is not dict:
-            given = {}
-        if shared:
-            given = {**shared, **given}
+        ``raw`` is the message as sent (kept by quarantine); ``call`` the type a
+        single-message path implies (``/v1/track``); ``shared`` the batch's own context,
+        under each message's; ``now`` the time of receipt, the occurred_at of a message
+        with neither timestamp nor originalTimestamp."""
+        kind = call or message.type
+        given = message.context or _NO_CONTEXT
+        if shared is not None:
+            given = _merged(given, shared)
         if kind == "track":
-            return self._track(message, given, now)
+            return self._track(message, raw, given, now)
         if kind == "identify":
-            return self._link(message, message.get("anonymousId"), given, now)
+            return self._link(message, raw, given, now, message.anonymousId)
         if kind == "alias":
-            previous = message.get("previousId")
-            if type(previous) is str and previous.startswith("u_"):
-                why = "an alias of a user id (previousId u_…) links no anonymous id"
-                return self._unmapped(message, why)
-            return self._link(message, previous, given, now)
+            return self._alias(message, raw, given, now)
         shown = repr(kind)[:40] if kind is not None else "no type"
-        return self._unmapped(message, f"a {shown} call has no catalogue event")
+        return _unmapped(message, raw, f"a {shown} call has no catalogue event")
 
-    def _track(self, message: dict[str, Any], given: dict[str, Any], now: str) -> Any:
-        name = message.get("event")
+    def _track(
+        self, message: SegmentMessage, raw: bytes, given: SegmentContext, now: str
+    ) -> dict[str, Any] | RejectedItem:
+        name = message.event
         if type(name) is not str or not name:
-            return self._invalid(message, "a track call needs its event name in `event`")
+            why = "a track call needs its event name in `event`"
+            return quarantined(message, raw, ErrorCode.EVENT_ENVELOPE_INVALID, why)
         context = self._context(given)
-        if type(context) is str:
-            return self._invalid(message, context)
-        version = _member(given.get("rastup"), "v")
-        if version is None:
-            version = self.versions.get(name, 1)
-        properties = message.get("properties")
-        envelope = _envelope(message, name, version, now)
-        envelope["context"] = context
+        if isinstance(context, str):
+            return quarantined(message, raw, ErrorCode.EVENT_ENVELOPE_INVALID, context)
+        version = self.versions.get(name)
+        envelope = _envelope(message, raw, given, name, version or 1, context)
+        properties = message.properties
+        envelope["occurred_at"] = message.timestamp or message.originalTimestamp or now
         envelope["payload"] = {} if properties is None else properties
-        _apply_extra(envelope, given)
-        if name not in self.versions:
+        if version is None:
             return RejectedItem(
                 envelope,
                 orjson.dumps(envelope),
@@ -167,41 +170,48 @@ class SegmentMapping:
             )
         return envelope
 
-    def _link(self, message: dict[str, Any], anon: Any, given: dict[str, Any], now: str) -> Any:
-        user, anon_id = person_id(message.get("userId"), "u_"), person_id(anon, "a_")
+    def _alias(
+        self, message: SegmentMessage, raw: bytes, given: SegmentContext, now: str
+    ) -> dict[str, Any] | RejectedItem:
+        previous = message.previousId
+        if type(previous) is str and previous.startswith("u_"):
+            why = "an alias of a user id (previousId u_…) links no anonymous id"
+            return _unmapped(message, raw, why)
+        return self._link(message, raw, given, now, previous)
+
+    def _link(
+        self, message: SegmentMessage, raw: bytes, given: SegmentContext, now: str, anon: Any
+    ) -> dict[str, Any] | RejectedItem:
+        user, anon_id = person_id(message.userId, "u_"), person_id(anon, "a_")
         if user is None or anon_id is None:
             why = "an identify or alias call needs both ids to link an anonymous id"
-            return self._unmapped(message, why)
+            return _unmapped(message, raw, why)
         context = self._context(given)
-        if type(context) is str:
-            return self._invalid(message, context)
+        if isinstance(context, str):
+            return quarantined(message, raw, ErrorCode.EVENT_ENVELOPE_INVALID, context)
         name = "identity.linked"
-        envelope = _envelope(message, name, self.versions.get(name, 1), now)
+        envelope = _envelope(message, raw, given, name, self.versions.get(name, 1), context)
+        envelope["occurred_at"] = message.timestamp or message.originalTimestamp or now
         envelope["anon_id"] = anon_id
-        envelope["context"] = context
         envelope["payload"] = {"anon_id": anon_id, "user_id": user}
-        _apply_extra(envelope, given)
         return envelope
 
-    def _context(self, given: dict[str, Any]) -> dict[str, Any] | str:
+    def _context(self, given: SegmentContext) -> dict[str, Any] | str:
         """The envelope's context, or why the app cannot be told."""
-        app_info = given.get("app")
-        library = _member(given.get("library"), "name")
-        name = _member(app_info, "name")
-        app = name.lower() if type(name) is str and name.lower() in APPS else None
-        if app is None and type(library) is str:
-            app = LIBRARY_APPS.get(library.lower())
+        app_info = given.app or _NO_APP
+        library = given.library.name if given.library is not None else None
+        name = app_info.name
+        app = name if type(name) is str and name in APPS else _app_of(name, library)
         if app is None:
             return (
                 f"cannot tell the app: context.app.name {str(name)[:40]!r} is not one of "
                 f"{', '.join(sorted(APPS))} and the library {str(library)[:40]!r} is not "
                 "known; set context.app.name to one of them"
             )
-        context: dict[str, Any] = {
-            "app": app,
-            "platform": _member(given.get("os"), "name") or library or app,
-        }
-        self._locate(context, _member(given.get("location"), "city"))
+        platform = given.os.name if given.os is not None else None
+        context: dict[str, Any] = {"app": app, "platform": platform or library or app}
+        if given.location is not None:
+            self._locate(context, given.location.city)
         _describe(context, given, app_info)
         return context
 
@@ -210,81 +220,146 @@ class SegmentMapping:
         as ``location_city``."""
         if type(city) is not str or not city:
             return
-        code = self.cities.get(city.strip().lower())
+        code = self.cities.get(city) or self.cities.get(city.strip().lower())
         if code is not None:
             context["city"] = code
         else:
             context["location_city"] = city
 
-    def _unmapped(self, message: dict[str, Any], why: str) -> RejectedItem:
-        kind = message.get("type")
-        label = f"segment.{kind}" if type(kind) is str else "segment"
-        return _rejected(
-            message,
-            label,
-            ErrorCode.SEGMENT_MESSAGE_UNMAPPED,
-            f"{why}; acknowledged and quarantined, do not resend (docs/segment-api.md)",
-        )
 
-    def _invalid(self, message: dict[str, Any], why: str) -> RejectedItem:
-        return _rejected(message, "segment.track", ErrorCode.EVENT_ENVELOPE_INVALID, why)
+def _merged(given: SegmentContext, shared: SegmentContext) -> SegmentContext:
+    """A message's context over the batch's: the message's fields where it has them."""
+    fields = {
+        name: getattr(given, name) if getattr(given, name) is not None else getattr(shared, name)
+        for name in SegmentContext.__struct_fields__
+    }
+    return SegmentContext(**fields)
 
 
-def _envelope(message: dict[str, Any], name: str, version: Any, now: str) -> dict[str, Any]:
+def _app_of(name: Any, library: Any) -> str | None:
+    """The app named in any case, else the library's app, else None."""
+    if type(name) is str and name.lower() in APPS:
+        return name.lower()
+    return LIBRARY_APPS.get(library.lower()) if type(library) is str else None
+
+
+def _envelope(
+    message: SegmentMessage,
+    raw: bytes,
+    given: SegmentContext,
+    name: str,
+    version: int,
+    context: dict[str, Any],
+) -> dict[str, Any]:
+    """The envelope but its occurred_at and payload. ``context.rastup`` carries what
+    Segment has no place for (``v``, ``session_id``, domain ``ids``); RudderStack sends
+    ``context.sessionId``."""
+    extra = given.rastup
+    session = given.sessionId
+    ids = None
+    if type(extra) is dict:
+        named = extra.get("v")
+        version = version if named is None else named
+        session = extra.get("session_id", session)
+        ids = extra.get("ids")
+    event_id = event_id_for(message.messageId, raw)
+    user, anon = message.userId, message.anonymousId
+    # Ids that already carry their prefix, the common case, skip the call.
+    if not (type(user) is str and user.startswith("u_")):
+        user = person_id(user, "u_")
+    if not (type(anon) is str and anon.startswith("a_")):
+        anon = person_id(anon, "a_")
     return {
         "event": name,
         "v": version,
-        "occurred_at": message.get("timestamp") or message.get("originalTimestamp") or now,
-        "user_id": person_id(message.get("userId"), "u_"),
-        "anon_id": person_id(message.get("anonymousId"), "a_"),
-        "session_id": None,
-        "ids": {"event_id": event_id_for(message.get("messageId"), message)},
+        "occurred_at": None,
+        "user_id": user,
+        "anon_id": anon,
+        "session_id": None if session is None else person_id(session, "s_"),
+        "context": context,
+        "ids": {**ids, "event_id": event_id} if type(ids) is dict else {"event_id": event_id},
     }
 
 
-def _describe(context: dict[str, Any], given: dict[str, Any], app_info: Any) -> None:
+def _describe(context: dict[str, Any], given: SegmentContext, app_info: SegmentApp) -> None:
     """The optional context fields: locale, app version and the kind of referrer."""
-    locale = given.get("locale")
-    if locale is not None:
-        context["locale"] = locale
-    version = _member(app_info, "version")
+    if given.locale is not None:
+        context["locale"] = given.locale
+    version = app_info.version
     if version is not None:
         context["app_version"] = version if type(version) is str else str(version)
-    referrer = _member(given.get("referrer"), "type")
-    if referrer is not None:
-        context["referrer_kind"] = referrer
+    if given.referrer is not None and given.referrer.type is not None:
+        context["referrer_kind"] = given.referrer.type
 
 
-def _apply_extra(envelope: dict[str, Any], given: dict[str, Any]) -> None:
-    """The envelope fields Segment has no place for: ``context.rastup`` (``session_id``,
-    domain ``ids``) and RudderStack's ``context.sessionId``."""
-    session = given.get("sessionId")
-    extra = given.get("rastup")
-    if type(extra) is dict:
-        session = extra.get("session_id", session)
-        ids = extra.get("ids")
-        if type(ids) is dict:
-            envelope["ids"] = {**ids, "event_id": envelope["ids"]["event_id"]}
-    envelope["session_id"] = person_id(session, "s_")
+def _unmapped(message: SegmentMessage, raw: bytes, why: str) -> RejectedItem:
+    return quarantined(
+        message,
+        raw,
+        ErrorCode.SEGMENT_MESSAGE_UNMAPPED,
+        f"{why}; acknowledged and quarantined, do not resend (docs/segment-api.md)",
+    )
 
 
-def _rejected(message: dict[str, Any], label: str, code: ErrorCode, why: str) -> RejectedItem:
+def quarantined(message: Any, raw: bytes, code: ErrorCode, why: str) -> RejectedItem:
+    """A message for quarantine with ``code``: its ids (for the record and for the
+    suppression of erased subjects) and its text without traits, IP and write key.
+    ``message`` is a :class:`SegmentMessage` or, when it did not decode as one, a dict."""
+    get = message.get if type(message) is dict else partial(getattr, message)
+    kind = get("type", None)
     item = {
-        "event": label,
-        "ids": {"event_id": event_id_for(message.get("messageId"), message)},
-        "user_id": person_id(message.get("userId"), "u_"),
-        "anon_id": person_id(message.get("anonymousId") or message.get("previousId"), "a_"),
+        "event": f"segment.{kind}" if type(kind) is str else "segment",
+        "ids": {"event_id": event_id_for(get("messageId", None), raw)},
+        "user_id": person_id(get("userId", None), "u_"),
+        "anon_id": person_id(get("anonymousId", None) or get("previousId", None), "a_"),
     }
-    return RejectedItem(item, _kept_text(message), code, why)
+    return RejectedItem(item, _kept_text(raw), code, why)
 
 
-def _kept_text(message: dict[str, Any]) -> bytes:
-    """What quarantine keeps of an unmapped message: all of it but traits, IP, write key."""
-    kept = {k: v for k, v in message.items() if k not in _NOT_KEPT}
-    context = kept.get("context")
-    if type(context) is dict:
-        kept["context"] = {k: v for k, v in context.items() if k not in _CONTEXT_NOT_KEPT}
+def _kept_text(raw: bytes) -> bytes:
+    """What quarantine keeps of a message: all of it but traits, IP and write key."""
     try:
+        message = orjson.loads(raw)
+        if type(message) is not dict:
+            return raw
+        kept = {k: v for k, v in message.items() if k not in _NOT_KEPT}
+        context = kept.get("context")
+        if type(context) is dict:
+            kept["context"] = {k: v for k, v in context.items() if k not in _CONTEXT_NOT_KEPT}
         return orjson.dumps(kept)
-    except orjson.JSONEncodeError:  # nested past orjson's limit
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):  # nested past orjson's limits
         return b'{"unreadable": "nested too deep to keep"}'
+
+
+def track_message(envelope: Mapping[str, Any], library: str = "analytics-python") -> dict[str, Any]:
+    """The ``track`` message an app sends for an envelope, which the mapping turns back into
+    that envelope (the catalogue examples do, a test checks it; the benchmark sends these)."""
+    ctx = envelope["context"]
+    app: dict[str, Any] = {"name": ctx["app"]}
+    context: dict[str, Any] = {
+        "app": app,
+        "os": {"name": ctx["platform"]},
+        "library": {"name": library},
+        "rastup": {
+            "session_id": envelope.get("session_id"),
+            "ids": {k: v for k, v in envelope["ids"].items() if k != "event_id"},
+        },
+    }
+    if "app_version" in ctx:
+        app["version"] = ctx["app_version"]
+    if "city" in ctx:
+        context["location"] = {"city": ctx["city"]}
+    if "locale" in ctx:
+        context["locale"] = ctx["locale"]
+    if "referrer_kind" in ctx:
+        context["referrer"] = {"type": ctx["referrer_kind"]}
+    return {
+        "type": "track",
+        "event": envelope["event"],
+        "properties": envelope["payload"],
+        "userId": envelope.get("user_id"),
+        "anonymousId": envelope.get("anon_id"),
+        "timestamp": envelope["occurred_at"],
+        "messageId": envelope["ids"]["event_id"],
+        "context": context,
+    }

@@ -1,0 +1,28 @@
+"""The ingest benchmarks send what they say: Segment bodies carry the same events."""
+
+from __future__ import annotations
+
+import orjson
+from benchmarks._common import catalogue_events
+from benchmarks.bench_ingest import request_bodies, target
+
+from rastup_data.collector.segment import load_mapping
+from rastup_data.collector.segment.wire import MESSAGE_DECODER
+
+
+def test_segment_bodies_map_back_to_the_native_events() -> None:
+    lines = catalogue_events(120)
+    native = request_bodies(lines, 50, "json")
+    segment = request_bodies(lines, 50, "segment")
+    assert len(native) == len(segment) == 3
+    mapping = load_mapping()
+    for array, batch in zip(native, segment, strict=True):
+        events = orjson.loads(array)
+        messages = orjson.loads(batch)["batch"]
+        mapped = []
+        for message in messages:
+            raw = orjson.dumps(message)
+            mapped.append(mapping.envelope(MESSAGE_DECODER.decode(raw), raw, None, None, "x"))
+        assert mapped == events
+    assert (target("segment").path, target("segment").stored) == ("/v1/batch", 200)
+    assert (target("json").path, target("json").stored) == ("/v1/events", 202)
