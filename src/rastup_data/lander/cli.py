@@ -43,13 +43,13 @@ def replay(
 ) -> None:
     """Re-validate quarantined events against the current registry and land those that pass."""
     from rastup_data.lander.replay import replay_quarantine
+    from rastup_data.privacy.suppression import lake_suppression
 
     since_day: date | None = since.date() if since else None
+    layout = existing_lake(lake, work_dir)
+    suppression = lake_suppression(layout)
     report = replay_quarantine(
-        existing_lake(lake, work_dir),
-        codes=set(codes) or None,
-        since=since_day,
-        dry_run=dry_run,
+        layout, codes=set(codes) or None, since=since_day, dry_run=dry_run, suppression=suppression
     )
     if fmt == "json":
         click.echo(
@@ -58,6 +58,7 @@ def replay(
                     "candidates": report.candidates,
                     "landed": report.landed,
                     "already_landed": report.already_landed,
+                    "suppressed": report.suppressed,
                     "still_rejected": report.still_rejected,
                     "dry_run": report.dry_run,
                 }
@@ -67,7 +68,8 @@ def replay(
     verb = "would land" if dry_run else "landed"
     click.echo(
         f"{report.candidates} quarantined events considered; {report.landed} {verb}; "
-        f"{report.already_landed} already in Bronze"
+        f"{report.already_landed} already in Bronze; {report.suppressed} suppressed "
+        "(erased subjects)"
     )
     for code, count in sorted(report.still_rejected.items()):
         click.echo(f"  still rejected: {count:>8}  {code}")

@@ -14,7 +14,7 @@ import click
 import orjson
 from rich.table import Table
 
-from rastup_data.config import Settings, resolve_lake
+from rastup_data.config import resolve_lake
 from rastup_data.lake.existing import existing_lake
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.lake.options import work_dir_option
@@ -124,13 +124,10 @@ def _open_lines(path: str) -> Iterator[bytes]:
 def load(lake_dir: Path | None, work_dir: Path | None, file: str, name: str | None) -> None:
     """Validate and land an NDJSON file straight into Bronze (no collector needed)."""
     from rastup_data.lander.direct import land_ndjson
-    from rastup_data.privacy.suppression import load_suppression
-    from rastup_data.state import open_state
-    from rastup_data.state.database import state_url_for_layout
+    from rastup_data.privacy.suppression import lake_suppression
 
     layout = LakeLayout(resolve_lake(lake_dir), work_dir)
-    with open_state(Settings.from_env().state_url or state_url_for_layout(layout)) as state:
-        suppression = load_suppression(state)
+    suppression = lake_suppression(layout)
     result = land_ndjson(layout, _open_lines(file), name=name, suppression=suppression)
     click.echo(
         f"{result.lines:,} lines: {result.accepted:,} landed, "

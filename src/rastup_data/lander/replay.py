@@ -3,7 +3,8 @@
 Quarantine is immutable. Replay reads it, skips events already in Bronze (by event_id),
 runs the rest through the same acceptance as the collector, and lands those that now pass
 as a new Bronze file stamped with a fresh ``received_at``. Events still rejected stay
-where they are and are counted by code; nothing is written to quarantine twice.
+where they are and are counted by code; nothing is written to quarantine twice. Events of
+a subject erased since (a DSAR's suppression list) are counted and never landed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import duckdb
 from rastup_data.errors import ErrorCode
 from rastup_data.ingest.acceptance import EventAcceptor, EventCheck, format_received_at
 from rastup_data.ingest.dedupe import DedupeWindow
+from rastup_data.ingest.suppression import SubjectSuppression
 from rastup_data.lake.files import has_files
 from rastup_data.lake.layout import BRONZE_BAD, BRONZE_EVENTS, LakeLayout
 from rastup_data.lander.landing import land_segment
@@ -33,6 +35,7 @@ class ReplayReport:
     already_landed: int
     still_rejected: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
+    suppressed: int = 0
 
 
 def replay_quarantine(
@@ -42,8 +45,10 @@ def replay_quarantine(
     codes: set[str] | None = None,
     since: date | None = None,
     dry_run: bool = False,
+    suppression: SubjectSuppression | None = None,
 ) -> ReplayReport:
-    """Re-validate quarantined events and land those that pass now."""
+    """Re-validate quarantined events and land those that pass now; events of subjects in
+    ``suppression`` (erased by a DSAR) are counted as suppressed, never landed."""
     if validator is None:
         from rastup_data.contracts import load_validator
 
@@ -82,7 +87,7 @@ def replay_quarantine(
         conn.close()
     dedupe = DedupeWindow(1e12)
     dedupe.add_new(landed_ids)
-    acceptor = EventAcceptor(validator, dedupe)
+    acceptor = EventAcceptor(validator, dedupe, suppression=suppression)
     lines = [r[0].encode() for r in rows]
     outcome = acceptor.accept_lines(lines, format_received_at())
     if outcome.events and not dry_run:
@@ -98,4 +103,5 @@ def replay_quarantine(
         already_landed=outcome.duplicates,
         still_rejected=dict(outcome.codes),
         dry_run=dry_run,
+        suppressed=outcome.suppressed,
     )

@@ -18,13 +18,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from rastup_data.config import Settings
 from rastup_data.ingest.suppression import SubjectSuppression
+from rastup_data.lake.layout import LakeLayout
 from rastup_data.privacy.context import now_iso
 from rastup_data.privacy.keys import privacy_key
 from rastup_data.privacy.requests import OPEN_STATES, RequestKind, RequestState, RequestStore
 from rastup_data.state import StateDB, open_state
+from rastup_data.state.database import state_url_for_layout
 
-__all__ = ["DsarStatus", "SuppressionRefresher", "dsar_status", "load_suppression"]
+__all__ = [
+    "DsarStatus",
+    "SuppressionRefresher",
+    "dsar_status",
+    "lake_suppression",
+    "load_suppression",
+]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +41,14 @@ log = logging.getLogger(__name__)
 def load_suppression(db: StateDB) -> SubjectSuppression:
     """Every erased id's keyed hash (raw ids are not needed, nor kept after verification)."""
     return SubjectSuppression.from_hex(privacy_key(db), RequestStore(db).suppression_keys())
+
+
+def lake_suppression(layout: LakeLayout) -> SubjectSuppression:
+    """The suppression list of ``layout``'s state database (``RASTUP_STATE_URL`` when set,
+    else the lake's own SQLite file): what a load or replay into that lake must not land."""
+    url = Settings.from_env(lake=layout.root).state_url or state_url_for_layout(layout)
+    with open_state(url) as db:
+        return load_suppression(db)
 
 
 @dataclass(frozen=True, slots=True)
