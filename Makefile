@@ -11,7 +11,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV := $(CURDIR)/.venv
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test check lint lint-imports typecheck bench fuzz clean
+.PHONY: help setup demo test check lint lint-imports typecheck bench soak fuzz clean
 
 help: ## Show the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,8 +52,11 @@ check: lint typecheck test ## ruff + mypy + tests.
 fuzz: setup ## Hostile-input fuzzer: 100,000 seeded requests to a real serve (FUZZ_ARGS to change).
 	$(VENV)/bin/pytest tests/collector/test_fuzz.py -q -s --timeout=0 --fuzz-requests=100000 $(FUZZ_ARGS)
 
-bench: setup ## Run the benchmarks; results print as JSON (record them in benchmarks/RESULTS.md).
+bench: setup ## Run the benchmarks but the soak; results print as JSON (record them in benchmarks/RESULTS.md).
 	$(VENV)/bin/python -m benchmarks $(BENCH_ARGS)
+
+soak: setup ## Soak: 15 min at 10 k and at 100 k events/min against serve with scheduler, alerts, NRT (SOAK_ARGS, e.g. --minutes 2).
+	$(VENV)/bin/python -m benchmarks.bench_soak $(SOAK_ARGS)
 
 clean: ## Remove the environment and generated data.
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache lake demo-out

@@ -1,4 +1,5 @@
-"""Run benchmarks: `python -m benchmarks [NAME ...]` (default: all). Each prints JSON."""
+"""Run benchmarks: `python -m benchmarks [NAME ...]` (default: all but the long ones, which
+run only by name: `soak`, half an hour, also `make soak`). Each prints JSON."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
+LONG = frozenset({"soak"})
 
 
 def available() -> list[str]:
@@ -18,7 +20,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("names", nargs="*", help=f"benchmarks to run: {', '.join(available())}")
     args = parser.parse_args()
-    names = args.names or available()
+    names = args.names or [n for n in available() if n not in LONG]
     unknown = sorted(set(names) - set(available()))
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}; choose from {available()}")

@@ -10,9 +10,11 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+import duckdb
 import httpx
 import orjson
 
@@ -49,8 +51,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_serve(lake: Path, port: int, key: str, *extra: str) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, RASTUP_INGEST_KEYS=key)
+def start_serve(
+    lake: Path,
+    port: int,
+    key: str,
+    *extra: str,
+    environ: Mapping[str, str] | None = None,
+    log: IO[bytes] | None = None,
+) -> subprocess.Popen[bytes]:
+    """``rastup-data serve`` on loopback, once /healthz answers; ``environ`` adds variables,
+    ``log`` takes its output (else it shares the benchmark's)."""
+    env = dict(os.environ, RASTUP_INGEST_KEYS=key, **(environ or {}))
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -66,6 +77,8 @@ def start_serve(lake: Path, port: int, key: str, *extra: str) -> subprocess.Pope
             *extra,
         ],
         env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT if log is not None else None,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -81,32 +94,104 @@ def start_serve(lake: Path, port: int, key: str, *extra: str) -> subprocess.Pope
 def tree_rss_bytes(pid: int) -> int:
     """Resident memory of a process and all its descendants, from /proc."""
     total = 0
-    stack = [pid]
     page = os.sysconf("SC_PAGE_SIZE")
-    while stack:
-        current = stack.pop()
+    for current in _tree_pids(pid):
         try:
             with open(f"/proc/{current}/statm") as handle:
                 total += int(handle.read().split()[1]) * page
-            for task in os.listdir(f"/proc/{current}/task"):
-                children = Path(f"/proc/{current}/task/{task}/children").read_text()
-                stack.extend(int(c) for c in children.split())
         except (OSError, ValueError):
             continue
     return total
 
 
-class RssSampler:
-    """Samples the serve process tree's resident memory every 50 ms; keeps the peak."""
+def _tree_pids(pid: int) -> list[int]:
+    """A process and all its live descendants, from /proc."""
+    out: list[int] = []
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                children = Path(f"/proc/{current}/task/{task}/children").read_text()
+                stack.extend(int(c) for c in children.split())
+        except (OSError, ValueError):
+            continue
+    return out
 
-    def __init__(self, pid: int) -> None:
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process tree, finished children included.
+
+    Each live process counts its own time and that of the children it has reaped
+    (``cutime``/``cstime``), so a build child that came and went is not lost.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for current in _tree_pids(pid):
+        try:
+            with open(f"/proc/{current}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15])
+    return total / tick
+
+
+def bronze_lag(lake: Path, since: float = 0.0) -> dict[str, float]:
+    """Per event landed by a collector: landed (manifest time of its file) minus received_at.
+
+    Only events received at or after ``since`` (epoch seconds). Also the worst p95 of any
+    minute of receipt (``worst_minute_p95_s``).
+    """
+    conn = duckdb.connect()
+    conn.execute("SET TimeZone='UTC'")
+    conn.execute(
+        f"""
+        CREATE TEMP TABLE lag AS
+        WITH landed AS (
+            SELECT f.path AS path, epoch(CAST(m.at AS TIMESTAMPTZ)) AS landed_at
+            FROM read_json('{lake}/_manifest/landings-*.ndjson') m, unnest(m.files) t(f)
+            WHERE m.kind = 'landing'
+        ), ev AS (
+            SELECT filename, epoch(received_at) AS received
+            FROM read_parquet('{lake}/bronze/events/**/*.parquet', filename=true)
+        )
+        SELECT ev.received AS received, l.landed_at - ev.received AS lag
+        FROM ev JOIN landed l ON ev.filename = '{lake}/' || l.path
+        WHERE ev.received >= {float(since)}
+        """
+    )
+    row = conn.execute(
+        "SELECT quantile_cont(lag, [0.5, 0.95, 0.99]), max(lag), count(*) FROM lag"
+    ).fetchall()[0]
+    worst = conn.execute(
+        "SELECT max(p95) FROM (SELECT quantile_cont(lag, 0.95) AS p95 FROM lag "
+        "GROUP BY floor(received / 60))"
+    ).fetchall()[0][0]
+    p50, p95, p99 = row[0] or (None, None, None)
+    return {
+        "p50_s": p50,
+        "p95_s": p95,
+        "p99_s": p99,
+        "max_s": row[1],
+        "worst_minute_p95_s": worst,
+        "events": row[2],
+    }
+
+
+class RssSampler:
+    """Samples the serve process tree's resident memory every ``every`` s; keeps the peak."""
+
+    def __init__(self, pid: int, every: float = 0.05) -> None:
         self.pid = pid
+        self.every = every
         self.peak = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        while not self._stop.wait(0.05):
+        while not self._stop.wait(self.every):
             self.peak = max(self.peak, tree_rss_bytes(self.pid))
 
     def __enter__(self) -> RssSampler:

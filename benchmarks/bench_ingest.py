@@ -30,6 +30,7 @@ import orjson
 
 from benchmarks._common import (
     RssSampler,
+    bronze_lag,
     catalogue_events,
     free_port,
     machine,
@@ -144,29 +145,6 @@ def _cpu_seconds(pid: int) -> dict[str, float]:
 
 def _quantile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 1000) - 1]
-
-
-def bronze_lag(lake: Path) -> dict[str, float]:
-    """Per event: landed (manifest time of its file) minus received_at."""
-    conn = duckdb.connect()
-    conn.execute("SET TimeZone='UTC'")
-    row = conn.execute(
-        f"""
-        WITH landed AS (
-            SELECT f.path AS path, epoch(CAST(m.at AS TIMESTAMPTZ)) AS landed_at
-            FROM read_json('{lake}/_manifest/landings-*.ndjson') m, unnest(m.files) t(f)
-            WHERE m.kind = 'landing'
-        ), ev AS (
-            SELECT filename, epoch(received_at) AS received
-            FROM read_parquet('{lake}/bronze/events/**/*.parquet', filename=true)
-        )
-        SELECT quantile_cont(l.landed_at - ev.received, [0.5, 0.95, 0.99]),
-               max(l.landed_at - ev.received), count(*)
-        FROM ev JOIN landed l ON ev.filename = '{lake}/' || l.path
-        """
-    ).fetchall()[0]
-    p50, p95, p99 = row[0]
-    return {"p50_s": p50, "p95_s": p95, "p99_s": p99, "max_s": row[1], "events": row[2]}
 
 
 def request_bodies(lines: list[bytes], batch: int, body: str) -> list[bytes]:

@@ -26,9 +26,17 @@ from rastup_data.environments import EnvironmentProfile
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.state import StateDB
 
-__all__ = ["AlertEvaluator"]
+__all__ = ["ACTIVE_ALERTS_GAUGE", "AlertEvaluator"]
 
 log = logging.getLogger(__name__)
+
+#: Exported on ``/metrics`` after each evaluation, one series per rule and state (0 when
+#: none), so a dashboard shows what fires without a Prometheus evaluating the rules.
+ACTIVE_ALERTS_GAUGE = "rastup_alerts_active"
+_ACTIVE_HELP = {
+    ACTIVE_ALERTS_GAUGE: "Alerts of each rule pending or firing at the last evaluation "
+    "(one per label set; state: pending, firing)."
+}
 
 
 class AlertEvaluator:
@@ -50,7 +58,7 @@ class AlertEvaluator:
         self.sinks = list(sinks)
         self.exposition = exposition
         self.probes = list(default_probes() if probes is None else probes)
-        self.collector = ProbeCollector(self.probes)
+        self.collector = ProbeCollector(self.probes, _ACTIVE_HELP)
         self.store = SeriesStore(rules.tracked())
         self.tracker = AlertTracker(AlertHistory(self.state, profile.name), rules.repeat_every_s)
         self.tracker.forget_rules_except({rule.name for rule in rules})
@@ -80,9 +88,22 @@ class AlertEvaluator:
         for rule in self.rules:
             holding = FAMILIES[rule.kind].evaluate(rule.params, self.store, now)
             notes.extend(self.tracker.update(rule, holding, now))
+        self.collector.update(self._active_samples(), group="alerts")
         deliver(self.sinks, notes)
         self.ticks += 1
         return notes
+
+    def _active_samples(self) -> list[Sample]:
+        counts = {(rule.name, state): 0 for rule in self.rules for state in ("pending", "firing")}
+        severity = {rule.name: rule.severity.value for rule in self.rules}
+        for alert in self.tracker.active():
+            key = (alert.rule, alert.status)
+            if key in counts:
+                counts[key] += 1
+        return [
+            Sample.of(ACTIVE_ALERTS_GAUGE, n, rule=rule, severity=severity[rule], state=state)
+            for (rule, state), n in counts.items()
+        ]
 
     def _probe(self, now: float) -> list[Sample]:
         context = ProbeContext(

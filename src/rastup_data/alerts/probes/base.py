@@ -47,20 +47,23 @@ class Probe(Protocol):
 
 
 class ProbeCollector(Collector):
-    """Exports the probes' last samples as gauges (registered on the process's registry)."""
+    """Exports the probes' last samples as gauges (registered on the process's registry),
+    and any other group of gauges the evaluator publishes (``extra``: name → help text)."""
 
-    def __init__(self, probes: Sequence[Probe]) -> None:
+    def __init__(self, probes: Sequence[Probe], extra: Mapping[str, str] | None = None) -> None:
         self._help = {name: text for probe in probes for name, text in probe.gauges.items()}
-        self._samples: list[Sample] = []
+        self._help.update(extra or {})
+        self._groups: dict[str, list[Sample]] = {}
         self._lock = threading.Lock()
 
-    def update(self, samples: Iterable[Sample]) -> None:
+    def update(self, samples: Iterable[Sample], *, group: str = "probes") -> None:
+        """Replace the samples of one group (the probes', or e.g. the alerts' states)."""
         with self._lock:
-            self._samples = list(samples)
+            self._groups[group] = list(samples)
 
     def collect(self) -> Iterable[Metric]:
         with self._lock:
-            samples = list(self._samples)
+            samples = [sample for group in self._groups.values() for sample in group]
         by_name: dict[str, list[Sample]] = {}
         for sample in samples:
             by_name.setdefault(sample.name, []).append(sample)

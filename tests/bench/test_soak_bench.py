@@ -1,0 +1,59 @@
+"""The soak benchmark's own helpers: restamped bodies, the process tree's CPU, lake bytes."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+from benchmarks._common import tree_cpu_seconds
+from benchmarks.bench_soak import _rates, event_pool, lake_bytes, restamped_body
+
+
+def test_bodies_are_json_arrays_of_fresh_events_cycling_through_the_pool() -> None:
+    pool = event_pool(50)
+    assert len({e["event"] for e in pool}) >= 20  # the simulator covers the catalogue
+    before = datetime.now(UTC)
+    events = orjson.loads(restamped_body(pool, len(pool) - 2, 5))
+    assert [e["event"] for e in events] == [pool[i % len(pool)]["event"] for i in range(-2, 3)]
+    assert len({e["ids"]["event_id"] for e in events}) == 5
+    stamped = datetime.fromisoformat(events[0]["occurred_at"].replace("Z", "+00:00"))
+    assert abs((stamped - before).total_seconds()) < 5
+
+
+def test_tree_cpu_counts_children_that_already_finished() -> None:
+    burn = "import time\nend = time.process_time() + 0.6\nwhile time.process_time() < end: pass"
+    script = (
+        f"import subprocess, sys, time\nsubprocess.run([sys.executable, '-c', {burn!r}])\n"
+        "time.sleep(30)"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 30
+        while tree_cpu_seconds(parent.pid) < 0.6 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert tree_cpu_seconds(parent.pid) >= 0.6
+    finally:
+        parent.kill()
+        parent.wait()
+
+
+def test_lake_bytes_per_top_folder(tmp_path: Path) -> None:
+    (tmp_path / "bronze" / "events").mkdir(parents=True)
+    (tmp_path / "bronze" / "events" / "a.parquet").write_bytes(b"x" * 100)
+    (tmp_path / "_node").mkdir()
+    (tmp_path / "_node" / "state.db").write_bytes(b"y" * 7)
+    assert lake_bytes(tmp_path) == {"_node": 7, "bronze": 100, "total": 107}
+
+
+def test_rates_are_positive_numbers() -> None:
+    assert _rates("10000,100000") == [10_000, 100_000]
+    with pytest.raises(argparse.ArgumentTypeError):
+        _rates("fast")
+    with pytest.raises(argparse.ArgumentTypeError):
+        _rates("0")
