@@ -37,3 +37,33 @@ def test_every_json_field_is_documented() -> None:
     assert sorted(f for f in fields if f"`{f}`" not in text) == []
     variant_fields = ", ".join(payload["variants"][0])
     assert f"`[{{{variant_fields}}}]`" in text
+
+
+def test_result_rows_hold_members_and_write_names() -> None:
+    from rastup_data.experiments.definitions import MetricRole as DefinitionRole
+    from rastup_data.experiments.stats import Direction, GuardrailStatus, MetricResult, MetricRole
+
+    # One role enum for definitions and results: a definition's role is a result's role.
+    assert DefinitionRole is MetricRole
+    row = MetricResult(
+        metric="m",
+        kind="mean",
+        role="guardrail",  # type: ignore[arg-type]  # as read back from JSON
+        direction="decrease",  # type: ignore[arg-type]
+        variant="b",
+        is_control=False,
+        n=10,
+        mean=1.0,
+        adjusted_mean=1.0,
+        guardrail="fail",  # type: ignore[arg-type]
+    )
+    assert row.role is MetricRole.GUARDRAIL
+    assert row.direction is Direction.DECREASE
+    assert row.guardrail is GuardrailStatus.FAIL
+    written = row.to_dict()
+    assert (written["role"], written["direction"], written["guardrail"]) == (
+        "guardrail",
+        "decrease",
+        "fail",
+    )
+    assert type(written["role"]) is str

@@ -27,6 +27,7 @@ from rastup_data.experiments.catalog import (
     read_yaml_mapping,
 )
 from rastup_data.experiments.home import find_definitions, find_experiments_dir
+from rastup_data.experiments.stats.spec import MetricRole
 
 __all__ = [
     "BUCKETS",
@@ -59,12 +60,6 @@ class UnitType(str, Enum):
     USER = "user"
     ANON = "anon"
     SESSION = "session"
-
-
-class MetricRole(str, Enum):
-    PRIMARY = "primary"
-    SECONDARY = "secondary"
-    GUARDRAIL = "guardrail"
 
 
 class MarginKind(str, Enum):

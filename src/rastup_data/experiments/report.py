@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from rastup_data.experiments.stats import ExperimentResult, MetricResult
+from rastup_data.experiments.stats import Direction, ExperimentResult, MetricResult
 
 __all__ = ["render_html"]
 
@@ -65,7 +65,7 @@ def _interval_plot(rows: list[MetricResult]) -> str:
     ]
     for i, r in enumerate(finite):
         y = 16 + i * row_h
-        good = (r.relative_effect > 0) == (r.direction == "increase")
+        good = (r.relative_effect > 0) == (r.direction is Direction.INCREASE)
         colour = "#667085" if not r.significant else ("#1a7f37" if good else "#b42318")
         parts += [
             f'<text x="4" y="{y + 4}">{escape(r.variant)}</text>',
@@ -86,7 +86,7 @@ def _metric_section(rows: list[MetricResult]) -> str:
         flags.append("sequential")
     head = (
         f"<h2>{escape(first.metric)} <span class='muted'>({escape(', '.join(flags))}; "
-        f"{escape(first.direction)} is better)</span></h2>"
+        f"{escape(first.direction.value)} is better)</span></h2>"
     )
     body = [
         "<table><tr><th>variant</th><th>n</th><th>mean</th><th>adjusted mean</th>"

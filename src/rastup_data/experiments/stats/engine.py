@@ -139,8 +139,8 @@ class _MetricAnalysis:
         return MetricResult(
             metric=self.spec.name,
             kind=self.kind.value,
-            role=self.spec.role.value,
-            direction=self.spec.direction.value,
+            role=self.spec.role,
+            direction=self.spec.direction,
             variant=self.control,
             is_control=True,
             n=0,
@@ -224,7 +224,7 @@ class _MetricAnalysis:
         code = _GUARDRAIL_CODES.get(g.status)
         return replace(
             row,
-            guardrail=g.status.value,
+            guardrail=g.status,
             guardrail_p_value=g.p_value,
             guardrail_bound=g.bound,
             guardrail_margin=g.margin,
@@ -269,7 +269,7 @@ class _MetricAnalysis:
 def _apply_correction(
     rows: Sequence[MetricResult], correction: str, alpha: float
 ) -> list[MetricResult]:
-    family = [i for i, r in enumerate(rows) if r.role == "primary" and not r.is_control]
+    family = [i for i, r in enumerate(rows) if r.role is MetricRole.PRIMARY and not r.is_control]
     out = list(rows)
     if not family:
         return out

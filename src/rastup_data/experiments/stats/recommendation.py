@@ -22,7 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from rastup_data.experiments.stats.guardrails import Direction, GuardrailStatus
 from rastup_data.experiments.stats.results import MetricResult
+from rastup_data.experiments.stats.spec import MetricRole
 
 __all__ = ["Decision", "Recommendation", "recommend"]
 
@@ -42,7 +44,7 @@ class Decision:
 
 
 def _good(row: MetricResult) -> bool:
-    return (row.effect > 0) == (row.direction == "increase")
+    return (row.effect > 0) == (row.direction is Direction.INCREASE)
 
 
 @dataclass(slots=True)
@@ -60,14 +62,14 @@ class _Tally:
         for row in rows:
             if row.is_control:
                 continue
-            if row.role == "guardrail":
+            if row.role is MetricRole.GUARDRAIL:
                 tally.add_guardrail(row)
-            elif row.role == "primary" and row.p_value_adjusted < alpha:
+            elif row.role is MetricRole.PRIMARY and row.p_value_adjusted < alpha:
                 tally.add_primary(row)
         return tally
 
     def add_guardrail(self, row: MetricResult) -> None:
-        if row.guardrail == "fail":
+        if row.guardrail is GuardrailStatus.FAIL:
             self.harmful[row.variant].append(f"guardrail {row.metric} failed")
         if row.guardrail != "pass":
             self.guardrails_clear[row.variant] = False

@@ -6,6 +6,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from rastup_data.experiments.stats.guardrails import Direction, GuardrailStatus
+from rastup_data.experiments.stats.spec import MetricRole
+
 __all__ = ["ExperimentResult", "MetricResult", "VariantCount"]
 
 
@@ -22,8 +25,8 @@ class MetricResult:
 
     metric: str
     kind: str
-    role: str
-    direction: str
+    role: MetricRole
+    direction: Direction
     variant: str
     is_control: bool
     n: int
@@ -47,19 +50,26 @@ class MetricResult:
     cuped_theta: tuple[float, ...] = ()
     variance_reduction: float = math.nan
     sequential: bool = False
-    guardrail: str | None = None
+    guardrail: GuardrailStatus | None = None
     guardrail_margin: float = math.nan
     guardrail_margin_kind: str | None = None
     guardrail_p_value: float = math.nan
     guardrail_bound: float = math.nan
     codes: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Rows read back from JSON or written by hand carry the names: hold the members.
+        object.__setattr__(self, "role", MetricRole(self.role))
+        object.__setattr__(self, "direction", Direction(self.direction))
+        if self.guardrail is not None:
+            object.__setattr__(self, "guardrail", GuardrailStatus(self.guardrail))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "metric": self.metric,
             "kind": self.kind,
-            "role": self.role,
-            "direction": self.direction,
+            "role": self.role.value,
+            "direction": self.direction.value,
             "variant": self.variant,
             "is_control": self.is_control,
             "n": self.n,
@@ -83,7 +93,7 @@ class MetricResult:
             "cuped_theta": [float(t) for t in self.cuped_theta],
             "variance_reduction": _num(self.variance_reduction),
             "sequential": self.sequential,
-            "guardrail": self.guardrail,
+            "guardrail": self.guardrail.value if self.guardrail is not None else None,
             "guardrail_margin": _num(self.guardrail_margin),
             "guardrail_margin_kind": self.guardrail_margin_kind,
             "guardrail_p_value": _num(self.guardrail_p_value),

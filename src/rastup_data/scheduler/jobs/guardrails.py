@@ -20,11 +20,15 @@ __all__ = ["GuardrailsJob"]
 
 
 def _finding(analysis: Any) -> dict[str, Any]:
+    from rastup_data.experiments.stats import GuardrailStatus, MetricRole
+
     result = analysis.result
     failed = [
         {"variant": row.variant, "metric": row.metric}
         for row in result.results
-        if row.role == "guardrail" and row.guardrail == "fail" and not row.is_control
+        if row.role is MetricRole.GUARDRAIL
+        and row.guardrail is GuardrailStatus.FAIL
+        and not row.is_control
     ]
     return {
         "key": analysis.units.experiment.key,
