@@ -91,6 +91,12 @@ def _cost() -> click.Command:
     return cost
 
 
+def _lander() -> click.Command:
+    from rastup_data.lander.buffers_cli import lander
+
+    return lander
+
+
 def _queries() -> click.Command:
     from rastup_data.governance.queries_cli import queries
 
@@ -180,6 +186,7 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "auth": (_auth, "Query-gate tokens."),
     "audit": (_audit, "Read and verify the audit log."),
     "cost": (_cost, "Scanned bytes and budgets."),
+    "lander": (_lander, "The lander: widen its buffers, land a stranded spool."),
     "queries": (_queries, "Running queries: list, kill; pin dashboards to the extracts."),
     "quality": (_quality, "Run quality gates or compare Gold with golden marts."),
     "dsar": (_dsar, "Erase (with proof) or export a data subject; request status."),

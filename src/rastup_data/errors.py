@@ -192,7 +192,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         None,
         Severity.ERROR,
         "bi",
-        None,
+        _R + "config-invalid.md",
     ),
     ErrorCode.DASHBOARD_FILTER_INVALID: ErrorInfo(
         "A dashboard page or tile was asked for with filters that are not valid: a date that "
@@ -210,7 +210,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         None,
         Severity.ERROR,
         "bi",
-        None,
+        _R + "config-invalid.md",
     ),
     ErrorCode.DSAR_CONFLICT: ErrorInfo(
         "A purge met a legal hold on the subject: that request is blocked (reads stay "
@@ -335,7 +335,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         None,
         Severity.ERROR,
         "client",
-        None,
+        _R + "service-unavailable.md",
     ),
     ErrorCode.REQUEST_MALFORMED: ErrorInfo(
         "The HTTP request itself is not acceptable: broken framing (e.g. a Content-Length "
@@ -376,7 +376,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         500,
         Severity.CRITICAL,
         "collector",
-        None,
+        _R + "service-unavailable.md",
     ),
     ErrorCode.CONTRACT_LINT_FAILED: ErrorInfo(
         "A registry schema breaks a rule (PII-like name, no description/owner/examples …).",
@@ -401,7 +401,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         None,
         Severity.ERROR,
         "config",
-        None,
+        _R + "config-invalid.md",
     ),
     ErrorCode.STATE_UNAVAILABLE: ErrorInfo(
         "The state database server (RASTUP_STATE_URL) refused or did not answer a connection.",
@@ -410,7 +410,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         503,
         Severity.CRITICAL,
         "state",
-        None,
+        _R + "service-unavailable.md",
     ),
     ErrorCode.STORAGE_UNAVAILABLE: ErrorInfo(
         "The lake's object store (an s3:// lake) refused a request, or its bucket is missing.",
@@ -419,7 +419,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         503,
         Severity.CRITICAL,
         "storage",
-        None,
+        _R + "service-unavailable.md",
     ),
     ErrorCode.QUERY_INVALID: ErrorInfo(
         "The query failed to parse or run, or is not one read-only statement.",
@@ -445,7 +445,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         None,
         Severity.ERROR,
         "lake",
-        None,
+        _R + "service-unavailable.md",
     ),
     ErrorCode.ACCESS_DENIED: ErrorInfo(
         "The query reads a relation, column or function the principal's role is not granted "
@@ -479,7 +479,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         400,
         Severity.WARNING,
         "governance",
-        None,
+        _R + "runaway-query.md",
     ),
     ErrorCode.QUERY_KILLED: ErrorInfo(
         "An operator stopped the running query (`rastup-data queries kill ID`), e.g. a runaway "
@@ -488,7 +488,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         400,
         Severity.WARNING,
         "governance",
-        _R + "high-spend.md",
+        _R + "runaway-query.md",
     ),
     ErrorCode.QUERY_NOT_RUNNING: ErrorInfo(
         "`rastup-data queries kill ID` named no running query: it finished already, or the id "
@@ -497,7 +497,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         404,
         Severity.WARNING,
         "governance",
-        _R + "high-spend.md",
+        _R + "runaway-query.md",
     ),
     ErrorCode.POLICY_INVALID: ErrorInfo(
         "The governance policy file is malformed or inconsistent.",
@@ -505,7 +505,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         None,
         Severity.ERROR,
         "governance",
-        None,
+        _R + "config-invalid.md",
     ),
     ErrorCode.AUDIT_CHAIN_BROKEN: ErrorInfo(
         "An audit record was changed, removed or inserted: its hash chain does not verify.",

@@ -9,6 +9,7 @@ def test_public_names_are_stable_and_importable() -> None:
     assert sorted(contracts.__all__) == sorted(
         [
             "DEFAULT_REGISTRY_PATH",
+            "Adapters",
             "BreakingChange",
             "EventSchema",
             "EventValidator",
@@ -20,6 +21,7 @@ def test_public_names_are_stable_and_importable() -> None:
             "diff_schemas",
             "find_pii",
             "lint_registry",
+            "load_adapters",
             "load_registry",
             "load_validator",
             "scan_pii",

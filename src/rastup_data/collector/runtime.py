@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ import orjson
 
 from rastup_data.collector.assign import AssignmentService
 from rastup_data.collector.body import MemoryBudget
+from rastup_data.collector.buffers import BufferWatcher
 from rastup_data.collector.validation_pool import ValidationPool
 from rastup_data.config import LakeRoot
 from rastup_data.errors import ErrorCode
@@ -31,6 +32,7 @@ from rastup_data.ingest.shared_dedupe import SharedDedupe
 from rastup_data.ingest.suppression import SubjectSuppression
 from rastup_data.lake.files import partition_files
 from rastup_data.lake.layout import BRONZE_EVENTS, LakeLayout, adopt_legacy_work, partition_key
+from rastup_data.lander.buffers import Buffers
 from rastup_data.lander.worker import LanderStatus, LanderWorker
 from rastup_data.ops.metrics import PlatformMetrics, merge_expositions
 from rastup_data.privacy.suppression import DsarStatus, SuppressionRefresher
@@ -108,6 +110,8 @@ class CollectorRuntime:
             # Gauges are summed across worker processes: one process reports the register.
             on_status=self._report_dsar if config.metrics_name == "w0" else None,
         )
+        self.buffers = BufferWatcher(state_url, self.apply_buffers)
+        self._max_backlog = config.lander_max_backlog
         self.spool_dir = config.spool_dir or self.layout.spool
         self.lander = LanderWorker(self.layout, self.spool_dir, metrics=self.metrics)
         self.spool = Spool(self.spool_dir, config.spool, on_seal=self.lander.notify)
@@ -134,6 +138,7 @@ class CollectorRuntime:
             self.dedupe.add_new(ids)
             log.info("dedupe window rebuilt with %d event ids", len(ids))
         self.spool.start()
+        self.buffers.start()
         if self.config.land:
             self.lander.start()
         for start, _ in self._background:
@@ -153,6 +158,7 @@ class CollectorRuntime:
         for _, stop in reversed(self._background):
             stop()
         self.suppression.stop()
+        self.buffers.stop()
         self.spool.close()
         if self.config.land:
             try:
@@ -176,6 +182,16 @@ class CollectorRuntime:
 
     # -- back-pressure ---------------------------------------------------------------
 
+    def apply_buffers(self, buffers: Buffers) -> None:
+        """Widen (or restore) the spool's buffers: ``rastup-data lander buffers``."""
+        base = self.config.spool
+        self.spool.config = replace(
+            base,
+            max_bytes=buffers.max_bytes or base.max_bytes,
+            rotate_s=buffers.rotate_s or base.rotate_s,
+        )
+        self._max_backlog = buffers.max_backlog or self.config.lander_max_backlog
+
     def spool_bytes(self) -> int:
         """Bytes in this process's spool not yet landed; sampled at most 5×/s."""
         now = time.monotonic()
@@ -187,10 +203,10 @@ class CollectorRuntime:
 
     def overloaded(self) -> str | None:
         """Why new events should wait, or None. Cheap: disk use is sampled at most 5×/s."""
-        if self.spool_bytes() >= self.config.spool.max_bytes:
+        if self.spool_bytes() >= self.spool.config.max_bytes:
             return f"spool holds {self._spool_bytes} bytes not yet landed"
         backlog = self.lander_status().backlog_segments
-        if backlog >= self.config.lander_max_backlog:
+        if backlog >= self._max_backlog:
             return f"lander is {backlog} segments behind"
         return None
 

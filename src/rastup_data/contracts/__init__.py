@@ -7,6 +7,7 @@ stable error code.
 
 from __future__ import annotations
 
+from rastup_data.contracts.adapter import Adapters, load_adapters
 from rastup_data.contracts.compat import BreakingChange, diff_registries, diff_schemas
 from rastup_data.contracts.lint import LintProblem, lint_registry
 from rastup_data.contracts.loader import DEFAULT_REGISTRY_PATH, EventSchema, Registry, load_registry
@@ -15,6 +16,7 @@ from rastup_data.contracts.validator import EventValidator, Rejection, load_vali
 
 __all__ = [
     "DEFAULT_REGISTRY_PATH",
+    "Adapters",
     "BreakingChange",
     "EventSchema",
     "EventValidator",
@@ -26,6 +28,7 @@ __all__ = [
     "diff_schemas",
     "find_pii",
     "lint_registry",
+    "load_adapters",
     "load_registry",
     "load_validator",
     "scan_pii",

@@ -9,19 +9,14 @@ listed.
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from rastup_data.state import StateDB
+from rastup_data.state.runners import runner_alive, this_runner
 
-__all__ = ["RunningQueries", "RunningQuery", "this_runner"]
-
-
-def this_runner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+__all__ = ["RunningQueries", "RunningQuery"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,20 +54,6 @@ _COLUMNS = (
     "query_id, env, principal, role, path, sql_text, started_at, runner, scanned_bytes, "
     "kill_requested_at, kill_requested_by"
 )
-
-
-def _alive(runner: str) -> bool:
-    """Whether a runner of this host still exists (runners of other hosts are trusted)."""
-    host, _, pid = runner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _from_row(row: tuple[Any, ...]) -> RunningQuery:
@@ -135,7 +116,7 @@ class RunningQueries:
         found = []
         for row in rows:
             query = _from_row(row)
-            if not _alive(query.runner):
+            if not runner_alive(query.runner):
                 self.finish(query.query_id)  # its process died: nothing runs any more
                 continue
             if env is None or query.env == env:

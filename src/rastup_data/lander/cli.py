@@ -30,6 +30,18 @@ __all__ = ["replay"]
     default=None,
     help="Only quarantine partitions from this date (YYYY-MM-DD).",
 )
+@click.option(
+    "--registry",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Validate against this schema registry (default: the packaged one), e.g. a hotfix.",
+)
+@click.option(
+    "--adapters",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Upgrade old versions with these adapters (default: the packaged ones).",
+)
 @click.option("--dry-run", is_flag=True, help="Report what would land; write nothing.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def replay(
@@ -38,10 +50,13 @@ def replay(
     work_dir: Path | None,
     codes: tuple[str, ...],
     since: datetime | None,
+    registry: Path | None,
+    adapters: Path | None,
     dry_run: bool,
     fmt: str,
 ) -> None:
     """Re-validate quarantined events against the current registry and land those that pass."""
+    from rastup_data.contracts import load_adapters, load_validator
     from rastup_data.lander.replay import replay_quarantine
     from rastup_data.privacy.suppression import lake_suppression
 
@@ -49,7 +64,13 @@ def replay(
     layout = existing_lake(lake, work_dir)
     suppression = lake_suppression(layout)
     report = replay_quarantine(
-        layout, codes=set(codes) or None, since=since_day, dry_run=dry_run, suppression=suppression
+        layout,
+        codes=set(codes) or None,
+        since=since_day,
+        dry_run=dry_run,
+        suppression=suppression,
+        validator=load_validator(registry),
+        adapters=load_adapters(adapters),
     )
     if fmt == "json":
         click.echo(

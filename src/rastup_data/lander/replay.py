@@ -1,7 +1,8 @@
 """Replay: give quarantined events another verdict (e.g. after a schema fix).
 
 Quarantine is immutable. Replay reads it, skips events already in Bronze (by event_id),
-runs the rest through the same acceptance as the collector, and lands those that now pass
+upgrades old versions through the adapters (``contracts/adapters/``), runs the rest through
+the same acceptance as the collector, and lands those that now pass
 as a new Bronze file stamped with a fresh ``received_at``. Events still rejected stay
 where they are and are counted by code; nothing is written to quarantine twice. Events of
 a subject erased since (a DSAR's suppression list) are counted and never landed.
@@ -14,6 +15,7 @@ from datetime import date
 
 import duckdb
 
+from rastup_data.contracts.adapter import Adapters
 from rastup_data.errors import ErrorCode
 from rastup_data.ingest.acceptance import EventAcceptor, EventCheck, format_received_at
 from rastup_data.ingest.dedupe import DedupeWindow
@@ -46,13 +48,19 @@ def replay_quarantine(
     since: date | None = None,
     dry_run: bool = False,
     suppression: SubjectSuppression | None = None,
+    adapters: Adapters | None = None,
 ) -> ReplayReport:
-    """Re-validate quarantined events and land those that pass now; events of subjects in
-    ``suppression`` (erased by a DSAR) are counted as suppressed, never landed."""
+    """Re-validate quarantined events (upgraded first by ``adapters``, default: the packaged
+    ones) and land those that pass now; events of subjects in ``suppression`` (erased by a
+    DSAR) are counted as suppressed, never landed."""
     if validator is None:
         from rastup_data.contracts import load_validator
 
         validator = load_validator()
+    if adapters is None:
+        from rastup_data.contracts import load_adapters
+
+        adapters = load_adapters()
     if not has_files(layout.lake, BRONZE_BAD):
         return ReplayReport(0, 0, 0, {}, dry_run)
     conn = duckdb.connect(":memory:")
@@ -88,7 +96,7 @@ def replay_quarantine(
     dedupe = DedupeWindow(1e12)
     dedupe.add_new(landed_ids)
     acceptor = EventAcceptor(validator, dedupe, suppression=suppression)
-    lines = [r[0].encode() for r in rows]
+    lines = [adapters.upgrade_line(r[0].encode()) for r in rows]
     outcome = acceptor.accept_lines(lines, format_received_at())
     if outcome.events and not dry_run:
         staging = layout.spool / "_replay"

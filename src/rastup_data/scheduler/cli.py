@@ -19,7 +19,7 @@ from rich.table import Table
 from rastup_data.config import Settings
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.scheduler.jobs import JOBS
+from rastup_data.scheduler.jobs import JOBS, SERVE_JOBS
 from rastup_data.scheduler.runner import HEAVY, daily_only_control, paused_control
 from rastup_data.scheduler.service import SchedulerService
 from rastup_data.state import OpsControls, StateDB, open_state
@@ -44,10 +44,11 @@ def _state(lake: str | None) -> Iterator[tuple[Settings, StateDB]]:
 
 
 def _job(name: str) -> str:
-    if name != HEAVY and name not in JOBS:
+    if name != HEAVY and name not in JOBS and name not in SERVE_JOBS:
+        known = sorted([*JOBS, *SERVE_JOBS])
         raise RastupError(
             ErrorCode.CONFIG_INVALID,
-            f"no job named {name!r}. To fix this, use one of {', '.join(sorted(JOBS))} "
+            f"no job named {name!r}. To fix this, use one of {', '.join(known)} "
             f"(or {HEAVY} for every heavy job).",
         )
     return name

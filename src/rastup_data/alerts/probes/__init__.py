@@ -14,6 +14,7 @@ from rastup_data.alerts.probes.bi import BiRefreshProbe
 from rastup_data.alerts.probes.budgets import BudgetsProbe
 from rastup_data.alerts.probes.builds import BuildsProbe
 from rastup_data.alerts.probes.queries import QueriesProbe
+from rastup_data.alerts.probes.running import RunningQueriesProbe
 from rastup_data.alerts.probes.scheduler import SchedulerProbe
 from rastup_data.alerts.probes.spool import SpoolProbe
 from rastup_data.alerts.probes.volume import VolumeProbe
@@ -34,6 +35,7 @@ def default_probes() -> list[Probe]:
         SpoolProbe(),
         SchedulerProbe(),
         QueriesProbe(),
+        RunningQueriesProbe(),
         BudgetsProbe(),
         VolumeProbe(),
     ]

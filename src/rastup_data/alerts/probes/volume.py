@@ -3,8 +3,10 @@ against the same hour of the previous seven days.
 
 The baseline is the mean over the previous days that received any event (a lake three days
 old compares with three days, not seven). Counts come from the ``received_at`` column of the
-day partitions involved; quarantined events name their event only when it is a valid event
-name (anything else counts as ``(invalid)``), so hostile input cannot make new series.
+day partitions involved; quarantined events of the last hour that a replay has since landed
+in Bronze (after a schema hotfix or an adapter) no longer count. Quarantined events name
+their event only when it is a valid event name (anything else counts as ``(invalid)``), so
+hostile input cannot make new series.
 """
 
 from __future__ import annotations
@@ -32,23 +34,39 @@ _GAUGES = {
 }
 
 
-def _hour_counts(
-    context: ProbeContext, conn: duckdb.DuckDBPyConnection, table: str, end: datetime
-) -> dict[str, int] | None:
-    """Events per name received in the hour before ``end``; None when the day had no data."""
+def _files(context: ProbeContext, table: str, start: datetime, end: datetime) -> list[str]:
     store = context.layout.lake
-    start = end - timedelta(hours=1)
     days = sorted({start.date(), end.date()})
-    files = [
+    return [
         store.uri(key) for day in days for key in partition_files(store, partition_key(table, day))
     ]
+
+
+def _hour_counts(
+    context: ProbeContext,
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    end: datetime,
+) -> dict[str, int] | None:
+    """Events per name received in the hour before ``end``; None when the day had no data.
+    Quarantined events of the current hour since replayed into Bronze do not count."""
+    start = end - timedelta(hours=1)
+    files = _files(context, table, start, end)
     if not files:
         return None
-    rows = conn.execute(
+    sql = (
         "SELECT event, count(*) FROM read_parquet(?, union_by_name = true) "
-        "WHERE received_at > ? AND received_at <= ? GROUP BY 1",
-        [files, start, end],
-    ).fetchall()
+        "WHERE received_at > ? AND received_at <= ?"
+    )
+    params: list[object] = [files, start, end]
+    landed = _files(context, BRONZE_EVENTS, start, context.now)
+    if table == BRONZE_BAD and end == context.now and landed:
+        sql += (
+            " AND (event_id IS NULL OR event_id NOT IN (SELECT event_id FROM read_parquet(?,"
+            " union_by_name = true) WHERE received_at > ? AND event_id IS NOT NULL))"
+        )
+        params += [landed, start]
+    rows = conn.execute(sql + " GROUP BY 1", params).fetchall()
     counts: dict[str, int] = defaultdict(int)
     for name, count in rows:
         label = name if isinstance(name, str) and _EVENT_NAME.match(name) else "(invalid)"
@@ -63,7 +81,8 @@ class VolumeProbe:
         "rastup_ingest_hour_events": "Events landed in Bronze received in the last hour, by event.",
         "rastup_ingest_hour_baseline_events": "Mean events of the same hour on the previous "
         "seven days with data, by event.",
-        "rastup_quarantine_hour_events": "Events quarantined in the last hour, by event.",
+        "rastup_quarantine_hour_events": "Events quarantined in the last hour and not replayed "
+        "into Bronze since, by event.",
         "rastup_quarantine_hour_baseline_events": "Mean events quarantined in the same hour on "
         "the previous seven days with data, by event.",
     }

@@ -13,6 +13,7 @@ from rastup_data.scheduler.jobs.guardrails import GuardrailsJob
 __all__ = [
     "JOBS",
     "MAX_DAILY_RUNS",
+    "SERVE_JOBS",
     "AlertsJob",
     "ChildCommandJob",
     "GuardrailsJob",
@@ -29,6 +30,10 @@ JOBS: Mapping[str, JobKind] = {
     "alerts": AlertsJob(),
     "guardrails": GuardrailsJob(),
 }
+
+#: Jobs ``serve`` runs on schedules of their own that obey the same operator controls
+#: (paused, daily only): the BI extract refreshes (``bi/scheduler.py``).
+SERVE_JOBS: tuple[str, ...] = ("bi_refresh",)
 
 #: Jobs with a cap on their runs a day (the seed: no more than 4–6 extract refreshes).
 MAX_DAILY_RUNS: Mapping[str, int] = {"extract_refresh": 6}

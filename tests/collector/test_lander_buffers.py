@@ -1,0 +1,60 @@
+"""`rastup-data lander buffers` widens a running collector's spool while the lander is
+behind: a spool that refused events (INGEST_OVERLOADED) accepts them within two seconds of
+the command, and `--reset` brings the configured limit back."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import orjson
+from click.testing import CliRunner
+
+from rastup_data.cli import cli
+from rastup_data.spool.spool import SpoolConfig
+
+from .conftest import LiveCollector, fresh_events, start_collector
+
+
+def _buffers(lake: Path, *args: str) -> str:
+    result = CliRunner().invoke(cli, ["lander", "buffers", "--lake", str(lake), *args])
+    assert result.exit_code == 0, result.output
+    return result.output.strip()
+
+
+def _status_after(live: LiveCollector, wanted: int, timeout: float = 10.0) -> int:
+    deadline = time.monotonic() + timeout
+    status = 0
+    while time.monotonic() < deadline:
+        status = live.post(orjson.dumps(fresh_events(5))).status_code
+        if status == wanted:
+            return status
+        time.sleep(0.3)
+    return status
+
+
+def test_widened_buffers_apply_to_a_running_collector(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    live, server = start_collector(lake, spool=SpoolConfig(rotate_s=0.05, max_bytes=1), land=False)
+    try:
+        assert live.post(orjson.dumps(fresh_events(5))).status_code == 202
+        assert _status_after(live, 503) == 503  # the 1-byte spool is full
+        shown = _buffers(lake, "--max-bytes", "64 MiB", "--rotate", "2s", "--reason", "lag")
+        assert shown == "lander buffers: spool max 67,108,864 bytes, rotate every 2s"
+        assert _status_after(live, 202) == 202
+        assert live.runtime.spool.config.rotate_s == 2.0
+        assert _buffers(lake, "--reset") == "lander buffers: as configured"
+        assert _status_after(live, 503) == 503
+        assert live.runtime.spool.config == SpoolConfig(rotate_s=0.05, max_bytes=1)
+    finally:
+        live.client.close()
+        server.stop()
+
+
+def test_a_malformed_size_is_a_coded_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["lander", "buffers", "--lake", str(tmp_path), "--max-bytes", "lots"]
+    )
+    assert result.exit_code == 2
+    assert "CONFIG_INVALID" in result.output
+    assert "--max-bytes" in result.output
