@@ -57,7 +57,7 @@ def replay(
 ) -> None:
     """Re-validate quarantined events against the current registry and land those that pass."""
     from rastup_data.contracts import load_adapters, load_validator
-    from rastup_data.lander.replay import replay_quarantine
+    from rastup_data.lander.replay import ReplayScope, replay_quarantine
     from rastup_data.privacy.suppression import lake_suppression
 
     since_day: date | None = since.date() if since else None
@@ -65,8 +65,7 @@ def replay(
     suppression = lake_suppression(layout)
     report = replay_quarantine(
         layout,
-        codes=set(codes) or None,
-        since=since_day,
+        scope=ReplayScope(frozenset(codes) or None, since_day),
         dry_run=dry_run,
         suppression=suppression,
         validator=load_validator(registry),

@@ -25,7 +25,15 @@ from rastup_data.lake.layout import BRONZE_BAD, BRONZE_EVENTS, LakeLayout
 from rastup_data.lander.landing import land_segment
 from rastup_data.spool.segments import SegmentFiles
 
-__all__ = ["ReplayReport", "replay_quarantine"]
+__all__ = ["ReplayReport", "ReplayScope", "replay_quarantine"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayScope:
+    """Which quarantined events to consider: only these codes, only partitions from a day."""
+
+    codes: frozenset[str] | None = None
+    since: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +52,7 @@ def replay_quarantine(
     layout: LakeLayout,
     *,
     validator: EventCheck | None = None,
-    codes: set[str] | None = None,
-    since: date | None = None,
+    scope: ReplayScope | None = None,
     dry_run: bool = False,
     suppression: SubjectSuppression | None = None,
     adapters: Adapters | None = None,
@@ -63,6 +70,7 @@ def replay_quarantine(
         adapters = load_adapters()
     if not has_files(layout.lake, BRONZE_BAD):
         return ReplayReport(0, 0, 0, {}, dry_run)
+    codes, since = (scope.codes, scope.since) if scope is not None else (None, None)
     conn = duckdb.connect(":memory:")
     conn.execute("SET TimeZone = 'UTC'")
     try:
