@@ -3,6 +3,10 @@
   starts at the source (its meta.external_location is the read_parquet call, see
   models/bronze/sources.yml; bronze_glob() is the same path). An empty lake (no Parquet
   files yet) yields an empty, typed relation instead of DuckDB's "No files found" error.
+  `event_id` becomes a UUID here (the Bronze contract guarantees one): 16 fixed bytes
+  instead of 36 characters of random text are cheaper to store, hash and compare
+  everywhere downstream; a value that is not a UUID fails the build instead of being
+  dropped.
 -#}
 {% macro bronze_glob() -%}
   {{- var('lake_path') ~ '/bronze/events/**/*.parquet' -}}
@@ -14,11 +18,9 @@
   {{ return(found.columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
-{% macro bronze_events() -%}
-  {%- if bronze_has_files() -%}
-  (
-    select
-      cast(event_id as varchar) as event_id,
+{#- The typed Bronze columns, read from a relation with the raw Bronze columns. -#}
+{% macro bronze_columns() -%}
+      cast(event_id as uuid) as event_id,
       cast(event as varchar) as event,
       cast(v as integer) as v,
       cast(occurred_at as timestamptz) as occurred_at,
@@ -30,12 +32,19 @@
       cast(ids as varchar) as ids,
       cast(payload as varchar) as payload,
       cast(dt as date) as bronze_dt
+{%- endmacro %}
+
+{% macro bronze_events() -%}
+  {%- if bronze_has_files() -%}
+  (
+    select
+      {{ bronze_columns() }}
     from {{ source('bronze', 'events') }}
   )
   {%- else -%}
   (
     select
-      null::varchar as event_id, null::varchar as event, null::integer as v,
+      null::uuid as event_id, null::varchar as event, null::integer as v,
       null::timestamptz as occurred_at, null::timestamptz as received_at,
       null::varchar as user_id, null::varchar as anon_id, null::varchar as session_id,
       null::varchar as context, null::varchar as ids, null::varchar as payload,

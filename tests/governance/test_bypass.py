@@ -69,7 +69,7 @@ CORPUS = [
     Attempt("mask by raw filter", ANALYST, "SELECT count(*) FROM silver.fact_bookings WHERE user_id = 'u_1'", check=no_rows),
     Attempt("mask by like", ANALYST, "SELECT count(*) FROM silver.fact_bookings WHERE user_id LIKE 'u%'", check=no_rows),
     Attempt("mask in payload", ANALYST, "SELECT payload FROM silver.events_deduped WHERE dt = DATE '2026-01-05'", check=no_raw_ids),
-    Attempt("mask by anon id", ANALYST, "SELECT anon_id, session_id FROM silver.fact_booking_legs", check=no_raw_ids),
+    Attempt("mask by anon id", ANALYST, "SELECT anon_id, session_id FROM silver.events_deduped WHERE dt = DATE '2026-01-05'", check=no_raw_ids),
     Attempt("mask by min/max", ANALYST, "SELECT min(user_id), max(user_id) FROM silver.fact_bookings", check=no_raw_ids),
     Attempt("mask by json", ANALYST, "SELECT to_json(b) FROM silver.fact_bookings b", check=no_raw_ids),
     # Denied columns.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +58,10 @@ def test_silver_facts_keep_the_first_received_copy(
     market: tuple[LakeLayout, list[dict[str, Any]]],
 ) -> None:
     layout, events = market
-    firsts = {e["event_id"]: e["received_at"] for e in first_copies(events)}
+    firsts = {uuid.UUID(e["event_id"]): e["received_at"] for e in first_copies(events)}
     with open_published(layout) as conn:
         rows = conn.execute("SELECT event_id, received_at FROM silver.events_deduped").fetchall()
+    # Silver carries event_id as a UUID, not as its 36-character text.
     assert dict(rows) == firsts
 
 
@@ -99,3 +102,26 @@ def test_dim_exposure_resolves_units_and_flags_crossovers(
     )
     got = [{c: r[c] for c in columns} for r in published_rows(layout, "silver.dim_exposure")]
     assert_rows_equal(got, expected, ("exp_key", "resolved_unit_id"))
+
+
+def test_facts_carry_the_common_columns_of_docs_models(
+    market: tuple[LakeLayout, list[dict[str, Any]]],
+) -> None:
+    layout, _ = market
+    doc = (Path(__file__).parents[2] / "docs" / "models.md").read_text()
+    listed = re.search(r"the common columns\s+`([^`]+)`", doc)
+    assert listed is not None
+    common = [c.strip() for c in listed.group(1).split(",")]
+    with open_published(layout) as conn:
+        facts = conn.execute(
+            "SELECT table_name FROM duckdb_tables() "
+            "WHERE schema_name = 'silver' AND table_name LIKE 'fact_%' ORDER BY 1"
+        ).fetchall()
+        models = Path(__file__).parents[2] / "dbt" / "models" / "silver"
+        assert len(facts) == len(list(models.glob("fact_*.sql")))
+        for (fact,) in facts:
+            described = conn.execute(f"DESCRIBE silver.{fact}").fetchall()
+            columns = {str(row[0]): str(row[1]) for row in described}
+            assert list(columns)[: len(common)] == common, fact
+            assert "session_id" not in columns, fact
+            assert columns["event_id"] == "UUID", fact

@@ -20,13 +20,17 @@ select
   end as kind,
   case event when 'payout.created' then 'created' when 'payout.paid' then 'paid' end
     as payout_event,
-  {{ json_str('payout_id') }} as payout_id,
-  {{ json_str('dispute_id') }} as dispute_id,
-  {{ json_str('booking_id') }} as booking_id,
-  {{ json_str('charge_id') }} as charge_id,
-  {{ json_int('amount_cents') }} as amount_cents,
-  {{ json_str('currency') }} as currency,
-  {{ json_str('reason') }} as reason,
-  {{ json_str('outcome') }} as outcome
-from firsts
-where {{ not_erased('user_id', 'anon_id') }}
+  {{ field_str('payout_id') }} as payout_id,
+  {{ field_str('dispute_id') }} as dispute_id,
+  {{ field_str('booking_id') }} as booking_id,
+  {{ field_str('charge_id') }} as charge_id,
+  {{ field_int('amount_cents') }} as amount_cents,
+  {{ field_str('currency') }} as currency,
+  {{ field_str('reason') }} as reason,
+  {{ field_str('outcome') }} as outcome
+from {{ payload_events(
+  'firsts',
+  not_erased('user_id', 'anon_id'),
+  ['payout_id', 'dispute_id', 'booking_id', 'charge_id', 'amount_cents', 'currency', 'reason', 'outcome'],
+  new_only=false
+) }}

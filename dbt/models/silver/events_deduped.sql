@@ -44,8 +44,9 @@ select
   now() as _loaded_at
 from firsts
 where {{ not_erased('user_id', 'anon_id') }}
-  and not coalesce(event = 'identity.linked' and (payload ->> 'user_id') in (
-    select subject_id from {{ ref('erased_subjects') }} where subject_type = 'user'), false)
+  {#- Written as an OR so the payload is parsed for identity.linked rows only. #}
+  and (event is distinct from 'identity.linked' or not coalesce((payload ->> 'user_id') in (
+    select subject_id from {{ ref('erased_subjects') }} where subject_type = 'user'), false))
 {%- if is_incremental() %}
   and event_id not in (select event_id from {{ this }})
 {%- endif %}

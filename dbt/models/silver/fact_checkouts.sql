@@ -2,10 +2,13 @@
 {#- One row per checkout.start. -#}
 select
   {{ fact_columns() }},
-  {{ json_str('checkout_id') }} as checkout_id,
-  {{ json_str('listing_id') }} as listing_id,
-  {{ json_str('listing_type') }} as listing_type,
-  {{ json_int('quoted_amount_cents') }} as quoted_amount_cents,
-  {{ json_str('currency') }} as currency
-from {{ ref('events_deduped') }}
-where event = 'checkout.start'{{ only_new_events() }}
+  {{ field_str('checkout_id') }} as checkout_id,
+  {{ field_str('listing_id') }} as listing_id,
+  {{ field_str('listing_type') }} as listing_type,
+  {{ field_int('quoted_amount_cents') }} as quoted_amount_cents,
+  {{ field_str('currency') }} as currency
+from {{ payload_events(
+  ref('events_deduped'),
+  "event = 'checkout.start'",
+  ['checkout_id', 'listing_id', 'listing_type', 'quoted_amount_cents', 'currency']
+) }}

@@ -3,12 +3,15 @@
 select
   {{ fact_columns() }},
   replace(event, 'comms.', '') as comms_event,
-  {{ json_str('message_id') }} as message_id,
-  {{ json_str('channel') }} as channel,
-  {{ json_str('category') }} as category,
-  {{ json_str('template') }} as template,
-  {{ json_str('bounce_type') }} as bounce_type,
-  {{ json_str('digest_id') }} as digest_id,
-  {{ json_str('reason') }} as reason
-from {{ ref('events_deduped') }}
-where event like 'comms.%'{{ only_new_events() }}
+  {{ field_str('message_id') }} as message_id,
+  {{ field_str('channel') }} as channel,
+  {{ field_str('category') }} as category,
+  {{ field_str('template') }} as template,
+  {{ field_str('bounce_type') }} as bounce_type,
+  {{ field_str('digest_id') }} as digest_id,
+  {{ field_str('reason') }} as reason
+from {{ payload_events(
+  ref('events_deduped'),
+  "event like 'comms.%'",
+  ['message_id', 'channel', 'category', 'template', 'bounce_type', 'digest_id', 'reason']
+) }}

@@ -3,14 +3,17 @@
 select
   {{ fact_columns() }},
   replace(event, 'booking.leg.', '') as acceptance_event,
-  {{ json_str('booking_id') }} as booking_id,
-  {{ json_str('leg_id') }} as leg_id,
-  {{ json_str('provider_id') }} as provider_id,
-  {{ json_str('provider_type') }} as provider_type,
-  {{ json_int('amount_cents') }} as amount_cents,
-  {{ json_str('currency') }} as currency,
-  try_cast({{ json_str('service_date') }} as date) as service_date,
-  try_cast({{ json_str('accept_by') }} as timestamptz) as accept_by,
-  {{ json_str('reason') }} as reason
-from {{ ref('events_deduped') }}
-where event in ('booking.leg.requested', 'booking.leg.accepted', 'booking.leg.declined'){{ only_new_events() }}
+  {{ field_str('booking_id') }} as booking_id,
+  {{ field_str('leg_id') }} as leg_id,
+  {{ field_str('provider_id') }} as provider_id,
+  {{ field_str('provider_type') }} as provider_type,
+  {{ field_int('amount_cents') }} as amount_cents,
+  {{ field_str('currency') }} as currency,
+  try_cast({{ field_str('service_date') }} as date) as service_date,
+  try_cast({{ field_str('accept_by') }} as timestamptz) as accept_by,
+  {{ field_str('reason') }} as reason
+from {{ payload_events(
+  ref('events_deduped'),
+  "event in ('booking.leg.requested', 'booking.leg.accepted', 'booking.leg.declined')",
+  ['booking_id', 'leg_id', 'provider_id', 'provider_type', 'amount_cents', 'currency', 'service_date', 'accept_by', 'reason']
+) }}

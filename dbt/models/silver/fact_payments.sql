@@ -3,13 +3,16 @@
 select
   {{ fact_columns() }},
   case event when 'payment.charge.succeeded' then 'charge' when 'payment.refund.succeeded' then 'refund' else 'fee' end as payment_type,
-  coalesce({{ json_str('refund_id') }}, {{ json_str('fee_id') }}, {{ json_str('charge_id') }}) as payment_id,
-  {{ json_str('charge_id') }} as charge_id,
-  {{ json_str('booking_id') }} as booking_id,
-  {{ json_str('leg_id') }} as leg_id,
-  {{ json_str('fee_type') }} as fee_type,
-  {{ json_int('amount_cents') }} as amount_cents,
-  {{ json_str('currency') }} as currency,
-  {{ json_str('reason') }} as reason
-from {{ ref('events_deduped') }}
-where event in ('payment.charge.succeeded', 'payment.refund.succeeded', 'payment.fee.recorded'){{ only_new_events() }}
+  coalesce({{ field_str('refund_id') }}, {{ field_str('fee_id') }}, {{ field_str('charge_id') }}) as payment_id,
+  {{ field_str('charge_id') }} as charge_id,
+  {{ field_str('booking_id') }} as booking_id,
+  {{ field_str('leg_id') }} as leg_id,
+  {{ field_str('fee_type') }} as fee_type,
+  {{ field_int('amount_cents') }} as amount_cents,
+  {{ field_str('currency') }} as currency,
+  {{ field_str('reason') }} as reason
+from {{ payload_events(
+  ref('events_deduped'),
+  "event in ('payment.charge.succeeded', 'payment.refund.succeeded', 'payment.fee.recorded')",
+  ['refund_id', 'fee_id', 'charge_id', 'booking_id', 'leg_id', 'fee_type', 'amount_cents', 'currency', 'reason']
+) }}

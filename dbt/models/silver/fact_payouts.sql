@@ -3,11 +3,14 @@
 select
   {{ fact_columns() }},
   replace(event, 'payout.', '') as payout_event,
-  {{ json_str('payout_id') }} as payout_id,
-  {{ json_str('provider_id') }} as provider_id,
-  {{ json_str('booking_id') }} as booking_id,
-  {{ json_str('leg_id') }} as leg_id,
-  {{ json_int('amount_cents') }} as amount_cents,
-  {{ json_str('currency') }} as currency
-from {{ ref('events_deduped') }}
-where event in ('payout.created', 'payout.paid'){{ only_new_events() }}
+  {{ field_str('payout_id') }} as payout_id,
+  {{ field_str('provider_id') }} as provider_id,
+  {{ field_str('booking_id') }} as booking_id,
+  {{ field_str('leg_id') }} as leg_id,
+  {{ field_int('amount_cents') }} as amount_cents,
+  {{ field_str('currency') }} as currency
+from {{ payload_events(
+  ref('events_deduped'),
+  "event in ('payout.created', 'payout.paid')",
+  ['payout_id', 'provider_id', 'booking_id', 'leg_id', 'amount_cents', 'currency']
+) }}

@@ -2,8 +2,11 @@
 {#- One row per profile.viewed. -#}
 select
   {{ fact_columns() }},
-  {{ json_str('listing_id') }} as listing_id,
-  {{ json_str('listing_type') }} as listing_type,
-  {{ json_str('source') }} as source
-from {{ ref('events_deduped') }}
-where event = 'profile.viewed'{{ only_new_events() }}
+  {{ field_str('listing_id') }} as listing_id,
+  {{ field_str('listing_type') }} as listing_type,
+  {{ field_str('source') }} as source
+from {{ payload_events(
+  ref('events_deduped'),
+  "event = 'profile.viewed'",
+  ['listing_id', 'listing_type', 'source']
+) }}

@@ -2,11 +2,14 @@
 {#- One row per search.click. -#}
 select
   {{ fact_columns() }},
-  {{ json_str('search_id') }} as search_id,
-  {{ json_str('listing_id') }} as listing_id,
-  {{ json_str('listing_type') }} as listing_type,
-  cast({{ json_int('rank') }} as integer) as rank,
-  {{ json_bool('is_promoted') }} as is_promoted,
-  {{ json_str('promotion_id') }} as promotion_id
-from {{ ref('events_deduped') }}
-where event = 'search.click'{{ only_new_events() }}
+  {{ field_str('search_id') }} as search_id,
+  {{ field_str('listing_id') }} as listing_id,
+  {{ field_str('listing_type') }} as listing_type,
+  cast({{ field_int('rank') }} as integer) as rank,
+  {{ field_bool('is_promoted') }} as is_promoted,
+  {{ field_str('promotion_id') }} as promotion_id
+from {{ payload_events(
+  ref('events_deduped'),
+  "event = 'search.click'",
+  ['search_id', 'listing_id', 'listing_type', 'rank', 'is_promoted', 'promotion_id']
+) }}
