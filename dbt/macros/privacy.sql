@@ -1,9 +1,47 @@
-{#- Rows whose user or anonymous id belongs to an erased subject must not survive. -#}
-{% macro not_erased(user_col='user_id', anon_col='anon_id') -%}
+{#-
+  Rows whose user or anonymous id belongs to an erased subject must not survive. `erased`
+  is the relation of erased ids (privacy.erased_subjects unless given: the NRT views keep
+  their own, from the identity links they have folded in).
+-#}
+{% macro not_erased(user_col='user_id', anon_col='anon_id', erased=none) -%}
+  {%- set erased = erased or ref('erased_subjects') -%}
   ({{ user_col }} is null or {{ user_col }} not in (
-      select subject_id from {{ ref('erased_subjects') }} where subject_type = 'user'))
+      select subject_id from {{ erased }} where subject_type = 'user'))
   and ({{ anon_col }} is null or {{ anon_col }} not in (
-      select subject_id from {{ ref('erased_subjects') }} where subject_type = 'anon'))
+      select subject_id from {{ erased }} where subject_type = 'anon'))
+{%- endmacro %}
+
+{#-
+  identity.linked events of `relation` as links: the linked anonymous id (payload), the
+  sending device's anon_id and the linked user (payload, else the envelope's user_id).
+-#}
+{% macro identity_links(relation) -%}
+  select
+    payload ->> 'anon_id' as linked_anon_id,
+    anon_id as envelope_anon_id,
+    coalesce(payload ->> 'user_id', user_id) as linked_user_id
+  from {{ relation }}
+  where event = 'identity.linked'
+{%- endmacro %}
+
+{#-
+  Every id that must vanish: the tombstoned ids (users, and anonymous ids an erasure
+  resolved: a listed id is erased as either) and the anonymous ids `links` (rows shaped
+  like identity_links()) tie to a tombstoned user. A plain select, so it can follow a WITH.
+-#}
+{% macro erased_subjects_from(links) -%}
+  {%- set tombstoned -%}
+    select user_id from {{ source('privacy', 'tombstones') }} where user_id is not null
+  {%- endset -%}
+  select 'user' as subject_type, user_id as subject_id from ({{ tombstoned }})
+  union
+  select 'anon', user_id from ({{ tombstoned }})
+  union
+  select 'anon', linked_anon_id from {{ links }}
+  where linked_anon_id is not null and linked_user_id in ({{ tombstoned }})
+  union
+  select 'anon', envelope_anon_id from {{ links }}
+  where envelope_anon_id is not null and linked_user_id in ({{ tombstoned }})
 {%- endmacro %}
 
 {#- post-hook: remove erased subjects' rows already stored by earlier builds. -#}

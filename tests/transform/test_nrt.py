@@ -86,7 +86,8 @@ def test_a_failing_nrt_data_test_keeps_the_previous_snapshot(layout: LakeLayout)
     folder.mkdir(parents=True)
     with duckdb.connect() as conn:
         conn.execute(
-            "COPY (SELECT 'e-no-time' AS event_id, 'payout.created' AS event, 1 AS v, "
+            "COPY (SELECT '00000000-0000-4000-8000-00000000000e' AS event_id, "
+            "'payout.created' AS event, 1 AS v, "
             "CAST(NULL AS TIMESTAMPTZ) AS occurred_at, TIMESTAMPTZ '2026-01-02 00:00:00+00' "
             'AS received_at, \'{"payout_id": "po_9", "amount_cents": 5}\' AS payload) '
             f"TO '{folder / 'no-time.parquet'}' (FORMAT parquet)"

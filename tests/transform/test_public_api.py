@@ -16,6 +16,7 @@ def test_transform_public_names() -> None:
         "GateOutcome",
         "NodeOutcome",
         "NrtFreshness",
+        "NrtMode",
         "NrtResult",
         "PublishedFiles",
         "build",

@@ -14,6 +14,7 @@ from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.storage import LocalStorage
 from rastup_data.transform import BuildEvent, BuildFailed, BuildOptions, build, open_published
+from rastup_data.transform.nrt import nrt_state_path
 from rastup_data.transform.runs import build_runs
 from rastup_data.transform.warehouse import PointerDir, warehouse_dirs
 
@@ -154,7 +155,9 @@ def test_a_build_staged_on_one_node_is_read_on_another(tmp_path: Path) -> None:
     lake_files = {p.relative_to(layout.root).as_posix() for p in layout.root.rglob("*.duckdb")}
     assert lake_files == {f"warehouse/builds/{result.build_id}.duckdb", *_nrt_files(layout)}
     assert (tmp_path / "builder-node" / "warehouse" / "_dbt" / "build").is_dir()
-    assert not list((tmp_path / "builder-node").rglob("*.duckdb")), "staging left behind"
+    # Only the NRT state stays in the work folder, no staging file.
+    left = set((tmp_path / "builder-node").rglob("*.duckdb"))
+    assert left == {nrt_state_path(warehouse_dirs(layout))}, "staging left behind"
     reader = LakeLayout(tmp_path / "lake", tmp_path / "reader-node")
     with open_published(reader) as conn:
         for table, rows in (

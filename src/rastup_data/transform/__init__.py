@@ -10,6 +10,7 @@ from rastup_data.transform.build import BuildResult as BuildResult
 from rastup_data.transform.build import CheckFailure as CheckFailure
 from rastup_data.transform.build import build as build
 from rastup_data.transform.nrt import NrtFreshness as NrtFreshness
+from rastup_data.transform.nrt import NrtMode as NrtMode
 from rastup_data.transform.nrt import NrtResult as NrtResult
 from rastup_data.transform.nrt import read_nrt_freshness as read_nrt_freshness
 from rastup_data.transform.nrt import refresh_nrt as refresh_nrt
@@ -26,6 +27,7 @@ __all__ = [
     "GateOutcome",
     "NodeOutcome",
     "NrtFreshness",
+    "NrtMode",
     "NrtResult",
     "PublishedFiles",
     "build",

@@ -1,7 +1,11 @@
-"""Near-real-time ops views: rebuild only the ``nrt``-tagged models into a new small file.
+"""Near-real-time ops views, refreshed at a cost that follows the new data.
 
-Each refresh reads Bronze directly (no Silver needed), writes a fresh snapshot file,
-switches ``warehouse/nrt/CURRENT`` and records its freshness in ``FRESHNESS.json``.
+A refresh folds the Bronze files it has not read yet into a state file private to the
+refresher (node-local: ``<work>/warehouse/_nrt/state.duckdb``, holding deduplicated money
+and dispute events, identity links and each Bronze file's newest event times), rebuilds
+the small views from that state, copies the views into a new snapshot file, switches
+``warehouse/nrt/CURRENT`` and records its freshness in ``FRESHNESS.json``. When the state
+cannot be trusted (see ``_nrt_plan``) it is rebuilt from all of Bronze, with the same result.
 """
 
 from __future__ import annotations
@@ -11,24 +15,48 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 
 from rastup_data.errors import ErrorCode, RastupError
-from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.layout import WAREHOUSE, LakeLayout
 from rastup_data.transform._dbt import DbtInvocation, run_dbt
-from rastup_data.transform.dbt_lake import dbt_lake
-from rastup_data.transform.tombstones import (
-    read_tombstones,
-    seal_warehouse_file,
-    write_tombstones_table,
+from rastup_data.transform._nrt_plan import (
+    STATE_VERSION,
+    NrtMode,
+    NrtPlan,
+    digest,
+    list_bronze_files,
+    plan_refresh,
+    read_folded_state,
 )
-from rastup_data.transform.warehouse import new_snapshot_id, warehouse_dirs
+from rastup_data.transform.dbt_lake import dbt_lake
+from rastup_data.transform.tombstones import read_tombstones, write_tombstones_table
+from rastup_data.transform.warehouse import WarehouseDirs, new_snapshot_id, warehouse_dirs
 
-__all__ = ["NRT_VIEWS", "NrtFreshness", "NrtResult", "read_nrt_freshness", "refresh_nrt"]
+__all__ = [
+    "NRT_VIEWS",
+    "NrtFreshness",
+    "NrtMode",
+    "NrtResult",
+    "discard_nrt_state",
+    "nrt_state_path",
+    "read_nrt_freshness",
+    "refresh_nrt",
+]
 
 #: The views a snapshot holds (readers see them as ``nrt.<name>``).
 NRT_VIEWS = ("ops_payout_backlog", "ops_recon", "ops_dispute_queue", "lake_watermark")
+
+#: The raw Bronze columns (as the lander writes them) of an input view with no files.
+_EMPTY_BRONZE = (
+    "SELECT NULL::VARCHAR AS event_id, NULL::VARCHAR AS event, NULL::INTEGER AS v, "
+    "NULL::TIMESTAMPTZ AS occurred_at, NULL::TIMESTAMPTZ AS received_at, "
+    "NULL::VARCHAR AS user_id, NULL::VARCHAR AS anon_id, NULL::VARCHAR AS session_id, "
+    "NULL::VARCHAR AS context, NULL::VARCHAR AS ids, NULL::VARCHAR AS payload, "
+    "NULL::DATE AS dt, NULL::VARCHAR AS filename WHERE false"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,58 +86,124 @@ class NrtFreshness:
 
 @dataclass(frozen=True, slots=True)
 class NrtResult:
-    """A published NRT snapshot."""
+    """A published NRT snapshot, and how much of Bronze the refresh read for it."""
 
     path: str
     freshness: NrtFreshness
     seconds: float
+    mode: NrtMode = NrtMode.FULL
+    files_read: int = 0
+    reason: str = ""
 
 
 def refresh_nrt(layout: LakeLayout, *, tombstones: Sequence[str] | None = None) -> NrtResult:
-    """Rebuild the NRT ops views from Bronze, run their data tests, and publish them.
+    """Fold new Bronze files into the NRT views, run their data tests, and publish them.
 
     Raises CTAS_FAILURE when a view fails to build and QUALITY_CHECK_FAILED when an
     error-severity data test fails; either way the previous snapshot stays current.
     """
     dirs = warehouse_dirs(layout)
     began = time.monotonic()
-    erased = tombstones if tombstones is not None else read_tombstones(layout)
-    lake = dbt_lake(layout)
+    erased = tuple(tombstones if tombstones is not None else read_tombstones(layout))
     with dirs.store.lock("nrt"):
-        staging = dirs.prepare_staging(dirs.nrt)
-        try:
-            with duckdb.connect(str(staging)) as conn:
-                write_tombstones_table(conn, erased)
-            invocation = run_dbt(
-                ["build", "--select", "+tag:nrt"],
-                target_dir=dirs.dbt_target("nrt"),
-                variables={**lake.variables, "warehouse_path": str(staging)},
-                target=lake.target,
-            )
-            _raise_for_failures(invocation)
-            snapshot_id = new_snapshot_id()
-            with duckdb.connect(str(staging)) as conn:
-                row = conn.execute(
-                    "SELECT newest_occurred_at, newest_received_at FROM main.lake_watermark"
-                ).fetchone()
-            seal_warehouse_file(staging)
-            path = dirs.nrt.publish(staging, snapshot_id)
-        except BaseException:
-            dirs.nrt.discard_staging()
-            raise
-        freshness = NrtFreshness(
-            snapshot_id=snapshot_id,
-            refreshed_at=datetime.now(UTC),
-            newest_occurred_at=_utc(row[0]) if row else None,
-            newest_received_at=_utc(row[1]) if row else None,
+        state = nrt_state_path(dirs)
+        plan = plan_refresh(
+            layout,
+            read_folded_state(state),
+            tombstones_digest=digest(erased),
+            current=list_bronze_files(layout),
         )
-        record = json.dumps(freshness.to_json(), indent=2) + "\n"
-        dirs.store.put_bytes(dirs.freshness, record.encode())
-        dirs.nrt.collect_garbage()
-    return NrtResult(path=path, freshness=freshness, seconds=time.monotonic() - began)
+        plan = _fold(layout, dirs, plan, erased)
+        path, freshness = _publish_snapshot(dirs, state)
+    return NrtResult(
+        path=path,
+        freshness=freshness,
+        seconds=time.monotonic() - began,
+        mode=plan.mode,
+        files_read=len(plan.files),
+        reason=plan.reason,
+    )
 
 
-def _raise_for_failures(invocation: DbtInvocation) -> None:
+def nrt_state_path(dirs: WarehouseDirs) -> Path:
+    """The NRT state file: node-local, opened only by the refresher (under the NRT lock)."""
+    return dirs.work.path(f"{WAREHOUSE}/_nrt/state.duckdb")
+
+
+def discard_nrt_state(dirs: WarehouseDirs) -> None:
+    """Delete the NRT state (hold the ``nrt`` lock): the next refresh rebuilds it from Bronze.
+
+    A purge calls this: the state holds the identity links folded in so far, erased users'
+    included, until it is rebuilt from the purged Bronze.
+    """
+    state = nrt_state_path(dirs)
+    for path in (state, state.with_name(state.name + ".wal")):
+        path.unlink(missing_ok=True)
+
+
+def _fold(layout: LakeLayout, dirs: WarehouseDirs, plan: NrtPlan, erased: Sequence[str]) -> NrtPlan:
+    """Run ``plan``; rebuild from all of Bronze when the erased subjects changed meanwhile."""
+    before = read_folded_state(nrt_state_path(dirs)) if plan.mode is NrtMode.INCREMENTAL else None
+    erased_now, invocation = _run_fold(layout, dirs, plan, erased)
+    if before is not None and erased_now != before.erased_digest:
+        # A new identity link ties an anonymous id to an erased user: rows folded in
+        # earlier may be that id's, so the state is rebuilt with the new erased set.
+        plan = NrtPlan(
+            NrtMode.FULL, "new identity links of erased users", list_bronze_files(layout)
+        )
+        _, invocation = _run_fold(layout, dirs, plan, erased)
+    _raise_for_failed_tests(invocation)
+    return plan
+
+
+def _run_fold(
+    layout: LakeLayout, dirs: WarehouseDirs, plan: NrtPlan, erased: Sequence[str]
+) -> tuple[str, DbtInvocation]:
+    """Fold the plan's files into the state file and rebuild the views (with their tests).
+
+    Returns the digest of the erased set and the dbt invocation. A model error leaves the
+    state marked unfinished (the next refresh rebuilds it); failed tests do not.
+    """
+    state = nrt_state_path(dirs)
+    if plan.mode is NrtMode.FULL:
+        discard_nrt_state(dirs)
+    state.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(state)) as conn:
+        write_tombstones_table(conn, erased)
+        _write_meta(conn, {"version": STATE_VERSION, "complete": "false"})
+        _write_inputs(conn, layout, plan)
+        conn.execute("CHECKPOINT")
+    lake = dbt_lake(layout)
+    invocation = run_dbt(
+        ["build", "--select", "+tag:nrt"],
+        target_dir=dirs.dbt_target("nrt"),
+        variables={**lake.variables, "warehouse_path": str(state)},
+        target=lake.target,
+    )
+    _raise_for_model_errors(invocation)
+    with duckdb.connect(str(state)) as conn:
+        rows = conn.execute(
+            "SELECT subject_type || ':' || subject_id FROM internal.nrt_erased_subjects"
+        ).fetchall()
+        erased_digest = digest(str(r[0]) for r in rows)
+        # Only the digest of the erased ids stays: the lists are rebuilt on every refresh.
+        conn.execute("DROP TABLE internal.nrt_erased_subjects")
+        conn.execute("DROP SCHEMA IF EXISTS privacy CASCADE")
+        conn.execute("DROP SCHEMA IF EXISTS nrt_input CASCADE")
+        _write_meta(
+            conn,
+            {
+                "complete": "true",
+                "tombstones_digest": digest(erased),
+                "erased_digest": erased_digest,
+                "refreshed_at": datetime.now(UTC).isoformat(),
+            },
+        )
+        conn.execute("CHECKPOINT")
+    return erased_digest, invocation
+
+
+def _raise_for_model_errors(invocation: DbtInvocation) -> None:
     broken = [n for n in invocation.nodes if n.resource_type != "test" and n.status == "error"]
     if broken or (invocation.error is not None and not invocation.nodes):
         detail = "; ".join(f"{n.name}: {n.message}" for n in broken) or invocation.error
@@ -117,6 +211,9 @@ def _raise_for_failures(invocation: DbtInvocation) -> None:
             ErrorCode.CTAS_FAILURE,
             f"NRT views failed to build: {detail}. The previous snapshot stays current.",
         )
+
+
+def _raise_for_failed_tests(invocation: DbtInvocation) -> None:
     failed = [n for n in invocation.by_type("test") if n.status in {"fail", "error"}]
     if failed:
         detail = "; ".join(f"{n.name}: {n.message or n.failures}" for n in failed)
@@ -125,6 +222,92 @@ def _raise_for_failures(invocation: DbtInvocation) -> None:
             f"NRT views failed {len(failed)} data test(s): {detail}. The previous snapshot "
             "stays current; see docs/runbooks/quality-failure.md.",
         )
+
+
+def _write_meta(conn: duckdb.DuckDBPyConnection, values: dict[str, str]) -> None:
+    conn.execute("CREATE SCHEMA IF NOT EXISTS internal")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS internal.nrt_state (key VARCHAR PRIMARY KEY, value VARCHAR)"
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO internal.nrt_state VALUES (?, ?)", list(values.items())
+    )
+
+
+def _write_inputs(conn: duckdb.DuckDBPyConnection, layout: LakeLayout, plan: NrtPlan) -> None:
+    """The files to read (``nrt_input.pending_files``) and a view over exactly them."""
+    layout.lake.register_duckdb(conn)  # the view is bound here: DuckDB reads the files' schema
+    conn.execute("DROP SCHEMA IF EXISTS nrt_input CASCADE")
+    conn.execute("CREATE SCHEMA nrt_input")
+    conn.execute(
+        "CREATE TABLE nrt_input.pending_files "
+        "(path VARCHAR, uri VARCHAR, bytes BIGINT, modified DOUBLE)"
+    )
+    rows = [(f.path, layout.lake.uri(f.path), f.bytes, f.modified) for f in plan.files]
+    if rows:
+        conn.executemany("INSERT INTO nrt_input.pending_files VALUES (?, ?, ?, ?)", rows)
+    conn.execute(f"CREATE VIEW nrt_input.new_bronze AS {_input_sql(layout, plan)}")
+    if plan.forget and _has_table(conn, "internal", "nrt_bronze_files"):
+        conn.executemany(
+            "DELETE FROM internal.nrt_bronze_files WHERE path = ?", [(p,) for p in plan.forget]
+        )
+
+
+def _input_sql(layout: LakeLayout, plan: NrtPlan) -> str:
+    if not plan.files:
+        return _EMPTY_BRONZE
+    options = "hive_partitioning = true, union_by_name = true, filename = true"
+    if plan.mode is NrtMode.FULL:
+        # Everything: one glob, keeping only the files listed (not those landed since).
+        return (
+            f"SELECT * FROM read_parquet({_quote(layout.events_glob)}, {options}) "
+            "WHERE filename IN (SELECT uri FROM nrt_input.pending_files)"
+        )
+    files = ", ".join(_quote(layout.lake.uri(f.path)) for f in plan.files)
+    # A file may lack optional columns (union_by_name fills them only across files).
+    return f"{_EMPTY_BRONZE} UNION ALL BY NAME SELECT * FROM read_parquet([{files}], {options})"
+
+
+def _publish_snapshot(dirs: WarehouseDirs, state: Path) -> tuple[str, NrtFreshness]:
+    """Copy the views out of the state into a new snapshot file and switch CURRENT to it."""
+    staging = dirs.prepare_staging(dirs.nrt)
+    try:
+        with duckdb.connect(str(staging)) as conn:
+            conn.execute(f"ATTACH {_quote(str(state))} AS nrt_state (READ_ONLY)")
+            for view in NRT_VIEWS:
+                conn.execute(f"CREATE TABLE main.{view} AS SELECT * FROM nrt_state.main.{view}")
+            conn.execute("DETACH nrt_state")
+            row = conn.execute(
+                "SELECT newest_occurred_at, newest_received_at FROM main.lake_watermark"
+            ).fetchone()
+            conn.execute("CHECKPOINT")
+        snapshot_id = new_snapshot_id()
+        path = dirs.nrt.publish(staging, snapshot_id)
+    except BaseException:
+        dirs.nrt.discard_staging()
+        raise
+    freshness = NrtFreshness(
+        snapshot_id=snapshot_id,
+        refreshed_at=datetime.now(UTC),
+        newest_occurred_at=_utc(row[0]) if row else None,
+        newest_received_at=_utc(row[1]) if row else None,
+    )
+    record = json.dumps(freshness.to_json(), indent=2) + "\n"
+    dirs.store.put_bytes(dirs.freshness, record.encode())
+    dirs.nrt.collect_garbage()
+    return path, freshness
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _has_table(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    row = conn.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def read_nrt_freshness(layout: LakeLayout) -> NrtFreshness | None:

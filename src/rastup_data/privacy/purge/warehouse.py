@@ -25,6 +25,7 @@ from rastup_data.privacy.columns import contains_any, duckdb_text_tables, sql_li
 from rastup_data.privacy.purge.base import PurgeRun, StoreOutcome
 from rastup_data.privacy.purge.parquet import PREFILTER_MAX_IDS
 from rastup_data.storage import Storage
+from rastup_data.transform.nrt import discard_nrt_state
 from rastup_data.transform.warehouse import attached_copy, warehouse_dirs
 
 __all__ = ["WarehouseStep", "hit_rowids", "warehouse_files"]
@@ -79,6 +80,9 @@ class WarehouseStep:
                 locks.enter_context(store.lock("nrt"))
                 dirs.builds.discard_staging()
                 dirs.nrt.discard_staging()
+                # The NRT state keeps folded-in identity links; the next refresh rebuilds
+                # it from the purged Bronze.
+                discard_nrt_state(dirs)
             for key in warehouse_files(store, dirs.builds.files) + warehouse_files(
                 store, dirs.nrt.files
             ):

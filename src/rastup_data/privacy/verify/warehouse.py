@@ -1,5 +1,5 @@
 """Verify the warehouse: every published build and NRT snapshot in the lake, and any staging
-file in this node's work folder, each table's text columns decoded by DuckDB."""
+file and the NRT state in this node's work folder, each table's text columns decoded by DuckDB."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import duckdb
 from rastup_data.privacy.columns import contains_any, duckdb_text_tables, sql_literal
 from rastup_data.privacy.purge.warehouse import warehouse_files
 from rastup_data.privacy.verify.base import StoreScan, VerifyScope
+from rastup_data.transform.nrt import nrt_state_path
 from rastup_data.transform.warehouse import attached_copy, warehouse_dirs
 
 __all__ = ["WarehouseScanner", "scan_duckdb_file"]
@@ -50,7 +51,7 @@ class WarehouseScanner:
             info = store.stat(key)
             with attached_copy(store, key) as path:
                 self._scan_file(result, scope, key, path, info.size if info else 0)
-        for staging in (dirs.builds.staging, dirs.nrt.staging):
+        for staging in (dirs.builds.staging, dirs.nrt.staging, nrt_state_path(dirs)):
             if staging.exists():
                 size = staging.stat().st_size
                 self._scan_file(result, scope, f"work:{staging.name}", str(staging), size)
