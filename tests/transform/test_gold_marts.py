@@ -125,3 +125,17 @@ def test_facts_carry_the_common_columns_of_docs_models(
             assert list(columns)[: len(common)] == common, fact
             assert "session_id" not in columns, fact
             assert columns["event_id"] == "UUID", fact
+
+
+def test_events_deduped_keeps_its_payload_with_zstd(
+    market: tuple[LakeLayout, list[dict[str, Any]]],
+) -> None:
+    layout, _ = market
+    with open_published(layout) as conn:
+        methods = conn.execute(
+            "SELECT DISTINCT column_name, compression "
+            "FROM pragma_storage_info('silver.events_deduped') "
+            "WHERE column_name IN ('payload', 'event') AND segment_type = 'VARCHAR' ORDER BY 1"
+        ).fetchall()
+    # The column set to zstd, and one left to DuckDB's choice.
+    assert methods == [("event", "DICT_FSST"), ("payload", "ZSTD")]

@@ -10,6 +10,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
+    column_compression={'payload': 'zstd'},
     pre_hook=[
       "{% if is_incremental() and var('reread_window') | string | lower == 'true' %}delete from {{ this }} where {{ bronze_window_filter() }}{% else %}select 1{% endif %}"
     ],
