@@ -24,6 +24,8 @@ REGISTRY = Path(__file__).parents[1] / "src" / "rastup_data" / "contracts" / "re
 def machine() -> dict[str, Any]:
     return {
         "cpus": os.cpu_count(),
+        "ram_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
