@@ -84,3 +84,23 @@ def test_link_tree_links_every_bronze_file(tmp_path: Path) -> None:
     assert linked.read_bytes() == b"events/dt=2026-11-02/b.parquet"
     assert linked.stat().st_ino == (source / "events/dt=2026-11-02/b.parquet").stat().st_ino
     assert not (target / "events" / "notes.txt").exists()
+
+
+def test_build_ratio_is_taken_against_the_median_scan_of_the_run() -> None:
+    scans = [
+        {"seconds": 2.0, "cpu_seconds": 3.0},
+        {"seconds": 9.0, "cpu_seconds": 4.0},
+        {"seconds": 3.0, "cpu_seconds": 5.0},
+    ]
+    baseline = bench_build.scan_baseline(scans)
+    assert baseline == {
+        "scans": 3,
+        "median_s": 3.0,
+        "min_s": 2.0,
+        "max_s": 9.0,
+        "median_cpu_s": 4.0,
+    }
+    assert bench_build.ratios({"seconds": 45.0, "cpu_seconds": 60.0}, baseline) == {
+        "wall": 15.0,
+        "cpu": 15.0,
+    }
