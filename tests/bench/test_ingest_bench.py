@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import orjson
 from benchmarks._common import catalogue_events
 from benchmarks.bench_ingest import request_bodies, target
 
-from rastup_data.collector.segment import load_mapping
-from rastup_data.collector.segment.wire import MESSAGE_DECODER
+from rastup_data.collector.segment import load_mapping, read_segment_request
+from rastup_data.ingest.limits import IngestLimits
 
 
 def test_segment_bodies_map_back_to_the_native_events() -> None:
@@ -17,12 +19,11 @@ def test_segment_bodies_map_back_to_the_native_events() -> None:
     assert len(native) == len(segment) == 3
     mapping = load_mapping()
     for array, batch in zip(native, segment, strict=True):
-        events = orjson.loads(array)
-        messages = orjson.loads(batch)["batch"]
-        mapped = []
-        for message in messages:
-            raw = orjson.dumps(message)
-            mapped.append(mapping.envelope(MESSAGE_DECODER.decode(raw), raw, None, None, "x"))
-        assert mapped == events
+        request = read_segment_request(batch, None, IngestLimits())
+        mapped = [
+            mapping.envelope(message, partial(request.texts.of, index), None, None, "x")
+            for index, message in enumerate(request.messages)
+        ]
+        assert mapped == orjson.loads(array)
     assert (target("segment").path, target("segment").stored) == ("/v1/batch", 200)
     assert (target("json").path, target("json").stored) == ("/v1/events", 202)

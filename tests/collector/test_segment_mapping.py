@@ -45,7 +45,7 @@ def track(**fields: Any) -> dict[str, Any]:
 
 def envelope(message: dict[str, Any], call: str | None = None) -> Any:
     raw = orjson.dumps(message)
-    return MAPPING.envelope(MESSAGE_DECODER.decode(raw), raw, call, None, NOW)
+    return MAPPING.envelope(MESSAGE_DECODER.decode(raw), lambda: raw, call, None, NOW)
 
 
 @pytest.mark.parametrize("example", registry_examples(), ids=lambda e: e["event"])
@@ -79,7 +79,7 @@ def test_message_ids_become_canonical_or_name_based_uuids() -> None:
     assert first == envelope(dict(bare))["ids"]["event_id"]
     assert first != envelope({**bare, "timestamp": "2026-11-20T14:03:08Z"})["ids"]["event_id"]
     assert uuid.UUID(first).version == 5
-    assert event_id_for("", b"{}") == event_id_for(None, b"{}")
+    assert event_id_for("", lambda: b"{}") == event_id_for(None, lambda: b"{}")
 
 
 def test_timestamp_then_original_timestamp_then_receipt() -> None:
@@ -161,7 +161,11 @@ def test_the_batch_context_is_under_each_message_s() -> None:
     shared = {"library": {"name": "analytics-ios"}, "locale": "en-US"}
     raw = orjson.dumps(message)
     mapped = MAPPING.envelope(
-        MESSAGE_DECODER.decode(raw), raw, None, CONTEXT_DECODER.decode(orjson.dumps(shared)), NOW
+        MESSAGE_DECODER.decode(raw),
+        lambda: raw,
+        None,
+        CONTEXT_DECODER.decode(orjson.dumps(shared)),
+        NOW,
     )
     assert (mapped["context"]["app"], mapped["context"]["locale"]) == ("ios", "fr-FR")
 
@@ -257,12 +261,38 @@ def test_an_app_that_cannot_be_told_or_no_event_name_is_an_invalid_envelope() ->
         (b'{"batch": {}}', ErrorCode.BODY_MALFORMED),
         (b'{"batch": []}', ErrorCode.BODY_MALFORMED),
         (orjson.dumps({"batch": [{}] * 1001}), ErrorCode.BATCH_TOO_LARGE),
+        # Nested past what the decoder reads: refused with a code, not an internal error.
+        (
+            b'{"batch": [{"properties": ' + b"[" * 5000 + b"]" * 5000 + b"}]}",
+            ErrorCode.BODY_MALFORMED,
+        ),
     ],
 )
 def test_bodies_that_are_not_a_batch_are_refused_whole(body: bytes, code: ErrorCode) -> None:
     with pytest.raises(RastupError) as refused:
         read_segment_request(body, None, IngestLimits())
     assert refused.value.code is code
+
+
+def test_a_message_of_the_wrong_shape_is_quarantined_alone_and_the_rest_keep_the_context() -> None:
+    nested: Any = 0
+    for _ in range(40):  # deeper than the 32 levels an event may nest
+        nested = [nested]
+    deep = track(properties={"entry": nested})
+    body = orjson.dumps(
+        {
+            "batch": [track(), track(context="not an object"), deep, track()],
+            "context": {"locale": "fr-FR"},
+        }
+    )
+    result = SegmentBody(body, None, NOW, MAPPING)(VALIDATOR, IngestLimits())
+    assert not isinstance(result, tuple)
+    assert result.pre.indices == [0, 3]
+    assert [(v.index, v.code) for v in result.pre.verdicts] == [
+        (1, "EVENT_ENVELOPE_INVALID"),
+        (2, "EVENT_TOO_DEEP"),
+    ]
+    assert [orjson.loads(r)["context"]["locale"] for r in result.pre.records] == ["fr-FR"] * 2
 
 
 def test_a_body_is_judged_message_by_message_in_order() -> None:

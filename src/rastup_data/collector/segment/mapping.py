@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -28,6 +28,7 @@ __all__ = [
     "APPS",
     "LIBRARY_APPS",
     "SEGMENT_NAMESPACE",
+    "MessageText",
     "SegmentMapping",
     "event_id_for",
     "person_id",
@@ -78,17 +79,18 @@ _NOT_KEPT = ("traits", "writeKey")
 _CONTEXT_NOT_KEPT = ("traits", "ip")
 
 
-def event_id_for(message_id: Any, raw: bytes) -> str:
+def event_id_for(message_id: Any, text: MessageText) -> str:
     """``ids.event_id`` of a message: its messageId as a canonical lower-case UUID, or a
     name-based UUID (v5) of any other messageId, so a resent message gets the same id. A
-    message without one gets a name-based UUID of its bytes."""
+    message without one gets a name-based UUID of its text (``text()``, read only then)."""
     if type(message_id) is str and len(message_id) == 36 and _IS_UUID(message_id):
         return message_id.lower()
     if type(message_id) is int:
         message_id = str(message_id)
     if type(message_id) is str and message_id:
         return str(uuid.uuid5(SEGMENT_NAMESPACE, message_id))
-    return str(uuid.uuid5(SEGMENT_NAMESPACE, "content:" + raw.decode("utf-8", "replace")))
+    content = text().decode("utf-8", "replace")
+    return str(uuid.uuid5(SEGMENT_NAMESPACE, "content:" + content))
 
 
 def person_id(value: Any, prefix: str) -> Any:
@@ -106,6 +108,9 @@ def person_id(value: Any, prefix: str) -> Any:
     return value
 
 
+#: A message's text as sent, read on demand (only quarantine and content ids need it).
+MessageText = Callable[[], bytes]
+
 _NO_CONTEXT = SegmentContext()
 _NO_APP = SegmentApp()
 
@@ -121,46 +126,41 @@ class SegmentMapping:
     def envelope(
         self,
         message: SegmentMessage,
-        raw: bytes,
+        text: MessageText,
         call: str | None,
         shared: SegmentContext | None,
         now: str,
     ) -> dict[str, Any] | RejectedItem:
         """The envelope of one message (without ``received_at``) or a :class:`RejectedItem`.
 
-        ``raw`` is the message as sent (kept by quarantine); ``call`` the type a
-        single-message path implies (``/v1/track``); ``shared`` the batch's own context,
-        under each message's; ``now`` the time of receipt, the occurred_at of a message
-        with neither timestamp nor originalTimestamp."""
+        ``text()`` is the message as sent (kept by quarantine, called only when needed);
+        ``call`` the type a single-message path implies (``/v1/track``); ``shared`` the
+        batch's own context, under each message's; ``now`` the time of receipt, the
+        occurred_at of a message with neither timestamp nor originalTimestamp."""
         kind = call or message.type
         given = message.context or _NO_CONTEXT
         if shared is not None:
             given = _merged(given, shared)
         if kind == "track":
-            return self._track(message, raw, given, now)
+            return self._track(message, text, given, now)
         if kind == "identify":
-            return self._link(message, raw, given, now, message.anonymousId)
+            return self._link(message, text, given, now, message.anonymousId)
         if kind == "alias":
-            return self._alias(message, raw, given, now)
+            return self._alias(message, text, given, now)
         shown = repr(kind)[:40] if kind is not None else "no type"
-        return _unmapped(message, raw, f"a {shown} call has no catalogue event")
+        return _unmapped(message, text(), f"a {shown} call has no catalogue event")
 
     def _track(
-        self, message: SegmentMessage, raw: bytes, given: SegmentContext, now: str
+        self, message: SegmentMessage, text: MessageText, given: SegmentContext, now: str
     ) -> dict[str, Any] | RejectedItem:
         name = message.event
         if type(name) is not str or not name:
             why = "a track call needs its event name in `event`"
-            return quarantined(message, raw, ErrorCode.EVENT_ENVELOPE_INVALID, why)
-        context = self._context(given)
-        if isinstance(context, str):
-            return quarantined(message, raw, ErrorCode.EVENT_ENVELOPE_INVALID, context)
-        version = self.versions.get(name)
-        envelope = _envelope(message, raw, given, name, version or 1, context)
-        properties = message.properties
-        envelope["occurred_at"] = message.timestamp or message.originalTimestamp or now
-        envelope["payload"] = {} if properties is None else properties
-        if version is None:
+            return quarantined(message, text(), ErrorCode.EVENT_ENVELOPE_INVALID, why)
+        envelope = self._envelope(message, text, given, name, now)
+        if isinstance(envelope, str):
+            return quarantined(message, text(), ErrorCode.EVENT_ENVELOPE_INVALID, envelope)
+        if name not in self.versions:
             return RejectedItem(
                 envelope,
                 orjson.dumps(envelope),
@@ -171,30 +171,65 @@ class SegmentMapping:
         return envelope
 
     def _alias(
-        self, message: SegmentMessage, raw: bytes, given: SegmentContext, now: str
+        self, message: SegmentMessage, text: MessageText, given: SegmentContext, now: str
     ) -> dict[str, Any] | RejectedItem:
         previous = message.previousId
         if type(previous) is str and previous.startswith("u_"):
             why = "an alias of a user id (previousId u_…) links no anonymous id"
-            return _unmapped(message, raw, why)
-        return self._link(message, raw, given, now, previous)
+            return _unmapped(message, text(), why)
+        return self._link(message, text, given, now, previous)
 
     def _link(
-        self, message: SegmentMessage, raw: bytes, given: SegmentContext, now: str, anon: Any
+        self,
+        message: SegmentMessage,
+        text: MessageText,
+        given: SegmentContext,
+        now: str,
+        anon: Any,
     ) -> dict[str, Any] | RejectedItem:
         user, anon_id = person_id(message.userId, "u_"), person_id(anon, "a_")
         if user is None or anon_id is None:
             why = "an identify or alias call needs both ids to link an anonymous id"
-            return _unmapped(message, raw, why)
-        context = self._context(given)
-        if isinstance(context, str):
-            return quarantined(message, raw, ErrorCode.EVENT_ENVELOPE_INVALID, context)
-        name = "identity.linked"
-        envelope = _envelope(message, raw, given, name, self.versions.get(name, 1), context)
-        envelope["occurred_at"] = message.timestamp or message.originalTimestamp or now
+            return _unmapped(message, text(), why)
+        envelope = self._envelope(message, text, given, "identity.linked", now)
+        if isinstance(envelope, str):
+            return quarantined(message, text(), ErrorCode.EVENT_ENVELOPE_INVALID, envelope)
         envelope["anon_id"] = anon_id
         envelope["payload"] = {"anon_id": anon_id, "user_id": user}
         return envelope
+
+    def _envelope(
+        self, message: SegmentMessage, text: MessageText, given: SegmentContext, name: str, now: str
+    ) -> dict[str, Any] | str:
+        """The envelope of event ``name`` with the message's properties as its payload,
+        or why the app cannot be told. One function on purpose: this runs for every
+        message of every batch."""
+        context = self._context(given)
+        if isinstance(context, str):
+            return context
+        version, session, ids = _extras(given, self.versions.get(name, 1))
+        message_id = message.messageId
+        if type(message_id) is str and len(message_id) == 36 and _IS_UUID(message_id):
+            event_id = message_id.lower()
+        else:
+            event_id = event_id_for(message_id, text)
+        user, anon, properties = message.userId, message.anonymousId, message.properties
+        # Ids that already carry their prefix, the common case, skip the call.
+        if type(user) is not str or not user.startswith("u_"):
+            user = person_id(user, "u_")
+        if type(anon) is not str or not anon.startswith("a_"):
+            anon = person_id(anon, "a_")
+        return {
+            "event": name,
+            "v": version,
+            "occurred_at": message.timestamp or message.originalTimestamp or now,
+            "user_id": user,
+            "anon_id": anon,
+            "session_id": session,
+            "context": context,
+            "ids": {**ids, "event_id": event_id} if ids else {"event_id": event_id},
+            "payload": {} if properties is None else properties,
+        }
 
     def _context(self, given: SegmentContext) -> dict[str, Any] | str:
         """The envelope's context, or why the app cannot be told."""
@@ -210,21 +245,17 @@ class SegmentMapping:
             )
         platform = given.os.name if given.os is not None else None
         context: dict[str, Any] = {"app": app, "platform": platform or library or app}
-        if given.location is not None:
-            self._locate(context, given.location.city)
-        _describe(context, given, app_info)
+        location = given.location
+        if location is not None and type(location.city) is str and location.city:
+            city = location.city
+            code = self.cities.get(city) or self.cities.get(city.strip().lower())
+            if code is not None:
+                context["city"] = code
+            else:
+                context["location_city"] = city
+        if given.locale is not None or app_info.version is not None or given.referrer:
+            _describe(context, given, app_info)
         return context
-
-    def _locate(self, context: dict[str, Any], city: Any) -> None:
-        """``city`` as a code of the cities table (by code or name); any other city is kept
-        as ``location_city``."""
-        if type(city) is not str or not city:
-            return
-        code = self.cities.get(city) or self.cities.get(city.strip().lower())
-        if code is not None:
-            context["city"] = code
-        else:
-            context["location_city"] = city
 
 
 def _merged(given: SegmentContext, shared: SegmentContext) -> SegmentContext:
@@ -243,42 +274,20 @@ def _app_of(name: Any, library: Any) -> str | None:
     return LIBRARY_APPS.get(library.lower()) if type(library) is str else None
 
 
-def _envelope(
-    message: SegmentMessage,
-    raw: bytes,
-    given: SegmentContext,
-    name: str,
-    version: int,
-    context: dict[str, Any],
-) -> dict[str, Any]:
-    """The envelope but its occurred_at and payload. ``context.rastup`` carries what
-    Segment has no place for (``v``, ``session_id``, domain ``ids``); RudderStack sends
-    ``context.sessionId``."""
-    extra = given.rastup
-    session = given.sessionId
-    ids = None
+def _extras(given: SegmentContext, version: Any) -> tuple[Any, Any, Any]:
+    """The envelope's ``v``, ``session_id`` and domain ``ids``: what Segment has no place
+    for travels in ``context.rastup`` (``v``, ``session_id``, ``ids``); RudderStack sends
+    ``context.sessionId``. ``version``: the event's current version."""
+    extra, session, ids = given.rastup, given.sessionId, None
     if type(extra) is dict:
         named = extra.get("v")
-        version = version if named is None else named
+        if named is not None:
+            version = named
         session = extra.get("session_id", session)
         ids = extra.get("ids")
-    event_id = event_id_for(message.messageId, raw)
-    user, anon = message.userId, message.anonymousId
-    # Ids that already carry their prefix, the common case, skip the call.
-    if not (type(user) is str and user.startswith("u_")):
-        user = person_id(user, "u_")
-    if not (type(anon) is str and anon.startswith("a_")):
-        anon = person_id(anon, "a_")
-    return {
-        "event": name,
-        "v": version,
-        "occurred_at": None,
-        "user_id": user,
-        "anon_id": anon,
-        "session_id": None if session is None else person_id(session, "s_"),
-        "context": context,
-        "ids": {**ids, "event_id": event_id} if type(ids) is dict else {"event_id": event_id},
-    }
+    if session is not None and not (type(session) is str and session.startswith("s_")):
+        session = person_id(session, "s_")
+    return version, session, ids if type(ids) is dict else None
 
 
 def _describe(context: dict[str, Any], given: SegmentContext, app_info: SegmentApp) -> None:
@@ -309,7 +318,7 @@ def quarantined(message: Any, raw: bytes, code: ErrorCode, why: str) -> Rejected
     kind = get("type", None)
     item = {
         "event": f"segment.{kind}" if type(kind) is str else "segment",
-        "ids": {"event_id": event_id_for(get("messageId", None), raw)},
+        "ids": {"event_id": event_id_for(get("messageId", None), lambda: raw)},
         "user_id": person_id(get("userId", None), "u_"),
         "anon_id": person_id(get("anonymousId", None) or get("previousId", None), "a_"),
     }

@@ -2,10 +2,12 @@
 
 Decoding into these skips every field the mapping does not read (``traits``, ``library``'s
 version, ``device``, …) without building it, which is most of what makes ``/v1/batch``
-cheap. A batch keeps each message as its raw bytes (``msgspec.Raw``) so a message can be
-decoded, or quarantined as sent, on its own. Leaves are ``Any``: the validator judges
-their values; an object where Segment has an object is required (else the message alone is
-quarantined).
+cheap. A batch is decoded whole in one pass (:data:`BATCH_DECODER`); only when a message
+does not decode as a Segment message is the batch read again with each message kept as its
+raw bytes (:data:`ENCODED_BATCH_DECODER`), so that message alone is quarantined as sent.
+Leaves are ``Any``: the validator judges their values; an object where Segment has an
+object is required. The structs are not tracked by the cyclic garbage collector
+(``gc=False``): decoded JSON holds no cycles.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ import msgspec
 
 __all__ = [
     "BATCH_DECODER",
+    "CONTEXT_DECODER",
+    "ENCODED_BATCH_DECODER",
     "MESSAGE_DECODER",
+    "EncodedBatch",
     "SegmentApp",
     "SegmentContext",
     "SegmentLocation",
@@ -27,26 +32,26 @@ __all__ = [
 ]
 
 
-class SegmentApp(msgspec.Struct):
+class SegmentApp(msgspec.Struct, gc=False):
     name: Any = None
     version: Any = None
 
 
-class SegmentNamed(msgspec.Struct):
+class SegmentNamed(msgspec.Struct, gc=False):
     """``context.library`` and ``context.os``."""
 
     name: Any = None
 
 
-class SegmentLocation(msgspec.Struct):
+class SegmentLocation(msgspec.Struct, gc=False):
     city: Any = None
 
 
-class SegmentReferrer(msgspec.Struct):
+class SegmentReferrer(msgspec.Struct, gc=False):
     type: Any = None
 
 
-class SegmentContext(msgspec.Struct):
+class SegmentContext(msgspec.Struct, gc=False):
     app: SegmentApp | None = None
     library: SegmentNamed | None = None
     os: SegmentNamed | None = None
@@ -57,7 +62,7 @@ class SegmentContext(msgspec.Struct):
     rastup: Any = None
 
 
-class SegmentMessage(msgspec.Struct):
+class SegmentMessage(msgspec.Struct, gc=False):
     type: Any = None
     event: Any = None
     properties: Any = None
@@ -71,14 +76,24 @@ class SegmentMessage(msgspec.Struct):
     writeKey: Any = None
 
 
-class WireBatch(msgspec.Struct):
-    """A ``/v1/batch`` body: the messages still encoded, the batch's context, the key."""
+class WireBatch(msgspec.Struct, gc=False):
+    """A ``/v1/batch`` body: its messages, the batch's own context, the write key."""
+
+    batch: list[SegmentMessage]
+    context: SegmentContext | None = None
+    writeKey: Any = None
+
+
+class EncodedBatch(msgspec.Struct, gc=False):
+    """A ``/v1/batch`` body with each message (and the batch's context) still encoded."""
 
     batch: list[msgspec.Raw]
-    context: msgspec.Raw | None = None
+    # Raw cannot be part of a union: no context is the empty Raw.
+    context: msgspec.Raw = msgspec.Raw()
     writeKey: Any = None
 
 
 BATCH_DECODER = msgspec.json.Decoder(WireBatch)
+ENCODED_BATCH_DECODER = msgspec.json.Decoder(EncodedBatch)
 MESSAGE_DECODER = msgspec.json.Decoder(SegmentMessage)
 CONTEXT_DECODER = msgspec.json.Decoder(SegmentContext)
