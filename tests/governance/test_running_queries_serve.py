@@ -5,10 +5,12 @@ interrupts each one in the worker running it, whose caller gets QUERY_KILLED (au
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,9 +32,17 @@ LONG = (
 
 
 @pytest.fixture
-def served(lake: LakeLayout, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str, int]]:
-    """Two serve workers over the shared lake (its default state database), an admin token."""
+def own(lake: LakeLayout, tmp_path: Path) -> LakeLayout:
+    """A copy of the shared lake: serve's schedules may refresh extracts into it."""
+    shutil.copytree(lake.root, tmp_path / "lake")
+    return LakeLayout(tmp_path / "lake")
+
+
+@pytest.fixture
+def served(own: LakeLayout, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str, int]]:
+    """Two serve workers over the lake (its default state database), an admin token."""
     monkeypatch.delenv("RASTUP_STATE_URL", raising=False)
+    lake = own
     with Gate.open(lake.root) as gate:
         token, _ = gate.tokens.create(
             "ops-killer", "admin", known_roles=gate.policy.roles, created_by="t"
@@ -63,9 +73,8 @@ def _listed(lake: LakeLayout, count: int) -> list[dict[str, Any]]:
     raise AssertionError(f"{count} queries never showed as running")
 
 
-def test_serve_queries_are_listed_and_killed(
-    served: tuple[str, str, int], lake: LakeLayout
-) -> None:
+def test_serve_queries_are_listed_and_killed(served: tuple[str, str, int], own: LakeLayout) -> None:
+    lake = own
     url, token, serve_pid = served
     answers: list[httpx.Response] = []
 

@@ -15,7 +15,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,8 @@ __all__ = ["Gate", "GatedResult", "QueryPath", "QueryPlan"]
 log = logging.getLogger(__name__)
 
 _MAX_SESSIONS = 32
+#: A query is listed as running (and can be killed) once it has run this long.
+LIST_AFTER_S = 1.0
 
 
 class QueryPath(str, Enum):
@@ -360,7 +362,8 @@ class Gate:
         timer = self._watchdog.arm(
             limits.max_seconds, stop.timeout, key=attempt.query_id, on_kill=stop.kill
         )
-        self._register(attempt)
+        listing = _Listing(self.running, self._running_query(attempt))
+        listed = self._watchdog.arm(LIST_AFTER_S, listing.register)
         try:
             sql = prepared.checked.sql
             if as_arrow:
@@ -386,23 +389,22 @@ class Gate:
             raise RastupError(ErrorCode.QUERY_INVALID, message) from exc
         finally:
             self._watchdog.disarm(timer)
-            self.running.finish(attempt.query_id)
+            self._watchdog.disarm(listed)  # after this, register() ran or never will
+            listing.finish()
             cursor.close()
 
-    def _register(self, attempt: _Attempt) -> None:
-        """List the query as running (``rastup-data queries running``) until it ends."""
-        self.running.start(
-            RunningQuery(
-                query_id=attempt.query_id,
-                env=self.env,
-                principal=attempt.principal.name,
-                role=attempt.principal.role,
-                path=attempt.path.value,
-                sql=attempt.sql,
-                started_at="",
-                runner="",
-                scanned_bytes=attempt.scanned,
-            )
+    def _running_query(self, attempt: _Attempt) -> RunningQuery:
+        started = datetime.now(UTC) - timedelta(seconds=time.perf_counter() - attempt.started)
+        return RunningQuery(
+            query_id=attempt.query_id,
+            env=self.env,
+            principal=attempt.principal.name,
+            role=attempt.principal.role,
+            path=attempt.path.value,
+            sql=attempt.sql,
+            started_at=started.isoformat(),
+            runner=self.running.runner,
+            scanned_bytes=attempt.scanned,
         )
 
     def _session(self, principal: Principal) -> SecureSession:
@@ -498,6 +500,27 @@ class Gate:
     def _count(self, code: ErrorCode) -> None:
         if self.metrics is not None:
             self.metrics.count_error(code)
+
+
+@dataclass(slots=True)
+class _Listing:
+    """Lists a query as running (``rastup-data queries running``) once it has run for
+    ``LIST_AFTER_S``: the short queries dashboards make never touch the state database."""
+
+    running: RunningQueries
+    query: RunningQuery
+    registered: bool = False
+
+    def register(self) -> None:  # on the watchdog's thread: never raise
+        try:
+            self.running.start(self.query)
+            self.registered = True
+        except Exception:
+            log.exception("could not list query %s as running", self.query.query_id)
+
+    def finish(self) -> None:
+        if self.registered:
+            self.running.finish(self.query.query_id)
 
 
 @dataclass(slots=True)

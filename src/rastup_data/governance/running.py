@@ -1,7 +1,8 @@
 """The queries running through the gate, in every process, and operators' kill requests.
 
-Each gated query is registered in the state database (``running_queries``) while it runs,
-with the process that runs it (``host:pid``). ``rastup-data queries kill ID`` records a
+Each gated query that runs longer than a second is registered in the state database
+(``running_queries``) until it ends, with the process that runs it (``host:pid``); shorter
+ones never touch the database. ``rastup-data queries kill ID`` records a
 kill request; the running process's watchdog polls for requests on its own queries twice a
 second and interrupts them (``QUERY_KILLED``). Rows of processes that died are pruned when
 listed.
@@ -82,7 +83,7 @@ class RunningQueries:
         self.runner = runner or this_runner()
 
     def start(self, query: RunningQuery) -> None:
-        """Register ``query`` (its ``runner`` and ``started_at`` are this process and now)."""
+        """Register ``query`` run by this process (``started_at``: when it began, else now)."""
         self.db.execute(
             f"INSERT INTO running_queries ({_COLUMNS}) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
@@ -93,7 +94,7 @@ class RunningQueries:
                 query.role,
                 query.path,
                 query.sql,
-                datetime.now(UTC).isoformat(),
+                query.started_at or datetime.now(UTC).isoformat(),
                 self.runner,
                 query.scanned_bytes,
             ),
