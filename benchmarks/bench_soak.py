@@ -24,8 +24,10 @@ latency per event (manifest time of its file minus its ``received_at``; p50/p95/
 the worst minute's p95), every accepted event counted in Bronze (``all_accepted_landed``),
 the alerts notified as firing during the run (the target is none: each one is a false
 alarm, reported with its rule), the alert evaluations the scheduler ran, and the lake's
-bytes. Progress lines go to stderr; one JSON document (a list, one object per rate) to
-stdout.
+bytes. With ``--build-at MINUTE`` the daily build also runs (``scheduler run daily_build``,
+recorded like a scheduled run) that far into the load, so ingest, NRT and alerts compete
+with a build; its seconds, exit code and CPU are reported apart (``build_during_load``).
+Progress lines go to stderr; one JSON document (a list, one object per rate) to stdout.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class SoakOptions:
     tick_s: float = 0.25
     nrt_interval_s: float = 30.0
     prepare_users: int = 300
+    build_at_min: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +318,38 @@ def scheduler_runs(lake: Path, since: datetime) -> dict[str, dict[str, int]]:
 # --- one run --------------------------------------------------------------------------------
 
 
+class _Build:
+    """The daily build run once (``scheduler run daily_build``) while the sender sends."""
+
+    def __init__(self, lake: Path, env: str, at_s: float | None) -> None:
+        self.lake, self.env, self.at_s = lake, env, at_s
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.started = 0.0
+        self.report: dict[str, Any] | None = None
+
+    def due(self, elapsed: float) -> None:
+        if self.at_s is None or self.proc is not None or elapsed < self.at_s:
+            return
+        command = [sys.executable, "-m", "rastup_data.cli", "--env", self.env, "scheduler",
+                   "run", "daily_build", "--lake", str(self.lake)]  # fmt: skip
+        self.started = time.monotonic()
+        with (self.lake.parent / "build.log").open("wb") as log:
+            self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        self.report = {"started_at_s": round(elapsed)}
+        print(f"soak: daily build started at t={elapsed:.0f}s", file=sys.stderr, flush=True)
+
+    def finish(self) -> dict[str, Any] | None:
+        """Wait for the build; its seconds, exit code and CPU seconds (its process tree)."""
+        if self.proc is None or self.report is None:
+            return None
+        _, status, usage = os.wait4(self.proc.pid, 0)
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        self.report["seconds"] = round(time.monotonic() - self.started, 1)
+        self.report["exit_code"] = self.proc.returncode
+        self.report["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 1)
+        return self.report
+
+
 @dataclass(slots=True)
 class _Live:
     """What the main process watches while the sender sends."""
@@ -325,6 +360,7 @@ class _Live:
     counters: Any
     cpu_start: float
     samples: list[dict[str, Any]]
+    build: _Build
 
 
 def _sample(live: _Live, started: float, rate_per_min: int) -> dict[str, Any]:
@@ -354,8 +390,10 @@ def _sample(live: _Live, started: float, rate_per_min: int) -> dict[str, Any]:
 def _watch(live: _Live, sender: Any, every: float, rate_per_min: int) -> None:
     started = time.monotonic()
     while sender.is_alive():
-        sender.join(every)
-        live.samples.append(_sample(live, started, rate_per_min))
+        sender.join(min(every, 1.0))
+        live.build.due(time.monotonic() - started)
+        if time.monotonic() - started >= every * (len(live.samples) + 1) or not sender.is_alive():
+            live.samples.append(_sample(live, started, rate_per_min))
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> float:
@@ -382,8 +420,10 @@ def _load_and_watch(live: _Live, options: SoakOptions) -> dict[str, Any]:
         _watch(live, sender, options.sample_every_s, options.rate_per_min)
         result = queue.get(timeout=60)
         sender.join()
+        build = live.build.finish()
         cpu = tree_cpu_seconds(live.proc.pid) - live.cpu_start
-    return {**result, "distinct_pool_events": pool, "rss_peak": rss.peak, "cpu": cpu}
+    return {**result, "distinct_pool_events": pool, "rss_peak": rss.peak, "cpu": cpu,
+            "build": build}  # fmt: skip
 
 
 def run(options: SoakOptions) -> dict[str, Any]:
@@ -397,7 +437,9 @@ def run(options: SoakOptions) -> dict[str, Any]:
         with (Path(tmp) / "serve.log").open("wb") as log:
             proc = start_serve(lake, port, KEY, "--nrt-interval", str(options.nrt_interval_s),
                                environ={"RASTUP_ENV": options.env}, log=log)  # fmt: skip
-            live = _Live(proc, port, lake, mp.Array("q", 2), tree_cpu_seconds(proc.pid), [])
+            at = None if options.build_at_min is None else options.build_at_min * 60
+            live = _Live(proc, port, lake, mp.Array("q", 2), tree_cpu_seconds(proc.pid), [],
+                         _Build(lake, options.env, at))  # fmt: skip
             rss_idle = tree_rss_bytes(proc.pid)
             try:
                 load = _load_and_watch(live, options)
@@ -438,7 +480,8 @@ def _report(
         "load_average_before": [round(v, 2) for v in load_before],
         "load_average_after": [round(v, 2) for v in os.getloadavg()],
         "prepare_s": end["prepare_s"],
-        "sender": {k: v for k, v in load.items() if k not in {"rss_peak", "cpu"}},
+        "sender": {k: v for k, v in load.items() if k not in {"rss_peak", "cpu", "build"}},
+        "build_during_load": load["build"],
         "achieved_events_per_min": round(load["sent"] / load["seconds"] * 60),
         "landed_in_bronze": end["landed"],
         "all_accepted_landed": end["landed"] == accepted and load["failed_events"] == 0,
@@ -486,6 +529,9 @@ def main() -> None:
     parser.add_argument("--env", default="stage", choices=["dev", "test", "stage", "prod"])
     parser.add_argument("--sample-every", type=float, default=15.0, help="seconds")
     parser.add_argument("--nrt-interval", type=float, default=30.0, help="serve --nrt-interval")
+    parser.add_argument("--build-at", type=float, default=None, metavar="MINUTE",
+                        help="also run the daily build (`scheduler run daily_build`) this many "
+                             "minutes into the load (default: none)")  # fmt: skip
     args = parser.parse_args()
     results = []
     for rate in args.rate:
@@ -495,6 +541,7 @@ def main() -> None:
             env=args.env,
             sample_every_s=args.sample_every,
             nrt_interval_s=args.nrt_interval,
+            build_at_min=args.build_at,
         )
         results.append(run(options))
     print(orjson.dumps(results, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
