@@ -12,14 +12,48 @@
   {{- var('lake_path') ~ '/bronze/events/**/*.parquet' -}}
 {%- endmacro %}
 
+{#-
+  Whether Bronze holds any Parquet file. On Spark the build registers bronze.events over
+  the lake before dbt runs, and only runs when Bronze has events.
+-#}
 {% macro bronze_has_files() -%}
+  {{ return(adapter.dispatch('bronze_has_files', 'rastup')()) }}
+{%- endmacro %}
+
+{% macro spark__bronze_has_files() -%}
+  {{ return(true) }}
+{%- endmacro %}
+
+{% macro duckdb__bronze_has_files() -%}
   {%- if not execute -%}{{ return(true) }}{%- endif -%}
   {%- set found = run_query("select count(*) from glob('" ~ (bronze_glob() | replace("'", "''")) ~ "')") -%}
   {{ return(found.columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
-{#- The typed Bronze columns, read from a relation with the raw Bronze columns. -#}
+{#-
+  The typed Bronze columns, read from a relation with the raw Bronze columns. Spark has no
+  UUID type: there event_id stays the text of the UUID.
+-#}
 {% macro bronze_columns() -%}
+  {{ return(adapter.dispatch('bronze_columns', 'rastup')()) }}
+{%- endmacro %}
+
+{% macro spark__bronze_columns() -%}
+      cast(event_id as string) as event_id,
+      cast(event as string) as event,
+      cast(v as integer) as v,
+      cast(occurred_at as timestamp) as occurred_at,
+      cast(received_at as timestamp) as received_at,
+      cast(user_id as string) as user_id,
+      cast(anon_id as string) as anon_id,
+      cast(session_id as string) as session_id,
+      cast(context as string) as context,
+      cast(ids as string) as ids,
+      cast(payload as string) as payload,
+      cast(dt as date) as bronze_dt
+{%- endmacro %}
+
+{% macro duckdb__bronze_columns() -%}
       cast(event_id as uuid) as event_id,
       cast(event as varchar) as event,
       cast(v as integer) as v,
@@ -54,16 +88,31 @@
   {%- endif -%}
 {%- endmacro %}
 
-{#- UTC calendar date of a timestamptz expression. -#}
-{% macro utc_date(expr) -%}
-  cast(timezone('UTC', {{ expr }}) as date)
-{%- endmacro %}
-
 {#-
   Keep the first copy of every event_id (earliest received). Only the few event_ids that
   occur more than once go through the window; ranking every row cost a third more CPU.
 -#}
 {% macro dedupe_by_event_id(relation) -%}
+  {{ return(adapter.dispatch('dedupe_by_event_id', 'rastup')(relation)) }}
+{%- endmacro %}
+
+{#-
+  Spark: the first copy of each event_id as a whole row (min_by over a struct of every
+  column), then unpacked; Spark SQL has no `* exclude`.
+-#}
+{% macro spark__dedupe_by_event_id(relation) -%}
+  (
+    select _first.*
+    from (
+      select min_by(struct(*), struct(received_at, occurred_at, payload)) as _first
+      from {{ relation }}
+      where event_id is not null
+      group by event_id
+    )
+  )
+{%- endmacro %}
+
+{% macro duckdb__dedupe_by_event_id(relation) -%}
   (
     with _duplicated as (
       select event_id

@@ -21,8 +21,18 @@
   )
 {%- endmacro %}
 
+{#- The struct type of payload_events()' `_p`, in the engine's from_json notation. -#}
 {% macro payload_struct_type(fields) -%}
+  {{ return(adapter.dispatch('payload_struct_type', 'rastup')(fields)) }}
+{%- endmacro %}
+
+{% macro duckdb__payload_struct_type(fields) -%}
   {"{{ fields | join('":"VARCHAR","') }}":"VARCHAR"}
+{%- endmacro %}
+
+{#- Spark reads any JSON value into a STRING field as its text, as DuckDB's VARCHAR does. -#}
+{% macro spark__payload_struct_type(fields) -%}
+  `{{ fields | join('` STRING, `') }}` STRING
 {%- endmacro %}
 
 {#-

@@ -22,10 +22,10 @@ having count(*) > 1 or {% for c in columns %}{{ c }} is null{% if not loop.last 
 {#- accepted_values for several columns at once: values = {column: [allowed, ...]}. -#}
 {% test accepted_values_map(model, values) %}
 {% for column, allowed in values.items() %}
-select '{{ column }}' as column_name, cast({{ column }} as varchar) as value, count(*) as rows_with_value
+select '{{ column }}' as column_name, cast({{ column }} as {{ string_type() }}) as value, count(*) as rows_with_value
 from {{ model }}
 where {{ column }} is not null
-  and cast({{ column }} as varchar) not in ({% for v in allowed %}'{{ v }}'{% if not loop.last %}, {% endif %}{% endfor %})
+  and cast({{ column }} as {{ string_type() }}) not in ({% for v in allowed %}'{{ v }}'{% if not loop.last %}, {% endif %}{% endfor %})
 group by 1, 2
 {% if not loop.last %}union all{% endif %}
 {% endfor %}

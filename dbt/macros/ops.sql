@@ -8,7 +8,7 @@
     select
       payout_id,
       min(occurred_at) as created_at,
-      arg_min(amount_cents, occurred_at) as amount_cents
+      {{ first_by('amount_cents', 'occurred_at') }} as amount_cents
     from {{ payouts }}
     where payout_event = 'created' and payout_id is not null
     group by payout_id
@@ -22,7 +22,7 @@
     c.created_at,
     c.amount_cents,
     ({{ as_of }}) as as_of,
-    epoch(({{ as_of }})) - epoch(c.created_at) as age_seconds
+    {{ epoch_seconds('(' ~ as_of ~ ')') }} - {{ epoch_seconds('c.created_at') }} as age_seconds
   from created as c
   where c.payout_id not in (select payout_id from paid)
 {%- endmacro %}

@@ -17,9 +17,9 @@
 -#}
 {% macro identity_links(relation) -%}
   select
-    payload ->> 'anon_id' as linked_anon_id,
+    {{ json_text('payload', 'anon_id') }} as linked_anon_id,
     anon_id as envelope_anon_id,
-    coalesce(payload ->> 'user_id', user_id) as linked_user_id
+    coalesce({{ json_text('payload', 'user_id') }}, user_id) as linked_user_id
   from {{ relation }}
   where event = 'identity.linked'
 {%- endmacro %}
@@ -46,7 +46,22 @@
 
 {#- post-hook: remove erased subjects' rows already stored by earlier builds. -#}
 {% macro delete_erased(user_col='user_id', anon_col='anon_id') -%}
+  {{ return(adapter.dispatch('delete_erased', 'rastup')(user_col, anon_col)) }}
+{%- endmacro %}
+
+{% macro duckdb__delete_erased(user_col, anon_col) -%}
   delete from {{ this }} where not ({{ not_erased(user_col, anon_col) }})
+{%- endmacro %}
+
+{#-
+  Spark builds are full rebuilds (its Parquet tables take no DELETE), and a full rebuild's
+  select has already left every erased subject out: there is nothing stored to remove.
+-#}
+{% macro spark__delete_erased(user_col, anon_col) -%}
+  {%- if is_incremental() -%}
+    {{ exceptions.raise_compiler_error("Spark builds are full rebuilds: run with --full-refresh") }}
+  {%- endif -%}
+  select 1
 {%- endmacro %}
 
 {#-
@@ -60,4 +75,18 @@
   {%- else -%}
   select 1
   {%- endif -%}
+{%- endmacro %}
+
+{#- post-hook of events_deduped: drop identity links of erased users stored by earlier builds. -#}
+{% macro delete_erased_links() -%}
+  {{ return(adapter.dispatch('delete_erased_links', 'rastup')()) }}
+{%- endmacro %}
+
+{% macro duckdb__delete_erased_links() -%}
+  delete from {{ this }} where event = 'identity.linked' and {{ json_text('payload', 'user_id') }} in (select subject_id from {{ ref('erased_subjects') }} where subject_type = 'user')
+{%- endmacro %}
+
+{#- Spark: nothing to delete after a full rebuild (see spark__delete_erased). -#}
+{% macro spark__delete_erased_links() -%}
+  {{ spark__delete_erased('user_id', 'anon_id') }}
 {%- endmacro %}

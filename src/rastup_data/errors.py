@@ -88,6 +88,7 @@ class ErrorCode(str, Enum):
     CONFIG_INVALID = "CONFIG_INVALID"
     STATE_UNAVAILABLE = "STATE_UNAVAILABLE"
     STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
+    SPARK_UNAVAILABLE = "SPARK_UNAVAILABLE"
     QUERY_INVALID = "QUERY_INVALID"
     EXPERIMENT_INVALID = "EXPERIMENT_INVALID"
     LAKE_NOT_FOUND = "LAKE_NOT_FOUND"
@@ -420,6 +421,16 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         Severity.CRITICAL,
         "storage",
         _R + "service-unavailable.md",
+    ),
+    ErrorCode.SPARK_UNAVAILABLE: ErrorInfo(
+        "Local Spark (`build --target spark`) could not start: PySpark is not installed or "
+        "no Java 17 or newer runs it.",
+        "Install the spark extra (`make setup` does, or `uv sync --extra spark`) and Java 17+ "
+        "(scripts/ensure-java.sh); see docs/scale-out.md.",
+        None,
+        Severity.ERROR,
+        "transform",
+        None,
     ),
     ErrorCode.QUERY_INVALID: ErrorInfo(
         "The query failed to parse or run, or is not one read-only statement.",

@@ -24,9 +24,9 @@ recon as (
 ),
 open_payouts as (
   select
-    arg_min(dt, occurred_at) as dt,
-    arg_min(city, occurred_at) as city,
-    arg_min(amount_cents, occurred_at) as amount_cents
+    {{ first_by('dt', 'occurred_at') }} as dt,
+    {{ first_by('city', 'occurred_at') }} as city,
+    {{ first_by('amount_cents', 'occurred_at') }} as amount_cents
   from {{ ref('fact_payouts') }}
   where payout_event = 'created' and payout_id is not null
     and payout_id not in (
@@ -41,7 +41,7 @@ backlog as (
   from open_payouts group by dt, city
 ),
 open_disputes as (
-  select arg_min(dt, occurred_at) as dt, arg_min(city, occurred_at) as city
+  select {{ first_by('dt', 'occurred_at') }} as dt, {{ first_by('city', 'occurred_at') }} as city
   from {{ ref('fact_disputes') }}
   where dispute_event = 'opened' and dispute_id is not null
     and dispute_id not in (

@@ -3,7 +3,7 @@
   promotions event), so city-scoped readers get their city's campaigns.
 -#}
 with campaign_city as (
-  select campaign_id, arg_min(city, (occurred_at, received_at, event_id)) as city
+  select campaign_id, {{ first_by('city', ['occurred_at', 'received_at', 'event_id']) }} as city
   from {{ ref('fact_promotions_events') }}
   where campaign_id is not null
   group by campaign_id

@@ -24,9 +24,9 @@ with trust as (
 ),
 first_resolution as (
   select
-    arg_min(dt, (occurred_at, received_at, event_id)) as dt,
-    arg_min(city, (occurred_at, received_at, event_id)) as city,
-    arg_min(outcome, (occurred_at, received_at, event_id)) as outcome
+    {{ first_by('dt', ['occurred_at', 'received_at', 'event_id']) }} as dt,
+    {{ first_by('city', ['occurred_at', 'received_at', 'event_id']) }} as city,
+    {{ first_by('outcome', ['occurred_at', 'received_at', 'event_id']) }} as outcome
   from {{ ref('fact_disputes') }}
   where dispute_event = 'resolved' and dispute_id is not null
   group by dispute_id

@@ -20,8 +20,8 @@ first_opening as (
 first_resolution as (
   select
     dispute_id,
-    arg_min(dt, (occurred_at, received_at, event_id)) as dt,
-    arg_min(outcome, (occurred_at, received_at, event_id)) as outcome,
+    {{ first_by('dt', ['occurred_at', 'received_at', 'event_id']) }} as dt,
+    {{ first_by('outcome', ['occurred_at', 'received_at', 'event_id']) }} as outcome,
     min(occurred_at) as resolved_at
   from {{ ref('fact_disputes') }}
   where dispute_event = 'resolved' and dispute_id is not null
@@ -35,7 +35,7 @@ resolved as (
     cast(count(*) filter (where r.outcome = 'lost') as bigint) as lost,
     cast(count(*) filter (where r.outcome = 'refunded') as bigint) as refunded,
     cast(count(*) filter (where r.outcome = 'withdrawn') as bigint) as withdrawn,
-    quantile_cont((epoch(r.resolved_at) - epoch(o.opened_at)) / 3600.0, 0.5)
+    {{ median_of('(' ~ epoch_seconds('r.resolved_at') ~ ' - ' ~ epoch_seconds('o.opened_at') ~ ') / 3600.0') }}
       as median_hours_to_resolve
   from first_resolution as r
   left join first_opening as o on o.dispute_id = r.dispute_id

@@ -28,11 +28,11 @@ latest_budget as (
   select
     d.dt,
     d.campaign_id,
-    arg_max(b.daily_budget_cents, (b.occurred_at, b.received_at, b.event_id)) as budget_cents
+    {{ last_by('b.daily_budget_cents', ['b.occurred_at', 'b.received_at', 'b.event_id']) }} as budget_cents
   from daily as d
   join budgets as b
     on b.campaign_id = d.campaign_id
-   and b.occurred_at < cast(d.dt + 1 as timestamp) at time zone 'UTC'
+   and b.occurred_at < {{ utc_day_end('d.dt') }}
   group by d.dt, d.campaign_id
 )
 select

@@ -7,9 +7,9 @@ with requests as (
   select
     leg_id,
     min(occurred_at) as requested_at,
-    arg_min(dt, occurred_at) as dt,
-    arg_min(city, occurred_at) as city,
-    arg_min(accept_by, occurred_at) as accept_by
+    {{ first_by('dt', 'occurred_at') }} as dt,
+    {{ first_by('city', 'occurred_at') }} as city,
+    {{ first_by('accept_by', 'occurred_at') }} as accept_by
   from {{ ref('fact_leg_acceptance') }}
   where acceptance_event = 'requested' and leg_id is not null
   group by leg_id
@@ -17,7 +17,7 @@ with requests as (
 answers as (
   select
     leg_id,
-    arg_min(acceptance_event, (occurred_at, received_at, event_id)) as outcome,
+    {{ first_by('acceptance_event', ['occurred_at', 'received_at', 'event_id']) }} as outcome,
     min(occurred_at) as answered_at
   from {{ ref('fact_leg_acceptance') }}
   where acceptance_event in ('accepted', 'declined') and leg_id is not null
@@ -45,7 +45,7 @@ daily as (
       as accepted_in_window,
     cast(count(*) filter (where outcome = 'declined') as bigint) as declined,
     cast(count(*) filter (where outcome is null and accept_by < as_of) as bigint) as expired,
-    quantile_cont((epoch(answered_at) - epoch(requested_at)) / 60.0, 0.5)
+    {{ median_of('(' ~ epoch_seconds('answered_at') ~ ' - ' ~ epoch_seconds('requested_at') ~ ') / 60.0') }}
       filter (where outcome = 'accepted') as median_minutes_to_accept
   from legs
   group by dt, city

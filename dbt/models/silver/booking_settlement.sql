@@ -59,7 +59,7 @@ payouts as (
   group by booking_id
 ),
 bookings as (
-  select booking_id, min(dt) as booked_dt, arg_min(leg_count, occurred_at) as leg_count
+  select booking_id, min(dt) as booked_dt, {{ first_by('leg_count', 'occurred_at') }} as leg_count
   from {{ ref('fact_bookings') }}
   where booking_id is not null
   group by booking_id

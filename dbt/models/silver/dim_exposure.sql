@@ -5,10 +5,10 @@
 -#}
 with exposures as (
   select
-    e.payload ->> 'exp_key' as exp_key,
-    e.payload ->> 'variant' as variant,
-    e.payload ->> 'unit_id' as unit_id,
-    e.payload ->> 'unit_type' as unit_type,
+    {{ json_text('e.payload', 'exp_key') }} as exp_key,
+    {{ json_text('e.payload', 'variant') }} as variant,
+    {{ json_text('e.payload', 'unit_id') }} as unit_id,
+    {{ json_text('e.payload', 'unit_type') }} as unit_type,
     e.occurred_at,
     e.event_id
   from {{ ref('events_deduped') }} as e
@@ -25,7 +25,7 @@ resolved as (
 select
   exp_key,
   resolved_unit_id,
-  arg_min(variant, (occurred_at, event_id)) as first_variant,
+  {{ first_by('variant', ['occurred_at', 'event_id']) }} as first_variant,
   min(occurred_at) as first_exposed_at,
   {{ utc_date('min(occurred_at)') }} as first_dt,
   cast(count(*) as integer) as exposures,

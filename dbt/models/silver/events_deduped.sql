@@ -16,7 +16,7 @@
     ],
     post_hook=[
       "{{ delete_erased('user_id', 'anon_id') }}",
-      "delete from {{ this }} where event = 'identity.linked' and (payload ->> 'user_id') in (select subject_id from {{ ref('erased_subjects') }} where subject_type = 'user')"
+      "{{ delete_erased_links() }}"
     ]
 ) }}
 
@@ -40,13 +40,13 @@ select
   user_id,
   anon_id,
   session_id,
-  context ->> 'city' as city,
+  {{ json_text('context', 'city') }} as city,
   payload,
   now() as _loaded_at
 from firsts
 where {{ not_erased('user_id', 'anon_id') }}
   {#- Written as an OR so the payload is parsed for identity.linked rows only. #}
-  and (event is distinct from 'identity.linked' or not coalesce((payload ->> 'user_id') in (
+  and (event is distinct from 'identity.linked' or not coalesce({{ json_text('payload', 'user_id') }} in (
     select subject_id from {{ ref('erased_subjects') }} where subject_type = 'user'), false))
 {%- if is_incremental() %}
   and event_id not in (select event_id from {{ this }})

@@ -10,7 +10,7 @@ select
   {{ field_int('amount_cents') }} as amount_cents,
   {{ field_str('currency') }} as currency,
   try_cast({{ field_str('service_date') }} as date) as service_date,
-  try_cast({{ field_str('accept_by') }} as timestamptz) as accept_by,
+  {{ try_timestamp(field_str('accept_by')) }} as accept_by,
   {{ field_str('reason') }} as reason
 from {{ payload_events(
   ref('events_deduped'),

@@ -41,10 +41,10 @@ from rastup_data.transform.build import (
     _dbt_vars,
     _log_failure,
     _log_published,
-    _node_text,
     _prepare_staging,
-    _raise_for_model_errors,
     _Window,
+    node_text,
+    raise_for_model_errors,
 )
 from rastup_data.transform.dbt_lake import dbt_lake
 from rastup_data.transform.diff import TableDiff, diff_table, fingerprint
@@ -127,10 +127,10 @@ class _Run:
             ["build", "--select", *selection, "--exclude", "tag:nrt"],
             target_dir=self.dirs.dbt_target("backfill"),
             variables=_dbt_vars(self.layout, self.staging, self.window, 0),
-            on_node=lambda node: self.report(BuildEvent("node", _node_text(node), node)),
+            on_node=lambda node: self.report(BuildEvent("node", node_text(node), node)),
             target=dbt_lake(self.layout).target,
         )
-        _raise_for_model_errors(invocation)
+        raise_for_model_errors(invocation)
         self.nodes.extend(invocation.nodes)
         return invocation
 

@@ -40,7 +40,10 @@ __all__ = [
     "BuildOptions",
     "BuildResult",
     "CheckFailure",
+    "ProgressCallback",
     "build",
+    "node_text",
+    "raise_for_model_errors",
 ]
 
 DEFAULT_LOOKBACK_DAYS = 3
@@ -169,10 +172,10 @@ def build(
                 ["build", "--exclude", "tag:nrt", *(["--full-refresh"] if full_refresh else [])],
                 target_dir=dirs.dbt_target("build"),
                 variables=_dbt_vars(layout, staging, window, lookback_days),
-                on_node=lambda node: report(BuildEvent("node", _node_text(node), node)),
+                on_node=lambda node: report(BuildEvent("node", node_text(node), node)),
                 target=dbt_lake(layout).target,
             )
-            _raise_for_model_errors(invocation)
+            raise_for_model_errors(invocation)
             report(BuildEvent("checks", "running quality gates"))
             manifest = dirs.dbt_target("build") / "manifest.json"
             gates = _audit(layout, staging, invocation, manifest if options.quality_gates else None)
@@ -324,7 +327,7 @@ def _dbt_vars(
     }
 
 
-def _raise_for_model_errors(invocation: DbtInvocation) -> None:
+def raise_for_model_errors(invocation: DbtInvocation) -> None:
     broken = [
         n for n in invocation.nodes if n.resource_type in {"model", "seed"} and n.status == "error"
     ]
@@ -414,7 +417,7 @@ def _start_text(mode: str, window: _Window, current: str | None) -> str:
     return base
 
 
-def _node_text(node: NodeOutcome) -> str:
+def node_text(node: NodeOutcome) -> str:
     label = node.relation or node.name
     if len(label) > 60:
         label = label[:57] + "..."

@@ -1,4 +1,5 @@
-"""``rastup-data build``: Silver and Gold behind quality gates, with progress output."""
+"""``rastup-data build``: Silver and Gold behind quality gates, with progress output; with
+``--target spark`` the same models on local Spark."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 
 import click
 
+from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.existing import existing_lake
+from rastup_data.lake.layout import LakeLayout
 from rastup_data.lake.options import work_dir_option
 from rastup_data.transform.build import BuildEvent, BuildFailed, BuildOptions, CheckFailure
 from rastup_data.transform.build import build as run_build
@@ -51,6 +54,14 @@ _STATUS_STYLE = {"success": "green", "pass": "green", "warn": "yellow"}
     show_default=True,
     help="Bronze days re-read before the newest loaded partition.",
 )
+@click.option(
+    "--target",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="Engine: duckdb (write-audit-publish into the lake's warehouse) or spark (local "
+    "Spark, a full rebuild into <work>/spark/warehouse; see docs/scale-out.md).",
+)
 def build(
     *,
     start: datetime | None,
@@ -59,6 +70,7 @@ def build(
     work_dir: Path | None,
     full_refresh: bool,
     lookback_days: int,
+    target: str,
 ) -> None:
     """Build Silver and Gold, run dbt tests and quality gates, and publish atomically.
 
@@ -66,6 +78,9 @@ def build(
     """
     layout = existing_lake(lake, work_dir)
     click.echo(f"lake {layout.root}")
+    if target == "spark":
+        _build_on_spark(layout, ranged=start is not None or end is not None)
+        return
     try:
         result = run_build(
             layout,
@@ -92,6 +107,24 @@ def build(
     if result.nrt is not None:
         click.echo(f"NRT views refreshed ({result.nrt.freshness.snapshot_id})")
     click.secho(f"published build {result.build_id}", fg="green", bold=True)
+
+
+def _build_on_spark(layout: LakeLayout, *, ranged: bool) -> None:
+    from rastup_data.transform.spark import build_on_spark
+
+    if ranged:
+        raise RastupError(
+            ErrorCode.CONFIG_INVALID,
+            "--from/--to re-read a window into the DuckDB warehouse; a Spark build is always "
+            "a full rebuild. To fix this, drop --from/--to or the --target spark.",
+        )
+    try:
+        result = build_on_spark(layout, progress=_print_event)
+    except BuildFailed as exc:
+        _print_failures(exc)
+        raise
+    click.echo(f"{len(result.models)} models, {len(result.tests)} tests in {result.seconds:.1f}s")
+    click.secho(f"built on Spark into {result.warehouse}", fg="green", bold=True)
 
 
 def _day(value: datetime | None) -> date | None:
