@@ -21,6 +21,7 @@ failed model or test raises :class:`BuildFailed` like the DuckDB build does.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,7 +132,9 @@ def spark_session(paths: SparkPaths) -> Any:
     for key, value in settings.items():
         builder = builder.config(key, value)
     try:
-        session = builder.getOrCreate()
+        with warnings.catch_warnings():  # its pandas version check; the build uses no pandas
+            warnings.filterwarnings("ignore", "PySpark does not yet", FutureWarning)
+            session = builder.getOrCreate()
     except Exception as exc:  # PySpark raises its own runtime errors when the JVM fails
         text = str(exc).strip()
         first = text.splitlines()[0].rstrip(".") if text else type(exc).__name__
