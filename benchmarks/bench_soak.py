@@ -347,6 +347,8 @@ class _Build:
         self.report["seconds"] = round(time.monotonic() - self.started, 1)
         self.report["exit_code"] = self.proc.returncode
         self.report["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 1)
+        lines = (self.lake.parent / "build.log").read_text(errors="replace").splitlines()
+        self.report["output_tail"] = lines[-8:]
         return self.report
 
 
