@@ -17,13 +17,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import duckdb
 import orjson
 
 from benchmarks._common import machine
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.lander import land_ndjson
+from rastup_data.quality import compare_marts, load_golden
 from rastup_data.simulate import simulate
-from rastup_data.transform import BuildOptions, build
+from rastup_data.transform import BuildOptions, build, open_published
 from rastup_data.transform.spark import build_on_spark, spark_paths, spark_session
 
 
@@ -54,6 +56,18 @@ def run(root: Path, days: int, users: int, seed: int) -> dict[str, object]:
     spark_session(spark_paths(layout))
     startup_seconds = time.monotonic() - began
     spark = build_on_spark(layout)
+    golden = load_golden(root / "sim" / "golden.json")
+    with open_published(layout) as conn:
+        duckdb_golden = compare_marts(conn, golden)
+    with duckdb.connect() as conn:
+        conn.execute("CREATE SCHEMA gold")
+        for mart in golden:
+            files = spark.warehouse / "gold.db" / mart.removeprefix("gold.") / "*.parquet"
+            conn.execute(
+                f"CREATE VIEW gold.{mart.removeprefix('gold.')} AS "
+                f"SELECT * FROM read_parquet('{files}')"
+            )
+        spark_golden = compare_marts(conn, golden)
     return {
         "benchmark": "spark_build",
         "days": days,
@@ -67,6 +81,9 @@ def run(root: Path, days: int, users: int, seed: int) -> dict[str, object]:
         "spark_models": len(spark.models),
         "spark_tests": len(spark.tests),
         "spark_over_duckdb": round(spark.seconds / duckdb_seconds, 2),
+        "golden_marts": len(golden),
+        "duckdb_gold_equals_golden": duckdb_golden.ok,
+        "spark_gold_equals_golden": spark_golden.ok,
         "load_avg_before": round(load_before, 2),
         "load_avg_after": round(os.getloadavg()[0], 2),
         "machine": machine(),
