@@ -1,9 +1,9 @@
 """The same dbt models on local Spark (`build --target spark`).
 
-One Bronze, built by DuckDB and by Spark: every Gold mart holds the same rows on both
-engines, and equals the marts computed independently in Python from the events. The
-catalogue's Spark DDL (`catalog ddl --engine spark`) runs in the same Spark session and
-reads Bronze and the exported Gold as DuckDB does.
+One Bronze, built by DuckDB and by Spark (through the command): every Gold mart holds the
+same rows on both engines, and equals the marts computed independently in Python from the
+events. The catalogue's Spark DDL (`catalog ddl --engine spark`) runs in the same Spark
+session and reads Bronze and the exported Gold as DuckDB does.
 """
 
 from __future__ import annotations
@@ -23,12 +23,7 @@ from reference_marts import first_copies, reference_marts
 from rastup_data.cli import cli
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform import BuildOptions, build
-from rastup_data.transform.spark import (
-    SparkBuildResult,
-    build_on_spark,
-    spark_paths,
-    spark_session,
-)
+from rastup_data.transform.spark import spark_paths, spark_session
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +33,7 @@ class TwoBuilds:
     layout: LakeLayout
     events: list[dict[str, Any]]
     spark: Any
-    result: SparkBuildResult
+    output: str
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +45,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> TwoBuilds:
     write_bronze(layout, events[:half], name="part-a")
     write_bronze(layout, events[half:], name="part-b")
     build(layout, BuildOptions(quality_gates=False, with_nrt=False))
-    result = build_on_spark(layout)
-    return TwoBuilds(layout, events, spark_session(spark_paths(layout)), result)
+    command = ["build", "--target", "spark", "--lake", str(layout.root)]
+    done = CliRunner().invoke(cli, [*command, "--work-dir", str(layout.work_dir)])
+    assert done.exit_code == 0, done.output
+    return TwoBuilds(layout, events, spark_session(spark_paths(layout)), done.output)
 
 
 def spark_rows(spark: Any, table: str) -> list[dict[str, Any]]:
@@ -59,12 +56,17 @@ def spark_rows(spark: Any, table: str) -> list[dict[str, Any]]:
 
 
 def test_spark_builds_every_model_and_passes_every_dbt_test(built: TwoBuilds) -> None:
-    assert built.result.models
-    assert built.result.tests
-    assert {n.status for n in built.result.models} == {"success"}
-    assert {n.status for n in built.result.tests} == {"pass"}
-    assert built.result.warehouse == built.layout.work_dir / "spark" / "warehouse"
-    assert (built.result.warehouse / "gold.db" / "kpi_marketplace_daily").is_dir()
+    nodes = [line.split() for line in built.output.splitlines() if line.startswith("  ")]
+    models = [n for n in nodes if n[0] == "model"]
+    tests = [n for n in nodes if n[0] == "test"]
+    assert len(models) >= 30
+    assert len(tests) >= 50
+    assert {n[2] for n in models} == {"SUCCESS"}
+    assert {n[2] for n in tests} == {"PASS"}
+    assert f"{len(models)} models, {len(tests)} tests in" in built.output
+    warehouse = built.layout.work_dir / "spark" / "warehouse"
+    assert f"built on Spark into {warehouse}" in built.output
+    assert (warehouse / "gold.db" / "kpi_marketplace_daily").is_dir()
     gold = {r.tableName for r in built.spark.sql("SHOW TABLES IN gold").collect()}
     assert gold == set(MART_KEYS)
 

@@ -12,6 +12,6 @@ work_dir_option = click.option(
     "--work-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="This machine's work folder: spool, state, staging builds "
-    "(default: $RASTUP_WORK_DIR, else <lake>/_node).",
+    help="This machine's work folder: spool, state, staging builds, local Spark's tables "
+    "(default: $RASTUP_WORK_DIR, else <lake>/_node; ./rastup-work for an s3:// lake).",
 )
