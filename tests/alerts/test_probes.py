@@ -23,7 +23,7 @@ from rastup_data.environments import load_profile
 from rastup_data.governance import AuditLog, AuditRecord
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.spool.segments import segment_name
-from rastup_data.state import StateDB, open_state
+from rastup_data.state import SCHEDULER_SINCE, OpsControls, StateDB, open_state
 from rastup_data.transform.runs import BuildRun, append_build_run
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -81,6 +81,36 @@ def test_marts_are_late_after_the_local_deadline_until_a_build_publishes(
     assert _values(after, "rastup_quality_alert_raised") == {
         (("alert", "recon_variance_exceeds_money_in_flight"),): 0.0
     }
+
+
+def test_marts_are_owed_only_for_a_day_with_earlier_events_the_scheduler_made_due(
+    lake: LakeLayout, state: StateDB
+) -> None:
+    probe = BuildsProbe()
+    nine = datetime(2026, 3, 10, 9, 0, tzinfo=NEW_YORK)  # deadline 06:00, day start 04:00 UTC
+
+    def late() -> float:
+        return _values(probe.samples(_context(lake, state, nine)), "rastup_marts_late_seconds")[()]
+
+    # A brand-new lake: its first events arrived this morning (in the UTC day's partition
+    # that began the evening before), nothing has ever been built.
+    write_bronze(lake, [envelope("search.click", nine - timedelta(minutes=30))], name="a")
+    OpsControls(state).set(SCHEDULER_SINCE, (nine - timedelta(minutes=45)).isoformat(), by="t")
+    assert late() == 0.0
+    # Without a scheduler on the lake, only the events count: still nothing owed today.
+    OpsControls(state).clear(SCHEDULER_SINCE)
+    assert late() == 0.0
+    # An event received at 22:00 yesterday (local), in the same UTC partition: owed.
+    write_bronze(lake, [envelope("search.click", nine - timedelta(hours=11))], name="b")
+    assert late() == 3 * 3600.0
+    # The scheduler first started after today's 05:00 slot: it never made today's build due.
+    OpsControls(state).set(SCHEDULER_SINCE, (nine - timedelta(hours=1)).isoformat(), by="t")
+    assert late() == 0.0
+    # It ran since yesterday: today's build was due at 05:00 and nothing published.
+    OpsControls(state).set(SCHEDULER_SINCE, (nine - timedelta(days=1)).isoformat(), by="t")
+    assert late() == 3 * 3600.0
+    _run(lake, nine - timedelta(minutes=1))
+    assert late() == 0.0
 
 
 def test_a_failed_last_build_is_failing_until_one_publishes(

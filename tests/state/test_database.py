@@ -172,6 +172,7 @@ def test_public_surface_is_stable() -> None:
         "Migration",
         "OpsControls",
         "POSTGRESQL",
+        "SCHEDULER_SINCE",
         "SQLITE",
         "StateDB",
         "applied_versions",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, datetime, time
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -127,6 +127,10 @@ class ScheduleEntry:
     job: str
     at: tuple[time, ...] = ()
     every_s: float | None = None
+
+    def slots_on(self, day: date, zone: ZoneInfo) -> list[datetime]:
+        """The ``at`` times of the local ``day`` (none for an ``every`` job)."""
+        return [datetime.combine(day, t, tzinfo=zone) for t in self.at]
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+
 import duckdb
 
 from rastup_data.storage import Storage
@@ -12,6 +14,7 @@ __all__ = [
     "parquet_row_count",
     "partition_files",
     "partitions",
+    "received_before",
     "total_bytes",
 ]
 
@@ -55,3 +58,26 @@ def has_files(store: Storage, table: str) -> bool:
 def has_parquet(store: Storage, folder: str) -> bool:
     """Whether any Parquet file lies under the folder key ``folder`` (at any depth)."""
     return any(key.endswith(".parquet") for key in store.list_keys(folder))
+
+
+def received_before(store: Storage, table: str, moment: datetime) -> bool:
+    """Whether ``table`` holds a row received before ``moment``.
+
+    Partitions are UTC days of receipt: a partition whose day ended by ``moment`` answers
+    yes, one that starts after it no; only the oldest partition can straddle ``moment``, and
+    then its earliest ``received_at`` answers.
+    """
+    keys = partitions(store, table)
+    if not keys:
+        return False
+    start = datetime.combine(date.fromisoformat(keys[0].rsplit("dt=", 1)[1]), time(), UTC)
+    if start >= moment or start + timedelta(days=1) <= moment:
+        return start < moment
+    files = [store.uri(key) for key in partition_files(store, keys[0])]
+    with duckdb.connect(":memory:") as conn:
+        store.register_duckdb(conn)
+        row = conn.execute(
+            "SELECT min(received_at) < ? FROM read_parquet(?, union_by_name = true)",
+            [moment, files],
+        ).fetchone()
+    return bool(row and row[0])

@@ -29,7 +29,7 @@ from rastup_data.scheduler.jobs import (
 )
 from rastup_data.scheduler.records import SchedulerRuns, runner_name
 from rastup_data.scheduler.timing import due_interval, latest_slot, next_slot
-from rastup_data.state import OpsControls
+from rastup_data.state import SCHEDULER_SINCE, OpsControls
 
 __all__ = ["HEAVY", "Scheduler", "check_schedule", "daily_only_control", "paused_control"]
 
@@ -135,11 +135,13 @@ class Scheduler:
             self.holding = False
 
     def _first_start(self) -> datetime:
-        since = self.controls.get("scheduler.since")
+        since = self.controls.scheduler_since()
         if since is None:
-            since = datetime.now(UTC).isoformat()
-            self.controls.set("scheduler.since", since, by=runner_name(), reason="first start")
-        return datetime.fromisoformat(since)
+            since = datetime.now(UTC)
+            self.controls.set(
+                SCHEDULER_SINCE, since.isoformat(), by=runner_name(), reason="first start"
+            )
+        return since
 
     # -- one poll ------------------------------------------------------------------------
 

@@ -17,17 +17,13 @@ from rastup_data.environments import ScheduleEntry
 __all__ = ["due_interval", "latest_slot", "next_slot"]
 
 
-def _day_slots(entry: ScheduleEntry, zone: ZoneInfo, day: datetime) -> list[datetime]:
-    return [datetime.combine(day.date(), t, tzinfo=zone) for t in entry.at]
-
-
 def latest_slot(
     entry: ScheduleEntry, zone: ZoneInfo, now: datetime, *, daily_only: bool = False
 ) -> datetime | None:
     """The latest slot at or before ``now`` (today's or yesterday's), or None."""
     local = now.astimezone(zone)
     for day in (local, local - timedelta(days=1)):
-        slots = _day_slots(entry, zone, day)[: 1 if daily_only else None]
+        slots = entry.slots_on(day.date(), zone)[: 1 if daily_only else None]
         passed = [s for s in slots if s <= local]
         if passed:
             return passed[-1]
@@ -41,7 +37,7 @@ def next_slot(
     local = now.astimezone(zone)
     for offset in (0, 1):
         day = local + timedelta(days=offset)
-        for slot in _day_slots(entry, zone, day)[: 1 if daily_only else None]:
+        for slot in entry.slots_on(day.date(), zone)[: 1 if daily_only else None]:
             if slot > local:
                 return slot
     raise AssertionError("a daily schedule always has a slot tomorrow")

@@ -5,7 +5,7 @@ Open it with :func:`open_state`; numbered migrations in ``sql/`` are applied on 
 
 from __future__ import annotations
 
-from rastup_data.state.controls import Control, OpsControls
+from rastup_data.state.controls import SCHEDULER_SINCE, Control, OpsControls
 from rastup_data.state.database import (
     POSTGRESQL,
     SQLITE,
@@ -27,6 +27,7 @@ from rastup_data.state.open import open_state
 
 __all__ = [
     "POSTGRESQL",
+    "SCHEDULER_SINCE",
     "SQLITE",
     "Connector",
     "Control",

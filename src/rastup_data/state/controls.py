@@ -3,8 +3,9 @@
 ``jobs.paused.<job>`` (the scheduler starts no new run of a paused job and stops a running
 one until it is resumed), ``lander.rotate_s`` (the spool's widened buffer),
 ``scheduler.daily_only.<job>`` (a job degraded to its first run of the day),
-``gate.dashboards_pinned`` (dashboard queries read only the BI extracts). Every change is
-recorded with who made it, when and why.
+``gate.dashboards_pinned`` (dashboard queries read only the BI extracts); and
+``scheduler.since``, the scheduler's first start on the lake (set by the scheduler itself).
+Every change is recorded with who made it, when and why.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from datetime import UTC, datetime
 
 from rastup_data.state.database import StateDB
 
-__all__ = ["Control", "OpsControls"]
+__all__ = ["SCHEDULER_SINCE", "Control", "OpsControls"]
+
+#: The scheduler's first start on the lake: slots before it are never due.
+SCHEDULER_SINCE = "scheduler.since"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,11 @@ class OpsControls:
     def get(self, name: str) -> str | None:
         row = self.db.fetchone("SELECT value FROM ops_controls WHERE name = ?", (name,))
         return str(row[0]) if row else None
+
+    def scheduler_since(self) -> datetime | None:
+        """The scheduler's first start on the lake, or None when none has run."""
+        value = self.get(SCHEDULER_SINCE)
+        return datetime.fromisoformat(value) if value is not None else None
 
     def with_prefix(self, prefix: str) -> list[Control]:
         rows = self.db.fetchall(

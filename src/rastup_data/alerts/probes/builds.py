@@ -3,8 +3,11 @@ alerts did the last published build raise.
 
 ``rastup_marts_late_seconds`` is 0 before the deadline (``slo.marts_on_time.deadline``, in
 the profile's time zone) and once a build published today (local); after the deadline
-without one, the seconds since the deadline. A lake with no Bronze has nothing to build and
-is never late.
+without one, the seconds since the deadline. Today's marts are owed only when Bronze held
+events received before today's start (a lake whose first events arrived today has no past
+day to build, and is never late) and, once a scheduler has run on the lake, when the
+scheduler made today's ``daily_build`` due: a slot at or after its first start (the
+scheduler never runs the slots before it).
 """
 
 from __future__ import annotations
@@ -16,12 +19,16 @@ from typing import ClassVar
 from rastup_data.alerts.probes.base import ProbeContext
 from rastup_data.alerts.samples import Sample
 from rastup_data.errors import ErrorCode
-from rastup_data.lake.files import has_files
+from rastup_data.lake.files import received_before
 from rastup_data.lake.layout import BRONZE_EVENTS
 from rastup_data.quality.suite import RECON_VARIANCE_ALERT
+from rastup_data.state import OpsControls
 from rastup_data.transform.runs import BuildRun, build_runs
 
-__all__ = ["BuildsProbe"]
+__all__ = ["DAILY_BUILD", "BuildsProbe"]
+
+#: The scheduled job that publishes the daily marts.
+DAILY_BUILD = "daily_build"
 
 _FAILURE_CODES = (ErrorCode.CTAS_FAILURE.value, ErrorCode.QUALITY_CHECK_FAILED.value)
 _KNOWN_ALERTS = (RECON_VARIANCE_ALERT,)
@@ -67,9 +74,21 @@ class BuildsProbe:
         assert slo.deadline is not None
         zone = context.profile.time_zone
         deadline = datetime.combine(local_now.date(), slo.deadline, tzinfo=zone)
-        if local_now < deadline or not has_files(context.layout.lake, BRONZE_EVENTS):
+        if local_now < deadline:
             return 0.0
         day_start = datetime.combine(local_now.date(), time(), tzinfo=zone)
         if any(run.finished >= day_start for run in published):
             return 0.0
+        if not self._owed(context, day_start):
+            return 0.0
         return (local_now - deadline).total_seconds()
+
+    def _owed(self, context: ProbeContext, day_start: datetime) -> bool:
+        """Whether the marts of the local day starting at ``day_start`` are owed."""
+        entry = context.profile.schedule.get(DAILY_BUILD)
+        since = OpsControls(context.state).scheduler_since()
+        if entry is not None and entry.at and since is not None:
+            slots = entry.slots_on(day_start.date(), context.profile.time_zone)
+            if not any(slot >= since for slot in slots):
+                return False
+        return received_before(context.layout.lake, BRONZE_EVENTS, day_start)
