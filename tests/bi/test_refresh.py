@@ -206,3 +206,43 @@ def test_the_operator_controls_pause_and_degrade_the_refresh_job(bi_lake: LakeLa
         controls.set(DAILY_ONLY_CONTROL, "1", by="test", reason="pipeline lag")
         assert scheduler.due(evening) == ()
         assert len(scheduler.due(datetime(2030, 1, 2, 6, 20, tzinfo=UTC))) == 6
+
+
+def test_nothing_published_yet_is_a_skipped_refresh_not_a_failure(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from rastup_data.alerts.probes.base import ProbeContext
+    from rastup_data.alerts.probes.bi import BiRefreshProbe
+    from rastup_data.environments import load_profile
+
+    empty = LakeLayout(tmp_path / "lake")
+    (empty.root / "bronze").mkdir(parents=True)
+    metrics = PlatformMetrics()
+    with open_state(lake=empty.root) as state:
+        scheduler = BiScheduler(empty, SCHEDULE, state, ROOMY, metrics)
+        # serve's start-up catch-up, then the next time of the day: twice in a row.
+        with caplog.at_level("INFO", logger="rastup_data.bi.refresh"):
+            assert scheduler.run_once(datetime(2030, 1, 1, 6, 20, tzinfo=UTC)) == 6
+            assert scheduler.run_once(datetime(2030, 1, 1, 10, 20, tzinfo=UTC)) == 2
+        skips = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+        assert len(skips) == 2
+        assert "nothing is published yet" in skips[0]
+        assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
+        trust = RunLog(state).runs("ds_kpi_marketplace")
+        assert [r.status for r in trust] == ["skipped", "skipped"]
+        assert "nothing is published yet" in str(trust[0].error)
+        status = bi_status(empty, SCHEDULE, state, ROOMY, datetime(2030, 1, 1, 11, tzinfo=UTC))
+        assert status.alerting() == ()
+        kpi = next(s for s in status.datasets if s.dataset == "ds_kpi_marketplace")
+        assert (kpi.runs_30d, kpi.consecutive_failures, kpi.success_ratio) == (0, 0, None)
+        probe = BiRefreshProbe().samples(
+            ProbeContext(empty, state, load_profile("test"), datetime(2030, 1, 1, 11, tzinfo=UTC))
+        )
+        assert {s.value for s in probe} == {0.0}
+        assert len(probe) == 6
+    assert _errors(metrics, ErrorCode.BI_REFRESH_FAILED) == 0
+    exposition = metrics.exposition().decode()
+    assert 'rastup_bi_refreshes_total{dataset="ds_kpi_marketplace",outcome="skipped"} 2.0' in (
+        exposition
+    )
+    assert 'outcome="failed"' not in exposition

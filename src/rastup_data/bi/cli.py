@@ -48,7 +48,8 @@ def refresh_command(datasets: tuple[str, ...], lake: str | None) -> None:
     """Refresh DATASETS (default: every scheduled one) from the published build now.
 
     Each dataset becomes a new Parquet snapshot under the lake's extracts/ and readers
-    switch to it atomically; a failure keeps the previous snapshot. Exit 1 if any failed.
+    switch to it atomically; a failure keeps the previous snapshot. Exit 1 if any failed;
+    with nothing published yet (no build so far) every dataset is skipped, exit 0.
     """
     layout = existing_lake(lake)
     settings = Settings.from_env(lake=lake)
@@ -62,7 +63,7 @@ def refresh_command(datasets: tuple[str, ...], lake: str | None) -> None:
     for run in runs:
         detail = f"{run.rows:,} rows, {run.bytes:,} bytes" if run.ok else run.error
         click.echo(f"{run.dataset:<20} {run.status:<7} {run.duration_ms:8.0f} ms  {detail}")
-    failed = [r.dataset for r in runs if not r.ok]
+    failed = [r.dataset for r in runs if r.failed]
     if failed:
         raise RastupError(
             ErrorCode.BI_REFRESH_FAILED,

@@ -4,7 +4,9 @@ Per dataset: write the snapshot, check the extract capacity (the current snapsho
 every dataset plus the new one), switch ``CURRENT``, collect old snapshots, and record the
 run. A failure leaves the previous snapshot in place (dashboards keep working) and is
 recorded; from the environment profile's ``alarms.bi_refresh_consecutive_failures`` (2)
-failures in a row on, each failure counts ``BI_REFRESH_FAILED``. Each outcome counts
+failures in a row on, each failure counts ``BI_REFRESH_FAILED``. A lake with nothing
+published yet (no build so far) has nothing to refresh from: every requested dataset is
+recorded ``skipped``, with one log line, and that is no failure. Each outcome counts
 ``rastup_bi_refreshes_total{dataset, outcome}``. The capacity is the profile's
 ``budgets.extract_storage`` (the SPICE capacity), measured as every byte under ``extracts/``.
 """
@@ -26,7 +28,7 @@ from rastup_data.bi.extracts import (
     publish_snapshot,
     stage_snapshot,
 )
-from rastup_data.bi.runs import RefreshRun, RunLog
+from rastup_data.bi.runs import RefreshRun, RefreshStatus, RunLog
 from rastup_data.bi.schedule import RefreshSchedule
 from rastup_data.environments import EnvironmentProfile, Resource
 from rastup_data.errors import ErrorCode, RastupError
@@ -48,6 +50,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _SCHEMA = "datasets"
+_NOTHING_PUBLISHED = "nothing is published yet; the first `rastup-data build` publishes it"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +116,12 @@ def refresh_datasets(
         )
     runs = RunLog(state)
     refresher = _Refresher(layout, schedule, request)
+    published = warehouse_dirs(layout).builds.ever_published()
+    if not published:
+        log.info("BI refresh of %s skipped: %s", ", ".join(names), _NOTHING_PUBLISHED)
     results = []
     for name in names:
-        run = runs.record(refresher.refresh(name))
+        run = runs.record(refresher.refresh(name) if published else refresher.skip(name))
         results.append(run)
         _observe(run, runs, metrics, request)
     return results
@@ -143,9 +149,20 @@ class _Refresher:
         except (RastupError, duckdb.Error, OSError) as exc:
             message = exc.message if isinstance(exc, RastupError) else f"{type(exc).__name__}"
             log.warning("BI refresh of %s failed: %s", dataset, exc)
-            return self._run(dataset, started, clock, status="failed", error=message)
+            return self._run(dataset, started, clock, status=RefreshStatus.FAILED, error=message)
         collect_snapshots(self.layout.lake, dataset, self.schedule.keep_snapshots)
-        return self._run(dataset, started, clock, status="ok", snapshot=snapshot)
+        return self._run(dataset, started, clock, status=RefreshStatus.OK, snapshot=snapshot)
+
+    def skip(self, dataset: str) -> RefreshRun:
+        """The run of a dataset with nothing published to refresh from."""
+        started = self.now if self._given_now else datetime.now(UTC)
+        return self._run(
+            dataset,
+            started,
+            time.perf_counter(),
+            status=RefreshStatus.SKIPPED,
+            error=_NOTHING_PUBLISHED,
+        )
 
     def _refresh(self, dataset: str) -> Snapshot:
         build = warehouse_dirs(self.layout).builds.current_key()
@@ -190,7 +207,7 @@ class _Refresher:
         started: datetime,
         clock: float,
         *,
-        status: str,
+        status: RefreshStatus,
         snapshot: Snapshot | None = None,
         error: str | None = None,
     ) -> RefreshRun:
@@ -200,7 +217,7 @@ class _Refresher:
             started_at=started.isoformat(),
             finished_at=datetime.now(UTC).isoformat(),
             duration_ms=(time.perf_counter() - clock) * 1000,
-            status=status,
+            status=status.value,
             rows=snapshot.rows if snapshot else 0,
             bytes=snapshot.bytes if snapshot else 0,
             snapshot=snapshot.snapshot_id if snapshot else None,
@@ -213,7 +230,7 @@ def _observe(
 ) -> None:
     if metrics is not None:
         metrics.bi_refreshes.labels(run.dataset, run.status).inc()
-    if run.ok:
+    if not run.failed:
         return
     now = request.now or datetime.now(UTC)
     failures = runs.status(run.dataset, now=now).consecutive_failures

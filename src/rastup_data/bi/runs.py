@@ -1,8 +1,10 @@
 """Refresh runs in the state database, and what ``bi status`` reports from them.
 
 Every refresh attempt of a dataset, scheduled or on demand, is one ``bi_refresh_runs`` row
-(``state/sql/0008_bi_refreshes.sql``). The success ratio is over the last 30 days; the
-consecutive failures since the last success drive ``BI_REFRESH_FAILED``.
+(``state/sql/0008_bi_refreshes.sql``): ``ok``, ``failed``, or ``skipped`` (nothing was
+published yet to refresh from; its ``error`` says so). The success ratio is over the
+refreshes attempted in the last 30 days; the consecutive failures since the last success
+drive ``BI_REFRESH_FAILED``; skipped runs count in neither.
 """
 
 from __future__ import annotations
@@ -10,11 +12,22 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from rastup_data.state import StateDB
 
-__all__ = ["DatasetStatus", "RefreshRun", "RunLog"]
+__all__ = ["DatasetStatus", "RefreshRun", "RefreshStatus", "RunLog"]
+
+
+class RefreshStatus(StrEnum):
+    """How one refresh attempt ended (stored as its value)."""
+
+    OK = "ok"
+    FAILED = "failed"
+    #: Nothing was published yet: there was nothing to refresh from, which is no failure.
+    SKIPPED = "skipped"
+
 
 _COLUMNS = (
     "run_id, dataset, trigger, started_at, finished_at, duration_ms, status, row_count, "
@@ -42,7 +55,11 @@ class RefreshRun:
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status == RefreshStatus.OK
+
+    @property
+    def failed(self) -> bool:
+        return self.status == RefreshStatus.FAILED
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -116,13 +133,14 @@ class RunLog:
         return [_run(row) for row in rows]
 
     def status(self, dataset: str, *, now: datetime) -> DatasetStatus:
-        recent = self.runs(dataset, since=(now - timedelta(days=RATIO_DAYS)).isoformat())
-        last_success = self._last(dataset, status="ok")
+        since = (now - timedelta(days=RATIO_DAYS)).isoformat()
+        recent = [r for r in self.runs(dataset, since=since) if r.status != RefreshStatus.SKIPPED]
+        last_success = self._last(dataset, status=RefreshStatus.OK)
         failures = 0
         for run in self.runs(dataset, since=last_success.started_at if last_success else None):
             if run.ok:
                 break
-            failures += 1
+            failures += run.failed
         newest = self.runs(dataset)
         return DatasetStatus(
             dataset=dataset,
@@ -141,11 +159,11 @@ class RunLog:
         )
         return None if row is None or row[0] is None else datetime.fromisoformat(str(row[0]))
 
-    def _last(self, dataset: str, *, status: str) -> RefreshRun | None:
+    def _last(self, dataset: str, *, status: RefreshStatus) -> RefreshRun | None:
         row = self.db.fetchone(
             f"SELECT {_COLUMNS} FROM bi_refresh_runs WHERE dataset = ? AND status = ? "
             "ORDER BY started_at DESC, run_id DESC LIMIT 1",
-            (dataset, status),
+            (dataset, status.value),
         )
         return None if row is None else _run(row)
 

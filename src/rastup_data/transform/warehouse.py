@@ -70,6 +70,10 @@ class PointerDir:
         key = f"{self.files}/{name}"
         return key if self.store.exists(key) else None
 
+    def ever_published(self) -> bool:
+        """Whether the pointer was ever written (its file may since have vanished)."""
+        return self.store.read_pointer(self.pointer) is not None
+
     def current(self) -> str | None:
         """Where DuckDB can attach the published file (a path or URL), or None."""
         key = self.current_key()

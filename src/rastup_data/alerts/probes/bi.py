@@ -34,7 +34,7 @@ class BiRefreshProbe:
                 continue
             if status == "ok":
                 settled.add(name)
-            else:
+            elif status == "failed":  # a skipped run (nothing published) is no failure
                 failures[name] += 1
         return [
             Sample.of("rastup_bi_refresh_consecutive_failures", float(n), dataset=name)
