@@ -319,32 +319,55 @@ def scheduler_runs(lake: Path, since: datetime) -> dict[str, dict[str, int]]:
 
 
 class _Build:
-    """The daily build run once (``scheduler run daily_build``) while the sender sends."""
+    """The daily build run once (``scheduler run daily_build``) while the sender sends.
 
-    def __init__(self, lake: Path, env: str, at_s: float | None) -> None:
+    Its seconds end when the command exits (noticed within a second by :meth:`poll` while
+    the load runs), not when the load ends: a build shorter than the rest of the load is
+    reported as short as it was.
+    """
+
+    def __init__(
+        self, lake: Path, env: str, at_s: float | None, command: list[str] | None = None
+    ) -> None:
         self.lake, self.env, self.at_s = lake, env, at_s
+        self.command = command or [
+            *(sys.executable, "-m", "rastup_data.cli", "--env", env),
+            *("scheduler", "run", "daily_build", "--lake", str(lake)),
+        ]
         self.proc: subprocess.Popen[bytes] | None = None
         self.started = 0.0
         self.report: dict[str, Any] | None = None
+        self._exited: tuple[float, int, Any] | None = None  # when, wait status, rusage
 
     def due(self, elapsed: float) -> None:
         if self.at_s is None or self.proc is not None or elapsed < self.at_s:
             return
-        command = [sys.executable, "-m", "rastup_data.cli", "--env", self.env, "scheduler",
-                   "run", "daily_build", "--lake", str(self.lake)]  # fmt: skip
         self.started = time.monotonic()
         with (self.lake.parent / "build.log").open("wb") as log:
-            self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT)
         self.report = {"started_at_s": round(elapsed)}
         print(f"soak: daily build started at t={elapsed:.0f}s", file=sys.stderr, flush=True)
+
+    def poll(self) -> None:
+        """Note the moment the build exited, if it has."""
+        if self.proc is None or self._exited is not None:
+            return
+        pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
+        if pid:
+            self._exited = (time.monotonic(), status, usage)
+            seconds = self._exited[0] - self.started
+            print(f"soak: daily build ended after {seconds:.0f}s", file=sys.stderr, flush=True)
 
     def finish(self) -> dict[str, Any] | None:
         """Wait for the build; its seconds, exit code and CPU seconds (its process tree)."""
         if self.proc is None or self.report is None:
             return None
-        _, status, usage = os.wait4(self.proc.pid, 0)
+        if self._exited is None:
+            _, status, usage = os.wait4(self.proc.pid, 0)
+            self._exited = (time.monotonic(), status, usage)
+        ended, status, usage = self._exited
         self.proc.returncode = os.waitstatus_to_exitcode(status)
-        self.report["seconds"] = round(time.monotonic() - self.started, 1)
+        self.report["seconds"] = round(ended - self.started, 1)
         self.report["exit_code"] = self.proc.returncode
         self.report["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 1)
         lines = (self.lake.parent / "build.log").read_text(errors="replace").splitlines()
@@ -394,6 +417,7 @@ def _watch(live: _Live, sender: Any, every: float, rate_per_min: int) -> None:
     while sender.is_alive():
         sender.join(min(every, 1.0))
         live.build.due(time.monotonic() - started)
+        live.build.poll()
         if time.monotonic() - started >= every * (len(live.samples) + 1) or not sender.is_alive():
             live.samples.append(_sample(live, started, rate_per_min))
 

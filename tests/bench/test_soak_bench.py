@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 from benchmarks._common import tree_cpu_seconds
-from benchmarks.bench_soak import _rates, event_pool, lake_bytes, restamped_body
+from benchmarks.bench_soak import _Build, _rates, event_pool, lake_bytes, restamped_body
 
 
 def test_bodies_are_json_arrays_of_fresh_events_cycling_through_the_pool() -> None:
@@ -57,3 +57,21 @@ def test_rates_are_positive_numbers() -> None:
         _rates("fast")
     with pytest.raises(argparse.ArgumentTypeError):
         _rates("0")
+
+
+def test_the_build_during_load_is_timed_to_its_exit_not_to_the_end_of_the_load(
+    tmp_path: Path,
+) -> None:
+    lake = tmp_path / "lake"
+    command = [sys.executable, "-c", "import time; time.sleep(0.3); print('published')"]
+    build = _Build(lake, "test", 0.0, command)
+    build.due(0.0)
+    deadline = time.monotonic() + 2.5  # the load goes on for seconds after the build
+    while time.monotonic() < deadline:
+        build.poll()
+        time.sleep(0.1)
+    report = build.finish()
+    assert report is not None
+    assert report["exit_code"] == 0
+    assert 0.3 <= report["seconds"] < 1.5
+    assert report["output_tail"] == ["published"]
