@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import socket
@@ -18,6 +19,7 @@ import duckdb
 import httpx
 import orjson
 import pytest
+from tests.waiting import wait_healthy, wait_until
 
 from rastup_data.collector.protocol import HttpLimits
 from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
@@ -97,30 +99,21 @@ class LiveCollector:
             f"SELECT code, event_id, raw FROM read_parquet('{self.layout.bad_glob}') ORDER BY code"
         ).fetchall()
 
-    def wait_landed(self, events: int, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.bronze()[0][0] >= events:
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"{events} events did not land within {timeout}s")
+    def wait_landed(self, events: int) -> None:
+        wait_until(lambda: self.bronze()[0][0] >= events, f"{events} events landed")
 
-    def wait_idle(self, timeout: float = 15.0) -> None:
+    def wait_idle(self) -> None:
         """Until the spool holds nothing unlanded."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            status = self.runtime.lander.status()
-            open_bytes = sum(
-                p.stat().st_size for p in self.layout.spool.glob("*.open") if p.exists()
-            )
-            if (
-                status.backlog_segments == 0
-                and open_bytes == 0
-                and not list(self.layout.spool.glob("*.ndjson"))
-            ):
-                return
-            time.sleep(0.05)
-        raise AssertionError("spool did not drain")
+        wait_until(self._spool_drained, "the spool drained")
+
+    def _spool_drained(self) -> bool:
+        status = self.runtime.lander.status()
+        open_bytes = sum(p.stat().st_size for p in self.layout.spool.glob("*.open") if p.exists())
+        return (
+            status.backlog_segments == 0
+            and open_bytes == 0
+            and not list(self.layout.spool.glob("*.ndjson"))
+        )
 
 
 def start_collector(root: Path, **config: Any) -> tuple[LiveCollector, CollectorServer]:
@@ -187,18 +180,8 @@ def _spawn(
         stdout=subprocess.DEVNULL,
         stderr=stderr,  # type: ignore[arg-type]
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise RuntimeError(log.read_text())
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("serve did not become healthy")
+    wait_healthy(proc, port, log)
+    return proc
 
 
 def descendants(pid: int) -> set[int]:
@@ -230,9 +213,8 @@ def still_running(pids: set[int]) -> set[int]:
     return alive
 
 
-def wait_gone(pids: set[int], timeout: float = 30.0) -> set[int]:
+def wait_gone(pids: set[int]) -> set[int]:
     """Wait until none of ``pids`` runs; the ones still running at the deadline."""
-    deadline = time.monotonic() + timeout
-    while still_running(pids) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    with contextlib.suppress(AssertionError):
+        wait_until(lambda: not still_running(pids), f"processes {sorted(pids)} gone")
     return still_running(pids)

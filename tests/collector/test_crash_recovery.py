@@ -13,6 +13,7 @@ import duckdb
 import httpx
 import orjson
 import pytest
+from tests.waiting import PATIENCE_S
 
 from .conftest import KEY, free_port, fresh_events, start_serve
 
@@ -75,7 +76,7 @@ def _resend_then_stop(load: _Load, lake: Path, port: int, workers: int) -> None:
     """Restart on the same lake, resend what was not acknowledged, stop with SIGTERM."""
     proc = start_serve(lake, port, workers)
     try:
-        with httpx.Client(timeout=10) as client:
+        with httpx.Client(timeout=PATIENCE_S) as client:
             for batch in load.unacked:
                 response = client.post(load.url, content=orjson.dumps(batch), headers=load.headers)
                 assert response.status_code == 202
@@ -83,7 +84,7 @@ def _resend_then_stop(load: _Load, lake: Path, port: int, workers: int) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         # uvicorn re-raises the signal after its graceful shutdown has run.
-        assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
+        assert proc.wait(timeout=PATIENCE_S) in (0, -signal.SIGTERM)
 
 
 @pytest.mark.parametrize("workers", [1, 2])

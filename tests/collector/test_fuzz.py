@@ -26,6 +26,7 @@ import httpx
 import orjson
 import pytest
 from benchmarks._common import RssSampler
+from tests.waiting import wait_healthy
 
 from rastup_data.errors import ErrorCode
 
@@ -174,15 +175,8 @@ def _serve(lake: Path, port: int) -> subprocess.Popen[bytes]:
         env=env,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("serve did not start")
+    wait_healthy(proc, port)
+    return proc
 
 
 def _stored(lake: Path) -> tuple[list[str], int]:

@@ -6,12 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import orjson
 import pytest
+from tests.waiting import PATIENCE_S, stop_group, wait_healthy, wait_until
 
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform.warehouse import warehouse_dirs
@@ -47,19 +47,8 @@ def _serve(lake: Path, port: int, workers: int, log: Path) -> subprocess.Popen[b
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    raise AssertionError(f"serve did not become healthy:\n{log.read_text()}")
+    wait_healthy(proc, port, log)
+    return proc
 
 
 @pytest.mark.parametrize(
@@ -82,21 +71,17 @@ def test_serve_stops_quietly_and_takes_its_children(
         )
         assert response.status_code == 202
         # Wait for an NRT refresh to have run, so a DuckDB connection has been in use.
-        deadline = time.monotonic() + 120
         nrt = warehouse_dirs(LakeLayout(tmp_path / "lake")).nrt
-        while nrt.current() is None:
-            assert time.monotonic() < deadline, "no NRT refresh ran"
-            time.sleep(0.2)
+        wait_until(lambda: nrt.current() is not None, "an NRT refresh ran")
         if signum == signal.SIGINT:
             os.killpg(proc.pid, signum)  # Ctrl-C reaches the whole process group
         else:
             proc.send_signal(signum)  # a service manager signals the main process
-        assert proc.wait(timeout=120) == 0
+        assert proc.wait(timeout=PATIENCE_S) == 0
         assert not wait_gone(children), "children outlived serve"
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            stop_group(proc)
         for pid in still_running(children):
             os.kill(pid, signal.SIGKILL)
     output = log.read_text(errors="replace")

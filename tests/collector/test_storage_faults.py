@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import time
 from pathlib import Path
 
 import duckdb
 import httpx
 import orjson
 import pytest
+from tests.waiting import PATIENCE_S, wait_until
 
 from rastup_data.lake.layout import LakeLayout
 
@@ -30,17 +30,13 @@ def _post(url: str, events: list[dict[str, object]]) -> httpx.Response:
         f"{url}/v1/events",
         content=orjson.dumps(events),
         headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
-        timeout=10,
+        timeout=PATIENCE_S,
     )
 
 
-def _wait(predicate: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"not within {timeout}s: {what}")
+def _health(url: str) -> dict[str, object]:
+    answer: dict[str, object] = httpx.get(f"{url}/healthz", timeout=PATIENCE_S).json()
+    return answer
 
 
 def test_serve_survives_storage_refusing_writes_and_recovers_by_itself(tmp_path: Path) -> None:
@@ -51,7 +47,7 @@ def test_serve_survives_storage_refusing_writes_and_recovers_by_itself(tmp_path:
     try:
         first = fresh_events(30)
         assert _post(url, first).status_code == 202
-        _wait(lambda: any(lake.glob("bronze/events/dt=*/*.parquet")), 15, "first landing")
+        wait_until(lambda: any(lake.glob("bronze/events/dt=*/*.parquet")), "a first landing")
 
         # Bronze cannot be written: the events folder is a file now.
         events_dir = lake / "bronze" / "events"
@@ -65,35 +61,30 @@ def test_serve_survives_storage_refusing_writes_and_recovers_by_itself(tmp_path:
 
         second = fresh_events(40)
         assert _post(url, second).status_code == 202  # the spool still takes events
-        time.sleep(3)
+        # Both refusals have been met (and logged) while serve goes on.
+        log = next(tmp_path.glob("serve-*.log"))
+        for refusal in ("landing failed; will retry", "cannot write the lander status"):
+            wait_until(lambda r=refusal: r in log.read_text(errors="replace"), f"{refusal!r}")
         assert proc.poll() is None, "serve exited while storage refused writes"
         assert _post(url, fresh_events(5)).status_code == 202
         # Let the status be written again so the workers can report the lander's state.
         status.rmdir()
         status_kept = False
-        _wait(
-            lambda: httpx.get(f"{url}/healthz").json()["status"] == "degraded",
-            15,
-            "/healthz reports degraded",
-        )
-        health = httpx.get(f"{url}/healthz").json()
+        wait_until(lambda: _health(url)["status"] == "degraded", "/healthz reports degraded")
+        health = _health(url)
         assert health["lander_error_code"] == "LAND_FAILED"
         assert health["lander_backlog_segments"] > 0
 
         # Storage takes writes again: nobody restarts anything.
         events_dir.unlink()
         shutil.move(tmp_path / "events-aside", events_dir)
-        _wait(
-            lambda: httpx.get(f"{url}/healthz").json()["status"] == "ok",
-            30,
-            "/healthz back to ok",
-        )
+        wait_until(lambda: _health(url)["status"] == "ok", "/healthz back to ok")
         assert proc.poll() is None
     finally:
         if "status_kept" in locals() and status_kept:
             status.rmdir()
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=120)
+        proc.wait(timeout=PATIENCE_S)
     assert proc.returncode == 0
     landed = duckdb.sql(
         f"SELECT event_id FROM read_parquet('{lake}/bronze/events/**/*.parquet')"

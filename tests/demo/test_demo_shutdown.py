@@ -7,7 +7,6 @@ demo's pid) would.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -17,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.waiting import PATIENCE_S, stop_group
 
 from ..collector.conftest import descendants, free_port, still_running, wait_gone
 
@@ -53,16 +53,10 @@ def _start_demo(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path]:
     deadline = time.monotonic() + 600  # a loaded two-core machine can be slow
     while SERVING not in log.read_text(errors="replace"):
         if proc.poll() is not None or time.monotonic() > deadline:
-            _kill_group(proc)
+            stop_group(proc)
             pytest.fail(f"the demo did not reach serving:\n{log.read_text(errors='replace')}")
         time.sleep(0.2)
     return proc, log
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
 
 
 @pytest.fixture
@@ -73,7 +67,7 @@ def demo(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
         yield proc, log
     finally:
         if proc.poll() is None:
-            _kill_group(proc)
+            stop_group(proc)
         for pid in still_running(children):
             os.kill(pid, signal.SIGKILL)
 
@@ -83,7 +77,7 @@ def test_ctrl_c_prints_nothing_after_the_goodbye_line(
 ) -> None:
     proc, log = demo
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
-    assert proc.wait(timeout=120) == 0
+    assert proc.wait(timeout=PATIENCE_S) == 0
     lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
     after = lines[lines.index("stopping…") :]
     assert after[-1].startswith(GOODBYE), "\n".join(after)
@@ -96,7 +90,7 @@ def test_sigterm_leaves_no_child_alive(demo: tuple[subprocess.Popen[bytes], Path
     children = descendants(proc.pid)
     assert len(children) >= 2, "expected validation workers and a resource tracker"
     proc.send_signal(signal.SIGTERM)  # to the demo only, as a service manager would
-    assert proc.wait(timeout=120) == 0, log.read_text(errors="replace")
+    assert proc.wait(timeout=PATIENCE_S) == 0, log.read_text(errors="replace")
     assert not wait_gone(children), "children outlived the demo"
     lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
     assert lines[-1].startswith(GOODBYE), "\n".join(lines[-5:])

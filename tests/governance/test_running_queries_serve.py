@@ -18,6 +18,7 @@ import orjson
 import pytest
 from click.testing import CliRunner
 from tests.collector.conftest import descendants, free_port, start_serve
+from tests.waiting import PATIENCE_S, wait_until
 
 from rastup_data.cli import cli
 from rastup_data.governance import Gate
@@ -53,7 +54,7 @@ def served(own: LakeLayout, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[s
         yield f"http://127.0.0.1:{port}", token, proc.pid
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(60)
+        proc.wait(PATIENCE_S)
 
 
 def _queries(lake: LakeLayout, *args: str) -> tuple[int, str]:
@@ -61,16 +62,20 @@ def _queries(lake: LakeLayout, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def _running(lake: LakeLayout) -> list[dict[str, Any]]:
+    code, output = _queries(lake, "running", "--format", "json")
+    assert code == 0, output
+    found: list[dict[str, Any]] = orjson.loads(output)["queries"]
+    return found
+
+
 def _listed(lake: LakeLayout, count: int) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        code, output = _queries(lake, "running", "--format", "json")
-        assert code == 0, output
-        found: list[dict[str, Any]] = orjson.loads(output)["queries"]
-        if len(found) >= count:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"{count} queries never showed as running")
+    """The running queries, once at least ``count`` of them are listed."""
+    found: list[dict[str, Any]] = wait_until(
+        lambda: q if len(q := _running(lake)) >= count else None,
+        f"{count} queries listed as running",
+    )
+    return found
 
 
 def test_serve_queries_are_listed_and_killed(served: tuple[str, str, int], own: LakeLayout) -> None:
@@ -103,10 +108,10 @@ def test_serve_queries_are_listed_and_killed(served: tuple[str, str, int], own: 
         assert code == 0, output
         assert output.strip() == f"{query['query_id']}: stopped"
     for caller in callers:
-        caller.join(60)
+        caller.join(PATIENCE_S)
     assert time.monotonic() - started < 10  # both interrupted, not run to the end
     assert [(a.status_code, a.json()["code"]) for a in answers] == [(400, "QUERY_KILLED")] * 2
-    assert _listed(lake, 0) == []
+    assert _running(lake) == []
 
     with Gate.open(lake.root) as gate:
         killed = {r.query_id for r in gate.audit.records() if r.code == "QUERY_KILLED"}

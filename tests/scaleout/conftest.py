@@ -6,11 +6,12 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
+from tests.waiting import stop_group, wait_healthy
 
 KEY = "test-key-0123456789"
 
@@ -43,18 +44,8 @@ def start_serve(lake: str, port: int, work: Path) -> Serve:
         process = subprocess.Popen(
             command, start_new_session=True, env=env, stdout=subprocess.DEVNULL, stderr=stderr
         )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
-                return Serve(process, port, work, log)
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError(log.read_text())
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"serve did not become healthy: {log.read_text()}")
+    wait_healthy(process, port, log)
+    return Serve(process, port, work, log)
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -64,3 +55,20 @@ def shared_lake(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return str(tmp_path / "lake")
     lake: str = request.getfixturevalue("s3_lake")
     return lake
+
+
+@pytest.fixture
+def serves() -> Iterator[Callable[[str, int, Path], Serve]]:
+    """``start_serve`` for a test; whatever still runs when the test ends is killed with its
+    process group, so a failing test leaves no collector behind."""
+    started: list[Serve] = []
+
+    def start(lake: str, port: int, work: Path) -> Serve:
+        serve = start_serve(lake, port, work)
+        started.append(serve)
+        return serve
+
+    yield start
+    for serve in started:
+        if serve.process.poll() is None:
+            stop_group(serve.process)

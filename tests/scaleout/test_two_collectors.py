@@ -13,6 +13,7 @@ import random
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -20,7 +21,8 @@ import httpx
 import orjson
 import pytest
 from tests.collector.conftest import free_port, fresh_events
-from tests.scaleout.conftest import KEY, Serve, start_serve
+from tests.scaleout.conftest import KEY, Serve
+from tests.waiting import PATIENCE_S, wait_until
 
 from rastup_data.lake.layout import BRONZE_EVENTS, LakeLayout
 from rastup_data.transform import BuildOptions, build, open_published
@@ -82,7 +84,7 @@ class _SplitLoad:
 
 def _stop(serve: Serve) -> None:
     serve.process.send_signal(signal.SIGTERM)
-    assert serve.process.wait(timeout=60) in (0, -signal.SIGTERM), serve.log.read_text()
+    assert serve.process.wait(timeout=PATIENCE_S) in (0, -signal.SIGTERM), serve.log.read_text()
 
 
 def _bronze_counts(layout: LakeLayout) -> dict[str, int]:
@@ -108,16 +110,14 @@ def _silver_counts(layout: LakeLayout, ids: set[str]) -> dict[str, int]:
 
 
 def test_kill_dash_nine_of_one_of_two_collectors_loses_nothing_and_silver_counts_once(
-    shared_lake: str, tmp_path: Path
+    shared_lake: str, tmp_path: Path, serves: Callable[[str, int, Path], Serve]
 ) -> None:
     ports = [free_port(), free_port()]
     works = [tmp_path / "node-a", tmp_path / "node-b"]
-    first, second = (start_serve(shared_lake, p, w) for p, w in zip(ports, works, strict=True))
+    first, second = (serves(shared_lake, p, w) for p, w in zip(ports, works, strict=True))
     load = _SplitLoad([first.url, second.url], [fresh_events(100) for _ in range(120)])
     load.start()
-    deadline = time.monotonic() + 60
-    while len(load.acked) < 2000 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: len(load.acked) >= 2000, "2000 events acknowledged before the kill")
     time.sleep(random.Random().uniform(0.0, 0.5))
     os.killpg(first.process.pid, signal.SIGKILL)
     first.process.wait()
@@ -126,12 +126,12 @@ def test_kill_dash_nine_of_one_of_two_collectors_loses_nothing_and_silver_counts
 
     # The killed node restarts on its own work folder and lands what its spool holds; the
     # batches nobody acknowledged go once to each node (the client retried elsewhere).
-    first = start_serve(shared_lake, ports[0], works[0])
+    first = serves(shared_lake, ports[0], works[0])
     # Three batches the killed node acknowledged are sent again to the other one (the client
     # never saw the answer): its dedupe window never saw them, so Bronze gets them twice.
     resent = load.acked_by_first[:3]
     crossed = {str(e["ids"]["event_id"]) for b in resent for e in b}  # type: ignore[index]
-    with httpx.Client(timeout=30) as client:
+    with httpx.Client(timeout=PATIENCE_S) as client:
         for batch in resent:
             response = client.post(second.url, content=orjson.dumps(batch), headers=HEADERS)
             assert response.status_code == 202, response.text
