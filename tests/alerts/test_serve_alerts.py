@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import http.server
 import os
-import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -20,6 +19,7 @@ import httpx
 import orjson
 import pytest
 import yaml
+from tests.waiting import PATIENCE_S, stop_gently, wait_healthy, wait_until
 
 from rastup_data.environments import default_profiles_dir
 from rastup_data.governance import Gate
@@ -55,19 +55,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _wait(what: str, check: Callable[[], Any], timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            found = check()
-        except httpx.HTTPError:
-            found = None
-        if found:
-            return found
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _record(layout: LakeLayout, status: str, code: str | None = None) -> None:
@@ -112,27 +99,25 @@ def served(tmp_path: Path) -> Iterator[tuple[str, LakeLayout, dict[str, str]]]:
         "--nrt-interval",
         "0",
     ]
-    with open(tmp_path / "serve.log", "wb") as log:
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
         proc = subprocess.Popen(
-            command, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command, env=environment, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait("serve", lambda: httpx.get(f"{url}/healthz", timeout=1).status_code == 200, 120)
+        wait_healthy(proc, port, log)
         yield url, layout, tokens
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        if proc.poll() is None:
+            stop_gently(proc)
         hook.shutdown()
         hook.server_close()
 
 
 def _alerts(url: str, token: str | None) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.get(f"{url}/v1/alerts", headers=headers, timeout=10)
+    return httpx.get(f"{url}/v1/alerts", headers=headers, timeout=PATIENCE_S)
 
 
 def test_serve_fires_shows_exports_notifies_and_resolves(
@@ -145,7 +130,7 @@ def test_serve_fires_shows_exports_notifies_and_resolves(
         active = _alerts(url, tokens["admin"]).json()["active"]
         return [a for a in active if a["rule"] == "build_failed" and a["status"] == "firing"]
 
-    (alert,) = _wait("build_failed to fire", firing)
+    (alert,) = wait_until(firing, "build_failed to fire", ignoring=(httpx.HTTPError,))
     assert alert["runbook"] == "docs/runbooks/build-failure.md"
     assert alert["severity"] == "ticket"
     assert _alerts(url, None).status_code == 401
@@ -156,13 +141,17 @@ def test_serve_fires_shows_exports_notifies_and_resolves(
     # Each worker shares its metrics once a second: a scrape may hit a sibling of the
     # evaluating worker just before the gauge reaches it.
     failing = 'rastup_build_failing{code="CTAS_FAILURE"} 1.0'
-    _wait("the failing gauge", lambda: failing in httpx.get(f"{url}/metrics", timeout=10).text)
+    wait_until(
+        lambda: failing in httpx.get(f"{url}/metrics", timeout=PATIENCE_S).text,
+        "the failing gauge",
+        ignoring=(httpx.HTTPError,),
+    )
 
     _record(layout, "published")
-    _wait("build_failed to resolve", lambda: not firing())
+    wait_until(lambda: not firing(), "build_failed to resolve", ignoring=(httpx.HTTPError,))
     events = _alerts(url, tokens["admin"]).json()["events"]
     assert [e["status"] for e in events if e["rule"] == "build_failed"] == ["resolved", "firing"]
-    posted = _wait("the webhook", lambda: len(_Hook.bodies) >= 2 and _Hook.bodies)
+    posted = wait_until(lambda: len(_Hook.bodies) >= 2 and _Hook.bodies, "the webhook")
     statuses = [
         a["status"]
         for body in posted

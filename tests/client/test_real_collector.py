@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import contextlib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import orjson
 import pytest
+from tests.waiting import wait_until
 
 from rastup_data.client import RetryPolicy, send_file
 from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
@@ -52,19 +53,20 @@ def registry_events(n: int) -> list[dict[str, Any]]:
     return events
 
 
-def landed_ids(layout: LakeLayout, expected: int, timeout: float = 15.0) -> set[str]:
-    deadline = time.monotonic() + timeout
-    ids: set[str] = set()
-    while time.monotonic() < deadline:
-        if any(layout.bronze_events.glob("**/*.parquet")):
-            rows = duckdb.sql(
-                f"SELECT event_id FROM read_parquet('{layout.events_glob}', hive_partitioning=true)"
-            ).fetchall()
-            ids = {row[0] for row in rows}
-            if len(ids) >= expected:
-                return ids
-        time.sleep(0.05)
-    return ids
+def landed_ids(layout: LakeLayout, expected: int) -> set[str]:
+    """The event ids in Bronze once ``expected`` of them landed (else those there by then)."""
+
+    def ids() -> set[str]:
+        if not any(layout.bronze_events.glob("**/*.parquet")):
+            return set()
+        rows = duckdb.sql(
+            f"SELECT event_id FROM read_parquet('{layout.events_glob}', hive_partitioning=true)"
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    with contextlib.suppress(AssertionError):  # the caller's comparison shows the difference
+        wait_until(lambda: len(ids()) >= expected, f"{expected} events landed")
+    return ids()
 
 
 def test_send_file_lands_exactly_the_accepted_events(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from tests.waiting import wait_until
 
 from rastup_data.errors import ErrorCode
 from rastup_data.spool.spool import SpoolConfig
@@ -249,11 +250,10 @@ def test_health_is_fresh_when_idle_and_keeps_details_for_key_holders(
 ) -> None:
     collector.runtime.lander.stop(drain=False)  # nothing lands: the spool keeps what it gets
     assert collector.post(orjson.dumps(fresh_events(20))).status_code == 202
-    deadline = time.monotonic() + 5
-    spooled = 0
-    while time.monotonic() < deadline and not spooled:  # no POST in between: still fresh
-        time.sleep(0.25)
-        spooled = collector.client.get("/healthz").json()["spool_bytes"]
+    # no POST in between: still fresh
+    spooled = wait_until(
+        lambda: collector.client.get("/healthz").json()["spool_bytes"], "spooled bytes on /healthz"
+    )
     assert spooled > 0
     collector.runtime.lander._last_error = "IOException: /secret/lake/path/tmp.parquet"
     collector.runtime.lander._failing_since = time.time()

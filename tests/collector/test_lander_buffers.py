@@ -4,11 +4,12 @@ the command, and `--reset` brings the configured limit back."""
 
 from __future__ import annotations
 
-import time
+import contextlib
 from pathlib import Path
 
 import orjson
 from click.testing import CliRunner
+from tests.waiting import wait_until
 
 from rastup_data.cli import cli
 from rastup_data.spool.spool import SpoolConfig
@@ -22,15 +23,17 @@ def _buffers(lake: Path, *args: str) -> str:
     return result.output.strip()
 
 
-def _status_after(live: LiveCollector, wanted: int, timeout: float = 10.0) -> int:
-    deadline = time.monotonic() + timeout
-    status = 0
-    while time.monotonic() < deadline:
-        status = live.post(orjson.dumps(fresh_events(5))).status_code
-        if status == wanted:
-            return status
-        time.sleep(0.3)
-    return status
+def _status_after(live: LiveCollector, wanted: int) -> int:
+    """POST until the answer is ``wanted``; the last answer's status."""
+    statuses: list[int] = []
+
+    def answered() -> bool:
+        statuses.append(live.post(orjson.dumps(fresh_events(5))).status_code)
+        return statuses[-1] == wanted
+
+    with contextlib.suppress(AssertionError):  # the caller asserts the status
+        wait_until(answered, f"a {wanted} answer")
+    return statuses[-1]
 
 
 def test_widened_buffers_apply_to_a_running_collector(tmp_path: Path) -> None:

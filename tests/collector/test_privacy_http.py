@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import orjson
 import pytest
+from tests.waiting import wait_until
 
 from .conftest import LiveCollector, fresh_events, gate_token, start_collector
 
@@ -29,10 +29,10 @@ def live(tmp_path: Path) -> Iterator[LiveCollector]:
 
 
 def _wait_suppressing(live: LiveCollector, count: int = 1) -> None:
-    deadline = time.monotonic() + 10
-    while len(live.runtime.acceptor.suppression.digests) < count:
-        assert time.monotonic() < deadline, "the collector never picked up the erasure"
-        time.sleep(0.02)
+    wait_until(
+        lambda: len(live.runtime.acceptor.suppression.digests) >= count,
+        "the collector picked up the erasure",
+    )
 
 
 def _ndjson(events: list[dict[str, object]]) -> bytes:

@@ -21,6 +21,7 @@ from rudderstack.analytics import Client as RudderClient
 from rudderstack.analytics.request import APIError as RudderAPIError
 from segment.analytics import Client as SegmentClient
 from segment.analytics.request import APIError as SegmentAPIError
+from tests.waiting import wait_until
 
 from rastup_data.collector.segment.mapping import track_message
 from rastup_data.spool.spool import SpoolConfig
@@ -164,10 +165,8 @@ def test_calls_without_a_catalogue_event_are_acknowledged_and_quarantined(
     client.group(user_id="u_7", group_id="g_1", traits={"email": "team@example.com"})
     client.identify(user_id="u_7", traits={"email": "person@example.com"})  # one id only
     client.track(user_id="u_7", event="Order Completed", properties={"total": 10})
-    time.sleep(0.3)  # the spool rotates every 0.1 s; quarantine lands like events
-    deadline = time.monotonic() + 15
-    while len(collector.bad()) < 5 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    # the spool rotates every 0.1 s; quarantine lands like events
+    wait_until(lambda: len(collector.bad()) >= 5, "five messages quarantined")
     codes = sorted(row[0] for row in collector.bad())
     assert codes == ["EVENT_UNKNOWN"] + ["SEGMENT_MESSAGE_UNMAPPED"] * 4
     assert not any("example.com" in row[2] for row in collector.bad())
@@ -315,10 +314,9 @@ def test_erased_subjects_are_suppressed_as_on_the_native_endpoint(
         "/v1/dsar", json={"subject": erased}, headers=gate_token(live, "admin")
     )
     assert filed.status_code == 201, filed.text
-    deadline = time.monotonic() + 10
-    while not live.runtime.acceptor.suppression.digests:
-        assert time.monotonic() < deadline, "the collector never picked up the erasure"
-        time.sleep(0.02)
+    wait_until(
+        lambda: live.runtime.acceptor.suppression.digests, "the collector picked up the erasure"
+    )
     batch = [
         _message(userId=erased),
         _message(userId=erased, properties={"check_id": 7}),  # would be quarantined

@@ -3,14 +3,13 @@ every metric its PromQL reads is on the ``/metrics`` of a real ``serve``."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ import httpx
 import orjson
 import pytest
 import yaml
+from tests.waiting import PATIENCE_S, stop_gently, wait_healthy, wait_until
 
 from rastup_data.alerts.samples import parse_exposition
 from rastup_data.contracts.loader import DEFAULT_REGISTRY_PATH
@@ -129,31 +129,18 @@ def serve_url(tmp_path: Path) -> Iterator[str]:
     port = _free_port()
     command = [sys.executable, "-m", "rastup_data.cli", "serve", "--lake", str(layout.root),
                "--port", str(port), "--nrt-interval", "0"]  # fmt: skip
-    with open(tmp_path / "serve.log", "wb") as log:
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
         proc = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _until(lambda: httpx.get(f"{url}/healthz", timeout=1).status_code == 200, 120)
+        wait_healthy(proc, port, log)
         yield url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-
-
-def _until(check: Any, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
+        if proc.poll() is None:
+            stop_gently(proc)
 
 
 def test_every_metric_of_the_dashboard_is_on_serves_metrics(serve_url: str) -> None:
@@ -169,10 +156,11 @@ def test_every_metric_of_the_dashboard_is_on_serves_metrics(serve_url: str) -> N
     names: set[str] = set()
 
     def all_there() -> bool:
-        text = httpx.get(f"{serve_url}/metrics", timeout=10).text
+        text = httpx.get(f"{serve_url}/metrics", timeout=PATIENCE_S).text
         names.update(sample.name for sample in parse_exposition(text))
         return used <= names
 
     # the scheduler's probe runs every 30 s: its gauges come with its second run at the latest
-    _until(all_there, 120)
+    with contextlib.suppress(AssertionError):  # the assertion below names what is missing
+        wait_until(all_there, "every metric of the dashboard", ignoring=(httpx.HTTPError,))
     assert not used - names, f"not on /metrics: {sorted(used - names)}"

@@ -7,23 +7,14 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 import pytest
+from tests.waiting import wait_until
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.sdk import Client, ClientStats, DeliveryProblem
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def make_client(stub: Any, **kwargs: Any) -> Client:
@@ -55,8 +46,8 @@ def test_flush_delivers_everything_in_capped_batches(stub: Any) -> None:
 def test_flush_interval_sends_without_flush(stub: Any) -> None:
     with make_client(stub, flush_interval=0.1) as client:
         event_id = client.track("session.started", {"entry": "ads"})
-        assert wait_until(lambda: event_id in stub.stored, timeout=3.0)
-        assert wait_until(lambda: client.stats.accepted == 1, timeout=3.0)
+        wait_until(lambda: event_id in stub.stored, "the event sent without a flush")
+        wait_until(lambda: client.stats.accepted == 1, "the event counted as accepted")
         assert client.stats.queued == 0
 
 
@@ -82,7 +73,7 @@ def test_full_queue_drops_are_counted_and_logged(
     with caplog.at_level(logging.WARNING, logger="rastup_data.sdk"):
         client.track("session.started", {"entry": "direct"})
         client.flush(timeout=0)
-        assert wait_until(lambda: len(stub.requests) == 1)
+        wait_until(lambda: len(stub.requests) == 1, "the first request held by the server")
         for _ in range(25):
             client.track("session.started", {"entry": "direct"})
         assert client.stats.dropped == 15
