@@ -3,6 +3,7 @@ restart, one runner per lake, pause and daily-only controls, a paused child real
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -11,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.collector.conftest import descendants
+from tests.waiting import PATIENCE_S, wait_until
 
 from rastup_data.config import Settings
 from rastup_data.environments import ScheduleEntry, load_profile
@@ -57,7 +60,7 @@ def state(tmp_path: Path) -> StateDB:
 def _wait(scheduler: Scheduler) -> None:
     for lane in scheduler._lanes.values():
         if lane is not None:
-            lane.join(10)
+            lane.join(PATIENCE_S)
 
 
 def test_a_missed_daily_slot_runs_once_after_a_restart(tmp_path: Path, state: StateDB) -> None:
@@ -123,18 +126,13 @@ def test_one_runner_per_lake_and_takeover(tmp_path: Path) -> None:
         first = Scheduler(_context(tmp_path, one, schedule), jobs={"alerts": alerts})
         second = Scheduler(_context(tmp_path, two, schedule), jobs={"alerts": alerts})
         first.start()
-        deadline = time.monotonic() + 10
-        while not first.holding and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: first.holding, "the first runner holding the lake's lock")
         second.start()
         time.sleep(1.5)
         assert first.holding
         assert not second.holding  # on standby while the first holds the lake's lock
         first.stop()
-        deadline = time.monotonic() + 15
-        while not second.holding and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert second.holding, "the standby runner did not take over"
+        wait_until(lambda: second.holding, "the standby runner taking over")
         second.stop()
     assert len(alerts.runs) >= 1
 
@@ -156,6 +154,17 @@ def _ticks(path: Path) -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
 
 
+def _state_of_child_writing(path: Path) -> str | None:
+    """The /proc state letter (T: stopped) of this process's child writing ``path``."""
+    for pid in descendants(os.getpid()):
+        try:
+            if str(path).encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+    return None
+
+
 def test_pausing_a_heavy_job_stops_its_child_until_resumed(tmp_path: Path, state: StateDB) -> None:
     context = _context(tmp_path, state, {})
     context.layout.root.mkdir(parents=True)
@@ -166,19 +175,22 @@ def test_pausing_a_heavy_job_stops_its_child_until_resumed(tmp_path: Path, state
     results: list[JobOutcome] = []
     runner.start()
     ticks = context.layout.root / "ticks"
-    while _ticks(ticks) < 5:
-        time.sleep(0.05)
+    wait_until(lambda: _ticks(ticks) >= 5, "five ticks of the child")
     paused.set()
-    time.sleep(1.0)
+    wait_until(lambda: _state_of_child_writing(ticks) == "T", "the child stopped (SIGSTOP)")
+    seen_stopped = time.monotonic()
     stopped_at = _ticks(ticks)
-    time.sleep(1.0)
+    time.sleep(1.0)  # ten ticks' time
     assert _ticks(ticks) == stopped_at, "the paused child kept running"
     paused.clear()
-    runner.join(30)
+    resumed = time.monotonic()
+    runner.join(PATIENCE_S)
     (outcome,) = results
     assert outcome.status == "succeeded"
     assert _ticks(ticks) == 60
-    assert outcome.detail["paused_s"] >= 1.5
+    # It was stopped at least from when it was seen stopped until it was resumed (the
+    # detail is rounded to 0.1 s).
+    assert outcome.detail["paused_s"] >= resumed - seen_stopped - 0.05
 
 
 def test_a_schedule_with_an_unknown_job_or_too_many_refreshes_is_refused() -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import duckdb
 import pytest
+from tests.storage.holder import holding
+from tests.waiting import PATIENCE_S
 
 from rastup_data.storage import LocalStorage, Storage, check_key
 
@@ -152,43 +151,38 @@ def test_copy_makes_an_identical_object(store: LocalStorage) -> None:
     assert store.read_bytes("b/dst") == b"content"
 
 
-_HOLDER = """
-import sys, time
-from pathlib import Path
-from rastup_data.storage import LocalStorage
-with LocalStorage(Path(sys.argv[1])).lock("lake"):
-    print("held", flush=True)
-    time.sleep(0.8)
-"""
-
-
 def test_lock_excludes_another_process(store: LocalStorage) -> None:
-    with subprocess.Popen(
-        [sys.executable, "-c", _HOLDER, str(store.root)], stdout=subprocess.PIPE, text=True
-    ) as holder:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "held"
-        began = time.monotonic()
+    acquired = threading.Event()
+
+    def take() -> None:
         with store.lock("lake"):
-            waited = time.monotonic() - began
-        assert waited > 0.3, "the lock was granted while another process held it"
+            acquired.set()
+
+    with holding(str(store.root), "lake") as holder:
+        taker = threading.Thread(target=take)
+        taker.start()
+        assert not acquired.wait(0.5), "the lock was granted while another process held it"
         with store.lock("other"):  # a different name is not blocked
             pass
-        assert holder.wait(30) == 0
+        holder.release()
+        taker.join(PATIENCE_S)
+        assert acquired.is_set(), "the lock was not granted once the other process let go"
     assert all(k.startswith("_locks/") for k in store.list_keys())
 
 
 def test_try_lock_answers_at_once_while_another_process_holds_it(store: LocalStorage) -> None:
-    with subprocess.Popen(
-        [sys.executable, "-c", _HOLDER, str(store.root)], stdout=subprocess.PIPE, text=True
-    ) as holder:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "held"
-        began = time.monotonic()
+    answers: list[bool] = []
+
+    def attempt() -> None:
         with store.try_lock("lake") as held:
-            assert held is False
-        assert time.monotonic() - began < 0.3, "try_lock waited"
-        assert holder.wait(30) == 0
+            answers.append(held)
+
+    with holding(str(store.root), "lake"):
+        attempt_thread = threading.Thread(target=attempt)
+        attempt_thread.start()
+        attempt_thread.join(PATIENCE_S)
+        # Answered while the holder still holds: it did not wait for the lock.
+        assert answers == [False], "try_lock waited for the holder, or took its lock"
     with store.try_lock("lake") as held:
         assert held is True
         with store.try_lock("lake") as again:  # another open file description: refused

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -12,6 +10,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.storage.holder import holding
+from tests.waiting import PATIENCE_S
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.existing import existing_lake
@@ -132,32 +132,24 @@ def test_duckdb_reads_hive_partitions_through_the_registered_filesystem(
     assert [(str(d), int(s)) for d, s in rows] == [("2026-01-01", 3), ("2026-01-02", 3)]
 
 
-HOLDER = """
-import sys, time
-from rastup_data.lake.layout import LakeLayout
-store = LakeLayout(sys.argv[1]).lake
-with store.lock("build"):
-    print("held", flush=True)
-    time.sleep(float(sys.argv[2]))
-"""
-
-
 def test_a_lock_excludes_another_process(store: S3Storage) -> None:
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, store.url, "2"], stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdout is not None
-    assert holder.stdout.readline().strip() == "held"
-    with store.try_lock("build") as free:
-        assert not free
-    started = time.monotonic()
-    with store.lock("build"):
-        waited = time.monotonic() - started
+    acquired = threading.Event()
+
+    def take() -> None:
+        with store.lock("build"):
+            acquired.set()
+
+    with holding(store.url, "build") as holder:
+        with store.try_lock("build") as free:
+            assert not free
+        taker = threading.Thread(target=take)
+        taker.start()
+        assert not acquired.wait(1.0), "the lock was taken while another process held it"
+        holder.release()
+        taker.join(PATIENCE_S)
+        assert acquired.is_set(), "the lock was not taken once the other process let go"
     with store.try_lock("build") as free:
         assert free
-    holder.wait(timeout=30)
-    holder.stdout.close()
-    assert waited > 1.0, "the lock was taken while another process held it"
     assert store.list_keys("_locks") == []  # released leases are deleted
 
 
