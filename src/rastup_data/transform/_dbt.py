@@ -1,4 +1,12 @@
-"""Run the dbt project in-process (``dbtRunner``) and turn its results into records."""
+"""Run the dbt project in-process (``dbtRunner``) and turn its results into records.
+
+dbt parses the project on every invocation unless it is handed a parsed manifest, and its
+partial parse (``partial_parse.msgpack`` in the target folder) is thrown away whenever a
+``--vars`` value differs, which it does between a build (its staging file, its Bronze
+window) and the NRT refresh that follows it (the NRT state file). A process therefore keeps
+its last parse and hands it to the next invocation whose project files, target and
+parse-time vars are the same (see ``_ParseKey``); only vars read while nodes run may differ.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +22,58 @@ __all__ = ["DbtInvocation", "NodeOutcome", "dbt_project_dir", "run_dbt"]
 
 #: dbtRunner shares global state (flags, adapters): one invocation per process at a time.
 _INVOKE_LOCK = threading.Lock()
+
+#: Vars the project reads only when a node runs (macros, hooks, the profile's S3 settings),
+#: never while parsing: a parse made with other values of these is the same parse. Any other
+#: var makes a new parse (``lake_path`` is rendered into the Bronze sources at parse time).
+RUN_TIME_VARS = frozenset(
+    {
+        "bronze_from",
+        "bronze_to",
+        "reread_window",
+        "lookback_days",
+        "s3_endpoint",
+        "s3_key",
+        "s3_secret",
+        "s3_token",
+        "s3_region",
+    }
+)
+
+#: The profile's DuckDB file: opened per invocation, but dbt-duckdb names the catalog after
+#: the file's stem and parses that name into every node, so only the stem is part of a parse.
+_WAREHOUSE_VAR = "warehouse_path"
+
+
+@dataclass(frozen=True, slots=True)
+class _ParseKey:
+    """What a parsed manifest depends on: the project's files, the target, parse-time vars."""
+
+    project: str
+    files: tuple[tuple[str, int, int], ...]
+    target: str
+    variables: str
+
+    @classmethod
+    def of(cls, project: Path, variables: Mapping[str, Any], target: str | None) -> _ParseKey:
+        paths = (p for p in project.rglob("*") if p.is_file())
+        files = tuple(sorted(_file_signature(project, p) for p in paths))
+        parse_vars = {k: v for k, v in variables.items() if k not in RUN_TIME_VARS}
+        if _WAREHOUSE_VAR in parse_vars:
+            parse_vars[_WAREHOUSE_VAR] = Path(str(parse_vars[_WAREHOUSE_VAR])).stem
+        return cls(str(project), files, target or "", json.dumps(parse_vars, sort_keys=True))
+
+
+def _file_signature(project: Path, path: Path) -> tuple[str, int, int]:
+    info = path.stat()
+    return (str(path.relative_to(project)), info.st_mtime_ns, info.st_size)
+
+
+#: Commands that run nodes (and write ``manifest.json`` themselves): they take a kept parse.
+_NODE_COMMANDS = frozenset({"build", "run", "test", "seed"})
+
+#: The last parse of this process (one entry: a process builds one project and target).
+_PARSED: dict[_ParseKey, Any] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +138,7 @@ def run_dbt(
         with report_lock:
             on_node(outcome)
 
-    args = [
-        *command,
+    options = [
         "--project-dir",
         str(project),
         "--profiles-dir",
@@ -99,12 +158,38 @@ def run_dbt(
     ]
     with _INVOKE_LOCK:
         try:
-            result = dbtRunner(callbacks=[callback]).invoke(args)
+            manifest = None
+            if command and command[0] in _NODE_COMMANDS:
+                manifest = _parsed_manifest(project, variables, target, options)
+            result = dbtRunner(manifest=manifest, callbacks=[callback]).invoke([*command, *options])
         finally:
             _close_duckdb_environment()
     nodes = tuple(_outcome_from_result(r) for r in _results(result.result))
     error = None if result.exception is None else str(result.exception)
     return DbtInvocation(success=bool(result.success), nodes=nodes, error=error)
+
+
+def _parsed_manifest(
+    project: Path, variables: Mapping[str, Any], target: str | None, options: Sequence[str]
+) -> Any:
+    """This process's parse of the project for these vars, parsing it if it has none.
+
+    ``options`` are the invocation's options (project, profile, target folder, vars). None
+    when the parse fails: the invocation then parses itself and reports the error as before.
+    """
+    from dbt.cli.main import dbtRunner
+    from dbt.contracts.graph.manifest import Manifest
+
+    key = _ParseKey.of(project, variables, target)
+    cached = _PARSED.get(key)
+    if cached is not None:
+        return cached
+    parsed = dbtRunner().invoke(["parse", *options]).result
+    if not isinstance(parsed, Manifest):
+        return None
+    _PARSED.clear()
+    _PARSED[key] = parsed
+    return parsed
 
 
 def _close_duckdb_environment() -> None:

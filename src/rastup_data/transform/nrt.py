@@ -1,7 +1,7 @@
 """Near-real-time ops views, refreshed at a cost that follows the new data.
 
 A refresh folds the Bronze files it has not read yet into a state file private to the
-refresher (node-local: ``<work>/warehouse/_nrt/state.duckdb``, holding deduplicated money
+refresher (node-local: ``<work>/warehouse/_nrt/_staging.duckdb``, holding deduplicated money
 and dispute events, identity links and each Bronze file's newest event times), rebuilds
 the small views from that state, copies the views into a new snapshot file, switches
 ``warehouse/nrt/CURRENT`` and records its freshness in ``FRESHNESS.json``. When the state
@@ -126,8 +126,17 @@ def refresh_nrt(layout: LakeLayout, *, tombstones: Sequence[str] | None = None) 
 
 
 def nrt_state_path(dirs: WarehouseDirs) -> Path:
-    """The NRT state file: node-local, opened only by the refresher (under the NRT lock)."""
-    return dirs.work.path(f"{WAREHOUSE}/_nrt/state.duckdb")
+    """The NRT state file: node-local, opened only by the refresher (under the NRT lock).
+
+    Its file name is the build's staging file's: dbt-duckdb names the catalog after the
+    file's stem and that name is parsed into every dbt node, so with the same stem the
+    refresh after a build reuses the build's parse of the project (see ``_dbt``).
+    """
+    return dirs.work.path(f"{WAREHOUSE}/_nrt/{dirs.builds.staging.name}")
+
+
+#: Where the NRT state lived before it took the staging file's name; removed with the state.
+_LEGACY_STATE = "state.duckdb"
 
 
 def discard_nrt_state(dirs: WarehouseDirs) -> None:
@@ -137,8 +146,9 @@ def discard_nrt_state(dirs: WarehouseDirs) -> None:
     included, until it is rebuilt from the purged Bronze.
     """
     state = nrt_state_path(dirs)
-    for path in (state, state.with_name(state.name + ".wal")):
-        path.unlink(missing_ok=True)
+    for file in (state, state.with_name(_LEGACY_STATE)):
+        for path in (file, file.with_name(file.name + ".wal")):
+            path.unlink(missing_ok=True)
 
 
 def _fold(layout: LakeLayout, dirs: WarehouseDirs, plan: NrtPlan, erased: Sequence[str]) -> NrtPlan:
