@@ -200,17 +200,17 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+def process_state(pid: int) -> str | None:
+    """The /proc state letter of ``pid`` (R, S, T: stopped, Z: zombie…); None if it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
 def still_running(pids: set[int]) -> set[int]:
     """The processes of ``pids`` that exist and are not zombies."""
-    alive = set()
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z":
-            alive.add(pid)
-    return alive
+    return {pid for pid in pids if process_state(pid) not in (None, "Z")}
 
 
 def wait_gone(pids: set[int]) -> set[int]:

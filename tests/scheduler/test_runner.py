@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tests.collector.conftest import descendants
+from tests.collector.conftest import descendants, process_state
 from tests.waiting import PATIENCE_S, wait_until
 
 from rastup_data.config import Settings
@@ -159,7 +159,7 @@ def _state_of_child_writing(path: Path) -> str | None:
     for pid in descendants(os.getpid()):
         try:
             if str(path).encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-                return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+                return process_state(pid)
         except OSError:
             continue
     return None
