@@ -94,9 +94,14 @@ def _received_stamp(day: int) -> datetime:
     return midnight + timedelta(hours=23, minutes=59, seconds=59)
 
 
+def bronze_cache_dir(events: int, days: int, seed: int) -> Path:
+    """Where :func:`cached_bronze` keeps its lakes (``base`` and ``extra``)."""
+    return OUT / f"bronze-{events}-d{days}+1-s{seed}"
+
+
 def cached_bronze(events: int, days: int, seed: int) -> dict[str, Any]:
     """Base lake of ``days`` days plus a one-day extra lake, generated once and reused."""
-    root = OUT / f"bronze-{events}-d{days}+1-s{seed}"
+    root = bronze_cache_dir(events, days, seed)
     ready = root / "READY.json"
     if ready.exists():
         info: dict[str, Any] = orjson.loads(ready.read_bytes())

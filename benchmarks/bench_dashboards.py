@@ -25,7 +25,7 @@ import orjson
 import uvicorn
 
 from benchmarks._common import free_port, machine
-from benchmarks.bench_build import OUT, _link_tree, cached_bronze
+from benchmarks.bench_build import OUT, _link_tree, bronze_cache_dir, cached_bronze
 from rastup_data.bi import RefreshLimits, RefreshRequest, load_schedule, refresh_datasets
 from rastup_data.bi.home import dashboards_dir
 from rastup_data.collector.app import create_app
@@ -42,7 +42,7 @@ TARGET_P95_MS = 300.0
 def built_lake(events: int, days: int, seed: int) -> tuple[LakeLayout, dict[str, Any]]:
     """The base days of the cached Bronze, built once into a lake of their own."""
     cached_bronze(events, days, seed)
-    source = OUT / f"bronze-{events}-d{days}-s{seed}" / "base"
+    source = bronze_cache_dir(events, days, seed) / "base"
     root = OUT / f"dashboards-{events}-d{days}-s{seed}"
     layout = LakeLayout(root / "lake")
     marker = root / "BUILT.json"

@@ -27,7 +27,7 @@ import duckdb
 import orjson
 
 from benchmarks._common import machine
-from benchmarks.bench_build import OUT, cached_bronze
+from benchmarks.bench_build import OUT, bronze_cache_dir, cached_bronze
 from rastup_data.lake.layout import BRONZE_BAD, BRONZE_EVENTS, LakeLayout
 from rastup_data.privacy import (
     Actor,
@@ -155,7 +155,7 @@ def many_subjects(ctx: PrivacyContext, users: list[str]) -> dict[str, Any]:
 
 def run(events: int, days: int, seed: int, subjects: int) -> dict[str, Any]:
     bronze = cached_bronze(events, days, seed)
-    source = OUT / f"bronze-{events}-d{days}-s{seed}" / "base"
+    source = bronze_cache_dir(events, days, seed) / "base"
     layout = fresh_lake(source, OUT / "privacy-lake")
     users = pick_users(layout, subjects + 1, seed)
     try:

@@ -10,6 +10,7 @@ import re
 import socket
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,6 +117,8 @@ def serve_url(tmp_path: Path) -> Iterator[str]:
     events = tmp_path / "events.ndjson"
     invalid = orjson.loads(_catalogue_lines()[1])
     invalid["payload"] = {}  # quarantined: the quarantine gauges have a row too
+    # Its own id: a quarantined event whose id is in Bronze counts as replayed since.
+    invalid["ids"]["event_id"] = str(uuid.uuid4())
     events.write_bytes(b"\n".join([*_catalogue_lines(), orjson.dumps(invalid)]) + b"\n")
     env = dict(os.environ, RASTUP_INGEST_KEYS="k", DO_NOT_TRACK="1")
     load = [sys.executable, "-m", "rastup_data.cli", "lake", "load", "--lake", str(layout.root)]
