@@ -322,3 +322,19 @@ def test_cities_come_from_the_dbt_seed() -> None:
     mapping = SegmentMapping({}, load_mapping().cities)
     assert mapping.cities["nyc"] == "nyc"
     assert mapping.cities["los angeles"] == "lax"
+
+
+def test_each_message_of_a_batch_is_identified_and_kept_by_its_own_text() -> None:
+    first, second = track(messageId=None), track(messageId=None, userId="u_2")
+    pages = [{"type": "page", "name": f"p{n}", "anonymousId": "a_1"} for n in range(2)]
+    batch = [first, pages[0], second, pages[1]]
+    body = orjson.dumps({"batch": batch})
+    result = SegmentBody(body, None, NOW, MAPPING)(VALIDATOR, IngestLimits())
+    assert not isinstance(result, tuple)
+    texts = [orjson.dumps(m) for m in batch]
+    expected = [str(uuid.uuid5(SEGMENT_NAMESPACE, "content:" + t.decode())) for t in texts]
+    assert result.pre.event_ids == [expected[0], expected[2]]
+    assert [(v.index, v.event_id) for v in result.pre.verdicts] == [
+        (1, expected[1]),
+        (3, expected[3]),
+    ]

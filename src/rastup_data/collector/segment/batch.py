@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Any
 
 import msgspec
@@ -56,6 +55,21 @@ class MessageTexts:
         if self._texts is None:
             self._texts = ENCODED_BATCH_DECODER.decode(self._body).batch
         return bytes(self._texts[index])
+
+
+class _CurrentText:
+    """The text of the message being mapped (``index``), for :meth:`SegmentMapping.envelope`,
+    which reads it, if at all, before it returns: one object per request, moved on from
+    message to message, instead of a callable made for every message."""
+
+    __slots__ = ("index", "texts")
+
+    def __init__(self, texts: MessageTexts) -> None:
+        self.texts = texts
+        self.index = 0
+
+    def __call__(self) -> bytes:
+        return self.texts.of(self.index)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,11 +197,12 @@ def _mapped(
 ) -> Iterator[tuple[Any, bytes | None]]:
     """Each message's envelope (or quarantine item), one at a time: a message is let go
     as soon as it is mapped, so a batch never holds every envelope at once."""
-    envelope, text_of = work.mapping.envelope, request.texts.of
+    envelope, text = work.mapping.envelope, _CurrentText(request.texts)
     call, shared, now = work.call, request.shared, work.received_at
     for index, message in enumerate(request.messages):
         if type(message) is SegmentMessage:
-            item = envelope(message, partial(text_of, index), call, shared, now)
+            text.index = index
+            item = envelope(message, text, call, shared, now)
         else:
             item = message
         if type(item) is RejectedItem and len(item.raw) > limits.max_event_bytes:

@@ -133,7 +133,8 @@ class SegmentMapping:
     ) -> dict[str, Any] | RejectedItem:
         """The envelope of one message (without ``received_at``) or a :class:`RejectedItem`.
 
-        ``text()`` is the message as sent (kept by quarantine, called only when needed);
+        ``text()`` is the message as sent (kept by quarantine, called only when needed and
+        only before this returns: the caller moves one such callable from message to message);
         ``call`` the type a single-message path implies (``/v1/track``); ``shared`` the
         batch's own context, under each message's; ``now`` the time of receipt, the
         occurred_at of a message with neither timestamp nor originalTimestamp."""
@@ -207,7 +208,11 @@ class SegmentMapping:
         context = self._context(given)
         if isinstance(context, str):
             return context
-        version, session, ids = _extras(given, self.versions.get(name, 1))
+        version = self.versions.get(name, 1)
+        if given.rastup is None and given.sessionId is None:  # what the SDKs send
+            session = ids = None
+        else:
+            version, session, ids = _extras(given, version)
         message_id = message.messageId
         if type(message_id) is str and len(message_id) == 36 and _IS_UUID(message_id):
             event_id = message_id.lower()
