@@ -430,7 +430,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         None,
         Severity.ERROR,
         "transform",
-        None,
+        _R + "spark-unavailable.md",
     ),
     ErrorCode.QUERY_INVALID: ErrorInfo(
         "The query failed to parse or run, or is not one read-only statement.",

@@ -4,6 +4,7 @@ them, failures keep the previous snapshot and raise BI_REFRESH_FAILED on the sec
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -245,4 +246,8 @@ def test_nothing_published_yet_is_a_skipped_refresh_not_a_failure(
     assert 'rastup_bi_refreshes_total{dataset="ds_kpi_marketplace",outcome="skipped"} 2.0' in (
         exposition
     )
-    assert 'outcome="failed"' not in exposition
+    failed = re.findall(
+        r'rastup_bi_refreshes_total\{dataset="[a-z_]+",outcome="failed"\} (\S+)', exposition
+    )
+    assert len(failed) == 6  # every dataset's series exists from the start ...
+    assert set(failed) == {"0.0"}  # ... and no refresh failed

@@ -23,9 +23,12 @@ import yaml
 from tests.waiting import PATIENCE_S, stop_gently, wait_healthy, wait_until
 
 from rastup_data.alerts.samples import parse_exposition
+from rastup_data.bi.runs import RefreshRun, RefreshStatus, RunLog
 from rastup_data.contracts.loader import DEFAULT_REGISTRY_PATH
 from rastup_data.environments import default_profiles_dir
 from rastup_data.lake.layout import LakeLayout
+from rastup_data.state import open_state
+from rastup_data.state.database import state_url_for_layout
 from rastup_data.transform.runs import BuildRun, append_build_run
 
 DASHBOARD = Path(__file__).parents[2] / "operations" / "grafana" / "rastup.json"
@@ -125,6 +128,12 @@ def serve_url(tmp_path: Path) -> Iterator[str]:
     subprocess.run([*load, str(events)], env=env, check=True, capture_output=True)
     now = datetime.now(UTC).isoformat()
     append_build_run(layout, BuildRun("build", now, now, 1.0, "published"))
+    # One refresh on record: the probe's per-dataset gauge has a row (the counter's series
+    # exist from serve's start).
+    with open_state(state_url_for_layout(layout)) as state:
+        RunLog(state).record(
+            RefreshRun("ds_comms", "schedule", now, now, 1.0, RefreshStatus.FAILED.value)
+        )
     profile = yaml.safe_load((default_profiles_dir() / "test.yaml").read_text())
     profile["schedule"] = {"alerts": {"every": "1s"}}
     (tmp_path / "profile.yaml").write_text(yaml.safe_dump(profile))

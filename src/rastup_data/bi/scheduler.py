@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from rastup_data.bi.refresh import RefreshLimits, RefreshRequest, refresh_datasets
-from rastup_data.bi.runs import RunLog
+from rastup_data.bi.runs import RefreshStatus, RunLog
 from rastup_data.bi.schedule import RefreshMode, RefreshSchedule
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.ops.metrics import PlatformMetrics
@@ -53,6 +53,10 @@ class BiScheduler:
         self.metrics = metrics
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        if metrics is not None:  # every dataset's series from the start, at 0, not "no data"
+            for name in schedule.names:
+                for status in RefreshStatus:
+                    metrics.bi_refreshes.labels(name, status.value)
 
     def due(self, now: datetime) -> tuple[str, ...]:
         """The datasets whose scheduled refreshes today are behind at ``now`` (UTC)."""

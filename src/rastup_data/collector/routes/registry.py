@@ -45,7 +45,11 @@ async def registry_page(request: Request, path: str) -> Response:
         raise _not_found()
     site = await asyncio.to_thread(_site_folder, runtime_of(request).layout)
     file = site.joinpath(*relative.parts)
-    if not file.is_file():
+    try:
+        found = file.is_file()
+    except OSError:  # e.g. a name longer than the filesystem allows: no such page either
+        found = False
+    if not found:
         raise _not_found()
     media = _TYPES.get(file.suffix, "application/octet-stream")
     return FileResponse(file, media_type=media, headers={"Cache-Control": "no-cache"})
