@@ -4,14 +4,13 @@ anchor, so ``audit verify`` still checks every record that remains (see
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from rastup_data.governance import AuditLog, AuditRecord
+from rastup_data.governance import AuditLog
 from rastup_data.privacy.context import now_iso
 from rastup_data.privacy.lifecycle.base import LifecycleOutcome, LifecycleRun
-from rastup_data.privacy.trail import PRIVACY_PATH
+from rastup_data.privacy.trail import action_record
 
 __all__ = ["AuditRetention"]
 
@@ -35,23 +34,8 @@ class AuditRetention:
             )
             outcome.records_deleted = int(row[0]) if row else 0
             return outcome
-        ctx = run.ctx
-        action = AuditRecord(
-            query_id=uuid.uuid4().hex,
-            at=now_iso(),
-            env=ctx.env,
-            principal=ctx.actor.name,
-            role=ctx.actor.role,
-            path=PRIVACY_PATH,
-            sql=f"lake lifecycle run={run.run_id} audit retention {self.days} days",
-            relations=(),
-            columns=(),
-            rows=0,
-            scanned_bytes=0,
-            billed_bytes=0,
-            duration_ms=0.0,
-            status="ok",
-            code=None,
+        action = action_record(
+            run.ctx, f"lake lifecycle run={run.run_id} audit retention {self.days} days"
         )
         outcome.records_deleted = log.prune(now_iso(cutoff), record=action)
         return outcome

@@ -8,16 +8,14 @@ Records of privacy actions never name subjects, so redaction never touches them.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 import pyarrow as pa
 
 from rastup_data.governance import AuditLog, AuditRecord
 from rastup_data.governance.audit import REDACTED
-from rastup_data.privacy.context import now_iso
 from rastup_data.privacy.purge.base import PurgeRun, StoreOutcome
-from rastup_data.privacy.trail import PRIVACY_PATH
+from rastup_data.privacy.trail import action_record
 
 __all__ = ["AuditStep"]
 
@@ -58,21 +56,6 @@ class AuditStep:
         return outcome
 
     def _action(self, run: PurgeRun) -> AuditRecord:
-        ctx = run.ctx
-        return AuditRecord(
-            query_id=uuid.uuid4().hex,
-            at=now_iso(),
-            env=ctx.env,
-            principal=ctx.actor.name,
-            role=ctx.actor.role,
-            path=PRIVACY_PATH,
-            sql=f"dsar purge run={run.run_id} redact requests={','.join(run.request_ids)}",
-            relations=(),
-            columns=(),
-            rows=0,
-            scanned_bytes=0,
-            billed_bytes=0,
-            duration_ms=0.0,
-            status="ok",
-            code=None,
+        return action_record(
+            run.ctx, f"dsar purge run={run.run_id} redact requests={','.join(run.request_ids)}"
         )
