@@ -4,14 +4,12 @@
 from its first request), then checks a cheap fingerprint of ``tombstones`` every
 ``interval_s`` and reloads only when it changed. It also reports the DSAR register's state
 (requests by state, overdue ones, conflicts recorded since the last look) for metrics.
-Errors reading the state database are logged and retried on the next tick; the last good list
-stays in force.
+The polling is :class:`~rastup_data.state.poller.StatePoller`'s: errors reading the state database
+are logged and retried on the next tick; the last good list stays in force.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -26,6 +24,7 @@ from rastup_data.privacy.keys import privacy_key
 from rastup_data.privacy.requests import OPEN_STATES, RequestKind, RequestState, RequestStore
 from rastup_data.state import StateDB, open_state
 from rastup_data.state.database import state_url_for_layout
+from rastup_data.state.poller import StatePoller
 
 __all__ = [
     "DsarStatus",
@@ -34,8 +33,6 @@ __all__ = [
     "lake_suppression",
     "load_suppression",
 ]
-
-log = logging.getLogger(__name__)
 
 
 def load_suppression(db: StateDB) -> SubjectSuppression:
@@ -84,39 +81,28 @@ class SuppressionRefresher:
         on_status: Callable[[DsarStatus], None] | None = None,
         status_interval_s: float = 15.0,
     ) -> None:
-        self.state_url = state_url
         self.apply = apply
-        self.interval_s = interval_s
         self.on_status = on_status
         self.status_interval_s = status_interval_s
         self._status_due = 0.0
-        self._db: StateDB | None = None
         self._version: tuple[int, str] | None = None
         self._since = now_iso()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._poller = StatePoller(
+            state_url, self._check, interval_s=interval_s, name="suppression"
+        )
 
     def start(self) -> None:
-        self._db = open_state(self.state_url)
-        self.refresh()
-        self._thread = threading.Thread(target=self._run, name="suppression", daemon=True)
-        self._thread.start()
+        self._poller.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        self._poller.stop()
 
     def refresh(self) -> None:
         """Reload the list if the tombstones changed; report the DSAR status."""
-        db = self._db
-        if db is None:
-            return
-        store = RequestStore(db)
-        version = store.suppression_version()
+        self._poller.poll()
+
+    def _check(self, db: StateDB) -> None:
+        version = RequestStore(db).suppression_version()
         if version != self._version:
             self.apply(load_suppression(db))
             self._version = version
@@ -125,10 +111,3 @@ class SuppressionRefresher:
             self.on_status(dsar_status(db, self._since))
             self._since = moment
             self._status_due = time.monotonic() + self.status_interval_s
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.refresh()
-            except Exception:  # the state database may be busy or briefly unreachable
-                log.exception("refreshing the suppression list failed; keeping the last one")
