@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 
-__all__ = ["ObjectInfo", "Storage", "check_key", "join_key"]
+__all__ = ["ObjectInfo", "Storage", "check_key", "get_pointer", "join_key", "put_pointer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,3 +157,20 @@ class Storage(Protocol):
         """Take the lock ``name`` if nobody holds it: yields True (held until the block
         ends) or False at once (held elsewhere; nothing waits)."""
         ...
+
+
+def put_pointer(store: Storage, key: str, value: str) -> None:
+    """:meth:`Storage.write_pointer` for a store whose ``put_bytes`` is atomic: the pointer is
+    one object holding one line."""
+    if not value or "\n" in value:
+        raise ValueError(f"a pointer holds one non-empty line, not {value!r}")
+    store.put_bytes(key, value.encode() + b"\n")
+
+
+def get_pointer(store: Storage, key: str) -> str | None:
+    """:meth:`Storage.read_pointer` of a pointer written by :func:`put_pointer`."""
+    try:
+        value = store.read_bytes(key).decode().strip()
+    except FileNotFoundError:
+        return None
+    return value or None

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from rastup_data.storage.base import ObjectInfo, check_key
+from rastup_data.storage.base import ObjectInfo, check_key, get_pointer, put_pointer
 from rastup_data.storage.posix import (
     FdLock,
     atomic_write,
@@ -169,16 +169,10 @@ class LocalStorage:
     # -- pointers, logs, locks -------------------------------------------------------
 
     def write_pointer(self, key: str, value: str) -> None:
-        if not value or "\n" in value:
-            raise ValueError(f"a pointer holds one non-empty line, not {value!r}")
-        self.put_bytes(key, value.encode() + b"\n")
+        put_pointer(self, key, value)
 
     def read_pointer(self, key: str) -> str | None:
-        try:
-            value = self.read_bytes(key).decode().strip()
-        except FileNotFoundError:
-            return None
-        return value or None
+        return get_pointer(self, key)
 
     def append_line(self, key: str, line: bytes) -> None:
         target = self.path(key)
@@ -202,26 +196,26 @@ class LocalStorage:
 
     @contextmanager
     def lock(self, name: str) -> Iterator[None]:
-        path = self.path(f"{LOCKS_PREFIX}/{check_key(name)}.lock")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            with FdLock(fd):
-                yield
-        finally:
-            os.close(fd)
+        with self._lock_file(name) as fd, FdLock(fd):
+            yield
 
     @contextmanager
     def try_lock(self, name: str) -> Iterator[bool]:
-        path = self.path(f"{LOCKS_PREFIX}/{check_key(name)}.lock")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
+        with self._lock_file(name) as fd:
             held = try_flock(fd)
             try:
                 yield held
             finally:
                 if held:
                     unflock(fd)
+
+    @contextmanager
+    def _lock_file(self, name: str) -> Iterator[int]:
+        """The open descriptor of the lock ``name``'s file (made on first use)."""
+        path = self.path(f"{LOCKS_PREFIX}/{check_key(name)}.lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            yield fd
         finally:
             os.close(fd)

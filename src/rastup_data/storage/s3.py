@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
-from rastup_data.storage.base import ObjectInfo, check_key
+from rastup_data.storage.base import ObjectInfo, check_key, get_pointer, put_pointer
 
 __all__ = ["S3Options", "S3Storage", "StorageUnavailable", "is_s3_url", "split_s3_url"]
 
@@ -285,16 +285,10 @@ class S3Storage:
     # -- pointers, logs, locks -------------------------------------------------------
 
     def write_pointer(self, key: str, value: str) -> None:
-        if not value or "\n" in value:
-            raise ValueError(f"a pointer holds one non-empty line, not {value!r}")
-        self.put_bytes(key, value.encode() + b"\n")
+        put_pointer(self, key, value)
 
     def read_pointer(self, key: str) -> str | None:
-        try:
-            value = self.read_bytes(key).decode().strip()
-        except FileNotFoundError:
-            return None
-        return value or None
+        return get_pointer(self, key)
 
     def append_line(self, key: str, line: bytes) -> None:
         record = line if line.endswith(b"\n") else line + b"\n"
