@@ -33,6 +33,7 @@ from rastup_data.governance.cost import CostEstimate, CostModel
 from rastup_data.governance.exclusions import ExclusionSource, StateTombstones
 from rastup_data.governance.lineage import Lineage, trace_reads
 from rastup_data.governance.masking import masking_key
+from rastup_data.governance.memo import AnswerKey, Plan, volatile
 from rastup_data.governance.pinning import DashboardPin
 from rastup_data.governance.policy import Policy, load_policy
 from rastup_data.governance.principals import Principal, TokenStore
@@ -140,12 +141,22 @@ class _Attempt:
     billed: int = 0
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Prepared:
     session: SecureSession
-    checked: CheckedQuery
-    lineage: Lineage
-    estimate: CostEstimate
+    plan: Plan
+
+    @property
+    def checked(self) -> CheckedQuery:
+        return self.plan.checked
+
+    @property
+    def lineage(self) -> Lineage:
+        return self.plan.lineage
+
+    @property
+    def estimate(self) -> CostEstimate:
+        return self.plan.estimate
 
 
 class Gate:
@@ -244,19 +255,32 @@ class Gate:
         params: Sequence[Any] = (),
         as_arrow: bool = False,
     ) -> GatedResult:
-        """Check, guard, run and audit one query as ``principal``."""
+        """Check, guard, run and audit one query as ``principal``.
+
+        A dashboard query the session answered before on the same pinned snapshots is
+        answered from its memo (:mod:`~rastup_data.governance.memo`): still checked, guarded
+        and audited, with nothing scanned."""
         attempt = _Attempt(principal, path, sql)
         try:
             prepared = self._prepare(attempt)
+            key = _answer_key(prepared, attempt, params, as_arrow=as_arrow, policy=self.policy)
+            remembered = None if key is None else prepared.session.memo.answers.get(key)
+            if remembered is not None:
+                attempt.scanned = attempt.billed = 0
             self._guard(prepared, attempt)
         except RastupError as exc:
             self._record(attempt, status="refused", code=exc.code, rows=0)
             raise
-        try:
-            result, table = self._execute(prepared, attempt, params, as_arrow=as_arrow)
-        except RastupError as exc:
-            self._record(attempt, status="failed", code=exc.code, rows=0)
-            raise
+        if remembered is not None:
+            result, table = remembered, None
+        else:
+            try:
+                result, table = self._execute(prepared, attempt, params, as_arrow=as_arrow)
+            except RastupError as exc:
+                self._record(attempt, status="failed", code=exc.code, rows=0)
+                raise
+            if key is not None:
+                prepared.session.memo.keep_answer(key, result)
         rows = table.num_rows if table is not None else len(result.rows)
         self._record(attempt, status="ok", code=None, rows=rows)
         return GatedResult(
@@ -318,17 +342,24 @@ class Gate:
 
     def _prepare(self, attempt: _Attempt) -> _Prepared:
         self.policy.role(attempt.principal.role)
-        tree = parse_query(attempt.sql)
         session = self._session(attempt.principal)
-        checked = check_query(tree, session.views, session.refused)
-        attempt.relations = checked.relations
+        plan = session.memo.plans.get(attempt.sql)
+        if plan is None:
+            plan = self._plan(session, attempt.sql)
+            session.memo.plans.put(attempt.sql, plan)
+        attempt.relations = plan.checked.relations
+        attempt.columns = plan.lineage.columns
+        attempt.scanned = plan.estimate.scanned_bytes
+        attempt.billed = plan.estimate.billed_bytes
+        return _Prepared(session, plan)
+
+    def _plan(self, session: SecureSession, sql: str) -> Plan:
+        """Parse, check, trace and estimate ``sql`` on ``session`` (once per text)."""
+        checked = check_query(parse_query(sql), session.views, session.refused)
         lineage = trace_reads(checked, session.views, session.schema)
-        attempt.columns = lineage.columns
         files = {SourceKind.WAREHOUSE: session.spec.warehouse, SourceKind.NRT: session.spec.nrt}
         estimate = self.cost.estimate(lineage, session.views, files)
-        attempt.scanned = estimate.scanned_bytes
-        attempt.billed = estimate.billed_bytes
-        return _Prepared(session, checked, lineage, estimate)
+        return Plan(checked, lineage, estimate, stable=not volatile(checked.tree))
 
     def _guard(self, prepared: _Prepared, attempt: _Attempt) -> None:
         if attempt.path is QueryPath.DASHBOARD:
@@ -537,6 +568,32 @@ class _Interrupt:
     def kill(self) -> None:
         self.reason = "killed"
         self.cursor.interrupt()
+
+
+def _answer_key(
+    prepared: _Prepared,
+    attempt: _Attempt,
+    params: Sequence[Any],
+    *,
+    as_arrow: bool,
+    policy: Policy,
+) -> AnswerKey | None:
+    """The memo key of a dashboard query's answer, or None when it must run every time:
+    another path, Arrow out, a read of anything but a pinned snapshot, a volatile call."""
+    if attempt.path is not QueryPath.DASHBOARD or as_arrow:
+        return None
+    checked, pinned = prepared.checked, prepared.session.pinned
+    if checked.reads_catalog or not checked.relations:
+        return None
+    if any(r not in pinned for r in checked.relations) or not prepared.plan.stable:
+        return None
+    try:
+        key = tuple(params)
+        hash(key)
+    except TypeError:
+        return None
+    max_rows = policy.role(attempt.principal.role).limits.max_rows
+    return checked.sql, key, max_rows
 
 
 def _engine_plan(prepared: _Prepared) -> str:

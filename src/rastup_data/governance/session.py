@@ -19,6 +19,7 @@ import duckdb
 
 from rastup_data.governance.lineage import views_schema
 from rastup_data.governance.masking import MASK_FUNCTION, mask_macro_sql
+from rastup_data.governance.memo import SessionMemo
 from rastup_data.governance.policy import Policy, TagAction
 from rastup_data.governance.principals import Principal
 from rastup_data.governance.relations import (
@@ -123,6 +124,9 @@ class SecureSession:
         erased: ErasedSubjects,
     ) -> None:
         self.spec = spec
+        #: Relations read from a snapshot named by its folder's pointer (immutable data).
+        self.pinned: set[str] = set()
+        self.memo = SessionMemo()
         self.conn = duckdb.connect(":memory:")
         try:
             spec.lake.lake.register_duckdb(self.conn)
@@ -160,6 +164,8 @@ class SecureSession:
             relation = self._parquet(name, where)
             if relation is not None:
                 found.append(relation)
+                if folder in pinned:
+                    self.pinned.add(name)
         return found
 
     def _tables(
