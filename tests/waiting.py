@@ -8,9 +8,11 @@ deadline only bounds how long a broken product is waited for; a passing test nev
 out. A test asserting a duration that is the product's promise (a stop within N seconds)
 keeps its own number and says so.
 
-Processes started in their own process group are stopped with ``stop_group``, which also
-reaps them: a ``Popen`` never waited for warns when it is collected, and pytest turns that
-warning into an error in whichever later test happens to be running.
+``start_serve_process`` starts `rastup-data serve` in its own process group and returns once
+it is healthy. Processes started in their own process group are stopped with ``stop_group``
+(or ``stop_gently``), which also reaps them: a ``Popen`` never waited for warns when it is
+collected, and pytest turns that warning into an error in whichever later test happens to be
+running.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -105,3 +108,30 @@ def wait_healthy(
         stop_group(proc)
         output = log.read_text(errors="replace") if log else "(its output went to the terminal)"
         raise AssertionError(f"{exc}; its log:\n{output}") from None
+
+
+def start_serve_process(
+    port: int,
+    arguments: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    log: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """``rastup-data serve --port PORT ARGUMENTS…`` in its own process group (kill -9 of the
+    group takes every worker), once healthy. Its output goes to ``log`` when given, else to
+    the terminal; a server that never gets healthy is stopped as ``wait_healthy`` says."""
+    command = [sys.executable, "-m", "rastup_data.cli", "serve", "--port", str(port), *arguments]
+    if log is None:
+        proc = subprocess.Popen(command, env=dict(env), start_new_session=True)
+    else:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(
+                command,
+                env=dict(env),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+    wait_healthy(proc, port, log)
+    return proc

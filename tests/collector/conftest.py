@@ -7,7 +7,7 @@ import gzip
 import os
 import socket
 import subprocess
-import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,7 +19,7 @@ import duckdb
 import httpx
 import orjson
 import pytest
-from tests.waiting import wait_healthy, wait_until
+from tests.waiting import start_serve_process, wait_until
 
 from rastup_data.collector.protocol import HttpLimits
 from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
@@ -51,6 +51,68 @@ def fresh_events(n: int) -> list[dict[str, Any]]:
         event["ids"]["event_id"] = str(uuid.uuid4())
         events.append(event)
     return events
+
+
+Batch = list[dict[str, Any]]
+
+
+class BatchLoad:
+    """Four clients posting the batches until stopped, batch ``i`` to ``urls[i % len(urls)]``
+    (round-robin, as behind a load balancer): which events were acknowledged (202), which
+    batches each url acknowledged, which were not (an error or any other answer)."""
+
+    def __init__(self, urls: list[str], batches: list[Batch], *, timeout: float = 5.0) -> None:
+        self.urls = urls
+        self.headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+        self.batches = batches
+        self.timeout = timeout
+        self.acked: set[str] = set()
+        self.acked_at: list[list[Batch]] = [[] for _ in urls]
+        self.unacked: list[Batch] = []
+        self.errors: list[str] = []
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self._cursor = iter(range(len(batches)))
+        self._threads = [threading.Thread(target=self._post) for _ in range(4)]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def join(self) -> None:
+        self.stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def ack(self, batch: Batch) -> None:
+        self.acked.update(str(e["ids"]["event_id"]) for e in batch)
+
+    def _post(self) -> None:
+        with httpx.Client(timeout=self.timeout) as client:
+            while not self.stop.is_set():
+                with self.lock:
+                    index = next(self._cursor, None)
+                if index is None:
+                    return
+                self._send(client, index)
+
+    def _send(self, client: httpx.Client, index: int) -> None:
+        batch, url = self.batches[index], index % len(self.urls)
+        try:
+            response = client.post(
+                self.urls[url], content=orjson.dumps(batch), headers=self.headers
+            )
+        except httpx.HTTPError as exc:
+            with self.lock:
+                self.unacked.append(batch)
+                self.errors.append(repr(exc))
+            return
+        with self.lock:
+            if response.status_code == 202:
+                self.ack(batch)
+                self.acked_at[url].append(batch)
+            else:
+                self.unacked.append(batch)
 
 
 def free_port() -> int:
@@ -148,40 +210,16 @@ def collector(tmp_path: Path) -> Iterator[LiveCollector]:
 
 def start_serve(lake: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     """`rastup-data serve` in its own process group (kill -9 takes every process), healthy."""
-    env = dict(os.environ, RASTUP_INGEST_KEYS=KEY)
-    log = lake.parent / f"serve-{time.monotonic_ns()}.log"
-    lake.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "wb") as stderr:
-        return _spawn(env, lake, port, stderr, log, workers)
-
-
-def _spawn(
-    env: dict[str, str], lake: Path, port: int, stderr: object, log: Path, workers: int
-) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "rastup_data.cli",
-            "serve",
-            "--lake",
-            str(lake),
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--workers",
-            str(workers),
-            "--nrt-interval",
-            "0",
-        ],
-        start_new_session=True,  # its own process group: kill -9 takes every process
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=stderr,  # type: ignore[arg-type]
+    arguments = [
+        "--lake", str(lake), "--log-level", "warning", "--workers", str(workers),
+        "--nrt-interval", "0",
+    ]  # fmt: skip
+    return start_serve_process(
+        port,
+        arguments,
+        env=dict(os.environ, RASTUP_INGEST_KEYS=KEY),
+        log=lake.parent / f"serve-{time.monotonic_ns()}.log",
     )
-    wait_healthy(proc, port, log)
-    return proc
 
 
 def descendants(pid: int) -> set[int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import threading
 import time
 from pathlib import Path
 
@@ -15,70 +14,20 @@ import orjson
 import pytest
 from tests.waiting import PATIENCE_S
 
-from .conftest import KEY, free_port, fresh_events, start_serve
+from .conftest import BatchLoad, free_port, fresh_events, start_serve
 
 pytestmark = pytest.mark.slow
 
 
-class _Load:
-    """Four clients posting batches until stopped: which events were acknowledged (202), which
-    batches were not (an error or any other answer)."""
-
-    def __init__(self, url: str, batches: list[list[dict[str, object]]]) -> None:
-        self.url = url
-        self.headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
-        self.batches = batches
-        self.acked: set[str] = set()
-        self.unacked: list[list[dict[str, object]]] = []
-        self.errors: list[str] = []
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self._cursor = iter(range(len(batches)))
-        self._threads = [threading.Thread(target=self._post) for _ in range(4)]
-
-    def start(self) -> None:
-        for thread in self._threads:
-            thread.start()
-
-    def join(self) -> None:
-        self.stop.set()
-        for thread in self._threads:
-            thread.join()
-
-    def ack(self, batch: list[dict[str, object]]) -> None:
-        self.acked.update(str(e["ids"]["event_id"]) for e in batch)  # type: ignore[index]
-
-    def _post(self) -> None:
-        with httpx.Client(timeout=5) as client:
-            while not self.stop.is_set():
-                with self.lock:
-                    index = next(self._cursor, None)
-                if index is None:
-                    return
-                batch = self.batches[index]
-                try:
-                    response = client.post(
-                        self.url, content=orjson.dumps(batch), headers=self.headers
-                    )
-                except httpx.HTTPError as exc:
-                    with self.lock:
-                        self.unacked.append(batch)
-                        self.errors.append(repr(exc))
-                    continue
-                with self.lock:
-                    if response.status_code == 202:
-                        self.ack(batch)
-                    else:
-                        self.unacked.append(batch)
-
-
-def _resend_then_stop(load: _Load, lake: Path, port: int, workers: int) -> None:
+def _resend_then_stop(load: BatchLoad, lake: Path, port: int, workers: int) -> None:
     """Restart on the same lake, resend what was not acknowledged, stop with SIGTERM."""
     proc = start_serve(lake, port, workers)
     try:
         with httpx.Client(timeout=PATIENCE_S) as client:
             for batch in load.unacked:
-                response = client.post(load.url, content=orjson.dumps(batch), headers=load.headers)
+                response = client.post(
+                    load.urls[0], content=orjson.dumps(batch), headers=load.headers
+                )
                 assert response.status_code == 202
                 load.ack(batch)
     finally:
@@ -92,7 +41,9 @@ def test_kill_dash_nine_under_load_loses_and_doubles_nothing(tmp_path: Path, wor
     lake = tmp_path / "lake"
     port = free_port()
     rng = random.Random(int(time.time()))
-    load = _Load(f"http://127.0.0.1:{port}/v1/events", [fresh_events(200) for _ in range(150)])
+    load = BatchLoad(
+        [f"http://127.0.0.1:{port}/v1/events"], [fresh_events(200) for _ in range(150)]
+    )
     proc = start_serve(lake, port, workers)
     load.start()
     deadline = time.monotonic() + 30

@@ -13,7 +13,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -26,7 +25,7 @@ import httpx
 import orjson
 import pytest
 from benchmarks._common import RssSampler
-from tests.waiting import wait_healthy
+from tests.waiting import start_serve_process
 
 from rastup_data.errors import ErrorCode
 
@@ -153,30 +152,11 @@ def _serve(lake: Path, port: int) -> subprocess.Popen[bytes]:
     lake.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(CONFIG)
     env = {k: v for k, v in os.environ.items() if k != "RASTUP_INGEST_KEYS"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "rastup_data.cli",
-            "serve",
-            "--lake",
-            str(lake),
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--nrt-interval",
-            "0",
-            "--log-level",
-            "error",
-            "--config",
-            str(config),
-        ],
-        env=env,
-        start_new_session=True,
-    )
-    wait_healthy(proc, port)
-    return proc
+    arguments = [
+        "--lake", str(lake), "--workers", "2", "--nrt-interval", "0", "--log-level", "error",
+        "--config", str(config),
+    ]  # fmt: skip
+    return start_serve_process(port, arguments, env=env)
 
 
 def _stored(lake: Path) -> tuple[list[str], int]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import orjson
 import pytest
-from tests.waiting import PATIENCE_S, stop_group, wait_healthy, wait_until
+from tests.waiting import PATIENCE_S, start_serve_process, stop_group, wait_until
 
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform.warehouse import warehouse_dirs
@@ -22,33 +21,12 @@ pytestmark = pytest.mark.slow
 
 
 def _serve(lake: Path, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "rastup_data.cli",
-                "serve",
-                "--lake",
-                str(lake),
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-                "--validation-workers",
-                "2",
-                "--nrt-interval",
-                "1",
-                "--log-level",
-                "warning",
-            ],
-            start_new_session=True,
-            env=dict(os.environ, RASTUP_INGEST_KEYS=KEY, DO_NOT_TRACK="1"),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    wait_healthy(proc, port, log)
-    return proc
+    arguments = [
+        "--lake", str(lake), "--workers", str(workers), "--validation-workers", "2",
+        "--nrt-interval", "1", "--log-level", "warning",
+    ]  # fmt: skip
+    env = dict(os.environ, RASTUP_INGEST_KEYS=KEY, DO_NOT_TRACK="1")
+    return start_serve_process(port, arguments, env=env, log=log)
 
 
 @pytest.mark.parametrize(

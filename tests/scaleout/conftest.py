@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from tests.waiting import stop_group, wait_healthy
+from tests.waiting import start_serve_process, stop_group
 
 KEY = "test-key-0123456789"
 
@@ -34,17 +33,12 @@ def start_serve(lake: str, port: int, work: Path) -> Serve:
     """`serve --lake LAKE --work-dir WORK` on ``port``, once healthy."""
     work.mkdir(parents=True, exist_ok=True)
     log = work.parent / f"{work.name}-{time.monotonic_ns()}.log"
-    env = dict(os.environ, RASTUP_INGEST_KEYS=KEY)
-    command = [
-        sys.executable, "-m", "rastup_data.cli", "serve", "--lake", lake,
-        "--work-dir", str(work), "--port", str(port), "--log-level", "warning",
+    arguments = [
+        "--lake", lake, "--work-dir", str(work), "--log-level", "warning",
         "--workers", "1", "--nrt-interval", "0",
     ]  # fmt: skip
-    with open(log, "wb") as stderr:
-        process = subprocess.Popen(
-            command, start_new_session=True, env=env, stdout=subprocess.DEVNULL, stderr=stderr
-        )
-    wait_healthy(process, port, log)
+    env = dict(os.environ, RASTUP_INGEST_KEYS=KEY)
+    process = start_serve_process(port, arguments, env=env, log=log)
     return Serve(process, port, work, log)
 
 

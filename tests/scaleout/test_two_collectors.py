@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,66 +19,14 @@ import duckdb
 import httpx
 import orjson
 import pytest
-from tests.collector.conftest import free_port, fresh_events
-from tests.scaleout.conftest import KEY, Serve
+from tests.collector.conftest import BatchLoad, free_port, fresh_events
+from tests.scaleout.conftest import Serve
 from tests.waiting import PATIENCE_S, wait_until
 
 from rastup_data.lake.layout import BRONZE_EVENTS, LakeLayout
 from rastup_data.transform import BuildOptions, build, open_published
 
 pytestmark = pytest.mark.slow
-
-HEADERS = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
-Batch = list[dict[str, object]]
-
-
-class _SplitLoad:
-    """Clients posting batches round-robin to two collectors until stopped."""
-
-    def __init__(self, urls: list[str], batches: list[Batch]) -> None:
-        self.urls = urls
-        self.batches = batches
-        self.acked: set[str] = set()
-        self.acked_by_first: list[Batch] = []
-        self.unacked: list[Batch] = []
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self._cursor = iter(range(len(batches)))
-        self._threads = [threading.Thread(target=self._post) for _ in range(4)]
-
-    def start(self) -> None:
-        for thread in self._threads:
-            thread.start()
-
-    def join(self) -> None:
-        self.stop.set()
-        for thread in self._threads:
-            thread.join()
-
-    def ack(self, batch: Batch) -> None:
-        self.acked.update(str(e["ids"]["event_id"]) for e in batch)  # type: ignore[index]
-
-    def _post(self) -> None:
-        with httpx.Client(timeout=10) as client:
-            while not self.stop.is_set():
-                with self.lock:
-                    index = next(self._cursor, None)
-                if index is None:
-                    return
-                batch = self.batches[index]
-                try:
-                    response = client.post(
-                        self.urls[index % 2], content=orjson.dumps(batch), headers=HEADERS
-                    )
-                except httpx.HTTPError:
-                    response = None
-                with self.lock:
-                    if response is not None and response.status_code == 202:
-                        self.ack(batch)
-                        if index % 2 == 0:
-                            self.acked_by_first.append(batch)
-                    else:
-                        self.unacked.append(batch)
 
 
 def _stop(serve: Serve) -> None:
@@ -115,7 +62,7 @@ def test_kill_dash_nine_of_one_of_two_collectors_loses_nothing_and_silver_counts
     ports = [free_port(), free_port()]
     works = [tmp_path / "node-a", tmp_path / "node-b"]
     first, second = (serves(shared_lake, p, w) for p, w in zip(ports, works, strict=True))
-    load = _SplitLoad([first.url, second.url], [fresh_events(100) for _ in range(120)])
+    load = BatchLoad([first.url, second.url], [fresh_events(100) for _ in range(120)], timeout=10)
     load.start()
     wait_until(lambda: len(load.acked) >= 2000, "2000 events acknowledged before the kill")
     time.sleep(random.Random().uniform(0.0, 0.5))
@@ -129,15 +76,15 @@ def test_kill_dash_nine_of_one_of_two_collectors_loses_nothing_and_silver_counts
     first = serves(shared_lake, ports[0], works[0])
     # Three batches the killed node acknowledged are sent again to the other one (the client
     # never saw the answer): its dedupe window never saw them, so Bronze gets them twice.
-    resent = load.acked_by_first[:3]
+    resent = load.acked_at[0][:3]
     crossed = {str(e["ids"]["event_id"]) for b in resent for e in b}  # type: ignore[index]
     with httpx.Client(timeout=PATIENCE_S) as client:
         for batch in resent:
-            response = client.post(second.url, content=orjson.dumps(batch), headers=HEADERS)
+            response = client.post(second.url, content=orjson.dumps(batch), headers=load.headers)
             assert response.status_code == 202, response.text
         for number, batch in enumerate(load.unacked):
             for serve in (first, second) if number % 2 else (first,):
-                response = client.post(serve.url, content=orjson.dumps(batch), headers=HEADERS)
+                response = client.post(serve.url, content=orjson.dumps(batch), headers=load.headers)
                 assert response.status_code == 202, response.text
             load.ack(batch)
             if number % 2:
