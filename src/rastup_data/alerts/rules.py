@@ -226,7 +226,7 @@ def _rule(check: DocumentChecker, value: Any, path: str, profile: EnvironmentPro
     reader = RuleReader(check, body, path, profile)
     code = body.get("code")
     if code is not None and code not in ErrorCode.__members__:
-        check.fail(join_path(path, "code"), f"{code!r} is not an error code (errors.py)")
+        check.fail(join_path(path, "code"), f"{code!r} is not an error code (docs/error-codes.md)")
     severity = check.choice(
         body["severity"], join_path(path, "severity"), tuple(s.value for s in AlertSeverity)
     )

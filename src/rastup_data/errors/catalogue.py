@@ -1,126 +1,18 @@
-"""Stable error codes: the one place every user-facing outcome code is defined.
-
-Each code has a meaning, the HTTP status it maps to when it answers a request, a
-severity for metrics and alerts, and the runbook that says what to do. The same table
-is rendered in ``docs/error-codes.md`` (a test keeps the two in step).
-
-Exception tree::
-
-    RastupError            (base for every error the platform raises on purpose)
-    └── carries an ErrorCode and a message that says what to do
-"""
+"""The catalogue of error codes, by code name: for each, its meaning, what to do, the HTTP
+status it answers with (None: not a request error), its severity, its component and its
+runbook. ``docs/error-codes.md`` is rendered from this table, in this order; every name is
+an :class:`~rastup_data.errors.codes.ErrorCode` (``codes.py`` checks it at import)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import Enum
+from rastup_data.errors.info import ErrorInfo, Severity
 
-__all__ = ["ERROR_CODES", "ErrorCode", "ErrorInfo", "RastupError", "Severity"]
-
-
-class Severity(str, Enum):
-    """How loud an occurrence of a code should be."""
-
-    INFO = "info"
-    WARNING = "warning"
-    ERROR = "error"
-    CRITICAL = "critical"
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorInfo:
-    """What a code means, how it answers HTTP, how loud it is, and where to read more."""
-
-    meaning: str
-    action: str
-    http_status: int | None
-    severity: Severity
-    component: str
-    runbook: str | None = None
-
-
-class ErrorCode(str, Enum):
-    """Machine-readable outcome codes. Values never change once published."""
-
-    # Seed codes.
-    EVENT_SCHEMA_INVALID = "EVENT_SCHEMA_INVALID"
-    EVENT_ENVELOPE_INVALID = "EVENT_ENVELOPE_INVALID"
-    EVENT_PUT_FAILED = "EVENT_PUT_FAILED"
-    PIPELINE_LAG_EXCEEDED = "PIPELINE_LAG_EXCEEDED"
-    CTAS_FAILURE = "CTAS_FAILURE"
-    QUALITY_CHECK_FAILED = "QUALITY_CHECK_FAILED"
-    ATHENA_SCANNED_BYTES_BREACH = "ATHENA_SCANNED_BYTES_BREACH"
-    BI_REFRESH_FAILED = "BI_REFRESH_FAILED"
-    DSAR_CONFLICT = "DSAR_CONFLICT"
-    # Ingestion.
-    EVENT_UNKNOWN = "EVENT_UNKNOWN"
-    EVENT_MALFORMED_JSON = "EVENT_MALFORMED_JSON"
-    EVENT_PII_DETECTED = "EVENT_PII_DETECTED"
-    EVENT_TOO_LARGE = "EVENT_TOO_LARGE"
-    EVENT_DUPLICATE = "EVENT_DUPLICATE"
-    EVENT_TOO_DEEP = "EVENT_TOO_DEEP"
-    BODY_MALFORMED = "BODY_MALFORMED"
-    BODY_TOO_LARGE = "BODY_TOO_LARGE"
-    BATCH_TOO_LARGE = "BATCH_TOO_LARGE"
-    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
-    AUTH_FAILED = "AUTH_FAILED"
-    INGEST_OVERLOADED = "INGEST_OVERLOADED"
-    LAND_FAILED = "LAND_FAILED"
-    COLLECTOR_UNREACHABLE = "COLLECTOR_UNREACHABLE"
-    REQUEST_MALFORMED = "REQUEST_MALFORMED"
-    REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
-    ROUTE_NOT_FOUND = "ROUTE_NOT_FOUND"
-    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
-    INTERNAL_ERROR = "INTERNAL_ERROR"
-    # Provider webhooks.
-    WEBHOOK_PROVIDER_UNKNOWN = "WEBHOOK_PROVIDER_UNKNOWN"
-    WEBHOOK_SIGNATURE_INVALID = "WEBHOOK_SIGNATURE_INVALID"
-    WEBHOOK_TIMESTAMP_OUT_OF_RANGE = "WEBHOOK_TIMESTAMP_OUT_OF_RANGE"
-    WEBHOOK_REPLAYED = "WEBHOOK_REPLAYED"
-    WEBHOOK_EVENT_UNSUPPORTED = "WEBHOOK_EVENT_UNSUPPORTED"
-    WEBHOOK_PAYLOAD_INVALID = "WEBHOOK_PAYLOAD_INVALID"
-    # The Segment-compatible API.
-    SEGMENT_MESSAGE_UNMAPPED = "SEGMENT_MESSAGE_UNMAPPED"
-    # Contracts registry.
-    CONTRACT_LINT_FAILED = "CONTRACT_LINT_FAILED"
-    CONTRACT_BREAKING_CHANGE = "CONTRACT_BREAKING_CHANGE"
-    # Configuration and usage.
-    CONFIG_INVALID = "CONFIG_INVALID"
-    STATE_UNAVAILABLE = "STATE_UNAVAILABLE"
-    STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
-    SPARK_UNAVAILABLE = "SPARK_UNAVAILABLE"
-    QUERY_INVALID = "QUERY_INVALID"
-    EXPERIMENT_INVALID = "EXPERIMENT_INVALID"
-    LAKE_NOT_FOUND = "LAKE_NOT_FOUND"
-    # Governance: the query gate.
-    ACCESS_DENIED = "ACCESS_DENIED"
-    AUTH_TOKEN_INVALID = "AUTH_TOKEN_INVALID"
-    PARTITION_FILTER_REQUIRED = "PARTITION_FILTER_REQUIRED"
-    QUERY_LIMIT_EXCEEDED = "QUERY_LIMIT_EXCEEDED"
-    QUERY_KILLED = "QUERY_KILLED"
-    QUERY_NOT_RUNNING = "QUERY_NOT_RUNNING"
-    POLICY_INVALID = "POLICY_INVALID"
-    AUDIT_CHAIN_BROKEN = "AUDIT_CHAIN_BROKEN"
-    SCANNED_BYTES_BUDGET_WARNING = "SCANNED_BYTES_BUDGET_WARNING"
-    # Privacy: DSAR erasure and access, legal holds, suppression.
-    EVENT_SUBJECT_ERASED = "EVENT_SUBJECT_ERASED"
-    DSAR_INVALID = "DSAR_INVALID"
-    DSAR_VERIFY_FAILED = "DSAR_VERIFY_FAILED"
-    DSAR_OVERDUE = "DSAR_OVERDUE"
-    # BI: extracts and dashboards.
-    BI_SCHEDULE_INVALID = "BI_SCHEDULE_INVALID"
-    DASHBOARD_INVALID = "DASHBOARD_INVALID"
-    DASHBOARD_FILTER_INVALID = "DASHBOARD_FILTER_INVALID"
-
-    @property
-    def info(self) -> ErrorInfo:
-        return ERROR_CODES[self]
-
+__all__ = ["CATALOGUE"]
 
 _R = "docs/runbooks/"
 
-ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
-    ErrorCode.EVENT_SCHEMA_INVALID: ErrorInfo(
+CATALOGUE: dict[str, ErrorInfo] = {
+    "EVENT_SCHEMA_INVALID": ErrorInfo(
         "The event's payload does not match the registered schema for its name and version.",
         "Fix the emitter, or publish a new schema version; then `rastup-data replay`.",
         None,
@@ -128,7 +20,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         _R + "schema-break.md",
     ),
-    ErrorCode.EVENT_ENVELOPE_INVALID: ErrorInfo(
+    "EVENT_ENVELOPE_INVALID": ErrorInfo(
         "The envelope (event, v, occurred_at, context, ids, payload …) is missing or wrong.",
         "Send envelopes as in `rastup-data contracts examples`.",
         None,
@@ -136,7 +28,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         _R + "schema-break.md",
     ),
-    ErrorCode.EVENT_PUT_FAILED: ErrorInfo(
+    "EVENT_PUT_FAILED": ErrorInfo(
         "The collector could not make accepted events durable (spool write or fsync failed).",
         "Nothing was acknowledged; the client retries. Check disk space and permissions.",
         503,
@@ -144,7 +36,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         _R + "spool-full.md",
     ),
-    ErrorCode.PIPELINE_LAG_EXCEEDED: ErrorInfo(
+    "PIPELINE_LAG_EXCEEDED": ErrorInfo(
         "Events wait longer than the SLO between receipt and visibility in Bronze.",
         "Follow the pipeline-lag runbook: check the lander, disk, and heavy builds.",
         None,
@@ -152,7 +44,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "lander",
         _R + "pipeline-lag.md",
     ),
-    ErrorCode.CTAS_FAILURE: ErrorInfo(
+    "CTAS_FAILURE": ErrorInfo(
         "A model build (Silver/Gold) failed; nothing was published.",
         "Read the model error in the build output, fix it, and rebuild.",
         None,
@@ -160,7 +52,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "transform",
         _R + "build-failure.md",
     ),
-    ErrorCode.QUALITY_CHECK_FAILED: ErrorInfo(
+    "QUALITY_CHECK_FAILED": ErrorInfo(
         "An error-severity quality check failed; the build was not published.",
         "Inspect the named check and sample rows; fix the data or the model, rebuild.",
         None,
@@ -168,7 +60,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "quality",
         _R + "quality-failure.md",
     ),
-    ErrorCode.ATHENA_SCANNED_BYTES_BREACH: ErrorInfo(
+    "ATHENA_SCANNED_BYTES_BREACH": ErrorInfo(
         "A query would scan more bytes than the per-query cap, or the daily budget is spent.",
         "Add a partition filter (dt) or narrow the columns (`query --explain` shows the "
         "estimate); ask for a budget raise.",
@@ -177,7 +69,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "governance",
         _R + "high-spend.md",
     ),
-    ErrorCode.BI_REFRESH_FAILED: ErrorInfo(
+    "BI_REFRESH_FAILED": ErrorInfo(
         "A BI dataset's extract refresh failed twice in a row (no published build, a "
         "storage error, or the extract capacity is full); dashboards show the previous extract.",
         "Read `rastup-data bi status`, fix the cause, and run `rastup-data bi refresh DATASET`.",
@@ -186,7 +78,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "bi",
         _R + "bi-refresh-failed.md",
     ),
-    ErrorCode.BI_SCHEDULE_INVALID: ErrorInfo(
+    "BI_SCHEDULE_INVALID": ErrorInfo(
         "The BI refresh schedule (dashboards/refresh.yaml) is malformed, names an unknown "
         "dataset, or asks for more than 6 refreshes a day for a dataset.",
         "Fix the file and path named in the message (see docs/dashboards.md).",
@@ -195,7 +87,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "bi",
         _R + "config-invalid.md",
     ),
-    ErrorCode.DASHBOARD_FILTER_INVALID: ErrorInfo(
+    "DASHBOARD_FILTER_INVALID": ErrorInfo(
         "A dashboard page or tile was asked for with filters that are not valid: a date that "
         "is not YYYY-MM-DD, an empty or over-a-year range, or a malformed city code.",
         "Pick the dates and the city with the page's filter form.",
@@ -204,7 +96,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "bi",
         None,
     ),
-    ErrorCode.DASHBOARD_INVALID: ErrorInfo(
+    "DASHBOARD_INVALID": ErrorInfo(
         "A dashboard definition (dashboards/*.yaml) is malformed or names an unknown dataset, "
         "column or tile.",
         "Fix the file and path named in the message (see docs/dashboards.md).",
@@ -213,7 +105,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "bi",
         _R + "config-invalid.md",
     ),
-    ErrorCode.DSAR_CONFLICT: ErrorInfo(
+    "DSAR_CONFLICT": ErrorInfo(
         "A purge met a legal hold on the subject: that request is blocked (reads stay "
         "excluded), the other requests were purged.",
         "Do not force it: ask the case owner; once `rastup-data hold release CASE` is run, the "
@@ -223,7 +115,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "privacy",
         _R + "dsar-conflict.md",
     ),
-    ErrorCode.EVENT_UNKNOWN: ErrorInfo(
+    "EVENT_UNKNOWN": ErrorInfo(
         "No schema is registered for this event name and version.",
         "Register the schema in the registry, or fix the event name/version.",
         None,
@@ -231,7 +123,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         _R + "schema-break.md",
     ),
-    ErrorCode.EVENT_MALFORMED_JSON: ErrorInfo(
+    "EVENT_MALFORMED_JSON": ErrorInfo(
         "One NDJSON line is not a JSON object.",
         "Send one JSON object per line.",
         None,
@@ -239,7 +131,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         _R + "schema-break.md",
     ),
-    ErrorCode.EVENT_PII_DETECTED: ErrorInfo(
+    "EVENT_PII_DETECTED": ErrorInfo(
         "A string value looks like an email, phone number, card number or IP address.",
         "Remove personal data from the event; use pseudonymous ids.",
         None,
@@ -247,7 +139,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         _R + "schema-break.md",
     ),
-    ErrorCode.EVENT_TOO_LARGE: ErrorInfo(
+    "EVENT_TOO_LARGE": ErrorInfo(
         "One event is larger than the per-event limit (32 KiB by default).",
         "Send smaller events; large blobs do not belong in events.",
         None,
@@ -255,7 +147,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
-    ErrorCode.EVENT_DUPLICATE: ErrorInfo(
+    "EVENT_DUPLICATE": ErrorInfo(
         "An event with this event_id was already accepted within the dedupe window.",
         "Nothing to do: the event is stored once.",
         None,
@@ -263,7 +155,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
-    ErrorCode.EVENT_TOO_DEEP: ErrorInfo(
+    "EVENT_TOO_DEEP": ErrorInfo(
         "One event nests objects and arrays deeper than the limit (32 levels by default).",
         "Flatten the event; the rest of the batch is unaffected.",
         None,
@@ -271,7 +163,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
-    ErrorCode.BODY_MALFORMED: ErrorInfo(
+    "BODY_MALFORMED": ErrorInfo(
         "The body does not match its Content-Type (a JSON array for application/json), or "
         "is not valid gzip.",
         "Send a JSON array as application/json or NDJSON as application/x-ndjson (optionally "
@@ -281,7 +173,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
-    ErrorCode.BODY_TOO_LARGE: ErrorInfo(
+    "BODY_TOO_LARGE": ErrorInfo(
         "The body, compressed or decompressed, exceeds the configured limit.",
         "Send smaller batches (limits: docs/sending-events.md).",
         413,
@@ -289,7 +181,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
-    ErrorCode.BATCH_TOO_LARGE: ErrorInfo(
+    "BATCH_TOO_LARGE": ErrorInfo(
         "The request holds more events than allowed per request.",
         "Split the batch (1,000 events per request by default).",
         413,
@@ -297,7 +189,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
-    ErrorCode.UNSUPPORTED_MEDIA_TYPE: ErrorInfo(
+    "UNSUPPORTED_MEDIA_TYPE": ErrorInfo(
         "The Content-Type or Content-Encoding of the body is not one the collector reads.",
         "Send application/json or application/x-ndjson, uncompressed or gzip.",
         415,
@@ -305,7 +197,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
-    ErrorCode.AUTH_FAILED: ErrorInfo(
+    "AUTH_FAILED": ErrorInfo(
         "No API key, or an unknown one, was presented.",
         "Send `Authorization: Bearer KEY` with a key from RASTUP_INGEST_KEYS.",
         401,
@@ -313,7 +205,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
-    ErrorCode.INGEST_OVERLOADED: ErrorInfo(
+    "INGEST_OVERLOADED": ErrorInfo(
         "The spool is full or the lander is behind; the request was not accepted.",
         "Retry after the Retry-After seconds; if persistent, see the runbook.",
         503,
@@ -321,7 +213,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         _R + "spool-full.md",
     ),
-    ErrorCode.LAND_FAILED: ErrorInfo(
+    "LAND_FAILED": ErrorInfo(
         "The lander could not write a spool segment to Bronze; it will retry.",
         "Check disk space and permissions of the lake; the segment stays in the spool.",
         None,
@@ -329,7 +221,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "lander",
         _R + "pipeline-lag.md",
     ),
-    ErrorCode.COLLECTOR_UNREACHABLE: ErrorInfo(
+    "COLLECTOR_UNREACHABLE": ErrorInfo(
         "A client (`send` or the SDK) could not reach the collector, or timed out, on every try.",
         "Check the URL (--url / RASTUP_URL) and that the collector runs; sending again is "
         "safe (event_ids make it idempotent).",
@@ -338,7 +230,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "client",
         _R + "service-unavailable.md",
     ),
-    ErrorCode.REQUEST_MALFORMED: ErrorInfo(
+    "REQUEST_MALFORMED": ErrorInfo(
         "The HTTP request itself is not acceptable: broken framing (e.g. a Content-Length "
         "that does not match the body), an Upgrade to another protocol, or bad headers.",
         "Send plain HTTP/1.1 requests with a correct Content-Length; nothing was stored.",
@@ -347,7 +239,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
-    ErrorCode.REQUEST_TIMEOUT: ErrorInfo(
+    "REQUEST_TIMEOUT": ErrorInfo(
         "The request's headers or body did not arrive within the collector's timeouts.",
         "Retry; if it persists, send smaller batches or check the network. Nothing was stored.",
         408,
@@ -355,7 +247,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
-    ErrorCode.ROUTE_NOT_FOUND: ErrorInfo(
+    "ROUTE_NOT_FOUND": ErrorInfo(
         "No such path on the collector.",
         "See /openapi.json for the API.",
         404,
@@ -363,7 +255,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
-    ErrorCode.METHOD_NOT_ALLOWED: ErrorInfo(
+    "METHOD_NOT_ALLOWED": ErrorInfo(
         "The path exists but does not take this HTTP method.",
         "See /openapi.json for the API.",
         405,
@@ -371,7 +263,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
-    ErrorCode.INTERNAL_ERROR: ErrorInfo(
+    "INTERNAL_ERROR": ErrorInfo(
         "An unexpected error in the collector (a bug); the request was not accepted.",
         "Retry; report the traceback from the collector's log.",
         500,
@@ -379,7 +271,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         _R + "service-unavailable.md",
     ),
-    ErrorCode.CONTRACT_LINT_FAILED: ErrorInfo(
+    "CONTRACT_LINT_FAILED": ErrorInfo(
         "A registry schema breaks a rule (PII-like name, no description/owner/examples …).",
         "Fix the schema as the lint output says.",
         None,
@@ -387,7 +279,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "contracts",
         _R + "schema-break.md",
     ),
-    ErrorCode.CONTRACT_BREAKING_CHANGE: ErrorInfo(
+    "CONTRACT_BREAKING_CHANGE": ErrorInfo(
         "A schema changed incompatibly without being published as a new version.",
         "Publish the change as a new version (v+1) and keep the old one.",
         None,
@@ -395,7 +287,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "contracts",
         _R + "schema-break.md",
     ),
-    ErrorCode.CONFIG_INVALID: ErrorInfo(
+    "CONFIG_INVALID": ErrorInfo(
         "A setting, command-line option or input file is invalid or missing.",
         "Correct what the message names: `rastup-data COMMAND --help` lists the options, "
         "docs/environment-variables.md the settings.",
@@ -404,7 +296,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "config",
         _R + "config-invalid.md",
     ),
-    ErrorCode.STATE_UNAVAILABLE: ErrorInfo(
+    "STATE_UNAVAILABLE": ErrorInfo(
         "The state database server (RASTUP_STATE_URL) refused or did not answer a connection.",
         "Check that the server runs and the URL's host, port, database, user and password are "
         "right (see docs/state-database.md).",
@@ -413,7 +305,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "state",
         _R + "service-unavailable.md",
     ),
-    ErrorCode.STORAGE_UNAVAILABLE: ErrorInfo(
+    "STORAGE_UNAVAILABLE": ErrorInfo(
         "The lake's object store (an s3:// lake) refused a request, or its bucket is missing.",
         "Check RASTUP_S3_ENDPOINT, the AWS credentials and that the bucket exists "
         "(see docs/scale-out.md).",
@@ -422,7 +314,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "storage",
         _R + "service-unavailable.md",
     ),
-    ErrorCode.SPARK_UNAVAILABLE: ErrorInfo(
+    "SPARK_UNAVAILABLE": ErrorInfo(
         "Local Spark (`build --target spark`) could not start: PySpark is not installed or "
         "no Java 17 or newer runs it.",
         "Install the spark extra (`make setup` does, or `uv sync --extra spark`) and Java 17+ "
@@ -432,7 +324,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "transform",
         _R + "spark-unavailable.md",
     ),
-    ErrorCode.QUERY_INVALID: ErrorInfo(
+    "QUERY_INVALID": ErrorInfo(
         "The query failed to parse or run, or is not one read-only statement.",
         "Fix the SQL; list tables with `rastup-data query --tables`.",
         400,
@@ -440,7 +332,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "serving",
         None,
     ),
-    ErrorCode.EXPERIMENT_INVALID: ErrorInfo(
+    "EXPERIMENT_INVALID": ErrorInfo(
         "An experiment definition or analysis input is invalid.",
         "Fix the definition or the input as the message says.",
         None,
@@ -448,7 +340,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "experiments",
         None,
     ),
-    ErrorCode.LAKE_NOT_FOUND: ErrorInfo(
+    "LAKE_NOT_FOUND": ErrorInfo(
         "The lake folder given (--lake, $RASTUP_LAKE, else ./lake) does not exist, or holds no "
         "Bronze events for a command that needs them; nothing was created.",
         "Pass the right --lake DIR or set RASTUP_LAKE; land events first (`serve` and `send`, "
@@ -458,7 +350,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "lake",
         _R + "service-unavailable.md",
     ),
-    ErrorCode.ACCESS_DENIED: ErrorInfo(
+    "ACCESS_DENIED": ErrorInfo(
         "The query reads a relation, column or function the principal's role is not granted "
         "(files, settings and the catalogue included), or an audit needs an admin.",
         "Query only what `rastup-data query --tables` lists for you; ask an admin for a role.",
@@ -467,7 +359,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "governance",
         None,
     ),
-    ErrorCode.AUTH_TOKEN_INVALID: ErrorInfo(
+    "AUTH_TOKEN_INVALID": ErrorInfo(
         "No token, or a wrong, expired or revoked token, was presented to the query gate.",
         "Send `Authorization: Bearer TOKEN` (or `--token` / RASTUP_TOKEN) with a token from "
         "`rastup-data auth token create`.",
@@ -476,7 +368,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "governance",
         None,
     ),
-    ErrorCode.PARTITION_FILTER_REQUIRED: ErrorInfo(
+    "PARTITION_FILTER_REQUIRED": ErrorInfo(
         "A query reads a large fact or Bronze without a constant predicate on its dt column.",
         "Add e.g. `WHERE dt BETWEEN DATE '2026-01-01' AND DATE '2026-01-07'` next to the relation.",
         400,
@@ -484,7 +376,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "governance",
         _R + "high-spend.md",
     ),
-    ErrorCode.QUERY_LIMIT_EXCEEDED: ErrorInfo(
+    "QUERY_LIMIT_EXCEEDED": ErrorInfo(
         "A query ran longer than its role's time limit and was stopped.",
         "Narrow the query (dates, columns, aggregation) or ask for a role with a longer limit.",
         400,
@@ -492,7 +384,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "governance",
         _R + "runaway-query.md",
     ),
-    ErrorCode.QUERY_KILLED: ErrorInfo(
+    "QUERY_KILLED": ErrorInfo(
         "An operator stopped the running query (`rastup-data queries kill ID`), e.g. a runaway "
         "during high spend.",
         "Ask the operator why before running it again; narrow it (dates, columns) first.",
@@ -501,7 +393,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "governance",
         _R + "runaway-query.md",
     ),
-    ErrorCode.QUERY_NOT_RUNNING: ErrorInfo(
+    "QUERY_NOT_RUNNING": ErrorInfo(
         "`rastup-data queries kill ID` named no running query: it finished already, or the id "
         "is wrong.",
         "List the running queries with `rastup-data queries running` and copy the id.",
@@ -510,7 +402,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "governance",
         _R + "runaway-query.md",
     ),
-    ErrorCode.POLICY_INVALID: ErrorInfo(
+    "POLICY_INVALID": ErrorInfo(
         "The governance policy file is malformed or inconsistent.",
         "Fix the file and path named in the message (see docs/governance.md).",
         None,
@@ -518,7 +410,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "governance",
         _R + "config-invalid.md",
     ),
-    ErrorCode.AUDIT_CHAIN_BROKEN: ErrorInfo(
+    "AUDIT_CHAIN_BROKEN": ErrorInfo(
         "An audit record was changed, removed or inserted: its hash chain does not verify.",
         "Treat as a security incident: preserve the state database and investigate from the "
         "first broken record named.",
@@ -527,7 +419,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "governance",
         _R + "audit-chain-broken.md",
     ),
-    ErrorCode.SCANNED_BYTES_BUDGET_WARNING: ErrorInfo(
+    "SCANNED_BYTES_BUDGET_WARNING": ErrorInfo(
         "The environment's scanned bytes today passed the alarm share (80 %) of its daily budget.",
         "Find the heavy principals and relations with `rastup-data cost report --by principal`.",
         None,
@@ -535,7 +427,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "governance",
         _R + "high-spend.md",
     ),
-    ErrorCode.WEBHOOK_PROVIDER_UNKNOWN: ErrorInfo(
+    "WEBHOOK_PROVIDER_UNKNOWN": ErrorInfo(
         "A webhook was posted for a provider that is unknown or has no secret configured.",
         "Use /v1/webhooks/payments, idv or email, and configure its secret "
         "(RASTUP_WEBHOOK_SECRETS or [collector.webhook_secrets]); see docs/webhooks.md.",
@@ -544,7 +436,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
-    ErrorCode.WEBHOOK_SIGNATURE_INVALID: ErrorInfo(
+    "WEBHOOK_SIGNATURE_INVALID": ErrorInfo(
         "A webhook delivery had no signature, or none that matches a configured secret.",
         "Check the provider's signing secret against the configured one (both are kept "
         "while a secret rotates); forged deliveries are refused on purpose.",
@@ -553,7 +445,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
-    ErrorCode.WEBHOOK_TIMESTAMP_OUT_OF_RANGE: ErrorInfo(
+    "WEBHOOK_TIMESTAMP_OUT_OF_RANGE": ErrorInfo(
         "A correctly signed webhook delivery was signed more than 300 s before or after "
         "the receiver's clock.",
         "Check both clocks (NTP); a delayed or replayed delivery is refused on purpose and "
@@ -563,7 +455,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
-    ErrorCode.WEBHOOK_REPLAYED: ErrorInfo(
+    "WEBHOOK_REPLAYED": ErrorInfo(
         "A webhook delivery (provider, delivery id, timestamp) was already received.",
         "Nothing to do for a replay; a provider's genuine retry carries a new timestamp.",
         409,
@@ -571,7 +463,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
-    ErrorCode.WEBHOOK_EVENT_UNSUPPORTED: ErrorInfo(
+    "WEBHOOK_EVENT_UNSUPPORTED": ErrorInfo(
         "A signed webhook notification of a type no normalizer maps; it was acknowledged "
         "and quarantined with its raw body.",
         "Map the type in rastup_data/webhooks/providers/ if it matters, or stop the "
@@ -581,7 +473,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
-    ErrorCode.WEBHOOK_PAYLOAD_INVALID: ErrorInfo(
+    "WEBHOOK_PAYLOAD_INVALID": ErrorInfo(
         "A signed webhook notification could not be read (not JSON, or a mapped type "
         "without a field the normalizer needs); it was acknowledged and quarantined.",
         "Read the quarantined body (bronze/_bad) and fix the sender or the normalizer.",
@@ -590,7 +482,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
-    ErrorCode.SEGMENT_MESSAGE_UNMAPPED: ErrorInfo(
+    "SEGMENT_MESSAGE_UNMAPPED": ErrorInfo(
         "A message of the Segment-compatible API that maps to no catalogue event (a page, "
         "screen or group call, an unknown type, an identify without both ids, an alias of a "
         "user id); it was acknowledged and quarantined without its traits.",
@@ -601,7 +493,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
-    ErrorCode.EVENT_SUBJECT_ERASED: ErrorInfo(
+    "EVENT_SUBJECT_ERASED": ErrorInfo(
         "The event's user or anonymous id belongs to a subject erased by a DSAR; the event "
         "was not stored (verdict status `suppressed`).",
         "Do not retry: the subject asked to be erased. Stop sending their events.",
@@ -610,7 +502,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "collector",
         None,
     ),
-    ErrorCode.DSAR_INVALID: ErrorInfo(
+    "DSAR_INVALID": ErrorInfo(
         "A DSAR or legal-hold command was given an unknown request or case, a malformed "
         "subject or date, or an operation the request's state does not allow.",
         "Fix the input as the message says; `rastup-data dsar status` lists requests.",
@@ -619,7 +511,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "privacy",
         None,
     ),
-    ErrorCode.DSAR_VERIFY_FAILED: ErrorInfo(
+    "DSAR_VERIFY_FAILED": ErrorInfo(
         "Verification found the subject's ids in a store after the purge; the request stays "
         "`purged` and is not verified.",
         "Run `rastup-data dsar purge` again, then `dsar verify`; the certificate names the "
@@ -629,7 +521,7 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         "privacy",
         _R + "dsar-verify-failed.md",
     ),
-    ErrorCode.DSAR_OVERDUE: ErrorInfo(
+    "DSAR_OVERDUE": ErrorInfo(
         "An erasure request passed its deadline (30 days, or its extension) without being "
         "verified.",
         "Find it with `rastup-data dsar list --overdue`; purge and verify it, or extend it once "
@@ -640,67 +532,3 @@ ERROR_CODES: dict[ErrorCode, ErrorInfo] = {
         _R + "dsar-overdue.md",
     ),
 }
-
-
-class RastupError(Exception):
-    """Base of every error the platform raises on purpose; carries a stable code.
-
-    ``hint`` is what to do about this very error, when the code's general advice
-    (``code.info.action``) would not fit it; see :attr:`hint_text`.
-    """
-
-    def __init__(self, code: ErrorCode, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"{self.code.value}: {self.message}"
-
-    @property
-    def hint_text(self) -> str | None:
-        """The hint line a command prints: this error's own, else none when the message
-        already says how to fix it, else the code's advice."""
-        if self.hint is not None:
-            return self.hint
-        if "to fix this" in self.message.lower():
-            return None
-        return self.code.info.action
-
-
-def render_error_codes_markdown() -> str:
-    """The error-code reference, as committed in ``docs/error-codes.md``."""
-    lines = [
-        "# Error codes",
-        "",
-        "Every outcome a user or operator acts on has a stable code. Codes never change once",
-        "published; each has a Prometheus counter `rastup_errors_total{code, env, component,",
-        "severity}`. This page is generated from `src/rastup_data/errors.py`",
-        "(`python -m rastup_data.errors > docs/error-codes.md`); a test keeps it in step.",
-        "",
-        "| code | HTTP | severity | component | meaning | what to do | runbook |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for code, info in ERROR_CODES.items():
-        runbook = (
-            f"[{info.runbook.split('/')[-1]}](runbooks/{info.runbook.split('/')[-1]})"
-            if (info.runbook)
-            else ""
-        )
-        http = (
-            str(info.http_status)
-            if info.http_status
-            else "per event (202)"
-            if (info.component == "collector")
-            else "—"
-        )
-        lines.append(
-            f"| `{code.value}` | {http} | {info.severity.value} | {info.component} | "
-            f"{info.meaning} | {info.action} | {runbook} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":
-    print(render_error_codes_markdown(), end="")
