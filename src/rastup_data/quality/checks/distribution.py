@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from rastup_data.quality._sql import fetch_dicts, quote_ident, require_columns
+from rastup_data.quality._sql import quote_ident, require_columns
 from rastup_data.quality.checks._outcome import failed, passed
 from rastup_data.quality.checks._params import (
     bad_param,
@@ -13,6 +13,7 @@ from rastup_data.quality.checks._params import (
     str_tuple_param,
     validate_where,
 )
+from rastup_data.quality.checks._violations import find_violations
 from rastup_data.quality.model import CheckContext, CheckKind, CheckResult, CheckSpec
 
 __all__ = ["DistributionCheck"]
@@ -46,38 +47,26 @@ class DistributionCheck:
         require_columns(conn, spec.table, columns)
         bounds = _bounds_text(low, high)
 
-        violations = {
+        conditions = {
             col: _violation(quote_ident(col), low, high, allow_null=allow_null) for col in columns
         }
-        any_violation = " OR ".join(f"({cond})" for cond in violations.values())
-        table = filtered_source(spec)
-        # One scan: rows failing any column, then rows failing each column.
-        per_column = "".join(f", count(*) FILTER (WHERE {cond})" for cond in violations.values())
-        row = conn.execute(
-            f"SELECT count(*) FILTER (WHERE {any_violation}){per_column} FROM {table}"
-        ).fetchone()
-        assert row is not None
-        bad_rows = int(row[0])
-        counts = dict(zip(columns, (int(n) for n in row[1:]), strict=True))
-        if not bad_rows:
+        found = find_violations(
+            conn, filtered_source(spec), conditions, sample_limit=context.sample_limit
+        )
+        if not found.rows:
             return passed(
                 spec,
                 f"{', '.join(columns)} within {bounds} in every row of {spec.table}",
                 observed=0,
                 threshold=bounds,
             )
-        samples = fetch_dicts(
-            conn,
-            f"SELECT * FROM {table} WHERE {any_violation} LIMIT {int(context.sample_limit)}",
-        )
-        detail = "; ".join(f"{col}: {n} row(s)" for col, n in counts.items() if n)
         null_note = "" if allow_null else " or NULL"
         return failed(
             spec,
-            f"{bad_rows} row(s) of {spec.table} outside {bounds}{null_note} ({detail})",
-            observed=bad_rows,
+            f"{found.rows} row(s) of {spec.table} outside {bounds}{null_note} ({found.detail})",
+            observed=found.rows,
             threshold=bounds,
-            sample_rows=samples,
+            sample_rows=found.samples,
         )
 
 
