@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import random
-
 from rastup_data.simulate.comms import CommsDesk
-from rastup_data.simulate.emitter import Actor, EventEmitter
-from rastup_data.simulate.ids import IdFactory
-from rastup_data.simulate.population import Campaign, Person, Population
+from rastup_data.simulate.desk import Desk, World
+from rastup_data.simulate.emitter import Actor
+from rastup_data.simulate.population import Campaign, Person
 from rastup_data.simulate.trust import TrustDesk
 
 __all__ = ["BackOffice"]
@@ -21,25 +19,14 @@ _VERIFY_FAILURES = (
 _INVALID_REASONS = ("known bot user agent", "datacenter traffic", "click flood from one device")
 
 
-class BackOffice:
+class BackOffice(Desk):
     """Emits the scheduled backend events of one day."""
 
-    def __init__(
-        self,
-        rng: random.Random,
-        ids: IdFactory,
-        emitter: EventEmitter,
-        population: Population,
-        comms: CommsDesk,
-        trust: TrustDesk,
-    ) -> None:
-        self._rng = rng
-        self._ids = ids
-        self._emit = emitter.emit
-        self._population = population
+    def __init__(self, world: World, comms: CommsDesk, trust: TrustDesk) -> None:
+        super().__init__(world)
         self._comms = comms
         self._trust = trust
-        self._bot_anon_ids = [ids.new("a_") for _ in range(25)]
+        self._bot_anon_ids = [world.ids.new("a_") for _ in range(25)]
 
     def set_budget(self, campaign: Campaign, t: int) -> None:
         rng = self._rng

@@ -11,15 +11,14 @@ normally not zero.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
 from rastup_data.simulate.acceptance import AcceptanceDesk, Answer
 from rastup_data.simulate.clock import DAY_MS, iso_date, iso_timestamp
 from rastup_data.simulate.comms import CommsDesk
-from rastup_data.simulate.emitter import Actor, EventEmitter
-from rastup_data.simulate.ids import IdFactory
-from rastup_data.simulate.population import Listing, Person, Population
+from rastup_data.simulate.desk import Desk, World
+from rastup_data.simulate.emitter import Actor
+from rastup_data.simulate.population import Listing, Person
 from rastup_data.simulate.trust import TrustDesk
 
 __all__ = ["PLATFORM_FEE_RATE", "BookingDesk", "Checkout"]
@@ -80,25 +79,14 @@ class _Booked:
     service_day: int
 
 
-class BookingDesk:
+class BookingDesk(Desk):
     """The backend side of a booking, from confirmation to payout."""
 
-    def __init__(
-        self,
-        rng: random.Random,
-        ids: IdFactory,
-        emitter: EventEmitter,
-        population: Population,
-        comms: CommsDesk,
-        trust: TrustDesk,
-    ) -> None:
-        self._rng = rng
-        self._ids = ids
-        self._emit = emitter.emit
-        self._population = population
+    def __init__(self, world: World, comms: CommsDesk, trust: TrustDesk) -> None:
+        super().__init__(world)
         self._comms = comms
         self._trust = trust
-        self._acceptance = AcceptanceDesk(rng)
+        self._acceptance = AcceptanceDesk(world.rng)
 
     def confirm(self, checkout: Checkout, t: int) -> None:
         person, user_id, session_id = checkout.person, checkout.user_id, checkout.session_id

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import random
-
-from rastup_data.simulate.emitter import Actor, EventEmitter
-from rastup_data.simulate.ids import IdFactory
+from rastup_data.simulate.desk import Desk
+from rastup_data.simulate.emitter import Actor
 
 __all__ = ["CommsDesk"]
 
@@ -14,13 +12,8 @@ _MARKETING_TEMPLATES = ("winter_shoot_offers", "new_talent_near_you", "studio_we
 _DIGEST_SUPPRESS_REASONS = ("recently active", "frequency cap reached", "quiet hours")
 
 
-class CommsDesk:
+class CommsDesk(Desk):
     """Sends messages as the backend and plays out their fate."""
-
-    def __init__(self, rng: random.Random, ids: IdFactory, emitter: EventEmitter) -> None:
-        self._rng = rng
-        self._ids = ids
-        self._emit = emitter.emit
 
     def send(
         self,

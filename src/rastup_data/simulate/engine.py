@@ -13,6 +13,7 @@ from rastup_data.simulate.cities import CITIES
 from rastup_data.simulate.clock import DAY_MS
 from rastup_data.simulate.comms import CommsDesk
 from rastup_data.simulate.config import SimulationConfig
+from rastup_data.simulate.desk import World
 from rastup_data.simulate.emitter import EmitterCounts, EventEmitter
 from rastup_data.simulate.ids import IdFactory
 from rastup_data.simulate.ledger import GoldenLedger
@@ -41,15 +42,12 @@ class MarketplaceSimulation:
         self._ledger = GoldenLedger(config.start_ms)
         self._emitter = EventEmitter(config, self._ledger)
         self._population = build_population(self._rng, self._ids, config.users)
-        comms = CommsDesk(self._rng, self._ids, self._emitter)
-        trust = TrustDesk(self._rng, self._ids, self._emitter, self._population)
-        bookings = BookingDesk(self._rng, self._ids, self._emitter, self._population, comms, trust)
-        self._sessions = SessionSimulator(
-            self._rng, self._ids, self._emitter, self._population, bookings, trust
-        )
-        self._office = BackOffice(
-            self._rng, self._ids, self._emitter, self._population, comms, trust
-        )
+        world = World(self._rng, self._ids, self._emitter, self._population)
+        comms = CommsDesk(world)
+        trust = TrustDesk(world)
+        bookings = BookingDesk(world, comms, trust)
+        self._sessions = SessionSimulator(world, bookings, trust)
+        self._office = BackOffice(world, comms, trust)
         self.days_done = 0
         self._finished = False
 

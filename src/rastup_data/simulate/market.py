@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import random
-
 from rastup_data.simulate.assignment import EXPERIMENTS, assign_variant
 from rastup_data.simulate.bookings import BookingDesk, Checkout
-from rastup_data.simulate.emitter import Actor, EventEmitter
-from rastup_data.simulate.ids import IdFactory
-from rastup_data.simulate.population import Device, Listing, Person, Population
+from rastup_data.simulate.desk import Desk, World
+from rastup_data.simulate.emitter import Actor
+from rastup_data.simulate.population import Device, Listing, Person
 from rastup_data.simulate.trust import TrustDesk
 
 __all__ = ["SessionSimulator"]
@@ -27,22 +25,11 @@ _SEARCH_RANKING, _CHECKOUT_COPY = 0, 1
 _VIEW_AFTER_CLICK = 0.85
 
 
-class SessionSimulator:
+class SessionSimulator(Desk):
     """Plays one session of one person on one device, emitting client events."""
 
-    def __init__(
-        self,
-        rng: random.Random,
-        ids: IdFactory,
-        emitter: EventEmitter,
-        population: Population,
-        bookings: BookingDesk,
-        trust: TrustDesk,
-    ) -> None:
-        self._rng = rng
-        self._ids = ids
-        self._emit = emitter.emit
-        self._population = population
+    def __init__(self, world: World, bookings: BookingDesk, trust: TrustDesk) -> None:
+        super().__init__(world)
         self._bookings = bookings
         self._trust = trust
         self.experiments_live = False
@@ -200,20 +187,10 @@ class SessionSimulator:
         )
         t += 300 + int(rng.random() * 1_500)
         backend = actor._replace(context=self._population.backend_contexts[person.city])
-        for rank, (listing, promotion_id, campaign_id) in enumerate(results, start=1):
+        for rank, result in enumerate(results, start=1):
+            listing, promotion_id, campaign_id = result
             self._emit(
-                "search.impression",
-                t,
-                actor,
-                {
-                    "search_id": search_id,
-                    "listing_id": listing.listing_id,
-                    "listing_type": listing.listing_type,
-                    "rank": rank,
-                    "is_promoted": promotion_id is not None,
-                    "promotion_id": promotion_id,
-                },
-                client=True,
+                "search.impression", t, actor, _result_payload(search_id, rank, result), client=True
             )
             if promotion_id is not None:
                 self._emit(
@@ -235,20 +212,7 @@ class SessionSimulator:
     ) -> int:
         """Emit the click on one result (and its promotion's click); the time after."""
         listing, promotion_id, campaign_id = result
-        self._emit(
-            "search.click",
-            t,
-            actor,
-            {
-                "search_id": search_id,
-                "listing_id": listing.listing_id,
-                "listing_type": listing.listing_type,
-                "rank": rank,
-                "is_promoted": promotion_id is not None,
-                "promotion_id": promotion_id,
-            },
-            client=True,
-        )
+        self._emit("search.click", t, actor, _result_payload(search_id, rank, result), client=True)
         if promotion_id is not None:
             backend = actor._replace(context=self._population.backend_contexts[person.city])
             self._promo_click(backend, t, promotion_id, campaign_id, listing)
@@ -321,3 +285,16 @@ class SessionSimulator:
                 "cost_cents": 0,
             }
             self._emit("promo.click", t + 400, backend, repeat, client=False)
+
+
+def _result_payload(search_id: str, rank: int, result: _Result) -> dict[str, object]:
+    """What a search impression and a click on it both say of the result."""
+    listing, promotion_id, _ = result
+    return {
+        "search_id": search_id,
+        "listing_id": listing.listing_id,
+        "listing_type": listing.listing_type,
+        "rank": rank,
+        "is_promoted": promotion_id is not None,
+        "promotion_id": promotion_id,
+    }

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import random
-
-from rastup_data.simulate.emitter import Actor, EventEmitter
-from rastup_data.simulate.ids import IdFactory
-from rastup_data.simulate.population import Person, Population
+from rastup_data.simulate.desk import Desk
+from rastup_data.simulate.emitter import Actor
+from rastup_data.simulate.population import Person
 
 __all__ = ["TrustDesk", "risk_bucket"]
 
@@ -24,16 +22,8 @@ def risk_bucket(score: int) -> str:
     return "none"
 
 
-class TrustDesk:
+class TrustDesk(Desk):
     """Emits the backend's trust events for people and bookings."""
-
-    def __init__(
-        self, rng: random.Random, ids: IdFactory, emitter: EventEmitter, population: Population
-    ) -> None:
-        self._rng = rng
-        self._ids = ids
-        self._emit = emitter.emit
-        self._population = population
 
     def on_signup(self, person: Person, user_id: str, role: str, t: int) -> None:
         rng = self._rng
