@@ -170,3 +170,39 @@ def test_stored_keys_are_made_once_and_kept(state_url: str) -> None:
         assert stored_key(db, "other_key") != first
     with open_state(url) as db:
         assert stored_key(db, "some_key") == first
+
+
+def test_the_daily_scanned_totals_start_from_the_audit_log(state_url: str) -> None:
+    """0010 fills `audit_scanned_daily` from the records already there; appends add to it."""
+    from rastup_data.governance import AuditLog, AuditRecord
+
+    early = [m for m in builtin_migrations(_dialect(state_url)) if m.version < 10]
+    connection, dialect = connect_url(state_url)
+    with StateDB(connection, dialect, state_url) as db:
+        apply_migrations(db, early)
+        rows = [("dev", "2026-11-01", 5), ("dev", "2026-11-01", 7), ("prod", "2026-11-01", 11)]
+        for seq, (env, day, scanned) in enumerate(rows, 1):
+            db.execute(
+                "INSERT INTO audit_log (seq, query_id, at, day, env, principal, role, path, "
+                "sql_text, relations, columns_read, row_count, scanned_bytes, billed_bytes, "
+                "duration_ms, status, code, prev_hash, hash) VALUES (?, ?, ?, ?, ?, 'p', "
+                "'admin', 'cli', 'SELECT 1', '[]', '[]', 1, ?, 0, 1.0, 'ok', NULL, '', '')",
+                (seq, f"q{seq}", f"{day}T00:00:00+00:00", day, env, scanned),
+            )
+    with open_state(state_url) as db:
+        audit = AuditLog(db)
+        assert audit.scanned_on("dev", "2026-11-01") == 12
+        assert audit.scanned_on("prod", "2026-11-01") == 11
+        assert audit.scanned_on("dev", "2026-11-02") == 0
+        for scanned, day in ((3, "2026-11-01"), (0, "2026-11-01"), (4, "2026-11-02")):
+            audit.append(
+                AuditRecord(
+                    query_id=f"new-{scanned}-{day}", at=f"{day}T01:00:00+00:00", env="dev",
+                    principal="p", role="admin", path="cli", sql="SELECT 1", relations=(),
+                    columns=(), rows=1, scanned_bytes=scanned, billed_bytes=0, duration_ms=1.0,
+                    status="ok", code=None,
+                )
+            )  # fmt: skip
+        assert audit.scanned_on("dev", "2026-11-01") == 15
+        assert audit.scanned_on("dev", "2026-11-02") == 4
+        assert audit.scanned_on("prod", "2026-11-01") == 11

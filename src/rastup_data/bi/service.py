@@ -9,13 +9,14 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import time
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from rastup_data.bi.boards import Dashboard, Tile, TileKind, load_dashboards
 from rastup_data.bi.charts import figure, format_value
-from rastup_data.bi.definitions import column_docs
+from rastup_data.bi.definitions import ColumnDocs, column_docs
 from rastup_data.bi.extracts import current_snapshot
 from rastup_data.bi.pages import BoardPage, Chrome, board_html, cell_text, index_html
 from rastup_data.bi.tiles import Filters, TileData, tile_data, tile_marker
@@ -25,7 +26,14 @@ from rastup_data.lake.layout import LakeLayout
 from rastup_data.state.controls import OpsControls
 from rastup_data.transform.runs import BuildRun, build_runs
 
-__all__ = ["DEFAULT_DAYS", "PINNED_CONTROL", "DashboardService", "FilterText"]
+__all__ = [
+    "DEFAULT_DAYS",
+    "PINNED_CONTROL",
+    "BuildState",
+    "DashboardService",
+    "FilterText",
+    "build_state",
+]
 
 DEFAULT_DAYS = 7
 #: The operator switch that pins the dashboards to the extracts (the high-spend runbook):
@@ -36,6 +44,8 @@ _PINNED = (
     "off until an operator unpins them."
 )
 _MAX_DAYS = 366
+#: Seconds a page reuses the column descriptions before looking for a newer manifest.
+_DOCS_TTL_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +66,7 @@ class DashboardService:
         self.layout = layout
         self.boards = load_dashboards(folder)
         self.experiments_dir = experiments_dir
+        self._docs: tuple[float, ColumnDocs] | None = None
 
     def board(self, key: str) -> Dashboard:
         found = next((b for b in self.boards if b.key == key), None)
@@ -69,8 +80,19 @@ class DashboardService:
             raise RastupError(ErrorCode.ROUTE_NOT_FOUND, f"no tile {key[:60]!r} on {board.key}")
         return found
 
-    def chrome(self, title: str, who: Principal | None) -> Chrome:
-        return Chrome(title, who, self.boards, banner=build_banner(self.layout))
+    def chrome(self, title: str, who: Principal | None, builds: BuildState | None = None) -> Chrome:
+        banner = (builds or build_state(self.layout)).banner
+        return Chrome(title, who, self.boards, banner=banner)
+
+    def docs(self) -> ColumnDocs:
+        """The column descriptions, looked up again at most every ``_DOCS_TTL_S`` seconds
+        (finding the current manifest walks the dbt project's files)."""
+        now = time.monotonic()
+        kept = self._docs
+        if kept is None or now - kept[0] > _DOCS_TTL_S:
+            kept = (now, column_docs(self.layout))
+            self._docs = kept
+        return kept[1]
 
     def index(self, who: Principal) -> str:
         return index_html(self.chrome("Dashboards", who), self.experiments(who))
@@ -80,16 +102,17 @@ class DashboardService:
         if text.every:
             board = replace(board, live_refresh_s=_every(text.every))
         snapshots = {name: current_snapshot(self.layout.lake, name) for name in board.datasets}
+        builds = build_state(self.layout)
         page = BoardPage(
             board=board,
             filters=filters,
             tiles=[self.data(gate, who, board, tile, filters) for tile in board.tiles],
-            docs=column_docs(self.layout),
+            docs=self.docs(),
             snapshots=snapshots,
             cities=self.cities(gate, who, board),
-            alerts=last_build_alerts(self.layout),
+            alerts=builds.alerts,
         )
-        return board_html(self.chrome(board.title, who), page)
+        return board_html(self.chrome(board.title, who, builds), page)
 
     def data(
         self, gate: Gate, who: Principal, board: Dashboard, tile: Tile, filters: Filters
@@ -180,11 +203,28 @@ class DashboardService:
         return max(days) if days else datetime.now(UTC).date()
 
 
-def build_banner(layout: LakeLayout) -> str | None:
-    """A banner when the newest build failed or published with warnings."""
-    run = _last_build(layout)
-    if run is None:
-        return None
+@dataclass(frozen=True, slots=True)
+class BuildState:
+    """What the pages show of the builds: a banner when the newest build failed or published
+    with warnings, and the quality alerts of the newest published one (tiles show their
+    alarm). Read once per page."""
+
+    banner: str | None
+    alerts: tuple[str, ...]
+
+
+def build_state(layout: LakeLayout) -> BuildState:
+    today = datetime.now(UTC).date()
+    runs = [r for r in build_runs(layout, today - timedelta(days=30), today) if r.kind == "build"]
+    newest = max(runs, key=lambda r: r.finished_at, default=None)
+    published = max((r for r in runs if r.published), key=lambda r: r.finished_at, default=None)
+    return BuildState(
+        banner=None if newest is None else _banner(newest),
+        alerts=published.alerts if published is not None else (),
+    )
+
+
+def _banner(run: BuildRun) -> str | None:
     when = run.finished_at[:16].replace("T", " ")
     if not run.published:
         return (
@@ -196,20 +236,6 @@ def build_banner(layout: LakeLayout) -> str | None:
         count = len(run.warnings) + len(run.alerts)
         return f"The last build (published {when} UTC) raised {count} warning(s): {named}."
     return None
-
-
-def last_build_alerts(layout: LakeLayout) -> tuple[str, ...]:
-    """The quality alerts the newest published build raised (tiles show their alarm)."""
-    run = _last_build(layout, published=True)
-    return run.alerts if run is not None else ()
-
-
-def _last_build(layout: LakeLayout, *, published: bool = False) -> BuildRun | None:
-    today = datetime.now(UTC).date()
-    runs = [r for r in build_runs(layout, today - timedelta(days=30), today) if r.kind == "build"]
-    if published:
-        runs = [r for r in runs if r.published]
-    return max(runs, key=lambda r: r.finished_at) if runs else None
 
 
 def _every(text: str) -> int:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import orjson
@@ -67,8 +67,7 @@ class AuditRecord:
 
     def canonical(self) -> bytes:
         """The bytes the chain hashes: every field but ``seq``, in a fixed order."""
-        body = asdict(self)
-        body.pop("seq")
+        body = {name: getattr(self, name) for name in _CANONICAL_FIELDS}
         body["duration_ms"] = round(float(self.duration_ms), 3)
         return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
 
@@ -95,6 +94,11 @@ class ChainVerdict:
         return self.first_broken is None
 
 
+#: The fields the chain hashes (every field but ``seq``); read by name, not ``asdict``,
+#: which copies every tuple on each append.
+_CANONICAL_FIELDS = tuple(f.name for f in fields(AuditRecord) if f.name != "seq")
+
+
 def _chain(prev_hash: str, record: AuditRecord) -> str:
     return hashlib.sha256(prev_hash.encode() + record.canonical()).hexdigest()
 
@@ -117,6 +121,13 @@ class AuditLog:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (seq, *_values(record), prev, _chain(prev, record)),
             )
+            if record.scanned_bytes:
+                self.db.execute(
+                    "INSERT INTO audit_scanned_daily (env, day, scanned_bytes) VALUES (?, ?, ?) "
+                    "ON CONFLICT (env, day) DO UPDATE SET scanned_bytes = "
+                    "audit_scanned_daily.scanned_bytes + excluded.scanned_bytes",
+                    (record.env, record.day, record.scanned_bytes),
+                )
         return _with_seq(record, seq)
 
     def records(
@@ -137,9 +148,10 @@ class AuditLog:
         return [_record(row) for row in self.db.fetchall(sql, params)]
 
     def scanned_on(self, env: str, day: str) -> int:
-        """Bytes scanned by the queries that ran in ``env`` on UTC ``day``."""
+        """Bytes scanned by the queries that ran in ``env`` on UTC ``day`` (the daily total
+        each append keeps, not a sum over the day's records)."""
         row = self.db.fetchone(
-            "SELECT coalesce(sum(scanned_bytes), 0) FROM audit_log WHERE env = ? AND day = ?",
+            "SELECT scanned_bytes FROM audit_scanned_daily WHERE env = ? AND day = ?",
             (env, day),
         )
         return int(row[0]) if row else 0
