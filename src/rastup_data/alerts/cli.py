@@ -27,18 +27,13 @@ from rastup_data.config import Settings
 from rastup_data.environments import EnvironmentProfile, load_profile
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.options import lake_option
 from rastup_data.state import StateDB, open_state
 from rastup_data.terminal import output_console
 
 __all__ = ["alerts"]
 
-_lake = click.option(
-    "--lake",
-    type=click.Path(file_okay=False),
-    metavar="DIR|URL",
-    default=None,
-    help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
-)
+_lake = lake_option()
 _format = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 _metrics_url = click.option(
     "--metrics-url",

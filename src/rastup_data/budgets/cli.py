@@ -11,6 +11,7 @@ from rastup_data.config import Settings
 from rastup_data.environments import load_profile
 from rastup_data.governance.budget import human_bytes
 from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.options import lake_option
 from rastup_data.state import open_state
 from rastup_data.terminal import output_console, table_title
 
@@ -25,13 +26,7 @@ def budget() -> None:
 
 
 @budget.command("status")
-@click.option(
-    "--lake",
-    type=click.Path(file_okay=False),
-    metavar="DIR|URL",
-    default=None,
-    help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
-)
+@lake_option()
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def status(*, lake: str | None, fmt: str) -> None:
     """Lake storage, scanned bytes today, build compute today, extract storage and events

@@ -14,17 +14,12 @@ from rastup_data.config import resolve_lake
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.existing import existing_lake
 from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.options import lake_option
 from rastup_data.transform.manifest import load_manifest, project_manifest
 
 __all__ = ["catalog"]
 
-_LAKE = click.option(
-    "--lake",
-    type=click.Path(file_okay=False),
-    metavar="DIR|URL",
-    default=None,
-    help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
-)
+_LAKE = lake_option()
 _MANIFEST = click.option(
     "--manifest",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),

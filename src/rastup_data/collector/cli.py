@@ -16,7 +16,7 @@ from rastup_data.collector.processes import sigterm_as_interrupt
 from rastup_data.config import Settings, parse_webhook_secrets
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.ingest.limits import IngestLimits
-from rastup_data.lake.options import work_dir_option
+from rastup_data.lake.options import lake_option, work_dir_option
 from rastup_data.spool.spool import SpoolConfig
 
 __all__ = ["load_collector_config", "serve"]
@@ -40,13 +40,7 @@ def load_collector_config(path: Path | None) -> dict[str, Any]:
 
 
 @click.command()
-@click.option(
-    "--lake",
-    type=click.Path(file_okay=False),
-    metavar="DIR|URL",
-    default=None,
-    help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
-)
+@lake_option()
 @work_dir_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))

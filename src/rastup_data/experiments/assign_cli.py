@@ -26,6 +26,7 @@ from rastup_data.experiments.definitions import (
 )
 from rastup_data.experiments.exposure import UnitRef, assign_and_expose
 from rastup_data.experiments.home import DefinitionsHome, HomeSource, find_definitions
+from rastup_data.lake.options import lake_option
 from rastup_data.state import open_state
 
 __all__ = ["ASSIGN_COMMANDS", "assign", "list_experiments", "validate"]
@@ -109,13 +110,7 @@ def _parse_attributes(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--expose", is_flag=True, help="Also log the exposure and print its event.")
 @_experiments_dir
 @_catalog
-@click.option(
-    "--lake",
-    type=click.Path(file_okay=False),
-    metavar="DIR|URL",
-    default=None,
-    help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE or ./lake).",
-)
+@lake_option()
 @click.option("--state-url", default=None, help="State database URL (default: the lake's).")
 @_coded_errors
 def assign(

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.experiments.stats import CORRECTIONS, DEFAULT_TUNING, ExperimentResult
+from rastup_data.lake.options import lake_option
 
 __all__ = ["experiments", "parse_covariates", "parse_weights", "read_units", "render_table"]
 
@@ -250,13 +251,7 @@ def experiments() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the output to this file instead of stdout.",
 )
-@click.option(
-    "--lake",
-    type=click.Path(file_okay=False),
-    metavar="DIR|URL",
-    default=None,
-    help="Lake root for KEY (default: $RASTUP_LAKE, else ./lake).",
-)
+@lake_option(help_text="Lake root for KEY (default: $RASTUP_LAKE, else ./lake).")
 @click.option(
     "--experiments-dir",
     type=click.Path(path_type=Path, file_okay=False),

@@ -10,19 +10,14 @@ from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance.budget import human_bytes
 from rastup_data.governance.gate import Gate, QueryPath, QueryPlan
 from rastup_data.governance.principals import Principal, local_principal
+from rastup_data.lake import options as lake_options
 from rastup_data.lake.existing import existing_lake
 from rastup_data.serving.formats import FORMATS, render
 from rastup_data.serving.query import QueryResult
 
 __all__ = ["caller", "lake_option", "open_gate", "query", "token_option"]
 
-lake_option = click.option(
-    "--lake",
-    type=click.Path(file_okay=False),
-    metavar="DIR|URL",
-    default=None,
-    help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
-)
+lake_option = lake_options.lake_option()
 token_option = click.option(
     "--token",
     default=None,

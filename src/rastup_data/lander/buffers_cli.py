@@ -13,7 +13,7 @@ from rastup_data.config import Settings
 from rastup_data.environments.document import DocumentChecker
 from rastup_data.errors import ErrorCode
 from rastup_data.lake.existing import existing_lake
-from rastup_data.lake.options import work_dir_option
+from rastup_data.lake.options import lake_option, work_dir_option
 from rastup_data.lander.buffers import Buffers, read_buffers, reset_buffers, widen_buffers
 from rastup_data.state import OpsControls, open_state
 
@@ -36,13 +36,7 @@ def lander() -> None:
 @click.option("--rotate", default=None, help="Seconds between segment seals (2s, 500ms).")
 @click.option("--reset", is_flag=True, help="Back to the collector's configured buffers.")
 @click.option("--reason", default="", help="Why (recorded with the change).")
-@click.option(
-    "--lake",
-    type=click.Path(file_okay=False),
-    metavar="DIR|URL",
-    default=None,
-    help="Lake root (default: $RASTUP_LAKE, else ./lake).",
-)
+@lake_option()
 def buffers(
     *,
     max_bytes: str | None,
@@ -72,13 +66,7 @@ def buffers(
 
 
 @lander.command("drain")
-@click.option(
-    "--lake",
-    type=click.Path(file_okay=False),
-    metavar="DIR|URL",
-    default=None,
-    help="Lake root (default: $RASTUP_LAKE, else ./lake).",
-)
+@lake_option()
 @work_dir_option
 def drain(*, lake: str | None, work_dir: Path | None) -> None:
     """Land every sealed spool segment of this node now (each worker's folder), for when

@@ -9,19 +9,13 @@ import click
 import orjson
 
 from rastup_data.lake.existing import existing_lake
-from rastup_data.lake.options import work_dir_option
+from rastup_data.lake.options import lake_option, work_dir_option
 
 __all__ = ["replay"]
 
 
 @click.command()
-@click.option(
-    "--lake",
-    type=click.Path(file_okay=False),
-    metavar="DIR|URL",
-    default=None,
-    help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
-)
+@lake_option()
 @work_dir_option
 @click.option("--code", "codes", multiple=True, help="Only events quarantined with this code.")
 @click.option(

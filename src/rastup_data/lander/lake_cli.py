@@ -17,19 +17,12 @@ from rich.table import Table
 from rastup_data.config import resolve_lake
 from rastup_data.lake.existing import existing_lake
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.lake.options import work_dir_option
+from rastup_data.lake.options import lake_option, work_dir_option
 from rastup_data.terminal import output_console, table_title
 
 __all__ = ["lake"]
 
-_lake_option = click.option(
-    "--lake",
-    "lake_dir",
-    type=click.Path(file_okay=False),
-    metavar="DIR|URL",
-    default=None,
-    help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
-)
+_lake_option = lake_option("lake_dir")
 
 
 @click.group()

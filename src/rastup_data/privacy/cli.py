@@ -14,7 +14,7 @@ import click
 import orjson
 
 from rastup_data.errors import ErrorCode, RastupError
-from rastup_data.lake.options import work_dir_option
+from rastup_data.lake.options import lake_option, work_dir_option
 from rastup_data.privacy.context import open_privacy
 from rastup_data.privacy.erasure import file_erasure
 from rastup_data.privacy.export import export_subject
@@ -28,13 +28,7 @@ from rastup_data.serving.query import QueryResult
 
 __all__ = ["dsar", "hold"]
 
-_lake = click.option(
-    "--lake",
-    type=click.Path(file_okay=False),
-    metavar="DIR|URL",
-    default=None,
-    help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
-)
+_lake = lake_option()
 _token = click.option(
     "--token", default=None, help="An admin's gate token (default: $RASTUP_TOKEN; none: you)."
 )

@@ -10,6 +10,7 @@ from rastup_data.config import resolve_lake
 from rastup_data.contracts.loader import DEFAULT_REGISTRY_PATH
 from rastup_data.experiments.home import locate_definitions
 from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.options import lake_option
 from rastup_data.registry_site.site import SiteOptions, build_site
 from rastup_data.transform.manifest import load_manifest, project_manifest
 
@@ -28,12 +29,8 @@ def registry() -> None:
     required=True,
     help="Folder to write the site to (replaced atomically).",
 )
-@click.option(
-    "--lake",
-    type=click.Path(file_okay=False),
-    metavar="DIR|URL",
-    default=None,
-    help="Lake whose last build's manifest to use (default: $RASTUP_LAKE, else ./lake).",
+@lake_option(
+    help_text="Lake whose last build's manifest to use (default: $RASTUP_LAKE, else ./lake)."
 )
 @click.option(
     "--manifest",

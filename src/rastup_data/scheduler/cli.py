@@ -19,6 +19,7 @@ from rich.table import Table
 from rastup_data.config import Settings
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.options import lake_option
 from rastup_data.scheduler.jobs import JOBS, SERVE_JOBS
 from rastup_data.scheduler.runner import HEAVY, daily_only_control, paused_control
 from rastup_data.scheduler.service import SchedulerService
@@ -27,13 +28,7 @@ from rastup_data.terminal import output_console
 
 __all__ = ["scheduler"]
 
-_lake = click.option(
-    "--lake",
-    type=click.Path(file_okay=False),
-    metavar="DIR|URL",
-    default=None,
-    help="Lake root (default: $RASTUP_LAKE, else ./lake).",
-)
+_lake = lake_option()
 
 
 @contextlib.contextmanager
