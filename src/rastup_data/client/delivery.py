@@ -18,13 +18,15 @@ import orjson
 
 from rastup_data import __version__
 from rastup_data.client.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
-from rastup_data.errors import ErrorCode
+from rastup_data.config import Settings
+from rastup_data.errors import ErrorCode, RastupError
 
 __all__ = [
     "BatchDeliverer",
     "BatchFailure",
     "BatchResult",
     "EventVerdict",
+    "collector_credentials",
     "events_endpoint",
 ]
 
@@ -289,3 +291,18 @@ def _combine(events: int, pieces: list[tuple[int, _Outcome]]) -> BatchResult:
     return BatchResult(
         events, accepted, duplicates, rejected, tuple(verdicts), tuple(failures), requests, sent
     )
+
+
+def collector_credentials(url: str | None, key: str | None, *, pass_key: str) -> tuple[str, str]:
+    """The collector URL and API key: those given, else the settings' ($RASTUP_URL,
+    $RASTUP_KEY). A key is required: CONFIG_INVALID saying to pass it as ``pass_key``."""
+    if url is None or key is None:
+        settings = Settings.from_env()
+        url = url if url is not None else settings.url
+        key = key if key is not None else settings.key
+    if not key:
+        raise RastupError(
+            ErrorCode.CONFIG_INVALID,
+            f"No API key: pass {pass_key} or set RASTUP_KEY to a key the collector accepts.",
+        )
+    return url, key

@@ -32,10 +32,9 @@ from rastup_data.client.batching import (
     iter_batches,
     open_event_source,
 )
-from rastup_data.client.delivery import BatchDeliverer, BatchResult
+from rastup_data.client.delivery import BatchDeliverer, BatchResult, collector_credentials
 from rastup_data.client.retry import RetryPolicy
 from rastup_data.client.summary import SendSummary, SummaryBuilder
-from rastup_data.config import Settings
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.terminal import output_console
 
@@ -154,7 +153,7 @@ def send_lines(  # noqa: PLR0913 - public API: one keyword argument per document
 
 def _send(source: _Source, options: SendOptions) -> SendSummary:
     _check_options(batch=options.batch, concurrency=options.concurrency, timeout=options.timeout)
-    url, key = _credentials(options)
+    url, key = collector_credentials(options.url, options.key, pass_key="--key")
     console = options.console or output_console(stderr=True)
     show = console.is_terminal if options.progress is None else options.progress
     run = _SendRun(options, SummaryBuilder(source.name))
@@ -183,21 +182,6 @@ def _send(source: _Source, options: SendOptions) -> SendSummary:
         elapsed_s=time.perf_counter() - started,
         stopped_early=run.stop_reason[0] if run.stop_reason else None,
     )
-
-
-def _credentials(options: SendOptions) -> tuple[str, str]:
-    """The collector URL and API key: the options', else the settings'; a key is required."""
-    url, key = options.url, options.key
-    if url is None or key is None:
-        settings = Settings.from_env()
-        url = url if url is not None else settings.url
-        key = key if key is not None else settings.key
-    if not key:
-        raise RastupError(
-            ErrorCode.CONFIG_INVALID,
-            "No API key: pass --key or set RASTUP_KEY to a key the collector accepts.",
-        )
-    return url, key
 
 
 class _SendRun:

@@ -20,9 +20,13 @@ from typing import Any, Literal
 import httpx
 import orjson
 
-from rastup_data.client.delivery import BatchDeliverer, BatchFailure, BatchResult
+from rastup_data.client.delivery import (
+    BatchDeliverer,
+    BatchFailure,
+    BatchResult,
+    collector_credentials,
+)
 from rastup_data.client.retry import RetryPolicy
-from rastup_data.config import Settings
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.sdk.envelope import build_envelope
 
@@ -84,15 +88,7 @@ class Client:
         retry_base_delay: float = 0.2,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        if url is None or key is None:
-            settings = Settings.from_env()
-            url = url if url is not None else settings.url
-            key = key if key is not None else settings.key
-        if not key:
-            raise RastupError(
-                ErrorCode.CONFIG_INVALID,
-                "No API key: pass key=... or set RASTUP_KEY to a key the collector accepts.",
-            )
+        url, key = collector_credentials(url, key, pass_key="key=...")
         _require(f"batch_size must be in 1..1000, got {batch_size}.", holds=1 <= batch_size <= 1000)
         _require(f"flush_interval must be > 0, got {flush_interval}.", holds=flush_interval > 0)
         _require(f"max_queue must be >= 1, got {max_queue}.", holds=max_queue >= 1)
