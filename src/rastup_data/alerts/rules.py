@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from rastup_data.alerts.families import FAMILIES
 from rastup_data.alerts.families.burn_rate import BurnRateParams
 from rastup_data.alerts.model import AlertSeverity, Rule
@@ -29,7 +27,7 @@ from rastup_data.alerts.slo import (
 )
 from rastup_data.config import Settings
 from rastup_data.environments import SLO_NAMES, DocumentChecker, EnvironmentProfile
-from rastup_data.environments.document import join_path
+from rastup_data.environments.document import join_path, read_yaml_document
 from rastup_data.errors import ErrorCode, RastupError
 
 __all__ = ["RuleSet", "SloSpec", "default_rules_path", "load_rules", "parse_rules"]
@@ -109,16 +107,7 @@ def load_rules(profile: EnvironmentProfile, path: str | Path | None = None) -> R
     """The rules of ``path`` (default: ``$RASTUP_ALERT_RULES``, else the shipped file)."""
     file = Path(path) if path is not None else Settings.from_env().alert_rules_path
     file = file or default_rules_path()
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RastupError(
-            ErrorCode.CONFIG_INVALID, f"{file}: cannot read the alert rules: {exc.strerror}."
-        ) from exc
-    except yaml.YAMLError as exc:
-        raise RastupError(
-            ErrorCode.CONFIG_INVALID, f"{file}: not valid YAML: {' '.join(str(exc).split())}"
-        ) from exc
+    data = read_yaml_document(file, ErrorCode.CONFIG_INVALID, "the alert rules")
     return parse_rules(data, profile, source=str(file))
 
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from pathlib import Path
 from typing import Any, NoReturn
+
+import yaml
 
 from rastup_data.errors import ErrorCode, RastupError
 
-__all__ = ["DocumentChecker", "join_path"]
+__all__ = ["DocumentChecker", "join_path", "read_yaml_document"]
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?\s*$")
 _SIZE_UNITS = {
@@ -35,6 +38,17 @@ _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _COUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kMG])?\s*$")
 _COUNT_UNITS = {None: 1, "k": 10**3, "M": 10**6, "G": 10**9}
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def read_yaml_document(file: Path, code: ErrorCode, what: str) -> Any:
+    """The parsed YAML of ``file``; ``code`` with one line naming the file when it cannot be
+    read (``cannot read <what>``) or is not valid YAML."""
+    try:
+        return yaml.safe_load(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RastupError(code, f"{file}: cannot read {what}: {exc.strerror}.") from exc
+    except yaml.YAMLError as exc:
+        raise RastupError(code, f"{file}: not valid YAML: {' '.join(str(exc).split())}") from exc
 
 
 def join_path(path: str, key: str | int) -> str:

@@ -17,10 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
 from rastup_data.config import Settings
-from rastup_data.environments.document import DocumentChecker, join_path
+from rastup_data.environments.document import DocumentChecker, join_path, read_yaml_document
 from rastup_data.errors import ErrorCode, RastupError
 
 __all__ = [
@@ -185,16 +183,7 @@ def load_profile(
                 f"no profile for environment {name!r} (--env / RASTUP_ENV). To fix this, use "
                 f"one of {', '.join(profile_names())} or set RASTUP_PROFILE to a profile file.",
             )
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RastupError(
-            ErrorCode.CONFIG_INVALID, f"{file}: cannot read the profile: {exc.strerror}."
-        ) from exc
-    except yaml.YAMLError as exc:
-        raise RastupError(
-            ErrorCode.CONFIG_INVALID, f"{file}: not valid YAML: {' '.join(str(exc).split())}"
-        ) from exc
+    data = read_yaml_document(file, ErrorCode.CONFIG_INVALID, "the profile")
     return parse_profile(data, source=str(file))
 
 

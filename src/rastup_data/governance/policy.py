@@ -15,9 +15,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from rastup_data.environments.document import DocumentChecker
+from rastup_data.environments.document import DocumentChecker, read_yaml_document
 from rastup_data.errors import ErrorCode, RastupError
 
 __all__ = [
@@ -141,16 +139,7 @@ def default_policy_path() -> Path:
 def load_policy(path: str | Path | None = None) -> Policy:
     """Read and validate a policy file (default: :func:`default_policy_path`)."""
     file = Path(path) if path is not None else default_policy_path()
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RastupError(
-            ErrorCode.POLICY_INVALID, f"{file}: cannot read the policy: {exc.strerror}."
-        ) from exc
-    except yaml.YAMLError as exc:
-        raise RastupError(
-            ErrorCode.POLICY_INVALID, f"{file}: not valid YAML: {' '.join(str(exc).split())}"
-        ) from exc
+    data = read_yaml_document(file, ErrorCode.POLICY_INVALID, "the policy")
     return parse_policy(data, source=str(file))
 
 
