@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import http.server
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +17,7 @@ import httpx
 import orjson
 import pytest
 import yaml
-from tests.waiting import PATIENCE_S, stop_gently, wait_healthy, wait_until
+from tests.waiting import PATIENCE_S, start_serve_process, stop_gently, wait_until
 
 from rastup_data.environments import default_profiles_dir
 from rastup_data.governance import Gate
@@ -88,29 +86,16 @@ def served(tmp_path: Path) -> Iterator[tuple[str, LakeLayout, dict[str, str]]]:
         RASTUP_ALERT_WEBHOOK_SECRET="hook-secret",
         DO_NOT_TRACK="1",
     )
-    command = [sys.executable, "-m", "rastup_data.cli", "serve", "--lake", str(layout.root)]
-    command += [
-        "--port",
-        str(port),
-        "--workers",
-        "2",
-        "--validation-workers",
-        "0",
-        "--nrt-interval",
-        "0",
-    ]
-    log = tmp_path / "serve.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            command, env=environment, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    url = f"http://127.0.0.1:{port}"
+    arguments = ["--lake", str(layout.root), "--workers", "2", "--validation-workers", "0"]
+    arguments += ["--nrt-interval", "0"]
     try:
-        wait_healthy(proc, port, log)
-        yield url, layout, tokens
+        proc = start_serve_process(port, arguments, env=environment, log=tmp_path / "serve.log")
+        try:
+            yield f"http://127.0.0.1:{port}", layout, tokens
+        finally:
+            if proc.poll() is None:
+                stop_gently(proc)
     finally:
-        if proc.poll() is None:
-            stop_gently(proc)
         hook.shutdown()
         hook.server_close()
 

@@ -20,7 +20,7 @@ import httpx
 import orjson
 import pytest
 import yaml
-from tests.waiting import PATIENCE_S, stop_gently, wait_healthy, wait_until
+from tests.waiting import PATIENCE_S, start_serve_process, stop_gently, wait_until
 
 from rastup_data.alerts.samples import parse_exposition
 from rastup_data.bi.runs import RefreshRun, RefreshStatus, RunLog
@@ -139,17 +139,10 @@ def serve_url(tmp_path: Path) -> Iterator[str]:
     (tmp_path / "profile.yaml").write_text(yaml.safe_dump(profile))
     env["RASTUP_PROFILE"] = str(tmp_path / "profile.yaml")
     port = _free_port()
-    command = [sys.executable, "-m", "rastup_data.cli", "serve", "--lake", str(layout.root),
-               "--port", str(port), "--nrt-interval", "0"]  # fmt: skip
-    log = tmp_path / "serve.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    url = f"http://127.0.0.1:{port}"
+    arguments = ["--lake", str(layout.root), "--nrt-interval", "0"]
+    proc = start_serve_process(port, arguments, env=env, log=tmp_path / "serve.log")
     try:
-        wait_healthy(proc, port, log)
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
         if proc.poll() is None:
             stop_gently(proc)
