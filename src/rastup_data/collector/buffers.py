@@ -15,28 +15,17 @@ __all__ = ["BufferWatcher"]
 log = logging.getLogger(__name__)
 
 
-class BufferWatcher:
+class BufferWatcher(StatePoller):
     """Calls ``apply`` with the operators' buffers at start and whenever they change."""
 
     def __init__(
         self, state_url: str, apply: Callable[[Buffers], None], *, interval_s: float = 2.0
     ) -> None:
+        super().__init__(state_url, interval_s=interval_s, name="lander-buffers")
         self.apply = apply
         self._current = Buffers()
-        self._poller = StatePoller(
-            state_url, self._check, interval_s=interval_s, name="lander-buffers"
-        )
 
-    def start(self) -> None:
-        self._poller.start()
-
-    def stop(self) -> None:
-        self._poller.stop()
-
-    def refresh(self) -> None:
-        self._poller.poll()
-
-    def _check(self, db: StateDB) -> None:
+    def check(self, db: StateDB) -> None:
         wanted = read_buffers(OpsControls(db))
         if wanted != self._current:
             log.warning("lander buffers: %s", wanted.describe())

@@ -69,7 +69,7 @@ def dsar_status(db: StateDB, since: str) -> DsarStatus:
     )
 
 
-class SuppressionRefresher:
+class SuppressionRefresher(StatePoller):
     """Keeps a collector's suppression list (and the DSAR status) current."""
 
     def __init__(
@@ -81,27 +81,16 @@ class SuppressionRefresher:
         on_status: Callable[[DsarStatus], None] | None = None,
         status_interval_s: float = 15.0,
     ) -> None:
+        super().__init__(state_url, interval_s=interval_s, name="suppression")
         self.apply = apply
         self.on_status = on_status
         self.status_interval_s = status_interval_s
         self._status_due = 0.0
         self._version: tuple[int, str] | None = None
         self._since = now_iso()
-        self._poller = StatePoller(
-            state_url, self._check, interval_s=interval_s, name="suppression"
-        )
 
-    def start(self) -> None:
-        self._poller.start()
-
-    def stop(self) -> None:
-        self._poller.stop()
-
-    def refresh(self) -> None:
+    def check(self, db: StateDB) -> None:
         """Reload the list if the tombstones changed; report the DSAR status."""
-        self._poller.poll()
-
-    def _check(self, db: StateDB) -> None:
         version = RequestStore(db).suppression_version()
         if version != self._version:
             self.apply(load_suppression(db))

@@ -1,8 +1,9 @@
 """Keeps a value read from the state database current on a thread of its own.
 
-:class:`StatePoller` runs ``check`` once at :meth:`~StatePoller.start` (so a restarted
-process acts on the stored value from its first request), then every ``interval_s``. A
-``check`` reads a cheap fingerprint and acts only when it changed. A failing ``check`` (the
+:class:`StatePoller` is the base of such a value's keeper: it runs the subclass's
+:meth:`~StatePoller.check` once at :meth:`~StatePoller.start` (so a restarted process acts on
+the stored value from its first request), then every ``interval_s``. A ``check`` reads a
+cheap fingerprint and acts only when it changed. A failing ``check`` (the
 database busy or briefly unreachable) is logged and retried on the next tick: the last good
 value stays in force.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 
 from rastup_data.state.database import StateDB
 from rastup_data.state.open import open_state
@@ -22,13 +22,11 @@ log = logging.getLogger(__name__)
 
 
 class StatePoller:
-    """Calls ``check`` with the open state database at start and every ``interval_s``."""
+    """Calls :meth:`check` with the open state database at start and every ``interval_s``;
+    ``name`` names its thread and its log lines."""
 
-    def __init__(
-        self, state_url: str, check: Callable[[StateDB], None], *, interval_s: float, name: str
-    ) -> None:
+    def __init__(self, state_url: str, *, interval_s: float, name: str) -> None:
         self.state_url = state_url
-        self.check = check
         self.interval_s = interval_s
         self.name = name
         self._db: StateDB | None = None
@@ -48,6 +46,10 @@ class StatePoller:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+    def check(self, db: StateDB) -> None:
+        """Read the value from ``db`` and act on a change (the subclass's part)."""
+        raise NotImplementedError
 
     def poll(self) -> None:
         """One ``check`` now (nothing before :meth:`start` or after :meth:`stop`)."""
