@@ -170,6 +170,23 @@ def test_the_batch_context_is_under_each_message_s() -> None:
     assert (mapped["context"]["app"], mapped["context"]["locale"]) == ("ios", "fr-FR")
 
 
+def test_messages_sharing_the_batch_s_domain_ids_keep_their_own_event_ids() -> None:
+    # The mapping completes a message's decoded ids in place: the batch's must not be.
+    shared = CONTEXT_DECODER.decode(
+        orjson.dumps({"library": {"name": "analytics-python"}, "rastup": {"ids": {"bk": "1"}}})
+    )
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    mapped = []
+    for message_id in (first, second):
+        raw = orjson.dumps(track(messageId=message_id, context={}))
+        mapped.append(MAPPING.envelope(MESSAGE_DECODER.decode(raw), raw.strip, None, shared, NOW))
+    assert [m["ids"] for m in mapped] == [
+        {"bk": "1", "event_id": first},
+        {"bk": "1", "event_id": second},
+    ]
+    assert shared.rastup == {"ids": {"bk": "1"}}
+
+
 def test_identify_with_both_ids_and_alias_link_identities() -> None:
     identify = {
         "type": "identify",

@@ -11,6 +11,7 @@ in whichever process validates the request.
 
 from __future__ import annotations
 
+import copy
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -143,6 +144,9 @@ class SegmentMapping:
         if shared is not None:
             given = _merged(given, shared)
         if kind == "track":
+            name = message.event
+            if type(name) is str and name in self.versions:  # a catalogue event: most calls
+                return self._envelope(message, text, given, name, now)
             return self._track(message, text, given, now)
         if kind == "identify":
             return self._link(message, text, given, now, message.anonymousId)
@@ -154,14 +158,13 @@ class SegmentMapping:
     def _track(
         self, message: SegmentMessage, text: MessageText, given: SegmentContext, now: str
     ) -> dict[str, Any] | RejectedItem:
+        """A track call whose event the catalogue does not name (or that names none)."""
         name = message.event
         if type(name) is not str or not name:
             why = "a track call needs its event name in `event`"
             return quarantined(message, text(), ErrorCode.EVENT_ENVELOPE_INVALID, why)
         envelope = self._envelope(message, text, given, name, now)
-        if isinstance(envelope, str):
-            return quarantined(message, text(), ErrorCode.EVENT_ENVELOPE_INVALID, envelope)
-        if name not in self.versions:
+        if type(envelope) is dict:
             return RejectedItem(
                 envelope,
                 orjson.dumps(envelope),
@@ -193,21 +196,22 @@ class SegmentMapping:
             why = "an identify or alias call needs both ids to link an anonymous id"
             return _unmapped(message, text(), why)
         envelope = self._envelope(message, text, given, "identity.linked", now)
-        if isinstance(envelope, str):
-            return quarantined(message, text(), ErrorCode.EVENT_ENVELOPE_INVALID, envelope)
+        if type(envelope) is not dict:
+            return envelope
         envelope["anon_id"] = anon_id
         envelope["payload"] = {"anon_id": anon_id, "user_id": user}
         return envelope
 
     def _envelope(
         self, message: SegmentMessage, text: MessageText, given: SegmentContext, name: str, now: str
-    ) -> dict[str, Any] | str:
+    ) -> dict[str, Any] | RejectedItem:
         """The envelope of event ``name`` with the message's properties as its payload,
-        or why the app cannot be told. One function on purpose: this runs for every
-        message of every batch."""
+        or the message quarantined when its app cannot be told. One function on purpose:
+        this runs for every message of every batch, so the common case (ids with their
+        prefix, a messageId that is a UUID) makes no call it can avoid."""
         context = self._context(given)
-        if isinstance(context, str):
-            return context
+        if type(context) is str:
+            return quarantined(message, text(), ErrorCode.EVENT_ENVELOPE_INVALID, context)
         version = self.versions.get(name, 1)
         if given.rastup is None and given.sessionId is None:  # what the SDKs send
             session = ids = None
@@ -218,11 +222,15 @@ class SegmentMapping:
             event_id = message_id.lower()
         else:
             event_id = event_id_for(message_id, text)
+        if ids is None:
+            ids = {"event_id": event_id}
+        else:  # the message's own decoded dict (see _merged): completed, not copied
+            ids["event_id"] = event_id
         user, anon, properties = message.userId, message.anonymousId, message.properties
         # Ids that already carry their prefix, the common case, skip the call.
-        if type(user) is not str or not user.startswith("u_"):
+        if type(user) is not str or user[:2] != "u_":
             user = person_id(user, "u_")
-        if type(anon) is not str or not anon.startswith("a_"):
+        if type(anon) is not str or anon[:2] != "a_":
             anon = person_id(anon, "a_")
         return {
             "event": name,
@@ -232,7 +240,7 @@ class SegmentMapping:
             "anon_id": anon,
             "session_id": session,
             "context": context,
-            "ids": {**ids, "event_id": event_id} if ids else {"event_id": event_id},
+            "ids": ids,
             "payload": {} if properties is None else properties,
         }
 
@@ -264,11 +272,14 @@ class SegmentMapping:
 
 
 def _merged(given: SegmentContext, shared: SegmentContext) -> SegmentContext:
-    """A message's context over the batch's: the message's fields where it has them."""
+    """A message's context over the batch's: the message's fields where it has them. The
+    batch's ``rastup`` is copied, since the mapping completes each message's ``ids`` in place."""
     fields = {
         name: getattr(given, name) if getattr(given, name) is not None else getattr(shared, name)
         for name in SegmentContext.__struct_fields__
     }
+    if given.rastup is None:
+        fields["rastup"] = copy.deepcopy(shared.rastup)
     return SegmentContext(**fields)
 
 
@@ -290,7 +301,7 @@ def _extras(given: SegmentContext, version: Any) -> tuple[Any, Any, Any]:
             version = named
         session = extra.get("session_id", session)
         ids = extra.get("ids")
-    if session is not None and not (type(session) is str and session.startswith("s_")):
+    if session is not None and not (type(session) is str and session[:2] == "s_"):
         session = person_id(session, "s_")
     return version, session, ids if type(ids) is dict else None
 
