@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from bronze_fixture import envelope, write_bronze
 
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.transform import BuildOptions, build, open_published
+from rastup_data.transform import BuildOptions, _dbt, build, open_published
 from rastup_data.transform._dbt import _ParseKey
 from rastup_data.transform.warehouse import warehouse_dirs
 
@@ -64,3 +65,22 @@ def test_the_nrt_refresh_after_a_build_reuses_the_builds_parse(layout: LakeLayou
         sql = "SELECT payouts, amount_cents FROM nrt.ops_payout_backlog"
         backlog = conn.execute(sql).fetchall()
     assert backlog == [(1, 100)]
+
+
+def test_a_new_process_reuses_the_nodes_parse_for_another_window(layout: LakeLayout) -> None:
+    """dbt's partial parse in the work folder outlives the process that wrote it, whatever
+    Bronze window the next build reads: only the node's first build parses the project."""
+    payload = {"payout_id": "po_1", "amount_cents": 100, "currency": "USD"}
+    payload |= {"provider_id": "p_1", "booking_id": "bk_1", "leg_id": "lg_1"}
+    write_bronze(layout, [envelope("payout.created", "2026-01-01 00:00", payload)], name="a")
+    build(layout, BuildOptions(quality_gates=False, with_nrt=False))
+    perf = warehouse_dirs(layout).dbt_target("build") / "perf_info.json"
+    assert json.loads(perf.read_text())["parsed_path_count"] > 0
+    _dbt._PARSED.clear()  # what a new process starts with
+    write_bronze(layout, [envelope("payout.paid", "2026-01-02 00:00", payload)], name="b")
+    result = build(layout, BuildOptions(quality_gates=False, with_nrt=False))
+    assert result.bronze_from is not None  # an incremental build: other vars than the first
+    assert json.loads(perf.read_text())["parsed_path_count"] == 0
+    with open_published(layout) as conn:
+        events = conn.execute("SELECT count(*) FROM silver.fact_payouts").fetchall()
+    assert events == [(2,)]

@@ -6,6 +6,8 @@ partial parse (``partial_parse.msgpack`` in the target folder) is thrown away wh
 window) and the NRT refresh that follows it (the NRT state file). A process therefore keeps
 its last parse and hands it to the next invocation whose project files, target and
 parse-time vars are the same (see ``_ParseKey``); only vars read while nodes run may differ.
+That parse is made with the parse-time vars alone, so the partial parse dbt leaves in the
+target folder (node-local) serves the next process too, whatever window it builds.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ class _ParseKey:
     def of(cls, project: Path, variables: Mapping[str, Any], target: str | None) -> _ParseKey:
         paths = (p for p in project.rglob("*") if p.is_file())
         files = tuple(sorted(_file_signature(project, p) for p in paths))
-        parse_vars = {k: v for k, v in variables.items() if k not in RUN_TIME_VARS}
+        parse_vars = parse_time_vars(variables)
         if _WAREHOUSE_VAR in parse_vars:
             parse_vars[_WAREHOUSE_VAR] = Path(str(parse_vars[_WAREHOUSE_VAR])).stem
         return cls(str(project), files, target or "", json.dumps(parse_vars, sort_keys=True))
@@ -138,7 +140,25 @@ def run_dbt(
         with report_lock:
             on_node(outcome)
 
-    options = [
+    options = _options(project, target_dir, variables, target)
+    with _INVOKE_LOCK:
+        try:
+            manifest = None
+            if command and command[0] in _NODE_COMMANDS:
+                manifest = _parsed_manifest(project, variables, target, target_dir)
+            result = dbtRunner(manifest=manifest, callbacks=[callback]).invoke([*command, *options])
+        finally:
+            _close_duckdb_environment()
+    nodes = tuple(_outcome_from_result(r) for r in _results(result.result))
+    error = None if result.exception is None else str(result.exception)
+    return DbtInvocation(success=bool(result.success), nodes=nodes, error=error)
+
+
+def _options(
+    project: Path, target_dir: Path, variables: Mapping[str, Any], target: str | None
+) -> list[str]:
+    """The options of a dbt invocation: project, profile, target folder, logs off, vars."""
+    return [
         "--project-dir",
         str(project),
         "--profiles-dir",
@@ -156,26 +176,24 @@ def run_dbt(
         json.dumps(dict(variables), sort_keys=True),
         *(["--target", target] if target else []),
     ]
-    with _INVOKE_LOCK:
-        try:
-            manifest = None
-            if command and command[0] in _NODE_COMMANDS:
-                manifest = _parsed_manifest(project, variables, target, options)
-            result = dbtRunner(manifest=manifest, callbacks=[callback]).invoke([*command, *options])
-        finally:
-            _close_duckdb_environment()
-    nodes = tuple(_outcome_from_result(r) for r in _results(result.result))
-    error = None if result.exception is None else str(result.exception)
-    return DbtInvocation(success=bool(result.success), nodes=nodes, error=error)
+
+
+def parse_time_vars(variables: Mapping[str, Any]) -> dict[str, Any]:
+    """The vars a parse depends on: all but ``RUN_TIME_VARS``."""
+    return {k: v for k, v in variables.items() if k not in RUN_TIME_VARS}
 
 
 def _parsed_manifest(
-    project: Path, variables: Mapping[str, Any], target: str | None, options: Sequence[str]
+    project: Path, variables: Mapping[str, Any], target: str | None, target_dir: Path
 ) -> Any:
     """This process's parse of the project for these vars, parsing it if it has none.
 
-    ``options`` are the invocation's options (project, profile, target folder, vars). None
-    when the parse fails: the invocation then parses itself and reports the error as before.
+    The parse is given the parse-time vars only (the project's defaults stand in for the
+    others, which no parse reads), so dbt's own partial parse in ``target_dir``
+    (``partial_parse.msgpack``, checked by dbt against the project files, the profile and
+    those vars) stays valid from one build to the next and from one process to the next:
+    only the first build on a node with these files parses the whole project. None when
+    the parse fails: the invocation then parses itself and reports the error as before.
     """
     from dbt.cli.main import dbtRunner
     from dbt.contracts.graph.manifest import Manifest
@@ -184,6 +202,7 @@ def _parsed_manifest(
     cached = _PARSED.get(key)
     if cached is not None:
         return cached
+    options = _options(project, target_dir, parse_time_vars(variables), target)
     parsed = dbtRunner().invoke(["parse", *options]).result
     if not isinstance(parsed, Manifest):
         return None
