@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import duckdb
 import httpx
+import pytest
 from click.testing import CliRunner
 from tests.bi.conftest import DashboardSite
 
@@ -17,6 +18,7 @@ from rastup_data.bi.home import dashboards_dir
 from rastup_data.bi.tiles import Filters, tile_data
 from rastup_data.bi.usage import tile_views
 from rastup_data.cli import cli
+from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance import AuditLog, Gate, Principal, QueryPath
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.state import open_state
@@ -139,3 +141,19 @@ def test_each_page_view_on_serve_audits_every_tile(dashboard_site: DashboardSite
     per_view = [b - a for a, b in itertools.pairwise(counts)]
     assert per_view[0] > 0
     assert per_view == [per_view[0]] * 3
+
+
+def test_a_session_copy_of_an_extract_is_only_read_through_its_secure_view(
+    bi_lake: LakeLayout,
+) -> None:
+    """Small pinned extracts are copied into the session; the copy (every city) is not a
+    relation anyone can name: a scoped analyst still sees their city only."""
+    _refresh(bi_lake)
+    nyc = Principal("nyc-analyst", "analyst", frozenset({"nyc"}))
+    with Gate.open(bi_lake.root) as gate:
+        seen = gate.run(nyc, _BY_CITY, path=QueryPath.DASHBOARD, params=_DAYS)
+        assert [r[0] for r in seen.rows] == ["nyc"]
+        for name in ('__snap."datasets.ds_comms"', "__snap.ds_comms", '"datasets.ds_comms"'):
+            with pytest.raises(RastupError) as refused:
+                gate.run(nyc, f"SELECT DISTINCT city FROM {name}", path=QueryPath.DASHBOARD)
+            assert refused.value.code in {ErrorCode.ACCESS_DENIED, ErrorCode.QUERY_INVALID}

@@ -51,6 +51,11 @@ WAREHOUSE_ALIAS = "__wh"
 #: The pointer file of a Parquet folder published by snapshot (e.g. a BI extract).
 SNAPSHOT_POINTER = "CURRENT"
 NRT_ALIAS = "__nrt"
+#: Where a session keeps its copies of small pinned snapshots.
+SNAPSHOT_SCHEMA = "__snap"
+#: Pinned snapshots up to this many rows are copied into the session (BI extracts are
+#: aggregates: hundreds to thousands of rows).
+COPY_MAX_ROWS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +166,7 @@ class SecureSession:
         pinned = dict(self.spec.snapshots)
         for name, folder in policy.parquet_relations.items():
             where = f"{folder}/{pinned[folder]}" if folder in pinned else folder
-            relation = self._parquet(name, where)
+            relation = self._parquet(name, where, pinned=folder in pinned)
             if relation is not None:
                 found.append(relation)
                 if folder in pinned:
@@ -194,7 +199,9 @@ class SecureSession:
             for (schema, table), cols in columns.items()
         ]
 
-    def _parquet(self, name: str, folder: str) -> PhysicalRelation | None:
+    def _parquet(self, name: str, folder: str, *, pinned: bool) -> PhysicalRelation | None:
+        """A Parquet relation; a small pinned snapshot (immutable: a BI extract) is copied
+        into the session once, so its queries do not list and open its files each time."""
         store = self.spec.lake.lake
         if not has_parquet(store, folder):
             return None
@@ -203,6 +210,8 @@ class SecureSession:
             "hive_partitioning = true, union_by_name = true)"
         )
         rows = self.conn.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+        if pinned:
+            source = self._copied(name, source)
         return PhysicalRelation(
             name=name,
             kind=SourceKind.PARQUET,
@@ -210,6 +219,17 @@ class SecureSession:
             columns=tuple(PhysicalColumn(str(r[0]), str(r[1])) for r in rows),
             location=store.uri(folder),
         )
+
+    def _copied(self, name: str, source: str) -> str:
+        """``source`` as a table of the session when it has at most ``COPY_MAX_ROWS`` rows
+        (readers only reach it through its secure view, like the attached files)."""
+        counted = self.conn.execute(f"SELECT count(*) FROM {source}").fetchone()
+        if counted is None or int(counted[0]) > COPY_MAX_ROWS:
+            return source
+        self.conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SNAPSHOT_SCHEMA}")
+        table = f"{SNAPSHOT_SCHEMA}.{quote(name)}"
+        self.conn.execute(f"CREATE TABLE {table} AS SELECT * FROM {source}")
+        return table
 
     def _drop_empty_views(self) -> None:
         for name, view in list(self.views.items()):
