@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 import orjson
@@ -342,7 +342,7 @@ def _record(row: Sequence[Any]) -> AuditRecord:
 
 
 def _with_seq(record: AuditRecord, seq: int) -> AuditRecord:
-    return AuditRecord(**{**asdict(record), "seq": seq})
+    return replace(record, seq=seq)
 
 
 def _filters(principal: str | None, since: str | None) -> tuple[str, list[Any]]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -31,7 +32,15 @@ from rastup_data.governance.cost import CostEstimate
 from rastup_data.governance.lineage import Lineage
 from rastup_data.serving.query import QueryResult
 
-__all__ = ["AnswerKey", "BoundedCache", "Plan", "SessionMemo", "volatile"]
+__all__ = [
+    "MAX_ANSWER_ROWS",
+    "MAX_SESSION_ROWS",
+    "AnswerKey",
+    "BoundedCache",
+    "Plan",
+    "SessionMemo",
+    "volatile",
+]
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -57,8 +66,11 @@ _VOLATILE = frozenset(
         "uuid",
     }
 )
-#: Answers with more rows than this are not kept (a memo holds tiles, not extracts).
-MAX_ANSWER_ROWS = 5_000
+#: Answers with more rows than this are not kept (a memo holds tiles, not extracts: a
+#: year of days with its prior period is 732 rows).
+MAX_ANSWER_ROWS = 2_000
+#: The rows one session's answers may hold in all (older answers are forgotten first).
+MAX_SESSION_ROWS = 50_000
 
 #: (SQL that runs, parameters, row limit): what identifies an answer within one session.
 AnswerKey = tuple[str, tuple[Any, ...], int | None]
@@ -76,26 +88,47 @@ class Plan:
 
 
 class BoundedCache(Generic[_K, _V]):
-    """A thread-safe map that forgets its least recently used entry past ``size``."""
+    """A thread-safe map that forgets its least recently used entries past ``size`` entries
+    or past ``max_weight`` in total (each entry weighs ``weigh(value)``, 1 by default)."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(
+        self,
+        size: int,
+        *,
+        max_weight: int | None = None,
+        weigh: Callable[[_V], int] | None = None,
+    ) -> None:
         self.size = size
-        self._items: OrderedDict[_K, _V] = OrderedDict()
+        self.max_weight = max_weight
+        self._weigh = weigh or (lambda _: 1)
+        self._items: OrderedDict[_K, tuple[_V, int]] = OrderedDict()
+        self._weight = 0
         self._lock = threading.Lock()
 
     def get(self, key: _K) -> _V | None:
         with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
+            found = self._items.get(key)
+            if found is None:
+                return None
+            self._items.move_to_end(key)
+            return found[0]
 
     def put(self, key: _K, value: _V) -> None:
+        weight = self._weigh(value)
         with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            old = self._items.pop(key, None)
+            self._weight += weight - (old[1] if old is not None else 0)
+            self._items[key] = (value, weight)
+            while self._items and self._over():
+                self._weight -= self._items.popitem(last=False)[1][1]
+
+    def _over(self) -> bool:
+        heavy = self.max_weight is not None and self._weight > self.max_weight
+        return len(self._items) > self.size or heavy
+
+    @property
+    def weight(self) -> int:
+        return self._weight
 
     def __len__(self) -> int:
         return len(self._items)
@@ -106,7 +139,9 @@ class SessionMemo:
 
     def __init__(self, *, plans: int = 512, answers: int = 256) -> None:
         self.plans: BoundedCache[str, Plan] = BoundedCache(plans)
-        self.answers: BoundedCache[AnswerKey, QueryResult] = BoundedCache(answers)
+        self.answers: BoundedCache[AnswerKey, QueryResult] = BoundedCache(
+            answers, max_weight=MAX_SESSION_ROWS, weigh=lambda r: len(r.rows) + 1
+        )
 
     def keep_answer(self, key: AnswerKey, result: QueryResult) -> None:
         if len(result.rows) <= MAX_ANSWER_ROWS:
