@@ -26,7 +26,7 @@ from rastup_data.privacy.erasure import new_request
 from rastup_data.privacy.ids import SubjectIds, check_request_id, check_subject_id
 from rastup_data.privacy.matching import IdMatcher
 from rastup_data.privacy.purge.parquet import read_parquet_table
-from rastup_data.privacy.purge.spool import spool_files
+from rastup_data.privacy.purge.spool import spool_files, spool_segments
 from rastup_data.privacy.purge.state_tables import STATE_TABLES
 from rastup_data.privacy.requests import RequestKind, RequestState, RequestStore
 from rastup_data.privacy.subjects import resolve_links
@@ -130,11 +130,7 @@ def _parquet_records(
 
 
 def _spool_records(files: list[Path], matcher: IdMatcher) -> Iterator[dict[str, Any]]:
-    for path in files:
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            continue
+    for path, data in spool_segments(files):
         lines = data.splitlines()
         for index in matcher.lines(data):
             yield {"segment": path.name, "record": lines[index].decode("utf-8", "replace")}

@@ -10,6 +10,7 @@ node that runs a collector.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from rastup_data.lake.layout import LAKE_LOCK
 from rastup_data.privacy.purge.base import PurgeRun, StoreOutcome
 from rastup_data.storage.posix import atomic_write
 
-__all__ = ["SpoolStep", "spool_files"]
+__all__ = ["SpoolStep", "spool_files", "spool_segments"]
 
 _SEALED = (".events.ndjson", ".bad.ndjson")
 _OPEN = (".events.open", ".bad.open")
@@ -31,6 +32,17 @@ def spool_files(spool: Path) -> list[Path]:
     return sorted(found)
 
 
+def spool_segments(paths: Iterable[Path]) -> Iterator[tuple[Path, bytes]]:
+    """Each segment of ``paths`` that is still there, with its bytes (one landed meanwhile
+    is passed over: Bronze has its rows)."""
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            continue
+        yield path, data
+
+
 @dataclass(frozen=True, slots=True)
 class SpoolStep:
     """Purges the sealed segments of this node's spool."""
@@ -41,11 +53,7 @@ class SpoolStep:
         outcome = StoreOutcome(self.name)
         spool = run.ctx.layout.spool
         store = run.ctx.layout.lake
-        for path in spool_files(spool):
-            try:
-                data = path.read_bytes()
-            except FileNotFoundError:  # landed meanwhile: Bronze has its rows
-                continue
+        for path, data in spool_segments(spool_files(spool)):
             outcome.files_scanned += 1
             outcome.bytes_scanned += len(data)
             hits = set(run.matcher.lines(data))

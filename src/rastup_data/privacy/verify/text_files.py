@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rastup_data.lake.layout import MANIFEST
-from rastup_data.privacy.purge.spool import spool_files
+from rastup_data.privacy.purge.spool import spool_files, spool_segments
 from rastup_data.privacy.verify.base import StoreScan, VerifyScope
 
 __all__ = ["ManifestScanner", "SpoolScanner"]
@@ -19,11 +19,8 @@ class SpoolScanner:
     def scan(self, scope: VerifyScope) -> StoreScan:
         result = StoreScan(self.name)
         spool = scope.ctx.layout.spool
-        for path in spool_files(spool):
-            try:
-                data = path.read_bytes()
-            except FileNotFoundError:  # landed meanwhile: Bronze is scanned after
-                continue
+        # A segment landed meanwhile is passed over: Bronze is scanned after.
+        for path, data in spool_segments(spool_files(spool)):
             result.files += 1
             result.bytes += len(data)
             result.add_hits(str(path.relative_to(spool)), sum(1 for _ in scope.matcher.lines(data)))
