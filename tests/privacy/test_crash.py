@@ -1,4 +1,11 @@
-"""kill -9 during a purge, then a rerun: every file stays readable and the rerun completes."""
+"""kill -9 during a purge, then a rerun: every file stays readable and the rerun completes.
+
+The kill is deterministic: the purge runs in a child process whose lake storage kills the
+process (SIGKILL, from inside) while the second Bronze file's replacement is written but
+not yet renamed into place. At that instant exactly one Bronze file has been rewritten (its
+rename committed), one temporary file is on disk, and the rest are untouched: a purge
+killed mid-Bronze, however loaded the machine is. The purge code itself runs unchanged.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +13,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
+import duckdb
 import pyarrow.parquet as pq
 from privacy_fixture import Subjects
 from test_erasure_end_to_end import _bronze_rows
 
-from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.layout import BRONZE_EVENTS, LakeLayout
 from rastup_data.privacy import (
     Actor,
     RequestState,
@@ -23,26 +30,55 @@ from rastup_data.privacy import (
     verify_request,
 )
 
+#: Runs ``rastup-data dsar purge`` with a storage that kills the process at a known point.
+_KILLED_PURGE = f"""
+import os, signal, sys
+from contextlib import contextmanager
 
-def _purge_until_first_rewrite(lake: LakeLayout) -> subprocess.Popen[str]:
+from rastup_data import cli
+from rastup_data.storage.local import LocalStorage
+
+real_writing = LocalStorage.writing
+bronze_writes = []
+
+
+@contextmanager
+def writing(self, key):
+    with real_writing(self, key) as tmp:
+        yield tmp
+        if key.startswith("{BRONZE_EVENTS}/"):
+            bronze_writes.append(key)
+            if len(bronze_writes) == 2:  # the second file is written, not yet renamed
+                os.kill(os.getpid(), signal.SIGKILL)
+
+
+LocalStorage.writing = writing
+sys.argv = ["rastup-data", "dsar", "purge"]
+cli.main()
+"""
+
+
+def _killed_purge(lake: LakeLayout) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, RASTUP_LAKE=str(lake.root))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rastup_data.cli", "dsar", "purge"],
+    return subprocess.run(
+        [sys.executable, "-c", _KILLED_PURGE],
         env=env,
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
+        capture_output=True,
         text=True,
+        timeout=300,
+        check=False,
     )
-    assert proc.stderr is not None
-    deadline = time.monotonic() + 300
-    for line in proc.stderr:
-        if "bronze: " in line and "row(s)" in line:
-            proc.send_signal(signal.SIGKILL)
-            break
-        assert time.monotonic() < deadline, "the purge never rewrote a Bronze file"
-    proc.wait(timeout=60)
-    proc.stderr.close()
-    return proc
+
+
+def _rows_not_naming(layout: LakeLayout, ids: set[str]) -> int:
+    listed = ", ".join(f"'{i}'" for i in sorted(ids))
+    with duckdb.connect() as conn:
+        row = conn.execute(
+            f"SELECT count(*) FROM read_parquet('{layout.events_glob}') "
+            f"WHERE coalesce(user_id NOT IN ({listed}), true) "
+            f"AND coalesce(anon_id NOT IN ({listed}), true)"
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def test_a_killed_purge_leaves_old_or_new_files_and_a_rerun_completes(
@@ -56,14 +92,16 @@ def test_a_killed_purge_leaves_old_or_new_files_and_a_rerun_completes(
         ]
     files = sorted(lake.bronze_events.rglob("*.parquet"))
     assert len(files) >= 4
-    killed = _purge_until_first_rewrite(lake)
-    assert killed.returncode == -signal.SIGKILL
+    before, others = _bronze_rows(lake, ids), _rows_not_naming(lake, ids)
+    assert not any(p.name.startswith(".") for p in lake.bronze_events.rglob("*"))
+    killed = _killed_purge(lake)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
     for path in [*lake.bronze.rglob("*.parquet")]:
         pq.read_table(path)  # every file is whole: the old one or the new one
-    # A temporary file the kill left behind is a dot-file: no glob or listing reads it.
+    # The temporary file the kill left behind is a dot-file: no glob or listing reads it.
+    assert any(p.name.startswith(".") for p in lake.bronze_events.rglob("*"))
     assert all(not k.endswith(".tmp") for k in lake.lake.list_keys("bronze"))
-    remaining = _bronze_rows(lake, ids)
-    assert remaining > 0, "the kill came after the purge had finished Bronze"
+    assert 0 < _bronze_rows(lake, ids) < before, "the kill did not land mid-Bronze"
     with open_privacy(lake.root, actor=Actor("officer")) as ctx:
         store = RequestStore(ctx.state)
         assert {store.get(r).state for r in requests} == {RequestState.EXCLUDED}
@@ -72,3 +110,4 @@ def test_a_killed_purge_leaves_old_or_new_files_and_a_rerun_completes(
         assert _bronze_rows(lake, ids) == 0
         for request in requests:
             assert verify_request(ctx, request).verified
+    assert _rows_not_naming(lake, ids) == others  # nothing else was lost
