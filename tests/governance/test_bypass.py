@@ -150,7 +150,7 @@ def test_the_corpus_is_large_and_every_attempt_is_audited(gate: Gate) -> None:
 def test_the_session_itself_cannot_reach_files_or_change_settings(gate: Gate) -> None:
     """Defence in depth: even SQL that skipped the checker meets a locked engine."""
     gate.run(ADMIN, "SELECT 1", path=QueryPath.CLI)
-    session = next(iter(gate._sessions.values()))
+    session = gate.sessions.cached()[0]
     cursor = session.cursor()
     for sql in (
         "SELECT * FROM read_csv('/etc/passwd')",

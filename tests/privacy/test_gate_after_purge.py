@@ -26,7 +26,7 @@ def test_a_cached_session_does_not_outlive_the_file_a_purge_replaced(
         # the file's identity tells the gate to attach the purged build.
         after = gate.run(admin, SQL, path=QueryPath.REPORT).rows[0][0]
         assert after == excluded
-        assert len(gate._sessions) == 1
-        session = next(iter(gate._sessions.values()))
+        assert len(gate.sessions.cached()) == 1
+        session = gate.sessions.cached()[0]
         rows = session.conn.execute("SELECT count(*) FROM __wh.silver.events_deduped").fetchone()
         assert rows == (excluded,), "the session attached the purged file"

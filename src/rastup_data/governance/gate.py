@@ -9,10 +9,8 @@ attempt is audited.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -40,28 +38,19 @@ from rastup_data.governance.principals import Principal, TokenStore
 from rastup_data.governance.reader import GatedConnection
 from rastup_data.governance.relations import SourceKind
 from rastup_data.governance.running import RunningQueries, RunningQuery
-from rastup_data.governance.session import (
-    SNAPSHOT_POINTER,
-    SecureSession,
-    SessionSpec,
-    files_version,
-)
-from rastup_data.governance.tags import load_column_tags
+from rastup_data.governance.session import SecureSession
+from rastup_data.governance.sessions import SessionCache
 from rastup_data.governance.watchdog import Watchdog
-from rastup_data.lake.files import has_parquet
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.ops.metrics import PlatformMetrics
 from rastup_data.serving.formats import json_value
 from rastup_data.serving.query import QueryResult, TableInfo, query_failed, run_query
 from rastup_data.state import StateDB, open_state
-from rastup_data.transform.manifest import current_manifest_path
-from rastup_data.transform.published import published_files
 
 __all__ = ["Gate", "GatedResult", "QueryPath", "QueryPlan"]
 
 log = logging.getLogger(__name__)
 
-_MAX_SESSIONS = 32
 #: A query is listed as running (and can be killed) once it has run this long.
 LIST_AFTER_S = 1.0
 
@@ -185,8 +174,7 @@ class Gate:
         self.guard = CostGuard(self.profile, self.audit)
         self.cost = CostModel(self.policy.cost)
         self._mask_key = masking_key(state)
-        self._sessions: OrderedDict[tuple[SessionSpec, str], SecureSession] = OrderedDict()
-        self._lock = threading.Lock()
+        self.sessions = SessionCache(layout, policy=self.policy, mask_key=self._mask_key)
         self.running = RunningQueries(state)
         self.pin = DashboardPin(state)
         self._watchdog = Watchdog(kill_requests=self.running.kill_requested)
@@ -221,10 +209,7 @@ class Gate:
             raise
 
     def close(self) -> None:
-        with self._lock:
-            for session in self._sessions.values():
-                session.close()
-            self._sessions.clear()
+        self.sessions.close()
         self._watchdog.stop()
         self.state.close()
 
@@ -439,61 +424,7 @@ class Gate:
         )
 
     def _session(self, principal: Principal) -> SecureSession:
-        published = published_files(self.layout)
-        erased = self.exclusions.erased_subjects()
-        spec = SessionSpec(
-            lake=self.layout,
-            warehouse=published.warehouse,
-            nrt=published.nrt,
-            principal_role=principal.role,
-            cities=principal.cities,
-            erased_digest=erased.digest,
-            files_version=files_version(published.warehouse, published.nrt),
-            snapshots=self._snapshots(),
-        )
-        key = (spec, principal.name if principal.scoped else "")
-        with self._lock:
-            session = self._sessions.get(key)
-            if session is not None:
-                self._sessions.move_to_end(key)
-                return session
-        tags = (
-            load_column_tags(current_manifest_path(self.layout)) if self._needs_tags(spec) else {}
-        )
-        session = SecureSession(
-            spec,
-            policy=self.policy,
-            principal=principal,
-            tags=tags,
-            mask_key=self._mask_key,
-            erased=erased,
-        )
-        with self._lock:
-            # Sessions this one supersedes (an older build, file or erasure list) are dropped
-            # so their attached files are released once their in-flight cursors finish.
-            for old in [k for k in self._sessions if _same_scope(k, key)]:
-                del self._sessions[old]
-            self._sessions[key] = session
-            while len(self._sessions) > _MAX_SESSIONS:
-                self._sessions.popitem(last=False)  # in-flight cursors keep theirs alive
-        return session
-
-    def _snapshots(self) -> tuple[tuple[str, str], ...]:
-        """The snapshot each pointer-published Parquet folder names now (BI extracts)."""
-        store = self.layout.lake
-        found = []
-        for folder in sorted(set(self.policy.parquet_relations.values())):
-            snapshot = store.read_pointer(f"{folder}/{SNAPSHOT_POINTER}")
-            if snapshot and "/" not in snapshot and not snapshot.startswith("."):
-                found.append((folder, snapshot))
-        return tuple(found)
-
-    def _needs_tags(self, spec: SessionSpec) -> bool:
-        has_data = spec.warehouse is not None or spec.nrt is not None
-        return has_data or any(
-            has_parquet(self.layout.lake, folder)
-            for folder in self.policy.parquet_relations.values()
-        )
+        return self.sessions.get(principal, self.exclusions.erased_subjects())
 
     def _record(
         self,
@@ -606,11 +537,6 @@ def _engine_plan(prepared: _Prepared) -> str:
     finally:
         cursor.close()
     return "\n".join(str(row[-1]) for row in rows)
-
-
-def _same_scope(a: tuple[SessionSpec, str], b: tuple[SessionSpec, str]) -> bool:
-    """Whether two cached sessions serve the same principal scope (role, cities, name)."""
-    return (a[0].principal_role, a[0].cities, a[1]) == (b[0].principal_role, b[0].cities, b[1])
 
 
 def _access(masked: frozenset[str]) -> str:
