@@ -55,6 +55,17 @@ def test_a_missing_file_is_a_coded_error(tmp_path: Path) -> None:
     with pytest.raises(RastupError) as caught:
         load_schedule(tmp_path)
     assert caught.value.code is ErrorCode.BI_SCHEDULE_INVALID
+    assert caught.value.message.startswith(f"{tmp_path / 'refresh.yaml'}: cannot read the ")
+
+
+def test_a_file_that_is_not_yaml_is_a_one_line_coded_error(tmp_path: Path) -> None:
+    (tmp_path / "refresh.yaml").write_text("version: 1\ndatasets: [unclosed\n", encoding="utf-8")
+    with pytest.raises(RastupError) as caught:
+        load_schedule(tmp_path)
+    assert caught.value.code is ErrorCode.BI_SCHEDULE_INVALID
+    message = caught.value.message
+    assert message.startswith(f"{tmp_path / 'refresh.yaml'}: not valid YAML: ")
+    assert "\n" not in message
 
 
 def test_due_when_the_latest_passed_time_has_no_refresh_and_daily_keeps_the_first() -> None:

@@ -17,9 +17,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from rastup_data.environments.document import DocumentChecker
+from rastup_data.environments.document import DocumentChecker, read_yaml_document
 from rastup_data.errors import ErrorCode, RastupError
 
 __all__ = [
@@ -91,12 +89,7 @@ class RefreshSchedule:
 def load_schedule(folder: Path) -> RefreshSchedule:
     """Read and validate ``<folder>/refresh.yaml``."""
     path = folder / SCHEDULE_FILE
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise RastupError(
-            ErrorCode.BI_SCHEDULE_INVALID, f"{path}: cannot be read as YAML: {exc}"
-        ) from exc
+    document = read_yaml_document(path, ErrorCode.BI_SCHEDULE_INVALID, "the refresh schedule")
     return parse_schedule(document, source=str(path))
 
 
