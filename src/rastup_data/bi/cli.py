@@ -19,18 +19,12 @@ from rastup_data.environments import load_profile
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance import AuditLog
 from rastup_data.lake.existing import existing_lake
+from rastup_data.lake.options import lake_option
 from rastup_data.state import open_state
 from rastup_data.terminal import output_console
 
 __all__ = ["bi"]
 
-_lake_option = click.option(
-    "--lake",
-    type=click.Path(file_okay=False),
-    metavar="DIR|URL",
-    default=None,
-    help="Lake root (default: $RASTUP_LAKE, else ./lake).",
-)
 _format_option = click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
@@ -43,7 +37,7 @@ def bi() -> None:
 
 @bi.command("refresh")
 @click.argument("datasets", nargs=-1)
-@_lake_option
+@lake_option()
 def refresh_command(datasets: tuple[str, ...], lake: str | None) -> None:
     """Refresh DATASETS (default: every scheduled one) from the published build now.
 
@@ -74,7 +68,7 @@ def refresh_command(datasets: tuple[str, ...], lake: str | None) -> None:
 
 
 @bi.command("status")
-@_lake_option
+@lake_option()
 @_format_option
 def status_command(lake: str | None, fmt: str) -> None:
     """Per dataset: last success, duration, rows, bytes, 30-day success ratio; capacity."""
@@ -92,7 +86,7 @@ def status_command(lake: str | None, fmt: str) -> None:
 
 @bi.command("unused")
 @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
-@_lake_option
+@lake_option()
 @_format_option
 def unused_command(days: int, lake: str | None, fmt: str) -> None:
     """Tiles nobody viewed in the last DAYS days (from the query gate's audit log): the

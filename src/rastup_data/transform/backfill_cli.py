@@ -9,7 +9,7 @@ import click
 import orjson
 
 from rastup_data.lake.existing import existing_lake
-from rastup_data.lake.options import work_dir_option
+from rastup_data.lake.options import lake_option, work_dir_option
 from rastup_data.transform.backfill import BackfillOptions, BackfillResult, backfill
 from rastup_data.transform.build import BuildFailed
 from rastup_data.transform.cli import _print_event, _print_failures, _row_text
@@ -20,13 +20,7 @@ _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 @click.command("backfill")
-@click.option(
-    "--lake",
-    type=click.Path(file_okay=False),
-    metavar="DIR|URL",
-    default=None,
-    help="Lake root (default: $RASTUP_LAKE, else ./lake).",
-)
+@lake_option()
 @work_dir_option
 @click.option(
     "--from",

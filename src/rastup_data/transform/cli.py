@@ -12,7 +12,7 @@ import click
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.existing import existing_lake
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.lake.options import work_dir_option
+from rastup_data.lake.options import lake_option, work_dir_option
 from rastup_data.transform.build import BuildEvent, BuildFailed, BuildOptions, CheckFailure
 from rastup_data.transform.build import build as run_build
 
@@ -22,13 +22,7 @@ _STATUS_STYLE = {"success": "green", "pass": "green", "warn": "yellow"}
 
 
 @click.command()
-@click.option(
-    "--lake",
-    type=click.Path(file_okay=False),
-    metavar="DIR|URL",
-    default=None,
-    help="Lake root: a folder or s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake).",
-)
+@lake_option()
 @work_dir_option
 @click.option(
     "--from",

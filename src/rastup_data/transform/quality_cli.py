@@ -20,7 +20,7 @@ from rastup_data.config import resolve_lake
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.existing import existing_lake
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.lake.options import work_dir_option
+from rastup_data.lake.options import lake_option, work_dir_option
 from rastup_data.quality import (
     QualityCatalog,
     compare_marts,
@@ -43,12 +43,9 @@ _db_option = click.option(
     default=None,
     help="A DuckDB warehouse file to read (opened read-only) instead of the lake's build.",
 )
-_lake_option = click.option(
-    "--lake",
-    type=click.Path(file_okay=False),
-    metavar="DIR|URL",
-    default=None,
-    help="Lake whose published build (and Bronze) to audit (default: $RASTUP_LAKE, else ./lake).",
+_lake_option = lake_option(
+    help_text="Lake whose published build (and Bronze) to audit: a folder or "
+    "s3://BUCKET/PREFIX (default: $RASTUP_LAKE, else ./lake)."
 )
 
 
