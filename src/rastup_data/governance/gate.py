@@ -37,10 +37,10 @@ from rastup_data.governance.policy import Policy, load_policy
 from rastup_data.governance.principals import Principal, TokenStore
 from rastup_data.governance.reader import GatedConnection
 from rastup_data.governance.relations import SourceKind
-from rastup_data.governance.running import RunningQueries, RunningQuery
+from rastup_data.governance.running import QueryListing, RunningQueries, RunningQuery
 from rastup_data.governance.session import SecureSession
 from rastup_data.governance.sessions import SessionCache
-from rastup_data.governance.watchdog import Watchdog
+from rastup_data.governance.watchdog import QueryInterrupt, Watchdog
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.ops.metrics import PlatformMetrics
 from rastup_data.serving.formats import json_value
@@ -374,11 +374,11 @@ class Gate:
     ) -> tuple[QueryResult, pa.Table | None]:
         limits = self.policy.role(attempt.principal.role).limits
         cursor = prepared.session.cursor()
-        stop = _Interrupt(cursor)
+        stop = QueryInterrupt(cursor)
         timer = self._watchdog.arm(
             limits.max_seconds, stop.timeout, key=attempt.query_id, on_kill=stop.kill
         )
-        listing = _Listing(self.running, self._running_query(attempt))
+        listing = QueryListing(self.running, self._running_query(attempt))
         listed = self._watchdog.arm(LIST_AFTER_S, listing.register)
         try:
             sql = prepared.checked.sql
@@ -462,43 +462,6 @@ class Gate:
     def _count(self, code: ErrorCode) -> None:
         if self.metrics is not None:
             self.metrics.count_error(code)
-
-
-@dataclass(slots=True)
-class _Listing:
-    """Lists a query as running (``rastup-data queries running``) once it has run for
-    ``LIST_AFTER_S``: the short queries dashboards make never touch the state database."""
-
-    running: RunningQueries
-    query: RunningQuery
-    registered: bool = False
-
-    def register(self) -> None:  # on the watchdog's thread: never raise
-        try:
-            self.running.start(self.query)
-            self.registered = True
-        except Exception:
-            log.exception("could not list query %s as running", self.query.query_id)
-
-    def finish(self) -> None:
-        if self.registered:
-            self.running.finish(self.query.query_id)
-
-
-@dataclass(slots=True)
-class _Interrupt:
-    """Stops a running query and remembers why: its time limit, or an operator's kill."""
-
-    cursor: duckdb.DuckDBPyConnection
-    reason: str | None = None
-
-    def timeout(self) -> None:
-        self.reason = "timeout"
-        self.cursor.interrupt()
-
-    def kill(self) -> None:
-        self.reason = "killed"
-        self.cursor.interrupt()
 
 
 def _answer_key(

@@ -10,6 +10,7 @@ listed.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +18,9 @@ from typing import Any
 from rastup_data.state import StateDB
 from rastup_data.state.runners import runner_alive, this_runner
 
-__all__ = ["RunningQueries", "RunningQuery"]
+__all__ = ["QueryListing", "RunningQueries", "RunningQuery"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,3 +141,25 @@ class RunningQueries:
     def is_running(self, query_id: str) -> bool:
         row = self.db.fetchone("SELECT 1 FROM running_queries WHERE query_id = ?", (query_id,))
         return row is not None
+
+
+@dataclass(slots=True)
+class QueryListing:
+    """Lists one gated query as running (``rastup-data queries running``) once the gate's
+    watchdog calls :meth:`register` (after ``LIST_AFTER_S``): the short queries dashboards
+    make never touch the state database."""
+
+    running: RunningQueries
+    query: RunningQuery
+    registered: bool = False
+
+    def register(self) -> None:  # on the watchdog's thread: never raise
+        try:
+            self.running.start(self.query)
+            self.registered = True
+        except Exception:
+            log.exception("could not list query %s as running", self.query.query_id)
+
+    def finish(self) -> None:
+        if self.registered:
+            self.running.finish(self.query.query_id)

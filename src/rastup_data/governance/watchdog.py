@@ -14,8 +14,10 @@ import itertools
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
 
-__all__ = ["Watchdog"]
+__all__ = ["QueryInterrupt", "Watchdog"]
 
 _TICK = 0.25
 _KILL_POLL = 0.5
@@ -103,3 +105,24 @@ class Watchdog:
                 heapq.heappop(self._heap)
                 self._armed.discard(handle)
                 callback()
+
+
+class _Interruptible(Protocol):
+    def interrupt(self) -> None: ...
+
+
+@dataclass(slots=True)
+class QueryInterrupt:
+    """The watchdog's two stop callbacks for one query's cursor (:meth:`timeout` when its
+    time limit passes, :meth:`kill` when an operator asks); remembers which one fired."""
+
+    cursor: _Interruptible
+    reason: str | None = None
+
+    def timeout(self) -> None:
+        self.reason = "timeout"
+        self.cursor.interrupt()
+
+    def kill(self) -> None:
+        self.reason = "killed"
+        self.cursor.interrupt()
