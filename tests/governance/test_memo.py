@@ -32,6 +32,18 @@ def test_entries_are_forgotten_past_the_total_weight() -> None:
     assert cache.weight == 0
 
 
+def test_a_new_entry_forgets_those_it_supersedes_and_clear_returns_what_it_forgot() -> None:
+    cache: BoundedCache[tuple[str, int], list[int]] = BoundedCache(10, weigh=len)
+    cache.put(("nyc", 1), [0, 0])
+    cache.put(("sf", 1), [0])
+    cache.put(("nyc", 2), [0, 0, 0], replacing=lambda key: key[0] == "nyc")
+    assert cache.get(("nyc", 1)) is None
+    assert cache.values() == [[0], [0, 0, 0]]  # least recently used first
+    assert cache.weight == 4
+    assert cache.clear() == [[0], [0, 0, 0]]
+    assert (len(cache), cache.weight) == (0, 0)
+
+
 def test_calls_whose_value_changes_between_runs_are_volatile() -> None:
     def tree(sql: str) -> sqlglot.exp.Expr:
         return sqlglot.parse_one(sql, read="duckdb")

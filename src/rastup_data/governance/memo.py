@@ -113,14 +113,31 @@ class BoundedCache(Generic[_K, _V]):
             self._items.move_to_end(key)
             return found[0]
 
-    def put(self, key: _K, value: _V) -> None:
+    def put(self, key: _K, value: _V, *, replacing: Callable[[_K], bool] | None = None) -> None:
+        """Keep ``value`` under ``key``; in the same step forget the entries whose key
+        ``replacing`` accepts (the ones the new entry supersedes)."""
         weight = self._weigh(value)
         with self._lock:
+            for gone in [k for k in self._items if replacing is not None and replacing(k)]:
+                self._weight -= self._items.pop(gone)[1]
             old = self._items.pop(key, None)
             self._weight += weight - (old[1] if old is not None else 0)
             self._items[key] = (value, weight)
             while self._items and self._over():
                 self._weight -= self._items.popitem(last=False)[1][1]
+
+    def values(self) -> list[_V]:
+        """The values kept now, least recently used first."""
+        with self._lock:
+            return [value for value, _ in self._items.values()]
+
+    def clear(self) -> list[_V]:
+        """Forget every entry; returns the values forgotten."""
+        with self._lock:
+            gone = [value for value, _ in self._items.values()]
+            self._items.clear()
+            self._weight = 0
+            return gone
 
     def _over(self) -> bool:
         heavy = self.max_weight is not None and self._weight > self.max_weight

@@ -9,9 +9,7 @@ in-flight cursors keep it alive until they finish), and at most ``MAX_SESSIONS``
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
+from rastup_data.governance.memo import BoundedCache
 from rastup_data.governance.policy import Policy
 from rastup_data.governance.principals import Principal
 from rastup_data.governance.session import (
@@ -47,8 +45,8 @@ class SessionCache:
         self.layout = layout
         self.policy = policy
         self._mask_key = mask_key
-        self._sessions: OrderedDict[_Key, SecureSession] = OrderedDict()
-        self._lock = threading.Lock()
+        # Past MAX_SESSIONS the least recently used goes (in-flight cursors keep theirs alive).
+        self._sessions: BoundedCache[_Key, SecureSession] = BoundedCache(MAX_SESSIONS)
 
     def get(self, principal: Principal, erased: ErasedSubjects) -> SecureSession:
         """The session ``principal`` reads the lake as it is now through, with the subjects
@@ -65,11 +63,9 @@ class SessionCache:
             snapshots=self._snapshots(),
         )
         key = (spec, principal.name if principal.scoped else "")
-        with self._lock:
-            session = self._sessions.get(key)
-            if session is not None:
-                self._sessions.move_to_end(key)
-                return session
+        session = self._sessions.get(key)
+        if session is not None:
+            return session
         tags = (
             load_column_tags(current_manifest_path(self.layout)) if self._needs_tags(spec) else {}
         )
@@ -81,29 +77,18 @@ class SessionCache:
             mask_key=self._mask_key,
             erased=erased,
         )
-        self._keep(key, session)
+        # The sessions this one supersedes (an older build, file or erasure list for the same
+        # scope) are dropped, so their files are released once their in-flight cursors finish.
+        self._sessions.put(key, session, replacing=lambda old: _same_scope(old, key))
         return session
 
     def cached(self) -> list[SecureSession]:
         """The sessions kept now, least recently used first."""
-        with self._lock:
-            return list(self._sessions.values())
+        return self._sessions.values()
 
     def close(self) -> None:
-        with self._lock:
-            for session in self._sessions.values():
-                session.close()
-            self._sessions.clear()
-
-    def _keep(self, key: _Key, session: SecureSession) -> None:
-        with self._lock:
-            # Sessions this one supersedes (an older build, file or erasure list) are dropped
-            # so their attached files are released once their in-flight cursors finish.
-            for old in [k for k in self._sessions if _same_scope(k, key)]:
-                del self._sessions[old]
-            self._sessions[key] = session
-            while len(self._sessions) > MAX_SESSIONS:
-                self._sessions.popitem(last=False)  # in-flight cursors keep theirs alive
+        for session in self._sessions.clear():
+            session.close()
 
     def _snapshots(self) -> tuple[tuple[str, str], ...]:
         """The snapshot each pointer-published Parquet folder names now (BI extracts)."""
