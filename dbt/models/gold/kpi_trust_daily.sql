@@ -2,18 +2,7 @@
 with daily as (
   select
     dt,
-    count(*) filter (where trust_event = 'idv_started') as idv_started,
-    count(*) filter (where trust_event = 'idv_passed') as idv_passed,
-    count(*) filter (where trust_event = 'idv_failed') as idv_failed,
-    count(*) filter (where trust_event = 'bgcheck_completed' and bg_result = 'clear') as bg_clear,
-    count(*) filter (where trust_event = 'bgcheck_completed' and bg_result = 'consider')
-      as bg_consider,
-    count(*) filter (where trust_event = 'bgcheck_completed' and bg_result = 'suspended')
-      as bg_suspended,
-    count(*) filter (where trust_event = 'risk_scored' and risk_bucket = 'watch') as risk_watch,
-    count(*) filter (where trust_event = 'risk_scored' and risk_bucket = 'action') as risk_action,
-    count(*) filter (where trust_event = 'risk_scored' and risk_bucket = 'critical')
-      as risk_critical
+    {{ trust_counts() }}
   from {{ ref('fact_trust') }}
   group by dt
 )
