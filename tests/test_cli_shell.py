@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import pytest
 from click.testing import CliRunner
@@ -40,3 +42,33 @@ def test_experiments_lists_its_assignment_commands() -> None:
     assert result.exit_code == 0
     assert "analyze" in result.output
     assert "assign" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["nosuch"], "No such command 'nosuch'."),
+        (["--env", "nope", "budget", "status"], "Invalid value for '--env': 'nope'"),
+        (["lake", "stats", "--bogus"], "No such option '--bogus'"),
+        (["lake", "stats", "--lake", "{file}"], "Invalid value for '--lake': Directory"),
+        (["audit", "list", "--limit", "0"], "Invalid value for '--limit'"),
+        (["dsar", "erase"], "Missing option '--subject'"),
+        (["scheduler", "pause"], "name the jobs to pause, or --heavy"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else "",
+)
+def test_a_usage_error_carries_its_code(tmp_path: Path, args: list[str], says: str) -> None:
+    file = tmp_path / "a-file"
+    file.write_text("not a folder")
+    argv = [a.replace("{file}", str(file)) for a in args]
+    result = CliRunner().invoke(shell.cli, argv)
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert f"Error: CONFIG_INVALID: {says}" in result.stderr
+    assert "Try 'cli" in result.stderr, "the usage lines stay"
+
+
+def test_a_bare_group_still_shows_its_help_without_a_code() -> None:
+    result = CliRunner().invoke(shell.cli, ["lake"])
+    assert "Commands:" in result.output
+    assert "CONFIG_INVALID" not in result.output

@@ -14,7 +14,7 @@ import click
 from rastup_data import __version__
 from rastup_data.config import select_env
 from rastup_data.environments import profile_names
-from rastup_data.errors import RastupError
+from rastup_data.errors import ErrorCode, RastupError
 
 __all__ = ["main"]
 
@@ -220,9 +220,23 @@ class LazyGroup(click.Group):
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise _with_code(exc) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _with_code(exc) from None
         except RastupError as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
             info = exc.code.info
@@ -231,6 +245,17 @@ class LazyGroup(click.Group):
             if info.runbook:
                 click.echo(f"runbook: {info.runbook}", err=True)
             ctx.exit(2)
+
+
+def _with_code(exc: click.UsageError) -> click.UsageError:
+    """A usage error (unknown option, invalid value, missing argument, in any subcommand)
+    whose ``Error:`` line starts with its stable code, CONFIG_INVALID, like every other
+    refusal; the help shown for a bare group is left as it is."""
+    code = ErrorCode.CONFIG_INVALID.value
+    message = exc.format_message()
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError) or message.startswith(code):
+        return exc
+    return click.UsageError(f"{code}: {message}", ctx=exc.ctx)
 
 
 def _select_env(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
