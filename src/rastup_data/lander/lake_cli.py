@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -76,16 +77,22 @@ def stats(lake_dir: Path | None, fmt: str) -> None:
 
 @lake.command()
 @_lake_option
-@click.option("--date", "dates", multiple=True, help="Only this dt (YYYY-MM-DD); repeatable.")
+@click.option(
+    "--date",
+    "dates",
+    multiple=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Only this dt (YYYY-MM-DD); repeatable.",
+)
 @click.option("--min-files", default=2, show_default=True, type=click.IntRange(2))
-def compact(lake_dir: Path | None, dates: tuple[str, ...], min_files: int) -> None:
+def compact(lake_dir: Path | None, dates: tuple[datetime, ...], min_files: int) -> None:
     """Merge small files per partition atomically (row counts unchanged)."""
     from rastup_data.lake.compaction import compact_lake
 
     layout = existing_lake(lake_dir)
     results = compact_lake(
         layout,
-        dates=set(dates) or None,
+        dates={d.date().isoformat() for d in dates} or None,
         min_files=min_files,
         on_partition=lambda p: click.echo(f"compacting {p}", err=True),
     )
@@ -112,7 +119,7 @@ def _open_lines(path: str) -> Iterator[bytes]:
 @lake.command()
 @_lake_option
 @work_dir_option
-@click.argument("file", type=str)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--name", default=None, help="File-name prefix; reloading under it is idempotent.")
 def load(lake_dir: Path | None, work_dir: Path | None, file: str, name: str | None) -> None:
     """Validate and land an NDJSON file straight into Bronze (no collector needed)."""

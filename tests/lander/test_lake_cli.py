@@ -1,0 +1,60 @@
+"""`rastup-data lake load | compact`: a wrong file or date is a coded usage error, not a
+traceback, and nothing is created for it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from rastup_data.cli import cli
+
+
+def _refused(result: Result, *, says: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert "Error: CONFIG_INVALID: " in result.stderr
+    assert says in result.stderr
+
+
+def test_load_of_a_missing_file_or_a_folder_is_refused_before_the_lake_is_made(
+    tmp_path: Path,
+) -> None:
+    lake = tmp_path / "lake"
+    missing = tmp_path / "events.ndjson"
+    result = CliRunner().invoke(cli, ["lake", "load", "--lake", str(lake), str(missing)])
+    _refused(result, says=f"File '{missing}' does not exist")
+    result = CliRunner().invoke(cli, ["lake", "load", "--lake", str(lake), str(tmp_path)])
+    _refused(result, says=f"File '{tmp_path}' is a directory")
+    assert not lake.exists(), "a refused load created the lake"
+
+
+def test_compact_refuses_a_date_that_is_not_one_and_compacts_the_one_named(
+    tmp_path: Path,
+) -> None:
+    lake = tmp_path / "lake"
+    lines = tmp_path / "bad.ndjson"
+    lines.write_text('not json\n{"event": "x"}\n')
+    for name in ("a", "b"):
+        loaded = CliRunner().invoke(
+            cli, ["lake", "load", "--lake", str(lake), str(lines), "--name", name]
+        )
+        assert loaded.exit_code == 0, loaded.output
+    (partition,) = (lake / "bronze" / "_bad").iterdir()
+    day = partition.name.removeprefix("dt=")
+    assert len(list(partition.glob("*.parquet"))) == 2
+
+    for bad in ("2026-13-01", "yesterday"):
+        result = CliRunner().invoke(cli, ["lake", "compact", "--lake", str(lake), "--date", bad])
+        _refused(result, says=f"Invalid value for '--date': '{bad}'")
+    compact = ["lake", "compact", "--lake", str(lake)]
+    other = CliRunner().invoke(cli, [*compact, "--date", "2001-01-01"])
+    assert other.exit_code == 0, other.output
+    assert "nothing to compact" in other.stdout
+    assert len(list(partition.glob("*.parquet"))) == 2
+
+    result = CliRunner().invoke(cli, [*compact, "--date", day])
+    assert result.exit_code == 0, result.output
+    assert f"bronze/_bad/dt={day}: 2 files -> 1, 4 rows" in result.stdout
+    assert len(list(partition.glob("*.parquet"))) == 1
