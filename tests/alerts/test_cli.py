@@ -78,7 +78,7 @@ def test_notify_reaches_the_history(lake: LakeLayout) -> None:
 
 
 def test_export_and_unknown_rules(lake: LakeLayout, tmp_path: Path) -> None:
-    out = tmp_path / "rules.yml"
+    out = tmp_path / "prometheus" / "rules" / "rules.yml"  # its folder is made, not a traceback
     code, output = _invoke(
         "--env", "prod", "alerts", "export", "--format", "prometheus", "--out", str(out)
     )

@@ -256,6 +256,7 @@ def export(*, fmt: str, out: Path | None, runbook_base: str, interval: float) ->
     if out is None:
         click.echo(text, nl=False)
         return
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     click.echo(f"wrote {out} ({fmt}, env {profile.name})", err=True)
 
