@@ -21,6 +21,18 @@ def test_ddl_defaults_to_the_local_lake_and_its_last_build(built_lake: Any) -> N
     assert len(sqlglot.parse(result.output, read="spark")) > 10
 
 
+def test_projection_start_must_be_a_date_and_reaches_the_ddl(built_lake: Any) -> None:
+    args = ["catalog", "ddl", "--engine", "athena", "--lake", str(built_lake.root)]
+    result = CliRunner().invoke(cli, [*args, "--projection-start", "2026-01-05"])
+    assert result.exit_code == 0, result.output
+    assert "'projection.dt.range'='2026-01-05,NOW'" in result.output
+    for bad in ("2026-13-01", "last year"):
+        result = CliRunner().invoke(cli, [*args, "--projection-start", bad])
+        assert result.exit_code == 2
+        assert "projection.dt.range" not in result.output
+        assert f"CONFIG_INVALID: Invalid value for '--projection-start': '{bad}'" in result.stderr
+
+
 def test_export_gold_writes_under_the_lake(built_lake: Any, tmp_path: Path) -> None:
     result = CliRunner().invoke(
         cli,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -58,6 +59,7 @@ def catalog() -> None:
 @click.option(
     "--projection-start",
     default="2020-01-01",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
     show_default=True,
     help="First dt Athena's partition projection enumerates.",
 )
@@ -71,7 +73,7 @@ def ddl(
     engine: str,
     location: str | None,
     prefix: str,
-    projection_start: str,
+    projection_start: datetime,
     trino_catalog: str,
     lake: str | None,
     manifest: Path | None,
@@ -83,7 +85,7 @@ def ddl(
     options = DdlOptions(
         location=location or _location_uri(layout),
         prefix=prefix,
-        projection_start=projection_start,
+        projection_start=projection_start.date().isoformat(),
         trino_catalog=trino_catalog,
     )
     store = None if location else layout.lake  # a lake that exists: its extracts are pinned
