@@ -3,12 +3,7 @@ with daily as (
   select
     dt,
     channel,
-    cast(count(*) filter (where comms_event = 'sent') as bigint) as sent,
-    cast(count(*) filter (where comms_event = 'delivered') as bigint) as delivered,
-    cast(count(*) filter (where comms_event = 'bounced') as bigint) as bounced,
-    cast(count(*) filter (where comms_event = 'complained') as bigint) as complained,
-    cast(count(*) filter (where comms_event = 'opted_out') as bigint) as opted_out,
-    cast(count(*) filter (where comms_event = 'digest_suppressed') as bigint) as digest_suppressed
+    {{ comms_counts() }}
   from {{ ref('fact_comms') }}
   group by dt, channel
 )
