@@ -21,7 +21,7 @@ $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
 	$(CURDIR)/.tools/bin/pip install --quiet uv
 
-$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+$(VENV)/.synced: pyproject.toml uv.lock hatch_build.py src/rastup_data/collector/segment/_fastmap.c | $(UV)
 	$(UV) sync --locked --all-extras
 	@touch $@
 

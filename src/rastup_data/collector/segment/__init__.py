@@ -11,11 +11,12 @@ import csv
 from pathlib import Path
 
 from rastup_data.collector.segment.batch import SegmentBatch, SegmentBody, read_segment_request
-from rastup_data.collector.segment.mapping import SegmentMapping
+from rastup_data.collector.segment.mapping import COMPILED, SegmentMapping
 from rastup_data.contracts import load_registry
 from rastup_data.transform import dbt_project_dir
 
 __all__ = [
+    "COMPILED",
     "SegmentBatch",
     "SegmentBody",
     "SegmentMapping",

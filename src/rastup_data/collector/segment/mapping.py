@@ -7,6 +7,12 @@ which the collector quarantines. Messages arrive decoded into the structs of
 :mod:`rastup_data.collector.segment.wire`, with their raw bytes for quarantine. Pure and
 picklable: built once from the registry's current versions and the cities table, then used
 in whichever process validates the request.
+
+The common case of :meth:`SegmentMapping._envelope` (a catalogue event from an SDK: ids
+with or without their prefix, a UUID messageId, an app or library the tables know) runs in
+the C extension ``_fastmap`` when it is built (:data:`COMPILED`); it answers None for
+anything else, and this module's Python, the reference, maps the message. Both give the
+same envelopes (tests/collector/test_segment_fastmap.py).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import copy
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -25,8 +31,21 @@ from rastup_data.collector.segment.wire import SegmentApp, SegmentContext, Segme
 from rastup_data.errors import ErrorCode
 from rastup_data.ingest.acceptance import RejectedItem
 
+
+def _compiled() -> Callable[..., dict[str, Any] | None] | None:
+    """The C extension's mapping, or None when it is not built."""
+    try:
+        from rastup_data.collector.segment._fastmap import envelope
+    except ImportError:  # not built: the Python mapping alone
+        return None
+    return envelope
+
+
+_compiled_envelope = _compiled()
+
 __all__ = [
     "APPS",
+    "COMPILED",
     "LIBRARY_APPS",
     "SEGMENT_NAMESPACE",
     "MessageText",
@@ -70,6 +89,9 @@ LIBRARY_APPS: Mapping[str, str] = {
     "analytics.net": "backend",
     "analytics-csharp": "backend",
 }
+
+#: Whether the C extension is built and maps the common case (see the module's docstring).
+COMPILED = _compiled_envelope is not None
 
 _IS_UUID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -119,10 +141,16 @@ _NO_APP = SegmentApp()
 @dataclass(frozen=True, slots=True)
 class SegmentMapping:
     """The mapping's tables: the current version of every catalogue event, and city codes
-    by lower-case code or name."""
+    by lower-case code or name. ``compiled``: map the common case with the C extension
+    (the default when it is built); False maps every message in Python."""
 
     versions: Mapping[str, int]
     cities: Mapping[str, str]
+    compiled: bool = field(default=COMPILED, kw_only=True)
+
+    def __post_init__(self) -> None:
+        if self.compiled and _compiled_envelope is None:
+            raise RuntimeError("the Segment mapping's C extension is not built (make setup)")
 
     def envelope(
         self,
@@ -208,7 +236,14 @@ class SegmentMapping:
         """The envelope of event ``name`` with the message's properties as its payload,
         or the message quarantined when its app cannot be told. One function on purpose:
         this runs for every message of every batch, so the common case (ids with their
-        prefix, a messageId that is a UUID) makes no call it can avoid."""
+        prefix, a messageId that is a UUID) makes no call it can avoid; the C extension
+        maps it when it is built, and answers None for what it leaves to this code."""
+        if self.compiled and _compiled_envelope is not None:
+            mapped = _compiled_envelope(
+                message, given, name, now, self.versions, self.cities, APPS, LIBRARY_APPS
+            )
+            if mapped is not None:
+                return mapped
         context = self._context(given)
         if type(context) is str:
             return quarantined(message, text(), ErrorCode.EVENT_ENVELOPE_INVALID, context)
