@@ -16,8 +16,6 @@ import multiprocessing as mp
 import os
 import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -29,30 +27,12 @@ import duckdb
 import httpx
 import orjson
 
-from benchmarks._common import free_port, machine
+from benchmarks._common import free_port, machine, start_serve
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform import read_nrt_freshness, refresh_nrt
 
 KEY = "bench-key"
 TARGET_FRESHNESS_S = 60.0
-
-
-def start_serve_with_nrt(lake: Path, port: int, interval: float) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, RASTUP_INGEST_KEYS=KEY, DO_NOT_TRACK="1")
-    command = [
-        sys.executable, "-m", "rastup_data.cli", "serve", "--lake", str(lake),
-        "--port", str(port), "--nrt-interval", str(interval), "--log-level", "warning",
-    ]  # fmt: skip
-    proc = subprocess.Popen(command, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("serve did not start")
 
 
 def _paced(lines: list[bytes], rate: float, duration: float) -> Iterator[bytes]:
@@ -149,7 +129,9 @@ def run(rate: float, duration: float, interval: float, sample_every: float) -> d
     with tempfile.TemporaryDirectory(prefix="rastup-bench-nrt-") as tmp:
         layout = LakeLayout(Path(tmp) / "lake")
         port = free_port()
-        proc = start_serve_with_nrt(layout.root, port, interval)
+        proc = start_serve(
+            layout.root, port, KEY, "--nrt-interval", str(interval), environ={"DO_NOT_TRACK": "1"}
+        )
         samples: list[dict[str, Any]] = []
         try:
             queue: Any = mp.Queue()
