@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from rastup_data.collector.segment import COMPILED, SegmentMapping, load_mapping
 from rastup_data.collector.segment import mapping as segment_mapping
-from rastup_data.collector.segment._fastmap import envelope as compiled_envelope
+from rastup_data.collector.segment._fastmap import track as compiled_track
 from rastup_data.collector.segment.mapping import APPS, LIBRARY_APPS, track_message
 from rastup_data.collector.segment.wire import CONTEXT_DECODER, MESSAGE_DECODER
 from rastup_data.ingest.acceptance import RejectedItem
@@ -52,13 +52,13 @@ def _both(
     return results[0], results[1]
 
 
-def _direct(message: dict[str, Any], name: str | None = None) -> dict[str, Any] | None:
+def _args(message: Any, call: str | None = None, shared: Any = None) -> tuple[Any, ...]:
+    return (message, call, shared, NOW, FAST.versions, FAST.cities, APPS, LIBRARY_APPS)
+
+
+def _direct(message: dict[str, Any], call: str | None = None) -> dict[str, Any] | None:
     """The C function alone on a message (None: it leaves the message to Python)."""
-    decoded = MESSAGE_DECODER.decode(orjson.dumps(message))
-    context = decoded.context or CONTEXT_DECODER.decode(b"{}")
-    event = name or decoded.event
-    versions, cities = FAST.versions, FAST.cities
-    return compiled_envelope(decoded, context, event, NOW, versions, cities, APPS, LIBRARY_APPS)
+    return compiled_track(*_args(MESSAGE_DECODER.decode(orjson.dumps(message)), call))
 
 
 def track(**fields: Any) -> dict[str, Any]:
@@ -80,7 +80,7 @@ def test_the_compiled_mapping_is_built_in_this_checkout() -> None:
     assert COMPILED
     assert FAST.compiled
     assert Path(segment_mapping.__file__).with_name("_fastmap.c").is_file()
-    assert compiled_envelope.__module__ == "rastup_data.collector.segment._fastmap"
+    assert compiled_track.__module__ == "rastup_data.collector.segment._fastmap"
 
 
 @pytest.mark.parametrize("example", registry_examples(), ids=lambda e: e["event"])
@@ -186,8 +186,9 @@ MESSAGE_VARIATIONS = [
 
 
 @pytest.mark.parametrize("fields", MESSAGE_VARIATIONS, ids=lambda f: orjson.dumps(f).decode())
-def test_message_variations_map_alike(fields: dict[str, Any]) -> None:
-    fast, reference = _both(track(**fields))
+@pytest.mark.parametrize("call", [None, "track", "identify", "alias", ""])
+def test_message_variations_map_alike(fields: dict[str, Any], call: str | None) -> None:
+    fast, reference = _both(track(**fields), call=call)
     assert fast == reference
 
 
@@ -212,29 +213,17 @@ def test_the_c_function_leaves_what_it_does_not_handle_to_python() -> None:
     assert _direct(track(context={"library": {"name": "analytics.js"}, "rastup": [1]})) is None
     assert _direct(track(userId=1.5)) is None
     assert _direct(track(context={"app": {"name": "web", "version": 3}})) is None
+    assert _direct(track(event="no.such.event")) is None
+    assert _direct(track(type="identify", userId="u_1")) is None
+    assert _direct(track(type="identify"), call="track") is not None  # the path decides
+    assert _direct(track(), call="identify") is None
+    decoded = MESSAGE_DECODER.decode(orjson.dumps(track()))
+    assert compiled_track(*_args(decoded, None, CONTEXT_DECODER.decode(b"{}"))) is None
     # ... and does not touch the message's ids when it does.
-    message = MESSAGE_DECODER.decode(
-        orjson.dumps(
-            track(
-                messageId=5,
-                context={"library": {"name": "analytics.js"}, "rastup": {"ids": {"a": "1"}}},
-            )
-        )
-    )
+    context = {"library": {"name": "analytics.js"}, "rastup": {"ids": {"a": "1"}}}
+    message = MESSAGE_DECODER.decode(orjson.dumps(track(messageId=5, context=context)))
+    assert compiled_track(*_args(message)) is None
     assert message.context is not None
-    assert (
-        compiled_envelope(
-            message,
-            message.context,
-            "session.started",
-            NOW,
-            FAST.versions,
-            FAST.cities,
-            APPS,
-            LIBRARY_APPS,
-        )
-        is None
-    )
     assert message.context.rastup == {"ids": {"a": "1"}}
 
 
@@ -323,9 +312,13 @@ _messages = st.fixed_dictionaries(
 
 
 @settings(max_examples=1500, deadline=None, derandomize=True)
-@given(message=_messages, shared=st.one_of(st.none(), _contexts))
-def test_random_messages_map_alike(message: dict[str, Any], shared: Any) -> None:
-    fast, reference = _both(message, shared=shared)
+@given(
+    message=_messages,
+    shared=st.one_of(st.none(), st.none(), _contexts),
+    call=st.sampled_from([None, None, "track", "identify"]),
+)
+def test_random_messages_map_alike(message: dict[str, Any], shared: Any, call: Any) -> None:
+    fast, reference = _both(message, shared=shared, call=call)
     assert fast == reference
 
 
@@ -380,20 +373,19 @@ def test_the_c_function_keeps_no_reference(message: dict[str, Any]) -> None:
     # have as many references after 1,000 calls as before (a leak adds one a call), and
     # what it makes must be freed (a leaked temporary string shows as traced memory).
     decoded = MESSAGE_DECODER.decode(orjson.dumps(message))
-    context = decoded.context or CONTEXT_DECODER.decode(b"{}")
-    args = (decoded, context, decoded.event, NOW, FAST.versions, FAST.cities, APPS, LIBRARY_APPS)
-    compiled_envelope(*args)  # the first call completes the message's ids
-    watched = [*_leaves(decoded), *_leaves(context), *args[2:], *FAST.cities.values()]
+    args = _args(decoded)
+    compiled_track(*args)  # the first call completes the message's ids
+    watched = [*_leaves(decoded), *args[3:], *FAST.cities.values(), *FAST.versions]
     # Small ints are shared with everything else the interpreter does.
     watched = [v for v in watched if not (type(v) is int and -5 <= v <= 256)]
     before = [sys.getrefcount(value) for value in watched]
     for _ in itertools.repeat(None, 1000):
-        compiled_envelope(*args)
+        compiled_track(*args)
     assert [sys.getrefcount(value) for value in watched] == before
     tracemalloc.start()
     try:
         for _ in itertools.repeat(None, 1000):
-            compiled_envelope(*args)
+            compiled_track(*args)
         kept, _peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -5,10 +5,10 @@ from typing import Any
 
 from rastup_data.collector.segment.wire import SegmentContext, SegmentMessage
 
-def envelope(
+def track(
     message: SegmentMessage,
-    given: SegmentContext,
-    name: str,
+    call: str | None,
+    shared: SegmentContext | None,
     now: str,
     versions: Mapping[str, int],
     cities: Mapping[str, str],
@@ -16,4 +16,5 @@ def envelope(
     library_apps: Mapping[str, str],
     /,
 ) -> dict[str, Any] | None:
-    """The envelope ``SegmentMapping._envelope`` returns, or None for a case left to it."""
+    """The envelope ``SegmentMapping.envelope`` returns for a track call naming a catalogue
+    event without a batch context, or None for any other case."""

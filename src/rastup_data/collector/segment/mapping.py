@@ -8,11 +8,12 @@ which the collector quarantines. Messages arrive decoded into the structs of
 picklable: built once from the registry's current versions and the cities table, then used
 in whichever process validates the request.
 
-The common case of :meth:`SegmentMapping._envelope` (a catalogue event from an SDK: ids
-with or without their prefix, a UUID messageId, an app or library the tables know) runs in
-the C extension ``_fastmap`` when it is built (:data:`COMPILED`); it answers None for
-anything else, and this module's Python, the reference, maps the message. Both give the
-same envelopes (tests/collector/test_segment_fastmap.py).
+The common case of :meth:`SegmentMapping.envelope` (a track call naming a catalogue event,
+as the SDKs send it: ids with or without their prefix, a UUID messageId, an app or library
+the tables know, no batch context) runs in the C extension ``_fastmap`` when it is built
+(:data:`COMPILED`); it answers None for anything else, and this module's Python, the
+reference, maps the message. Both give the same envelopes
+(tests/collector/test_segment_fastmap.py).
 """
 
 from __future__ import annotations
@@ -33,15 +34,15 @@ from rastup_data.ingest.acceptance import RejectedItem
 
 
 def _compiled() -> Callable[..., dict[str, Any] | None] | None:
-    """The C extension's mapping, or None when it is not built."""
+    """The C extension's mapping of a track call, or None when it is not built."""
     try:
-        from rastup_data.collector.segment._fastmap import envelope
+        from rastup_data.collector.segment._fastmap import track
     except ImportError:  # not built: the Python mapping alone
         return None
-    return envelope
+    return track
 
 
-_compiled_envelope = _compiled()
+_compiled_track = _compiled()
 
 __all__ = [
     "APPS",
@@ -91,7 +92,7 @@ LIBRARY_APPS: Mapping[str, str] = {
 }
 
 #: Whether the C extension is built and maps the common case (see the module's docstring).
-COMPILED = _compiled_envelope is not None
+COMPILED = _compiled_track is not None
 
 _IS_UUID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -149,7 +150,7 @@ class SegmentMapping:
     compiled: bool = field(default=COMPILED, kw_only=True)
 
     def __post_init__(self) -> None:
-        if self.compiled and _compiled_envelope is None:
+        if self.compiled and _compiled_track is None:
             raise RuntimeError("the Segment mapping's C extension is not built (make setup)")
 
     def envelope(
@@ -167,6 +168,12 @@ class SegmentMapping:
         ``call`` the type a single-message path implies (``/v1/track``); ``shared`` the
         batch's own context, under each message's; ``now`` the time of receipt, the
         occurred_at of a message with neither timestamp nor originalTimestamp."""
+        if self.compiled and _compiled_track is not None:  # most calls: see the docstring
+            mapped = _compiled_track(
+                message, call, shared, now, self.versions, self.cities, APPS, LIBRARY_APPS
+            )
+            if mapped is not None:
+                return mapped
         kind = call or message.type
         given = message.context or _NO_CONTEXT
         if shared is not None:
@@ -236,14 +243,7 @@ class SegmentMapping:
         """The envelope of event ``name`` with the message's properties as its payload,
         or the message quarantined when its app cannot be told. One function on purpose:
         this runs for every message of every batch, so the common case (ids with their
-        prefix, a messageId that is a UUID) makes no call it can avoid; the C extension
-        maps it when it is built, and answers None for what it leaves to this code."""
-        if self.compiled and _compiled_envelope is not None:
-            mapped = _compiled_envelope(
-                message, given, name, now, self.versions, self.cities, APPS, LIBRARY_APPS
-            )
-            if mapped is not None:
-                return mapped
+        prefix, a messageId that is a UUID) makes no call it can avoid."""
         context = self._context(given)
         if type(context) is str:
             return quarantined(message, text(), ErrorCode.EVENT_ENVELOPE_INVALID, context)
