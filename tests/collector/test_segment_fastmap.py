@@ -390,3 +390,12 @@ def test_the_c_function_keeps_no_reference(message: dict[str, Any]) -> None:
     finally:
         tracemalloc.stop()
     assert kept < 4096
+
+
+@pytest.mark.parametrize("at", range(36))
+def test_a_message_id_off_the_uuid_form_anywhere_is_left_to_python(at: int) -> None:
+    for wrong in ("g", "-", "é") if MESSAGE_ID[at] != "-" else ("0", "g"):
+        message_id = MESSAGE_ID[:at] + wrong + MESSAGE_ID[at + 1 :]
+        assert _direct(track(messageId=message_id)) is None, message_id
+        fast, reference = _both(track(messageId=message_id))
+        assert fast == reference

@@ -128,9 +128,9 @@ static int resolve_slots(void)
 /* A dict's value for key, borrowed, or NULL (absent; check PyErr_Occurred). */
 #define lookup PyDict_GetItemWithError
 
-/* Each byte's class: HEX_LOWER (a digit or a-f), HEX_UPPER (A-F), ID (a letter, digit, _
- * or -: mapping.py's _ID_CHARS), filled at import. */
-enum { HEX_LOWER = 1, HEX_UPPER = 2, ID = 4 };
+/* Each byte's class: HEX_LOWER (a digit or a-f), HEX_UPPER (A-F), HEX (either), ID (a
+ * letter, digit, _ or -: mapping.py's _ID_CHARS), filled at import. */
+enum { HEX_LOWER = 1, HEX_UPPER = 2, ID = 4, HEX = 8 /* either */ };
 static unsigned char CLASS[256];
 
 /* True when every character of s is an ID character. */
@@ -178,23 +178,26 @@ static int person_id(PyObject *value, PyObject *prefix, PyObject **out)
     return *out != NULL ? DONE : FAIL;
 }
 
+/* Where a UUID's 32 hex digits are in its text (hyphens at 8, 13, 18 and 23). */
+static const unsigned char HEX_AT[32] = {0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11,
+                                         12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25,
+                                         26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
+
 /* 1 when s is a 36-character UUID in canonical form with no upper-case letter, 2 when it
  * has one, else 0. */
 static int uuid_kind(PyObject *s)
 {
-    if (!PyUnicode_CheckExact(s) || PyUnicode_GET_LENGTH(s) != 36 || !PyUnicode_IS_ASCII(s)) {
+    if (!PyUnicode_CheckExact(s) || PyUnicode_GET_LENGTH(s) != 36 || !PyUnicode_IS_ASCII(s))
         return 0;
-    }
     const Py_UCS1 *c = PyUnicode_1BYTE_DATA(s);
-    if (c[8] != '-' || c[13] != '-' || c[18] != '-' || c[23] != '-') return 0;
-    unsigned all = 3, any = 0; /* AND and OR of the classes of the 32 hex digits */
-    for (int i = 0; i < 36; i++) {
-        if (i != 8 && i != 13 && i != 18 && i != 23) {
-            all &= CLASS[c[i]] & (HEX_LOWER | HEX_UPPER) ? 3u : 0u;
-            any |= CLASS[c[i]];
-        }
+    if (c[8] != '-' || c[13] != '-' || c[18] != '-' || c[23] != '-')
+        return 0;
+    unsigned all = HEX, any = 0; /* AND and OR of the classes of the 32 hex digits */
+    for (int i = 0; i < 32; i++) {
+        all &= CLASS[c[HEX_AT[i]]];
+        any |= CLASS[c[HEX_AT[i]]];
     }
-    return all == 0 ? 0 : (any & HEX_UPPER) ? 2 : 1;
+    return (all & HEX) == 0 ? 0 : (any & HEX_UPPER) ? 2 : 1;
 }
 
 /* The UUID (uuid_kind 2) in lower case. */
@@ -542,7 +545,8 @@ PyMODINIT_FUNC PyInit__fastmap(void)
     }
     for (int c = 0; c < 128; c++) {
         int digit = c >= '0' && c <= '9', lower = c >= 'a' && c <= 'z', upper = c >= 'A' && c <= 'Z';
-        CLASS[c] = (digit || (c >= 'a' && c <= 'f') ? HEX_LOWER : 0) | (c >= 'A' && c <= 'F' ? HEX_UPPER : 0)
+        int hex_lower = digit || (c >= 'a' && c <= 'f'), hex_upper = c >= 'A' && c <= 'F';
+        CLASS[c] = (hex_lower ? HEX_LOWER | HEX : 0) | (hex_upper ? HEX_UPPER | HEX : 0)
                    | (digit || lower || upper || c == '_' || c == '-' ? ID : 0);
     }
     return resolve_slots() < 0 ? NULL : PyModule_Create(&fastmap);
