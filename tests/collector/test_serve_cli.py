@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,49 @@ def test_a_broken_config_file_is_a_coded_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["serve", "--lake", str(tmp_path), "--config", str(config)])
     assert result.exit_code == 2
     assert "max_event_bites" in result.output
+
+
+@pytest.mark.parametrize(
+    ("toml", "says"),
+    [
+        ("[collector]\ningest_keys = 5\n", "ingest_keys must be a list of keys"),
+        ('[collector]\ningest_key = ["k"]\n', "[collector] has no key 'ingest_key'"),
+        ('[collector]\ndedupe_window_s = "1h"\n', "dedupe_window_s must be a number, got '1h'"),
+        ("[collector]\nworkers = 0\n", "workers must be between 1 and 64, got 0"),
+        ("[collector]\nvalidation_workers = 2.5\n", "validation_workers must be a whole number"),
+        ("[collector]\nlimits = 5\n", "[collector.limits] must be a table"),
+        ("[collector.limits]\nmax_body_bytes = -1\n", "limits.max_body_bytes must be more than 0"),
+        ('[collector.http]\nbody_timeout_s = "60s"\n', "http.body_timeout_s must be a number"),
+        ("[collector.spool]\nrotate_bytes = true\n", "spool.rotate_bytes must be a whole number"),
+    ],
+)
+def test_a_config_value_of_the_wrong_kind_is_refused_naming_its_key(
+    tmp_path: Path, toml: str, says: str
+) -> None:
+    config = tmp_path / "rastup.toml"
+    config.write_text(toml)
+    result = CliRunner().invoke(
+        cli, ["serve", "--lake", str(tmp_path / "lake"), "--config", str(config), "--port", "0"]
+    )
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert f"CONFIG_INVALID: {config}: {says}" in result.stderr
+    assert "collector on http" not in result.output, "it started listening"
+
+
+def test_the_documented_config_file_is_accepted_whole(tmp_path: Path) -> None:
+    from rastup_data.collector.config_file import load_collector_config
+
+    doc = (Path(__file__).parents[2] / "docs" / "environment-variables.md").read_text()
+    example = doc.split("## Collector config file", 1)[1].split("```toml\n", 1)[1]
+    config = tmp_path / "rastup.toml"
+    config.write_text(example.split("```", 1)[0])
+    section = load_collector_config(config)
+    assert section == tomllib.loads(config.read_text())["collector"]
+    assert set(section) == {
+        "ingest_keys", "dedupe_window_s", "workers", "validation_workers",
+        "limits", "http", "spool", "webhook_secrets",
+    }  # fmt: skip
 
 
 def test_the_server_builder_refuses_no_keys_off_loopback(tmp_path: Path) -> None:

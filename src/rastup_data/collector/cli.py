@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -19,24 +18,9 @@ from rastup_data.ingest.limits import IngestLimits
 from rastup_data.lake.options import lake_option, work_dir_option
 from rastup_data.spool.spool import SpoolConfig
 
-__all__ = ["load_collector_config", "serve"]
+__all__ = ["serve"]
 
 _STOPPED = "collector stopped: everything accepted is in Bronze"
-
-
-def load_collector_config(path: Path | None) -> dict[str, Any]:
-    """The ``[collector]`` table of a TOML config file (empty when no file is given)."""
-    if path is None:
-        return {}
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise RastupError(ErrorCode.CONFIG_INVALID, f"cannot read config {path}: {exc}") from None
-    section = data.get("collector", {})
-    if not isinstance(section, dict):
-        raise RastupError(ErrorCode.CONFIG_INVALID, f"{path}: [collector] must be a table")
-    return section
 
 
 @click.command()
@@ -113,6 +97,7 @@ def serve(
     API keys come from $RASTUP_INGEST_KEYS (comma-separated) or `ingest_keys` in the config
     file. Without keys the collector only listens on a loopback address.
     """
+    from rastup_data.collector.config_file import load_collector_config
     from rastup_data.collector.protocol import HttpLimits
     from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
     from rastup_data.collector.server import CollectorServer, ServerOptions, check_exposure
