@@ -88,6 +88,18 @@ def test_the_documented_config_file_is_accepted_whole(tmp_path: Path) -> None:
     }  # fmt: skip
 
 
+def test_an_s3_lake_that_does_not_answer_is_refused_before_listening(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["serve", "--lake", "s3://bucket/lake", "--work-dir", str(tmp_path), "--port", "0"],
+        env={"RASTUP_S3_ENDPOINT": "http://127.0.0.1:1", "RASTUP_INGEST_KEYS": "k"},
+    )
+    assert result.exit_code == 2, result.output
+    assert "STORAGE_UNAVAILABLE: cannot reach s3://bucket/lake" in result.stderr
+    assert "collector on http" not in result.output, "it started listening"
+    assert "Traceback" not in result.output
+
+
 def test_the_server_builder_refuses_no_keys_off_loopback(tmp_path: Path) -> None:
     """The rule lives in the one server builder, so the demo and workers keep it too."""
     runtime = CollectorRuntime(CollectorConfig(lake=tmp_path / "lake"))

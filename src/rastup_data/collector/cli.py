@@ -15,6 +15,8 @@ from rastup_data.collector.processes import sigterm_as_interrupt
 from rastup_data.config import Settings, parse_webhook_secrets
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.ingest.limits import IngestLimits
+from rastup_data.lake.existing import check_store
+from rastup_data.lake.layout import LakeLayout
 from rastup_data.lake.options import lake_option, work_dir_option
 from rastup_data.spool.spool import SpoolConfig
 
@@ -106,6 +108,7 @@ def serve(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = Settings.from_env(lake=lake)
+    check_store(LakeLayout(settings.lake, work_dir))  # an s3:// lake that does not answer
     section = load_collector_config(config_file)
     keys = set(settings.ingest_keys) | {str(k) for k in section.get("ingest_keys", [])}
     check_exposure(host, keys)
