@@ -58,3 +58,24 @@ def test_lake_stats_of_an_existing_lake_still_works(tmp_path: Path) -> None:
     (tmp_path / "lake").mkdir()
     result = CliRunner().invoke(cli, ["lake", "stats", "--lake", str(tmp_path / "lake")])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("lake", "endpoint", "says"),
+    [
+        ("s3://", None, "not an S3 lake URL: 's3://'"),
+        ("s3://audit-bucket/lake?versioned=1", None, "not an S3 lake URL"),
+        ("s3://audit-bucket/endpoint-a", "minio:9000", "RASTUP_S3_ENDPOINT 'minio:9000' is not"),
+        ("s3://audit-bucket/endpoint-b", "not a url", "RASTUP_S3_ENDPOINT 'not a url' is not"),
+    ],
+)
+@pytest.mark.parametrize("command", [["lake", "stats"], ["build"], ["serve", "--port", "0"]])
+def test_a_malformed_s3_lake_or_endpoint_is_a_coded_error(
+    tmp_path: Path, command: list[str], lake: str, endpoint: str | None, says: str
+) -> None:
+    env = {"RASTUP_S3_ENDPOINT": endpoint, "RASTUP_WORK_DIR": str(tmp_path / "work")}
+    result = CliRunner().invoke(cli, [*command, "--lake", lake], env=env)
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert f"CONFIG_INVALID: {says}" in result.stderr
+    assert "Traceback" not in result.output

@@ -35,6 +35,7 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from rastup_data.config import (
     NODE_FOLDER,
@@ -43,6 +44,7 @@ from rastup_data.config import (
     is_remote_lake,
     resolve_work_dir,
 )
+from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.storage import LocalStorage, S3Options, S3Storage, Storage
 
 __all__ = [
@@ -192,8 +194,22 @@ def adopt_legacy_work(layout: LakeLayout) -> list[str]:
 def _s3_store(url: str) -> S3Storage:
     """One store per lake URL and process (its filesystems and connections are reused)."""
     s3 = S3Settings.from_env()
+    if s3.endpoint is not None:
+        endpoint = urlsplit(s3.endpoint)
+        if endpoint.scheme not in ("http", "https") or not endpoint.netloc:
+            raise RastupError(
+                ErrorCode.CONFIG_INVALID,
+                f"RASTUP_S3_ENDPOINT {s3.endpoint!r} is not an http:// or https:// URL. "
+                "To fix this, set it like http://127.0.0.1:9000 (MinIO), or unset it for AWS S3.",
+            )
     options = S3Options(s3.endpoint, s3.region, s3.access_key, s3.secret_key, s3.session_token)
-    return S3Storage.from_url(url, options)
+    try:
+        return S3Storage.from_url(url, options)
+    except ValueError as exc:  # s3:// without a bucket, a ?query, a bad key in the prefix
+        raise RastupError(
+            ErrorCode.CONFIG_INVALID,
+            f"{exc}. To fix this, pass --lake s3://BUCKET/PREFIX or a folder (or set RASTUP_LAKE).",
+        ) from None
 
 
 def _iso(dt: date | str) -> str:
