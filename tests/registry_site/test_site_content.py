@@ -41,6 +41,27 @@ def test_cli_writes_a_page_per_event_and_model(built_lake: Any, tmp_path: Path) 
     assert {e["n"] for e in index if e["k"] == "event"} == events
     assert (out / "assets" / "search.js").is_file()
     assert f"wrote {len(events) + len(project.models) + 6} pages" in result.output
+    assert "note:" not in result.stderr
+
+
+def test_cli_says_what_it_left_out(built_lake: Any, tmp_path: Path) -> None:
+    """A definition that does not load is left out of the site (it is served too), and the
+    command says so instead of reporting a clean build."""
+    repo = Path(__file__).parents[2]
+    shutil.copytree(repo / "experiments", tmp_path / "experiments")
+    shutil.copytree(repo / "metrics", tmp_path / "metrics")
+    broken = tmp_path / "experiments" / "broken.yaml"
+    broken.write_text("key: broken\nvariants: [control, treatment\n")
+    result = CliRunner().invoke(
+        cli,
+        [
+            *("registry", "build", "--out", str(tmp_path / "site")),
+            *("--lake", str(built_lake.root), "--experiments", str(tmp_path / "experiments")),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"note: experiments skipped: {broken}: not valid YAML" in result.stderr
+    assert "wrote " in result.stdout
 
 
 def test_used_by_follows_metrics_into_experiments(project: DbtProject) -> None:

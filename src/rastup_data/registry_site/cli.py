@@ -87,6 +87,8 @@ def build_command(
         dashboards=dashboards,
     )
     result = build_site(options, out)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     click.echo(
         f"wrote {result.pages} pages ({result.events} events, {result.models} models, "
         f"{result.dictionary_entries} dictionary entries) to {result.path}; "

@@ -62,6 +62,8 @@ class SiteResult:
     events: int
     models: int
     dictionary_entries: int
+    #: What was left out and why (no build yet, a catalogue or experiment that did not load).
+    notes: tuple[str, ...] = ()
 
 
 def collect_content(options: SiteOptions) -> SiteContent:
@@ -93,9 +95,12 @@ class RenderedSite:
     events: int
     models: int
     dictionary_entries: int
+    notes: tuple[str, ...] = ()
 
     def result(self, path: Path) -> SiteResult:
-        return SiteResult(path, self.pages, self.events, self.models, self.dictionary_entries)
+        return SiteResult(
+            path, self.pages, self.events, self.models, self.dictionary_entries, self.notes
+        )
 
 
 def build_site(options: SiteOptions, out: Path) -> SiteResult:
@@ -118,7 +123,9 @@ def render_site(options: SiteOptions) -> RenderedSite:
     files["search-index.json"] = orjson.dumps(index)
     for asset in _ASSETS.iterdir():
         files[f"assets/{asset.name}"] = asset.read_bytes()
-    return RenderedSite(files, len(pages), len(content.events), len(content.models), len(rows))
+    return RenderedSite(
+        files, len(pages), len(content.events), len(content.models), len(rows), content.notes
+    )
 
 
 def write_site(files: dict[str, bytes], out: Path) -> None:
