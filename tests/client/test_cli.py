@@ -136,6 +136,23 @@ def test_missing_key_and_missing_file_exit_2(events_file: Path, stub: Any, tmp_p
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("good_lines", [0, 6])
+def test_a_corrupt_gzip_file_is_a_coded_error(
+    stub: Any, kit: ModuleType, tmp_path: Path, good_lines: int
+) -> None:
+    """A .gz that breaks while read (here: a broken second member) stops the send with one
+    coded line saying where, not click's bare "Aborted!" (an EOFError) or a traceback."""
+    path = tmp_path / "events.ndjson.gz"
+    first = gzip.compress(b"\n".join(kit.ndjson_lines(good_lines)) + b"\n") if good_lines else b""
+    path.write_bytes(first + b"\x1f\x8b\x08\x00not deflate at all")
+    result = CliRunner().invoke(cli, ["send", str(path), "--url", stub.url, "--key", stub.key])
+    assert result.exit_code == 2, result.output
+    assert f"CONFIG_INVALID: cannot read the events at line {good_lines + 1}:" in result.stderr
+    assert "send it again" in result.stderr
+    assert "Aborted" not in result.output
+    assert "Traceback" not in result.output
+
+
 def test_help_lists_options() -> None:
     result = CliRunner().invoke(cli, ["send", "--help"])
     assert result.exit_code == 0

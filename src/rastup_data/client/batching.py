@@ -10,6 +10,7 @@ import gzip
 import io
 import os
 import sys
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -155,6 +156,27 @@ class _CountingReader(io.RawIOBase):
         return line
 
 
+def _numbered(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """``(line number, line)``; a source that breaks while being read (a truncated or corrupt
+    .gz, a read error) is CONFIG_INVALID saying how far it was read, not a traceback."""
+    iterator = iter(lines)
+    number = 0
+    while True:
+        try:
+            raw = next(iterator)
+        except StopIteration:
+            return
+        except (EOFError, OSError, zlib.error) as exc:
+            raise RastupError(
+                ErrorCode.CONFIG_INVALID,
+                f"cannot read the events at line {number + 1:,}: {exc}.",
+                hint="Fix or re-create the file and send it again: events already sent are "
+                "recognised by their event_id and not stored twice.",
+            ) from None
+        number += 1
+        yield number, raw
+
+
 def iter_batches(
     lines: Iterable[bytes],
     *,
@@ -175,7 +197,7 @@ def iter_batches(
     numbers: list[int] = []
     size = 0
     seq = 0
-    for number, raw in enumerate(lines, start=1):
+    for number, raw in _numbered(lines):
         line = raw.rstrip(b"\r\n")
         if not line.strip():
             continue
