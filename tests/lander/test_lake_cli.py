@@ -1,8 +1,9 @@
-"""`rastup-data lake load | compact`: a wrong file or date is a coded usage error, not a
-traceback, and nothing is created for it."""
+"""`rastup-data lake load | compact`: a wrong or broken file, or a wrong date, is a coded
+error, not a traceback, and nothing is created for a refused usage."""
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -11,10 +12,15 @@ from rastup_data.cli import cli
 
 
 def _refused(result: Result, *, says: str) -> None:
+    """A usage error: click's ``Error:`` line with the code."""
+    _refused_with_code(result, says="Error: CONFIG_INVALID: ")
+    assert says in result.stderr
+
+
+def _refused_with_code(result: Result, *, says: str) -> None:
     assert result.exit_code == 2, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
-    assert "Error: CONFIG_INVALID: " in result.stderr
     assert says in result.stderr
 
 
@@ -58,3 +64,14 @@ def test_compact_refuses_a_date_that_is_not_one_and_compacts_the_one_named(
     assert result.exit_code == 0, result.output
     assert f"bronze/_bad/dt={day}: 2 files -> 1, 4 rows" in result.stdout
     assert len(list(partition.glob("*.parquet"))) == 1
+
+
+def test_load_of_a_corrupt_gzip_file_is_a_coded_error_saying_where(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    path = tmp_path / "events.ndjson.gz"
+    lines = b'not json\n{"event": "x"}\n'
+    path.write_bytes(gzip.compress(lines) + b"\x1f\x8b\x08\x00not deflate at all")
+    result = CliRunner().invoke(cli, ["lake", "load", "--lake", str(lake), str(path)])
+    _refused_with_code(result, says=f"CONFIG_INVALID: cannot read {path} at line 3:")
+    assert "Aborted" not in result.output
+    assert "load it again" in result.stderr

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import sys
+import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ import orjson
 from rich.table import Table
 
 from rastup_data.config import resolve_lake
+from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.existing import existing_lake
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.lake.options import lake_option, work_dir_option
@@ -106,6 +108,23 @@ def compact(lake_dir: Path | None, dates: tuple[datetime, ...], min_files: int) 
 
 
 def _open_lines(path: str) -> Iterator[bytes]:
+    """The lines of ``path`` (``-``: stdin; ``*.gz``: decompressed); a file that breaks
+    while read (a truncated or corrupt .gz, a read error) is CONFIG_INVALID saying where."""
+    number = 0
+    try:
+        for line in _raw_lines(path):
+            yield line
+            number += 1
+    except (EOFError, OSError, zlib.error) as exc:
+        raise RastupError(
+            ErrorCode.CONFIG_INVALID,
+            f"cannot read {path} at line {number + 1:,}: {exc}.",
+            hint="Lines before it may be landed already (in chunks of 50,000). Fix the file and "
+            "load it again; the same --name rewrites what a load under that name landed.",
+        ) from None
+
+
+def _raw_lines(path: str) -> Iterator[bytes]:
     if path == "-":
         yield from sys.stdin.buffer
     elif path.endswith(".gz"):
