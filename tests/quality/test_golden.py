@@ -261,13 +261,24 @@ def test_load_golden_from_file_and_folder(tmp_path, conn):
     assert compare_marts(conn, loaded).ok
 
 
-@pytest.mark.parametrize("content", ["[1, 2]", "{not json", '{"kpi_funnel_daily": {"a": 1}}'])
+@pytest.mark.parametrize(
+    "content", ["[1, 2]", "{not json", '{"kpi_funnel_daily": {"a": 1}}', "{}", '{"marts": {}}']
+)
 def test_load_golden_rejects_bad_files(tmp_path, content):
     file = tmp_path / "golden.json"
     file.write_text(content, encoding="utf-8")
     with pytest.raises(RastupError) as info:
         load_golden(file)
     assert info.value.code is ErrorCode.CONFIG_INVALID
+
+
+def test_a_golden_folder_without_marts_is_refused_not_passed(tmp_path):
+    """An empty folder (or a typo's folder of other files) compared nothing and said OK."""
+    (tmp_path / "notes.txt").write_text("not a mart", encoding="utf-8")
+    with pytest.raises(RastupError) as info:
+        load_golden(tmp_path)
+    assert info.value.code is ErrorCode.CONFIG_INVALID
+    assert "no golden marts in" in info.value.message
 
 
 _rows = st.lists(

@@ -172,8 +172,19 @@ def compare_marts(
 def load_golden(path: str | Path) -> dict[str, list[Row]]:
     """Golden rows from a JSON file ``{mart: [row, …]}`` (or ``{"marts": {…}, …}`` as the
     simulator writes it), or a folder of ``<mart>.json`` (a list of rows) and
-    ``<mart>.ndjson`` files."""
-    source = Path(path)
+    ``<mart>.ndjson`` files. CONFIG_INVALID when it holds no mart: a comparison with nothing
+    would pass."""
+    marts = _read_golden(Path(path))
+    if not marts:
+        raise RastupError(
+            ErrorCode.CONFIG_INVALID,
+            f"no golden marts in {path}: there is nothing to compare. To fix this, point at a "
+            "JSON file {mart: [rows]} or a folder of <mart>.json files.",
+        )
+    return marts
+
+
+def _read_golden(source: Path) -> dict[str, list[Row]]:
     try:
         if source.is_dir():
             marts: dict[str, list[Row]] = {}
