@@ -77,6 +77,21 @@ def test_notify_reaches_the_history(lake: LakeLayout) -> None:
     )
 
 
+def test_an_empty_notice_and_a_wrong_since_are_refused_naming_the_option(
+    lake: LakeLayout,
+) -> None:
+    where = ("--lake", str(lake.root))
+    for empty in ("", "   "):
+        code, output = _invoke("alerts", "notify", empty, *where)
+        assert code == 2, output
+        assert "CONFIG_INVALID: alerts notify: MESSAGE is empty" in output
+    code, output = _invoke("alerts", "history", *where, "--format", "json", "--since", "7d")
+    assert orjson.loads(output)["events"] == [], "a refused notice reached the sinks"
+    code, output = _invoke("alerts", "history", *where, "--since", "2026-11-01")
+    assert code == 2, output
+    assert "CONFIG_INVALID: alerts history: --since: expected a duration such as 30s" in output
+
+
 def test_export_and_unknown_rules(lake: LakeLayout, tmp_path: Path) -> None:
     out = tmp_path / "prometheus" / "rules" / "rules.yml"  # its folder is made, not a traceback
     code, output = _invoke(

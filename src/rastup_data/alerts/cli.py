@@ -131,7 +131,7 @@ def history(*, lake: str | None, fmt: str, since: str, rule: str | None, limit: 
     """Notifications sent (firing, repeat, resolved, notice), newest first."""
     from rastup_data.environments import DocumentChecker
 
-    seconds = DocumentChecker("--since", ErrorCode.CONFIG_INVALID).duration(since, "value")
+    seconds = DocumentChecker("alerts history", ErrorCode.CONFIG_INVALID).duration(since, "--since")
     with _open(lake) as ops:
         events = ops.history.events(
             since=datetime.now(UTC) - timedelta(seconds=seconds), rule=rule, limit=limit
@@ -272,6 +272,11 @@ def export(*, fmt: str, out: Path | None, runbook_base: str, interval: float) ->
 )
 def notify(*, message: str, lake: str | None, severity: str, runbook: str) -> None:
     """Notify operations: MESSAGE goes through every sink (log, database, webhook) as a notice."""
+    if not message.strip():
+        raise RastupError(
+            ErrorCode.CONFIG_INVALID,
+            "alerts notify: MESSAGE is empty. To fix this, say what operators should know.",
+        )
     with _open(lake) as ops:
         note = _notice(ops, "notice", message, runbook, severity=severity)
         deliver(ops.sinks(), [note])
