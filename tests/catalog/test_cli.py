@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlglot
 from click.testing import CliRunner
 
@@ -31,6 +32,26 @@ def test_projection_start_must_be_a_date_and_reaches_the_ddl(built_lake: Any) ->
         assert result.exit_code == 2
         assert "projection.dt.range" not in result.output
         assert f"CONFIG_INVALID: Invalid value for '--projection-start': '{bad}'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--prefix", "Rastup Prod"], "--prefix 'Rastup Prod' is not a valid name"),
+        (["--trino-catalog", "hive; x"], "--trino-catalog 'hive; x' is not a valid name"),
+        (["--location", "s3://"], "--location 's3://' is not a URI of the lake root"),
+        (["--location", "my-bucket/lake"], "--location 'my-bucket/lake' is not a URI"),
+    ],
+)
+def test_names_and_locations_no_engine_takes_are_refused(
+    built_lake: Any, args: list[str], says: str
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["catalog", "ddl", "--engine", "trino", "--lake", str(built_lake.root), *args]
+    )
+    assert result.exit_code == 2, result.output
+    assert f"CONFIG_INVALID: {says}" in result.stderr
+    assert "CREATE" not in result.output
 
 
 def test_export_gold_writes_under_the_lake(built_lake: Any, tmp_path: Path) -> None:

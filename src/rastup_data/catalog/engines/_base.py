@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from rastup_data.catalog.columns import Column, LogicalType
 from rastup_data.catalog.datasets import Dataset
+from rastup_data.errors import ErrorCode, RastupError
 
 __all__ = [
     "HIVE_TYPES",
@@ -33,6 +36,29 @@ class DdlOptions:
     prefix: str = "rastup"
     projection_start: str = "2020-01-01"
     trino_catalog: str = "hive"
+
+    def __post_init__(self) -> None:
+        """CONFIG_INVALID for names no engine accepts (Athena and Glue take lower-case
+        letters, digits and ``_``) and for a location that names no place: DDL that every
+        engine would refuse is not printed."""
+        for option, name in (("--prefix", self.prefix), ("--trino-catalog", self.trino_catalog)):
+            if not _NAME.fullmatch(name):
+                raise RastupError(
+                    ErrorCode.CONFIG_INVALID,
+                    f"{option} {name!r} is not a valid name: use lower-case letters, digits "
+                    "and _, starting with a letter (at most 64).",
+                )
+        uri = urlsplit(self.location)
+        absolute = self.location.startswith("/") and not uri.scheme
+        if not absolute and not (uri.netloc or (uri.scheme == "file" and uri.path)):
+            raise RastupError(
+                ErrorCode.CONFIG_INVALID,
+                f"--location {self.location!r} is not a URI of the lake root: give one like "
+                "s3://bucket/lake, file:///data/lake or an absolute path.",
+            )
+
+
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 Renderer = Callable[[Sequence[Dataset], DdlOptions], str]
