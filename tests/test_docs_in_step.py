@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
 from rastup_data.cli import COMMANDS, cli
@@ -53,3 +54,55 @@ def test_every_command_has_help() -> None:
         assert result.exit_code == 0, (name, result.output)
         assert "Usage:" in result.output
         assert name in top.output
+
+
+#: ``rastup-data`` and what follows it on the line (a ``\`` continues it), up to a pipe,
+#: a redirection, a comment or the end of a code span.
+_QUOTED = re.compile(r"rastup-data((?:[ \t]+(?:\\\n[ \t]*)?[^\s`|;&)<>#\]]+)+)")
+
+
+def _quoted_commands() -> list[tuple[str, list[str]]]:
+    pages = [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]
+    pages += (ROOT / "src" / "rastup_data").glob("*/README.md")
+    return [
+        (str(page.relative_to(ROOT)), match[1].replace("\\\n", " ").split())
+        for page in sorted(pages)
+        for match in _QUOTED.finditer(page.read_text())
+    ]
+
+
+def _resolve(words: list[str]) -> tuple[click.Command | None, list[str], list[str]]:
+    """The command the words name, its path, and the words after it (``--env X`` skipped)."""
+    while words[:1] == ["--env"]:
+        words = words[2:]
+    command: click.Command | None = cli
+    path: list[str] = []
+    context = click.Context(cli)
+    while isinstance(command, click.Group) and words:
+        command = command.get_command(context, words[0])
+        if command is None:
+            return None, [*path, words[0]], []
+        path, words = [*path, words[0]], words[1:]
+    return command, path, words
+
+
+def test_commands_and_options_quoted_in_the_docs_exist() -> None:
+    """Every `rastup-data …` the docs quote names a command that exists, with options it
+    takes (placeholders such as COMMAND or [--flag] are checked for their option names)."""
+    wrong = []
+    quoted = _quoted_commands()
+    for page, words in quoted:
+        command, path, rest = _resolve(words)
+        if command is None:
+            if re.fullmatch(r"[a-z][a-z-]+", path[-1]):
+                wrong.append(f"{page}: no command `rastup-data {' '.join(path)}`")
+            continue
+        options = {"-h", "--help"}
+        for param in command.params:
+            options.update(param.opts, param.secondary_opts)
+        for word in rest:
+            option = word.lstrip("[").split("=")[0].rstrip(".,:'\"])")
+            if option.startswith("--") and option != "--" and option not in options:
+                wrong.append(f"{page}: `rastup-data {' '.join(path)}` has no option {option}")
+    assert len(quoted) > 300, "the pattern stopped finding the quoted commands"
+    assert not wrong, "\n".join(sorted(set(wrong)))
