@@ -10,17 +10,26 @@ the machine's load, unlike CPU seconds. Prints one JSON object (needs ``valgrind
 
 ``--mapping python`` maps Segment messages with the Python mapping alone (what
 ``/v1/batch`` costs without the C extension).
+
+``--path request`` counts the whole request path of the serving thread instead: the
+collector app (validation inline, no lander) called through its ASGI interface with each
+body delivered in 64 KiB chunks as the server hands them over, from the route's auth and
+body reading through the pool work, dedupe, the spool append and the response, with no
+HTTP client in the process. The lander (the same records for both endpoints) is left out
+so that its timing-dependent batching cannot move the difference.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import pickle
 import re
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,31 +38,53 @@ import orjson
 from benchmarks._common import catalogue_events, machine
 
 KINDS = ("json", "segment")
+PATHS = ("pool", "request")
+#: What the server hands the app at a time (uvicorn reads the socket 64 KiB at a time).
+_CHUNK = 65536
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What is counted: the pool work or the whole request path, and which mapping."""
+
+    path: str = "pool"
+    mapping: str = "compiled"
+
+
+def _tables(mapping: str) -> Any:
+    """The Segment mapping's tables, mapped in C when built or (``python``) in Python."""
+    from rastup_data.collector.segment import SegmentMapping, load_mapping
+
+    tables = load_mapping()
+    if mapping == "python":
+        tables = SegmentMapping(tables.versions, tables.cities, compiled=False)
+    return tables
 
 
 def _work(kind: str, mapping: str, bodies: list[bytes]) -> list[Any]:
     """One pool work per body, built as the routes build them."""
     from rastup_data.collector.body import BodyKind
-    from rastup_data.collector.segment import SegmentBody, SegmentMapping, load_mapping
+    from rastup_data.collector.segment import SegmentBody
     from rastup_data.collector.validation_pool import BodyValidation
 
     received_at = "2026-11-29T12:00:00.000000Z"
     if kind == "json":
         return [BodyValidation(body, BodyKind.JSON_ARRAY, received_at) for body in bodies]
-    tables = load_mapping()
-    if mapping == "python":
-        tables = SegmentMapping(tables.versions, tables.cities, compiled=False)
+    tables = _tables(mapping)
     return [SegmentBody(body, None, received_at, tables) for body in bodies]
 
 
-def run_bodies(kind: str, mapping: str, bodies_file: Path, count: int) -> None:
+def run_bodies(kind: str, options: Options, bodies_file: Path, count: int) -> None:
     """The measured process: the first ``count`` bodies of ``bodies_file`` (made outside
     the count), each result let go at once."""
     from rastup_data.contracts import load_validator
     from rastup_data.ingest.limits import IngestLimits
 
     bodies = pickle.loads(bodies_file.read_bytes())[:count]
-    works = _work(kind, mapping, bodies)
+    if options.path == "request":
+        asyncio.run(_serve_bodies(kind, options.mapping, bodies))
+        return
+    works = _work(kind, options.mapping, bodies)
     validator, limits = load_validator(), IngestLimits()
     gc.collect()
     gc.disable()
@@ -65,7 +96,68 @@ def run_bodies(kind: str, mapping: str, bodies_file: Path, count: int) -> None:
         del result, pre
 
 
-def _instructions(kind: str, mapping: str, bodies_file: Path, count: int) -> int:
+async def _serve_bodies(kind: str, mapping: str, bodies: list[bytes]) -> None:
+    """The whole request path: each body posted to the app's ASGI interface in turn."""
+    from benchmarks.bench_ingest import KEY, target
+    from rastup_data.collector.app import create_app
+    from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
+
+    to = target("segment" if kind == "segment" else "json")
+    headers = [(k.lower().encode(), v.encode()) for k, v in to.headers.items()]
+    with tempfile.TemporaryDirectory(prefix="rastup-cg-lake-") as tmp:
+        config = CollectorConfig(lake=Path(tmp) / "lake", keys=frozenset({KEY}), land=False)
+        runtime = CollectorRuntime(config)
+        runtime.start()
+        try:
+            app = create_app(runtime, manage_lifecycle=False)
+            if kind == "segment":
+                app.state.segment_mapping = _tables(mapping)
+            gc.collect()
+            gc.disable()
+            for body in bodies:
+                status = await _post(app, to.path, headers, body)
+                if status != to.stored:
+                    raise SystemExit(f"{to.path} answered {status}")
+        finally:
+            runtime.stop()
+
+
+async def _post(app: Any, path: str, headers: list[tuple[bytes, bytes]], body: bytes) -> int:
+    """One POST through the ASGI interface; the status of its answer."""
+    chunks = [body[i : i + _CHUNK] for i in range(0, len(body), _CHUNK)]
+    messages = [
+        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
+        for i, chunk in enumerate(chunks)
+    ]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [*headers, (b"content-length", str(len(body)).encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
+def _instructions(kind: str, options: Options, bodies_file: Path, count: int) -> int:
     """Instructions of one measured process under cachegrind."""
     out = bodies_file.with_name(f"cachegrind-{kind}-{count}.out")
     command = [
@@ -79,7 +171,9 @@ def _instructions(kind: str, mapping: str, bodies_file: Path, count: int) -> int
         "--measured",
         kind,
         "--mapping",
-        mapping,
+        options.mapping,
+        "--path",
+        options.path,
         "--bodies-file",
         str(bodies_file),
         "--bodies",
@@ -92,7 +186,7 @@ def _instructions(kind: str, mapping: str, bodies_file: Path, count: int) -> int
     return int(found.group(1).replace(",", ""))
 
 
-def count(bodies: int, base: int, batch: int, mapping: str) -> dict[str, Any]:
+def count(bodies: int, base: int, batch: int, options: Options) -> dict[str, Any]:
     from benchmarks.bench_ingest import request_bodies
 
     lines = catalogue_events(bodies * batch)
@@ -102,8 +196,8 @@ def count(bodies: int, base: int, batch: int, mapping: str) -> dict[str, Any]:
             print(f"counting {kind} ({base} and {bodies} bodies)…", file=sys.stderr, flush=True)
             bodies_file = Path(tmp) / f"{kind}.pickle"
             bodies_file.write_bytes(pickle.dumps(request_bodies(lines, batch, kind)))
-            small = _instructions(kind, mapping, bodies_file, base)
-            large = _instructions(kind, mapping, bodies_file, bodies)
+            small = _instructions(kind, options, bodies_file, base)
+            large = _instructions(kind, options, bodies_file, bodies)
             per_event[kind] = (large - small) / ((bodies - base) * batch)
     return {
         "benchmark": "count_ingest_instructions",
@@ -111,7 +205,8 @@ def count(bodies: int, base: int, batch: int, mapping: str) -> dict[str, Any]:
         "bodies": bodies,
         "base_bodies": base,
         "batch": batch,
-        "segment_mapping": mapping,
+        "path": options.path,
+        "segment_mapping": options.mapping,
         "instructions_per_event": {k: round(v) for k, v in per_event.items()},
         "ratio_segment_to_json": round(per_event["segment"] / per_event["json"], 3),
     }
@@ -128,13 +223,20 @@ def main() -> None:
         default="compiled",
         help="the Segment mapping: as installed (the C extension when built) or Python only",
     )
+    parser.add_argument(
+        "--path",
+        choices=PATHS,
+        default="pool",
+        help="count the pool work alone, or the whole request path of the serving thread",
+    )
     parser.add_argument("--measured", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--bodies-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    options = Options(path=args.path, mapping=args.mapping)
     if args.measured is not None:
-        run_bodies(args.measured, args.mapping, args.bodies_file, args.bodies)
+        run_bodies(args.measured, options, args.bodies_file, args.bodies)
         return
-    result = count(args.bodies, args.base_bodies, args.batch, args.mapping)
+    result = count(args.bodies, args.base_bodies, args.batch, options)
     print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
 
 

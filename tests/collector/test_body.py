@@ -167,3 +167,42 @@ def test_reading_a_body_claims_what_it_inflates() -> None:
         )
     assert info.value.code is ErrorCode.INGEST_OVERLOADED
     assert budget.used == 0
+
+
+def test_a_plain_body_in_one_chunk_is_that_chunk_not_a_copy() -> None:
+    body = orjson.dumps([{"event": "x", "n": n} for n in range(20)])
+
+    async def one_chunk() -> AsyncIterator[bytes]:
+        yield body
+
+    assert (
+        asyncio.run(
+            read_body(one_chunk(), content_length=None, content_encoding=None, limits=LIMITS)
+        )
+        is body
+    )
+
+
+def test_a_plain_body_in_many_chunks_is_claimed_as_it_arrives_and_joined_once() -> None:
+    from rastup_data.collector.body import MemoryBudget
+
+    body = bytes(range(256)) * 3
+    budget = MemoryBudget(10_000)
+    seen: list[int] = []
+
+    async def watched() -> AsyncIterator[bytes]:
+        async for chunk in _chunks(body, 100):
+            yield chunk
+            seen.append(budget.used)
+
+    with budget.claim() as claim:
+        got = asyncio.run(
+            read_body(
+                watched(), content_length=None, content_encoding=None, limits=LIMITS, claim=claim
+            )
+        )
+        assert got == body
+        assert type(got) is bytes
+        assert budget.used == len(body)
+    assert seen == [*range(100, len(body), 100), len(body)]
+    assert budget.used == 0

@@ -411,3 +411,24 @@ def test_random_bodies_never_5xx(collector: LiveCollector, body: bytes, path: st
         assert all(r["code"] for r in answer["results"])
     else:
         assert answer["code"] == answer["error"]["code"]
+
+
+@pytest.mark.parametrize("path", ["/v1/batch", "/v1/track", "/v1/t", "/v1/events"])
+def test_the_ingest_paths_are_matched_before_every_other_api(tmp_path: Path, path: str) -> None:
+    """Each request walks the routes ahead of its own: the ingest paths come first, so a
+    Segment batch does not pay for matching the query, privacy or dashboard routes."""
+    from starlette.routing import Match
+
+    from rastup_data.collector.app import create_app
+    from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
+
+    app = create_app(CollectorRuntime(CollectorConfig(lake=tmp_path)), manage_lifecycle=False)
+    scope = {"type": "http", "method": "POST", "path": path, "root_path": ""}
+    tried = []
+    for route in app.router.routes:
+        tried.append(route)
+        if route.matches(scope)[0] is Match.FULL:
+            break
+    assert tried[-1].matches(scope)[0] is Match.FULL
+    # /openapi.json, the /v1/events router and, for Segment's paths, theirs.
+    assert len(tried) <= 3, [getattr(route, "path", route) for route in tried]

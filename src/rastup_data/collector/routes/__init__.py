@@ -26,9 +26,11 @@ from rastup_data.collector.routes import (
 
 __all__ = ["ROUTERS"]
 
-#: Every router the collector app serves, in the order they are matched.
+#: Every router the collector app serves, in the order they are matched: the ingest
+#: paths first (a request walks the routes before its own on every call), then the rest.
 ROUTERS: tuple[APIRouter, ...] = (
     events.router,
+    segment.router,
     assign.router,
     ops.router,
     experiments.router,
@@ -38,5 +40,4 @@ ROUTERS: tuple[APIRouter, ...] = (
     registry.router,
     dashboards.router,
     webhooks.router,
-    segment.router,
 )
