@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from rastup_data.cli import cli
@@ -75,3 +76,15 @@ def test_load_of_a_corrupt_gzip_file_is_a_coded_error_saying_where(tmp_path: Pat
     _refused_with_code(result, says=f"CONFIG_INVALID: cannot read {path} at line 3:")
     assert "Aborted" not in result.output
     assert "load it again" in result.stderr
+
+
+def test_load_says_how_far_it_got(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rastup_data.lander import lake_cli
+
+    monkeypatch.setattr(lake_cli, "PROGRESS_EVERY", 2)
+    lines = tmp_path / "bad.ndjson"
+    lines.write_text("".join(f'{{"event": "x{i}"}}\n' for i in range(5)))
+    result = CliRunner().invoke(cli, ["lake", "load", "--lake", str(tmp_path / "l"), str(lines)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == ["  2 lines read", "  4 lines read"]
+    assert "5 lines: 0 landed, 0 duplicates, 5 quarantined" in result.stdout

@@ -8,7 +8,7 @@ from __future__ import annotations
 import gzip
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -107,14 +107,21 @@ def compact(lake_dir: Path | None, dates: tuple[datetime, ...], min_files: int) 
         click.echo("nothing to compact")
 
 
-def _open_lines(path: str) -> Iterator[bytes]:
-    """The lines of ``path`` (``-``: stdin; ``*.gz``: decompressed); a file that breaks
-    while read (a truncated or corrupt .gz, a read error) is CONFIG_INVALID saying where."""
+#: `lake load` says how far it got every this many lines (on stderr).
+PROGRESS_EVERY = 100_000
+
+
+def _open_lines(path: str, on_progress: Callable[[int], None]) -> Iterator[bytes]:
+    """The lines of ``path`` (``-``: stdin; ``*.gz``: decompressed), calling ``on_progress``
+    with the count every ``PROGRESS_EVERY`` lines; a file that breaks while read (a truncated
+    or corrupt .gz, a read error) is CONFIG_INVALID saying where."""
     number = 0
     try:
         for line in _raw_lines(path):
             yield line
             number += 1
+            if number % PROGRESS_EVERY == 0:
+                on_progress(number)
     except (EOFError, OSError, zlib.error) as exc:
         raise RastupError(
             ErrorCode.CONFIG_INVALID,
@@ -141,13 +148,15 @@ def _raw_lines(path: str) -> Iterator[bytes]:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--name", default=None, help="File-name prefix; reloading under it is idempotent.")
 def load(lake_dir: Path | None, work_dir: Path | None, file: str, name: str | None) -> None:
-    """Validate and land an NDJSON file straight into Bronze (no collector needed)."""
+    """Validate and land an NDJSON file straight into Bronze (no collector needed); says on
+    stderr every 100,000 lines how far it got."""
     from rastup_data.lander.direct import land_ndjson
     from rastup_data.privacy.suppression import lake_suppression
 
     layout = LakeLayout(resolve_lake(lake_dir), work_dir)
     suppression = lake_suppression(layout)
-    result = land_ndjson(layout, _open_lines(file), name=name, suppression=suppression)
+    lines = _open_lines(file, lambda n: click.echo(f"  {n:,} lines read", err=True))
+    result = land_ndjson(layout, lines, name=name, suppression=suppression)
     click.echo(
         f"{result.lines:,} lines: {result.accepted:,} landed, "
         f"{result.duplicates:,} duplicates, {result.rejected:,} quarantined, "
