@@ -48,6 +48,11 @@ def test_only_admins_use_the_privacy_api(live: LiveCollector) -> None:
     bad = live.client.post("/v1/dsar", json={"subject": "not an id!"}, headers=admin)
     assert bad.status_code == 400
     assert bad.json()["error"]["code"] == "DSAR_INVALID"
+    # The answer names the JSON field, not the command line's --subject.
+    assert bad.json()["error"]["message"].startswith("subject 'not an id!' is not a user id")
+    hold = {"subject": "u_1", "case": "c1", "reason": "r", "until": "2020-01-01"}
+    past = live.client.post("/v1/holds", json=hold, headers=admin).json()
+    assert past["error"]["message"] == "until 2020-01-01 is in the past."
     assert live.client.get("/v1/dsar/nope", headers=admin).json()["error"]["code"] == "DSAR_INVALID"
 
 

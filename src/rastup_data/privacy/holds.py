@@ -84,11 +84,9 @@ class HoldStore:
     ) -> LegalHold:
         check_case_id(case_id)
         if not reason.strip():
-            raise RastupError(ErrorCode.DSAR_INVALID, "a legal hold needs a --reason.")
+            raise RastupError(ErrorCode.DSAR_INVALID, "a legal hold needs a reason.")
         if until is not None and until < datetime.now(UTC).date():
-            raise RastupError(
-                ErrorCode.DSAR_INVALID, f"--until {until.isoformat()} is in the past."
-            )
+            raise RastupError(ErrorCode.DSAR_INVALID, f"until {until.isoformat()} is in the past.")
         with self.db.transaction():
             existing = self.db.fetchone(
                 f"SELECT {_COLUMNS} FROM legal_holds WHERE case_id = ? AND subject_key = ?",

@@ -21,7 +21,7 @@ def check_subject_id(value: str) -> str:
     if not _SUBJECT.match(text):
         raise RastupError(
             ErrorCode.DSAR_INVALID,
-            f"--subject {value[:40]!r} is not a user id: use the pseudonymous id the events "
+            f"subject {value[:40]!r} is not a user id: use the pseudonymous id the events "
             "carry (letters, digits and _ . : @ -, at most 128), e.g. u_k3x9.",
         )
     return text
