@@ -88,3 +88,14 @@ def test_load_says_how_far_it_got(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == ["  2 lines read", "  4 lines read"]
     assert "5 lines: 0 landed, 0 duplicates, 5 quarantined" in result.stdout
+
+
+def test_load_into_a_folder_whose_bronze_is_a_file_is_a_coded_error(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    (lake / "bronze").write_text("not a folder")
+    lines = tmp_path / "bad.ndjson"
+    lines.write_text('{"event": "x"}\n')
+    result = CliRunner().invoke(cli, ["lake", "load", "--lake", str(lake), str(lines)])
+    _refused_with_code(result, says=f"LAND_FAILED: cannot write to the lake at {lake}:")
+    assert "load the file again" in result.stderr

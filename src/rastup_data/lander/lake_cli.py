@@ -156,7 +156,15 @@ def load(lake_dir: Path | None, work_dir: Path | None, file: str, name: str | No
     layout = LakeLayout(resolve_lake(lake_dir), work_dir)
     suppression = lake_suppression(layout)
     lines = _open_lines(file, lambda n: click.echo(f"  {n:,} lines read", err=True))
-    result = land_ndjson(layout, lines, name=name, suppression=suppression)
+    try:
+        result = land_ndjson(layout, lines, name=name, suppression=suppression)
+    except OSError as exc:  # the input's own read errors are CONFIG_INVALID already
+        raise RastupError(
+            ErrorCode.LAND_FAILED,
+            f"cannot write to the lake at {layout.root}: {exc}.",
+            hint="Check that --lake is a lake folder (bronze/ a folder, not a file), its disk "
+            "space and permissions; then load the file again (the same --name rewrites).",
+        ) from None
     click.echo(
         f"{result.lines:,} lines: {result.accepted:,} landed, "
         f"{result.duplicates:,} duplicates, {result.rejected:,} quarantined, "
