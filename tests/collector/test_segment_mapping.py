@@ -355,3 +355,27 @@ def test_each_message_of_a_batch_is_identified_and_kept_by_its_own_text() -> Non
         (1, expected[1]),
         (3, expected[3]),
     ]
+
+
+def test_a_request_s_work_carries_the_mapping_once_per_process_not_once_per_request() -> None:
+    """Every request's SegmentBody is pickled to a validation worker: the mapping travels
+    as its tables' text, decoded into a mapping the first time a process sees it and the
+    same object after, instead of both tables and the mapping rebuilt per request."""
+    import pickle
+
+    body = orjson.dumps({"batch": [track()]})
+    first = pickle.loads(pickle.dumps(SegmentBody(body, None, NOW, MAPPING)))
+    second = pickle.loads(pickle.dumps(SegmentBody(body, None, NOW, MAPPING)))
+    assert first.mapping is second.mapping
+    assert first.mapping == MAPPING
+    assert first.mapping.compiled is MAPPING.compiled
+    assert first(VALIDATOR, IngestLimits()).pre.blob == (
+        SegmentBody(body, None, NOW, MAPPING)(VALIDATOR, IngestLimits()).pre.blob
+    )
+    # Other tables are other mappings, each built once.
+    python = SegmentMapping(MAPPING.versions, {"nyc": "nyc"}, compiled=False)
+    restored = pickle.loads(pickle.dumps(python))
+    assert restored == python
+    assert restored is not first.mapping
+    assert restored.compiled is False
+    assert pickle.loads(pickle.dumps(python)) is restored

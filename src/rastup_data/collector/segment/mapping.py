@@ -148,10 +148,20 @@ class SegmentMapping:
     versions: Mapping[str, int]
     cities: Mapping[str, str]
     compiled: bool = field(default=COMPILED, kw_only=True)
+    #: The tables as one JSON text: what a pickle of the mapping carries (see __reduce__).
+    _tables: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.compiled and _compiled_track is None:
             raise RuntimeError("the Segment mapping's C extension is not built (make setup)")
+        tables = orjson.dumps([dict(self.versions), dict(self.cities)])
+        object.__setattr__(self, "_tables", tables)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with every request's work to a validation worker: as the tables' JSON
+        text, which a worker decodes into a mapping once and reuses for the same text,
+        instead of rebuilding both tables and the mapping for every request."""
+        return (_restored, (self._tables, self.compiled))
 
     def envelope(
         self,
@@ -304,6 +314,24 @@ class SegmentMapping:
         if given.locale is not None or app_info.version is not None or given.referrer:
             _describe(context, given, app_info)
         return context
+
+
+#: The mappings this process has unpickled, by their tables' text and ``compiled``.
+_RESTORED: dict[tuple[bytes, bool], SegmentMapping] = {}
+_RESTORED_AT_MOST = 8
+
+
+def _restored(tables: bytes, compiled: bool) -> SegmentMapping:  # noqa: FBT001 (pickle's call)
+    """The mapping a pickle names (:meth:`SegmentMapping.__reduce__`): built on the first
+    request that brings these tables to this process, then the same object."""
+    mapping = _RESTORED.get((tables, compiled))
+    if mapping is None:
+        versions, cities = orjson.loads(tables)
+        mapping = SegmentMapping(versions, cities, compiled=compiled)
+        if len(_RESTORED) >= _RESTORED_AT_MOST:
+            _RESTORED.clear()
+        _RESTORED[(tables, compiled)] = mapping
+    return mapping
 
 
 def _merged(given: SegmentContext, shared: SegmentContext) -> SegmentContext:
