@@ -30,7 +30,7 @@ COMMANDS = [
 def test_a_missing_lake_is_an_error_with_its_path(tmp_path: Path, command: list[str]) -> None:
     missing = tmp_path / "misspelled-lake"
     golden = tmp_path / "golden.json"
-    golden.write_text("{}")
+    golden.write_text('{"kpi_marketplace_daily": []}')
     args = [a.replace("{golden}", str(golden)) for a in command]
     result = CliRunner().invoke(cli, [*args, "--lake", str(missing)])
     assert result.exit_code == 2, result.output
