@@ -72,3 +72,32 @@ def test_a_bare_group_still_shows_its_help_without_a_code() -> None:
     result = CliRunner().invoke(shell.cli, ["lake"])
     assert "Commands:" in result.output
     assert "CONFIG_INVALID" not in result.output
+
+
+def test_a_path_no_command_checked_is_one_coded_line_not_a_traceback(tmp_path: Path) -> None:
+    """A lake whose _locks folder is a file: the OSError of the first write under it is
+    reported as the path and its reason, with the code, by the shell."""
+    (tmp_path / "_locks").write_text("not a folder")
+    result = CliRunner().invoke(
+        shell.cli, ["lake", "lifecycle", "--dry-run", "--lake", str(tmp_path)]
+    )
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert f"error: CONFIG_INVALID: cannot use {tmp_path / '_locks'}: " in result.stderr
+    assert "_locks/ are folders" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_an_oserror_without_a_path_still_propagates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only errors about a path are turned into a refusal; anything else stays loud."""
+
+    def _socket_trouble() -> click.Command:
+        @click.command()
+        def trouble() -> None:
+            raise ConnectionResetError("peer went away")
+
+        return trouble
+
+    monkeypatch.setitem(shell.COMMANDS, "trouble", (_socket_trouble, "Fails."))
+    result = CliRunner().invoke(shell.cli, ["trouble"])
+    assert isinstance(result.exception, ConnectionResetError)

@@ -7,7 +7,7 @@ component's dependencies never slow another's command.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -238,13 +238,35 @@ class LazyGroup(click.Group):
         except click.UsageError as exc:
             raise _with_code(exc) from None
         except RastupError as exc:
-            click.secho(f"error: {exc}", fg="red", err=True)
-            info = exc.code.info
-            if exc.hint_text is not None:
-                click.echo(f"hint: {exc.hint_text}", err=True)
-            if info.runbook:
-                click.echo(f"runbook: {info.runbook}", err=True)
-            ctx.exit(2)
+            _report(ctx, exc)
+        except OSError as exc:
+            if exc.filename is None:  # a broken pipe, a socket: not a path the user gave
+                raise
+            _report(ctx, _unusable_path(exc))
+
+
+def _report(ctx: click.Context, exc: RastupError) -> NoReturn:
+    """The refusal on stderr (the coded line, a hint, the runbook), then exit 2."""
+    click.secho(f"error: {exc}", fg="red", err=True)
+    info = exc.code.info
+    if exc.hint_text is not None:
+        click.echo(f"hint: {exc.hint_text}", err=True)
+    if info.runbook:
+        click.echo(f"runbook: {info.runbook}", err=True)
+    ctx.exit(2)
+
+
+def _unusable_path(exc: OSError) -> RastupError:
+    """A path a command could not read or write where it expected a folder or a file (a
+    file in place of a lake's folder, a missing or unwritable one) that no command checked
+    itself: one coded line naming the path instead of a traceback."""
+    reason = exc.strerror or type(exc).__name__
+    return RastupError(
+        ErrorCode.CONFIG_INVALID,
+        f"cannot use {exc.filename}: {reason}.",
+        hint="Check the paths given (--lake, --work-dir, files and folders named): a lake's "
+        "bronze/, gold/, extracts/ and _locks/ are folders; check disk space and permissions.",
+    )
 
 
 def _with_code(exc: click.UsageError) -> click.UsageError:
