@@ -41,6 +41,9 @@ _metrics_url = click.option(
     help="Also read a running collector's metrics (e.g. http://127.0.0.1:8080/metrics).",
 )
 
+#: The furthest back `alerts history --since` looks (a date before it cannot be computed).
+_CENTURY_S = 100 * 365 * 86_400
+
 
 @dataclass(frozen=True, slots=True)
 class _Ops:
@@ -132,6 +135,11 @@ def history(*, lake: str | None, fmt: str, since: str, rule: str | None, limit: 
     from rastup_data.environments import DocumentChecker
 
     seconds = DocumentChecker("alerts history", ErrorCode.CONFIG_INVALID).duration(since, "--since")
+    if seconds > _CENTURY_S:
+        raise RastupError(
+            ErrorCode.CONFIG_INVALID,
+            f"alerts history: --since {since} reaches back more than 100 years.",
+        )
     with _open(lake) as ops:
         events = ops.history.events(
             since=datetime.now(UTC) - timedelta(seconds=seconds), rule=rule, limit=limit

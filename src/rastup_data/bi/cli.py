@@ -85,7 +85,7 @@ def status_command(lake: str | None, fmt: str) -> None:
 
 
 @bi.command("unused")
-@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option("--days", type=click.IntRange(1, 36_500), default=30, show_default=True)
 @lake_option()
 @_format_option
 def unused_command(days: int, lake: str | None, fmt: str) -> None:

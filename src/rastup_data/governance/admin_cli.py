@@ -126,7 +126,12 @@ def audit() -> None:
 @audit.command("list")
 @click.option("--principal", default=None, help="Only this principal's queries.")
 @click.option("--since", default=None, help="From this UTC time on (ISO, e.g. 2026-11-01).")
-@click.option("--limit", type=click.IntRange(1), default=None, help="Only the newest N records.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 10_000_000),
+    default=None,
+    help="Only the newest N records.",
+)
 @lake_option
 @token_option
 @_format_option

@@ -25,6 +25,8 @@ __all__ = ["Principal", "TokenInfo", "TokenStore", "local_principal"]
 _TOKEN = re.compile(r"^rgt_(?P<id>[0-9a-f]{12})_(?P<secret>[A-Za-z0-9_-]{20,})$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 _CITY = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+#: The longest a token may live (a token that should never expire takes no --ttl-days).
+MAX_TTL_DAYS = 36_500
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,5 +240,8 @@ def _check_new_token(
             ErrorCode.CONFIG_INVALID,
             "an admin cannot be city-scoped. To fix this, drop --city or pick another role.",
         )
-    if ttl_days is not None and ttl_days <= 0:
-        raise RastupError(ErrorCode.CONFIG_INVALID, "--ttl-days must be 1 or more.")
+    if ttl_days is not None and not 0 < ttl_days <= MAX_TTL_DAYS:
+        raise RastupError(
+            ErrorCode.CONFIG_INVALID,
+            f"--ttl-days must be between 1 and {MAX_TTL_DAYS:,} (100 years), got {ttl_days:,}.",
+        )

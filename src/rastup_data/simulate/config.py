@@ -38,9 +38,10 @@ class SimulationConfig:
                 ErrorCode.CONFIG_INVALID,
                 f"--users must be between 1 and {_MAX_USERS:,}, got {self.users}.",
             )
-        if self.seed < 0:
+        if not 0 <= self.seed < 2**63:
             raise RastupError(
-                ErrorCode.CONFIG_INVALID, f"--seed must be a non-negative integer, got {self.seed}."
+                ErrorCode.CONFIG_INVALID,
+                f"--seed must be an integer from 0 to 2**63 - 1, got {self.seed}.",
             )
         for name in ("duplicate_rate", "late_rate", "malformed_rate", "late_money_rate"):
             value = getattr(self, name)

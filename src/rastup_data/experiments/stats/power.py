@@ -15,11 +15,16 @@ from scipy import stats as sps
 from rastup_data.errors import ErrorCode, RastupError
 
 __all__ = [
+    "MAX_UNITS",
     "PowerTarget",
     "minimum_detectable_effect",
     "proportion_std_dev",
     "sample_size_per_variant",
 ]
+
+
+#: The most units per variant planned for (a trillion): beyond it the inputs are a mistake.
+MAX_UNITS = 10**12
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +91,17 @@ def sample_size_per_variant(
     if not (math.isfinite(delta) and delta > 0):
         raise RastupError(ErrorCode.EXPERIMENT_INVALID, f"the MDE must be non-zero, got {mde}.")
     z = _z_total(target.alpha, target.power)
-    return math.ceil(z**2 * 2.0 * std_dev**2 * (1.0 - target.variance_reduction) / delta**2)
+    try:
+        units = z**2 * 2.0 * std_dev**2 * (1.0 - target.variance_reduction) / delta**2
+    except (OverflowError, ZeroDivisionError):  # delta**2 beyond or below a float
+        units = math.inf
+    if not units <= MAX_UNITS:
+        raise RastupError(
+            ErrorCode.EXPERIMENT_INVALID,
+            f"the MDE {mde:g} is out of range: no sample size of at most {MAX_UNITS:,} units "
+            "per variant fits it.",
+        )
+    return math.ceil(units)
 
 
 def minimum_detectable_effect(
@@ -102,9 +117,10 @@ def minimum_detectable_effect(
     Absolute by default; relative to ``baseline_mean`` when ``relative``.
     """
     _check(target, std_dev)
-    if n_per_variant < 2:
+    if not 2 <= n_per_variant <= MAX_UNITS:
         raise RastupError(
-            ErrorCode.EXPERIMENT_INVALID, f"n per variant must be at least 2, got {n_per_variant}."
+            ErrorCode.EXPERIMENT_INVALID,
+            f"n per variant must be between 2 and {MAX_UNITS:,}, got {n_per_variant:,}.",
         )
     delta = (
         _z_total(target.alpha, target.power)
