@@ -1,4 +1,5 @@
-"""Instructions per event of a request's pool work, counted by valgrind's cachegrind.
+"""Instructions per event of a request's pool work (or of its whole request path), counted
+by valgrind's cachegrind.
 
 The work a validation worker does for one request (``BodyValidation`` of a JSON array for
 ``/v1/events``, ``SegmentBody`` of a Segment batch for ``/v1/batch``: parse, map, validate,
@@ -6,7 +7,8 @@ PII guard; the result freed), on the same catalogue events in bodies of ``--batc
 kind runs twice under ``valgrind --tool=cachegrind``, with ``--bodies`` bodies and with
 ``--base-bodies``, so the start-up and imports cancel out of the difference; the garbage
 collector is paused as in the workers' steady state. Instruction counts do not move with
-the machine's load, unlike CPU seconds. Prints one JSON object (needs ``valgrind``).
+the machine's load, unlike CPU seconds; the measured processes share one hash seed, so
+the counts repeat. Prints one JSON object (needs ``valgrind``).
 
 ``--mapping python`` maps Segment messages with the Python mapping alone (what
 ``/v1/batch`` costs without the C extension).
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import os
 import pickle
 import re
 import subprocess
@@ -179,7 +182,10 @@ def _instructions(kind: str, options: Options, bodies_file: Path, count: int) ->
         "--bodies",
         str(count),
     ]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    # One hash seed for every measured process: the probes of each dict lookup follow the
+    # strings' hashes, which otherwise move the count by ~1k an event from run to run.
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
     if found is None:
         raise RuntimeError(f"no instruction count in valgrind's output: {done.stderr[-500:]}")
