@@ -123,6 +123,11 @@ def test_serve_fires_shows_exports_notifies_and_resolves(
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "ACCESS_DENIED"
     assert _alerts(url, tokens["admin"] + "?").status_code == 401
+    admin = {"Authorization": f"Bearer {tokens['admin']}"}
+    for since in ("99999999d", "1e308s", "soon"):  # the first was a 500 (date overflow)
+        bad = httpx.get(f"{url}/v1/alerts?since={since}", headers=admin, timeout=PATIENCE_S)
+        assert bad.status_code == 400, bad.text
+        assert bad.json()["error"]["code"] == "REQUEST_MALFORMED"
     # Each worker shares its metrics once a second: a scrape may hit a sibling of the
     # evaluating worker just before the gauge reaches it.
     failing = 'rastup_build_failing{code="CTAS_FAILURE"} 1.0'

@@ -6,6 +6,7 @@ from rastup_data.alerts.export import render_prometheus as render_prometheus
 from rastup_data.alerts.history import ActiveAlert as ActiveAlert
 from rastup_data.alerts.history import AlertHistory as AlertHistory
 from rastup_data.alerts.history import Notification as Notification
+from rastup_data.alerts.history import history_since as history_since
 from rastup_data.alerts.model import AlertSeverity as AlertSeverity
 from rastup_data.alerts.model import Rule as Rule
 from rastup_data.alerts.rules import RuleSet as RuleSet
@@ -21,6 +22,7 @@ __all__ = [
     "Rule",
     "RuleSet",
     "default_sinks",
+    "history_since",
     "load_rules",
     "render_prometheus",
 ]

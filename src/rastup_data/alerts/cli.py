@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from rich.table import Table
 from rastup_data.alerts.evaluator import AlertEvaluator
 from rastup_data.alerts.export import render_prometheus
 from rastup_data.alerts.families import FAMILIES
-from rastup_data.alerts.history import AlertHistory, Notification
+from rastup_data.alerts.history import AlertHistory, Notification, history_since
 from rastup_data.alerts.model import render_summary
 from rastup_data.alerts.rules import RuleSet, load_rules
 from rastup_data.alerts.sinks import Sink, default_sinks, deliver
@@ -40,9 +39,6 @@ _metrics_url = click.option(
     default=None,
     help="Also read a running collector's metrics (e.g. http://127.0.0.1:8080/metrics).",
 )
-
-#: The furthest back `alerts history --since` looks (a date before it cannot be computed).
-_CENTURY_S = 100 * 365 * 86_400
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,15 +131,9 @@ def history(*, lake: str | None, fmt: str, since: str, rule: str | None, limit: 
     from rastup_data.environments import DocumentChecker
 
     seconds = DocumentChecker("alerts history", ErrorCode.CONFIG_INVALID).duration(since, "--since")
-    if seconds > _CENTURY_S:
-        raise RastupError(
-            ErrorCode.CONFIG_INVALID,
-            f"alerts history: --since {since} reaches back more than 100 years.",
-        )
+    start = history_since(seconds, ErrorCode.CONFIG_INVALID, f"alerts history: --since {since}")
     with _open(lake) as ops:
-        events = ops.history.events(
-            since=datetime.now(UTC) - timedelta(seconds=seconds), rule=rule, limit=limit
-        )
+        events = ops.history.events(since=start, rule=rule, limit=limit)
     if fmt == "json":
         _json({"env": ops.profile.name, "events": events})
         return

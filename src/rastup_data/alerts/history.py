@@ -5,15 +5,27 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 
 from rastup_data.alerts.samples import LabelSet
+from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.state import StateDB
 
-__all__ = ["ActiveAlert", "AlertHistory", "Notification"]
+__all__ = ["ActiveAlert", "AlertHistory", "Notification", "history_since"]
+
+#: The furthest back the history is read: a start before it is a mistake (and past year 1).
+MAX_LOOKBACK_S = 100 * 365 * 86_400
+
+
+def history_since(seconds: float, code: ErrorCode, what: str) -> datetime:
+    """The start of a history read ``seconds`` back from now; ``code`` naming ``what`` (the
+    option or parameter) when that is more than 100 years back."""
+    if seconds > MAX_LOOKBACK_S:
+        raise RastupError(code, f"{what} reaches back more than 100 years.")
+    return datetime.now(UTC) - timedelta(seconds=seconds)
 
 
 def _iso(t: float) -> str:

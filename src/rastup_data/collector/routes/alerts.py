@@ -8,7 +8,6 @@ most 500 events, newest first); 401 without a valid token, 403 for another role.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -44,20 +43,21 @@ _OPENAPI: dict[str, Any] = {
     openapi_extra=_OPENAPI,
 )
 async def alerts(request: Request) -> Response:
-    from rastup_data.alerts import AlertHistory
+    from rastup_data.alerts import AlertHistory, history_since
 
     gate = gate_of(request)
     principal = gate.authenticate(bearer_token(request))
     gate.require_admin(principal, "the alert list")
     checker = DocumentChecker("since", ErrorCode.REQUEST_MALFORMED)
+    text = request.query_params.get("since", "24h")
     try:
-        seconds = checker.duration(request.query_params.get("since", "24h"), "the query parameter")
+        seconds = checker.duration(text, "the query parameter")
     except RastupError as exc:
         raise RastupError(
             ErrorCode.REQUEST_MALFORMED, "since must be a duration such as 30m, 24h or 7d."
         ) from exc
     history = AlertHistory(gate.state, gate.env)
-    since = datetime.now(UTC) - timedelta(seconds=seconds)
+    since = history_since(seconds, ErrorCode.REQUEST_MALFORMED, f"since={text[:40]}")
 
     def read() -> dict[str, Any]:
         return {
