@@ -8,6 +8,7 @@ import contextlib
 from pathlib import Path
 
 import orjson
+import pytest
 from click.testing import CliRunner
 from tests.waiting import wait_until
 
@@ -61,3 +62,24 @@ def test_a_malformed_size_is_a_coded_error(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "CONFIG_INVALID" in result.output
     assert "--max-bytes" in result.output
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("--rotate", "99999999d", "--rotate must be more than 0 and at most 3600s"),
+        ("--rotate", "2h", "--rotate must be more than 0 and at most 3600s"),
+        ("--max-bytes", "999999999 TB", "--max-bytes must be more than 0 and at most 1 PiB"),
+        ("--max-backlog", "99999999", "--max-backlog must be more than 0 and at most 1,000,000"),
+    ],
+)
+def test_a_value_a_collector_cannot_apply_is_refused_and_not_stored(
+    tmp_path: Path, option: str, value: str, says: str
+) -> None:
+    """A rotation of 99999999d was stored, and the running collector's spool writer died
+    applying it (OverflowError in its wait): every later request hung."""
+    result = CliRunner().invoke(cli, ["lander", "buffers", "--lake", str(tmp_path), option, value])
+    assert result.exit_code == 2, result.output
+    assert f"CONFIG_INVALID: lander buffers: {says}" in result.stderr
+    shown = CliRunner().invoke(cli, ["lander", "buffers", "--lake", str(tmp_path)])
+    assert shown.stdout.strip() == "lander buffers: as configured"

@@ -57,6 +57,7 @@ def test_a_broken_config_file_is_a_coded_error(tmp_path: Path) -> None:
         ("[collector.limits]\nmax_body_bytes = -1\n", "limits.max_body_bytes must be more than 0"),
         ('[collector.http]\nbody_timeout_s = "60s"\n', "http.body_timeout_s must be a number"),
         ("[collector.spool]\nrotate_bytes = true\n", "spool.rotate_bytes must be a whole number"),
+        ("[collector.spool]\nrotate_s = 1e20\n", "spool.rotate_s must be more than 0 and at most"),
     ],
 )
 def test_a_config_value_of_the_wrong_kind_is_refused_naming_its_key(

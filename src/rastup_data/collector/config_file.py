@@ -18,7 +18,7 @@ from typing import Any
 from rastup_data.collector.protocol import HttpLimits
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.ingest.limits import IngestLimits
-from rastup_data.spool.spool import SpoolConfig
+from rastup_data.spool.spool import MAX_ROTATE_S, SpoolConfig
 
 __all__ = ["load_collector_config"]
 
@@ -26,11 +26,13 @@ __all__ = ["load_collector_config"]
 TABLES: dict[str, type[Any]] = {"limits": IngestLimits, "http": HttpLimits, "spool": SpoolConfig}
 #: The plain keys of ``[collector]``: (type, smallest and largest value; None: more than 0),
 #: the ranges of the matching ``serve`` options.
-SCALARS: dict[str, tuple[type[Any], int | None, int | None]] = {
+SCALARS: dict[str, tuple[type[Any], float | None, float | None]] = {
     "dedupe_window_s": (float, None, None),
     "workers": (int, 1, 64),
     "validation_workers": (int, 0, 64),
 }
+#: Upper bounds of sub-table settings (the rest: any positive number).
+MOST: dict[str, float] = {"spool.rotate_s": MAX_ROTATE_S}
 KNOWN = frozenset({"ingest_keys", "webhook_secrets", *TABLES, *SCALARS})
 
 
@@ -84,11 +86,12 @@ def _check_table(path: Path, table: str, values: object, settings: type[Any]) ->
             known = ", ".join(fields)
             raise _refuse(path, f"[collector.{table}] has no key {key!r}; the keys are {known}")
         kind = float if fields[key] in (float, "float") else int
-        _check_number(path, f"{table}.{key}", value, kind, (None, None))
+        name = f"{table}.{key}"
+        _check_number(path, name, value, kind, (None, MOST.get(name)))
 
 
 def _check_number(
-    path: Path, key: str, value: object, kind: type[Any], bounds: tuple[int | None, int | None]
+    path: Path, key: str, value: object, kind: type[Any], bounds: tuple[float | None, float | None]
 ) -> None:
     whole = kind is int
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -96,7 +99,8 @@ def _check_number(
         wanted = "a whole number" if whole else "a number"
         raise _refuse(path, f"{key} must be {wanted}, got {value!r}")
     least, most = bounds
-    if least is None and value <= 0:
-        raise _refuse(path, f"{key} must be more than 0, got {value}")
+    if least is None and (value <= 0 or (most is not None and value > most)):
+        upto = "" if most is None else f" and at most {most:g}"
+        raise _refuse(path, f"{key} must be more than 0{upto}, got {value}")
     if (least is not None and value < least) or (most is not None and value > most):
-        raise _refuse(path, f"{key} must be between {least} and {most}, got {value}")
+        raise _refuse(path, f"{key} must be between {least:g} and {most:g}, got {value}")

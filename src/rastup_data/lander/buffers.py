@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.spool.spool import MAX_ROTATE_S
 from rastup_data.state import OpsControls
 
 __all__ = [
@@ -33,6 +35,10 @@ MAX_BYTES = "lander.spool_max_bytes"
 MAX_BACKLOG = "lander.max_backlog"
 ROTATE_S = "lander.rotate_s"
 
+#: The widest the buffers go: a petabyte of spool, a million segments of backlog.
+MOST_BYTES = 2**50
+MOST_BACKLOG = 1_000_000
+
 
 @dataclass(frozen=True, slots=True)
 class Buffers:
@@ -41,6 +47,21 @@ class Buffers:
     max_bytes: int | None = None
     max_backlog: int | None = None
     rotate_s: float | None = None
+
+    def __post_init__(self) -> None:
+        """CONFIG_INVALID for a value past what a running collector can apply: a rotation
+        longer than ``MAX_ROTATE_S`` stopped the spool's writer, and the collector with it."""
+        for option, value, most, limit in (
+            ("--max-bytes", self.max_bytes, MOST_BYTES, "1 PiB"),
+            ("--max-backlog", self.max_backlog, MOST_BACKLOG, f"{MOST_BACKLOG:,} segments"),
+            ("--rotate", self.rotate_s, MAX_ROTATE_S, f"{MAX_ROTATE_S:g}s"),
+        ):
+            if value is not None and not 0 < value <= most:
+                raise RastupError(
+                    ErrorCode.CONFIG_INVALID,
+                    f"lander buffers: {option} must be more than 0 and at most {limit}, "
+                    f"got {value:,}.",
+                )
 
     def describe(self) -> str:
         parts = [

@@ -24,7 +24,11 @@ from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.spool import segments
 from rastup_data.spool.segments import SegmentFiles
 
-__all__ = ["Spool", "SpoolConfig", "SpoolFull"]
+__all__ = ["MAX_ROTATE_S", "Spool", "SpoolConfig", "SpoolFull"]
+
+#: The longest a segment stays open (``rotate_s``): the writer waits at most this long for
+#: the next append, and a wait past what the platform's clock takes would stop the writer.
+MAX_ROTATE_S = 3600.0
 
 log = logging.getLogger(__name__)
 
