@@ -118,15 +118,23 @@ async def _serve_bodies(kind: str, mapping: str, bodies: list[bytes]) -> None:
             gc.collect()
             gc.disable()
             for body in bodies:
-                status = await _post(app, to.path, headers, body)
-                if status != to.stored:
-                    raise SystemExit(f"{to.path} answered {status}")
+                status, answer = await _post(app, to.path, headers, body)
+                if status != to.stored or _not_all_stored(answer):
+                    raise SystemExit(f"{to.path} answered {status} {answer[:300]!r}")
         finally:
             runtime.stop()
 
 
-async def _post(app: Any, path: str, headers: list[tuple[bytes, bytes]], body: bytes) -> int:
-    """One POST through the ASGI interface; the status of its answer."""
+def _not_all_stored(answer: bytes) -> bool:
+    """Whether an ingest answer tells of any event not accepted (every event must be)."""
+    counts = orjson.loads(answer)
+    return any(counts.get(name) for name in ("rejected", "quarantined", "duplicates", "suppressed"))
+
+
+async def _post(
+    app: Any, path: str, headers: list[tuple[bytes, bytes]], body: bytes
+) -> tuple[int, bytes]:
+    """One POST through the ASGI interface; the status and body of its answer."""
     chunks = [body[i : i + _CHUNK] for i in range(0, len(body), _CHUNK)]
     messages = [
         {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
@@ -146,7 +154,7 @@ async def _post(app: Any, path: str, headers: list[tuple[bytes, bytes]], body: b
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
     }
-    status = 0
+    status, answer = 0, bytearray()
 
     async def receive() -> dict[str, Any]:
         return messages.pop(0) if messages else {"type": "http.disconnect"}
@@ -155,9 +163,11 @@ async def _post(app: Any, path: str, headers: list[tuple[bytes, bytes]], body: b
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
+        elif message["type"] == "http.response.body":
+            answer.extend(message.get("body", b""))
 
     await app(scope, receive, send)
-    return status
+    return status, bytes(answer)
 
 
 def _instructions(kind: str, options: Options, bodies_file: Path, count: int) -> int:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pickle
 from functools import partial
+from pathlib import Path
 
 import orjson
+import pytest
 from benchmarks._common import catalogue_events
 from benchmarks.bench_ingest import request_bodies, target
 
@@ -27,3 +30,20 @@ def test_segment_bodies_map_back_to_the_native_events() -> None:
         assert mapped == orjson.loads(array)
     assert (target("segment").path, target("segment").stored) == ("/v1/batch", 200)
     assert (target("json").path, target("json").stored) == ("/v1/events", 202)
+
+
+@pytest.mark.parametrize("kind", ["json", "segment"])
+def test_the_counted_request_path_stores_every_event_or_stops(kind: str, tmp_path: Path) -> None:
+    """``count_ingest_instructions --path request`` posts each body, in 64 KiB chunks, to
+    its endpoint and goes on only while every event is stored: a body sent again (all
+    duplicates) stops it."""
+    from benchmarks import count_ingest_instructions as counted
+
+    bodies = request_bodies(catalogue_events(600), 300, kind)
+    assert min(map(len, bodies)) > counted._CHUNK  # more than one chunk each
+    bodies_file = tmp_path / "bodies.pickle"
+    bodies_file.write_bytes(pickle.dumps(bodies))
+    counted.run_bodies(kind, counted.Options(path="request"), bodies_file, len(bodies))
+    bodies_file.write_bytes(pickle.dumps([bodies[0], bodies[0]]))
+    with pytest.raises(SystemExit, match="duplicates"):
+        counted.run_bodies(kind, counted.Options(path="request"), bodies_file, 2)
