@@ -247,12 +247,19 @@ def _every(text: str) -> int:
 
 
 def _date(text: str, name: str) -> date:
+    """A filter's date; before 1900 (the prior period a trend compares with would start
+    before year 1) or after 9998 is refused like a malformed one."""
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise RastupError(
             ErrorCode.DASHBOARD_FILTER_INVALID, f"{name}={text[:20]!r} is not a date (YYYY-MM-DD)"
         ) from None
+    if not 1900 <= day.year <= 9998:
+        raise RastupError(
+            ErrorCode.DASHBOARD_FILTER_INVALID, f"{name}={text} is not between 1900 and 9998"
+        )
+    return day
 
 
 def _folder_version(folder: Path) -> tuple[tuple[str, int], ...]:
