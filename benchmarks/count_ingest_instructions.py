@@ -39,6 +39,7 @@ from typing import Any
 import orjson
 
 from benchmarks._common import catalogue_events, machine
+from rastup_data.ingest.gc_pause import gc_paused
 
 KINDS = ("json", "segment")
 PATHS = ("pool", "request")
@@ -90,13 +91,13 @@ def run_bodies(kind: str, options: Options, bodies_file: Path, count: int) -> No
     works = _work(kind, options.mapping, bodies)
     validator, limits = load_validator(), IngestLimits()
     gc.collect()
-    gc.disable()
-    for work in works:
-        result = work(validator, limits)
-        pre = result if kind == "json" else getattr(result, "pre", result)
-        if isinstance(pre, tuple) or pre.rejected:  # every event must be accepted
-            raise SystemExit(f"not every event was accepted: {pre}"[:300])
-        del result, pre
+    with gc_paused():
+        for work in works:
+            result = work(validator, limits)
+            pre = result if kind == "json" else getattr(result, "pre", result)
+            if isinstance(pre, tuple) or pre.rejected:  # every event must be accepted
+                raise SystemExit(f"not every event was accepted: {pre}"[:300])
+            del result, pre
 
 
 async def _serve_bodies(kind: str, mapping: str, bodies: list[bytes]) -> None:
@@ -116,11 +117,11 @@ async def _serve_bodies(kind: str, mapping: str, bodies: list[bytes]) -> None:
             if kind == "segment":
                 app.state.segment_mapping = _tables(mapping)
             gc.collect()
-            gc.disable()
-            for body in bodies:
-                status, answer = await _post(app, to.path, headers, body)
-                if status != to.stored or _not_all_stored(answer):
-                    raise SystemExit(f"{to.path} answered {status} {answer[:300]!r}")
+            with gc_paused():
+                for body in bodies:
+                    status, answer = await _post(app, to.path, headers, body)
+                    if status != to.stored or _not_all_stored(answer):
+                        raise SystemExit(f"{to.path} answered {status} {answer[:300]!r}")
         finally:
             runtime.stop()
 

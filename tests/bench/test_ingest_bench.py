@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import pickle
 from functools import partial
 from pathlib import Path
@@ -44,6 +45,8 @@ def test_the_counted_request_path_stores_every_event_or_stops(kind: str, tmp_pat
     bodies_file = tmp_path / "bodies.pickle"
     bodies_file.write_bytes(pickle.dumps(bodies))
     counted.run_bodies(kind, counted.Options(path="request"), bodies_file, len(bodies))
+    assert gc.isenabled()  # paused for the count only, and restored
     bodies_file.write_bytes(pickle.dumps([bodies[0], bodies[0]]))
     with pytest.raises(SystemExit, match="duplicates"):
         counted.run_bodies(kind, counted.Options(path="request"), bodies_file, 2)
+    assert gc.isenabled()  # restored when the count stops too
