@@ -51,6 +51,7 @@ def test_refusals_are_one_line_with_their_code_and_no_traceback(lake: LakeLayout
     for sql, code in (
         ("SELECT * FROM silver.fact_bookings", "ACCESS_DENIED"),
         ("COPY (SELECT 1) TO 'x.csv'", "QUERY_INVALID"),
+        ("SELECT repeat('x', 2000000000) AS s", "QUERY_ANSWER_TOO_LARGE"),
     ):
         proc = subprocess.run(
             [sys.executable, "-m", "rastup_data.cli", "query", "--lake", str(lake.root), sql],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -142,3 +143,20 @@ def test_attempts_without_a_valid_token_are_audited(live: Live, lake: LakeLayout
         "AUTH_TOKEN_INVALID",
         "SELECT 'who am i'",
     )
+
+
+def test_a_2_gb_answer_is_refused_within_seconds_and_the_server_stays_up(live: Live) -> None:
+    started = time.monotonic()
+    response = _query(live, "SELECT repeat('x', 2000000000) AS s", live.tokens["analyst"])
+    assert time.monotonic() - started < 10
+    assert response.status_code == 400, response.text[:200]
+    body = response.json()
+    assert body["code"] == "QUERY_ANSWER_TOO_LARGE"
+    assert "64.0 MiB" in body["message"]
+    assert "\n" not in body["message"]
+    # Many rows past the analyst's 64 MiB: refused as well, the server answers the next one.
+    many = "SELECT repeat('x', 10000) AS s FROM range(7000)"
+    assert _query(live, many, live.tokens["analyst"]).json()["code"] == "QUERY_ANSWER_TOO_LARGE"
+    after = _query(live, "SELECT 42 AS answer", live.tokens["analyst"])
+    assert after.status_code == 200
+    assert after.json()["rows"] == [[42]]

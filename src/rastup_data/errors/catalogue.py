@@ -393,6 +393,15 @@ CATALOGUE: dict[str, ErrorInfo] = {
         "governance",
         _R + "runaway-query.md",
     ),
+    "QUERY_ANSWER_TOO_LARGE": ErrorInfo(
+        "A query's answer passed its role's byte budget (or needed more memory than the gate "
+        "allows) and was stopped before it was sent.",
+        "Narrow the query (dates, columns, fewer or shorter values) or aggregate it.",
+        400,
+        Severity.WARNING,
+        "governance",
+        _R + "runaway-query.md",
+    ),
     "QUERY_NOT_RUNNING": ErrorInfo(
         "`rastup-data queries kill ID` named no running query: it finished already, or the id "
         "is wrong.",

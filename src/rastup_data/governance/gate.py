@@ -1,7 +1,9 @@
 """The query gate: every read of the platform goes through :meth:`Gate.run`.
 
 parse → check (read-only, functions, relations) → lineage (columns, predicates) → guards
-(partition filter, per-query cap, daily budget) → run on a locked secure session → audit.
+(partition filter, per-query cap, daily budget) → run on a locked secure session, its
+answer held to the role's byte budget (value guards, metered fetch, session memory limit)
+→ audit.
 Refusals raise :class:`~rastup_data.errors.RastupError` with a stable code after the
 attempt is audited.
 """
@@ -25,7 +27,7 @@ from rastup_data.config import Settings, resolve_lake
 from rastup_data.environments import EnvironmentProfile, load_profile
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance.audit import AuditLog, AuditRecord
-from rastup_data.governance.budget import CostGuard
+from rastup_data.governance.budget import CostGuard, human_bytes
 from rastup_data.governance.checker import CheckedQuery, check_query, parse_query
 from rastup_data.governance.cost import CostEstimate, CostModel
 from rastup_data.governance.exclusions import ExclusionSource, StateTombstones
@@ -33,18 +35,19 @@ from rastup_data.governance.lineage import Lineage, trace_reads
 from rastup_data.governance.masking import masking_key
 from rastup_data.governance.memo import AnswerKey, Plan, volatile
 from rastup_data.governance.pinning import DashboardPin
-from rastup_data.governance.policy import Policy, load_policy
+from rastup_data.governance.policy import Policy, RoleLimits, load_policy
 from rastup_data.governance.principals import Principal, TokenStore
 from rastup_data.governance.reader import GatedConnection
 from rastup_data.governance.relations import SourceKind
 from rastup_data.governance.running import QueryListing, RunningQueries, RunningQuery
 from rastup_data.governance.session import SecureSession
 from rastup_data.governance.sessions import SessionCache
+from rastup_data.governance.sizing import MARK, bound_values
 from rastup_data.governance.watchdog import QueryInterrupt, Watchdog
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.ops.metrics import PlatformMetrics
 from rastup_data.serving.formats import json_value
-from rastup_data.serving.query import QueryResult, TableInfo, query_failed, run_query
+from rastup_data.serving.query import QueryResult, TableInfo, run_arrow_query, run_query
 from rastup_data.state import StateDB, open_state
 
 __all__ = ["Gate", "GatedResult", "QueryPath", "QueryPlan"]
@@ -262,7 +265,11 @@ class Gate:
             try:
                 result, table = self._execute(prepared, attempt, params, as_arrow=as_arrow)
             except RastupError as exc:
-                self._record(attempt, status="failed", code=exc.code, rows=0)
+                # Past the byte budget is a guard's refusal, like the cost guards'.
+                refused = exc.code is ErrorCode.QUERY_ANSWER_TOO_LARGE
+                self._record(
+                    attempt, status="refused" if refused else "failed", code=exc.code, rows=0
+                )
                 raise
             if key is not None:
                 prepared.session.memo.keep_answer(key, result)
@@ -341,6 +348,8 @@ class Gate:
     def _plan(self, session: SecureSession, sql: str) -> Plan:
         """Parse, check, trace and estimate ``sql`` on ``session`` (once per text)."""
         checked = check_query(parse_query(sql), session.views, session.refused)
+        limits = self.policy.role(session.spec.principal_role).limits
+        checked = bound_values(checked, limits.max_answer_bytes)
         lineage = trace_reads(checked, session.views, session.schema)
         files = {SourceKind.WAREHOUSE: session.spec.warehouse, SourceKind.NRT: session.spec.nrt}
         estimate = self.cost.estimate(lineage, session.views, files)
@@ -382,32 +391,50 @@ class Gate:
         listed = self._watchdog.arm(LIST_AFTER_S, listing.register)
         try:
             sql = prepared.checked.sql
+            # Reports (the platform's own readers) are neither cut nor held to the budget.
+            report = attempt.path is QueryPath.REPORT
+            max_bytes = None if report else limits.max_answer_bytes
             if as_arrow:
-                table = _arrow(cursor, sql, params)
+                table = run_arrow_query(cursor, sql, params, max_bytes=max_bytes)
                 return QueryResult(tuple(table.column_names), (), ()), table
-            max_rows = None if attempt.path is QueryPath.REPORT else limits.max_rows
-            return run_query(cursor, sql, params, max_rows=max_rows), None
+            max_rows = None if report else limits.max_rows
+            return run_query(cursor, sql, params, max_rows=max_rows, max_bytes=max_bytes), None
         except RastupError as exc:
-            if stop.reason == "killed":
-                raise RastupError(
-                    ErrorCode.QUERY_KILLED,
-                    f"an operator stopped query {attempt.query_id} "
-                    "(`rastup-data queries kill`). Ask them before running it again.",
-                ) from exc
-            if stop.reason == "timeout":
-                raise RastupError(
-                    ErrorCode.QUERY_LIMIT_EXCEEDED,
-                    f"the query ran longer than {limits.max_seconds:.0f}s, the limit of role "
-                    f"{attempt.principal.role}, and was stopped. To fix this, narrow it.",
-                ) from exc
-            # Engine errors may quote the secure views' expressions: never the masking key.
-            message = exc.message.replace(self._mask_key, "<masking key>")
-            raise RastupError(ErrorCode.QUERY_INVALID, message) from exc
+            raise self._stopped(exc, stop, attempt, limits) from exc
         finally:
             self._watchdog.disarm(timer)
             self._watchdog.disarm(listed)  # after this, register() ran or never will
             listing.finish()
             cursor.close()
+
+    def _stopped(
+        self, exc: RastupError, stop: QueryInterrupt, attempt: _Attempt, limits: RoleLimits
+    ) -> RastupError:
+        """Why a query that raised stopped, as its caller is told."""
+        role = attempt.principal.role
+        if stop.reason == "killed":
+            return RastupError(
+                ErrorCode.QUERY_KILLED,
+                f"an operator stopped query {attempt.query_id} "
+                "(`rastup-data queries kill`). Ask them before running it again.",
+            )
+        if stop.reason == "timeout":
+            return RastupError(
+                ErrorCode.QUERY_LIMIT_EXCEEDED,
+                f"the query ran longer than {limits.max_seconds:.0f}s, the limit of role "
+                f"{role}, and was stopped. To fix this, narrow it.",
+            )
+        if exc.code is ErrorCode.QUERY_ANSWER_TOO_LARGE or MARK in exc.message:
+            return RastupError(
+                ErrorCode.QUERY_ANSWER_TOO_LARGE,
+                f"the answer is too large: the query was stopped past "
+                f"{human_bytes(limits.max_answer_bytes)}, the byte budget of one answer of "
+                f"role {role}, or past the memory of its session. To fix this, narrow the "
+                "query (dates, columns) or aggregate it.",
+            )
+        # Engine errors may quote the secure views' expressions: never the masking key.
+        message = exc.message.replace(self._mask_key, "<masking key>")
+        return RastupError(ErrorCode.QUERY_INVALID, message)
 
     def _running_query(self, attempt: _Attempt) -> RunningQuery:
         started = datetime.now(UTC) - timedelta(seconds=time.perf_counter() - attempt.started)
@@ -504,13 +531,3 @@ def _engine_plan(prepared: _Prepared) -> str:
 
 def _access(masked: frozenset[str]) -> str:
     return f"masked: {', '.join(sorted(masked))}" if masked else ""
-
-
-def _arrow(cursor: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> pa.Table:
-    try:
-        relation = cursor.sql(sql, params=list(params)) if params else cursor.sql(sql)
-        table = relation.to_arrow_table()
-    except duckdb.Error as exc:
-        raise query_failed(exc) from exc
-    assert isinstance(table, pa.Table)
-    return table

@@ -14,7 +14,9 @@ it by construction.
 Answers are kept only for queries that read nothing but pinned snapshots (immutable once
 published) and call no volatile function (``now()``, ``random()``…): the same text and
 parameters give the same rows. The gate still checks, guards and audits every query; an
-answer from the memo scans nothing and is audited with 0 bytes.
+answer from the memo scans nothing and is audited with 0 bytes. Only small answers are kept
+(``MAX_ANSWER_ROWS`` rows, ``MAX_ANSWER_BYTES`` bytes: dashboard tiles), far below the answer
+byte budget of any role.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from rastup_data.governance.lineage import Lineage
 from rastup_data.serving.query import QueryResult
 
 __all__ = [
+    "MAX_ANSWER_BYTES",
     "MAX_ANSWER_ROWS",
     "MAX_SESSION_ROWS",
     "AnswerKey",
@@ -69,6 +72,10 @@ _VOLATILE = frozenset(
 #: Answers with more rows than this are not kept (a memo holds tiles, not extracts: a
 #: year of days with its prior period is 732 rows).
 MAX_ANSWER_ROWS = 2_000
+#: Answers of more bytes than this are not kept either (measured as the gate fetched them;
+#: far below any role's answer byte budget, so the memo never holds an answer near it, and
+#: a session's 256 answers hold at most 256 MiB).
+MAX_ANSWER_BYTES = 1024 * 1024
 #: The rows one session's answers may hold in all (older answers are forgotten first).
 MAX_SESSION_ROWS = 50_000
 
@@ -161,7 +168,7 @@ class SessionMemo:
         )
 
     def keep_answer(self, key: AnswerKey, result: QueryResult) -> None:
-        if len(result.rows) <= MAX_ANSWER_ROWS:
+        if len(result.rows) <= MAX_ANSWER_ROWS and result.nbytes <= MAX_ANSWER_BYTES:
             self.answers.put(key, result)
 
 

@@ -19,6 +19,7 @@ from rastup_data.environments.document import DocumentChecker, read_yaml_documen
 from rastup_data.errors import ErrorCode, RastupError
 
 __all__ = [
+    "DEFAULT_MAX_ANSWER_BYTES",
     "CostPolicy",
     "Policy",
     "Role",
@@ -29,6 +30,9 @@ __all__ = [
     "load_policy",
     "parse_policy",
 ]
+
+#: The byte budget of one answer when a role does not set ``limits.max_answer_bytes``.
+DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024
 
 #: Every path label a query can carry; partition filters name a subset of them.
 PATHS = ("cli", "http", "dashboard", "report")
@@ -62,10 +66,12 @@ class TagRule:
 
 @dataclass(frozen=True, slots=True)
 class RoleLimits:
-    """Most rows a query returns (more are cut, and flagged) and its wall-clock limit."""
+    """Most rows a query returns (more are cut, and flagged), its wall-clock limit, and the
+    most bytes one answer may hold (past them the query is stopped)."""
 
     max_rows: int
     max_seconds: float
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +200,9 @@ def _role(check: _Checker, name: str, value: Any) -> Role:
         for tag, rule in check.mapping(body.get("tags", {}), f"{path}.tags").items()
     }
     limits = check.mapping(
-        body.get("limits", {}), f"{path}.limits", optional=("max_rows", "max_seconds")
+        body.get("limits", {}),
+        f"{path}.limits",
+        optional=("max_rows", "max_seconds", "max_answer_bytes"),
     )
     return Role(
         name=name,
@@ -205,6 +213,10 @@ def _role(check: _Checker, name: str, value: Any) -> Role:
             max_rows=check.positive_int(limits.get("max_rows", 100_000), f"{path}.limits.max_rows"),
             max_seconds=float(
                 check.positive_int(limits.get("max_seconds", 120), f"{path}.limits.max_seconds")
+            ),
+            max_answer_bytes=check.size(
+                limits.get("max_answer_bytes", DEFAULT_MAX_ANSWER_BYTES),
+                f"{path}.limits.max_answer_bytes",
             ),
         ),
     )

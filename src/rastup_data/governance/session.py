@@ -20,7 +20,7 @@ import duckdb
 from rastup_data.governance.lineage import views_schema
 from rastup_data.governance.masking import MASK_FUNCTION, mask_macro_sql
 from rastup_data.governance.memo import SessionMemo
-from rastup_data.governance.policy import Policy, TagAction
+from rastup_data.governance.policy import Policy, RoleLimits, TagAction
 from rastup_data.governance.principals import Principal
 from rastup_data.governance.relations import (
     CATALOG_COLUMNS,
@@ -45,6 +45,7 @@ __all__ = [
     "SessionSpec",
     "files_version",
     "quote",
+    "session_memory",
 ]
 
 WAREHOUSE_ALIAS = "__wh"
@@ -56,6 +57,11 @@ SNAPSHOT_SCHEMA = "__snap"
 #: Pinned snapshots up to this many rows are copied into the session (BI extracts are
 #: aggregates: hundreds to thousands of rows).
 COPY_MAX_ROWS = 1_000_000
+#: A session's DuckDB memory limit: this many times its role's answer byte budget, at least
+#: ``MIN_SESSION_MEMORY`` (aggregates, joins and sorts past it spill or stop with
+#: QUERY_ANSWER_TOO_LARGE instead of taking the server's memory).
+SESSION_MEMORY_PER_ANSWER_BYTE = 4
+MIN_SESSION_MEMORY = 1024 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +148,8 @@ class SecureSession:
             self._create_gate_schema(mask_key, erased)
             for view in self.views.values():
                 self.conn.execute(_view_sql(view, erased))
-            self._lock(list(policy.parquet_relations.values()))
+            limits = policy.role(principal.role).limits
+            self._lock(list(policy.parquet_relations.values()), memory=session_memory(limits))
         except BaseException:
             self.conn.close()
             raise
@@ -273,16 +280,23 @@ class SecureSession:
         for schema in sorted({v.schema for v in self.views.values()}):
             conn.execute(f"CREATE SCHEMA {quote(schema)}")
 
-    def _lock(self, folders: list[str]) -> None:
-        """UTC, only the Parquet relations' folders readable (on a lake on S3 too: the
-        registered filesystem obeys the same allowed directories), then no setting can
-        change, so no query can register another filesystem or widen the list."""
+    def _lock(self, folders: list[str], *, memory: int) -> None:
+        """UTC, ``memory`` bytes at most, only the Parquet relations' folders readable (on a
+        lake on S3 too: the registered filesystem obeys the same allowed directories), then
+        no setting can change, so no query can register another filesystem, widen the list
+        or raise the memory limit."""
         store = self.spec.lake.lake
         allowed = ", ".join(_literal(store.uri(folder) + "/") for folder in folders)
         self.conn.execute("SET TimeZone = 'UTC'")
+        self.conn.execute(f"SET memory_limit = '{-(-memory // 2**20)}MiB'")
         self.conn.execute(f"SET allowed_directories = [{allowed}]")
         self.conn.execute("SET enable_external_access = false")
         self.conn.execute("SET lock_configuration = true")
+
+
+def session_memory(limits: RoleLimits) -> int:
+    """The memory limit of a session of a role with these limits, in bytes."""
+    return max(MIN_SESSION_MEMORY, SESSION_MEMORY_PER_ANSWER_BYTE * limits.max_answer_bytes)
 
 
 def _view_sql(view: RelationView, erased: ErasedSubjects) -> str:

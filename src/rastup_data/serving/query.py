@@ -7,27 +7,44 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.transform.published import NRT_CATALOG, WAREHOUSE_CATALOG
 
-__all__ = ["QueryResult", "TableInfo", "list_tables", "query_failed", "run_query"]
+__all__ = [
+    "QueryResult",
+    "TableInfo",
+    "answer_too_large",
+    "list_tables",
+    "query_failed",
+    "run_arrow_query",
+    "run_query",
+]
 
 #: Schemas of the published warehouse that readers see.
 READER_SCHEMAS = ("silver", "gold")
+#: Rows of the first fetch of a metered answer; later fetches size themselves to the room
+#: left in the byte budget, up to ``FETCH_MAX_ROWS``.
+FETCH_FIRST_ROWS = 64
+FETCH_MAX_ROWS = 8_192
+#: Bytes counted for a value that is neither text, binary nor nested (numbers, dates...).
+FIXED_VALUE_BYTES = 8
 
 
 @dataclass(frozen=True, slots=True)
 class QueryResult:
     """Column names, their DuckDB types, and the rows of one query.
 
-    ``truncated`` is true when the query had more rows than ``max_rows`` and was cut.
+    ``truncated`` is true when the query had more rows than ``max_rows`` and was cut;
+    ``nbytes`` is the size of the rows measured against a byte budget (0 when unmetered).
     """
 
     columns: tuple[str, ...]
     types: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
     truncated: bool = False
+    nbytes: int = 0
 
     def records(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
@@ -49,22 +66,29 @@ def run_query(
     params: Sequence[Any] = (),
     *,
     max_rows: int | None = None,
+    max_bytes: int | None = None,
 ) -> QueryResult:
     """Run ``sql``; any parse, bind or run error becomes QUERY_INVALID with DuckDB's reason.
 
     With ``max_rows`` at most that many rows are fetched; ``truncated`` tells if more existed.
+    With ``max_bytes`` the rows are fetched in steps and measured (:func:`rows_nbytes`) as
+    they come: QUERY_ANSWER_TOO_LARGE as soon as the answer passes that many bytes.
     """
     if not sql.strip():
         raise RastupError(ErrorCode.QUERY_INVALID, "the query is empty. To fix this, pass SQL.")
+    nbytes = 0
     try:
         cursor = conn.execute(sql, list(params)) if params else conn.execute(sql)
         description = cursor.description or []
+        want = None if max_rows is None else max_rows + 1
         if not description:
             rows: list[Any] = []
-        elif max_rows is None:
+        elif max_bytes is not None:
+            rows, nbytes = _fetch_metered(cursor, want, max_bytes)
+        elif want is None:
             rows = cursor.fetchall()
         else:
-            rows = cursor.fetchmany(max_rows + 1)
+            rows = cursor.fetchmany(want)
     except duckdb.Error as exc:
         raise query_failed(exc) from exc
     truncated = max_rows is not None and len(rows) > max_rows
@@ -74,12 +98,96 @@ def run_query(
         types=tuple(str(d[1]) for d in description),
         rows=tuple(tuple(r) for r in kept),
         truncated=truncated,
+        nbytes=nbytes,
     )
 
 
+def run_arrow_query(
+    conn: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: Sequence[Any] = (),
+    *,
+    max_bytes: int | None = None,
+) -> pa.Table:
+    """Run ``sql`` into an Arrow table; with ``max_bytes`` the record batches are read one
+    by one and QUERY_ANSWER_TOO_LARGE raised as soon as their bytes pass the budget."""
+    try:
+        relation = conn.sql(sql, params=list(params)) if params else conn.sql(sql)
+        if max_bytes is None:
+            table = relation.to_arrow_table()
+        else:
+            reader = relation.to_arrow_reader(FETCH_MAX_ROWS)
+            batches, nbytes = [], 0
+            for batch in reader:
+                nbytes += batch.nbytes
+                if nbytes > max_bytes:
+                    raise answer_too_large(max_bytes)
+                batches.append(batch)
+            table = pa.Table.from_batches(batches, schema=reader.schema)
+    except duckdb.Error as exc:
+        raise query_failed(exc) from exc
+    assert isinstance(table, pa.Table)
+    return table
+
+
+def answer_too_large(max_bytes: int) -> RastupError:
+    """QUERY_ANSWER_TOO_LARGE: the answer passed ``max_bytes``."""
+    return RastupError(
+        ErrorCode.QUERY_ANSWER_TOO_LARGE,
+        f"the answer passed {max_bytes:,} bytes, the most one answer may hold, and was "
+        "stopped. To fix this, narrow the query (dates, columns) or aggregate it.",
+    )
+
+
+def rows_nbytes(rows: Sequence[Sequence[Any]]) -> int:
+    """The bytes of fetched rows as a columnar answer holds them: text and binary by their
+    length, nested values by the length of their text, anything else ``FIXED_VALUE_BYTES``.
+    Each column's kind is read from its first value that is not NULL."""
+    if not rows:
+        return 0
+    total = 0
+    for i in range(len(rows[0])):
+        first = next((r[i] for r in rows if r[i] is not None), None)
+        if isinstance(first, str | bytes):
+            total += sum(len(r[i]) for r in rows if isinstance(r[i], str | bytes))
+        elif isinstance(first, list | dict | tuple):
+            total += sum(len(str(r[i])) for r in rows if r[i] is not None)
+        else:
+            total += FIXED_VALUE_BYTES * len(rows)
+    return total
+
+
+def _fetch_metered(
+    cursor: duckdb.DuckDBPyConnection, want: int | None, max_bytes: int
+) -> tuple[list[Any], int]:
+    """Up to ``want`` rows (all when None) and their bytes, fetched in steps sized to the
+    room left in ``max_bytes`` so that little is fetched past it."""
+    rows: list[Any] = []
+    nbytes, step = 0, FETCH_FIRST_ROWS
+    while want is None or len(rows) < want:
+        chunk = cursor.fetchmany(step if want is None else min(step, want - len(rows)))
+        if not chunk:
+            break
+        nbytes += rows_nbytes(chunk)
+        if nbytes > max_bytes:
+            raise answer_too_large(max_bytes)
+        rows += chunk
+        per_row = max(1, nbytes // len(rows))
+        step = max(1, min(FETCH_MAX_ROWS, (max_bytes - nbytes) // per_row + 1))
+    return rows, nbytes
+
+
 def query_failed(exc: duckdb.Error) -> RastupError:
-    """DuckDB's error as QUERY_INVALID with its reason on one line."""
+    """DuckDB's error as QUERY_INVALID with its reason on one line; running out of memory
+    is QUERY_ANSWER_TOO_LARGE (the query needs narrowing, not correcting)."""
     reason = " ".join(str(exc).split())
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return RastupError(
+            ErrorCode.QUERY_ANSWER_TOO_LARGE,
+            f"the query needed more memory than it may use ({reason.split(' Possible')[0]}). "
+            "To fix "
+            "this, narrow the query (dates, columns) or aggregate it.",
+        )
     return RastupError(
         ErrorCode.QUERY_INVALID,
         f"the query failed: {reason}. To fix this, correct the SQL; "

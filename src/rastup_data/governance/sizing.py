@@ -1,0 +1,145 @@
+"""Value guards: a call that builds one value of a size its arguments choose is bounded before
+it runs.
+
+DuckDB builds a scalar's result — ``repeat('x', 2000000000)`` is one 2 GB string — in one
+piece, outside its memory limit and before any row reaches the gate's byte meter
+(:func:`~rastup_data.serving.query.run_query` with ``max_bytes``). The gate therefore
+rewrites each such call of a checked query so that its size argument goes through a guard:
+past the role's byte budget the query stops at once with an error carrying :data:`MARK`,
+which the gate answers with QUERY_ANSWER_TOO_LARGE. The guard is a ``CASE`` around the
+argument, so the oversized call is neither evaluated nor folded into a constant.
+
+========================================  ==========================================
+call                                       guarded when
+========================================  ==========================================
+``repeat(s, n)``                           n × max(length(s), 1) > budget
+``lpad(s, n, p)``, ``rpad(s, n, p)``       n > budget
+``list_resize(l, n)``, ``array_resize``    n > budget (elements)
+``bar(x, lo, hi, width)``                  width > budget
+``printf(fmt, …)``, ``format(fmt, …)``     fmt writes a number with as many digits as
+                                           the budget (a width or precision that large)
+========================================  ==========================================
+
+Calls nested in an argument are guarded first, so a guard never measures an unguarded value.
+A guard repeats the argument it measures, so calls nested in each other's measured arguments
+grow the SQL; past ``MAX_GUARD_NODES`` copied the query is refused (QUERY_INVALID).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.governance.checker import CheckedQuery
+
+__all__ = ["MARK", "MAX_GUARD_NODES", "bound_values"]
+
+#: The most expression nodes the guards of one query may copy.
+MAX_GUARD_NODES = 20_000
+
+#: What the guard's error says; the gate recognises a stopped query by it.
+MARK = "the answer byte budget of the query gate"
+
+_Guard = Callable[[exp.Func, int], None]
+
+
+def bound_values(checked: CheckedQuery, max_bytes: int) -> CheckedQuery:
+    """``checked`` with every sized call guarded against ``max_bytes`` (itself when it has
+    none): the tree and the relations stay, only the SQL that runs changes."""
+    tree = checked.tree.copy()
+    calls = [node for node in tree.find_all(exp.Func) if _guard_of(node) is not None]
+    if not calls:
+        return checked
+    copied = 0
+    for node in reversed(calls):  # breadth-first reversed: inner calls first
+        copied += sum(1 for _ in node.walk())
+        if copied > MAX_GUARD_NODES:
+            raise RastupError(
+                ErrorCode.QUERY_INVALID,
+                "the query nests too many calls that build values of a chosen size (repeat, "
+                "lpad, rpad, printf, ...) in each other. To fix this, compute them in steps "
+                "(a subquery per level).",
+            )
+        guard = _guard_of(node)
+        assert guard is not None
+        guard(node, max_bytes)
+    return dataclasses.replace(checked, sql=tree.sql(dialect="duckdb", comments=False))
+
+
+def _guard_of(node: exp.Func) -> _Guard | None:
+    if isinstance(node, exp.Anonymous):
+        return _ANONYMOUS.get(str(node.name).lower())
+    return _TYPED.get(type(node))
+
+
+def _stop() -> exp.Expr:
+    return exp.Anonymous(this="error", expressions=[exp.Literal.string(MARK)])
+
+
+def _guarded(value: exp.Expr, too_big: exp.Expr) -> exp.Expr:
+    """``CASE WHEN too_big THEN error(MARK) ELSE value END``."""
+    return exp.Case(ifs=[exp.If(this=too_big, true=_stop())], default=value.copy())
+
+
+def _over(value: exp.Expr, max_bytes: int) -> exp.Expr:
+    """``CAST(value AS DOUBLE) > max_bytes`` (a double: no overflow on hostile numbers)."""
+    return exp.GT(this=exp.cast(value.copy(), "DOUBLE"), expression=exp.Literal.number(max_bytes))
+
+
+def _bound_argument(argument: exp.Expr | None, max_bytes: int) -> None:
+    if argument is not None:
+        argument.replace(_guarded(argument, _over(argument, max_bytes)))
+
+
+def _repeat(node: exp.Func, max_bytes: int) -> None:
+    times, unit = node.args.get("times"), node.this
+    if times is None or not isinstance(unit, exp.Expr):
+        return
+    size = exp.Mul(
+        this=exp.cast(times.copy(), "DOUBLE"),
+        expression=exp.Anonymous(
+            this="greatest", expressions=[exp.Length(this=unit.copy()), exp.Literal.number(1)]
+        ),
+    )
+    too_big = exp.GT(this=size, expression=exp.Literal.number(max_bytes))
+    times.replace(_guarded(times, too_big))
+
+
+def _pad(node: exp.Func, max_bytes: int) -> None:
+    _bound_argument(node.args.get("expression"), max_bytes)
+
+
+def _nth(index: int) -> _Guard:
+    def guard(node: exp.Func, max_bytes: int) -> None:
+        if len(node.expressions) > index:
+            _bound_argument(node.expressions[index], max_bytes)
+
+    return guard
+
+
+def _format_string(fmt: exp.Expr | None, max_bytes: int) -> None:
+    if fmt is None:
+        return
+    digits = exp.Literal.string(f"[0-9]{{{len(str(max_bytes))},}}")
+    fmt.replace(_guarded(fmt, exp.RegexpLike(this=fmt.copy(), expression=digits)))
+
+
+def _format(node: exp.Func, max_bytes: int) -> None:
+    this = node.this
+    _format_string(this if isinstance(this, exp.Expr) else None, max_bytes)
+
+
+def _printf(node: exp.Func, max_bytes: int) -> None:
+    _format_string(node.expressions[0] if node.expressions else None, max_bytes)
+
+
+_TYPED: dict[type[exp.Func], _Guard] = {exp.Repeat: _repeat, exp.Pad: _pad, exp.Format: _format}
+_ANONYMOUS: dict[str, _Guard] = {
+    "list_resize": _nth(1),
+    "array_resize": _nth(1),
+    "bar": _nth(3),
+    "printf": _printf,
+}

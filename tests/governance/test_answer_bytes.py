@@ -1,0 +1,207 @@
+"""The answer byte budget: one answer may hold at most its role's ``max_answer_bytes``; past
+it the query is stopped with QUERY_ANSWER_TOO_LARGE, audited as refused and counted."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from gate_fixture import ANALYST, VIEWER
+
+from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.governance import Gate, QueryPath
+from rastup_data.governance.memo import MAX_ANSWER_BYTES, SessionMemo
+from rastup_data.governance.policy import (
+    DEFAULT_MAX_ANSWER_BYTES,
+    default_policy_path,
+    load_policy,
+    parse_policy,
+)
+from rastup_data.governance.sizing import MAX_GUARD_NODES
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.ops.metrics import PlatformMetrics
+from rastup_data.serving.query import QueryResult, rows_nbytes
+from rastup_data.state import open_state
+
+MIB = 1024 * 1024
+#: The viewer's budget in these tests: 1 MiB, so answers of about a thousand 1 kB rows
+#: fall either side of it.
+BUDGET = MIB
+
+
+def _policy(budget: int = BUDGET) -> Any:
+    data = copy.deepcopy(yaml.safe_load(default_policy_path().read_text()))
+    data["roles"]["viewer"]["limits"]["max_answer_bytes"] = budget
+    return parse_policy(data)
+
+
+@pytest.fixture
+def small(lake: LakeLayout, tmp_path: Path) -> Iterator[tuple[Gate, PlatformMetrics]]:
+    """A gate whose viewers may receive 1 MiB per answer, with metrics."""
+    metrics = PlatformMetrics("test")
+    state = open_state(f"sqlite:///{tmp_path / 'state.db'}")
+    with Gate(lake, state=state, policy=_policy(), env="test", metrics=metrics) as gate:
+        yield gate, metrics
+
+
+def _refused(gate: Gate, sql: str, **kwargs: Any) -> RastupError:
+    with pytest.raises(RastupError) as error:
+        gate.run(VIEWER, sql, path=QueryPath.CLI, **kwargs)
+    return error.value
+
+
+def _too_large(metrics: PlatformMetrics) -> float:
+    counter = metrics.errors.labels("QUERY_ANSWER_TOO_LARGE", "test", "governance", "warning")
+    return float(counter._value.get())
+
+
+def test_the_shipped_roles_have_a_budget_and_the_default_is_64_mib() -> None:
+    policy = load_policy()
+    assert DEFAULT_MAX_ANSWER_BYTES == 64 * MIB
+    assert policy.role("analyst").limits.max_answer_bytes == 64 * MIB
+    assert policy.role("admin").limits.max_answer_bytes == 256 * MIB
+    data = copy.deepcopy(yaml.safe_load(default_policy_path().read_text()))
+    del data["roles"]["viewer"]["limits"]["max_answer_bytes"]
+    assert parse_policy(data).role("viewer").limits.max_answer_bytes == 64 * MIB
+    data["roles"]["viewer"]["limits"]["max_answer_bytes"] = "16 MiB"
+    assert parse_policy(data).role("viewer").limits.max_answer_bytes == 16 * MIB
+
+
+@pytest.mark.parametrize("value", ["lots", 0, -5, True])
+def test_a_malformed_budget_names_its_path(value: object) -> None:
+    data = copy.deepcopy(yaml.safe_load(default_policy_path().read_text()))
+    data["roles"]["viewer"]["limits"]["max_answer_bytes"] = value
+    with pytest.raises(RastupError) as error:
+        parse_policy(data, source="policy.yaml")
+    assert error.value.code is ErrorCode.POLICY_INVALID
+    assert "roles.viewer.limits.max_answer_bytes" in error.value.message
+
+
+def test_a_2_gb_string_is_refused_within_seconds_audited_and_counted(
+    small: tuple[Gate, PlatformMetrics],
+) -> None:
+    gate, metrics = small
+    started = time.monotonic()
+    error = _refused(gate, "SELECT repeat('x', 2000000000) AS s")
+    assert time.monotonic() - started < 5
+    assert error.code is ErrorCode.QUERY_ANSWER_TOO_LARGE
+    assert "1.0 MiB" in error.message
+    assert "viewer" in error.message
+    assert "\n" not in error.message
+    last = gate.audit.records()[-1]
+    assert (last.status, last.code, last.rows) == ("refused", "QUERY_ANSWER_TOO_LARGE", 0)
+    assert last.scanned_bytes == 0
+    assert _too_large(metrics) == 1
+    # The session is still usable.
+    assert gate.run(VIEWER, "SELECT 1 AS one", path=QueryPath.CLI).rows == ((1,),)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT lpad('x', 2000000000, 'y')",
+        "SELECT rpad('x', 2000000000, 'y')",
+        "SELECT printf('%2000000000s', 'x')",
+        "SELECT format('{:>2000000000}', 'x')",
+        "SELECT list_resize([1], 2000000000)",
+        "SELECT bar(1, 0, 1, 2000000000)",
+        "SELECT repeat(repeat('x', 100000), 20000)",
+        "SELECT repeat(s, n) FROM (SELECT 'ab' AS s, 600000 AS n)",
+    ],
+)
+def test_every_call_that_builds_a_value_of_chosen_size_is_bounded(
+    small: tuple[Gate, PlatformMetrics], sql: str
+) -> None:
+    gate, _ = small
+    started = time.monotonic()
+    assert _refused(gate, sql).code is ErrorCode.QUERY_ANSWER_TOO_LARGE
+    assert time.monotonic() - started < 5
+
+
+def test_sized_calls_under_the_budget_answer_unchanged(small: tuple[Gate, PlatformMetrics]) -> None:
+    gate, _ = small
+    sql = "SELECT repeat('ab', 3) AS r, lpad('7', 3, '0') AS p, printf('%5.1f', 2.25) AS f"
+    assert gate.run(VIEWER, sql, path=QueryPath.CLI).rows == (("ababab", "007", "  2.2"),)
+
+
+def test_calls_nested_past_the_guard_limit_are_refused(
+    small: tuple[Gate, PlatformMetrics],
+) -> None:
+    gate, _ = small
+    sql = "SELECT " + "repeat(" * 40 + "'x'" + ", 2)" * 40
+    error = _refused(gate, sql)
+    assert error.code is ErrorCode.QUERY_INVALID
+    assert "nests too many" in error.message
+    assert MAX_GUARD_NODES > 1000
+
+
+def test_many_rows_just_over_the_budget_are_refused_and_under_it_pass(
+    small: tuple[Gate, PlatformMetrics],
+) -> None:
+    gate, metrics = small
+    # 1,000-character rows: 1,049 of them pass 1 MiB (1,048,576 bytes), 1,048 do not.
+    over = "SELECT i, repeat('x', 992) AS s FROM range(1049) AS t(i)"
+    assert _refused(gate, over).code is ErrorCode.QUERY_ANSWER_TOO_LARGE
+    under = "SELECT i, repeat('x', 992) AS s FROM range(1048) AS t(i) ORDER BY i"
+    gated = gate.run(VIEWER, under, path=QueryPath.CLI)
+    assert gated.row_count == 1048
+    assert gated.rows == tuple((i, "x" * 992) for i in range(1048))
+    assert gated.result.nbytes == rows_nbytes(gated.rows) == 1048 * 1000
+    assert gated.result.truncated is False
+    assert _too_large(metrics) == 1
+
+
+def test_arrow_answers_are_metered_by_their_batches(small: tuple[Gate, PlatformMetrics]) -> None:
+    gate, _ = small
+    over = "SELECT repeat('x', 1000) AS s FROM range(2000)"
+    assert _refused(gate, over, as_arrow=True).code is ErrorCode.QUERY_ANSWER_TOO_LARGE
+    table = gate.run(
+        VIEWER, "SELECT repeat('x', 1000) AS s FROM range(500)", path=QueryPath.CLI, as_arrow=True
+    ).table
+    assert table is not None
+    assert table.num_rows == 500
+    assert table.nbytes < BUDGET
+
+
+def test_an_aggregate_past_the_session_memory_is_too_large(
+    small: tuple[Gate, PlatformMetrics],
+) -> None:
+    gate, _ = small
+    # 3 GB of text in one aggregate: no single call is over budget, the session's memory
+    # limit (1 GiB) stops it.
+    sql = "SELECT length(string_agg(repeat('x', 1000000), '')) FROM range(3000)"
+    started = time.monotonic()
+    error = _refused(gate, sql)
+    assert error.code is ErrorCode.QUERY_ANSWER_TOO_LARGE
+    assert time.monotonic() - started < 30
+    assert gate.audit.records()[-1].status == "refused"
+
+
+def test_reports_are_not_held_to_the_budget(small: tuple[Gate, PlatformMetrics]) -> None:
+    gate, _ = small
+    sql = "SELECT repeat('x', 1000) AS s FROM range(2000)"
+    gated = gate.run(VIEWER, sql, path=QueryPath.REPORT)
+    assert gated.row_count == 2000
+
+
+def test_the_memo_keeps_no_answer_past_its_byte_cap() -> None:
+    memo = SessionMemo()
+    small_answer = QueryResult(("s",), ("VARCHAR",), (("x",),), nbytes=1)
+    big_answer = QueryResult(("s",), ("VARCHAR",), (("x" * 10,),), nbytes=MAX_ANSWER_BYTES + 1)
+    memo.keep_answer(("a", (), None), small_answer)
+    memo.keep_answer(("b", (), None), big_answer)
+    assert memo.answers.get(("a", (), None)) is small_answer
+    assert memo.answers.get(("b", (), None)) is None
+    assert MAX_ANSWER_BYTES < DEFAULT_MAX_ANSWER_BYTES
+
+
+def test_an_analyst_at_the_shipped_budget_reads_the_marts_unchanged(gate: Gate) -> None:
+    sql = "SELECT * FROM gold.kpi_marketplace_daily ORDER BY ALL"
+    gated = gate.run(ANALYST, sql, path=QueryPath.CLI)
+    assert gated.row_count > 0
+    assert 0 < gated.result.nbytes < 64 * MIB
