@@ -205,3 +205,10 @@ def test_an_analyst_at_the_shipped_budget_reads_the_marts_unchanged(gate: Gate) 
     gated = gate.run(ANALYST, sql, path=QueryPath.CLI)
     assert gated.row_count > 0
     assert 0 < gated.result.nbytes < 64 * MIB
+
+
+def test_rows_are_measured_by_their_values() -> None:
+    rows = [(1, "abc", None, b"xy", [1, 2]), (2, None, None, b"", None)]
+    # ints and the all-NULL column at 8 bytes a value; text, binary and nested by length.
+    assert rows_nbytes(rows) == 8 * 2 + 3 + 8 * 2 + 2 + len("[1, 2]")
+    assert rows_nbytes([]) == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import duckdb
@@ -149,7 +150,9 @@ def rows_nbytes(rows: Sequence[Sequence[Any]]) -> int:
     for i in range(len(rows[0])):
         first = next((r[i] for r in rows if r[i] is not None), None)
         if isinstance(first, str | bytes):
-            total += sum(len(r[i]) for r in rows if isinstance(r[i], str | bytes))
+            # A column has one type: its values are all text (or all binary) or NULL; an
+            # empty one (filtered out with the NULLs) counts 0 anyway.
+            total += sum(map(len, filter(None, map(itemgetter(i), rows))))
         elif isinstance(first, list | dict | tuple):
             total += sum(len(str(r[i])) for r in rows if r[i] is not None)
         else:
