@@ -182,10 +182,12 @@ def start_collector(root: Path, **config: Any) -> tuple[LiveCollector, Collector
     config.setdefault("spool", SpoolConfig(rotate_s=0.1))
     config.setdefault("validation_workers", 0)
     http = config.pop("http", HttpLimits())
+    unhealthy_exit_s = config.pop("unhealthy_exit_s", ServerOptions.unhealthy_exit_s)
     runtime = CollectorRuntime(CollectorConfig(lake=root, keys=frozenset({KEY}), **config))
-    server = CollectorServer(
-        runtime, ServerOptions(port=0, log_level="warning", loop="asyncio", http=http)
+    options = ServerOptions(
+        port=0, log_level="warning", loop="asyncio", http=http, unhealthy_exit_s=unhealthy_exit_s
     )
+    server = CollectorServer(runtime, options)
     server.start(timeout=10)
     url = server.url
     return LiveCollector(url, LakeLayout(root), runtime, httpx.Client(base_url=url)), server

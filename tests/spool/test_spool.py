@@ -177,3 +177,73 @@ def test_a_segment_that_cannot_be_sealed_is_sealed_once_storage_allows(
         time.sleep(0.02)
     spool.close()
     assert _lines(sealed) == [b'{"a":1}']
+
+
+def test_a_writer_that_stops_fails_every_append_at_once_and_keeps_what_was_acknowledged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Unit test with an injected fault that is no storage refusal: the writer stops. No
+    append may wait forever: the one it held, and every later one, fail with the code."""
+    import rastup_data.spool.spool as spool_module
+
+    real = spool_module.os.fdatasync
+    calls = iter(range(100))
+
+    def breaks_once_used(fd: int) -> None:
+        if next(calls) >= 1:  # the second group's fsync breaks the writer
+            raise RuntimeError("injected writer fault")
+        real(fd)
+
+    monkeypatch.setattr(spool_module.os, "fdatasync", breaks_once_used)
+    spool = Spool(tmp_path, SpoolConfig(rotate_s=60))
+    spool.start()
+    spool.append(b'{"a":1}\n').result(timeout=5)
+    assert spool.failure is None
+    with caplog.at_level("ERROR", logger="rastup_data.spool.spool"):
+        with pytest.raises(RastupError) as held:
+            spool.append(b'{"a":2}\n').result(timeout=5)
+        assert held.value.code is ErrorCode.EVENT_PUT_FAILED
+        assert isinstance(spool.failure, RuntimeError)
+        for _ in range(3):  # refused at once, never queued for a writer that is gone
+            later = spool.append(b'{"a":3}\n')
+            assert later.done()
+            with pytest.raises(RastupError) as refused:
+                later.result(timeout=0)
+            assert refused.value.code is ErrorCode.EVENT_PUT_FAILED
+    stops = [r for r in caplog.records if "spool writer stopped" in r.getMessage()]
+    assert len(stops) == 1  # once,
+    assert stops[0].exc_info is not None  # with its traceback
+    done = threading.Event()
+    threading.Thread(target=lambda: (spool.close(), done.set()), daemon=True).start()
+    assert done.wait(5), "close() hung on a stopped writer"
+    # The acknowledged record was sealed (it lands); the unacknowledged one was cut.
+    assert _lines(sealed_segments(tmp_path)) == [b'{"a":1}']
+
+
+def test_an_append_its_caller_cancelled_does_not_stop_the_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request cancelled while its group is being fsync'd (uvicorn cancels requests at
+    the end of a graceful shutdown) cancels its future; completing it must not raise in
+    the writer, and its records are written all the same."""
+    import rastup_data.spool.spool as spool_module
+
+    real = spool_module.os.fdatasync
+    syncing, release = threading.Event(), threading.Event()
+
+    def slow(fd: int) -> None:
+        syncing.set()
+        assert release.wait(5)
+        real(fd)
+
+    monkeypatch.setattr(spool_module.os, "fdatasync", slow)
+    spool = Spool(tmp_path, SpoolConfig(rotate_s=60))
+    spool.start()
+    first = spool.append(b'{"a":1}\n')
+    assert syncing.wait(5)
+    assert first.cancel()
+    release.set()
+    spool.append(b'{"a":2}\n').result(timeout=5)
+    assert spool.failure is None
+    spool.close()
+    assert _lines(sealed_segments(tmp_path)) == [b'{"a":1}', b'{"a":2}']

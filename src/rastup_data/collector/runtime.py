@@ -138,6 +138,7 @@ class CollectorRuntime:
             self.dedupe.add_new(ids)
             log.info("dedupe window rebuilt with %d event ids", len(ids))
         self.spool.start()
+        self.metrics.spool_writer_up.set(1)
         self.buffers.start()
         if self.config.land:
             self.lander.start()
@@ -240,6 +241,17 @@ class CollectorRuntime:
                 continue
         return merge_expositions(texts)
 
+    def spool_failure(self) -> BaseException | None:
+        """Why the spool writer stopped (every ingest is refused until restart), or None."""
+        failure = self.spool.failure
+        if failure is not None:
+            self.metrics.spool_writer_up.set(0)
+        return failure
+
+    def healthy(self) -> bool:
+        """Running with a spool writer: what /healthz answers 200 for."""
+        return self.running and self.spool_failure() is None
+
     def lander_status(self) -> LanderStatus:
         """This process's lander, or the supervisor's as it last wrote it down."""
         path = self.config.lander_status_file
@@ -269,6 +281,17 @@ class CollectorRuntime:
         }
         if detail:
             health["lander_error"] = status.last_error
+        failure = self.spool_failure()
+        health["spool_writer"] = "running" if failure is None else "stopped"
+        if failure is not None:
+            health["status"] = "unhealthy"
+            health["error_code"] = ErrorCode.EVENT_PUT_FAILED.value
+            health["reason"] = (
+                "the spool writer stopped: events are refused (503) until this collector "
+                "restarts, which it does by exiting"
+            )
+            if detail:
+                health["spool_error"] = f"{type(failure).__name__}: {failure}"
         return health
 
     def drained(self) -> bool:

@@ -4,12 +4,20 @@
 go through :class:`CollectorServer`, so they share the protocol guards
 (:mod:`rastup_data.collector.protocol`) and the exposure rule: a collector without API
 keys only listens on a loopback address.
+
+A collector whose spool writer stopped cannot make anything durable: it answers 503
+``EVENT_PUT_FAILED`` (``/healthz`` too) for ``ServerOptions.unhealthy_exit_s``, so probes
+and clients get a coded answer rather than a closed port, then stops and :meth:`run`
+raises ``EVENT_PUT_FAILED`` — the process exits non-zero and its supervisor (or service
+manager) starts it again with a new writer. Nothing acknowledged is lost: it was fsync'd,
+and it lands when the collector stops or starts.
 """
 
 from __future__ import annotations
 
 import errno
 import ipaddress
+import logging
 import socket
 import threading
 import time
@@ -22,6 +30,8 @@ from fastapi import FastAPI
 from rastup_data.collector.protocol import HttpLimits, guarded_protocol
 from rastup_data.collector.runtime import CollectorRuntime
 from rastup_data.errors import ErrorCode, RastupError
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "CollectorServer",
@@ -43,6 +53,8 @@ class ServerOptions:
     #: Share the port with sibling processes (``serve --workers N``).
     reuse_port: bool = False
     loop: str = "uvloop"
+    #: Seconds a collector whose spool writer stopped answers 503 before it exits.
+    unhealthy_exit_s: float = 2.0
 
 
 def is_loopback(host: str) -> bool:
@@ -98,6 +110,27 @@ def _bind(host: str, port: int, *, reuse_port: bool, listen: bool) -> socket.soc
     return sock
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, which also stops ``exit_s`` after the spool writer stopped."""
+
+    def __init__(self, config: uvicorn.Config, runtime: CollectorRuntime, exit_s: float) -> None:
+        super().__init__(config)
+        self.runtime = runtime
+        self.exit_s = exit_s
+        self._failed_at: float | None = None
+
+    async def on_tick(self, counter: int) -> bool:
+        if self._failed_at is None and self.runtime.spool_failure() is not None:
+            self._failed_at = time.monotonic()
+            logger.error(
+                "the spool writer stopped: refusing events, exiting in %.0f s to be restarted",
+                self.exit_s,
+            )
+        if self._failed_at is not None and time.monotonic() - self._failed_at >= self.exit_s:
+            return True
+        return await super().on_tick(counter)
+
+
 class CollectorServer:
     """The collector app over ``runtime``, served with the collector's protocol guards."""
 
@@ -111,7 +144,7 @@ class CollectorServer:
             app = create_app(runtime)
         self.options = options
         self.runtime = runtime
-        self.server = uvicorn.Server(
+        self.server = _Server(
             uvicorn.Config(
                 app,
                 host=options.host,
@@ -122,7 +155,9 @@ class CollectorServer:
                 loop=options.loop,
                 timeout_keep_alive=int(options.http.idle_timeout_s),
                 timeout_graceful_shutdown=10,
-            )
+            ),
+            runtime,
+            options.unhealthy_exit_s,
         )
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
@@ -136,6 +171,13 @@ class CollectorServer:
         elif self.options.port:
             check_port_free(self.options.host, self.options.port)
         self.server.run(sockets=sockets)
+        if self.runtime.spool.failure is not None:
+            raise RastupError(
+                ErrorCode.EVENT_PUT_FAILED,
+                "the spool writer stopped (its error is logged above), so the collector "
+                "stopped; the events it acknowledged are kept and land",
+                hint="start serve again (a service manager with Restart=on-failure does)",
+            )
 
     def start(self, timeout: float = 60.0) -> None:
         """Serve in a thread; returns once listening (CONFIG_INVALID if it cannot start)."""
@@ -163,14 +205,16 @@ class CollectorServer:
         finally:
             self._stopped.set()
 
-    def wait(self) -> None:
-        """Block until a server started with :meth:`start` stops (Ctrl-C interrupts).
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until a server started with :meth:`start` stops (Ctrl-C interrupts); False
+        if ``timeout`` seconds passed first.
 
         Waits on an event, never on ``Thread.join``: on Python 3.11 a join interrupted by
         Ctrl-C marks the live thread as finished, and the shutdown would not wait for it.
         """
         if self._thread is not None:
-            self._stopped.wait()
+            return self._stopped.wait(timeout)
+        return True
 
     def stop(self, timeout: float | None = None) -> None:
         """Stop a server started with :meth:`start` (the runtime stops with it); by default

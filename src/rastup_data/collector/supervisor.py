@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 
 
 def _worker_main(config: dict[str, Any], options: dict[str, Any]) -> None:
-    """Entry point of one worker process (spawned)."""
+    """Entry point of one worker process (spawned). A worker whose spool writer stopped
+    exits with 1 (after answering 503 for a moment) and is restarted like any dead one."""
     die_with_parent()
     from rastup_data.collector.runtime import CollectorRuntime
     from rastup_data.collector.server import CollectorServer
@@ -51,7 +52,13 @@ def _worker_main(config: dict[str, Any], options: dict[str, Any]) -> None:
         level=server_options.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    CollectorServer(CollectorRuntime(_config_from_dict(config)), server_options).run()
+    from rastup_data.errors import RastupError
+
+    try:
+        CollectorServer(CollectorRuntime(_config_from_dict(config)), server_options).run()
+    except RastupError as exc:
+        log.error("worker stops: %s", exc)
+        raise SystemExit(1) from None
 
 
 def _config_to_dict(config: CollectorConfig) -> dict[str, Any]:

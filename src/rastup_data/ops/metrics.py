@@ -105,6 +105,11 @@ class PlatformMetrics:
         self.spool_bytes = Gauge(
             "rastup_spool_bytes", "Bytes in the spool not yet landed.", registry=self.registry
         )
+        self.spool_writer_up = Gauge(
+            "rastup_spool_writer_up",
+            "Spool writers running; a collector whose writer stopped says 0, then restarts.",
+            registry=self.registry,
+        )
         self.lander_backlog = Gauge(
             "rastup_lander_backlog_segments",
             "Sealed spool segments waiting to land.",

@@ -5,6 +5,12 @@ once for the group, and only then completes each append's future — so a caller
 waits on its future knows its records are on disk. Segments rotate by age and size and
 are handed to the lander once sealed. Disk use is bounded: past ``max_bytes`` appends are
 refused (back-pressure), never dropped.
+
+A writer that stops on an unexpected error (anything but the storage refusals it rides
+out) fails every append it holds and every later one with ``EVENT_PUT_FAILED`` at once —
+none waits forever — logs the error once with its traceback, and seals what it had
+acknowledged; :attr:`Spool.failure` then says why, so its collector can report unhealthy
+and stop to be restarted.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +88,7 @@ class Spool:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
+        self._failure: BaseException | None = None
         self._seq = 0
         self._events_fd = -1
         self._bad_fd = -1
@@ -116,9 +123,15 @@ class Spool:
             if self._closed:
                 return
             self._closed = True
-        self._queue.put(None)
         if self._thread is not None:
+            if self._failure is None:  # a stopped writer emptied its queue and takes no more
+                self._queue.put(None)
             self._thread.join()
+
+    @property
+    def failure(self) -> BaseException | None:
+        """The error that stopped the writer thread, or None while it runs (or never ran)."""
+        return self._failure
 
     # -- appending -------------------------------------------------------------------
 
@@ -139,15 +152,21 @@ class Spool:
         if not events and not bad:
             future.set_result(None)
             return future
-        if self._closed or self._thread is None:
-            future.set_exception(
-                RastupError(ErrorCode.EVENT_PUT_FAILED, "the spool is not running")
-            )
-            return future
-        try:
-            self._queue.put_nowait(_Append(events, bad, future))
-        except queue.Full:
-            future.set_exception(SpoolFull(self._queue.qsize(), self.config.max_pending_appends))
+        # Under the lock: an append is either queued before the writer stops (or is told
+        # to), so it is written or failed, or refused here — never left waiting.
+        with self._lock:
+            if self._closed or self._thread is None or self._failure is not None:
+                reason = "stopped" if self._failure is not None else "is not running"
+                future.set_exception(
+                    RastupError(ErrorCode.EVENT_PUT_FAILED, f"the spool writer {reason}")
+                )
+                return future
+            try:
+                self._queue.put_nowait(_Append(events, bad, future))
+            except queue.Full:
+                future.set_exception(
+                    SpoolFull(self._queue.qsize(), self.config.max_pending_appends)
+                )
         return future
 
     # -- writer thread ---------------------------------------------------------------
@@ -209,6 +228,31 @@ class Spool:
         self.appends += len(group)
 
     def _run(self) -> None:
+        try:
+            self._write_until_stopped()
+        except BaseException as exc:  # any error stops the writer: it says so
+            self._stop_on(exc)
+
+    def _stop_on(self, exc: BaseException) -> None:
+        """The writer stops: refuse appends from now on, fail the queued ones, and seal the
+        open segment (cut back to what was acknowledged) so it lands."""
+        with self._lock:
+            self._failure = exc
+        log.error("the spool writer stopped; appends are refused until restart", exc_info=exc)
+        error = RastupError(ErrorCode.EVENT_PUT_FAILED, "the spool writer stopped")
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                _settle(item.future, error)
+        try:
+            self._close_segment()
+        except Exception:  # the next start seals it (recover)
+            log.exception("sealing the open segment after the writer stopped failed")
+
+    def _write_until_stopped(self) -> None:
         stop = False
         while not stop:
             timeout = self.config.rotate_s
@@ -248,14 +292,35 @@ class Spool:
             log.error("spool write failed: %s", exc)
             error = RastupError(ErrorCode.EVENT_PUT_FAILED, f"spool write failed: {exc}")
             for append in group:
-                append.future.set_exception(error)
+                _settle(append.future, error)
             # The segment may hold part of this group: it is cut back to what was
             # acknowledged and sealed (now or, if storage refuses, later).
             if self._events_fd >= 0:
                 self._close_segment()
             return
+        except BaseException:
+            # Not acknowledged (the sizes kept are those before this group): the
+            # writer stops, and these appends fail with the others.
+            for append in group:
+                _settle(
+                    append.future,
+                    RastupError(ErrorCode.EVENT_PUT_FAILED, "the spool writer stopped"),
+                )
+            raise
         for append in group:
-            append.future.set_result(None)
+            _settle(append.future, None)
+
+
+def _settle(future: Future[None], error: BaseException | None) -> None:
+    """Complete an append's future; one its caller cancelled (a request cancelled at
+    shutdown) is left as it is — its records are written all the same."""
+    try:
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
+    except InvalidStateError:
+        pass
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -17,13 +17,14 @@ __all__ = ["router"]
 router = APIRouter()
 
 
-@router.get("/healthz", summary="Liveness and lander status")
+@router.get("/healthz", summary="Liveness, spool writer and lander status")
 async def healthz(request: Request) -> Response:
-    """Codes for anyone; the lander's error text too for a caller with a key."""
+    """Codes for anyone; the lander's and spool writer's error text too for a caller with
+    a key. 503 while stopping or once the spool writer stopped (``EVENT_PUT_FAILED``)."""
     runtime = runtime_of(request)
     keys: ApiKeys = request.app.state.api_keys
     detail = keys.allows(request.headers.get("authorization"))
-    return json_response(runtime.health(detail=detail), 200 if runtime.running else 503)
+    return json_response(runtime.health(detail=detail), 200 if runtime.healthy() else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics")
