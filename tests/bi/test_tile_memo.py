@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, date, datetime
+from typing import Any
 
 import duckdb
 import httpx
@@ -12,14 +13,15 @@ import pytest
 from click.testing import CliRunner
 from tests.bi.conftest import DashboardSite
 
-from rastup_data.bi.boards import load_dashboards
+from rastup_data.bi.boards import TileKind, load_dashboards
 from rastup_data.bi.extracts import current_snapshot, publish_snapshot, stage_snapshot
 from rastup_data.bi.home import dashboards_dir
 from rastup_data.bi.tiles import Filters, tile_data
 from rastup_data.bi.usage import tile_views
 from rastup_data.cli import cli
 from rastup_data.errors import ErrorCode, RastupError
-from rastup_data.governance import AuditLog, Gate, Principal, QueryPath
+from rastup_data.governance import AuditLog, Gate, GatedResult, Principal, QueryPath
+from rastup_data.governance.memo import MAX_ANSWER_BYTES
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.state import open_state
 
@@ -157,3 +159,36 @@ def test_a_session_copy_of_an_extract_is_only_read_through_its_secure_view(
             with pytest.raises(RastupError) as refused:
                 gate.run(nyc, f"SELECT DISTINCT city FROM {name}", path=QueryPath.DASHBOARD)
             assert refused.value.code in {ErrorCode.ACCESS_DENIED, ErrorCode.QUERY_INVALID}
+
+
+class _SizedGate(Gate):
+    """The real gate, noting the measured bytes of every answer it gives."""
+
+    sizes: list[int]
+
+    def run(self, *args: Any, **kwargs: Any) -> GatedResult:
+        gated = super().run(*args, **kwargs)
+        self.sizes.append(gated.result.nbytes)
+        return gated
+
+
+def test_no_dashboard_tile_comes_near_the_answer_byte_budget(bi_lake: LakeLayout) -> None:
+    result = CliRunner().invoke(cli, ["bi", "refresh", "--lake", str(bi_lake.root)])
+    assert result.exit_code == 0, result.output
+    boards = load_dashboards(dashboards_dir())
+    # Every day the lake could hold, so each tile reads all it has.
+    filters = Filters(date(2000, 1, 1), date(2099, 12, 31))
+    with _SizedGate.open(bi_lake.root) as gate:
+        assert isinstance(gate, _SizedGate)
+        gate.sizes = []
+        shown = [
+            tile_data(gate, Principal("ops", "admin"), board, tile, filters)
+            for board in boards
+            for tile in board.tiles
+            if tile.kind is not TileKind.EXPERIMENTS  # the experiments' reports, not SQL
+        ]
+        budget = min(role.limits.max_answer_bytes for role in gate.policy.roles.values())
+    assert sum(1 for s in shown if s.rows) > len(shown) // 2
+    assert len(gate.sizes) >= len(shown)
+    # Tiles are small aggregates: each answer is kept by the memo, far below any budget.
+    assert 0 < max(gate.sizes) <= MAX_ANSWER_BYTES <= budget // 64
