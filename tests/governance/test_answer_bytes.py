@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,9 @@ def test_a_2_gb_string_is_refused_within_seconds_audited_and_counted(
         "SELECT bar(1, 0, 1, 2000000000)",
         "SELECT repeat(repeat('x', 100000), 20000)",
         "SELECT repeat(s, n) FROM (SELECT 'ab' AS s, 600000 AS n)",
+        "SELECT range(2000000000)",
+        "SELECT unnest(generate_series(1, 2000000000, 1))",
+        "SELECT range(n) FROM (SELECT 200000 AS n)",
     ],
 )
 def test_every_call_that_builds_a_value_of_chosen_size_is_bounded(
@@ -127,6 +131,16 @@ def test_sized_calls_under_the_budget_answer_unchanged(small: tuple[Gate, Platfo
     gate, _ = small
     sql = "SELECT repeat('ab', 3) AS r, lpad('7', 3, '0') AS p, printf('%5.1f', 2.25) AS f"
     assert gate.run(VIEWER, sql, path=QueryPath.CLI).rows == (("ababab", "007", "  2.2"),)
+    series = (
+        "SELECT range(3) AS r, generate_series(DATE '2026-01-01', DATE '2026-01-03', "
+        "INTERVAL 1 DAY)::DATE[] AS d"
+    )
+    assert gate.run(VIEWER, series, path=QueryPath.CLI).rows == (
+        ([0, 1, 2], [date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 3)]),
+    )
+    # A series in FROM is rows, metered as they are fetched: a count of many is fine.
+    counted = "SELECT count(*) FROM range(5000000)"
+    assert gate.run(VIEWER, counted, path=QueryPath.CLI).rows == ((5_000_000,),)
 
 
 def test_calls_nested_past_the_guard_limit_are_refused(

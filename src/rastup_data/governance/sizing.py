@@ -18,6 +18,9 @@ call                                       guarded when
 ``bar(x, lo, hi, width)``                  width > budget
 ``printf(fmt, …)``, ``format(fmt, …)``     fmt writes a number with as many digits as
                                            the budget (a width or precision that large)
+``range``/``generate_series`` as a value    8 × (end − start) / step > budget, for
+(a list, not in ``FROM``)                  numbers (dates and timestamps are not
+                                           measured)
 ========================================  ==========================================
 
 Calls nested in an argument are guarded first, so a guard never measures an unguarded value.
@@ -120,6 +123,31 @@ def _nth(index: int) -> _Guard:
     return guard
 
 
+def _number(value: exp.Expr) -> exp.Expr:
+    """``TRY_CAST(CAST(value AS VARCHAR) AS DOUBLE)``: the value as a number, NULL for a
+    date or timestamp (which binds for every type, unlike a cast to DOUBLE)."""
+    text = exp.cast(value.copy(), "VARCHAR")
+    return exp.TryCast(this=text, to=exp.DataType.build("DOUBLE"))
+
+
+def _series(node: exp.Func, max_bytes: int) -> None:
+    """A list of numbers built as a value; a series in ``FROM`` is rows, metered as fetched."""
+    end, start = node.args.get("end"), node.args.get("start")
+    if isinstance(node.parent, exp.Table) or end is None:
+        return
+    span = exp.Sub(
+        this=_number(end), expression=_number(start) if start is not None else exp.Literal.number(0)
+    )
+    step = node.args.get("step")
+    per = exp.Abs(this=_number(step)) if step is not None else exp.Literal.number(1)
+    elements = exp.Div(this=exp.Paren(this=span), expression=per)
+    too_big = exp.GT(
+        this=exp.Mul(this=exp.Paren(this=elements), expression=exp.Literal.number(8)),
+        expression=exp.Literal.number(max_bytes),
+    )
+    end.replace(_guarded(end, too_big))
+
+
 def _format_string(fmt: exp.Expr | None, max_bytes: int) -> None:
     if fmt is None:
         return
@@ -136,7 +164,12 @@ def _printf(node: exp.Func, max_bytes: int) -> None:
     _format_string(node.expressions[0] if node.expressions else None, max_bytes)
 
 
-_TYPED: dict[type[exp.Func], _Guard] = {exp.Repeat: _repeat, exp.Pad: _pad, exp.Format: _format}
+_TYPED: dict[type[exp.Func], _Guard] = {
+    exp.Repeat: _repeat,
+    exp.Pad: _pad,
+    exp.Format: _format,
+    exp.GenerateSeries: _series,
+}
 _ANONYMOUS: dict[str, _Guard] = {
     "list_resize": _nth(1),
     "array_resize": _nth(1),
