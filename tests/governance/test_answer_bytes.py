@@ -131,6 +131,8 @@ def test_sized_calls_under_the_budget_answer_unchanged(small: tuple[Gate, Platfo
     gate, _ = small
     sql = "SELECT repeat('ab', 3) AS r, lpad('7', 3, '0') AS p, printf('%5.1f', 2.25) AS f"
     assert gate.run(VIEWER, sql, path=QueryPath.CLI).rows == (("ababab", "007", "  2.2"),)
+    typed = "SELECT repeat('\\xAA'::BLOB, 2) AS b, repeat([1, 2], 2) AS l"
+    assert gate.run(VIEWER, typed, path=QueryPath.CLI).rows == ((b"\xaa\xaa", [1, 2, 1, 2]),)
     series = (
         "SELECT range(3) AS r, generate_series(DATE '2026-01-01', DATE '2026-01-03', "
         "INTERVAL 1 DAY)::DATE[] AS d"

@@ -12,7 +12,7 @@ argument, so the oversized call is neither evaluated nor folded into a constant.
 ========================================  ==========================================
 call                                       guarded when
 ========================================  ==========================================
-``repeat(s, n)``                           n × max(length(s), 1) > budget
+``repeat(s, n)``                           n × max(length(s as text), 1) > budget
 ``lpad(s, n, p)``, ``rpad(s, n, p)``       n > budget
 ``list_resize(l, n)``, ``array_resize``    n > budget (elements)
 ``bar(x, lo, hi, width)``                  width > budget
@@ -104,7 +104,8 @@ def _repeat(node: exp.Func, max_bytes: int) -> None:
     size = exp.Mul(
         this=exp.cast(times.copy(), "DOUBLE"),
         expression=exp.Anonymous(
-            this="greatest", expressions=[exp.Length(this=unit.copy()), exp.Literal.number(1)]
+            this="greatest",
+            expressions=[exp.Length(this=exp.cast(unit.copy(), "VARCHAR")), exp.Literal.number(1)],
         ),
     )
     too_big = exp.GT(this=size, expression=exp.Literal.number(max_bytes))

@@ -69,7 +69,8 @@ def run_query(
     max_rows: int | None = None,
     max_bytes: int | None = None,
 ) -> QueryResult:
-    """Run ``sql``; any parse, bind or run error becomes QUERY_INVALID with DuckDB's reason.
+    """Run ``sql``; any parse, bind or run error becomes QUERY_INVALID with DuckDB's reason
+    (running out of memory: QUERY_ANSWER_TOO_LARGE, :func:`query_failed`).
 
     With ``max_rows`` at most that many rows are fetched; ``truncated`` tells if more existed.
     With ``max_bytes`` the rows are fetched in steps and measured (:func:`rows_nbytes`) as
