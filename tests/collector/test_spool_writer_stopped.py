@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -173,3 +174,53 @@ def test_sigterm_stops_serve_whose_writer_stopped(tmp_path: Path) -> None:
     # No request was left waiting until the graceful shutdown gave up on it.
     assert "graceful shutdown exceeded" not in output, output
     assert sorted(_bronze_ids(lake)) == sorted(_ids(acknowledged))
+
+
+def test_a_spool_that_cannot_write_reports_unhealthy_until_storage_takes_writes(
+    tmp_path: Path,
+) -> None:
+    """A storage refusal does not stop the writer (it rides it out), but while its writes
+    fail /healthz says so (503, the code) rather than "ok"; once storage takes writes
+    again it is healthy again by itself — with no traffic too — and nothing is lost."""
+    lake = tmp_path / "lake"
+    live, server = start_collector(lake)
+    spool_dir = live.runtime.spool_dir
+    try:
+        acknowledged = fresh_events(10)
+        assert _post(live.url, acknowledged).status_code == 202
+        # The spool's folder is a file now (root ignores permission bits).
+        shutil.move(spool_dir, tmp_path / "spool-aside")
+        spool_dir.write_text("not a folder")
+
+        def refused() -> bool:
+            batch = fresh_events(5)
+            response = _post(live.url, batch)
+            if response.status_code == 202:  # still the segment opened before: kept
+                acknowledged.extend(batch)
+                return False
+            _assert_refused(response)
+            return True
+
+        wait_until(refused, "a write refused by storage")
+        health = httpx.get(f"{live.url}/healthz", timeout=ANSWER_S)
+        assert health.status_code == 503
+        body = health.json()
+        assert body["status"] == "unhealthy"
+        assert body["spool_writer"] == "failing"
+        assert body["error_code"] == "EVENT_PUT_FAILED"
+        assert live.runtime.spool.failure is None  # the writer goes on
+
+        spool_dir.unlink()
+        shutil.move(tmp_path / "spool-aside", spool_dir)
+        wait_until(
+            lambda: httpx.get(f"{live.url}/healthz", timeout=ANSWER_S).status_code == 200,
+            "/healthz healthy again with no traffic",
+        )
+        after = fresh_events(10)
+        assert _post(live.url, after).status_code == 202
+        acknowledged.extend(after)
+        live.wait_landed(len(acknowledged))
+        assert sorted(_bronze_ids(lake)) == sorted(_ids(acknowledged))
+    finally:
+        live.client.close()
+        server.stop()

@@ -249,8 +249,8 @@ class CollectorRuntime:
         return failure
 
     def healthy(self) -> bool:
-        """Running with a spool writer: what /healthz answers 200 for."""
-        return self.running and self.spool_failure() is None
+        """Running with a spool that writes: what /healthz answers 200 for."""
+        return self.running and self.spool_failure() is None and self.spool.write_error is None
 
     def lander_status(self) -> LanderStatus:
         """This process's lander, or the supervisor's as it last wrote it down."""
@@ -281,17 +281,34 @@ class CollectorRuntime:
         }
         if detail:
             health["lander_error"] = status.last_error
-        failure = self.spool_failure()
-        health["spool_writer"] = "running" if failure is None else "stopped"
+        health.update(self._spool_health(detail=detail))
+        return health
+
+    def _spool_health(self, *, detail: bool) -> dict[str, Any]:
+        """What /healthz says of the spool writer: running, failing (storage refuses its
+        writes; it retries) or stopped (this collector exits to be restarted)."""
+        failure: BaseException | None = self.spool_failure()
         if failure is not None:
-            health["status"] = "unhealthy"
-            health["error_code"] = ErrorCode.EVENT_PUT_FAILED.value
-            health["reason"] = (
+            state = "stopped"
+            reason = (
                 "the spool writer stopped: events are refused (503) until this collector "
                 "restarts, which it does by exiting"
             )
-            if detail:
-                health["spool_error"] = f"{type(failure).__name__}: {failure}"
+        elif (failure := self.spool.write_error) is not None:
+            state = "failing"
+            reason = (
+                "the spool cannot write (storage refuses): events are refused (503) until it can"
+            )
+        else:
+            return {"spool_writer": "running"}
+        health: dict[str, Any] = {
+            "status": "unhealthy",
+            "spool_writer": state,
+            "error_code": ErrorCode.EVENT_PUT_FAILED.value,
+            "reason": reason,
+        }
+        if detail:
+            health["spool_error"] = f"{type(failure).__name__}: {failure}"
         return health
 
     def drained(self) -> bool:

@@ -36,6 +36,11 @@ __all__ = ["MAX_ROTATE_S", "Spool", "SpoolConfig", "SpoolFull"]
 #: the next append, and a wait past what the platform's clock takes would stop the writer.
 MAX_ROTATE_S = 3600.0
 
+#: How long a failed group write counts as the spool failing (``Spool.write_error``) when
+#: nothing was written since: with no traffic (a load balancer took the collector out for
+#: it) nothing would show that storage takes writes again.
+WRITE_ERROR_HOLD_S = 5.0
+
 log = logging.getLogger(__name__)
 
 
@@ -89,6 +94,9 @@ class Spool:
         self._lock = threading.Lock()
         self._closed = False
         self._failure: BaseException | None = None
+        #: The storage error of the last group when it failed (None once one succeeds),
+        #: and when.
+        self._write_error: tuple[OSError, float] | None = None
         self._seq = 0
         self._events_fd = -1
         self._bad_fd = -1
@@ -132,6 +140,16 @@ class Spool:
     def failure(self) -> BaseException | None:
         """The error that stopped the writer thread, or None while it runs (or never ran)."""
         return self._failure
+
+    @property
+    def write_error(self) -> OSError | None:
+        """The storage refusal that failed the last group written, within the last
+        ``WRITE_ERROR_HOLD_S``, or None. The writer rides it out; appends fail until
+        storage takes writes again."""
+        failed = self._write_error
+        if failed is None or time.monotonic() - failed[1] > WRITE_ERROR_HOLD_S:
+            return None
+        return failed[0]
 
     # -- appending -------------------------------------------------------------------
 
@@ -290,6 +308,7 @@ class Spool:
             self._write_group(group)
         except OSError as exc:
             log.error("spool write failed: %s", exc)
+            self._write_error = (exc, time.monotonic())
             error = RastupError(ErrorCode.EVENT_PUT_FAILED, f"spool write failed: {exc}")
             for append in group:
                 _settle(append.future, error)
@@ -307,6 +326,7 @@ class Spool:
                     RastupError(ErrorCode.EVENT_PUT_FAILED, "the spool writer stopped"),
                 )
             raise
+        self._write_error = None
         for append in group:
             _settle(append.future, None)
 
