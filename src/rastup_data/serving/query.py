@@ -19,6 +19,7 @@ __all__ = [
     "answer_too_large",
     "list_tables",
     "query_failed",
+    "rows_nbytes",
     "run_arrow_query",
     "run_query",
 ]
