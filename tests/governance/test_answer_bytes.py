@@ -30,9 +30,9 @@ from rastup_data.serving.query import QueryResult, rows_nbytes
 from rastup_data.state import open_state
 
 MIB = 1024 * 1024
-#: The viewer's budget in these tests: 1 MiB, so answers of about a thousand 1 kB rows
-#: fall either side of it.
-BUDGET = MIB
+#: The viewer's budget in these tests: 4 MiB, so answers of about four thousand 1 kB rows
+#: fall either side of it (and one value a sized call builds holds at most 2 KiB).
+BUDGET = 4 * MIB
 
 
 def _policy(budget: int = BUDGET) -> Any:
@@ -43,7 +43,7 @@ def _policy(budget: int = BUDGET) -> Any:
 
 @pytest.fixture
 def small(lake: LakeLayout, tmp_path: Path) -> Iterator[tuple[Gate, PlatformMetrics]]:
-    """A gate whose viewers may receive 1 MiB per answer, with metrics."""
+    """A gate whose viewers may receive 4 MiB per answer, with metrics."""
     metrics = PlatformMetrics("test")
     state = open_state(f"sqlite:///{tmp_path / 'state.db'}")
     with Gate(lake, state=state, policy=_policy(), env="test", metrics=metrics) as gate:
@@ -91,7 +91,7 @@ def test_a_2_gb_string_is_refused_within_seconds_audited_and_counted(
     error = _refused(gate, "SELECT repeat('x', 2000000000) AS s")
     assert time.monotonic() - started < 5
     assert error.code is ErrorCode.QUERY_ANSWER_TOO_LARGE
-    assert "1.0 MiB" in error.message
+    assert "4.0 MiB" in error.message
     assert "viewer" in error.message
     assert "\n" not in error.message
     last = gate.audit.records()[-1]
@@ -116,6 +116,9 @@ def test_a_2_gb_string_is_refused_within_seconds_audited_and_counted(
         "SELECT range(2000000000)",
         "SELECT unnest(generate_series(1, 2000000000, 1))",
         "SELECT range(n) FROM (SELECT 200000 AS n)",
+        # 2,048 values of 60 MB each in one DuckDB vector: each value is bound too.
+        "SELECT repeat('x', 60000000) FROM range(2048)",
+        "SELECT repeat('x', 3000) FROM range(10)",
     ],
 )
 def test_every_call_that_builds_a_value_of_chosen_size_is_bounded(
@@ -160,21 +163,21 @@ def test_many_rows_just_over_the_budget_are_refused_and_under_it_pass(
     small: tuple[Gate, PlatformMetrics],
 ) -> None:
     gate, metrics = small
-    # 1,000-character rows: 1,049 of them pass 1 MiB (1,048,576 bytes), 1,048 do not.
-    over = "SELECT i, repeat('x', 992) AS s FROM range(1049) AS t(i)"
+    # 1,000-byte rows: 4,195 of them pass 4 MiB (4,194,304 bytes), 4,194 do not.
+    over = "SELECT i, repeat('x', 992) AS s FROM range(4195) AS t(i)"
     assert _refused(gate, over).code is ErrorCode.QUERY_ANSWER_TOO_LARGE
-    under = "SELECT i, repeat('x', 992) AS s FROM range(1048) AS t(i) ORDER BY i"
+    under = "SELECT i, repeat('x', 992) AS s FROM range(4194) AS t(i) ORDER BY i"
     gated = gate.run(VIEWER, under, path=QueryPath.CLI)
-    assert gated.row_count == 1048
-    assert gated.rows == tuple((i, "x" * 992) for i in range(1048))
-    assert gated.result.nbytes == rows_nbytes(gated.rows) == 1048 * 1000
+    assert gated.row_count == 4194
+    assert gated.rows == tuple((i, "x" * 992) for i in range(4194))
+    assert gated.result.nbytes == rows_nbytes(gated.rows) == 4194 * 1000
     assert gated.result.truncated is False
     assert _too_large(metrics) == 1
 
 
 def test_arrow_answers_are_metered_by_their_batches(small: tuple[Gate, PlatformMetrics]) -> None:
     gate, _ = small
-    over = "SELECT repeat('x', 1000) AS s FROM range(2000)"
+    over = "SELECT repeat('x', 1000) AS s FROM range(5000)"
     assert _refused(gate, over, as_arrow=True).code is ErrorCode.QUERY_ANSWER_TOO_LARGE
     table = gate.run(
         VIEWER, "SELECT repeat('x', 1000) AS s FROM range(500)", path=QueryPath.CLI, as_arrow=True
@@ -188,9 +191,9 @@ def test_an_aggregate_past_the_session_memory_is_too_large(
     small: tuple[Gate, PlatformMetrics],
 ) -> None:
     gate, _ = small
-    # 3 GB of text in one aggregate: no single call is over budget, the session's memory
-    # limit (1 GiB) stops it.
-    sql = "SELECT length(string_agg(repeat('x', 1000000), '')) FROM range(3000)"
+    # 2 GB of text in one aggregate: no value a call builds is over its bound, the answer
+    # is one number, the session's memory limit (1 GiB) stops it.
+    sql = "SELECT length(string_agg(repeat('x', 2000), '')) FROM range(1000000)"
     started = time.monotonic()
     error = _refused(gate, sql)
     assert error.code is ErrorCode.QUERY_ANSWER_TOO_LARGE

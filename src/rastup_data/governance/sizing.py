@@ -5,20 +5,26 @@ DuckDB builds a scalar's result — ``repeat('x', 2000000000)`` is one 2 GB stri
 piece, outside its memory limit and before any row reaches the gate's byte meter
 (:func:`~rastup_data.serving.query.run_query` with ``max_bytes``). The gate therefore
 rewrites each such call of a checked query so that its size argument goes through a guard:
-past the role's byte budget the query stops at once with an error carrying :data:`MARK`,
-which the gate answers with QUERY_ANSWER_TOO_LARGE. The guard is a ``CASE`` around the
-argument, so the oversized call is neither evaluated nor folded into a constant.
+past its bound the query stops at once with an error carrying :data:`MARK`, which the gate
+answers with QUERY_ANSWER_TOO_LARGE. The guard is a ``CASE`` around the argument, so the
+oversized call is neither evaluated nor folded into a constant.
+
+The bound of one value is the role's byte budget divided by ``VECTOR_ROWS``: DuckDB computes
+a projection a vector of 2,048 rows at a time, so ``SELECT repeat('x', 60000000) FROM
+range(2048)`` would build 2,048 values at once (120 GB) before the first row is fetched.
+With 64 MiB, one such value holds at most 32 KiB (a list 4,096 numbers: a long series
+belongs in ``FROM range(…)``, whose rows are metered as they are fetched).
 
 ========================================  ==========================================
 call                                       guarded when
 ========================================  ==========================================
-``repeat(s, n)``                           n × max(length(s as text), 1) > budget
-``lpad(s, n, p)``, ``rpad(s, n, p)``       n > budget
-``list_resize(l, n)``, ``array_resize``    n > budget (elements)
-``bar(x, lo, hi, width)``                  width > budget
+``repeat(s, n)``                           n × max(length(s as text), 1) > bound
+``lpad(s, n, p)``, ``rpad(s, n, p)``       n > bound
+``list_resize(l, n)``, ``array_resize``    n > bound (elements)
+``bar(x, lo, hi, width)``                  width > bound
 ``printf(fmt, …)``, ``format(fmt, …)``     fmt writes a number with as many digits as
-                                           the budget (a width or precision that large)
-``range``/``generate_series`` as a value    8 × (end − start) / step > budget, for
+                                           the bound (a width or precision that large)
+``range``/``generate_series`` as a value    8 × (end − start) / step > bound, for
 (a list, not in ``FROM``)                  numbers (dates and timestamps are not
                                            measured)
 ========================================  ==========================================
@@ -38,7 +44,10 @@ from sqlglot import exp
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance.checker import CheckedQuery
 
-__all__ = ["MARK", "MAX_GUARD_NODES", "bound_values"]
+__all__ = ["MARK", "MAX_GUARD_NODES", "VECTOR_ROWS", "bound_values", "value_bound"]
+
+#: The rows DuckDB computes a projection for at once (its standard vector size).
+VECTOR_ROWS = 2_048
 
 #: The most expression nodes the guards of one query may copy.
 MAX_GUARD_NODES = 20_000
@@ -49,9 +58,15 @@ MARK = "the answer byte budget of the query gate"
 _Guard = Callable[[exp.Func, int], None]
 
 
+def value_bound(max_bytes: int) -> int:
+    """The most bytes one guarded value may hold under an answer byte budget."""
+    return max(1, max_bytes // VECTOR_ROWS)
+
+
 def bound_values(checked: CheckedQuery, max_bytes: int) -> CheckedQuery:
-    """``checked`` with every sized call guarded against ``max_bytes`` (itself when it has
-    none): the tree and the relations stay, only the SQL that runs changes."""
+    """``checked`` with every sized call guarded against :func:`value_bound` of the answer
+    byte budget ``max_bytes`` (itself when it has none): the tree and the relations stay,
+    only the SQL that runs changes."""
     tree = checked.tree.copy()
     calls = [node for node in tree.find_all(exp.Func) if _guard_of(node) is not None]
     if not calls:
@@ -68,7 +83,7 @@ def bound_values(checked: CheckedQuery, max_bytes: int) -> CheckedQuery:
             )
         guard = _guard_of(node)
         assert guard is not None
-        guard(node, max_bytes)
+        guard(node, value_bound(max_bytes))
     return dataclasses.replace(checked, sql=tree.sql(dialect="duckdb", comments=False))
 
 
@@ -87,17 +102,17 @@ def _guarded(value: exp.Expr, too_big: exp.Expr) -> exp.Expr:
     return exp.Case(ifs=[exp.If(this=too_big, true=_stop())], default=value.copy())
 
 
-def _over(value: exp.Expr, max_bytes: int) -> exp.Expr:
-    """``CAST(value AS DOUBLE) > max_bytes`` (a double: no overflow on hostile numbers)."""
-    return exp.GT(this=exp.cast(value.copy(), "DOUBLE"), expression=exp.Literal.number(max_bytes))
+def _over(value: exp.Expr, bound: int) -> exp.Expr:
+    """``CAST(value AS DOUBLE) > bound`` (a double: no overflow on hostile numbers)."""
+    return exp.GT(this=exp.cast(value.copy(), "DOUBLE"), expression=exp.Literal.number(bound))
 
 
-def _bound_argument(argument: exp.Expr | None, max_bytes: int) -> None:
+def _bound_argument(argument: exp.Expr | None, bound: int) -> None:
     if argument is not None:
-        argument.replace(_guarded(argument, _over(argument, max_bytes)))
+        argument.replace(_guarded(argument, _over(argument, bound)))
 
 
-def _repeat(node: exp.Func, max_bytes: int) -> None:
+def _repeat(node: exp.Func, bound: int) -> None:
     times, unit = node.args.get("times"), node.this
     if times is None or not isinstance(unit, exp.Expr):
         return
@@ -108,18 +123,18 @@ def _repeat(node: exp.Func, max_bytes: int) -> None:
             expressions=[exp.Length(this=exp.cast(unit.copy(), "VARCHAR")), exp.Literal.number(1)],
         ),
     )
-    too_big = exp.GT(this=size, expression=exp.Literal.number(max_bytes))
+    too_big = exp.GT(this=size, expression=exp.Literal.number(bound))
     times.replace(_guarded(times, too_big))
 
 
-def _pad(node: exp.Func, max_bytes: int) -> None:
-    _bound_argument(node.args.get("expression"), max_bytes)
+def _pad(node: exp.Func, bound: int) -> None:
+    _bound_argument(node.args.get("expression"), bound)
 
 
 def _nth(index: int) -> _Guard:
-    def guard(node: exp.Func, max_bytes: int) -> None:
+    def guard(node: exp.Func, bound: int) -> None:
         if len(node.expressions) > index:
-            _bound_argument(node.expressions[index], max_bytes)
+            _bound_argument(node.expressions[index], bound)
 
     return guard
 
@@ -131,7 +146,7 @@ def _number(value: exp.Expr) -> exp.Expr:
     return exp.TryCast(this=text, to=exp.DataType.build("DOUBLE"))
 
 
-def _series(node: exp.Func, max_bytes: int) -> None:
+def _series(node: exp.Func, bound: int) -> None:
     """A list of numbers built as a value; a series in ``FROM`` is rows, metered as fetched."""
     end, start = node.args.get("end"), node.args.get("start")
     if isinstance(node.parent, exp.Table) or end is None:
@@ -144,25 +159,25 @@ def _series(node: exp.Func, max_bytes: int) -> None:
     elements = exp.Div(this=exp.Paren(this=span), expression=per)
     too_big = exp.GT(
         this=exp.Mul(this=exp.Paren(this=elements), expression=exp.Literal.number(8)),
-        expression=exp.Literal.number(max_bytes),
+        expression=exp.Literal.number(bound),
     )
     end.replace(_guarded(end, too_big))
 
 
-def _format_string(fmt: exp.Expr | None, max_bytes: int) -> None:
+def _format_string(fmt: exp.Expr | None, bound: int) -> None:
     if fmt is None:
         return
-    digits = exp.Literal.string(f"[0-9]{{{len(str(max_bytes))},}}")
+    digits = exp.Literal.string(f"[0-9]{{{len(str(bound))},}}")
     fmt.replace(_guarded(fmt, exp.RegexpLike(this=fmt.copy(), expression=digits)))
 
 
-def _format(node: exp.Func, max_bytes: int) -> None:
+def _format(node: exp.Func, bound: int) -> None:
     this = node.this
-    _format_string(this if isinstance(this, exp.Expr) else None, max_bytes)
+    _format_string(this if isinstance(this, exp.Expr) else None, bound)
 
 
-def _printf(node: exp.Func, max_bytes: int) -> None:
-    _format_string(node.expressions[0] if node.expressions else None, max_bytes)
+def _printf(node: exp.Func, bound: int) -> None:
+    _format_string(node.expressions[0] if node.expressions else None, bound)
 
 
 _TYPED: dict[type[exp.Func], _Guard] = {
