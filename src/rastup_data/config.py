@@ -1,21 +1,28 @@
 """Settings: the single place that reads environment variables.
 
 Every variable is listed in ``docs/environment-variables.md``; a test keeps the two in
-step. Command-line options override these values.
+step. Command-line options override these values; :class:`FiniteFloatRange` is the type of
+their number options (click's ``FloatRange`` lets ``nan`` through every bound and ``inf``
+through any range without a maximum, which then failed inside a command).
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import click
 
 __all__ = [
     "ENV_VARS",
     "MAX_SQL_CHARS",
     "NODE_FOLDER",
     "REMOTE_LAKE_WORK_FOLDER",
+    "FiniteFloatRange",
     "LakeRoot",
     "S3Settings",
     "Settings",
@@ -217,3 +224,13 @@ def parse_webhook_secrets(text: str) -> dict[str, tuple[str, ...]]:
             )
         found.setdefault(provider.strip(), []).append(secret.strip())
     return {provider: tuple(values) for provider, values in found.items()}
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A ``click.FloatRange`` of finite numbers only."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number

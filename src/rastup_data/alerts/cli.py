@@ -22,7 +22,7 @@ from rastup_data.alerts.history import AlertHistory, Notification, history_since
 from rastup_data.alerts.model import render_summary
 from rastup_data.alerts.rules import RuleSet, load_rules
 from rastup_data.alerts.sinks import Sink, default_sinks, deliver
-from rastup_data.config import Settings
+from rastup_data.config import FiniteFloatRange, Settings
 from rastup_data.environments import EnvironmentProfile, load_profile
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
@@ -243,7 +243,7 @@ def evaluate(*, lake: str | None, metrics_url: str | None) -> None:
 @click.option(
     "--interval",
     default=30.0,
-    type=click.FloatRange(min=1),
+    type=FiniteFloatRange(min=1),
     show_default=True,
     help="Evaluation interval of the groups, in seconds.",
 )

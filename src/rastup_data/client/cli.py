@@ -8,7 +8,7 @@ from rastup_data.client.batching import MAX_EVENTS_PER_REQUEST
 from rastup_data.client.retry import RetryPolicy
 from rastup_data.client.sender import send_file
 from rastup_data.client.summary import render_summary
-from rastup_data.config import Settings
+from rastup_data.config import FiniteFloatRange, Settings
 from rastup_data.terminal import output_console
 
 __all__ = ["send"]
@@ -36,7 +36,7 @@ __all__ = ["send"]
 @click.option("--no-gzip", is_flag=True, help="Send bodies uncompressed.")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloatRange(min=0, min_open=True),
     default=30.0,
     show_default=True,
     help="Seconds to wait for each request.",

@@ -12,7 +12,7 @@ import click
 
 from rastup_data.collector.operations import OperationsOptions, operations_jobs
 from rastup_data.collector.processes import sigterm_as_interrupt
-from rastup_data.config import Settings, parse_webhook_secrets
+from rastup_data.config import FiniteFloatRange, Settings, parse_webhook_secrets
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.ingest.limits import IngestLimits
 from rastup_data.lake.existing import check_store
@@ -62,7 +62,7 @@ _STOPPED = "collector stopped: everything accepted is in Bronze"
 )
 @click.option(
     "--nrt-interval",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     default=30.0,
     show_default=True,
     help="Seconds between NRT ops view refreshes (0 turns them off).",

@@ -9,6 +9,7 @@ import click
 import orjson
 from rich.table import Table
 
+from rastup_data.config import FiniteFloatRange
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance.budget import human_bytes
 from rastup_data.governance.cli import caller, lake_option, open_gate, token_option
@@ -60,7 +61,7 @@ def running(*, lake: str | None, token: str | None, fmt: str) -> None:
 @token_option
 @click.option(
     "--wait",
-    type=click.FloatRange(0, 300),
+    type=FiniteFloatRange(0, 300),
     default=10.0,
     show_default=True,
     help="Seconds to wait for it to stop.",

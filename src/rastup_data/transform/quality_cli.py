@@ -16,7 +16,7 @@ import click
 import duckdb
 import orjson
 
-from rastup_data.config import resolve_lake
+from rastup_data.config import FiniteFloatRange, resolve_lake
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.existing import existing_lake
 from rastup_data.lake.layout import LakeLayout
@@ -170,7 +170,7 @@ def check(
     type=click.Path(exists=True, path_type=Path),
     help="golden.json ({mart: rows} or the simulator's file) or a folder of <mart>.json.",
 )
-@click.option("--rel-tol", default=1e-9, show_default=True, type=click.FloatRange(min=0))
+@click.option("--rel-tol", default=1e-9, show_default=True, type=FiniteFloatRange(min=0))
 def compare(
     *,
     db_path: Path | None,
