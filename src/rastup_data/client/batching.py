@@ -10,7 +10,6 @@ import gzip
 import io
 import os
 import sys
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.lake.lines import numbered_lines
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -156,25 +156,11 @@ class _CountingReader(io.RawIOBase):
         return line
 
 
-def _numbered(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
-    """``(line number, line)``; a source that breaks while being read (a truncated or corrupt
-    .gz, a read error) is CONFIG_INVALID saying how far it was read, not a traceback."""
-    iterator = iter(lines)
-    number = 0
-    while True:
-        try:
-            raw = next(iterator)
-        except StopIteration:
-            return
-        except (EOFError, OSError, zlib.error) as exc:
-            raise RastupError(
-                ErrorCode.CONFIG_INVALID,
-                f"cannot read the events at line {number + 1:,}: {exc}.",
-                hint="Fix or re-create the file and send it again: events already sent are "
-                "recognised by their event_id and not stored twice.",
-            ) from None
-        number += 1
-        yield number, raw
+#: What `send` says after a source broke while read (the refusal is `lake.lines`'s).
+_BROKEN_SOURCE_HINT = (
+    "Fix or re-create the file and send it again: events already sent are "
+    "recognised by their event_id and not stored twice."
+)
 
 
 def iter_batches(
@@ -197,7 +183,7 @@ def iter_batches(
     numbers: list[int] = []
     size = 0
     seq = 0
-    for number, raw in _numbered(lines):
+    for number, raw in numbered_lines(lines, source="the events", hint=_BROKEN_SOURCE_HINT):
         line = raw.rstrip(b"\r\n")
         if not line.strip():
             continue

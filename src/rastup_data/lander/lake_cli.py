@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gzip
 import sys
-import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from rastup_data.config import resolve_lake
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.existing import existing_lake
 from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.lines import numbered_lines
 from rastup_data.lake.options import lake_option, work_dir_option
 from rastup_data.terminal import output_console, table_title
 
@@ -110,25 +110,21 @@ def compact(lake_dir: Path | None, dates: tuple[datetime, ...], min_files: int) 
 #: `lake load` says how far it got every this many lines (on stderr).
 PROGRESS_EVERY = 100_000
 
+#: What `lake load` says after its file broke while read (the refusal is `lake.lines`'s).
+_BROKEN_FILE_HINT = (
+    "Lines before it may be landed already (in chunks of 50,000). Fix the file and "
+    "load it again; the same --name rewrites what a load under that name landed."
+)
+
 
 def _open_lines(path: str, on_progress: Callable[[int], None]) -> Iterator[bytes]:
     """The lines of ``path`` (``-``: stdin; ``*.gz``: decompressed), calling ``on_progress``
     with the count every ``PROGRESS_EVERY`` lines; a file that breaks while read (a truncated
     or corrupt .gz, a read error) is CONFIG_INVALID saying where."""
-    number = 0
-    try:
-        for line in _raw_lines(path):
-            yield line
-            number += 1
-            if number % PROGRESS_EVERY == 0:
-                on_progress(number)
-    except (EOFError, OSError, zlib.error) as exc:
-        raise RastupError(
-            ErrorCode.CONFIG_INVALID,
-            f"cannot read {path} at line {number + 1:,}: {exc}.",
-            hint="Lines before it may be landed already (in chunks of 50,000). Fix the file and "
-            "load it again; the same --name rewrites what a load under that name landed.",
-        ) from None
+    for number, line in numbered_lines(_raw_lines(path), source=path, hint=_BROKEN_FILE_HINT):
+        yield line
+        if number % PROGRESS_EVERY == 0:
+            on_progress(number)
 
 
 def _raw_lines(path: str) -> Iterator[bytes]:
