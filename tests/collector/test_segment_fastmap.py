@@ -24,11 +24,11 @@ from rastup_data.collector.segment.wire import CONTEXT_DECODER, MESSAGE_DECODER
 from rastup_data.ingest.acceptance import RejectedItem
 
 from .conftest import registry_examples
+from .segment_messages import MESSAGE_ID, track
 
 NOW = "2026-11-29T10:00:00.000000Z"
 FAST = load_mapping()
 REFERENCE = SegmentMapping(FAST.versions, FAST.cities, compiled=False)
-MESSAGE_ID = "7f0c6a1e-3a50-4d0c-9d0c-0d6f0f2a5a53"
 
 
 def _shown(result: dict[str, Any] | RejectedItem) -> Any:
@@ -59,20 +59,6 @@ def _args(message: Any, call: str | None = None, shared: Any = None) -> tuple[An
 def _direct(message: dict[str, Any], call: str | None = None) -> dict[str, Any] | None:
     """The C function alone on a message (None: it leaves the message to Python)."""
     return compiled_track(*_args(MESSAGE_DECODER.decode(orjson.dumps(message)), call))
-
-
-def track(**fields: Any) -> dict[str, Any]:
-    message: dict[str, Any] = {
-        "type": "track",
-        "event": "session.started",
-        "properties": {"entry": "direct"},
-        "anonymousId": "a_1",
-        "messageId": MESSAGE_ID,
-        "timestamp": "2026-11-20T14:03:07.512Z",
-        "context": {"library": {"name": "analytics-python"}},
-    }
-    message.update(fields)
-    return message
 
 
 def test_the_compiled_mapping_is_built_in_this_checkout() -> None:

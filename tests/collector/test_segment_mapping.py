@@ -23,24 +23,11 @@ from rastup_data.ingest.acceptance import Prevalidated, RejectedItem
 from rastup_data.ingest.limits import IngestLimits
 
 from .conftest import registry_examples
+from .segment_messages import track
 
 NOW = "2026-11-29T10:00:00.000000Z"
 MAPPING = load_mapping()
 VALIDATOR = load_validator()
-
-
-def track(**fields: Any) -> dict[str, Any]:
-    message: dict[str, Any] = {
-        "type": "track",
-        "event": "session.started",
-        "properties": {"entry": "direct"},
-        "anonymousId": "a_1",
-        "messageId": "7f0c6a1e-3a50-4d0c-9d0c-0d6f0f2a5a53",
-        "timestamp": "2026-11-20T14:03:07.512Z",
-        "context": {"library": {"name": "analytics-python"}},
-    }
-    message.update(fields)
-    return message
 
 
 def envelope(message: dict[str, Any], call: str | None = None) -> Any:
