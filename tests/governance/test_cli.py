@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -82,6 +83,38 @@ def test_explain_prints_the_estimate_without_running(lake: LakeLayout) -> None:
     assert plan["scanned_bytes"] > 0
     assert plan["billed_bytes"] == 10 * 1024 * 1024
     assert plan["reads"][0]["columns"] == ["dt", "user_id"]
+
+
+def test_sql_dash_reads_the_query_from_stdin(lake: LakeLayout) -> None:
+    sql = (
+        "SELECT city, sum(bookings) AS n\nFROM gold.kpi_marketplace_daily\nGROUP BY 1 ORDER BY 1\n"
+    )
+    runner = CliRunner()
+    piped = runner.invoke(
+        cli, ["query", "--lake", str(lake.root), "--format", "json", "-"], input=sql
+    )
+    assert piped.exit_code == 0, piped.stderr
+    given = runner.invoke(cli, ["query", "--lake", str(lake.root), "--format", "json", sql])
+    assert json.loads(piped.stdout) == json.loads(given.stdout)
+    assert [row["city"] for row in json.loads(piped.stdout)] == ["lax", "nyc"]
+    explained = runner.invoke(
+        cli, ["query", "--lake", str(lake.root), "--explain", "--format", "json", "-"], input=sql
+    )
+    assert explained.exit_code == 0, explained.stderr
+    assert json.loads(explained.stdout)["relations"] == ["gold.kpi_marketplace_daily"]
+
+
+def test_sql_dash_with_nothing_on_stdin_is_query_invalid(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["query", "--lake", str(tmp_path), "-"], input=" \n")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: QUERY_INVALID: no SQL on stdin.")
+    assert "Traceback" not in result.output
+
+
+def test_query_help_says_dash_is_stdin() -> None:
+    result = CliRunner().invoke(cli, ["query", "--help"])
+    assert result.exit_code == 0
+    assert '"-" reads the query from stdin' in " ".join(result.output.split())
 
 
 def test_tokens_audit_and_cost_need_an_admin(lake: LakeLayout) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 import orjson
 
@@ -55,13 +57,16 @@ def caller(gate: Gate, token: str | None) -> Principal:
 def query(
     *, sql: str | None, lake: str | None, token: str | None, fmt: str, tables: bool, explain: bool
 ) -> None:
-    """Run SQL through the query gate, e.g. "SELECT * FROM gold.kpi_marketplace_daily".
+    """Run SQL through the query gate, e.g. "SELECT * FROM gold.kpi_marketplace_daily";
+    SQL "-" reads the query from stdin (e.g. `rastup-data query - < report.sql`).
 
     Relations: silver.*, gold.*, nrt.* (ops views refreshed near real time) and, for
     admins, bronze.events and bronze.quarantine — as your role sees them (masked and
     city-scoped columns, see docs/governance.md). Every query is audited. Large facts and
     Bronze need a constant dt predicate; --explain shows the bytes a query would scan.
     """
+    if sql == "-" and not tables:
+        sql = _stdin_sql()
     if not tables and not sql:
         raise RastupError(
             ErrorCode.QUERY_INVALID,
@@ -90,6 +95,18 @@ def query(
             f"note: only the first {len(gated.rows):,} rows are shown (your role's row limit).",
             err=True,
         )
+
+
+def _stdin_sql() -> str:
+    """The query piped on stdin (SQL ``-``); blank stdin is no SQL."""
+    text = sys.stdin.read()
+    if not text.strip():
+        raise RastupError(
+            ErrorCode.QUERY_INVALID,
+            "no SQL on stdin. To fix this, pipe a query into `rastup-data query -`, "
+            "or pass it in quotes.",
+        )
+    return text
 
 
 def _render_plan(plan: QueryPlan, fmt: str) -> str:
