@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from rastup_data.cli import cli
 from rastup_data.lake.layout import LakeLayout
+from rastup_data.simulate import CITIES
 
 
 def _invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -115,6 +116,21 @@ def test_query_help_says_dash_is_stdin() -> None:
     result = CliRunner().invoke(cli, ["query", "--help"])
     assert result.exit_code == 0
     assert '"-" reads the query from stdin' in " ".join(result.output.split())
+
+
+def test_an_unknown_city_is_refused_naming_the_seed_cities(lake: LakeLayout) -> None:
+    code, out, err = _invoke(
+        "auth", "token", "create", "--lake", str(lake.root), "--principal", "cli-x",
+        "--role", "analyst", "--city", "nyc", "--city", "xyz",
+    )  # fmt: skip
+    assert code == 2
+    assert out == ""
+    first = err.splitlines()[0]
+    assert first.startswith("error: CONFIG_INVALID: unknown city 'xyz'. To fix this, use one of ")
+    assert first.endswith(f"{', '.join(sorted(c.code for c in CITIES))}.")
+    code, out, _ = _invoke("auth", "token", "list", "--lake", str(lake.root), "--format", "json")
+    assert code == 0
+    assert "cli-x" not in out
 
 
 def test_tokens_audit_and_cost_need_an_admin(lake: LakeLayout) -> None:

@@ -91,6 +91,7 @@ def test_revoked_and_expired_tokens_are_refused(store: TokenStore) -> None:
         ("b o b", "viewer", (), None, "not a valid name"),
         ("bob", "admin", ("nyc",), None, "cannot be city-scoped"),
         ("bob", "viewer", ("New York",), None, "city code"),
+        ("bob", "viewer", ("nyc", "zzz"), None, "unknown city 'zzz'"),
         ("bob", "viewer", (), 0, "ttl"),
     ],
 )

@@ -47,7 +47,12 @@ def token() -> None:
 @token.command("create")
 @click.option("--principal", required=True, help="Who the token is for (a name).")
 @click.option("--role", required=True, help="A role of the policy (admin, analyst, …).")
-@click.option("--city", "cities", multiple=True, help="Scope the principal to a city (repeat).")
+@click.option(
+    "--city",
+    "cities",
+    multiple=True,
+    help="Scope the principal to a city code of the city seed, e.g. nyc (repeat).",
+)
 @click.option("--ttl-days", type=int, default=None, help="Expire after N days (default: never).")
 @lake_option
 @token_option

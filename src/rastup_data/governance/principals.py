@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.governance.cities import known_cities
 from rastup_data.state import StateDB
 
 __all__ = ["Principal", "TokenInfo", "TokenStore", "local_principal"]
@@ -212,6 +213,21 @@ def _hash(salt: str, secret: str) -> str:
     return hashlib.sha256(f"{salt}:{secret}".encode()).hexdigest()
 
 
+def _check_cities(cities: list[str]) -> None:
+    """Each a city code of the city seed (``cities.known_cities``)."""
+    known = known_cities()
+    for city in cities:
+        if not _CITY.match(city):
+            raise RastupError(
+                ErrorCode.CONFIG_INVALID, f"--city {city!r} is not a city code such as nyc."
+            )
+        if city not in known:
+            raise RastupError(
+                ErrorCode.CONFIG_INVALID,
+                f"unknown city {city!r}. To fix this, use one of {', '.join(sorted(known))}.",
+            )
+
+
 def _check_new_token(
     principal: str,
     role: str,
@@ -230,11 +246,7 @@ def _check_new_token(
             ErrorCode.CONFIG_INVALID,
             f"unknown role {role!r}. To fix this, use one of {', '.join(sorted(known_roles))}.",
         )
-    for city in cities:
-        if not _CITY.match(city):
-            raise RastupError(
-                ErrorCode.CONFIG_INVALID, f"--city {city!r} is not a city code such as nyc."
-            )
+    _check_cities(cities)
     if cities and role == "admin":
         raise RastupError(
             ErrorCode.CONFIG_INVALID,
