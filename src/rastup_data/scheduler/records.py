@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,10 +15,25 @@ import orjson
 
 from rastup_data.state import StateDB
 
-__all__ = ["RunRecord", "SchedulerRuns", "runner_name"]
+__all__ = ["RunRecord", "SchedulerRuns", "detail_line", "runner_name"]
+
+#: A value written bare in a log line: no spaces, quotes or ``=`` that would blur its end.
+_WORD = re.compile(r"[^\s\"'=]+")
 
 #: Statuses of a finished run that count as done (an interrupted run is retried).
 DONE = ("succeeded", "failed", "skipped")
+
+
+def detail_line(detail: Mapping[str, Any]) -> str:
+    """A run's detail as one ``key=value`` line for logs: a value that is a plain word as
+    is, any other (text with spaces, lists, nested objects) as compact JSON."""
+    return " ".join(f"{key}={_logged(value)}" for key, value in detail.items())
+
+
+def _logged(value: Any) -> str:
+    if isinstance(value, str) and _WORD.fullmatch(value):
+        return value
+    return orjson.dumps(value, default=str).decode()
 
 
 def runner_name() -> str:

@@ -27,7 +27,7 @@ from rastup_data.scheduler.jobs import (
     JobOutcome,
     RunControl,
 )
-from rastup_data.scheduler.records import SchedulerRuns, runner_name
+from rastup_data.scheduler.records import SchedulerRuns, detail_line, runner_name
 from rastup_data.scheduler.timing import due_interval, latest_slot, next_slot
 from rastup_data.state import SCHEDULER_SINCE, OpsControls
 
@@ -217,5 +217,5 @@ class Scheduler:
         detail: dict[str, Any] = {**outcome.detail, "seconds": round(time.monotonic() - began, 3)}
         self.runs.finish(run_id, outcome.status, detail)
         if outcome.status == "failed":
-            log.warning("scheduled job %s failed: %s", job.name, detail)
+            log.warning("scheduled job %s failed: %s", job.name, detail_line(detail))
         return outcome
