@@ -4,7 +4,8 @@ Each worker is a full collector (HTTP, validation, its own spool folder) listeni
 same address with ``SO_REUSEPORT``, so the kernel spreads connections over them. They share
 one dedupe window (a hash set in a mapped file, :mod:`rastup_data.ingest.shared_dedupe`).
 The supervisor lands every worker's spool, refreshes the NRT views, writes the lander's
-status and metrics for the workers to serve, restarts a worker that dies, and on SIGTERM
+status and metrics for the workers to serve, restarts a worker that dies (with a capped
+backoff for one that keeps dying soon after it starts, :mod:`.restarts`), and on SIGTERM
 stops the workers (each seals its spool) before landing what is left.
 """
 
@@ -26,6 +27,12 @@ import orjson
 from rastup_data.collector.operations import OperationsOptions, operations_jobs
 from rastup_data.collector.processes import die_with_parent
 from rastup_data.collector.protocol import HttpLimits
+from rastup_data.collector.restarts import (
+    DEFAULT_RESTARTS,
+    HISTORY,
+    RestartPolicy,
+    restart_delay,
+)
 from rastup_data.collector.runtime import CollectorConfig, known_event_ids
 from rastup_data.collector.server import ServerOptions, bind_reuseport, check_exposure
 from rastup_data.ingest.shared_dedupe import SharedDedupe
@@ -86,6 +93,7 @@ class Supervisor:
         *,
         workers: int,
         operations: OperationsOptions,
+        restarts: RestartPolicy = DEFAULT_RESTARTS,
     ) -> None:
         check_exposure(options.host, config.keys)
         self.config = config
@@ -102,6 +110,10 @@ class Supervisor:
         self._stop = threading.Event()
         self._status_failing = False
         self._processes: list[BaseProcess | None] = [None] * workers
+        self.restarts = restarts
+        self._started = [0.0] * workers  # monotonic start of each worker's current life
+        self._uptimes: list[list[float]] = [[] for _ in range(workers)]
+        self._restart_at: list[float | None] = [None] * workers  # a dead worker's restart
         self._context = multiprocessing.get_context("spawn")
 
     def _worker_config(self, index: int) -> dict[str, Any]:
@@ -126,6 +138,7 @@ class Supervisor:
         )
         process.start()
         self._processes[index] = process
+        self._started[index] = time.monotonic()
 
     def _prepare(self) -> None:
         if not self.layout.is_remote:
@@ -190,12 +203,7 @@ class Supervisor:
                 self._spawn(index)
             while not self._stop.wait(0.5):
                 self._publish_status(landers)
-                for index, process in enumerate(self._processes):
-                    if process is not None and not process.is_alive():
-                        log.error(
-                            "worker %d exited with %s; restarting it", index, process.exitcode
-                        )
-                        self._spawn(index)
+                self._restart_dead_workers(time.monotonic())
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -206,6 +214,32 @@ class Supervisor:
                 _drain(lander)
             self._publish_status(landers)
             reserved.close()
+
+    def _restart_dead_workers(self, now: float) -> None:
+        """Schedule the restart of each worker found dead (after ``restart_delay`` of its
+        history) and restart those whose time has come."""
+        for index, process in enumerate(self._processes):
+            due = self._restart_at[index]
+            if due is not None:
+                if now >= due:
+                    self._restart_at[index] = None
+                    self._spawn(index)
+                continue
+            if process is None or process.is_alive():
+                continue
+            uptime = now - self._started[index]
+            history = self._uptimes[index]
+            history.append(uptime)
+            del history[:-HISTORY]
+            delay = restart_delay(history, self.restarts)
+            log.error(
+                "worker %d exited with %s after %.1f s; restarting it in %.1f s",
+                index,
+                process.exitcode,
+                uptime,
+                delay,
+            )
+            self._restart_at[index] = now + delay
 
     def _merged_metrics(self) -> str:
         """Every worker's metrics and the supervisor's, as one exposition."""
