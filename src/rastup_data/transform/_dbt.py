@@ -8,6 +8,9 @@ its last parse and hands it to the next invocation whose project files, target a
 parse-time vars are the same (see ``_ParseKey``); only vars read while nodes run may differ.
 That parse is made with the parse-time vars alone, so the partial parse dbt leaves in the
 target folder (node-local) serves the next process too, whatever window it builds.
+
+Ready nodes are started critical path first (``_schedule``), weighted by the seconds each
+took in the previous invocation with the same target folder.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from rastup_data.transform._schedule import critical_path_first, previous_seconds
 
 __all__ = ["DbtInvocation", "NodeOutcome", "dbt_project_dir", "run_dbt"]
 
@@ -141,12 +146,15 @@ def run_dbt(
             on_node(outcome)
 
     options = _options(project, target_dir, variables, target)
+    history = previous_seconds(target_dir)
     with _INVOKE_LOCK:
         try:
             manifest = None
             if command and command[0] in _NODE_COMMANDS:
                 manifest = _parsed_manifest(project, variables, target, target_dir)
-            result = dbtRunner(manifest=manifest, callbacks=[callback]).invoke([*command, *options])
+            with critical_path_first(history):
+                runner = dbtRunner(manifest=manifest, callbacks=[callback])
+                result = runner.invoke([*command, *options])
         finally:
             _close_duckdb_environment()
     nodes = tuple(_outcome_from_result(r) for r in _results(result.result))
