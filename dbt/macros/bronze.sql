@@ -31,41 +31,34 @@
 {%- endmacro %}
 
 {#-
-  The typed Bronze columns, read from a relation with the raw Bronze columns. Spark has no
-  UUID type: there event_id stays the text of the UUID.
+  The typed Bronze columns, read from a relation with the raw Bronze columns: all of them,
+  or only `names` (in the Bronze order) for a reader that needs a few, so the others are
+  never decoded. Spark has no UUID type: there event_id stays the text of the UUID.
 -#}
-{% macro bronze_columns() -%}
-  {{ return(adapter.dispatch('bronze_columns', 'rastup')()) }}
+{% macro bronze_columns(names=none) -%}
+  {%- set types = adapter.dispatch('bronze_column_types', 'rastup')() -%}
+  {%- set chosen = [] -%}
+  {%- for name, type in types.items() if names is none or name in names -%}
+    {%- set source = 'dt' if name == 'bronze_dt' else name -%}
+    {%- do chosen.append('cast(' ~ source ~ ' as ' ~ type ~ ') as ' ~ name) -%}
+  {%- endfor -%}
+  {{ chosen | join(', ') }}
 {%- endmacro %}
 
-{% macro spark__bronze_columns() -%}
-      cast(event_id as string) as event_id,
-      cast(event as string) as event,
-      cast(v as integer) as v,
-      cast(occurred_at as timestamp) as occurred_at,
-      cast(received_at as timestamp) as received_at,
-      cast(user_id as string) as user_id,
-      cast(anon_id as string) as anon_id,
-      cast(session_id as string) as session_id,
-      cast(context as string) as context,
-      cast(ids as string) as ids,
-      cast(payload as string) as payload,
-      cast(dt as date) as bronze_dt
+{% macro spark__bronze_column_types() -%}
+  {{ return({
+    'event_id': 'string', 'event': 'string', 'v': 'integer', 'occurred_at': 'timestamp',
+    'received_at': 'timestamp', 'user_id': 'string', 'anon_id': 'string',
+    'session_id': 'string', 'context': 'string', 'ids': 'string', 'payload': 'string',
+    'bronze_dt': 'date'}) }}
 {%- endmacro %}
 
-{% macro duckdb__bronze_columns() -%}
-      cast(event_id as uuid) as event_id,
-      cast(event as varchar) as event,
-      cast(v as integer) as v,
-      cast(occurred_at as timestamptz) as occurred_at,
-      cast(received_at as timestamptz) as received_at,
-      cast(user_id as varchar) as user_id,
-      cast(anon_id as varchar) as anon_id,
-      cast(session_id as varchar) as session_id,
-      cast(context as varchar) as context,
-      cast(ids as varchar) as ids,
-      cast(payload as varchar) as payload,
-      cast(dt as date) as bronze_dt
+{% macro duckdb__bronze_column_types() -%}
+  {{ return({
+    'event_id': 'uuid', 'event': 'varchar', 'v': 'integer', 'occurred_at': 'timestamptz',
+    'received_at': 'timestamptz', 'user_id': 'varchar', 'anon_id': 'varchar',
+    'session_id': 'varchar', 'context': 'varchar', 'ids': 'varchar', 'payload': 'varchar',
+    'bronze_dt': 'date'}) }}
 {%- endmacro %}
 
 {% macro bronze_events() -%}
