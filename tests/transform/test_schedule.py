@@ -120,3 +120,16 @@ def test_a_declared_weight_orders_a_first_build(tmp_path: Path) -> None:
         "a4",
         "a5",
     ]
+
+
+def test_a_relative_target_folder_is_the_working_folders_not_the_projects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _project(tmp_path, declared=False)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    _order(project, Path("target"))
+    assert (work / "target" / "run_results.json").is_file()
+    # Files written into the project would change what a kept parse depends on.
+    assert not (project / "target").exists()

@@ -135,6 +135,8 @@ def run_dbt(
     from dbt.cli.main import dbtRunner  # heavy import: only when a build runs
 
     project = project_dir or dbt_project_dir()
+    # dbt resolves a relative target path against the project folder, not the working one.
+    target_dir = target_dir.absolute()
     target_dir.mkdir(parents=True, exist_ok=True)
     report_lock = threading.Lock()
 
