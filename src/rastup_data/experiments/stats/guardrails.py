@@ -19,6 +19,7 @@ from enum import Enum
 
 from scipy import stats as sps
 
+from rastup_data.experiments.stats.margins import Direction, MarginKind
 from rastup_data.experiments.stats.sequential import (
     DEFAULT_TUNING,
     always_valid_p_value,
@@ -34,20 +35,6 @@ __all__ = [
     "Sequential",
     "non_inferiority",
 ]
-
-
-class Direction(str, Enum):
-    """Which way a metric should move."""
-
-    INCREASE = "increase"
-    DECREASE = "decrease"
-
-
-class MarginKind(str, Enum):
-    """Whether a margin is a fraction of the control mean or in the metric's own units."""
-
-    RELATIVE = "relative"
-    ABSOLUTE = "absolute"
 
 
 class GuardrailStatus(str, Enum):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from rastup_data.errors import ErrorCode, RastupError
-from rastup_data.experiments.stats.guardrails import Direction, MarginKind
+from rastup_data.experiments.stats.margins import Direction, MarginKind
 
 __all__ = ["MetricKind", "MetricRole", "MetricSpec", "parse_guardrail"]
 
