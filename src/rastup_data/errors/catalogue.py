@@ -402,6 +402,15 @@ CATALOGUE: dict[str, ErrorInfo] = {
         "governance",
         _R + "runaway-query.md",
     ),
+    "QUERY_SPILL_TOO_LARGE": ErrorInfo(
+        "A query (a large sort, join or aggregate) needed more temporary disk space than its "
+        "role may spill to (`limits.max_temp_bytes`) and was stopped.",
+        "Narrow the query (dates, columns) or aggregate it before sorting or joining.",
+        400,
+        Severity.WARNING,
+        "governance",
+        _R + "runaway-query.md",
+    ),
     "QUERY_NOT_RUNNING": ErrorInfo(
         "`rastup-data queries kill ID` named no running query: it finished already, or the id "
         "is wrong.",

@@ -57,6 +57,9 @@ log = logging.getLogger(__name__)
 #: A query is listed as running (and can be killed) once it has run this long.
 LIST_AFTER_S = 1.0
 
+#: A query stopped past one of its role's byte limits is refused (a guard), not failed.
+_BUDGET_REFUSALS = frozenset({ErrorCode.QUERY_ANSWER_TOO_LARGE, ErrorCode.QUERY_SPILL_TOO_LARGE})
+
 
 class QueryPath(str, Enum):
     """Where a query came from (recorded in the audit; partition filters name paths)."""
@@ -266,7 +269,7 @@ class Gate:
                 result, table = self._execute(prepared, attempt, params, as_arrow=as_arrow)
             except RastupError as exc:
                 # Past the byte budget is a guard's refusal, like the cost guards'.
-                refused = exc.code is ErrorCode.QUERY_ANSWER_TOO_LARGE
+                refused = exc.code in _BUDGET_REFUSALS
                 self._record(
                     attempt, status="refused" if refused else "failed", code=exc.code, rows=0
                 )
@@ -431,6 +434,13 @@ class Gate:
                 f"{human_bytes(limits.max_answer_bytes)}, the byte budget of one answer of "
                 f"role {role}, or past the memory of its session. To fix this, narrow the "
                 "query (dates, columns) or aggregate it.",
+            )
+        if exc.code is ErrorCode.QUERY_SPILL_TOO_LARGE:
+            return RastupError(
+                ErrorCode.QUERY_SPILL_TOO_LARGE,
+                f"the query was stopped past {human_bytes(limits.max_temp_bytes)} of temporary "
+                f"disk space, the spill limit of role {role}. To fix this, narrow the query "
+                "(dates, columns) or aggregate it before sorting or joining.",
             )
         # Engine errors may quote the secure views' expressions: never the masking key.
         message = exc.message.replace(self._mask_key, "<masking key>")

@@ -20,6 +20,7 @@ from rastup_data.errors import ErrorCode, RastupError
 
 __all__ = [
     "DEFAULT_MAX_ANSWER_BYTES",
+    "DEFAULT_MAX_TEMP_BYTES",
     "CostPolicy",
     "Policy",
     "Role",
@@ -33,6 +34,10 @@ __all__ = [
 
 #: The byte budget of one answer when a role does not set ``limits.max_answer_bytes``.
 DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024
+
+#: The most temporary disk space one query may spill to (DuckDB's ``max_temp_directory_size``
+#: of the role's sessions) when a role does not set ``limits.max_temp_bytes``.
+DEFAULT_MAX_TEMP_BYTES = 4 * 1024 * 1024 * 1024
 
 #: Every path label a query can carry; partition filters name a subset of them.
 PATHS = ("cli", "http", "dashboard", "report")
@@ -67,11 +72,13 @@ class TagRule:
 @dataclass(frozen=True, slots=True)
 class RoleLimits:
     """Most rows a query returns (more are cut, and flagged), its wall-clock limit, and the
-    most bytes one answer may hold (past them the query is stopped)."""
+    most bytes one answer may hold and the most temporary disk space a query may spill to
+    (past either the query is stopped)."""
 
     max_rows: int
     max_seconds: float
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
+    max_temp_bytes: int = DEFAULT_MAX_TEMP_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +209,7 @@ def _role(check: _Checker, name: str, value: Any) -> Role:
     limits = check.mapping(
         body.get("limits", {}),
         f"{path}.limits",
-        optional=("max_rows", "max_seconds", "max_answer_bytes"),
+        optional=("max_rows", "max_seconds", "max_answer_bytes", "max_temp_bytes"),
     )
     return Role(
         name=name,
@@ -217,6 +224,10 @@ def _role(check: _Checker, name: str, value: Any) -> Role:
             max_answer_bytes=check.size(
                 limits.get("max_answer_bytes", DEFAULT_MAX_ANSWER_BYTES),
                 f"{path}.limits.max_answer_bytes",
+            ),
+            max_temp_bytes=check.size(
+                limits.get("max_temp_bytes", DEFAULT_MAX_TEMP_BYTES),
+                f"{path}.limits.max_temp_bytes",
             ),
         ),
     )

@@ -149,7 +149,11 @@ class SecureSession:
             for view in self.views.values():
                 self.conn.execute(_view_sql(view, erased))
             limits = policy.role(principal.role).limits
-            self._lock(list(policy.parquet_relations.values()), memory=session_memory(limits))
+            self._lock(
+                list(policy.parquet_relations.values()),
+                memory=session_memory(limits),
+                temp=limits.max_temp_bytes,
+            )
         except BaseException:
             self.conn.close()
             raise
@@ -280,15 +284,17 @@ class SecureSession:
         for schema in sorted({v.schema for v in self.views.values()}):
             conn.execute(f"CREATE SCHEMA {quote(schema)}")
 
-    def _lock(self, folders: list[str], *, memory: int) -> None:
-        """UTC, ``memory`` bytes at most, only the Parquet relations' folders readable (on a
-        lake on S3 too: the registered filesystem obeys the same allowed directories), then
-        no setting can change, so no query can register another filesystem, widen the list
-        or raise the memory limit."""
+    def _lock(self, folders: list[str], *, memory: int, temp: int) -> None:
+        """UTC, ``memory`` bytes at most, ``temp`` bytes spilled to the temporary folder at
+        most, only the Parquet relations' folders readable (on a lake on S3 too: the
+        registered filesystem obeys the same allowed directories), then no setting can
+        change, so no query can register another filesystem, widen the list or raise the
+        memory or spill limit."""
         store = self.spec.lake.lake
         allowed = ", ".join(_literal(store.uri(folder) + "/") for folder in folders)
         self.conn.execute("SET TimeZone = 'UTC'")
         self.conn.execute(f"SET memory_limit = '{-(-memory // 2**20)}MiB'")
+        self.conn.execute(f"SET max_temp_directory_size = '{-(-temp // 2**10)}KiB'")
         self.conn.execute(f"SET allowed_directories = [{allowed}]")
         self.conn.execute("SET enable_external_access = false")
         self.conn.execute("SET lock_configuration = true")

@@ -32,6 +32,8 @@ FETCH_FIRST_ROWS = 64
 FETCH_MAX_ROWS = 8_192
 #: Bytes counted for a value that is neither text, binary nor nested (numbers, dates...).
 FIXED_VALUE_BYTES = 8
+#: The setting DuckDB names when a query runs out of spill space (not of memory).
+SPILL_SETTING = "max_temp_directory_size"
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +186,15 @@ def _fetch_metered(
 
 def query_failed(exc: duckdb.Error) -> RastupError:
     """DuckDB's error as QUERY_INVALID with its reason on one line; running out of memory
-    is QUERY_ANSWER_TOO_LARGE (the query needs narrowing, not correcting)."""
+    is QUERY_ANSWER_TOO_LARGE and out of spill space (``max_temp_directory_size``)
+    QUERY_SPILL_TOO_LARGE (the query needs narrowing, not correcting)."""
     reason = " ".join(str(exc).split())
+    if isinstance(exc, duckdb.OutOfMemoryException) and SPILL_SETTING in reason:
+        return RastupError(
+            ErrorCode.QUERY_SPILL_TOO_LARGE,
+            "the query needed more temporary disk space than it may spill to. To fix this, "
+            "narrow the query (dates, columns) or aggregate it before sorting or joining.",
+        )
     if isinstance(exc, duckdb.OutOfMemoryException):
         return RastupError(
             ErrorCode.QUERY_ANSWER_TOO_LARGE,

@@ -1,0 +1,131 @@
+"""The spill limit: what one query may write to DuckDB's temporary folder is its role's
+``limits.max_temp_bytes``; past it the query is stopped with QUERY_SPILL_TOO_LARGE, audited
+as refused, over the real HTTP route."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
+from rastup_data.collector.server import CollectorServer, ServerOptions
+from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.governance import Gate, session
+from rastup_data.governance.audit import AuditLog
+from rastup_data.governance.policy import (
+    DEFAULT_MAX_TEMP_BYTES,
+    default_policy_path,
+    load_policy,
+    parse_policy,
+)
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.spool import SpoolConfig
+from rastup_data.state import open_state
+
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+#: A sort of two million 32-character texts: far more than a 16 MiB session holds, so DuckDB
+#: must spill it before the first row (and its answer is past the viewer's budget, so a
+#: missing spill limit shows as QUERY_ANSWER_TOO_LARGE instead).
+SPILLING = "SELECT i, md5(CAST(i AS VARCHAR)) AS m FROM range(2000000) AS t(i) ORDER BY m"
+
+
+def _document() -> Any:
+    return copy.deepcopy(yaml.safe_load(default_policy_path().read_text()))
+
+
+def test_the_shipped_roles_may_spill_4_gib_and_the_default_is_4_gib() -> None:
+    assert DEFAULT_MAX_TEMP_BYTES == 4 * GIB
+    policy = load_policy()
+    assert {role.limits.max_temp_bytes for role in policy.roles.values()} == {4 * GIB}
+    data = _document()
+    data["roles"]["viewer"]["limits"] = {"max_rows": 10}
+    assert parse_policy(data).role("viewer").limits.max_temp_bytes == 4 * GIB
+    data["roles"]["viewer"]["limits"]["max_temp_bytes"] = "512 MiB"
+    assert parse_policy(data).role("viewer").limits.max_temp_bytes == 512 * MIB
+
+
+@pytest.mark.parametrize("value", ["lots", 0, -5, True, "0 GiB"])
+def test_a_malformed_spill_limit_names_its_path(value: object) -> None:
+    data = _document()
+    data["roles"]["viewer"]["limits"]["max_temp_bytes"] = value
+    with pytest.raises(RastupError) as error:
+        parse_policy(data, source="policy.yaml")
+    assert error.value.code is ErrorCode.POLICY_INVALID
+    assert "roles.viewer.limits.max_temp_bytes" in error.value.message
+
+
+@dataclass
+class Served:
+    client: httpx.Client
+    token: str
+    state_url: str
+
+
+@pytest.fixture
+def served(lake: LakeLayout, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    """A collector whose viewers may spill 1 MiB, in sessions of 16 MiB of memory (the
+    floor lowered from 1 GiB so that a modest sort spills), DuckDB's temporary folder in
+    the test's folder."""
+    data = _document()
+    data["roles"]["viewer"]["limits"] |= {"max_answer_bytes": "4 MiB", "max_temp_bytes": "1 MiB"}
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("RASTUP_POLICY", str(tmp_path / "policy.yaml"))
+    monkeypatch.setattr(session, "MIN_SESSION_MEMORY", 16 * MIB)
+    monkeypatch.chdir(tmp_path)  # an in-memory DuckDB spills to ./.tmp
+    state_url = f"sqlite:///{tmp_path / 'state.db'}"
+    policy = load_policy(tmp_path / "policy.yaml")
+    with Gate(lake, state=open_state(state_url), policy=policy, env="test") as gate:
+        token, _ = gate.tokens.create(
+            "spill-viewer", "viewer", known_roles=gate.policy.roles, created_by="test"
+        )
+    runtime = CollectorRuntime(
+        CollectorConfig(
+            lake=lake.root,
+            keys=frozenset({"ingest-key"}),
+            spool=SpoolConfig(rotate_s=0.1),
+            validation_workers=0,
+            state_url=state_url,
+        )
+    )
+    server = CollectorServer(runtime, ServerOptions(port=0, log_level="warning", loop="asyncio"))
+    server.start(timeout=10)
+    client = httpx.Client(base_url=server.url, timeout=60)
+    try:
+        yield Served(client, token, state_url)
+    finally:
+        client.close()
+        server.stop()
+
+
+def _query(served: Served, sql: str) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {served.token}"}
+    return served.client.post("/v1/query", json={"sql": sql}, headers=headers)
+
+
+def test_a_query_past_its_spill_limit_is_refused_and_audited(served: Served) -> None:
+    response = _query(served, SPILLING)
+    assert response.status_code == 400, response.text[:300]
+    body = response.json()
+    assert body["code"] == "QUERY_SPILL_TOO_LARGE"
+    assert "1.0 MiB" in body["message"]
+    assert "viewer" in body["message"]
+    assert "\n" not in body["message"]
+    last = AuditLog(open_state(served.state_url)).records()[-1]
+    assert (last.status, last.code, last.rows, last.sql) == (
+        "refused",
+        "QUERY_SPILL_TOO_LARGE",
+        0,
+        SPILLING,
+    )
+    # The session stays usable: a sort that fits in memory is answered.
+    small = _query(served, "SELECT i FROM range(1000) AS t(i) ORDER BY i DESC")
+    assert small.status_code == 200, small.text[:300]
+    assert small.json()["rows"][:2] == [[999], [998]]
