@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +146,65 @@ def test_sized_calls_under_the_budget_answer_unchanged(small: tuple[Gate, Platfo
     # A series in FROM is rows, metered as they are fetched: a count of many is fine.
     counted = "SELECT count(*) FROM range(5000000)"
     assert gate.run(VIEWER, counted, path=QueryPath.CLI).rows == ((5_000_000,),)
+
+
+#: The viewer's 4 MiB budget bounds one value to 2 KiB: a series of at most 256 elements.
+SERIES_ELEMENTS = 256
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT generate_series(DATE '2026-01-01', DATE '2026-09-14', INTERVAL 1 DAY)",
+        "SELECT range(DATE '2026-01-01', DATE '2026-09-15', INTERVAL 1 DAY)",
+        "SELECT generate_series(DATE '2000-01-01', DATE '2021-05-01', INTERVAL 1 MONTH)",
+        "SELECT generate_series(DATE '2026-09-14', DATE '2026-01-01', -INTERVAL 1 DAY)",
+        "SELECT generate_series(TIMESTAMP '2026-01-01', TIMESTAMP '2126-01-01', "
+        "INTERVAL 1 MICROSECOND)",
+        "SELECT range(TIMESTAMPTZ '2026-01-01 00:00+02', TIMESTAMPTZ '2026-01-02', "
+        "INTERVAL 1 MINUTE)",
+        "SELECT unnest(generate_series(a, b, INTERVAL 1 HOUR)) "
+        "FROM (SELECT DATE '2020-01-01' AS a, DATE '2030-01-01' AS b)",
+    ],
+)
+def test_a_series_of_dates_or_timestamps_past_the_bound_is_refused(
+    small: tuple[Gate, PlatformMetrics], sql: str
+) -> None:
+    gate, _ = small
+    started = time.monotonic()
+    error = _refused(gate, sql)
+    assert error.code is ErrorCode.QUERY_ANSWER_TOO_LARGE
+    assert "4.0 MiB" in error.message
+    assert time.monotonic() - started < 5
+    last = gate.audit.records()[-1]
+    assert (last.status, last.code) == ("refused", "QUERY_ANSWER_TOO_LARGE")
+
+
+def test_a_series_of_dates_up_to_the_bound_answers_in_full(
+    small: tuple[Gate, PlatformMetrics],
+) -> None:
+    gate, _ = small
+    first = date(2026, 1, 1)
+    days = [first + timedelta(days=i) for i in range(SERIES_ELEMENTS)]
+
+    def series(function: str, end: date) -> str:
+        return f"SELECT {function}(DATE '{first}', DATE '{end}', INTERVAL 1 DAY)::DATE[] AS d"
+
+    answer = gate.run(VIEWER, series("generate_series", days[-1]), path=QueryPath.CLI)
+    assert answer.rows == ((days,),)
+    # One more day is one element past the bound; range excludes its end.
+    after = days[-1] + timedelta(days=1)
+    assert _refused(gate, series("generate_series", after)).code is (
+        ErrorCode.QUERY_ANSWER_TOO_LARGE
+    )
+    assert gate.run(VIEWER, series("range", after), path=QueryPath.CLI).rows == ((days,),)
+    # Months are counted by the calendar, not as 30 days; a falling series too.
+    monthly = (
+        "SELECT len(generate_series(DATE '2000-01-01', DATE '2021-04-01', INTERVAL 1 MONTH)) "
+        "AS n, len(generate_series(TIMESTAMP '2026-01-01 04:15', TIMESTAMP '2026-01-01', "
+        "-INTERVAL 1 MINUTE)) AS m"
+    )
+    assert gate.run(VIEWER, monthly, path=QueryPath.CLI).rows == ((SERIES_ELEMENTS, 256),)
 
 
 def test_calls_nested_past_the_guard_limit_are_refused(

@@ -25,9 +25,16 @@ call                                       guarded when
 ``printf(fmt, …)``, ``format(fmt, …)``     fmt writes a number with as many digits as
                                            the bound (a width or precision that large)
 ``range``/``generate_series`` as a value    8 × (end − start) / step > bound, for
-(a list, not in ``FROM``)                  numbers (dates and timestamps are not
-                                           measured)
+(a list, not in ``FROM``)                  numbers; for dates and timestamps, when
+                                           start + (bound ÷ 8) × step is still within
+                                           end (before it for ``range``, whose end is
+                                           excluded): more than bound ÷ 8 elements
 ========================================  ==========================================
+
+A date or timestamp series is measured by calendar arithmetic, not by dividing the span by
+the interval: ``INTERVAL 1 MONTH`` is 28 to 31 days, so only stepping from ``start`` counts
+its elements exactly. The step is taken ``bound ÷ 8`` times at once; when that passes the
+largest timestamp the series holds fewer elements than that and is let through.
 
 Calls nested in an argument are guarded first, so a guard never measures an unguarded value.
 A guard repeats the argument it measures, so calls nested in each other's measured arguments
@@ -157,11 +164,62 @@ def _series(node: exp.Func, bound: int) -> None:
     step = node.args.get("step")
     per = exp.Abs(this=_number(step)) if step is not None else exp.Literal.number(1)
     elements = exp.Div(this=exp.Paren(this=span), expression=per)
-    too_big = exp.GT(
+    too_big: exp.Expr = exp.GT(
         this=exp.Mul(this=exp.Paren(this=elements), expression=exp.Literal.number(8)),
         expression=exp.Literal.number(bound),
     )
+    if start is not None and step is not None:  # dates and timestamps need all three
+        dated = _SeriesBounds(start, end, step, exclusive=bool(node.args.get("is_end_exclusive")))
+        too_big = exp.Or(this=too_big, expression=dated.too_long(bound // 8))
     end.replace(_guarded(end, too_big))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _SeriesBounds:
+    """A series' bounds and step read as timestamps and an interval: NULL for numbers (a
+    cast through text binds for every type), so the guard measures only dates and
+    timestamps."""
+
+    start: exp.Expr
+    end: exp.Expr
+    step: exp.Expr
+    exclusive: bool
+
+    def too_long(self, elements: int) -> exp.Expr:
+        """``start + elements × step`` still within ``end`` (either direction): the series
+        holds more than ``elements`` values. ``TRY`` makes a step past the largest
+        timestamp NULL (fewer elements: let through)."""
+        start, end = _moment(self.start), _moment(self.end)
+        step = exp.TryCast(
+            this=exp.cast(self.step.copy(), "VARCHAR"), to=exp.DataType.build("INTERVAL")
+        )
+        first = exp.Try(this=exp.Add(this=start.copy(), expression=step.copy()))
+        last = exp.Try(
+            this=exp.Add(
+                this=start.copy(),
+                expression=exp.Mul(this=step, expression=exp.Literal.number(elements)),
+            )
+        )
+        rising = exp.And(
+            this=exp.GT(this=first.copy(), expression=start.copy()),
+            expression=(exp.LT if self.exclusive else exp.LTE)(
+                this=last.copy(), expression=end.copy()
+            ),
+        )
+        falling = exp.And(
+            this=exp.LT(this=first, expression=start),
+            expression=(exp.GT if self.exclusive else exp.GTE)(this=last, expression=end),
+        )
+        return exp.Paren(
+            this=exp.Or(this=exp.Paren(this=rising), expression=exp.Paren(this=falling))
+        )
+
+
+def _moment(value: exp.Expr) -> exp.Expr:
+    """``TRY_CAST(CAST(value AS VARCHAR) AS TIMESTAMPTZ)``: a date or timestamp as an
+    instant (the sessions are in UTC), NULL for a number."""
+    text = exp.cast(value.copy(), "VARCHAR")
+    return exp.TryCast(this=text, to=exp.DataType.build("TIMESTAMPTZ"))
 
 
 def _format_string(fmt: exp.Expr | None, bound: int) -> None:
