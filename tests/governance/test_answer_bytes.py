@@ -207,6 +207,26 @@ def test_a_series_of_dates_up_to_the_bound_answers_in_full(
     assert gate.run(VIEWER, monthly, path=QueryPath.CLI).rows == ((SERIES_ELEMENTS, 256),)
 
 
+def test_parameters_in_a_guarded_argument_keep_their_places(
+    small: tuple[Gate, PlatformMetrics],
+) -> None:
+    # A guard repeats the argument it measures: a repeated `?` must not take the next value.
+    gate, _ = small
+    sql = (
+        "SELECT ? AS a, range(CAST(? AS BIGINT)) AS r, "
+        "generate_series(CAST(? AS DATE), CAST(? AS DATE), INTERVAL 1 DAY)::DATE[] AS d, "
+        "repeat(?, 2) AS s"
+    )
+    params = ["first", 3, date(2026, 1, 1), date(2026, 1, 2), "ab"]
+    assert gate.run(VIEWER, sql, params=params, path=QueryPath.CLI).rows == (
+        ("first", [0, 1, 2], [date(2026, 1, 1), date(2026, 1, 2)], "abab"),
+    )
+    past = [*params[:3], date(2027, 1, 1), "ab"]
+    with pytest.raises(RastupError) as error:
+        gate.run(VIEWER, sql, params=past, path=QueryPath.CLI)
+    assert error.value.code is ErrorCode.QUERY_ANSWER_TOO_LARGE
+
+
 def test_calls_nested_past_the_guard_limit_are_refused(
     small: tuple[Gate, PlatformMetrics],
 ) -> None:
