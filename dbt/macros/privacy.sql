@@ -67,11 +67,27 @@
 {#-
   post-hook for facts: drop rows whose event left Silver (erasure or a re-read window).
   A full rebuild has just selected every row from events_deduped, so there is nothing to drop.
+  A fact's rows are looked up among events_deduped's rows of the fact's own event types
+  (one branch per type, read here from the fact): events_deduped is clustered by type, so
+  each branch reads a few row groups instead of hashing every event id of Silver for every
+  fact. An id whose surviving copy in Silver has another type no longer matches the fact's
+  row, and that row goes too.
 -#}
 {% macro prune_fact() -%}
-  {%- if is_incremental() -%}
+  {%- if is_incremental() and execute -%}
+  {%- set found = run_query("select distinct event from " ~ this ~ " where event is not null order by 1") -%}
+  {%- set events = found.columns[0].values() -%}
+  {%- if events | length == 0 -%}
+  select 1
+  {%- else -%}
   delete from {{ this }}
-  where event_id not in (select event_id from {{ ref('events_deduped') }})
+  where event_id not in (
+    {%- for event in events %}
+    select event_id from {{ ref('events_deduped') }} where event = '{{ event | replace("'", "''") }}'
+    {%- if not loop.last %} union all{% endif %}
+    {%- endfor %}
+  )
+  {%- endif -%}
   {%- else -%}
   select 1
   {%- endif -%}
