@@ -19,6 +19,7 @@ from rastup_data.collector.server import CollectorServer, ServerOptions
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance import Gate, session
 from rastup_data.governance.audit import AuditLog
+from rastup_data.governance.gate import QueryPath
 from rastup_data.governance.policy import (
     DEFAULT_MAX_TEMP_BYTES,
     default_policy_path,
@@ -72,14 +73,13 @@ class Served:
 @pytest.fixture
 def served(lake: LakeLayout, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
     """A collector whose viewers may spill 1 MiB, in sessions of 16 MiB of memory (the
-    floor lowered from 1 GiB so that a modest sort spills), DuckDB's temporary folder in
-    the test's folder."""
+    floor lowered from 1 GiB so that a modest sort spills), run from the test's folder."""
     data = _document()
     data["roles"]["viewer"]["limits"] |= {"max_answer_bytes": "4 MiB", "max_temp_bytes": "1 MiB"}
     (tmp_path / "policy.yaml").write_text(yaml.safe_dump(data))
     monkeypatch.setenv("RASTUP_POLICY", str(tmp_path / "policy.yaml"))
     monkeypatch.setattr(session, "MIN_SESSION_MEMORY", 16 * MIB)
-    monkeypatch.chdir(tmp_path)  # an in-memory DuckDB spills to ./.tmp
+    monkeypatch.chdir(tmp_path)  # DuckDB's default spill folder would be ./.tmp
     state_url = f"sqlite:///{tmp_path / 'state.db'}"
     policy = load_policy(tmp_path / "policy.yaml")
     with Gate(lake, state=open_state(state_url), policy=policy, env="test") as gate:
@@ -110,7 +110,10 @@ def _query(served: Served, sql: str) -> httpx.Response:
     return served.client.post("/v1/query", json={"sql": sql}, headers=headers)
 
 
-def test_a_query_past_its_spill_limit_is_refused_and_audited(served: Served) -> None:
+def test_a_query_past_its_spill_limit_is_refused_and_audited(
+    served: Served, lake: LakeLayout, tmp_path: Path
+) -> None:
+    before = _spill_folders(lake)
     response = _query(served, SPILLING)
     assert response.status_code == 400, response.text[:300]
     body = response.json()
@@ -129,3 +132,31 @@ def test_a_query_past_its_spill_limit_is_refused_and_audited(served: Served) -> 
     small = _query(served, "SELECT i FROM range(1000) AS t(i) ORDER BY i DESC")
     assert small.status_code == 200, small.text[:300]
     assert small.json()["rows"][:2] == [[999], [998]]
+    # It spilled into its own folder in the node's work folder, not the server's folder.
+    assert len(_spill_folders(lake) - before) == 1
+    assert not (tmp_path / ".tmp").exists()
+
+
+def test_a_closed_session_leaves_no_spill_folder(
+    lake: LakeLayout, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = _document()
+    data["roles"]["viewer"]["limits"] |= {"max_answer_bytes": "4 MiB", "max_temp_bytes": "1 MiB"}
+    monkeypatch.setattr(session, "MIN_SESSION_MEMORY", 16 * MIB)
+    before = _spill_folders(lake)
+    state_url = f"sqlite:///{tmp_path / 'state.db'}"
+    with Gate(lake, state=open_state(state_url), policy=parse_policy(data), env="test") as gate:
+        token, _ = gate.tokens.create(
+            "spill-viewer", "viewer", known_roles=gate.policy.roles, created_by="test"
+        )
+        with pytest.raises(RastupError) as refused:
+            gate.run(gate.authenticate(token), SPILLING, path=QueryPath.CLI)
+        assert refused.value.code is ErrorCode.QUERY_SPILL_TOO_LARGE
+        assert len(_spill_folders(lake) - before) == 1
+    assert _spill_folders(lake) - before == set()
+
+
+def _spill_folders(lake: LakeLayout) -> set[str]:
+    """The sessions' spill folders now (other tests' gates may hold sessions open)."""
+    root = lake.work.path(session.SPILL_ROOT)
+    return {p.name for p in root.iterdir() if p.is_dir()} if root.is_dir() else set()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -49,6 +51,8 @@ __all__ = [
 ]
 
 WAREHOUSE_ALIAS = "__wh"
+#: The node work folder's folder of the sessions' spill folders (one per session).
+SPILL_ROOT = "tmp/gate"
 #: The pointer file of a Parquet folder published by snapshot (e.g. a BI extract).
 SNAPSHOT_POINTER = "CURRENT"
 NRT_ALIAS = "__nrt"
@@ -138,6 +142,10 @@ class SecureSession:
         #: Relations read from a snapshot named by its folder's pointer (immutable data).
         self.pinned: set[str] = set()
         self.memo = SessionMemo()
+        #: Where this session spills: its own folder in the node's work folder (DuckDB's
+        #: default is ``.tmp`` in the server's working folder, shared by every session).
+        self.spill_folder = spec.lake.work.path(f"{SPILL_ROOT}/{uuid.uuid4().hex}")
+        self.spill_folder.mkdir(parents=True)  # DuckDB makes one missing level only
         self.conn = duckdb.connect(":memory:")
         try:
             spec.lake.lake.register_duckdb(self.conn)
@@ -155,7 +163,7 @@ class SecureSession:
                 temp=limits.max_temp_bytes,
             )
         except BaseException:
-            self.conn.close()
+            self.close()
             raise
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -163,6 +171,7 @@ class SecureSession:
 
     def close(self) -> None:
         self.conn.close()
+        shutil.rmtree(self.spill_folder, ignore_errors=True)
 
     def _attach_sources(self, policy: Policy) -> list[PhysicalRelation]:
         found: list[PhysicalRelation] = []
@@ -285,15 +294,16 @@ class SecureSession:
             conn.execute(f"CREATE SCHEMA {quote(schema)}")
 
     def _lock(self, folders: list[str], *, memory: int, temp: int) -> None:
-        """UTC, ``memory`` bytes at most, ``temp`` bytes spilled to the temporary folder at
-        most, only the Parquet relations' folders readable (on a lake on S3 too: the
-        registered filesystem obeys the same allowed directories), then no setting can
-        change, so no query can register another filesystem, widen the list or raise the
-        memory or spill limit."""
+        """UTC, ``memory`` bytes at most, ``temp`` bytes spilled to the session's own
+        temporary folder at most, only the Parquet relations' folders readable (on a lake
+        on S3 too: the registered filesystem obeys the same allowed directories), then no
+        setting can change, so no query can register another filesystem, widen the list or
+        raise the memory or spill limit."""
         store = self.spec.lake.lake
         allowed = ", ".join(_literal(store.uri(folder) + "/") for folder in folders)
         self.conn.execute("SET TimeZone = 'UTC'")
         self.conn.execute(f"SET memory_limit = '{-(-memory // 2**20)}MiB'")
+        self.conn.execute(f"SET temp_directory = {_literal(str(self.spill_folder))}")
         self.conn.execute(f"SET max_temp_directory_size = '{-(-temp // 2**10)}KiB'")
         self.conn.execute(f"SET allowed_directories = [{allowed}]")
         self.conn.execute("SET enable_external_access = false")

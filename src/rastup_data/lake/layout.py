@@ -17,6 +17,7 @@ The **work folder** is one machine's (``--work-dir``, else ``$RASTUP_WORK_DIR``,
       spool/                 collector write-ahead spool (w<N>/ per worker, dedupe.bin, status)
       state/state.db         operational state (SQLite, unless RASTUP_STATE_URL names another)
       warehouse/             staging builds and dbt target folders
+      tmp/gate/<session>/    what a query-gate session spills (removed when it closes)
 
 Published warehouse builds live in the lake so every machine's readers follow one
 ``CURRENT``; builds are staged in the work folder and published by ``put_file`` +
