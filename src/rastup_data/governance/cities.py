@@ -3,17 +3,11 @@
 
 from __future__ import annotations
 
-import csv
-from functools import cache
-
-from rastup_data.transform import dbt_project_dir
+from rastup_data.transform.seeds import city_seed
 
 __all__ = ["known_cities"]
 
 
-@cache
 def known_cities() -> frozenset[str]:
-    """The city codes of the seed (read once per process)."""
-    path = dbt_project_dir() / "seeds" / "dim_city.csv"
-    with open(path, newline="", encoding="utf-8") as handle:
-        return frozenset(row["city"] for row in csv.DictReader(handle))
+    """The city codes of the seed."""
+    return frozenset(city.code for city in city_seed())

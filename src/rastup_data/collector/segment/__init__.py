@@ -7,13 +7,12 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from rastup_data.collector.segment.batch import SegmentBatch, SegmentBody, read_segment_request
 from rastup_data.collector.segment.mapping import COMPILED, SegmentMapping
 from rastup_data.contracts import load_registry
-from rastup_data.transform import dbt_project_dir
+from rastup_data.transform.seeds import city_seed
 
 __all__ = [
     "COMPILED",
@@ -29,12 +28,10 @@ __all__ = [
 def city_codes(seed_csv: Path | None = None) -> dict[str, str]:
     """City codes by lower-case code and by lower-case name, from the dbt city seed (the
     table the marts join)."""
-    path = seed_csv or dbt_project_dir() / "seeds" / "dim_city.csv"
     codes: dict[str, str] = {}
-    with open(path, newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            codes[row["city"].lower()] = row["city"]
-            codes[row["name"].strip().lower()] = row["city"]
+    for city in city_seed(seed_csv):
+        codes[city.code.lower()] = city.code
+        codes[city.name.strip().lower()] = city.code
     return codes
 
 
