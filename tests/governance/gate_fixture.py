@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
 from bronze_fixture import envelope
 
+from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
+from rastup_data.collector.server import CollectorServer, ServerOptions
 from rastup_data.governance import Principal
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.spool import SpoolConfig
 
 CITIES = ("nyc", "lax")
 
@@ -94,3 +102,26 @@ NYC_ANALYST = Principal("carol", "analyst", cities=frozenset({"nyc"}))
 FINANCE = Principal("dan", "finance")
 VIEWER = Principal("erin", "viewer")
 TRUST = Principal("frank", "trust")
+
+
+@contextmanager
+def serve_lake(lake: LakeLayout, *, state_url: str | None = None) -> Iterator[httpx.Client]:
+    """A real collector on loopback over ``lake`` (its gate behind ``/v1/query``), and a
+    client of it; stopped on exit."""
+    runtime = CollectorRuntime(
+        CollectorConfig(
+            lake=lake.root,
+            keys=frozenset({"ingest-key"}),
+            spool=SpoolConfig(rotate_s=0.1),
+            validation_workers=0,
+            state_url=state_url,
+        )
+    )
+    server = CollectorServer(runtime, ServerOptions(port=0, log_level="warning", loop="asyncio"))
+    server.start(timeout=10)
+    client = httpx.Client(base_url=server.url, timeout=60)
+    try:
+        yield client
+    finally:
+        client.close()
+        server.stop()

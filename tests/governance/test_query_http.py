@@ -8,12 +8,10 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from gate_fixture import serve_lake
 
-from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
-from rastup_data.collector.server import CollectorServer, ServerOptions
 from rastup_data.governance import Gate
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.spool import SpoolConfig
 
 
 @dataclass
@@ -39,22 +37,8 @@ def live(lake: LakeLayout) -> Iterator[Live]:
         )
         gate.tokens.revoke(info.token_id)
     tokens |= {"nyc": nyc, "revoked": revoked}
-    runtime = CollectorRuntime(
-        CollectorConfig(
-            lake=lake.root,
-            keys=frozenset({"ingest-key"}),
-            spool=SpoolConfig(rotate_s=0.1),
-            validation_workers=0,
-        )
-    )
-    server = CollectorServer(runtime, ServerOptions(port=0, log_level="warning", loop="asyncio"))
-    server.start(timeout=10)
-    client = httpx.Client(base_url=server.url, timeout=60)
-    try:
+    with serve_lake(lake) as client:
         yield Live(client, tokens)
-    finally:
-        client.close()
-        server.stop()
 
 
 def _query(live: Live, sql: str, token: str | None, **extra: object) -> httpx.Response:

@@ -13,9 +13,8 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from gate_fixture import serve_lake
 
-from rastup_data.collector.runtime import CollectorConfig, CollectorRuntime
-from rastup_data.collector.server import CollectorServer, ServerOptions
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance import Gate, session
 from rastup_data.governance.audit import AuditLog
@@ -27,7 +26,6 @@ from rastup_data.governance.policy import (
     parse_policy,
 )
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.spool import SpoolConfig
 from rastup_data.state import open_state
 
 MIB = 1024 * 1024
@@ -86,23 +84,8 @@ def served(lake: LakeLayout, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         token, _ = gate.tokens.create(
             "spill-viewer", "viewer", known_roles=gate.policy.roles, created_by="test"
         )
-    runtime = CollectorRuntime(
-        CollectorConfig(
-            lake=lake.root,
-            keys=frozenset({"ingest-key"}),
-            spool=SpoolConfig(rotate_s=0.1),
-            validation_workers=0,
-            state_url=state_url,
-        )
-    )
-    server = CollectorServer(runtime, ServerOptions(port=0, log_level="warning", loop="asyncio"))
-    server.start(timeout=10)
-    client = httpx.Client(base_url=server.url, timeout=60)
-    try:
+    with serve_lake(lake, state_url=state_url) as client:
         yield Served(client, token, state_url)
-    finally:
-        client.close()
-        server.stop()
 
 
 def _query(served: Served, sql: str) -> httpx.Response:
