@@ -302,7 +302,9 @@ def gate_check_timings(warehouse: Path, layout: LakeLayout, top: int = 8) -> dic
     from rastup_data.quality import QualityCatalog, run_quality_gates
     from rastup_data.transform.manifest import build_manifest_path, load_manifest
 
-    catalog = QualityCatalog.from_project(load_manifest(build_manifest_path(layout)))
+    catalog = QualityCatalog.from_project(
+        load_manifest(build_manifest_path(layout)), lake=layout.lake.uri()
+    )
     stamps: list[tuple[float, str]] = []
     conn = duckdb.connect(str(warehouse), read_only=True)
     try:

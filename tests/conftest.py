@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +18,14 @@ from tests.services.postgres import PostgresServer
 from tests.services.s3 import MotoServer, clear_cached_stores
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
+#: The run's own user cache (the dbt parse every lake shares), not the developer's: commands
+#: the tests start as processes inherit it.
+_CACHE_DIR = tempfile.mkdtemp(prefix="rastup-test-cache-")
+os.environ["RASTUP_CACHE_DIR"] = _CACHE_DIR
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_CACHE_DIR, ignore_errors=True)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "Settings",
     "is_remote_lake",
     "parse_webhook_secrets",
+    "resolve_cache_dir",
     "resolve_lake",
     "resolve_work_dir",
     "select_env",
@@ -63,6 +64,9 @@ ENV_VARS: dict[str, str] = {
     "RASTUP_INGEST_KEYS": "Comma-separated API keys accepted by the collector.",
     "RASTUP_WORK_DIR": "Node-local work folder: spool, state database, staging builds, dbt "
     "targets (default: <lake>/_node; ./rastup-work when the lake is on S3).",
+    "RASTUP_CACHE_DIR": "This user's cache of derived files every lake on the machine shares "
+    "(the dbt project's parse) (default: $XDG_CACHE_HOME/rastup-data, else "
+    "~/.cache/rastup-data). Safe to delete.",
     "RASTUP_STATE_URL": "State database URL (default: sqlite:///<work>/state/state.db).",
     "RASTUP_URL": "Collector base URL used by `send` and the SDK (default: http://127.0.0.1:8080).",
     "RASTUP_KEY": "API key used by `send` and the SDK.",
@@ -120,6 +124,18 @@ def resolve_work_dir(
     if isinstance(lake, str):
         return Path(REMOTE_LAKE_WORK_FOLDER).absolute()
     return lake / NODE_FOLDER
+
+
+def resolve_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """This user's cache folder: $RASTUP_CACHE_DIR, else $XDG_CACHE_HOME/rastup-data, else
+    ~/.cache/rastup-data (derived files only: deleting it costs time, never data)."""
+    env = os.environ if environ is None else environ
+    value = env.get("RASTUP_CACHE_DIR")
+    if value:
+        return Path(value).expanduser().absolute()
+    xdg = env.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path("~/.cache").expanduser()
+    return base.absolute() / "rastup-data"
 
 
 @dataclass(frozen=True, slots=True)

@@ -266,7 +266,7 @@ def fixture_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def manifest_path(tmp_path_factory: pytest.TempPathFactory, fixture_lake: Path) -> Path:
-    """The real dbt project's manifest (``dbt parse``), Bronze pointing at the fixture lake."""
+    """The real dbt project's manifest (``dbt parse``); its Bronze is relative to a lake."""
     target = tmp_path_factory.mktemp("quality-dbt")
     outcome = run_dbt(
         ["parse"],
@@ -278,8 +278,8 @@ def manifest_path(tmp_path_factory: pytest.TempPathFactory, fixture_lake: Path) 
 
 
 @pytest.fixture(scope="session")
-def catalog(manifest_path: Path) -> QualityCatalog:
-    return QualityCatalog.from_project(load_manifest(manifest_path))
+def catalog(manifest_path: Path, fixture_lake: Path) -> QualityCatalog:
+    return QualityCatalog.from_project(load_manifest(manifest_path), lake=str(fixture_lake))
 
 
 @pytest.fixture

@@ -44,7 +44,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Quality
     build(layout, BuildOptions(quality_gates=False, with_nrt=False))
     current = warehouse_dirs(layout).builds.current()
     assert current is not None
-    catalog = QualityCatalog.from_project(load_manifest(build_manifest_path(layout)))
+    manifest = load_manifest(build_manifest_path(layout))
+    catalog = QualityCatalog.from_project(manifest, lake=layout.lake.uri())
     return Path(current), summary.golden_path, catalog
 
 

@@ -26,7 +26,11 @@ def _view(listing_type: str) -> dict[str, object]:
 
 
 def _no_gates(
-    conn: duckdb.DuckDBPyConnection, manifest: Path, as_of: datetime | None = None
+    conn: duckdb.DuckDBPyConnection,
+    manifest: Path,
+    as_of: datetime | None = None,
+    *,
+    lake: str | None = None,
 ) -> GateOutcome:
     return GateOutcome.not_run("a one-event lake cannot meet the volume gates")
 

@@ -1,4 +1,5 @@
-"""A process parses the dbt project once and reuses it while nothing the parse reads changes."""
+"""A process parses the dbt project once and reuses it while nothing the parse reads changes;
+the parse is made in the user's cache, where the next process and every other lake reuse it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from bronze_fixture import envelope, write_bronze
 
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform import BuildOptions, _dbt, build, open_published
-from rastup_data.transform._dbt import _ParseKey
+from rastup_data.transform._dbt import _ParseKey, _shared_parse_dir, dbt_project_dir
 from rastup_data.transform.warehouse import warehouse_dirs
 
 VARS = {
@@ -35,12 +36,14 @@ def test_vars_read_only_when_nodes_run_keep_the_parse(tmp_path: Path) -> None:
     # The NRT state file has the staging file's name: same catalog, same parse.
     state = {**VARS, "warehouse_path": "/work/warehouse/_nrt/_staging.duckdb"}
     assert _ParseKey.of(project, state, None) == key
+    # A local lake's Bronze is relative to lake_path, which only running nodes read.
+    assert _ParseKey.of(project, {**VARS, "lake_path": "/other"}, None) == key
 
 
 def test_what_the_parse_depends_on_makes_a_new_parse(tmp_path: Path) -> None:
     project = _project(tmp_path)
     key = _ParseKey.of(project, VARS, None)
-    assert _ParseKey.of(project, {**VARS, "lake_path": "/other"}, None) != key
+    assert _ParseKey.of(project, {**VARS, "lake_prefix": "s3://b/lake/"}, None) != key
     assert _ParseKey.of(project, {**VARS, "warehouse_path": "/w/state.duckdb"}, None) != key
     assert _ParseKey.of(project, VARS, "spark") != key
     (project / "models" / "a.sql").write_text("select 2 as x\n")
@@ -56,10 +59,12 @@ def test_the_nrt_refresh_after_a_build_reuses_the_builds_parse(layout: LakeLayou
     result = build(layout, BuildOptions(quality_gates=False))
     assert result.nrt is not None
     dirs = warehouse_dirs(layout)
-    # Both invocations ran and wrote their manifest, but only the build parsed the project
-    # (dbt writes its partial-parse file when it parses).
-    assert (dirs.dbt_target("build") / "partial_parse.msgpack").exists()
+    # Both invocations ran and wrote their manifest; the project was parsed once, in the
+    # shared parse folder (dbt writes its partial-parse file where it parses).
+    assert (_parse_dir() / "partial_parse.msgpack").exists()
+    assert (dirs.dbt_target("build") / "manifest.json").exists()
     assert (dirs.dbt_target("nrt") / "manifest.json").exists()
+    assert not (dirs.dbt_target("build") / "partial_parse.msgpack").exists()
     assert not (dirs.dbt_target("nrt") / "partial_parse.msgpack").exists()
     with open_published(layout) as conn:
         sql = "SELECT payouts, amount_cents FROM nrt.ops_payout_backlog"
@@ -73,14 +78,69 @@ def test_a_new_process_reuses_the_nodes_parse_for_another_window(layout: LakeLay
     payload = {"payout_id": "po_1", "amount_cents": 100, "currency": "USD"}
     payload |= {"provider_id": "p_1", "booking_id": "bk_1", "leg_id": "lg_1"}
     write_bronze(layout, [envelope("payout.created", "2026-01-01 00:00", payload)], name="a")
+    _dbt._PARSED.clear()
     build(layout, BuildOptions(quality_gates=False, with_nrt=False))
-    perf = warehouse_dirs(layout).dbt_target("build") / "perf_info.json"
-    assert json.loads(perf.read_text())["parsed_path_count"] > 0
+    perf = _parse_dir() / "perf_info.json"
     _dbt._PARSED.clear()  # what a new process starts with
     write_bronze(layout, [envelope("payout.paid", "2026-01-02 00:00", payload)], name="b")
     result = build(layout, BuildOptions(quality_gates=False, with_nrt=False))
     assert result.bronze_from is not None  # an incremental build: other vars than the first
-    assert json.loads(perf.read_text())["parsed_path_count"] == 0
+    assert json.loads(perf.read_text())["parsed_path_count"] == 0  # dbt's partial parse
     with open_published(layout) as conn:
         events = conn.execute("SELECT count(*) FROM silver.fact_payouts").fetchall()
     assert events == [(2,)]
+
+
+def _parse_dir() -> Path:
+    folder = _shared_parse_dir(dbt_project_dir(), None)
+    assert folder is not None
+    return folder
+
+
+def _payout_lake(root: Path, amounts: list[int]) -> LakeLayout:
+    layout = LakeLayout(root)
+    for n, amount in enumerate(amounts):
+        payload = {"payout_id": f"po_{n}", "amount_cents": amount, "currency": "USD"}
+        payload |= {"provider_id": "p_1", "booking_id": f"bk_{n}", "leg_id": f"lg_{n}"}
+        event = envelope("payout.created", "2026-01-01 00:00", payload)
+        write_bronze(layout, [event], name=f"f{n}")
+    return layout
+
+
+def _payouts(layout: LakeLayout) -> list[tuple[int, int]]:
+    with open_published(layout, with_nrt=False) as conn:
+        sql = "SELECT count(*), sum(amount_cents) FROM silver.fact_payouts"
+        return [(int(n), int(total)) for n, total in conn.execute(sql).fetchall()]
+
+
+def test_a_new_lake_in_a_new_process_reuses_the_parse_and_reads_its_own_bronze(
+    tmp_path: Path,
+) -> None:
+    """The parse names no lake: the next lake's first build parses nothing and still reads
+    that lake's Bronze, not the one the parse was made for."""
+    _dbt._PARSED.clear()
+    first = _payout_lake(tmp_path / "first", [100])
+    build(first, BuildOptions(quality_gates=False, with_nrt=False))
+    perf = _parse_dir() / "perf_info.json"
+    assert (tmp_path / "first" / "_node").is_dir()
+    _dbt._PARSED.clear()  # what a new process starts with
+    second = _payout_lake(tmp_path / "second", [200, 300])
+    build(second, BuildOptions(quality_gates=False))
+    assert json.loads(perf.read_text())["parsed_path_count"] == 0
+    assert _payouts(first) == [(1, 100)]
+    assert _payouts(second) == [(2, 500)]
+    with open_published(second) as conn:
+        assert conn.execute("SELECT payouts FROM nrt.ops_payout_backlog").fetchall() == [(2,)]
+
+
+def test_a_lake_whose_path_has_a_comma_gets_its_own_parse(tmp_path: Path) -> None:
+    """DuckDB's file_search_path is a comma-separated list: such a lake's root is rendered
+    into the Bronze sources instead, and it still builds from its own files."""
+    _dbt._PARSED.clear()
+    plain = _payout_lake(tmp_path / "plain", [100])
+    build(plain, BuildOptions(quality_gates=False, with_nrt=False))
+    odd = _payout_lake(tmp_path / "a,b" / "lake", [200, 300, 400])
+    build(odd, BuildOptions(quality_gates=False, with_nrt=False))
+    assert _payouts(odd) == [(3, 900)]
+    (key,) = _dbt._PARSED  # the comma lake's parse replaced the shared one
+    assert json.loads(key.variables)["lake_prefix"] == f"{odd.lake.uri()}/"

@@ -18,7 +18,9 @@ from rastup_data.transform import GateOutcome
 from rastup_data.transform.warehouse import warehouse_dirs
 
 
-def _no_gates(conn: duckdb.DuckDBPyConnection, as_of: datetime | None = None) -> GateOutcome:
+def _no_gates(
+    conn: duckdb.DuckDBPyConnection, as_of: datetime | None = None, *, lake: str | None = None
+) -> GateOutcome:
     return GateOutcome.not_run("a one-event lake cannot meet the volume gates")
 
 

@@ -123,10 +123,14 @@ class QualityCatalog:
     models: tuple[DeclaredModel, ...]
 
     @classmethod
-    def from_project(cls, project: ProjectInfo) -> QualityCatalog:
-        """The catalog of a dbt project; NRT models live in their own snapshot: left out."""
+    def from_project(cls, project: ProjectInfo, *, lake: str | None = None) -> QualityCatalog:
+        """The catalog of a dbt project; NRT models live in their own snapshot: left out.
+
+        ``lake`` is the lake root a source's relative location is under (the project
+        declares a local lake's Bronze relative to it); None leaves such a location as it is.
+        """
         declared = [
-            _declared(model)
+            _declared(model, lake)
             for model in project.models.values()
             if model.resource_type in {"model", "seed", "source"} and _NRT_TAG not in model.tags
         ]
@@ -150,7 +154,7 @@ class QualityCatalog:
         return tuple(m for m in self.models if m.schema == schema)
 
 
-def _declared(model: ModelInfo) -> DeclaredModel:
+def _declared(model: ModelInfo, lake: str | None) -> DeclaredModel:
     is_source = model.resource_type == "source"
     relation = f"{model.schema}.{model.name if is_source else model.alias}"
     return DeclaredModel(
@@ -163,7 +167,7 @@ def _declared(model: ModelInfo) -> DeclaredModel:
             (t.kind, tuple(t.columns)) for t in model.tests if t.severity.lower() == "error"
         ),
         quality=_quality_meta(relation, model.meta),
-        source=_source(model) if is_source else None,
+        source=_source(model, lake) if is_source else None,
     )
 
 
@@ -181,13 +185,15 @@ def _quality_meta(relation: str, meta: Mapping[str, Any]) -> Mapping[str, Any]:
     return dict(quality)
 
 
-def _source(model: ModelInfo) -> DeclaredSource | None:
+def _source(model: ModelInfo, lake: str | None) -> DeclaredSource | None:
     meta = model.meta
     template = meta.get("external_location")
     location = meta.get("location")
     if not isinstance(template, str) or not isinstance(location, str):
         return None
+    location = _under(lake, location)
     values = {"name": model.name, "identifier": model.alias, "schema": model.schema, **meta}
+    values["location"] = location
     return DeclaredSource(
         location=location,
         relation_sql=template.format_map(values),
@@ -197,6 +203,13 @@ def _source(model: ModelInfo) -> DeclaredSource | None:
             _hours(model.source_freshness.get("error_after")),
         ),
     )
+
+
+def _under(lake: str | None, location: str) -> str:
+    """``location`` under the lake root when it is relative (no root, scheme or ``/``)."""
+    if lake is None or location.startswith("/") or "://" in location:
+        return location
+    return f"{lake.rstrip('/')}/{location}"
 
 
 def _hours(after: Any) -> float | None:

@@ -2,12 +2,15 @@
 
 dbt parses the project on every invocation unless it is handed a parsed manifest, and its
 partial parse (``partial_parse.msgpack`` in the target folder) is thrown away whenever a
-``--vars`` value differs, which it does between a build (its staging file, its Bronze
-window) and the NRT refresh that follows it (the NRT state file). A process therefore keeps
-its last parse and hands it to the next invocation whose project files, target and
-parse-time vars are the same (see ``_ParseKey``); only vars read while nodes run may differ.
-That parse is made with the parse-time vars alone, so the partial parse dbt leaves in the
-target folder (node-local) serves the next process too, whatever window it builds.
+``--vars`` value or the profile's connection differs, which they do between a build (its
+staging file, its Bronze window) and the NRT refresh that follows it (the NRT state file),
+and between lakes. A process therefore keeps its last parse and hands it to the next
+invocation whose project files, target and parse-time vars are the same (see
+``_ParseKey``); only vars read while nodes run may differ (the lake's path is one of them).
+That parse is made in a folder of the user's cache shared by every lake of the machine
+(``<cache>/dbt-parse/<project, dbt version, target>``), with the parse-time vars alone and a
+fixed stand-in for the warehouse file, so dbt's partial parse there serves the next process
+and the first build of a new lake too.
 
 Ready nodes are started critical path first (``_schedule``), weighted by the seconds each
 took in the previous invocation with the same target folder.
@@ -15,6 +18,7 @@ took in the previous invocation with the same target folder.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -23,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rastup_data.config import resolve_cache_dir
+from rastup_data.storage import LocalStorage
 from rastup_data.transform._schedule import critical_path_first, previous_seconds
 
 __all__ = ["DbtInvocation", "NodeOutcome", "dbt_project_dir", "run_dbt"]
@@ -32,9 +38,11 @@ _INVOKE_LOCK = threading.Lock()
 
 #: Vars the project reads only when a node runs (macros, hooks, the profile's S3 settings),
 #: never while parsing: a parse made with other values of these is the same parse. Any other
-#: var makes a new parse (``lake_path`` is rendered into the Bronze sources at parse time).
+#: var makes a new parse (``lake_prefix``, a remote lake's root, is rendered into the Bronze
+#: sources at parse time; a local lake's sources are relative to ``lake_path``).
 RUN_TIME_VARS = frozenset(
     {
+        "lake_path",
         "bronze_from",
         "bronze_to",
         "reread_window",
@@ -198,27 +206,61 @@ def _parsed_manifest(
 ) -> Any:
     """This process's parse of the project for these vars, parsing it if it has none.
 
-    The parse is given the parse-time vars only (the project's defaults stand in for the
-    others, which no parse reads), so dbt's own partial parse in ``target_dir``
-    (``partial_parse.msgpack``, checked by dbt against the project files, the profile and
-    those vars) stays valid from one build to the next and from one process to the next:
-    only the first build on a node with these files parses the whole project. None when
-    the parse fails: the invocation then parses itself and reports the error as before.
+    The parse runs in the shared parse folder (``target_dir`` when the cache folder cannot
+    be written), given the parse-time vars only (the project's defaults stand in for the
+    others, which no parse reads), so dbt's own partial parse there (checked by dbt against
+    the project files, the profile and those vars) stays valid from one build to the next,
+    from one process to the next and from one lake to the next: only the first build on a
+    machine with these files parses the whole project. None when the parse fails: the
+    invocation then parses itself and reports the error as before.
     """
-    from dbt.cli.main import dbtRunner
-    from dbt.contracts.graph.manifest import Manifest
-
     key = _ParseKey.of(project, variables, target)
     cached = _PARSED.get(key)
     if cached is not None:
         return cached
-    options = _options(project, target_dir, parse_time_vars(variables), target)
-    parsed = dbtRunner().invoke(["parse", *options]).result
-    if not isinstance(parsed, Manifest):
+    parse_vars = parse_time_vars(variables)
+    folder = _shared_parse_dir(project, target)
+    if folder is None:
+        parsed = _parse(project, target_dir, parse_vars, target)
+    else:
+        if _WAREHOUSE_VAR in parse_vars:
+            # Never opened by a parse; only its stem (the catalog's name) reaches the nodes.
+            stem = Path(str(parse_vars[_WAREHOUSE_VAR])).stem
+            parse_vars[_WAREHOUSE_VAR] = str(folder / f"{stem}.duckdb")
+        with LocalStorage(folder).lock("parse"):
+            parsed = _parse(project, folder, parse_vars, target)
+    if parsed is None:
         return None
     _PARSED.clear()
     _PARSED[key] = parsed
     return parsed
+
+
+def _parse(project: Path, folder: Path, parse_vars: Mapping[str, Any], target: str | None) -> Any:
+    """``dbt parse`` with ``folder`` as its target folder: the Manifest, or None."""
+    from dbt.cli.main import dbtRunner
+    from dbt.contracts.graph.manifest import Manifest
+
+    parsed = dbtRunner().invoke(["parse", *_options(project, folder, parse_vars, target)]).result
+    return parsed if isinstance(parsed, Manifest) else None
+
+
+def _shared_parse_dir(project: Path, target: str | None) -> Path | None:
+    """The cache folder where this project is parsed for every lake (None: not writable).
+
+    One per project folder, dbt version and target: a partial parse made from another
+    checkout of the project would name that checkout's files.
+    """
+    from dbt.version import __version__ as dbt_version
+
+    identity = "\0".join((str(project.resolve()), dbt_version, target or ""))
+    name = hashlib.sha256(identity.encode()).hexdigest()[:16]
+    folder = resolve_cache_dir() / "dbt-parse" / name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder if os.access(folder, os.W_OK) else None
 
 
 def _close_duckdb_environment() -> None:

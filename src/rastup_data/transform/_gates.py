@@ -49,7 +49,11 @@ class GateOutcome:
 
 
 def run_gates(
-    conn: duckdb.DuckDBPyConnection, manifest: Path, as_of: datetime | None = None
+    conn: duckdb.DuckDBPyConnection,
+    manifest: Path,
+    as_of: datetime | None = None,
+    *,
+    lake: str | None = None,
 ) -> GateOutcome:
     """Run the quality gates on the staging connection, the suite derived from the
     ``manifest`` of the dbt run that built it (the models it declares, their tags, tests
@@ -60,7 +64,7 @@ def run_gates(
     rest of the data (lag against the wall clock is the pipeline-lag alert's job).
     """
     moment = as_of if as_of is not None else _lake_clock(conn)
-    catalog = QualityCatalog.from_project(load_manifest(manifest))
+    catalog = QualityCatalog.from_project(load_manifest(manifest), lake=lake)
     return GateOutcome.of(run_quality_gates(conn, catalog=catalog, as_of=moment))
 
 

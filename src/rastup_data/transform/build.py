@@ -363,7 +363,11 @@ def _audit(
     with duckdb.connect(str(staging)) as conn:
         layout.lake.register_duckdb(conn)  # the gates read Bronze (a source) too
         failures = [_test_failure(conn, node) for node in failed_tests]
-        gates = run_gates(conn, manifest) if manifest else GateOutcome.not_run("disabled")
+        gates = (
+            run_gates(conn, manifest, lake=layout.lake.uri())
+            if manifest
+            else GateOutcome.not_run("disabled")
+        )
         failures.extend(
             CheckFailure("quality", name, message, rows) for name, message, rows in gates.blocking
         )

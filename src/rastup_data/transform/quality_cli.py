@@ -77,10 +77,11 @@ def _warehouse(db_path: Path | None, layout: LakeLayout) -> Iterator[duckdb.Duck
 def _catalog(manifest: Path | None, db_path: Path | None, layout: LakeLayout) -> QualityCatalog:
     """The suite's catalog: the given manifest, else the lake's; a bare --db file has no
     lake, so its Bronze checks are left out."""
+    lake = layout.lake.uri()
     if manifest is not None:
-        return QualityCatalog.from_project(load_manifest(manifest))
+        return QualityCatalog.from_project(load_manifest(manifest), lake=lake)
     if db_path is None:
-        return QualityCatalog.from_project(load_manifest(current_manifest_path(layout)))
+        return QualityCatalog.from_project(load_manifest(current_manifest_path(layout)), lake=lake)
     return QualityCatalog.from_project(project_manifest()).without_sources()
 
 
