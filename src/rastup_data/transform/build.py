@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -152,19 +152,69 @@ def build(
     Raises :class:`BuildFailed` when nothing was published. LAKE_NOT_FOUND, before
     anything is written, when Bronze has no events.
     """
-    start, end, full_refresh = options.start, options.end, options.full_refresh
-    tombstones, lookback_days = options.tombstones, options.lookback_days
-    _check_arguments(start, end, lookback_days)
+    _check_arguments(options.start, options.end, options.lookback_days)
     require_bronze(layout)
     report = progress or (lambda _event: None)
-    dirs = warehouse_dirs(layout)
     began = time.monotonic()
+    # The NRT views are read from Bronze, not from this build: once the models are built
+    # they refresh alongside the gates, the publish and the registry site. Leaving the pool
+    # waits for the refresh, also when the build fails.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="nrt-refresh") as pool:
+        refreshing: list[Future[NrtResult]] = []
+
+        def refresh_nrt_alongside(erased: Sequence[str]) -> None:
+            if options.with_nrt:
+                refreshing.append(pool.submit(refresh_nrt, layout, tombstones=erased))
+
+        done = _build_and_publish(layout, options, report, models_built=refresh_nrt_alongside)
+        manifest = warehouse_dirs(layout).dbt_target("build") / "manifest.json"
+        _refresh_registry_site(layout, manifest, report)
+        nrt = refreshing[0].result() if refreshing else None
+    incremental = done.incremental
+    return BuildResult(
+        build_id=done.build_id,
+        path=done.path,
+        full_refresh=not incremental,
+        bronze_from=done.window.bronze_from if incremental else None,
+        bronze_to=done.window.bronze_to if incremental else None,
+        nodes=done.invocation.nodes,
+        warnings=tuple(n.name for n in done.invocation.nodes if n.status == "warn"),
+        gates=done.gates,
+        seconds=time.monotonic() - began,
+        nrt=nrt,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Published:
+    """What :func:`_build_and_publish` published."""
+
+    build_id: str
+    path: str
+    incremental: bool
+    window: _Window
+    invocation: DbtInvocation
+    gates: GateOutcome
+
+
+def _build_and_publish(
+    layout: LakeLayout,
+    options: BuildOptions,
+    report: ProgressCallback,
+    *,
+    models_built: Callable[[Sequence[str]], None],
+) -> _Published:
+    """Stage, run dbt, audit and publish under the build lock; ``models_built`` is called
+    with the erased ids once dbt has built every model. Nothing is published on failure."""
+    dirs = warehouse_dirs(layout)
     started_at = datetime.now(UTC)
+    full_refresh = options.full_refresh
     with dirs.store.lock("build"):
         staging = dirs.prepare_staging(dirs.builds)
         current = dirs.builds.fetch_current(staging) if not full_refresh else None
         incremental = current is not None
-        erased = tombstones if tombstones is not None else read_tombstones(layout)
+        erased = options.tombstones
+        erased = erased if erased is not None else read_tombstones(layout)
         try:
             window = _prepare_staging(staging, erased, options, incremental=incremental)
             mode = "incremental" if incremental else "full"
@@ -172,11 +222,12 @@ def build(
             invocation = run_dbt(
                 ["build", "--exclude", "tag:nrt", *(["--full-refresh"] if full_refresh else [])],
                 target_dir=dirs.dbt_target("build"),
-                variables=_dbt_vars(layout, staging, window, lookback_days),
+                variables=_dbt_vars(layout, staging, window, options.lookback_days),
                 on_node=lambda node: report(BuildEvent("node", node_text(node), node)),
                 target=dbt_lake(layout).target,
             )
             raise_for_model_errors(invocation)
+            models_built(erased)
             report(BuildEvent("checks", "running quality gates"))
             manifest = dirs.dbt_target("build") / "manifest.json"
             gates = _audit(layout, staging, invocation, manifest if options.quality_gates else None)
@@ -191,26 +242,7 @@ def build(
         dirs.builds.collect_garbage()
     _log_published(layout, started_at, build_id, window if incremental else _Window(), gates)
     report(BuildEvent("published", f"published build {build_id}"))
-    # The site refresh waits on the disk (a hundred small durable writes), the NRT refresh on
-    # the CPU: the site is written alongside the refresh, not before it.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="registry-site") as pool:
-        manifest = dirs.dbt_target("build") / "manifest.json"
-        site = pool.submit(_refresh_registry_site, layout, manifest, report)
-        nrt = refresh_nrt(layout, tombstones=erased) if options.with_nrt else None
-        site.result()
-    warnings = tuple(n.name for n in invocation.nodes if n.status == "warn")
-    return BuildResult(
-        build_id=build_id,
-        path=path,
-        full_refresh=not incremental,
-        bronze_from=window.bronze_from if incremental else None,
-        bronze_to=window.bronze_to if incremental else None,
-        nodes=invocation.nodes,
-        warnings=warnings,
-        gates=gates,
-        seconds=time.monotonic() - began,
-        nrt=nrt,
-    )
+    return _Published(build_id, path, incremental, window, invocation, gates)
 
 
 def _log_published(
