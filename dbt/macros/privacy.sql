@@ -24,6 +24,14 @@
   where event = 'identity.linked'
 {%- endmacro %}
 
+{#- Whether the build's privacy.tombstones lists any id (true while parsing). -#}
+{% macro has_tombstones() -%}
+  {%- if not execute -%}{{ return(true) }}{%- endif -%}
+  {%- set found = run_query(
+    "select count(*) from " ~ source('privacy', 'tombstones') ~ " where user_id is not null") -%}
+  {{ return(found.columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
 {#-
   Every id that must vanish: the tombstoned ids (users, and anonymous ids an erasure
   resolved: a listed id is erased as either) and the anonymous ids `links` (rows shaped
