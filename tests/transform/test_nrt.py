@@ -12,6 +12,7 @@ from bronze_fixture import envelope, write_bronze
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform import (
+    BuildFailed,
     BuildOptions,
     build,
     open_published,
@@ -69,6 +70,34 @@ def test_refresh_sees_new_bronze_without_a_build(layout: LakeLayout) -> None:
     assert backlog == [("1-3d", 1, 200), ("3-7d", 1, 100)]
     assert gold == (1,)
     assert queue == [("dp_1", 0.0)]
+
+
+def test_a_build_refreshes_the_nrt_views_even_when_its_checks_fail(layout: LakeLayout) -> None:
+    """The NRT views read Bronze, not the build: they refresh alongside the gates, and a
+    build the gates refuse still leaves them showing the newest Bronze."""
+    write_bronze(layout, [_payout("po_1", "2026-01-01 00:00", 100)], name="a")
+    first = build(layout, BuildOptions(quality_gates=False))
+    assert first.nrt is not None
+    impression = {"search_id": "s_1", "listing_id": "l_1", "listing_type": "spaceship"}
+    impression |= {"rank": 1, "is_promoted": False, "promotion_id": None}
+    write_bronze(
+        layout,
+        [
+            _payout("po_2", "2026-01-02 00:00", 200),
+            envelope("search.impression", "2026-01-02 00:00", impression),
+        ],
+        name="b",
+    )
+    with pytest.raises(BuildFailed) as failed:
+        build(layout, BuildOptions(quality_gates=False))
+    assert failed.value.code is ErrorCode.QUALITY_CHECK_FAILED  # the listing_type test
+    dirs = warehouse_dirs(layout)
+    assert dirs.builds.current() == first.path
+    assert dirs.nrt.current() != first.nrt.path
+    with open_published(layout) as conn:
+        nrt = conn.execute("SELECT sum(payouts) FROM nrt.ops_payout_backlog").fetchone()
+        gold = conn.execute("SELECT sum(payouts) FROM gold.ops_payout_backlog").fetchone()
+    assert (nrt, gold) == ((2,), (1,))
 
 
 def test_refresh_keeps_a_few_snapshots(layout: LakeLayout) -> None:
