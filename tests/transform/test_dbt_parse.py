@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from bronze_fixture import envelope, write_bronze
 
 from rastup_data.lake.layout import LakeLayout
@@ -144,3 +145,19 @@ def test_a_lake_whose_path_has_a_comma_gets_its_own_parse(tmp_path: Path) -> Non
     assert _payouts(odd) == [(3, 900)]
     (key,) = _dbt._PARSED  # the comma lake's parse replaced the shared one
     assert json.loads(key.variables)["lake_prefix"] == f"{odd.lake.uri()}/"
+
+
+def test_a_cache_that_cannot_be_written_keeps_the_parse_in_the_work_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared parse is an optimisation: without a writable cache the lake's own dbt
+    target folder keeps the parse, as it did before, and the build is the same."""
+    blocker = tmp_path / "cache-is-a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("RASTUP_CACHE_DIR", str(blocker))
+    assert _shared_parse_dir(dbt_project_dir(), None) is None
+    _dbt._PARSED.clear()
+    layout = _payout_lake(tmp_path / "lake", [100, 250])
+    build(layout, BuildOptions(quality_gates=False, with_nrt=False))
+    assert _payouts(layout) == [(2, 350)]
+    assert (warehouse_dirs(layout).dbt_target("build") / "partial_parse.msgpack").exists()
