@@ -109,6 +109,17 @@ def test_dbt_starts_the_heaviest_ready_node_first_once_it_has_timings(tmp_path: 
     assert sorted(order[2:]) == ["a1", "a2", "a3", "a4", "a5"]
 
 
+def test_a_new_target_folder_is_ordered_by_the_machines_last_timings(tmp_path: Path) -> None:
+    """A lake's first build has no run results of its own: the timings this machine kept
+    from its last invocation of the same kind order it."""
+    project = _project(tmp_path, declared=False)
+    assert _order(project, tmp_path / "lake-a" / "build")[-1] == "z_heavy"
+    order = _order(project, tmp_path / "lake-b" / "build")
+    assert order[:2] == ["root", "z_heavy"]
+    # Kept per kind of invocation (the target folder's name): an NRT-like folder has none.
+    assert _order(project, tmp_path / "lake-c" / "nrt")[-1] == "z_heavy"
+
+
 def test_a_declared_weight_orders_a_first_build(tmp_path: Path) -> None:
     project = _project(tmp_path, declared=True)
     assert _order(project, tmp_path / "target") == [

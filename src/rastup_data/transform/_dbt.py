@@ -13,11 +13,14 @@ fixed stand-in for the warehouse file, so dbt's partial parse there serves the n
 and the first build of a new lake too.
 
 Ready nodes are started critical path first (``_schedule``), weighted by the seconds each
-took in the previous invocation with the same target folder.
+took in the previous invocation with the same target folder, or for a target folder without
+one (a lake's first build) in the machine's last invocation of that kind, kept beside the
+shared parse.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -156,7 +159,9 @@ def run_dbt(
             on_node(outcome)
 
     options = _options(project, target_dir, variables, target)
-    history = previous_seconds(target_dir)
+    shared = _shared_parse_dir(project, target)
+    kept = shared / f"seconds-{target_dir.name}.json" if shared is not None else None
+    history = previous_seconds(target_dir) or (_read_seconds(kept) if kept else {})
     with _INVOKE_LOCK:
         try:
             manifest = None
@@ -167,6 +172,8 @@ def run_dbt(
                 result = runner.invoke([*command, *options])
         finally:
             _close_duckdb_environment()
+    if kept is not None and command and command[0] in _NODE_COMMANDS:
+        _keep_seconds(kept, previous_seconds(target_dir))
     nodes = tuple(_outcome_from_result(r) for r in _results(result.result))
     error = None if result.exception is None else str(result.exception)
     return DbtInvocation(success=bool(result.success), nodes=nodes, error=error)
@@ -261,6 +268,24 @@ def _shared_parse_dir(project: Path, target: str | None) -> Path | None:
     except OSError:
         return None
     return folder if os.access(folder, os.W_OK) else None
+
+
+def _read_seconds(path: Path) -> dict[str, float]:
+    """Node seconds kept by :func:`_keep_seconds`; empty when there are none."""
+    try:
+        kept = json.loads(path.read_bytes())
+        return {str(k): float(v) for k, v in kept.items()}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+
+
+def _keep_seconds(path: Path, seconds: Mapping[str, float]) -> None:
+    """Keep an invocation's node seconds beside the shared parse: a lake's first build (its
+    target folder has no run results yet) is scheduled by what this machine saw last."""
+    if not seconds:
+        return
+    with contextlib.suppress(OSError):  # only the order of a later first build depends on it
+        LocalStorage(path.parent).put_bytes(path.name, json.dumps(seconds).encode())
 
 
 def _close_duckdb_environment() -> None:
