@@ -64,6 +64,20 @@ def test_a_query_answers_rows_and_its_cost(live: Live) -> None:
     assert len(body["query_id"]) == 32
 
 
+def test_parameters_cast_with_double_colons_are_accepted(live: Live) -> None:
+    response = _query(
+        live,
+        "SELECT d::DATE AS day FROM range(?::DATE, ?::DATE, INTERVAL 1 DAY) AS t(d)",
+        live.tokens["viewer"],
+        params=["2026-01-05", "2026-01-07"],
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["rows"] == [["2026-01-05"], ["2026-01-06"]]
+    mixed = _query(live, "SELECT ?::DATE, $1", live.tokens["viewer"], params=["2026-01-05"])
+    assert mixed.status_code == 400
+    assert mixed.json()["code"] == "QUERY_INVALID"
+
+
 def test_a_scoped_principal_sees_its_city_only(live: Live) -> None:
     response = _query(live, "SELECT DISTINCT city FROM silver.fact_bookings", live.tokens["nyc"])
     assert response.json()["rows"] == [["nyc"]]

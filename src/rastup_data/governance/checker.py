@@ -20,6 +20,7 @@ from sqlglot.optimizer.scope import traverse_scope
 
 from rastup_data.config import MAX_SQL_CHARS
 from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.governance.parameters import number_parameters
 from rastup_data.governance.relations import (
     CATALOG_COLUMNS,
     CATALOG_TABLES,
@@ -80,7 +81,9 @@ def _denied(message: str) -> RastupError:
 
 
 def parse_query(sql: str) -> exp.Expr:
-    """Exactly one statement, parsed (DuckDB dialect); QUERY_INVALID otherwise."""
+    """Exactly one statement, parsed (DuckDB dialect) with its ``?`` parameters numbered
+    (:func:`~rastup_data.governance.parameters.number_parameters`); QUERY_INVALID
+    otherwise."""
     if not sql.strip():
         raise _invalid("the query is empty. To fix this, pass one SELECT statement.")
     if len(sql) > MAX_SQL_CHARS:
@@ -89,7 +92,8 @@ def parse_query(sql: str) -> exp.Expr:
             f"{MAX_SQL_CHARS:,}. To fix this, shorten it."
         )
     try:
-        statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+        numbered = number_parameters(sql)
+        statements = [s for s in sqlglot.parse(numbered, read="duckdb") if s is not None]
     except SqlglotError as exc:
         reason = " ".join(str(exc).split())[:300]
         raise _invalid(f"the query cannot be parsed: {reason}.") from exc

@@ -38,7 +38,9 @@ largest timestamp the series holds fewer elements than that and is let through.
 
 Calls nested in an argument are guarded first, so a guard never measures an unguarded value.
 A guard repeats the argument it measures, so calls nested in each other's measured arguments
-grow the SQL; past ``MAX_GUARD_NODES`` copied the query is refused (QUERY_INVALID).
+grow the SQL; past ``MAX_GUARD_NODES`` copied the query is refused (QUERY_INVALID). A
+repeated parameter keeps its value: :func:`~rastup_data.governance.checker.parse_query`
+numbers every ``?`` as ``$n`` before the query is parsed.
 """
 
 from __future__ import annotations
@@ -64,9 +66,6 @@ MARK = "the answer byte budget of the query gate"
 
 _Guard = Callable[[exp.Func, int], None]
 
-#: The name a positional parameter is marked with while its number is read.
-_PLACE = "rastup_gate_parameter_"
-
 
 def value_bound(max_bytes: int) -> int:
     """The most bytes one guarded value may hold under an answer byte budget."""
@@ -81,7 +80,6 @@ def bound_values(checked: CheckedQuery, max_bytes: int) -> CheckedQuery:
     calls = [node for node in tree.find_all(exp.Func) if _guard_of(node) is not None]
     if not calls:
         return checked
-    _number_placeholders(tree)
     copied = 0
     for node in reversed(calls):  # breadth-first reversed: inner calls first
         copied += sum(1 for _ in node.walk())
@@ -96,28 +94,6 @@ def bound_values(checked: CheckedQuery, max_bytes: int) -> CheckedQuery:
         assert guard is not None
         guard(node, value_bound(max_bytes))
     return dataclasses.replace(checked, sql=tree.sql(dialect="duckdb", comments=False))
-
-
-def _number_placeholders(tree: exp.Expr) -> None:
-    """Each positional ``?`` as ``$1``, ``$2``… in the order the SQL that runs lists them: a
-    guard repeats the argument it measures, and a repeated ``?`` would take the next
-    parameter. The order is read from the SQL generated with a mark in each place."""
-    positional = [node for node in tree.find_all(exp.Placeholder) if not node.this]
-    if not positional:
-        return
-    for index, node in enumerate(positional):
-        node.set("this", f"{_PLACE}{index}_")
-    text = tree.sql(dialect="duckdb", comments=False)
-    marks = [f"${_PLACE}{index}_" for index in range(len(positional))]
-    if any(text.count(mark) != 1 for mark in marks):
-        raise RastupError(
-            ErrorCode.QUERY_INVALID,
-            f"the query contains the text {_PLACE!r}, which the gate uses to number its "
-            "parameters. To fix this, pass that text as a parameter.",
-        )
-    order = sorted(range(len(positional)), key=lambda index: text.index(marks[index]))
-    for number, index in enumerate(order, start=1):
-        positional[index].set("this", str(number))
 
 
 def _guard_of(node: exp.Func) -> _Guard | None:
