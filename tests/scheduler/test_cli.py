@@ -44,9 +44,10 @@ def test_run_status_pause_resume_degrade_restore(lake: LakeLayout) -> None:
     where = ("--lake", str(lake.root))
     # The daily build runs `rastup-data build` in a child process; one search click is too
     # little for the freshness gates, so it fails, and the run records why.
-    code, output = _invoke("scheduler", "run", "daily_build", *where)
-    assert code == 1, output
-    run = orjson.loads(output)
+    failed = CliRunner().invoke(cli, ["scheduler", "run", "daily_build", *where])
+    assert failed.exit_code == 1, failed.output
+    run = orjson.loads(failed.stdout)  # the detail once, on stdout; one line on stderr
+    assert failed.stderr == "error: job daily_build failed; its detail is the JSON on stdout.\n"
     assert (run["status"], run["exit"], run["command"]) == ("failed", 2, ["rastup-data", "build"])
     assert any("QUALITY_CHECK_FAILED" in line for line in run["tail"])
     assert [(r.status, r.code) for r in build_runs(lake, date(2000, 1, 1))] == [

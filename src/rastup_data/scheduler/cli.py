@@ -164,16 +164,24 @@ def _status(service: SchedulerService) -> dict[str, Any]:
 @click.argument("job")
 @_lake
 def run(*, job: str, lake: str | None) -> None:
-    """Run JOB once now (recorded like a scheduled run); exit 1 if it fails."""
+    """Run JOB once now (recorded like a scheduled run): its outcome as JSON on stdout; if it
+    fails, one line saying so on stderr and exit 1."""
     settings = Settings.from_env(lake=lake)
     with SchedulerService(LakeLayout(settings.lake), settings=settings) as service:
-        outcome = service.scheduler.run_job(JOBS[_job(job)], datetime.now(UTC))
+        outcome = service.scheduler.run_job(JOBS[_job(job)], datetime.now(UTC), log_failure=False)
     click.echo(
         orjson.dumps(
             {"job": job, "status": outcome.status, **outcome.detail}, option=orjson.OPT_INDENT_2
         ).decode()
     )
     if outcome.status == "failed":
+        code = outcome.detail.get("code")
+        because = f" ({code})" if code else ""
+        click.secho(
+            f"error: job {job} failed{because}; its detail is the JSON on stdout.",
+            fg="red",
+            err=True,
+        )
         raise SystemExit(1)
 
 

@@ -202,8 +202,13 @@ class Scheduler:
         self._lanes[job.heavy] = thread
         thread.start()
 
-    def run_job(self, job: JobKind, due: datetime) -> JobOutcome:
-        """Run ``job`` for its slot ``due`` now, recording the run and its outcome."""
+    def run_job(self, job: JobKind, due: datetime, *, log_failure: bool = True) -> JobOutcome:
+        """Run ``job`` for its slot ``due`` now, recording the run; returns its outcome with
+        the detail recorded (the seconds it took included).
+
+        A failure is logged as one ``key=value`` line (after the traceback of a job's bug):
+        a scheduled run has nobody else to tell. ``log_failure=False`` leaves the telling to
+        the caller (``rastup-data scheduler run`` prints the outcome itself)."""
         run_id = self.runs.start(job.name, due)
         control = RunControl(paused=lambda: self.is_paused(job.name), stopping=self._stop)
         began = time.monotonic()
@@ -212,10 +217,11 @@ class Scheduler:
         except RastupError as exc:
             outcome = JobOutcome("failed", {"code": exc.code.value, "message": exc.message})
         except Exception as exc:  # a job's bug must not stop the schedule; the run says what
-            log.exception("scheduled job %s failed", job.name)
+            if log_failure:
+                log.exception("scheduled job %s failed", job.name)
             outcome = JobOutcome("failed", {"error": f"{type(exc).__name__}: {exc}"})
         detail: dict[str, Any] = {**outcome.detail, "seconds": round(time.monotonic() - began, 3)}
         self.runs.finish(run_id, outcome.status, detail)
-        if outcome.status == "failed":
+        if log_failure and outcome.status == "failed":
             log.warning("scheduled job %s failed: %s", job.name, detail_line(detail))
-        return outcome
+        return JobOutcome(outcome.status, detail)
