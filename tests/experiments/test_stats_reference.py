@@ -69,6 +69,39 @@ def test_cuped_effect_equals_ols_on_small_samples_too() -> None:
     assert result.row("y", "v1").effect == pytest.approx(ols.params[1], rel=1e-9)
 
 
+@pytest.mark.parametrize("exponent", [-158, -156, -100, 120])
+def test_cuped_does_not_depend_on_the_covariates_units(exponent: int) -> None:
+    """The same covariate in units 1e-158…1e120 apart gives the same effect, SE and p-value
+    as statsmodels' OLS (where Sxx^-1 times the residual variance overflowed before)."""
+    data = _cuped_data(400, 2, seed=7)
+    scaled = {**data, "x0": data["x0"] * 10.0**exponent, "x1": data["x1"] * 10.0**exponent}
+    plan = AnalysisPlan(covariates={"y": ["x0", "x1"]})
+    reference = analyze_units(data, "v0", ["y"], plan=plan).row("y", "v1")
+    row = analyze_units(scaled, "v0", ["y"], plan=plan).row("y", "v1")
+    ols = _ols(data, 2, 2)
+    assert row.cuped
+    assert row.effect == pytest.approx(ols.params[1], rel=1e-9)
+    assert row.effect_se == pytest.approx(reference.effect_se, rel=1e-9)
+    assert row.p_value == pytest.approx(reference.p_value, rel=1e-9)
+    np.testing.assert_allclose(row.cuped_theta, ols.params[2:] / 10.0**exponent, rtol=1e-9)
+
+
+def test_a_covariate_confounded_with_the_variant_is_not_adjusted_for() -> None:
+    """Constant within each variant, different between them: theta's variance along the
+    variant difference is unbounded, so CUPED is refused (coded), not reported as inf."""
+    rng = np.random.default_rng(4)
+    data = {
+        "variant": np.array(["c"] * 50 + ["t"] * 50),
+        "y": rng.normal(10.0, 1.0, 100),
+        "x": np.concatenate([rng.normal(0.0, 1e-160, 50), np.full(50, 1.0)]),
+    }
+    result = analyze_units(data, "c", ["y"], plan=AnalysisPlan(covariates={"y": "x"}))
+    row = result.row("y", "t")
+    assert not row.cuped
+    assert "CUPED_SINGULAR" in row.codes
+    assert np.isfinite(row.effect_se)
+
+
 def test_welch_matches_scipy() -> None:
     rng = np.random.default_rng(5)
     control = rng.normal(10.0, 1.0, 40)
