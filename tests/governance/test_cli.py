@@ -118,6 +118,111 @@ def test_query_help_says_dash_is_stdin() -> None:
     assert '"-" reads the query from stdin' in " ".join(result.output.split())
 
 
+def test_param_binds_the_query_parameters_in_order(lake: LakeLayout) -> None:
+    sql = (
+        "SELECT city, sum(bookings) AS n FROM gold.kpi_marketplace_daily "
+        "WHERE dt >= ? AND city <> ? GROUP BY city ORDER BY city"
+    )
+    root = str(lake.root)
+    code, out, err = _invoke(
+        "query", "--lake", root, "--format", "json", "--param", "2026-01-06", "--param", "lax",
+        sql,
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out) == [{"city": "nyc", "n": 8}]
+    # All dates: the nyc total the unparameterised query gives.
+    code, out, _ = _invoke(
+        "query", "--lake", root, "--format", "csv", "--param", "2026-01-01", "--param", "lax",
+        sql,
+    )  # fmt: skip
+    assert (code, out.splitlines()) == (0, ["city,n", "nyc,12"])
+    piped = CliRunner().invoke(
+        cli,
+        [
+            "query",
+            "--lake",
+            root,
+            "--format",
+            "json",
+            "--param",
+            "2026-01-06",
+            "--param",
+            "nyc",
+            "-",
+        ],
+        input=sql,
+    )
+    assert piped.exit_code == 0, piped.stderr
+    assert json.loads(piped.stdout) == [{"city": "lax", "n": 8}]
+    explained = CliRunner().invoke(
+        cli,
+        ["query", "--lake", root, "--explain", "--format", "json", "--param", "2026-01-06",
+         "--param", "nyc", "-"],
+        input=sql,
+    )  # fmt: skip
+    assert explained.exit_code == 0, explained.stderr
+    plan = json.loads(explained.stdout)
+    assert plan["relations"] == ["gold.kpi_marketplace_daily"]
+    assert "no plan" not in plan["engine_plan"]
+
+
+def test_param_cast_with_double_colons_in_sql(lake: LakeLayout) -> None:
+    code, out, err = _invoke(
+        "query", "--lake", str(lake.root), "--format", "csv",
+        "--param", "2026-01-05", "--param", "2026-01-08",
+        "SELECT d::DATE AS day FROM range(?::DATE, ?::DATE, INTERVAL 1 DAY) AS t(d)",
+    )  # fmt: skip
+    assert code == 0, err
+    assert out.splitlines() == ["day", "2026-01-05", "2026-01-06", "2026-01-07"]
+    code, out, err = _invoke(
+        "query", "--lake", str(lake.root), "--format", "json", "--param", "7",
+        "SELECT typeof(?) AS text, ?::INTEGER + 1 AS typed",
+    )  # fmt: skip
+    assert code == 2  # two parameters, one value
+    code, out, err = _invoke(
+        "query", "--lake", str(lake.root), "--format", "json", "--param", "7",
+        "SELECT typeof($1) AS text, $1::INTEGER + 1 AS typed",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out) == [{"text": "VARCHAR", "typed": 8}]
+
+
+def test_a_wrong_number_of_params_is_one_coded_line_and_refused_before_running(
+    lake: LakeLayout,
+) -> None:
+    token = _token(lake, "--principal", "cli-params", "--role", "analyst")
+    sql = "SELECT count(*) AS n FROM gold.kpi_marketplace_daily WHERE dt BETWEEN ? AND ?"
+    env = {**os.environ, "DO_NOT_TRACK": "1", "RASTUP_TOKEN": token}
+    for values, explain in (([], ()), (["2026-01-05"], ()), (["a", "b", "c"], ()),
+                            (["2026-01-05"], ("--explain",))):  # fmt: skip
+        options = [arg for value in values for arg in ("--param", value)]
+        proc = subprocess.run(
+            [sys.executable, "-m", "rastup_data.cli", "query", "--lake", str(lake.root),
+             *explain, *options, sql],
+            capture_output=True, text=True, env=env, timeout=120, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stdout == ""
+        assert proc.stderr.splitlines() == [
+            f"error: QUERY_INVALID: the query takes 2 parameter values (one per `?`, or per "
+            f"$1, $2, ...) but {len(values)} {'was' if len(values) == 1 else 'were'} given. "
+            "To fix this, give one value per parameter, in order."
+        ]
+    code, out, _ = _invoke(
+        "audit", "list", "--lake", str(lake.root), "--principal", "cli-params", "--format", "json"
+    )
+    assert code == 0
+    assert [(r["status"], r["code"]) for r in json.loads(out)] == [("refused", "QUERY_INVALID")] * 4
+
+
+def test_query_help_shows_param_with_an_example() -> None:
+    result = CliRunner().invoke(cli, ["query", "--help"])
+    assert result.exit_code == 0
+    assert "--param VALUE" in result.output
+    assert "rastup-data query --param 2026-01-06 --param nyc" in result.output
+    assert "?::DATE" in result.output
+
+
 def test_an_unknown_city_is_refused_naming_the_seed_cities(lake: LakeLayout) -> None:
     code, out, err = _invoke(
         "auth", "token", "create", "--lake", str(lake.root), "--principal", "cli-x",

@@ -11,7 +11,8 @@ from gate_fixture import VIEWER
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.governance import Gate, QueryPath
-from rastup_data.governance.parameters import number_parameters
+from rastup_data.governance.checker import parse_query
+from rastup_data.governance.parameters import number_parameters, parameter_count
 from rastup_data.governance.sizing import value_bound
 
 
@@ -82,3 +83,23 @@ def test_a_query_mixing_question_marks_with_numbered_parameters_is_refused(
     assert error.code is ErrorCode.QUERY_INVALID
     assert "mixes `?` parameters with numbered ones" in error.message
     assert gate.audit.records()[-1].status == "refused"
+
+
+def test_a_query_takes_as_many_values_as_its_highest_parameter_number() -> None:
+    assert parameter_count(parse_query("SELECT 1, '?', $$?$$")) == 0
+    assert parameter_count(parse_query("SELECT ?::DATE, ? /* ? */")) == 2
+    assert parameter_count(parse_query("SELECT $1, $1 + 1, $3")) == 3
+
+
+@pytest.mark.parametrize("given", [[], ["2026-01-05"], ["2026-01-05", "2026-01-07", "x"]])
+def test_a_wrong_number_of_values_is_refused_before_running(gate: Gate, given: list[Any]) -> None:
+    sql = "SELECT d::DATE AS day FROM range(?::DATE, ?::DATE, INTERVAL 1 DAY) AS t(d)"
+    error = _refused(gate, sql, given)
+    assert error.code is ErrorCode.QUERY_INVALID
+    assert error.message.startswith(
+        f"the query takes 2 parameter values (one per `?`, or per $1, $2, ...) but {len(given)} "
+    )
+    last = gate.audit.records()[-1]
+    assert (last.status, last.code, last.rows) == ("refused", "QUERY_INVALID", 0)
+    # A $n used twice takes one value.
+    assert _run(gate, "SELECT $1::INT + $1::INT AS twice", ["21"]) == ((42,),)

@@ -78,6 +78,20 @@ def test_parameters_cast_with_double_colons_are_accepted(live: Live) -> None:
     assert mixed.json()["code"] == "QUERY_INVALID"
 
 
+@pytest.mark.parametrize("params", [[], ["2026-01-05"], ["2026-01-05", "2026-01-07", 3]])
+def test_a_wrong_number_of_params_is_query_invalid_before_running(
+    live: Live, params: list[object]
+) -> None:
+    sql = "SELECT d::DATE AS day FROM range(?::DATE, ?::DATE, INTERVAL 1 DAY) AS t(d)"
+    response = _query(live, sql, live.tokens["viewer"], params=params)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "QUERY_INVALID"
+    assert body["message"].startswith(
+        f"the query takes 2 parameter values (one per `?`, or per $1, $2, ...) but {len(params)} "
+    )
+
+
 def test_a_scoped_principal_sees_its_city_only(live: Live) -> None:
     response = _query(live, "SELECT DISTINCT city FROM silver.fact_bookings", live.tokens["nyc"])
     assert response.json()["rows"] == [["nyc"]]

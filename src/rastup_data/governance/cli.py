@@ -52,13 +52,35 @@ def caller(gate: Gate, token: str | None) -> Principal:
     show_default=True,
     help="Output format; json prints an array of row objects.",
 )
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="VALUE",
+    help="A value for the query's next `?` (or $1, $2, ...), repeated once per parameter "
+    "in order. Values are text: compared with a typed column (dt >= ?) DuckDB casts them; "
+    "elsewhere cast in SQL, e.g. ?::DATE or ?::INTEGER.",
+)
 @click.option("--tables", is_flag=True, help="List the relations you can read instead.")
 @click.option("--explain", is_flag=True, help="Print the plan and cost estimate; do not run.")
 def query(
-    *, sql: str | None, lake: str | None, token: str | None, fmt: str, tables: bool, explain: bool
+    *,
+    sql: str | None,
+    lake: str | None,
+    token: str | None,
+    fmt: str,
+    params: tuple[str, ...],
+    tables: bool,
+    explain: bool,
 ) -> None:
     """Run SQL through the query gate, e.g. "SELECT * FROM gold.kpi_marketplace_daily";
     SQL "-" reads the query from stdin (e.g. `rastup-data query - < report.sql`).
+
+    \b
+    Parameters bind with one --param per `?`, in order:
+      rastup-data query --param 2026-01-06 --param nyc \\
+        "SELECT * FROM gold.kpi_marketplace_daily WHERE dt >= ?::DATE AND city = ?"
+    A wrong number of values is refused before running (QUERY_INVALID).
 
     Relations: silver.*, gold.*, nrt.* (ops views refreshed near real time) and, for
     admins, bronze.events and bronze.quarantine — as your role sees them (masked and
@@ -85,10 +107,10 @@ def query(
             return
         assert sql is not None
         if explain:
-            plan = gate.explain(principal, sql, path=QueryPath.CLI)
+            plan = gate.explain(principal, sql, path=QueryPath.CLI, params=params)
             click.echo(_render_plan(plan, fmt), nl=False)
             return
-        gated = gate.run(principal, sql, path=QueryPath.CLI)
+        gated = gate.run(principal, sql, path=QueryPath.CLI, params=params)
     click.echo(render(gated.result, fmt), nl=False)
     if gated.result.truncated:
         click.echo(

@@ -34,6 +34,7 @@ from rastup_data.governance.exclusions import ExclusionSource, StateTombstones
 from rastup_data.governance.lineage import Lineage, trace_reads
 from rastup_data.governance.masking import masking_key
 from rastup_data.governance.memo import AnswerKey, Plan, volatile
+from rastup_data.governance.parameters import check_parameter_count, parameter_count
 from rastup_data.governance.pinning import DashboardPin
 from rastup_data.governance.policy import Policy, RoleLimits, load_policy
 from rastup_data.governance.principals import Principal, TokenStore
@@ -254,6 +255,7 @@ class Gate:
         attempt = _Attempt(principal, path, sql)
         try:
             prepared = self._prepare(attempt)
+            check_parameter_count(prepared.plan.parameters, params)
             key = _answer_key(prepared, attempt, params, as_arrow=as_arrow, policy=self.policy)
             remembered = None if key is None else prepared.session.memo.answers.get(key)
             if remembered is not None:
@@ -288,11 +290,15 @@ class Gate:
             table=table,
         )
 
-    def explain(self, principal: Principal, sql: str, *, path: QueryPath) -> QueryPlan:
-        """The plan and cost estimate of ``sql`` without running it (a dry run, audited)."""
+    def explain(
+        self, principal: Principal, sql: str, *, path: QueryPath, params: Sequence[Any] = ()
+    ) -> QueryPlan:
+        """The plan and cost estimate of ``sql`` without running it (a dry run, audited);
+        ``params`` are checked as :meth:`run` checks them and bound in the engine plan."""
         attempt = _Attempt(principal, path, sql)
         try:
             prepared = self._prepare(attempt)
+            check_parameter_count(prepared.plan.parameters, params)
             self._guard(prepared, attempt)
         except RastupError as exc:
             self._record(attempt, status="refused", code=exc.code, rows=0)
@@ -306,7 +312,7 @@ class Gate:
             query_cap=self.guard.query_cap,
             exact=prepared.lineage.exact,
             # The plan spells out the masking expression, key included: admins only.
-            engine_plan=_engine_plan(prepared) if principal.role == "admin" else "",
+            engine_plan=_engine_plan(prepared, params) if principal.role == "admin" else "",
         )
 
     def record_unauthenticated(self, sql: str, *, path: QueryPath, code: ErrorCode) -> None:
@@ -356,7 +362,13 @@ class Gate:
         lineage = trace_reads(checked, session.views, session.schema)
         files = {SourceKind.WAREHOUSE: session.spec.warehouse, SourceKind.NRT: session.spec.nrt}
         estimate = self.cost.estimate(lineage, session.views, files)
-        return Plan(checked, lineage, estimate, stable=not volatile(checked.tree))
+        return Plan(
+            checked,
+            lineage,
+            estimate,
+            stable=not volatile(checked.tree),
+            parameters=parameter_count(checked.tree),
+        )
 
     def _guard(self, prepared: _Prepared, attempt: _Attempt) -> None:
         if attempt.path is QueryPath.DASHBOARD:
@@ -527,11 +539,11 @@ def _answer_key(
     return checked.sql, key, max_rows
 
 
-def _engine_plan(prepared: _Prepared) -> str:
+def _engine_plan(prepared: _Prepared, params: Sequence[Any]) -> str:
     """DuckDB's EXPLAIN of the checked SQL (planning only: nothing is read)."""
     cursor = prepared.session.cursor()
     try:
-        rows = cursor.execute("EXPLAIN " + prepared.checked.sql).fetchall()
+        rows = cursor.execute("EXPLAIN " + prepared.checked.sql, list(params)).fetchall()
     except duckdb.Error as exc:
         return f"(no plan: {' '.join(str(exc).split())})"
     finally:

@@ -92,6 +92,8 @@ class Plan:
     estimate: CostEstimate
     #: No volatile call: the same parameters on the same data give the same rows.
     stable: bool
+    #: The parameter values the query takes (its highest ``$n``).
+    parameters: int = 0
 
 
 class BoundedCache(Generic[_K, _V]):

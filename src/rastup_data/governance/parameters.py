@@ -13,15 +13,23 @@ its parts in another order than the text did (``FROM t SELECT ?``).
 
 A query that mixes ``?`` with ``$n`` is refused (QUERY_INVALID): DuckDB numbers such a ``?``
 after the highest ``$n`` before it, which is easy to get wrong and is never needed.
+
+Once numbered, a query takes as many values as its highest ``$n`` (:func:`parameter_count`);
+the gate refuses other counts before running (:func:`check_parameter_count`, QUERY_INVALID),
+whichever path the values came by (``--param`` of ``rastup-data query``, ``"params"`` of
+``POST /v1/query``).
 """
 
 from __future__ import annotations
 
-from sqlglot import Dialect, Token, TokenType
+from collections.abc import Sequence
+from typing import Any
+
+from sqlglot import Dialect, Token, TokenType, exp
 
 from rastup_data.errors import ErrorCode, RastupError
 
-__all__ = ["number_parameters"]
+__all__ = ["check_parameter_count", "number_parameters", "parameter_count"]
 
 #: Tokens that start with a positional ``?``: ``?`` alone, and ``?::`` (``?`` then a cast).
 _POSITIONAL = frozenset({TokenType.PLACEHOLDER, TokenType.QDCOLON})
@@ -52,6 +60,32 @@ def number_parameters(sql: str) -> str:
         previous = place + 1
     parts.append(sql[previous:])
     return "".join(parts)
+
+
+def parameter_count(tree: exp.Expr) -> int:
+    """The values a numbered query takes: its highest ``$n`` (0 without one). A ``$n`` used
+    twice takes one value; ``$name`` parameters are not counted (DuckDB refuses them with
+    positional values)."""
+    numbers = (
+        int(node.this)
+        for node in tree.find_all(exp.Placeholder)
+        if isinstance(node.this, str) and node.this.isdigit()
+    )
+    return max(numbers, default=0)
+
+
+def check_parameter_count(expected: int, params: Sequence[Any]) -> None:
+    """QUERY_INVALID unless ``params`` holds exactly ``expected`` values."""
+    given = len(params)
+    if given == expected:
+        return
+    values = "value" if expected == 1 else "values"
+    raise RastupError(
+        ErrorCode.QUERY_INVALID,
+        f"the query takes {expected} parameter {values} (one per `?`, or per $1, $2, ...) "
+        f"but {given} {'was' if given == 1 else 'were'} given. To fix this, give one value "
+        "per parameter, in order.",
+    )
 
 
 def _is_positional(token: Token) -> bool:
