@@ -325,8 +325,10 @@ CATALOGUE: dict[str, ErrorInfo] = {
         _R + "spark-unavailable.md",
     ),
     "QUERY_INVALID": ErrorInfo(
-        "The query failed to parse or run, or is not one read-only statement.",
-        "Fix the SQL; list tables with `rastup-data query --tables`.",
+        "The query failed to parse or run, is not one read-only statement, or was given "
+        "another number of parameter values than it takes.",
+        'Fix the SQL, or give one value per `?` (`--param`, `"params"`); list tables '
+        "with `rastup-data query --tables`.",
         400,
         Severity.WARNING,
         "serving",
