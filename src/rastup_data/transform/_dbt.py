@@ -162,19 +162,20 @@ def run_dbt(
     shared = _shared_parse_dir(project, target)
     kept = shared / f"seconds-{target_dir.name}.json" if shared is not None else None
     history = previous_seconds(target_dir) or (_read_seconds(kept) if kept else {})
+    runs_nodes = bool(command) and command[0] in _NODE_COMMANDS
     with _INVOKE_LOCK:
         try:
             manifest = None
-            if command and command[0] in _NODE_COMMANDS:
-                manifest = _parsed_manifest(project, variables, target, target_dir)
+            if runs_nodes:
+                manifest = _parsed_manifest(project, variables, target, shared or target_dir)
             with critical_path_first(history):
                 runner = dbtRunner(manifest=manifest, callbacks=[callback])
                 result = runner.invoke([*command, *options])
         finally:
             _close_duckdb_environment()
-    if kept is not None and command and command[0] in _NODE_COMMANDS:
-        _keep_seconds(kept, previous_seconds(target_dir))
     nodes = tuple(_outcome_from_result(r) for r in _results(result.result))
+    if kept is not None and runs_nodes:
+        _keep_seconds(kept, {n.unique_id: n.seconds for n in nodes})
     error = None if result.exception is None else str(result.exception)
     return DbtInvocation(success=bool(result.success), nodes=nodes, error=error)
 
@@ -209,33 +210,30 @@ def parse_time_vars(variables: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _parsed_manifest(
-    project: Path, variables: Mapping[str, Any], target: str | None, target_dir: Path
+    project: Path, variables: Mapping[str, Any], target: str | None, folder: Path
 ) -> Any:
     """This process's parse of the project for these vars, parsing it if it has none.
 
-    The parse runs in the shared parse folder (``target_dir`` when the cache folder cannot
-    be written), given the parse-time vars only (the project's defaults stand in for the
-    others, which no parse reads), so dbt's own partial parse there (checked by dbt against
-    the project files, the profile and those vars) stays valid from one build to the next,
-    from one process to the next and from one lake to the next: only the first build on a
-    machine with these files parses the whole project. None when the parse fails: the
-    invocation then parses itself and reports the error as before.
+    The parse runs in ``folder`` (the shared parse folder, or the invocation's target folder
+    when the cache cannot be written), given the parse-time vars only (the project's
+    defaults stand in for the others, which no parse reads) and a stand-in in ``folder`` for
+    the warehouse file, so dbt's own partial parse there (checked by dbt against the project
+    files, the profile and those vars) stays valid from one build to the next, from one
+    process to the next and from one lake to the next: only the first build on a machine
+    with these files parses the whole project. None when the parse fails: the invocation
+    then parses itself and reports the error as before.
     """
     key = _ParseKey.of(project, variables, target)
     cached = _PARSED.get(key)
     if cached is not None:
         return cached
     parse_vars = parse_time_vars(variables)
-    folder = _shared_parse_dir(project, target)
-    if folder is None:
-        parsed = _parse(project, target_dir, parse_vars, target)
-    else:
-        if _WAREHOUSE_VAR in parse_vars:
-            # Never opened by a parse; only its stem (the catalog's name) reaches the nodes.
-            stem = Path(str(parse_vars[_WAREHOUSE_VAR])).stem
-            parse_vars[_WAREHOUSE_VAR] = str(folder / f"{stem}.duckdb")
-        with LocalStorage(folder).lock("parse"):
-            parsed = _parse(project, folder, parse_vars, target)
+    if _WAREHOUSE_VAR in parse_vars:
+        # Never opened by a parse; only its stem (the catalog's name) reaches the nodes.
+        stem = Path(str(parse_vars[_WAREHOUSE_VAR])).stem
+        parse_vars[_WAREHOUSE_VAR] = str(folder / f"{stem}.duckdb")
+    with LocalStorage(folder).lock("parse"):
+        parsed = _parse(project, folder, parse_vars, target)
     if parsed is None:
         return None
     _PARSED.clear()

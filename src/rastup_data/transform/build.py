@@ -167,8 +167,7 @@ def build(
                 refreshing.append(pool.submit(refresh_nrt, layout, tombstones=erased))
 
         done = _build_and_publish(layout, options, report, models_built=refresh_nrt_alongside)
-        manifest = warehouse_dirs(layout).dbt_target("build") / "manifest.json"
-        _refresh_registry_site(layout, manifest, report)
+        _refresh_registry_site(layout, done.manifest, report)
         nrt = refreshing[0].result() if refreshing else None
     incremental = done.incremental
     return BuildResult(
@@ -195,6 +194,7 @@ class _Published:
     window: _Window
     invocation: DbtInvocation
     gates: GateOutcome
+    manifest: Path
 
 
 def _build_and_publish(
@@ -214,7 +214,8 @@ def _build_and_publish(
         current = dirs.builds.fetch_current(staging) if not full_refresh else None
         incremental = current is not None
         erased = options.tombstones
-        erased = erased if erased is not None else read_tombstones(layout)
+        if erased is None:
+            erased = read_tombstones(layout)
         try:
             window = _prepare_staging(staging, erased, options, incremental=incremental)
             mode = "incremental" if incremental else "full"
@@ -242,7 +243,7 @@ def _build_and_publish(
         dirs.builds.collect_garbage()
     _log_published(layout, started_at, build_id, window if incremental else _Window(), gates)
     report(BuildEvent("published", f"published build {build_id}"))
-    return _Published(build_id, path, incremental, window, invocation, gates)
+    return _Published(build_id, path, incremental, window, invocation, gates, manifest)
 
 
 def _log_published(
