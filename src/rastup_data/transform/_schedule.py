@@ -10,10 +10,12 @@ to do. Started first, it runs while the small ones share the other thread.
 Each node's score here is the length of its critical path: its own weight plus the weight of
 the heaviest chain of nodes that depend on it (a longest path in the DAG, computed once per
 invocation in reverse topological order). A node's weight is the seconds it took in the
-previous invocation with the same target folder (``run_results.json``); without one it is the
-``schedule_weight`` its config's ``meta`` declares, else a millisecond, so that a first build
-orders by declared weights and then by depth and name, as dbt does. Ties fall back to dbt's
-own score. Only the order of ready nodes changes: dependencies, threads and results do not.
+history the runner passes (the previous invocation with the same target folder,
+``run_results.json``, else the machine's last one of the same kind); without one it is the
+``schedule_weight`` its config's ``meta`` declares, else a millisecond, so that a machine's
+first build orders by declared weights and then by depth and name, as dbt does. Ties fall
+back to dbt's own score. Only the order of ready nodes changes: dependencies, threads and
+results do not.
 """
 
 from __future__ import annotations
