@@ -2,7 +2,10 @@
 in the row groups that survive partition (``dt``) and min/max pruning.
 
 Parquet relations (Bronze, extracts) are measured from their footers; warehouse and NRT
-tables from DuckDB's storage metadata. Predicates on masked columns are not used for
+tables from DuckDB's storage metadata. A DuckDB view is priced as the reads of its base
+tables (:mod:`~rastup_data.governance.warehouse_views`): the base columns the requested
+view columns derive from, in the row groups its own predicates and the query's predicates
+on its pass-through columns keep. Predicates on masked columns are not used for
 pruning (they compare with masks, not stored values). Billed bytes round up to whole
 billing units with a minimum per query (Athena: 1 MiB units, 10 MiB minimum).
 """
@@ -18,6 +21,7 @@ from rastup_data.governance.lineage import Lineage, Predicate, RelationRead
 from rastup_data.governance.policy import CostPolicy
 from rastup_data.governance.pruning import may_match, survives
 from rastup_data.governance.relations import RelationView, SourceKind
+from rastup_data.governance.warehouse_views import TableRead, table_reads
 
 __all__ = ["CostEstimate", "CostModel", "ReadCost"]
 
@@ -64,16 +68,25 @@ class CostModel:
     ) -> ReadCost:
         predicates = tuple(p for p in read.predicates if p.column not in view.masked)
         columns = tuple(sorted(read.columns))
-        if view.kind is SourceKind.PARQUET:
-            groups, total = self._parquet_groups(Path(view.location), predicates)
-        else:
-            database = files.get(view.kind)
-            tables = self.cache.duckdb_tables(database) if database is not None else {}
-            every = tables.get(view.location.lower(), ())
-            groups = [g for g in every if survives(predicates, _bounds(g))]
-            total = len(every)
+        if view.kind is not SourceKind.PARQUET:
+            stored = TableRead(view.location.lower(), read.columns, predicates)
+            return self._stored(read.relation, stored, files.get(view.kind))
+        groups, total = self._parquet_groups(Path(view.location), predicates)
         scanned = sum(g[c].bytes for g in groups for c in columns if c in g)
         return ReadCost(read.relation, columns, scanned, len(groups), total)
+
+    def _stored(self, relation: str, read: TableRead, database: str | None) -> ReadCost:
+        """A warehouse or NRT relation; a view is the sum of its base table reads."""
+        tables = self.cache.duckdb_tables(database) if database is not None else {}
+        plans = self.cache.duckdb_views(database) if database is not None else {}
+        scanned = kept = total = 0
+        for base in table_reads(plans, read):
+            every = tables.get(base.relation, ())
+            groups = [g for g in every if survives(base.predicates, _bounds(g))]
+            scanned += sum(g[c].bytes for g in groups for c in base.columns if c in g)
+            kept += len(groups)
+            total += len(every)
+        return ReadCost(relation, tuple(sorted(read.columns)), scanned, kept, total)
 
     def _parquet_groups(
         self, folder: Path, predicates: tuple[Predicate, ...]

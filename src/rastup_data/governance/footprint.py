@@ -2,8 +2,10 @@
 
 Parquet: the footers (``total_compressed_size`` of each column chunk and its statistics).
 DuckDB files: ``pragma_storage_info``; a segment's bytes are the distance to the next
-segment in its block (the block's end for the last one) plus its additional blocks. Files
-are immutable, so a :class:`FootprintCache` keeps what it read per file version.
+segment in its block (the block's end for the last one) plus its additional blocks. A DuckDB
+file's views are planned once too (:mod:`~rastup_data.governance.warehouse_views`: which
+base columns and row groups a view read costs). Files are immutable, so a
+:class:`FootprintCache` keeps what it read per file version.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import bisect
 import re
 import threading
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,6 +23,8 @@ from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
+
+from rastup_data.governance.warehouse_views import ViewPlan, read_views
 
 __all__ = ["Chunk", "FootprintCache", "ParquetFile", "RowGroup"]
 
@@ -53,6 +59,7 @@ class FootprintCache:
     def __init__(self) -> None:
         self._parquet: dict[tuple[str, int, int], ParquetFile] = {}
         self._duckdb: dict[tuple[str, int], dict[str, tuple[RowGroup, ...]]] = {}
+        self._views: dict[str, dict[str, ViewPlan]] = {}
         self._lock = threading.Lock()
 
     def parquet_files(self, folder: Path) -> list[ParquetFile]:
@@ -86,6 +93,17 @@ class FootprintCache:
                 self._duckdb[key] = cached
         return cached
 
+    def duckdb_views(self, database: str) -> dict[str, ViewPlan]:
+        """``schema.view`` -> how a read of it maps to base table reads (published file)."""
+        with self._lock:
+            cached = self._views.get(database)
+        if cached is None:
+            with _attached(database) as conn:
+                cached = read_views(conn, "db")
+            with self._lock:
+                self._views[database] = cached
+        return cached
+
 
 def _read_footer(path: Path) -> ParquetFile:
     meta = pq.ParquetFile(path).metadata
@@ -106,9 +124,16 @@ def _read_footer(path: Path) -> ParquetFile:
     return ParquetFile(path, date.fromisoformat(match[1]) if match else None, tuple(groups))
 
 
-def _read_storage(database: str) -> dict[str, tuple[RowGroup, ...]]:
+@contextmanager
+def _attached(database: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory connection with ``database`` attached read-only as ``db``."""
     with duckdb.connect(":memory:") as conn:
         conn.execute(f"ATTACH '{_quote(database)}' AS db (READ_ONLY)")
+        yield conn
+
+
+def _read_storage(database: str) -> dict[str, tuple[RowGroup, ...]]:
+    with _attached(database) as conn:
         block_size = int(
             conn.execute(
                 "SELECT block_size FROM pragma_database_size() WHERE database_name = 'db'"
@@ -149,13 +174,26 @@ def _group_segments(
                 size += min(block_size - offset, _uncompressed(str(kind), int(count), stats))
         entry = sizes.setdefault((table, int(group), str(column).lower()), [0, None, None])
         entry[0] += size
-        if len(path) == 1 and isinstance(stats, dict) and "min" in stats:
-            entry[1] = stats["min"] if entry[1] is None else min(entry[1], stats["min"])
-            entry[2] = stats["max"] if entry[2] is None else max(entry[2], stats["max"])
+        if _top_level(path) and isinstance(stats, dict) and "min" in stats:
+            low, high = stats["min"], _string_ceiling(stats["max"])
+            entry[1] = low if entry[1] is None else min(entry[1], low)
+            entry[2] = high if entry[2] is None else max(entry[2], high)
     tables: dict[str, dict[int, RowGroup]] = defaultdict(dict)
     for (table, group, column), (size, low, high) in sizes.items():
         tables[table].setdefault(group, {})[column] = Chunk(size, low, high)
     return {name: tuple(groups[g] for g in sorted(groups)) for name, groups in tables.items()}
+
+
+def _top_level(path: Any) -> bool:
+    """Whether a segment's ``column_path`` (a list, or its text ``[1, 0]``) is the column's
+    own values rather than a child (validity, struct field)."""
+    return "," not in path if isinstance(path, str) else len(path) == 1
+
+
+def _string_ceiling(high: Any) -> Any:
+    """A text maximum as an upper bound: DuckDB keeps a prefix of the longest string (e.g.
+    ``search.impre`` for ``search.impression``), so any continuation of it may occur."""
+    return high + "\U0010ffff" if isinstance(high, str) else high
 
 
 _WIDTH = {

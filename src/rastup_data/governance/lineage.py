@@ -24,7 +24,14 @@ from rastup_data.governance.checker import CheckedQuery
 from rastup_data.governance.policy import TagAction
 from rastup_data.governance.relations import RelationView
 
-__all__ = ["Lineage", "Predicate", "RelationRead", "trace_reads", "views_schema"]
+__all__ = [
+    "Lineage",
+    "Predicate",
+    "RelationRead",
+    "scope_predicates",
+    "trace_reads",
+    "views_schema",
+]
 
 _OPS: dict[type[exp.Expr], str] = {
     exp.EQ: "eq",
@@ -132,7 +139,7 @@ def _reads(tree: exp.Expr, views: Mapping[str, RelationView]) -> Iterator[Relati
             yield RelationRead(
                 relation=relation,
                 columns=frozenset(_columns_of(tree, scope, alias)),
-                predicates=tuple(_predicates(scope, alias)),
+                predicates=tuple(scope_predicates(scope, alias)),
             )
 
 
@@ -169,7 +176,8 @@ def _scope_of(root: Scope, query: exp.Expr | None) -> Scope | None:
     return root
 
 
-def _predicates(scope: Scope, alias: str) -> Iterator[Predicate]:
+def scope_predicates(scope: Scope, alias: str) -> Iterator[Predicate]:
+    """The ``column <op> constant`` conjuncts on ``alias`` in the WHERE and ON of ``scope``."""
     select = scope.expression
     conditions = []
     where = select.args.get("where")
