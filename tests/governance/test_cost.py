@@ -110,6 +110,21 @@ def test_warehouse_estimates_add_up_by_column(gate: Gate) -> None:
     assert scanned("*") > city + gmv
 
 
+def test_an_outer_joins_condition_does_not_prune_its_preserved_side(gate: Gate) -> None:
+    def events_read(sql: str) -> int:
+        reads = gate.explain(ADMIN, sql, path=QueryPath.REPORT).estimate.reads
+        return sum(r.scanned_bytes for r in reads if r.relation == "silver.events_deduped")
+
+    scan = "SELECT e.user_id, e.dt, e.city, k.city FROM silver.events_deduped AS e"
+    on = "ON e.dt = DATE '1999-01-01' AND k.city = e.city"
+    whole = events_read(scan + " CROSS JOIN gold.kpi_marketplace_daily AS k")
+    assert whole > 0
+    assert events_read(f"{scan} LEFT JOIN gold.kpi_marketplace_daily AS k {on}") == whole
+    assert events_read(f"{scan} FULL JOIN gold.kpi_marketplace_daily AS k {on}") == whole
+    assert events_read(f"{scan} JOIN gold.kpi_marketplace_daily AS k {on}") == 0
+    assert events_read(f"{scan} RIGHT JOIN gold.kpi_marketplace_daily AS k {on}") == 0
+
+
 def test_explain_does_not_run_or_bill(gate: Gate) -> None:
     plan = gate.explain(ANALYST, "SELECT city FROM gold.kpi_marketplace_daily", path=QueryPath.CLI)
     assert plan.relations == ("gold.kpi_marketplace_daily",)

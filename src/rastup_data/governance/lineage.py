@@ -177,20 +177,35 @@ def _scope_of(root: Scope, query: exp.Expr | None) -> Scope | None:
 
 
 def scope_predicates(scope: Scope, alias: str) -> Iterator[Predicate]:
-    """The ``column <op> constant`` conjuncts on ``alias`` in the WHERE and ON of ``scope``."""
+    """The ``column <op> constant`` conjuncts on ``alias`` in the WHERE of ``scope`` and in
+    the ON of its joins that filter ``alias``'s rows (:func:`_filters`)."""
     select = scope.expression
     conditions = []
     where = select.args.get("where")
     if where is not None:
         conditions.append(where.this)
     for join in select.args.get("joins") or ():
-        if join.args.get("on") is not None:
+        if join.args.get("on") is not None and _filters(join, alias):
             conditions.append(join.args["on"])
     for condition in conditions:
         for conjunct in _conjuncts(condition):
             found = _predicate(conjunct, alias)
             if found is not None:
                 yield found
+
+
+def _filters(join: exp.Join, alias: str) -> bool:
+    """Whether ``join``'s ON drops rows of ``alias``: an outer (or anti) join keeps every
+    row of its preserved side, so ``a LEFT JOIN b ON a.dt = …`` still reads all of ``a``."""
+    joined = bool(join.this.alias_or_name == alias)
+    side, kind = str(join.args.get("side") or "").upper(), str(join.args.get("kind") or "").upper()
+    if side == "FULL":
+        return False
+    if side == "LEFT" or kind == "ANTI":
+        return joined
+    if side == "RIGHT":
+        return not joined
+    return True
 
 
 def _conjuncts(node: exp.Expr) -> Iterator[exp.Expr]:
