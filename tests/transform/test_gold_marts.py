@@ -115,7 +115,9 @@ def test_facts_carry_the_common_columns_of_docs_models(
     with open_published(layout) as conn:
         facts = conn.execute(
             "SELECT table_name FROM duckdb_tables() "
-            "WHERE schema_name = 'silver' AND table_name LIKE 'fact_%' ORDER BY 1"
+            "WHERE schema_name = 'silver' AND table_name LIKE 'fact_%' "
+            "UNION ALL SELECT view_name FROM duckdb_views() "
+            "WHERE schema_name = 'silver' AND view_name LIKE 'fact_%' ORDER BY 1"
         ).fetchall()
         models = Path(__file__).parents[2] / "dbt" / "models" / "silver"
         assert len(facts) == len(list(models.glob("fact_*.sql")))

@@ -78,13 +78,13 @@ def test_a_build_refreshes_the_nrt_views_even_when_its_checks_fail(layout: LakeL
     write_bronze(layout, [_payout("po_1", "2026-01-01 00:00", 100)], name="a")
     first = build(layout, BuildOptions(quality_gates=False))
     assert first.nrt is not None
-    impression = {"search_id": "s_1", "listing_id": "l_1", "listing_type": "spaceship"}
-    impression |= {"rank": 1, "is_promoted": False, "promotion_id": None}
+    click = {"search_id": "s_1", "listing_id": "l_1", "listing_type": "spaceship"}
+    click |= {"rank": 1, "is_promoted": False, "promotion_id": None}
     write_bronze(
         layout,
         [
             _payout("po_2", "2026-01-02 00:00", 200),
-            envelope("search.impression", "2026-01-02 00:00", impression),
+            envelope("search.click", "2026-01-02 00:00", click),
         ],
         name="b",
     )

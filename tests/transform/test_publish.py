@@ -19,7 +19,9 @@ from rastup_data.transform.runs import build_runs
 from rastup_data.transform.warehouse import PointerDir, warehouse_dirs
 
 
-def _booking(listing_type: str = "talent") -> list[dict[str, object]]:
+def _booking(
+    listing_type: str = "talent", search: str = "search.impression"
+) -> list[dict[str, object]]:
     return [
         envelope(
             "booking.confirmed",
@@ -61,7 +63,7 @@ def _booking(listing_type: str = "talent") -> list[dict[str, object]]:
             user_id="u_1",
         ),
         envelope(
-            "search.impression",
+            search,
             "2026-01-05 09:00",
             {
                 "search_id": "s_1",
@@ -95,13 +97,13 @@ def test_failed_checks_and_model_errors_never_publish(layout: LakeLayout) -> Non
     stages = [e.stage for e in events]
     assert stages.index("published") > stages.index("start")
 
-    # An impression with an unknown listing_type fails an error-severity dbt test.
-    write_bronze(layout, _booking("spaceship")[3:], name="bad-enum")
+    # A search click with an unknown listing_type fails an error-severity dbt test.
+    write_bronze(layout, _booking("spaceship", "search.click")[3:], name="bad-enum")
     with pytest.raises(BuildFailed) as failed:
         build(layout, BuildOptions(quality_gates=False, with_nrt=False))
     assert failed.value.code is ErrorCode.QUALITY_CHECK_FAILED
     names = [f.name for f in failed.value.failures]
-    assert any(n.startswith("accepted_values_map_fact_search_impressions") for n in names)
+    assert any(n.startswith("accepted_values_map_fact_search_clicks") for n in names)
     sample = failed.value.failures[0].sample_rows
     assert {"column_name": "listing_type", "value": "spaceship"}.items() <= sample[0].items()
     dirs = warehouse_dirs(layout)

@@ -210,15 +210,27 @@ def query_failed(exc: duckdb.Error) -> RastupError:
 
 
 def list_tables(conn: duckdb.DuckDBPyConnection) -> list[TableInfo]:
-    """Silver and Gold tables of the published build, then the NRT views if attached."""
+    """Silver and Gold relations of the published build, then the NRT views if attached.
+
+    A relation the build keeps as a view (``silver.fact_search_impressions``) is listed
+    like a table; its row count is not known without running it, so it is None.
+    """
     schemas = ", ".join(f"'{s}'" for s in READER_SCHEMAS)
     found = conn.execute(
         f"""
-        SELECT database_name, schema_name, table_name, estimated_size, coalesce(comment, '')
-        FROM duckdb_tables()
+        SELECT database_name, schema_name, name, rows, comment
+        FROM (
+            SELECT database_name, schema_name, table_name AS name,
+                   estimated_size AS rows, coalesce(comment, '') AS comment
+            FROM duckdb_tables()
+            UNION ALL
+            SELECT database_name, schema_name, view_name, NULL, coalesce(comment, '')
+            FROM duckdb_views()
+            WHERE NOT internal
+        )
         WHERE (database_name = '{WAREHOUSE_CATALOG}' AND schema_name IN ({schemas}))
            OR (database_name = '{NRT_CATALOG}' AND schema_name = 'main')
-        ORDER BY database_name = '{NRT_CATALOG}', schema_name, table_name
+        ORDER BY database_name = '{NRT_CATALOG}', schema_name, name
         """
     ).fetchall()
     tables: list[TableInfo] = []

@@ -1,9 +1,8 @@
 """Critical path first: the order in which dbt starts the nodes that are ready to run.
 
 dbt hands a free thread the ready node that sits highest in the graph (fewest ancestors),
-ties broken by name. A build is a wide fan-out: once ``events_deduped`` is written, seventeen
-facts and dimensions are ready at once, and by name the largest fact
-(``fact_search_impressions``, about a fifth of the build) was started after most of the small
+ties broken by name. A build is a wide fan-out: once ``events_deduped`` is written, the facts
+and dimensions are ready at once, and by name a large one could start after most of the small
 ones, so the Gold models that read it waited for it while the other thread had nothing left
 to do. Started first, it runs while the small ones share the other thread.
 
