@@ -5,7 +5,6 @@ on pass-through columns keep. Expected bytes come from the base table's storage 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date
@@ -220,16 +219,18 @@ def test_view_text_is_matched_by_schema_and_table_whatever_its_catalog() -> None
 
 
 @pytest.fixture
-def view_lake(lake: LakeLayout, tmp_path: Path) -> LakeLayout:
-    """A copy of the shared lake whose search-impression fact is a view over events_deduped."""
-    copy = LakeLayout(tmp_path / "lake")
-    shutil.copytree(lake.root, copy.root)
-    warehouse = published_files(copy).warehouse
+def view_lake(lake: LakeLayout) -> LakeLayout:
+    """The shared lake: its build keeps the search-impression fact as a view over
+    events_deduped."""
+    warehouse = published_files(lake).warehouse
     assert warehouse is not None
-    with duckdb.connect(warehouse) as conn:
-        conn.execute("DROP TABLE silver.fact_search_impressions")
-        conn.execute(FACT_VIEW.replace("staging.", ""))
-    return copy
+    with duckdb.connect(warehouse, read_only=True) as conn:
+        found = conn.execute(
+            "SELECT count(*) FROM duckdb_views() "
+            "WHERE schema_name = 'silver' AND view_name = 'fact_search_impressions'"
+        ).fetchone()
+    assert found == (1,)
+    return lake
 
 
 def _gate(layout: LakeLayout, tmp_path: Path, query_cap: int) -> Gate:
