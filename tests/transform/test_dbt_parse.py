@@ -3,7 +3,9 @@ the parse is made in the user's cache, where the next process and every other la
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from pathlib import Path
 
 import pytest
@@ -161,3 +163,31 @@ def test_a_cache_that_cannot_be_written_keeps_the_parse_in_the_work_folder(
     build(layout, BuildOptions(quality_gates=False, with_nrt=False))
     assert _payouts(layout) == [(2, 350)]
     assert (warehouse_dirs(layout).dbt_target("build") / "partial_parse.msgpack").exists()
+
+
+class _Cycle:
+    """An object in a reference cycle: only the cyclic collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_what_lives_as_long_as_the_process_is_frozen_and_garbage_is_not() -> None:
+    gc.unfreeze()
+    try:
+        garbage = _Cycle()
+        gone = weakref.ref(garbage)
+        del garbage
+        with _dbt._long_lived():
+            assert not gc.isenabled()
+            kept = [_Cycle() for _ in range(3)]
+        assert gc.isenabled()
+        assert gone() is None, "garbage made before the freeze is collected, not frozen"
+        assert gc.get_freeze_count() >= len(kept)
+        gc.disable()
+        with _dbt._long_lived():
+            pass
+        assert not gc.isenabled(), "a collector the caller turned off stays off"
+    finally:
+        gc.enable()
+        gc.unfreeze()

@@ -21,11 +21,12 @@ shared parse.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,7 +144,8 @@ def run_dbt(
 ) -> DbtInvocation:
     """Invoke ``dbt <command>`` in this process; ``on_node`` sees each node as it finishes."""
     os.environ.setdefault("DO_NOT_TRACK", "1")
-    from dbt.cli.main import dbtRunner  # heavy import: only when a build runs
+    with _long_lived():
+        from dbt.cli.main import dbtRunner  # heavy import: only when a build runs
 
     project = project_dir or dbt_project_dir()
     # dbt resolves a relative target path against the project folder, not the working one.
@@ -167,7 +169,8 @@ def run_dbt(
         try:
             manifest = None
             if runs_nodes:
-                manifest = _parsed_manifest(project, variables, target, shared or target_dir)
+                with _long_lived():
+                    manifest = _parsed_manifest(project, variables, target, shared or target_dir)
             with critical_path_first(history):
                 runner = dbtRunner(manifest=manifest, callbacks=[callback])
                 result = runner.invoke([*command, *options])
@@ -178,6 +181,28 @@ def run_dbt(
         _keep_seconds(kept, {n.unique_id: n.seconds for n in nodes})
     error = None if result.exception is None else str(result.exception)
     return DbtInvocation(success=bool(result.success), nodes=nodes, error=error)
+
+
+@contextlib.contextmanager
+def _long_lived() -> Iterator[None]:
+    """Make objects that live as long as the process (dbt's modules, the project's parse)
+    without cyclic collections, then freeze them so that later collections skip them.
+
+    Python's full collections walk every tracked object: with dbt and a parse loaded that was
+    about 0.1 s each, seven times in a 10 M-event build, three of them while dbt started on
+    one core. The garbage made meanwhile is collected before the freeze, so a long-running
+    process (``serve`` refreshing the NRT views) keeps nothing it would otherwise free; after
+    the first freeze that collection walks only what is new.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def _options(
