@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 import click
@@ -102,16 +101,3 @@ def test_an_oserror_without_a_path_still_propagates(monkeypatch: pytest.MonkeyPa
     monkeypatch.setitem(shell.COMMANDS, "trouble", (_socket_trouble, "Fails."))
     result = CliRunner().invoke(shell.cli, ["trouble"])
     assert isinstance(result.exception, ConnectionResetError)
-
-
-def test_the_command_freezes_what_it_leaves_for_the_exit(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The interpreter's exit does not walk the objects a command leaves behind."""
-    monkeypatch.setattr("sys.argv", ["rastup-data", "--version"])
-    gc.unfreeze()
-    try:
-        with pytest.raises(SystemExit) as exited:
-            shell.main()
-        assert exited.value.code == 0
-        assert gc.get_freeze_count() > 0
-    finally:
-        gc.unfreeze()

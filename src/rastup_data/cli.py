@@ -6,7 +6,6 @@ component's dependencies never slow another's command.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 from typing import Any, NoReturn
 
@@ -304,14 +303,7 @@ def cli() -> None:
 
 
 def main() -> None:
-    try:
-        cli(prog_name="rastup-data")
-    finally:
-        # The interpreter's exit collects every cycle it still holds: after a command that
-        # loaded dbt that is a long walk (~0.6 s of a `build`) over objects the process is
-        # about to drop anyway. Frozen, they are not walked; files, connections and atexit
-        # handlers are closed and run as before.
-        gc.freeze()
+    cli(prog_name="rastup-data")
 
 
 if __name__ == "__main__":
