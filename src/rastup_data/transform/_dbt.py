@@ -20,7 +20,9 @@ shared parse.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import gc
 import hashlib
 import json
@@ -201,8 +203,16 @@ def _long_lived() -> Iterator[None]:
     finally:
         gc.collect()
         gc.freeze()
+        _unfreeze_at_exit()
         if enabled:
             gc.enable()
+
+
+@functools.cache
+def _unfreeze_at_exit() -> None:
+    """At exit the frozen objects go back to the collector, so that the interpreter frees
+    them as it always has (DuckDB's bindings report objects still alive then as leaks)."""
+    atexit.register(gc.unfreeze)
 
 
 def _options(
