@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -101,3 +103,40 @@ def test_an_oserror_without_a_path_still_propagates(monkeypatch: pytest.MonkeyPa
     monkeypatch.setitem(shell.COMMANDS, "trouble", (_socket_trouble, "Fails."))
     result = CliRunner().invoke(shell.cli, ["trouble"])
     assert isinstance(result.exception, ConnectionResetError)
+
+
+_ENTRY = """
+import atexit, pathlib, sys, threading, time
+out = pathlib.Path(sys.argv[1])
+def late():
+    time.sleep(0.3)
+    out.with_suffix(".thread").write_text("done")
+threading.Thread(target=late).start()
+atexit.register(lambda: out.write_text("ran"))
+from rastup_data.cli import main
+sys.argv = ["rastup-data", *sys.argv[2:]]
+main()
+"""
+
+
+@pytest.mark.parametrize(("args", "status"), [(["--version"], 0), (["--no-such-option"], 2)])
+def test_the_entry_point_exits_like_python_without_its_teardown(
+    tmp_path: Path, args: list[str], status: int
+) -> None:
+    """Threads are waited for, exit handlers run, output is flushed, the status is kept."""
+    marker = tmp_path / "exit"
+    proc = subprocess.run(
+        [sys.executable, "-c", _ENTRY, str(marker), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == status, proc.stderr
+    assert marker.read_text() == "ran"
+    assert marker.with_suffix(".thread").read_text() == "done"
+    if status == 0:
+        assert proc.stdout.startswith("rastup-data, version")
+    else:
+        assert "No such option" in proc.stderr
+    assert "leaked" not in proc.stderr

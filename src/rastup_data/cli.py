@@ -6,6 +6,11 @@ component's dependencies never slow another's command.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import os
+import sys
+import threading
 from collections.abc import Callable
 from typing import Any, NoReturn
 
@@ -302,8 +307,36 @@ def cli() -> None:
     """RastUp Data Platform: ingest, land, model, gate, experiment and serve marketplace data."""
 
 
-def main() -> None:
-    cli(prog_name="rastup-data")
+def main() -> NoReturn:
+    """The console entry point: run the command, then end the process without tearing the
+    interpreter down.
+
+    After a command that loaded dbt (a build), the teardown frees millions of objects one by
+    one: about 0.6 s after the command's last line. The process ends as a normal exit would,
+    minus that: threads still running are waited for, the exit handlers run, the output is
+    flushed, and the command's exit status is kept. An exception that escapes the command
+    leaves the usual way, with its traceback.
+    """
+    try:
+        cli(prog_name="rastup-data")
+    except SystemExit as done:
+        _leave(done.code)
+    _leave(0)
+
+
+def _leave(code: object) -> NoReturn:
+    current = threading.current_thread()
+    for thread in threading.enumerate():
+        if thread is not current and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    status = code if isinstance(code, int) else 0 if code is None else 1
+    if not isinstance(code, int | None):
+        print(code, file=sys.stderr)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
 
 
 if __name__ == "__main__":
