@@ -112,6 +112,9 @@ def late():
     time.sleep(0.3)
     out.with_suffix(".thread").write_text("done")
 threading.Thread(target=late).start()
+from concurrent.futures import ThreadPoolExecutor
+pool = ThreadPoolExecutor(1)  # never shut down: the exit stops its idle worker
+pool.submit(lambda: out.with_suffix(".pool").write_text("done"))
 atexit.register(lambda: out.write_text("ran"))
 from rastup_data.cli import main
 sys.argv = ["rastup-data", *sys.argv[2:]]
@@ -123,7 +126,8 @@ main()
 def test_the_entry_point_exits_like_python_without_its_teardown(
     tmp_path: Path, args: list[str], status: int
 ) -> None:
-    """Threads are waited for, exit handlers run, output is flushed, the status is kept."""
+    """Threads are waited for, an executor left open is stopped, exit handlers run, output is
+    flushed, the status is kept."""
     marker = tmp_path / "exit"
     proc = subprocess.run(
         [sys.executable, "-c", _ENTRY, str(marker), *args],
@@ -135,6 +139,7 @@ def test_the_entry_point_exits_like_python_without_its_teardown(
     assert proc.returncode == status, proc.stderr
     assert marker.read_text() == "ran"
     assert marker.with_suffix(".thread").read_text() == "done"
+    assert marker.with_suffix(".pool").read_text() == "done"
     if status == 0:
         assert proc.stdout.startswith("rastup-data, version")
     else:

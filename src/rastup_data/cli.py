@@ -325,14 +325,15 @@ def main() -> NoReturn:
 
 
 def _leave(code: object) -> NoReturn:
-    current = threading.current_thread()
-    for thread in threading.enumerate():
-        if thread is not current and not thread.daemon:
-            thread.join()
+    """What the interpreter's exit does before its teardown, in its order: threading's own
+    exit (executors told to stop, non-daemon threads waited for), then the atexit handlers."""
+    threading._shutdown()  # type: ignore[attr-defined]
     atexit._run_exitfuncs()
-    status = code if isinstance(code, int) else 0 if code is None else 1
-    if not isinstance(code, int | None):
+    if code is None or isinstance(code, int):
+        status = code or 0
+    else:  # SystemExit("message"): printed, status 1
         print(code, file=sys.stderr)
+        status = 1
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
