@@ -146,9 +146,7 @@ def run_dbt(
 ) -> DbtInvocation:
     """Invoke ``dbt <command>`` in this process; ``on_node`` sees each node as it finishes."""
     os.environ.setdefault("DO_NOT_TRACK", "1")
-    with _long_lived():
-        from dbt.cli.main import dbtRunner  # heavy import: only when a build runs
-
+    runner_class = _runner_class()
     project = project_dir or dbt_project_dir()
     # dbt resolves a relative target path against the project folder, not the working one.
     target_dir = target_dir.absolute()
@@ -171,10 +169,9 @@ def run_dbt(
         try:
             manifest = None
             if runs_nodes:
-                with _long_lived():
-                    manifest = _parsed_manifest(project, variables, target, shared or target_dir)
+                manifest = _parsed_manifest(project, variables, target, shared or target_dir)
             with critical_path_first(history):
-                runner = dbtRunner(manifest=manifest, callbacks=[callback])
+                runner = runner_class(manifest=manifest, callbacks=[callback])
                 result = runner.invoke([*command, *options])
         finally:
             _close_duckdb_environment()
@@ -185,6 +182,14 @@ def run_dbt(
     return DbtInvocation(success=bool(result.success), nodes=nodes, error=error)
 
 
+@functools.cache
+def _runner_class() -> Any:
+    """dbt's runner class, imported once per process (heavy: only when a build runs)."""
+    with _long_lived():
+        from dbt.cli.main import dbtRunner
+    return dbtRunner
+
+
 @contextlib.contextmanager
 def _long_lived() -> Iterator[None]:
     """Make objects that live as long as the process (dbt's modules, the project's parse)
@@ -192,9 +197,10 @@ def _long_lived() -> Iterator[None]:
 
     Python's full collections walk every tracked object: with dbt and a parse loaded that was
     about 0.1 s each, seven times in a 10 M-event build, three of them while dbt started on
-    one core. The garbage made meanwhile is collected before the freeze, so a long-running
-    process (``serve`` refreshing the NRT views) keeps nothing it would otherwise free; after
-    the first freeze that collection walks only what is new.
+    one core. It runs when they are made (dbt's first import, a parse the process did not
+    hold), not on every invocation: a long-running process (``serve`` refreshing the NRT
+    views) freezes only those, and the garbage made meanwhile is collected first, so it keeps
+    nothing it would otherwise free.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -267,7 +273,7 @@ def _parsed_manifest(
         # Never opened by a parse; only its stem (the catalog's name) reaches the nodes.
         stem = Path(str(parse_vars[_WAREHOUSE_VAR])).stem
         parse_vars[_WAREHOUSE_VAR] = str(folder / f"{stem}.duckdb")
-    with LocalStorage(folder).lock("parse"):
+    with LocalStorage(folder).lock("parse"), _long_lived():
         parsed = _parse(project, folder, parse_vars, target)
     if parsed is None:
         return None
@@ -278,10 +284,10 @@ def _parsed_manifest(
 
 def _parse(project: Path, folder: Path, parse_vars: Mapping[str, Any], target: str | None) -> Any:
     """``dbt parse`` with ``folder`` as its target folder: the Manifest, or None."""
-    from dbt.cli.main import dbtRunner
     from dbt.contracts.graph.manifest import Manifest
 
-    parsed = dbtRunner().invoke(["parse", *_options(project, folder, parse_vars, target)]).result
+    options = _options(project, folder, parse_vars, target)
+    parsed = _runner_class()().invoke(["parse", *options]).result
     return parsed if isinstance(parsed, Manifest) else None
 
 
