@@ -21,7 +21,7 @@ from rastup_data.governance.lineage import Lineage, Predicate, RelationRead
 from rastup_data.governance.policy import CostPolicy
 from rastup_data.governance.pruning import may_match, survives
 from rastup_data.governance.relations import RelationView, SourceKind
-from rastup_data.governance.warehouse_views import TableRead, table_reads
+from rastup_data.governance.warehouse_views import table_reads
 
 __all__ = ["CostEstimate", "CostModel", "ReadCost"]
 
@@ -69,13 +69,13 @@ class CostModel:
         predicates = tuple(p for p in read.predicates if p.column not in view.masked)
         columns = tuple(sorted(read.columns))
         if view.kind is not SourceKind.PARQUET:
-            stored = TableRead(view.location.lower(), read.columns, predicates)
+            stored = RelationRead(view.location.lower(), read.columns, predicates)
             return self._stored(read.relation, stored, files.get(view.kind))
         groups, total = self._parquet_groups(Path(view.location), predicates)
         scanned = sum(g[c].bytes for g in groups for c in columns if c in g)
         return ReadCost(read.relation, columns, scanned, len(groups), total)
 
-    def _stored(self, relation: str, read: TableRead, database: str | None) -> ReadCost:
+    def _stored(self, relation: str, read: RelationRead, database: str | None) -> ReadCost:
         """A warehouse or NRT relation; a view is the sum of its base table reads."""
         tables = self.cache.duckdb_tables(database) if database is not None else {}
         plans = self.cache.duckdb_views(database) if database is not None else {}

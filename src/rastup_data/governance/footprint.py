@@ -58,8 +58,7 @@ class FootprintCache:
 
     def __init__(self) -> None:
         self._parquet: dict[tuple[str, int, int], ParquetFile] = {}
-        self._duckdb: dict[tuple[str, int], dict[str, tuple[RowGroup, ...]]] = {}
-        self._views: dict[str, dict[str, ViewPlan]] = {}
+        self._duckdb: dict[str, _Published] = {}
         self._lock = threading.Lock()
 
     def parquet_files(self, folder: Path) -> list[ParquetFile]:
@@ -84,25 +83,29 @@ class FootprintCache:
 
     def duckdb_tables(self, database: str) -> dict[str, tuple[RowGroup, ...]]:
         """``schema.table`` -> row groups of every table in a published (immutable) file."""
-        key = (database, 0)
-        with self._lock:
-            cached = self._duckdb.get(key)
-        if cached is None:
-            cached = _read_storage(database)
-            with self._lock:
-                self._duckdb[key] = cached
-        return cached
+        return self._published(database).tables
 
     def duckdb_views(self, database: str) -> dict[str, ViewPlan]:
         """``schema.view`` -> how a read of it maps to base table reads (published file)."""
+        return self._published(database).views
+
+    def _published(self, database: str) -> _Published:
         with self._lock:
-            cached = self._views.get(database)
+            cached = self._duckdb.get(database)
         if cached is None:
             with _attached(database) as conn:
-                cached = read_views(conn, "db")
+                cached = _Published(_read_storage(conn), read_views(conn, "db"))
             with self._lock:
-                self._views[database] = cached
+                self._duckdb[database] = cached
         return cached
+
+
+@dataclass(frozen=True, slots=True)
+class _Published:
+    """What one published DuckDB file holds: its tables' row groups and its views' plans."""
+
+    tables: dict[str, tuple[RowGroup, ...]]
+    views: dict[str, ViewPlan]
 
 
 def _read_footer(path: Path) -> ParquetFile:
@@ -132,24 +135,24 @@ def _attached(database: str) -> Iterator[duckdb.DuckDBPyConnection]:
         yield conn
 
 
-def _read_storage(database: str) -> dict[str, tuple[RowGroup, ...]]:
-    with _attached(database) as conn:
-        block_size = int(
-            conn.execute(
-                "SELECT block_size FROM pragma_database_size() WHERE database_name = 'db'"
-            ).fetchall()[0][0]
-        )
-        tables = conn.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'db'"
+def _read_storage(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[RowGroup, ...]]:
+    """Row groups of every table of the file attached as ``db``."""
+    block_size = int(
+        conn.execute(
+            "SELECT block_size FROM pragma_database_size() WHERE database_name = 'db'"
+        ).fetchall()[0][0]
+    )
+    tables = conn.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'db'"
+    ).fetchall()
+    segments = []
+    for schema, table in tables:
+        rows = conn.execute(
+            "SELECT row_group_id, column_name, column_path, stats, block_id, block_offset, "
+            "len(additional_block_ids), segment_type, count FROM pragma_storage_info(?)",
+            [f'"db"."{schema}"."{table}"'],
         ).fetchall()
-        segments = []
-        for schema, table in tables:
-            rows = conn.execute(
-                "SELECT row_group_id, column_name, column_path, stats, block_id, block_offset, "
-                "len(additional_block_ids), segment_type, count FROM pragma_storage_info(?)",
-                [f'"db"."{schema}"."{table}"'],
-            ).fetchall()
-            segments += [(f"{schema}.{table}".lower(), *row) for row in rows]
+        segments += [(f"{schema}.{table}".lower(), *row) for row in rows]
     return _group_segments(segments, block_size)
 
 

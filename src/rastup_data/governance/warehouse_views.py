@@ -36,9 +36,9 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
 from sqlglot.schema import MappingSchema
 
-from rastup_data.governance.lineage import Predicate, scope_predicates
+from rastup_data.governance.lineage import Predicate, RelationRead, scope_predicates
 
-__all__ = ["BaseRead", "TableRead", "ViewPlan", "plan_view", "read_views", "table_reads"]
+__all__ = ["BaseRead", "ViewPlan", "plan_view", "read_views", "table_reads"]
 
 #: Views nested deeper than this are priced conservatively (DuckDB forbids cycles).
 MAX_DEPTH = 16
@@ -64,15 +64,6 @@ class ViewPlan:
     name: str
     reads: tuple[BaseRead, ...]
     exact: bool
-
-
-@dataclass(frozen=True, slots=True)
-class TableRead:
-    """A read of one stored relation: columns and constant predicates on its columns."""
-
-    relation: str
-    columns: frozenset[str]
-    predicates: tuple[Predicate, ...]
 
 
 def read_views(conn: duckdb.DuckDBPyConnection, database: str) -> dict[str, ViewPlan]:
@@ -125,8 +116,8 @@ def plan_view(name: str, sql: str, columns: Mapping[str, list[str]]) -> ViewPlan
 
 
 def table_reads(
-    plans: Mapping[str, ViewPlan], read: TableRead, depth: int = 0
-) -> Iterator[TableRead]:
+    plans: Mapping[str, ViewPlan], read: RelationRead, depth: int = 0
+) -> Iterator[RelationRead]:
     """``read`` itself for a stored relation; for a view, the reads of its base relations
     (recursively), with the columns the requested ones derive from and the predicates that
     survive the view."""
@@ -143,7 +134,7 @@ def table_reads(
             for p in read.predicates
             if p.column in base.passthrough
         )
-        inner = TableRead(base.relation, frozenset(columns), base.predicates + pushed)
+        inner = RelationRead(base.relation, frozenset(columns), base.predicates + pushed)
         if depth >= MAX_DEPTH:
             yield inner
         else:
