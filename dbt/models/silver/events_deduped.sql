@@ -1,7 +1,7 @@
 {#-
-  Every accepted event once (first copy by received_at), erased subjects removed.
-  Of the envelope's context only city is kept and ids not at all: no model reads them, and
-  copying their JSON text was a third of this model's write time.
+  Every accepted event once (bronze_first_copies: the first copy received), erased subjects
+  removed. Of the envelope's context only city is kept and ids not at all: no model reads
+  them, and copying their JSON text was a third of this model's write time.
   Incremental runs read only the Bronze window (see bronze_window_filter) and append the
   event_ids Silver does not hold yet; with reread_window the window's rows are deleted
   first and read again (a backfill).
@@ -24,14 +24,8 @@
     ]
 ) }}
 
-with bronze as (
-  select * from {{ bronze_events() }} as b
-  {%- if is_incremental() %}
-  where {{ bronze_window_filter() }}
-  {%- endif %}
-),
-firsts as (
-  select * from {{ dedupe_by_event_id('bronze') }}
+with firsts as (
+  select * from {{ bronze_first_copies() }} as f
 )
 select
   event_id,
