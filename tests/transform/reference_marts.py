@@ -78,23 +78,55 @@ def _marketplace(by: dict[str, list[Event]]) -> list[dict[str, Any]]:
     return out
 
 
-def _funnel(by: dict[str, list[Event]]) -> list[dict[str, Any]]:
+_FUNNEL_STAGES = {
+    "search.impression": "search_impression",
+    "search.click": "search_click",
+    "profile.viewed": "profile_view",
+    "checkout.start": "checkout_start",
+    "booking.confirmed": "booking_confirmed",
+}
+
+
+def _funnel_people(by: dict[str, list[Event]]) -> dict[tuple[str, str | None, str], set[str]]:
+    """Resolved persons per (day, city of the event, stage)."""
     links: dict[str, str] = {}
     for ev in sorted(by["identity.linked"], key=lambda e: e["occurred_at"]):
         links.setdefault(ev["payload"]["anon_id"], ev["payload"]["user_id"])
-    stages = {
-        "search.impression": "search_impression",
-        "search.click": "search_click",
-        "profile.viewed": "profile_view",
-        "checkout.start": "checkout_start",
-        "booking.confirmed": "booking_confirmed",
-    }
-    people: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for name, stage in stages.items():
+    people: dict[tuple[str, str | None, str], set[str]] = defaultdict(set)
+    for name, stage in _FUNNEL_STAGES.items():
         for ev in by[name]:
             person = ev["user_id"] or links.get(ev["anon_id"]) or ev["anon_id"]
-            people[(_day(ev), stage)].add(person)
+            people[(_day(ev), ev["context"].get("city"), stage)].add(person)
+    return people
+
+
+def _funnel(by: dict[str, list[Event]]) -> list[dict[str, Any]]:
+    people: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for (day, _city, stage), persons in _funnel_people(by).items():
+        people[(day, stage)] |= persons
     return [{"dt": d, "stage": s, "users": len(p)} for (d, s), p in people.items()]
+
+
+def reference_marketplace_dataset(raw: list[Event]) -> list[dict[str, Any]]:
+    """datasets.ds_kpi_marketplace: the marketplace mart's bookings, GMV and platform fees
+    per day and city beside the funnel's distinct persons per stage and city."""
+    by_name: dict[str, list[Event]] = defaultdict(list)
+    for ev in first_copies(raw):
+        by_name[ev["event"]].append(ev)
+    rows: dict[tuple[str, str | None], dict[str, Any]] = {}
+
+    def row(day: str, city: str | None) -> dict[str, Any]:
+        zeros = {f"{stage}_users": 0 for stage in _FUNNEL_STAGES.values()}
+        money = {"bookings": 0, "gmv_cents": 0, "platform_fee_cents": 0}
+        return rows.setdefault((day, city), {"dt": day, "city": city, **money, **zeros})
+
+    for mart in _marketplace(by_name):
+        r = row(mart["dt"], mart["city"])
+        for column in ("bookings", "gmv_cents", "platform_fee_cents"):
+            r[column] = mart[column]
+    for (day, city, stage), persons in _funnel_people(by_name).items():
+        row(day, city)[f"{stage}_users"] = len(persons)
+    return list(rows.values())
 
 
 def _recon(by: dict[str, list[Event]]) -> list[dict[str, Any]]:

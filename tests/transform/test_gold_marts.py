@@ -11,7 +11,12 @@ import pytest
 from bronze_fixture import write_bronze
 from helpers import MART_KEYS, assert_rows_equal, published_rows
 from market_fixture import market_events
-from reference_marts import first_copies, reference_exposures, reference_marts
+from reference_marts import (
+    first_copies,
+    reference_exposures,
+    reference_marketplace_dataset,
+    reference_marts,
+)
 
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform import BuildOptions, build, open_published
@@ -36,6 +41,18 @@ def test_gold_mart_matches_independent_reference(
     expected = reference_marts(events)[mart]
     assert expected, "the fixture must exercise every mart"
     assert_rows_equal(published_rows(layout, f"gold.{mart}"), expected, MART_KEYS[mart])
+
+
+def test_the_marketplace_dataset_matches_independent_reference(
+    market: tuple[LakeLayout, list[dict[str, Any]]],
+) -> None:
+    """Its funnel columns per city too, which no dbt test compares with Gold."""
+    layout, events = market
+    expected = reference_marketplace_dataset(events)
+    assert any(r["profile_view_users"] and r["bookings"] for r in expected)
+    assert_rows_equal(
+        published_rows(layout, "datasets.ds_kpi_marketplace"), expected, ("dt", "city")
+    )
 
 
 def test_silver_holds_every_event_once(market: tuple[LakeLayout, list[dict[str, Any]]]) -> None:
