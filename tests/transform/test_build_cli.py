@@ -31,6 +31,7 @@ def _no_gates(
     as_of: datetime | None = None,
     *,
     lake: str | None = None,
+    ahead: object = None,
 ) -> GateOutcome:
     return GateOutcome.not_run("a one-event lake cannot meet the volume gates")
 

@@ -19,7 +19,11 @@ from rastup_data.transform.warehouse import warehouse_dirs
 
 
 def _no_gates(
-    conn: duckdb.DuckDBPyConnection, as_of: datetime | None = None, *, lake: str | None = None
+    conn: duckdb.DuckDBPyConnection,
+    as_of: datetime | None = None,
+    *,
+    lake: str | None = None,
+    ahead: object = None,
 ) -> GateOutcome:
     return GateOutcome.not_run("a one-event lake cannot meet the volume gates")
 

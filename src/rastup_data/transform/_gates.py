@@ -1,18 +1,43 @@
-"""Adapter to the quality gates library: run them on a staging file, keep a plain record."""
+"""Adapter to the quality gates library: run them on a staging file, keep a plain record.
+
+The checks of the project's sources (Bronze) read nothing the build writes: a build starts
+them on a thread (:class:`SourceChecksAhead`) while dbt is imported and the project's parse
+is loaded on one core, and the gate takes their results for every check its own suite still
+has unchanged. They are judged against Bronze's own clock (its newest ``occurred_at``) as of
+the build's start; the warehouse's checks against the warehouse's clock.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import duckdb
 
-from rastup_data.quality import GateReport, QualityCatalog, run_quality_gates
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.quality import (
+    CheckResult,
+    CheckSpec,
+    GateReport,
+    QualityCatalog,
+    default_suite,
+    run_quality_gates,
+)
+from rastup_data.quality.sources import attached_sources
 from rastup_data.transform.manifest import load_manifest
 
-__all__ = ["GateOutcome", "run_gates"]
+__all__ = ["GateOutcome", "SourceChecksAhead", "run_gates"]
+
+log = logging.getLogger(__name__)
+
+#: The sources' clock: the newest event Bronze holds.
+_BRONZE_CLOCK = "SELECT max(occurred_at) FROM bronze.events"
 
 #: (check name, message, sample rows) of one blocking check.
 BlockingCheck = tuple[str, str, tuple[dict[str, Any], ...]]
@@ -54,6 +79,7 @@ def run_gates(
     as_of: datetime | None = None,
     *,
     lake: str | None = None,
+    ahead: SourceChecksAhead | None = None,
 ) -> GateOutcome:
     """Run the quality gates on the staging connection, the suite derived from the
     ``manifest`` of the dbt run that built it (the models it declares, their tags, tests
@@ -61,16 +87,98 @@ def run_gates(
 
     ``as_of`` (what freshness is measured against) defaults to the newest ``occurred_at``
     in Silver, the lake's own clock: a build judges whether each fact kept up with the
-    rest of the data (lag against the wall clock is the pipeline-lag alert's job).
+    rest of the data (lag against the wall clock is the pipeline-lag alert's job). The
+    sources' checks default to Bronze's newest ``occurred_at``; those ``ahead`` ran with an
+    unchanged spec are not run again.
     """
-    moment = as_of if as_of is not None else _lake_clock(conn)
     catalog = QualityCatalog.from_project(load_manifest(manifest), lake=lake)
-    return GateOutcome.of(run_quality_gates(conn, catalog=catalog, as_of=moment))
+    suite = default_suite(catalog)
+    sources = _source_specs(catalog, suite)
+    done = ahead.results(sources) if ahead is not None and as_of is None else {}
+    results: dict[str, CheckResult] = dict(done)
+    own = [spec for spec in suite if spec not in sources]
+    if own:
+        moment = as_of if as_of is not None else _lake_clock(conn)
+        report = run_quality_gates(conn, catalog=catalog, suite=own, as_of=moment)
+        results.update((r.name, r) for r in report.results)
+    rest = [spec for spec in sources if spec.name not in done]
+    if rest:
+        report = _run_sources(conn, catalog, rest, as_of)
+        results.update((r.name, r) for r in report.results)
+    return GateOutcome.of(GateReport(tuple(results[spec.name] for spec in suite)))
+
+
+class SourceChecksAhead:
+    """The sources' checks of the suite in ``manifest`` (the lake's last build's), run on
+    a thread of their own over an in-memory connection to the lake; none without one.
+
+    Use as a context manager: leaving waits for the thread. Checks that could not run
+    (an unreadable manifest, a failed query) are simply not offered: the gate runs them.
+    """
+
+    def __init__(self, layout: LakeLayout, manifest: Path | None) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="source-checks")
+        self._ran: Future[GateReport] | None = None
+        self._specs: tuple[CheckSpec, ...] = ()
+        if manifest is not None and manifest.is_file():
+            self._ran = self._pool.submit(self._run, layout, manifest)
+
+    def _run(self, layout: LakeLayout, manifest: Path) -> GateReport:
+        catalog = QualityCatalog.from_project(load_manifest(manifest), lake=layout.lake.uri())
+        self._specs = _source_specs(catalog, default_suite(catalog))
+        with duckdb.connect() as conn:
+            layout.lake.register_duckdb(conn)
+            return _run_sources(conn, catalog, self._specs, None)
+
+    def results(self, specs: Sequence[CheckSpec]) -> dict[str, CheckResult]:
+        """The results of those of ``specs`` that ran ahead with the same spec."""
+        if self._ran is None:
+            return {}
+        try:
+            report = self._ran.result()
+        except Exception:  # the gate runs them itself; the reason is in the log
+            log.warning("the sources' checks could not run ahead", exc_info=True)
+            return {}
+        ran = {spec.name: spec for spec in self._specs}
+        by_name = {r.name: r for r in report.results}
+        return {s.name: by_name[s.name] for s in specs if ran.get(s.name) == s}
+
+    def __enter__(self) -> SourceChecksAhead:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._pool.shutdown(wait=True)
+
+
+def _source_specs(catalog: QualityCatalog, suite: Sequence[CheckSpec]) -> tuple[CheckSpec, ...]:
+    relations = {model.relation for model in catalog.sources}
+    return tuple(spec for spec in suite if spec.table in relations)
+
+
+def _run_sources(
+    conn: duckdb.DuckDBPyConnection,
+    catalog: QualityCatalog,
+    specs: Sequence[CheckSpec],
+    as_of: datetime | None,
+) -> GateReport:
+    """The sources' checks, against ``as_of`` or Bronze's clock."""
+    with attached_sources(conn, catalog.sources):
+        moment = as_of if as_of is not None else _clock(conn, _BRONZE_CLOCK)
+        return run_quality_gates(conn, catalog=catalog, suite=specs, as_of=moment)
 
 
 def _lake_clock(conn: duckdb.DuckDBPyConnection) -> datetime | None:
+    return _clock(conn, "SELECT max(occurred_at) FROM silver.events_deduped")
+
+
+def _clock(conn: duckdb.DuckDBPyConnection, query: str) -> datetime | None:
     try:
-        row = conn.execute("SELECT max(occurred_at) FROM silver.events_deduped").fetchone()
+        row = conn.execute(query).fetchone()
     except duckdb.Error:
         return None
     value = row[0] if row else None

@@ -23,7 +23,7 @@ from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.existing import require_bronze
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform._dbt import DbtInvocation, NodeOutcome, run_dbt
-from rastup_data.transform._gates import GateOutcome, run_gates
+from rastup_data.transform._gates import GateOutcome, SourceChecksAhead, run_gates
 from rastup_data.transform.dbt_lake import dbt_lake
 from rastup_data.transform.nrt import NrtResult, refresh_nrt
 from rastup_data.transform.runs import BuildRun, append_build_run
@@ -156,17 +156,23 @@ def build(
     require_bronze(layout)
     report = progress or (lambda _event: None)
     began = time.monotonic()
-    # The NRT views are read from Bronze, not from this build: once the models are built
-    # they refresh alongside the gates, the publish and the registry site. Leaving the pool
-    # waits for the refresh, also when the build fails.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="nrt-refresh") as pool:
+    # Bronze's checks run while dbt starts (_gates.SourceChecksAhead). The NRT views are
+    # read from Bronze, not from this build: once the models are built they refresh
+    # alongside the gates, the publish and the registry site. Leaving either pool waits for
+    # it, also when the build fails.
+    with (
+        SourceChecksAhead(layout, _last_manifest(layout, options)) as ahead,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="nrt-refresh") as pool,
+    ):
         refreshing: list[Future[NrtResult]] = []
 
         def refresh_nrt_alongside(erased: Sequence[str]) -> None:
             if options.with_nrt:
                 refreshing.append(pool.submit(refresh_nrt, layout, tombstones=erased))
 
-        done = _build_and_publish(layout, options, report, models_built=refresh_nrt_alongside)
+        done = _build_and_publish(
+            layout, options, report, ahead=ahead, models_built=refresh_nrt_alongside
+        )
         _refresh_registry_site(layout, done.manifest, report)
         nrt = refreshing[0].result() if refreshing else None
     incremental = done.incremental
@@ -197,11 +203,20 @@ class _Published:
     manifest: Path
 
 
+def _last_manifest(layout: LakeLayout, options: BuildOptions) -> Path | None:
+    """The manifest of the lake's last build, whose suite the gates' Bronze checks run
+    ahead with (None: gates off, or no build yet)."""
+    if not options.quality_gates:
+        return None
+    return warehouse_dirs(layout).dbt_target("build") / "manifest.json"
+
+
 def _build_and_publish(
     layout: LakeLayout,
     options: BuildOptions,
     report: ProgressCallback,
     *,
+    ahead: SourceChecksAhead,
     models_built: Callable[[Sequence[str]], None],
 ) -> _Published:
     """Stage, run dbt, audit and publish under the build lock; ``models_built`` is called
@@ -231,7 +246,9 @@ def _build_and_publish(
             models_built(erased)
             report(BuildEvent("checks", "running quality gates"))
             manifest = dirs.dbt_target("build") / "manifest.json"
-            gates = _audit(layout, staging, invocation, manifest if options.quality_gates else None)
+            gates = _audit(
+                layout, staging, invocation, manifest if options.quality_gates else None, ahead
+            )
             report(BuildEvent("checks", _gates_text(invocation, gates)))
             seal_warehouse_file(staging)
             build_id = new_snapshot_id()
@@ -387,7 +404,11 @@ def raise_for_model_errors(invocation: DbtInvocation) -> None:
 
 
 def _audit(
-    layout: LakeLayout, staging: Path, invocation: DbtInvocation, manifest: Path | None
+    layout: LakeLayout,
+    staging: Path,
+    invocation: DbtInvocation,
+    manifest: Path | None,
+    ahead: SourceChecksAhead | None = None,
 ) -> GateOutcome:
     """dbt's failed tests and the quality gates (derived from ``manifest``; None: off)."""
     failed_tests = [
@@ -397,7 +418,7 @@ def _audit(
         layout.lake.register_duckdb(conn)  # the gates read Bronze (a source) too
         failures = [_test_failure(conn, node) for node in failed_tests]
         gates = (
-            run_gates(conn, manifest, lake=layout.lake.uri())
+            run_gates(conn, manifest, lake=layout.lake.uri(), ahead=ahead)
             if manifest
             else GateOutcome.not_run("disabled")
         )

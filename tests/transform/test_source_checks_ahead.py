@@ -1,0 +1,116 @@
+"""Bronze's checks run ahead of the build, judged against Bronze's own clock at its start.
+
+A build starts the checks of the project's sources on a thread while dbt starts; the gate
+takes their results for every check whose spec its own manifest still has, and runs the
+others itself.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+
+from rastup_data.lake.layout import LakeLayout
+from rastup_data.lander import land_ndjson
+from rastup_data.simulate import simulate
+from rastup_data.transform import BuildOptions, build, open_published
+from rastup_data.transform._gates import GateOutcome, SourceChecksAhead, run_gates
+from rastup_data.transform.warehouse import warehouse_dirs
+
+pytestmark = pytest.mark.slow
+
+DAYS = 4
+START = datetime(2026, 11, 1, tzinfo=UTC)
+LAST_DAY = START + timedelta(days=DAYS - 1)
+FRESHNESS = "bronze.events.freshness"
+
+Built = tuple[LakeLayout, Path, list[bytes]]
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Built:
+    """A lake built through the day before the last, and the last day's first fourteen
+    hours of every event but search impressions, not landed (with 300 users only search
+    impressions are frequent enough for Bronze's freshness check to judge)."""
+    summary = simulate(tmp_path / "sim", seed=8, days=DAYS, users=300)
+    before: list[bytes] = []
+    later: list[bytes] = []
+    for line in summary.events_path.read_bytes().splitlines():
+        try:
+            event = orjson.loads(line)
+            occurred = datetime.fromisoformat(event["occurred_at"])
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            continue
+        if occurred < LAST_DAY:
+            before.append(line)
+        elif event["event"] != "search.impression" and occurred < LAST_DAY + timedelta(hours=14):
+            later.append(line)
+    layout = LakeLayout(tmp_path / "lake")
+    land_ndjson(layout, before, name="before")
+    build(layout, BuildOptions(with_nrt=False))
+    manifest = warehouse_dirs(layout).dbt_target("build") / "manifest.json"
+    assert manifest.is_file()
+    return layout, manifest, later
+
+
+def _gates(layout: LakeLayout, manifest: Path, ahead: SourceChecksAhead | None) -> GateOutcome:
+    with open_published(layout) as conn:
+        return run_gates(conn, manifest, lake=layout.lake.uri(), ahead=ahead)
+
+
+def _line(outcome: GateOutcome, name: str) -> str:
+    return next(line for line in outcome.summary.splitlines() if f" {name} " in line)
+
+
+def test_results_that_ran_ahead_are_taken_for_bronze_as_it_was(built: Built) -> None:
+    layout, manifest, later = built
+    with SourceChecksAhead(layout, manifest) as ahead:
+        before = _gates(layout, manifest, ahead)  # waits for the checks ahead
+        # Hours of the other event types land: judged against Bronze's own clock, search
+        # impressions now lag by more than the source's 6-hour warning.
+        land_ndjson(layout, later, name="later")
+        taken = _gates(layout, manifest, ahead)
+    now = _gates(layout, manifest, None)
+    assert _line(taken, FRESHNESS) == _line(before, FRESHNESS)
+    assert "lag" not in _line(before, FRESHNESS)
+    assert FRESHNESS in now.warnings
+    assert "stale data" in _line(now, FRESHNESS)
+    # The warehouse's own checks are judged against the warehouse's clock: the landed hours
+    # are not in Silver, so its facts do not lag.
+    assert "silver.fact_search_impressions.freshness" not in now.warnings
+    # On Bronze as it is now, search impressions also stopped in the day's same hours.
+    assert not now.passed
+    assert "bronze.events.volume" in {name for name, _, _ in now.blocking}
+    for name in ("bronze.events.volume", "bronze.quarantine.invalid_event_rate"):
+        assert _line(taken, name) == _line(before, name)
+    assert taken.passed
+
+
+def test_a_check_whose_spec_changed_runs_again(built: Built, tmp_path: Path) -> None:
+    layout, manifest, later = built
+    document = json.loads(manifest.read_text())
+    events = document["sources"]["source.rastup.bronze.events"]
+    for meta in (events["meta"], events["config"]["meta"]):
+        meta["quality"]["freshness"]["min_daily_rows"] = 1
+    older = tmp_path / "older-manifest.json"
+    older.write_text(json.dumps(document))
+    with SourceChecksAhead(layout, older) as ahead:
+        before = _gates(layout, manifest, ahead)
+        land_ndjson(layout, later, name="later")
+        rerun = _gates(layout, manifest, ahead)
+    # The freshness spec is not the build's: it runs at the gate, on Bronze as it is then.
+    assert "lag" not in _line(before, FRESHNESS)
+    assert "stale data" in _line(rerun, FRESHNESS)
+    # The volume check's spec is the same: its result is the one that ran ahead.
+    assert _line(rerun, "bronze.events.volume") == _line(before, "bronze.events.volume")
+    assert "ERROR" in _line(_gates(layout, manifest, None), "bronze.events.volume")
+
+
+def test_no_manifest_no_checks_ahead(tmp_path: Path) -> None:
+    layout = LakeLayout(tmp_path / "lake")
+    with SourceChecksAhead(layout, tmp_path / "missing.json") as ahead:
+        assert ahead.results(()) == {}
