@@ -16,6 +16,7 @@ import pytest
 
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.lander import land_ndjson
+from rastup_data.quality import QualityCatalog
 from rastup_data.simulate import simulate
 from rastup_data.transform import BuildOptions, build, open_published
 from rastup_data.transform._gates import GateOutcome, SourceChecksAhead, run_gates
@@ -68,7 +69,7 @@ def _line(outcome: GateOutcome, name: str) -> str:
 
 def test_results_that_ran_ahead_are_taken_for_bronze_as_it_was(built: Built) -> None:
     layout, manifest, later = built
-    with SourceChecksAhead(layout, manifest) as ahead:
+    with SourceChecksAhead(layout, lambda: manifest) as ahead:
         before = _gates(layout, manifest, ahead)  # waits for the checks ahead
         # Hours of the other event types land: judged against Bronze's own clock, search
         # impressions now lag by more than the source's 6-hour warning.
@@ -98,7 +99,7 @@ def test_a_check_whose_spec_changed_runs_again(built: Built, tmp_path: Path) -> 
         meta["quality"]["freshness"]["min_daily_rows"] = 1
     older = tmp_path / "older-manifest.json"
     older.write_text(json.dumps(document))
-    with SourceChecksAhead(layout, older) as ahead:
+    with SourceChecksAhead(layout, lambda: older) as ahead:
         before = _gates(layout, manifest, ahead)
         land_ndjson(layout, later, name="later")
         rerun = _gates(layout, manifest, ahead)
@@ -110,7 +111,25 @@ def test_a_check_whose_spec_changed_runs_again(built: Built, tmp_path: Path) -> 
     assert "ERROR" in _line(_gates(layout, manifest, None), "bronze.events.volume")
 
 
+def test_checks_that_ran_on_other_sources_are_not_taken(built: Built, tmp_path: Path) -> None:
+    """A manifest that places Bronze elsewhere (another lake's parse): its results are not
+    this lake's, whatever its specs."""
+    layout, manifest, later = built
+    document = json.loads(manifest.read_text())
+    events = document["sources"]["source.rastup.bronze.events"]
+    events["meta"]["location"] = events["config"]["meta"]["location"] = str(
+        tmp_path / "elsewhere" / "*.parquet"
+    )
+    elsewhere = tmp_path / "elsewhere-manifest.json"
+    elsewhere.write_text(json.dumps(document))
+    with SourceChecksAhead(layout, lambda: elsewhere) as ahead:
+        land_ndjson(layout, later, name="later")
+        outcome = _gates(layout, manifest, ahead)
+    assert "stale data" in _line(outcome, FRESHNESS)
+    assert _line(outcome, FRESHNESS) == _line(_gates(layout, manifest, None), FRESHNESS)
+
+
 def test_no_manifest_no_checks_ahead(tmp_path: Path) -> None:
     layout = LakeLayout(tmp_path / "lake")
-    with SourceChecksAhead(layout, tmp_path / "missing.json") as ahead:
-        assert ahead.results(()) == {}
+    with SourceChecksAhead(layout, lambda: tmp_path / "missing.json") as ahead:
+        assert ahead.results(QualityCatalog(()), ()) == {}

@@ -37,7 +37,13 @@ from rastup_data.config import resolve_cache_dir
 from rastup_data.storage import LocalStorage
 from rastup_data.transform._schedule import critical_path_first, previous_seconds
 
-__all__ = ["DbtInvocation", "NodeOutcome", "dbt_project_dir", "run_dbt"]
+__all__ = [
+    "DbtInvocation",
+    "NodeOutcome",
+    "dbt_project_dir",
+    "run_dbt",
+    "shared_parse_manifest",
+]
 
 #: dbtRunner shares global state (flags, adapters): one invocation per process at a time.
 _INVOKE_LOCK = threading.Lock()
@@ -289,6 +295,13 @@ def _parse(project: Path, folder: Path, parse_vars: Mapping[str, Any], target: s
     options = _options(project, folder, parse_vars, target)
     parsed = _runner_class()().invoke(["parse", *options]).result
     return parsed if isinstance(parsed, Manifest) else None
+
+
+def shared_parse_manifest(target: str | None) -> Path | None:
+    """The manifest of this machine's last parse of the project for ``target`` (None: none)."""
+    folder = _shared_parse_dir(dbt_project_dir(), target)
+    manifest = folder / "manifest.json" if folder is not None else None
+    return manifest if manifest is not None and manifest.is_file() else None
 
 
 def _shared_parse_dir(project: Path, target: str | None) -> Path | None:

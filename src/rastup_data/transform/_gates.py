@@ -10,7 +10,7 @@ the build's start; the warehouse's checks against the warehouse's clock.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -94,7 +94,7 @@ def run_gates(
     catalog = QualityCatalog.from_project(load_manifest(manifest), lake=lake)
     suite = default_suite(catalog)
     sources = _source_specs(catalog, suite)
-    done = ahead.results(sources) if ahead is not None and as_of is None else {}
+    done = ahead.results(catalog, sources) if ahead is not None and as_of is None else {}
     results: dict[str, CheckResult] = dict(done)
     own = [spec for spec in suite if spec not in sources]
     if own:
@@ -109,39 +109,49 @@ def run_gates(
 
 
 class SourceChecksAhead:
-    """The sources' checks of the suite in ``manifest`` (the lake's last build's), run on
-    a thread of their own over an in-memory connection to the lake; none without one.
+    """The sources' checks of the suite in the manifest ``find_manifest`` names (the lake's
+    last build's, or this machine's last parse of the project), run on a thread of their own
+    over an in-memory connection to the lake; none when it names none.
 
     Use as a context manager: leaving waits for the thread. Checks that could not run
     (an unreadable manifest, a failed query) are simply not offered: the gate runs them.
     """
 
-    def __init__(self, layout: LakeLayout, manifest: Path | None) -> None:
+    def __init__(self, layout: LakeLayout, find_manifest: Callable[[], Path | None]) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="source-checks")
-        self._ran: Future[GateReport] | None = None
-        self._specs: tuple[CheckSpec, ...] = ()
-        if manifest is not None and manifest.is_file():
-            self._ran = self._pool.submit(self._run, layout, manifest)
+        self._ran: Future[tuple[QualityCatalog, GateReport] | None] = self._pool.submit(
+            self._run, layout, find_manifest
+        )
 
-    def _run(self, layout: LakeLayout, manifest: Path) -> GateReport:
+    @staticmethod
+    def _run(
+        layout: LakeLayout, find_manifest: Callable[[], Path | None]
+    ) -> tuple[QualityCatalog, GateReport] | None:
+        manifest = find_manifest()
+        if manifest is None or not manifest.is_file():
+            return None
         catalog = QualityCatalog.from_project(load_manifest(manifest), lake=layout.lake.uri())
-        self._specs = _source_specs(catalog, default_suite(catalog))
         with duckdb.connect() as conn:
             layout.lake.register_duckdb(conn)
-            return _run_sources(conn, catalog, self._specs, None)
+            specs = _source_specs(catalog, default_suite(catalog))
+            return catalog, _run_sources(conn, catalog, specs, None)
 
-    def results(self, specs: Sequence[CheckSpec]) -> dict[str, CheckResult]:
-        """The results of those of ``specs`` that ran ahead with the same spec."""
-        if self._ran is None:
-            return {}
+    def results(
+        self, catalog: QualityCatalog, specs: Sequence[CheckSpec]
+    ) -> dict[str, CheckResult]:
+        """The results of those of ``specs`` that ran ahead with the same spec, on the same
+        sources (their locations and declared columns) as ``catalog``'s."""
         try:
-            report = self._ran.result()
+            ran = self._ran.result()
         except Exception:  # the gate runs them itself; the reason is in the log
             log.warning("the sources' checks could not run ahead", exc_info=True)
             return {}
-        ran = {spec.name: spec for spec in self._specs}
+        if ran is None or _located(ran[0]) != _located(catalog):
+            return {}
+        ahead, report = ran
+        done = {spec.name: spec for spec in _source_specs(ahead, default_suite(ahead))}
         by_name = {r.name: r for r in report.results}
-        return {s.name: by_name[s.name] for s in specs if ran.get(s.name) == s}
+        return {s.name: by_name[s.name] for s in specs if done.get(s.name) == s}
 
     def __enter__(self) -> SourceChecksAhead:
         return self
@@ -153,6 +163,11 @@ class SourceChecksAhead:
         trace: TracebackType | None,
     ) -> None:
         self._pool.shutdown(wait=True)
+
+
+def _located(catalog: QualityCatalog) -> dict[str, Any]:
+    """Each source's relation and where and how it is read."""
+    return {model.relation: model.source for model in catalog.sources}
 
 
 def _source_specs(catalog: QualityCatalog, suite: Sequence[CheckSpec]) -> tuple[CheckSpec, ...]:

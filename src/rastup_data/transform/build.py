@@ -22,7 +22,7 @@ import duckdb
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.existing import require_bronze
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.transform._dbt import DbtInvocation, NodeOutcome, run_dbt
+from rastup_data.transform._dbt import DbtInvocation, NodeOutcome, run_dbt, shared_parse_manifest
 from rastup_data.transform._gates import GateOutcome, SourceChecksAhead, run_gates
 from rastup_data.transform.dbt_lake import dbt_lake
 from rastup_data.transform.nrt import NrtResult, refresh_nrt
@@ -161,7 +161,9 @@ def build(
     # alongside the gates, the publish and the registry site. Leaving either pool waits for
     # it, also when the build fails.
     with (
-        SourceChecksAhead(layout, _last_manifest(layout, options)) as ahead,
+        SourceChecksAhead(
+            layout, (lambda: _last_manifest(layout)) if options.quality_gates else lambda: None
+        ) as ahead,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="nrt-refresh") as pool,
     ):
         refreshing: list[Future[NrtResult]] = []
@@ -203,12 +205,11 @@ class _Published:
     manifest: Path
 
 
-def _last_manifest(layout: LakeLayout, options: BuildOptions) -> Path | None:
-    """The manifest of the lake's last build, whose suite the gates' Bronze checks run
-    ahead with (None: gates off, or no build yet)."""
-    if not options.quality_gates:
-        return None
-    return warehouse_dirs(layout).dbt_target("build") / "manifest.json"
+def _last_manifest(layout: LakeLayout) -> Path | None:
+    """The manifest whose suite the gates' Bronze checks run ahead with: the lake's last
+    build's, else this machine's last parse of the project (None: neither)."""
+    built = warehouse_dirs(layout).dbt_target("build") / "manifest.json"
+    return built if built.is_file() else shared_parse_manifest(dbt_lake(layout).target)
 
 
 def _build_and_publish(
