@@ -96,7 +96,7 @@ def run_gates(
     sources = _source_specs(catalog, suite)
     done = ahead.results(catalog, sources) if ahead is not None and as_of is None else {}
     results: dict[str, CheckResult] = dict(done)
-    own = [spec for spec in suite if spec not in sources]
+    own = [spec for spec in suite if spec.table not in _source_relations(catalog)]
     if own:
         moment = as_of if as_of is not None else _lake_clock(conn)
         report = run_quality_gates(conn, catalog=catalog, suite=own, as_of=moment)
@@ -108,50 +108,58 @@ def run_gates(
     return GateOutcome.of(GateReport(tuple(results[spec.name] for spec in suite)))
 
 
+@dataclass(frozen=True, slots=True)
+class _Ran:
+    """What ran ahead: where each source was read, the checks and their report."""
+
+    located: dict[str, Any]
+    specs: dict[str, CheckSpec]
+    report: GateReport
+
+
 class SourceChecksAhead:
     """The sources' checks of the suite in the manifest ``find_manifest`` names (the lake's
     last build's, or this machine's last parse of the project), run on a thread of their own
-    over an in-memory connection to the lake; none when it names none.
+    over an in-memory connection to the lake; none when it names none, or without it.
 
     Use as a context manager: leaving waits for the thread. Checks that could not run
     (an unreadable manifest, a failed query) are simply not offered: the gate runs them.
     """
 
-    def __init__(self, layout: LakeLayout, find_manifest: Callable[[], Path | None]) -> None:
+    def __init__(self, layout: LakeLayout, find_manifest: Callable[[], Path | None] | None) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="source-checks")
-        self._ran: Future[tuple[QualityCatalog, GateReport] | None] = self._pool.submit(
-            self._run, layout, find_manifest
-        )
+        self._ran: Future[_Ran | None] | None = None
+        if find_manifest is not None:
+            self._ran = self._pool.submit(self._run, layout, find_manifest)
 
     @staticmethod
-    def _run(
-        layout: LakeLayout, find_manifest: Callable[[], Path | None]
-    ) -> tuple[QualityCatalog, GateReport] | None:
+    def _run(layout: LakeLayout, find_manifest: Callable[[], Path | None]) -> _Ran | None:
         manifest = find_manifest()
         if manifest is None or not manifest.is_file():
             return None
         catalog = QualityCatalog.from_project(load_manifest(manifest), lake=layout.lake.uri())
+        specs = _source_specs(catalog, default_suite(catalog))
         with duckdb.connect() as conn:
             layout.lake.register_duckdb(conn)
-            specs = _source_specs(catalog, default_suite(catalog))
-            return catalog, _run_sources(conn, catalog, specs, None)
+            report = _run_sources(conn, catalog, specs, None)
+        return _Ran(_located(catalog), {spec.name: spec for spec in specs}, report)
 
     def results(
         self, catalog: QualityCatalog, specs: Sequence[CheckSpec]
     ) -> dict[str, CheckResult]:
         """The results of those of ``specs`` that ran ahead with the same spec, on the same
         sources (their locations and declared columns) as ``catalog``'s."""
+        if self._ran is None:
+            return {}
         try:
             ran = self._ran.result()
         except Exception:  # the gate runs them itself; the reason is in the log
             log.warning("the sources' checks could not run ahead", exc_info=True)
             return {}
-        if ran is None or _located(ran[0]) != _located(catalog):
+        if ran is None or ran.located != _located(catalog):
             return {}
-        ahead, report = ran
-        done = {spec.name: spec for spec in _source_specs(ahead, default_suite(ahead))}
-        by_name = {r.name: r for r in report.results}
-        return {s.name: by_name[s.name] for s in specs if done.get(s.name) == s}
+        by_name = {r.name: r for r in ran.report.results}
+        return {s.name: by_name[s.name] for s in specs if ran.specs.get(s.name) == s}
 
     def __enter__(self) -> SourceChecksAhead:
         return self
@@ -170,8 +178,12 @@ def _located(catalog: QualityCatalog) -> dict[str, Any]:
     return {model.relation: model.source for model in catalog.sources}
 
 
+def _source_relations(catalog: QualityCatalog) -> set[str]:
+    return {model.relation for model in catalog.sources}
+
+
 def _source_specs(catalog: QualityCatalog, suite: Sequence[CheckSpec]) -> tuple[CheckSpec, ...]:
-    relations = {model.relation for model in catalog.sources}
+    relations = _source_relations(catalog)
     return tuple(spec for spec in suite if spec.table in relations)
 
 

@@ -8,6 +8,7 @@ gates on it, and only if no error-severity check failed move it into place and s
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -162,7 +163,7 @@ def build(
     # it, also when the build fails.
     with (
         SourceChecksAhead(
-            layout, (lambda: _last_manifest(layout)) if options.quality_gates else lambda: None
+            layout, functools.partial(_last_manifest, layout) if options.quality_gates else None
         ) as ahead,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="nrt-refresh") as pool,
     ):
