@@ -1,10 +1,13 @@
 """Critical path first: the order in which dbt starts the nodes that are ready to run.
 
-dbt hands a free thread the ready node that sits highest in the graph (fewest ancestors),
-ties broken by name. A build is a wide fan-out: once ``events_deduped`` is written, the facts
-and dimensions are ready at once, and by name a large one could start after most of the small
-ones, so the Gold models that read it waited for it while the other thread had nothing left
-to do. Started first, it runs while the small ones share the other thread.
+dbt queues the nodes that become ready together by their place in the graph (fewest
+ancestors), ties broken by name, and hands each to its thread pool at once (the pool starts
+them first in, first out). A build is a wide fan-out: once ``events_deduped`` is written, the
+facts and dimensions are ready at once, and by name a large one could start after most of the
+small ones, so the Gold models that read it waited for it while the other thread had nothing
+left to do. Started first, it runs while the small ones share the other thread. The order
+applies among nodes that become ready together; one that becomes ready later starts after
+those already handed over (starting it sooner made no build faster: benchmarks/RESULTS.md).
 
 Each node's score here is the length of its critical path: its own weight plus the weight of
 the heaviest chain of nodes that depend on it (a longest path in the DAG, computed once per
