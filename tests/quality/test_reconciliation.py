@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import logging
 
-from rastup_data.quality import CheckKind, CheckSeverity, CheckSpec, run_quality_gates
+from rastup_data.quality import (
+    CheckKind,
+    CheckSeverity,
+    CheckSpec,
+    log_raised_alert,
+    run_quality_gates,
+)
 from rastup_data.quality.suite import RECON_VARIANCE_ALERT
 
 DAILY = "gold.ops_recon_daily.reconciles_daily"
@@ -156,6 +162,20 @@ def test_variance_beyond_money_in_flight_raises_an_alert(warehouse, as_of, caplo
     assert row["money_in_flight_cents"] == 40000
     assert [r.getMessage() for r in caplog.records if RECON_VARIANCE_ALERT in r.getMessage()]
     assert report.to_dict()["alerts"] == {RECON_VARIANCE_ALERT: 1}
+
+
+def test_a_raised_alert_is_logged_by_the_caller_when_it_asks(warehouse, as_of, caplog):
+    _shift_payouts(warehouse.conn, "2026-03-05", 40150)
+    with caplog.at_level(logging.WARNING, logger="rastup_data.quality.alerts"):
+        report = run_quality_gates(
+            warehouse.conn, catalog=warehouse.catalog, as_of=as_of, on_result=None
+        )
+        assert [r.name for r in report.alerts] == [IN_FLIGHT]
+        assert not [r for r in caplog.records if RECON_VARIANCE_ALERT in r.getMessage()]
+        for result in report.results:
+            log_raised_alert(result)
+    (line,) = [r.getMessage() for r in caplog.records if RECON_VARIANCE_ALERT in r.getMessage()]
+    assert IN_FLIGHT in line
 
 
 def test_no_alert_while_variance_is_in_flight(warehouse, as_of):

@@ -8,6 +8,7 @@ others itself.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -127,6 +128,61 @@ def test_checks_that_ran_on_other_sources_are_not_taken(built: Built, tmp_path: 
         outcome = _gates(layout, manifest, ahead)
     assert "stale data" in _line(outcome, FRESHNESS)
     assert _line(outcome, FRESHNESS) == _line(_gates(layout, manifest, None), FRESHNESS)
+
+
+def _with_alerting_check(manifest: Path, target: Path, limit: int) -> Path:
+    """``manifest`` with a check on Bronze that finds ``limit`` failing rows and raises an
+    alert."""
+    document = json.loads(manifest.read_text())
+    events = document["sources"]["source.rastup.bronze.events"]
+    check = {
+        "name": "flagged",
+        "kind": "custom_sql",
+        "severity": "warn",
+        "alert": "bronze_flagged",
+        "params": {"sql": f"SELECT event FROM bronze.events LIMIT {limit}"},
+    }
+    for meta in (events["meta"], events["config"]["meta"]):
+        meta["quality"]["checks"] = [check]
+    target.write_text(json.dumps(document))
+    return target
+
+
+def _alerts(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "rastup_data.quality.alerts"]
+
+
+def test_an_alert_that_ran_ahead_is_logged_once_by_the_gate_that_takes_it(
+    built: Built, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    layout, manifest, _ = built
+    alerting = _with_alerting_check(manifest, tmp_path / "alerting.json", 3)
+    with (
+        caplog.at_level(logging.WARNING, logger="rastup_data.quality.alerts"),
+        SourceChecksAhead(layout, lambda: alerting) as ahead,
+    ):
+        ahead.results(QualityCatalog(()), ())  # waits for the checks ahead
+        assert _alerts(caplog) == []
+        outcome = _gates(layout, alerting, ahead)
+    assert "bronze_flagged" in outcome.alerts
+    (alert,) = _alerts(caplog)
+    assert "bronze_flagged" in alert
+    assert "3 failing row(s)" in alert
+
+
+def test_an_alert_of_a_spec_that_changed_is_logged_only_as_the_gate_ran_it(
+    built: Built, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    layout, manifest, _ = built
+    older = _with_alerting_check(manifest, tmp_path / "older.json", 3)
+    current = _with_alerting_check(manifest, tmp_path / "current.json", 2)
+    with (
+        caplog.at_level(logging.WARNING, logger="rastup_data.quality.alerts"),
+        SourceChecksAhead(layout, lambda: older) as ahead,
+    ):
+        _gates(layout, current, ahead)
+    (alert,) = _alerts(caplog)
+    assert "2 failing row(s)" in alert
 
 
 def test_no_manifest_no_checks_ahead(tmp_path: Path) -> None:

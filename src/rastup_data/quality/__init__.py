@@ -2,7 +2,9 @@
 
 Public surface::
 
-    run_quality_gates(conn, suite=None, catalog=None, as_of=None, on_result=None) -> GateReport
+    run_quality_gates(conn, suite=None, catalog=None, as_of=None,
+                      on_result=log_raised_alert) -> GateReport
+    log_raised_alert(result)   # the default observer: a WARNING line per raised alert
     QualityCatalog.from_project(dbt_project)   # what schema.yml declares, via the manifest
     default_suite(catalog) -> tuple[CheckSpec, ...]
     raise_if_blocking(report)  # raises QualityCheckFailed (QUALITY_CHECK_FAILED)
@@ -20,6 +22,7 @@ from rastup_data.quality.catalog import QualityCatalog as QualityCatalog
 from rastup_data.quality.failure import QualityCheckFailed as QualityCheckFailed
 from rastup_data.quality.failure import raise_if_blocking as raise_if_blocking
 from rastup_data.quality.gate import ResultObserver as ResultObserver
+from rastup_data.quality.gate import log_raised_alert as log_raised_alert
 from rastup_data.quality.gate import run_quality_gates as run_quality_gates
 from rastup_data.quality.gate import validate_suite as validate_suite
 from rastup_data.quality.golden import CellDifference as CellDifference
@@ -60,6 +63,7 @@ __all__ = [
     "default_suite",
     "load_golden",
     "load_suite",
+    "log_raised_alert",
     "print_report",
     "raise_if_blocking",
     "render_report",

@@ -23,7 +23,7 @@ from rastup_data.quality.report import GateReport
 from rastup_data.quality.sources import attached_sources
 from rastup_data.quality.suite import default_suite
 
-__all__ = ["ResultObserver", "run_quality_gates", "validate_suite"]
+__all__ = ["ResultObserver", "log_raised_alert", "run_quality_gates", "validate_suite"]
 
 #: Called once per result, in suite order, as soon as the check has run.
 ResultObserver = Callable[[CheckResult], None]
@@ -63,13 +63,22 @@ def validate_suite(suite: Sequence[CheckSpec]) -> None:
         runner.validate(spec)
 
 
+def log_raised_alert(result: CheckResult) -> None:
+    """Log ``result`` if it raises its check's alert signal: one WARNING line on
+    ``rastup_data.quality.alerts``, for operations (the gate's default observer)."""
+    if result.raises_alert:
+        alert_log.warning(
+            "quality alert %s raised by %s: %s", result.alert, result.name, result.message
+        )
+
+
 def run_quality_gates(
     conn: duckdb.DuckDBPyConnection,
     *,
     suite: Sequence[CheckSpec] | None = None,
     catalog: QualityCatalog | None = None,
     as_of: datetime | None = None,
-    on_result: ResultObserver | None = None,
+    on_result: ResultObserver | None = log_raised_alert,
     sample_limit: int = 5,
 ) -> GateReport:
     """Run ``suite`` (default: :func:`default_suite` of ``catalog``) in order and report
@@ -81,6 +90,9 @@ def run_quality_gates(
     taken as UTC). A check whose table or column is missing, or whose SQL fails, becomes a
     failed error-severity result: a misconfigured gate blocks, it does not crash. Invalid
     specs, or neither a suite nor a catalog, raise ``CONFIG_INVALID`` before any check runs.
+    Each result is handed to ``on_result`` as it is found; the default logs the alerts
+    raised (:func:`log_raised_alert`). A caller that may discard results passes its own
+    observer (or None) and logs the results it keeps.
     """
     if suite is None and catalog is None:
         raise RastupError(
@@ -99,10 +111,6 @@ def run_quality_gates(
         for spec in specs:
             result = _run_one(conn, spec, context)
             results.append(result)
-            if result.raises_alert:
-                alert_log.warning(
-                    "quality alert %s raised by %s: %s", result.alert, result.name, result.message
-                )
             if on_result is not None:
                 on_result(result)
     return GateReport(tuple(results))

@@ -4,7 +4,8 @@ The checks of the project's sources (Bronze) read nothing the build writes: a bu
 them on a thread (:class:`SourceChecksAhead`) while dbt is imported and the project's parse
 is loaded on one core, and the gate takes their results for every check its own suite still
 has unchanged. They are judged against Bronze's own clock (its newest ``occurred_at``) as of
-the build's start; the warehouse's checks against the warehouse's clock.
+the build's start; the warehouse's checks against the warehouse's clock. Alerts of the
+checks that ran ahead are logged by the gate that takes their results, once.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from rastup_data.quality import (
     CheckSpec,
     GateReport,
     QualityCatalog,
+    ResultObserver,
     default_suite,
+    log_raised_alert,
     run_quality_gates,
 )
 from rastup_data.quality.sources import attached_sources
@@ -95,6 +98,8 @@ def run_gates(
     suite = default_suite(catalog)
     sources = _source_specs(catalog, suite)
     done = ahead.results(catalog, sources) if ahead is not None and as_of is None else {}
+    for result in done.values():
+        log_raised_alert(result)
     results: dict[str, CheckResult] = dict(done)
     own = [spec for spec in suite if spec.table not in _source_relations(catalog)]
     if own:
@@ -141,7 +146,7 @@ class SourceChecksAhead:
         specs = _source_specs(catalog, default_suite(catalog))
         with duckdb.connect() as conn:
             layout.lake.register_duckdb(conn)
-            report = _run_sources(conn, catalog, specs, None)
+            report = _run_sources(conn, catalog, specs, None, on_result=None)
         return _Ran(_located(catalog), {spec.name: spec for spec in specs}, report)
 
     def results(
@@ -192,11 +197,16 @@ def _run_sources(
     catalog: QualityCatalog,
     specs: Sequence[CheckSpec],
     as_of: datetime | None,
+    *,
+    on_result: ResultObserver | None = log_raised_alert,
 ) -> GateReport:
-    """The sources' checks, against ``as_of`` or Bronze's clock."""
+    """The sources' checks, against ``as_of`` or Bronze's clock; ``on_result`` sees each
+    result (the default logs raised alerts; None for results a gate may not take)."""
     with attached_sources(conn, catalog.sources):
         moment = as_of if as_of is not None else _clock(conn, _BRONZE_CLOCK)
-        return run_quality_gates(conn, catalog=catalog, suite=specs, as_of=moment)
+        return run_quality_gates(
+            conn, catalog=catalog, suite=specs, as_of=moment, on_result=on_result
+        )
 
 
 def _lake_clock(conn: duckdb.DuckDBPyConnection) -> datetime | None:
