@@ -23,6 +23,7 @@ EXPECTED = {
     "default_suite",
     "load_golden",
     "load_suite",
+    "log_raised_alert",
     "print_report",
     "raise_if_blocking",
     "render_report",
