@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 from bronze_fixture import envelope, write_bronze
+from click.testing import CliRunner
 
+from rastup_data.cli import cli
+from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.transform import BuildOptions, _dbt, build, open_published
+from rastup_data.transform import BuildOptions, _dbt, build, open_published, prepare_build
 from rastup_data.transform._dbt import _ParseKey, _shared_parse_dir, dbt_project_dir
 from rastup_data.transform.warehouse import warehouse_dirs
 
@@ -191,3 +194,42 @@ def test_what_lives_as_long_as_the_process_is_frozen_and_garbage_is_not() -> Non
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+def test_parse_only_makes_the_parse_a_new_process_builds_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`build --parse-only` (for images and CI runners) parses the project into the user
+    cache before any lake exists; a lake's first build in a new process then parses
+    nothing."""
+    monkeypatch.setenv("RASTUP_CACHE_DIR", str(tmp_path / "cache"))
+    _dbt._PARSED.clear()
+    absent = tmp_path / "not-yet"
+    result = CliRunner().invoke(cli, ["build", "--parse-only", "--lake", str(absent)])
+    assert result.exit_code == 0, result.output
+    assert f"parsed into {_parse_dir()}" in result.output
+    assert not absent.exists()
+    perf = _parse_dir() / "perf_info.json"
+    assert json.loads(perf.read_text())["parsed_path_count"] > 0  # the whole project
+    _dbt._PARSED.clear()  # what a new process starts with
+    layout = _payout_lake(tmp_path / "lake", [100, 250])
+    build(layout, BuildOptions(quality_gates=False, with_nrt=False))
+    assert json.loads(perf.read_text())["parsed_path_count"] == 0
+    assert _payouts(layout) == [(2, 350)]
+
+
+def test_parse_only_refuses_what_it_cannot_prepare(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spark = CliRunner().invoke(cli, ["build", "--parse-only", "--target", "spark"])
+    assert spark.exit_code == 2
+    assert "CONFIG_INVALID" in spark.output
+    blocker = tmp_path / "cache-is-a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("RASTUP_CACHE_DIR", str(blocker))
+    _dbt._PARSED.clear()
+    with pytest.raises(RastupError) as raised:
+        prepare_build(LakeLayout(tmp_path / "lake"))
+    assert raised.value.code is ErrorCode.CONFIG_INVALID
+    assert "RASTUP_CACHE_DIR" in str(raised.value)
+    assert not (tmp_path / "lake").exists()

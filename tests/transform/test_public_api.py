@@ -22,6 +22,7 @@ def test_transform_public_names() -> None:
         "build",
         "dbt_project_dir",
         "open_published",
+        "prepare_build",
         "published_files",
         "read_nrt_freshness",
         "refresh_nrt",

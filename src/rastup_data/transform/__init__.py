@@ -9,6 +9,7 @@ from rastup_data.transform.build import BuildOptions as BuildOptions
 from rastup_data.transform.build import BuildResult as BuildResult
 from rastup_data.transform.build import CheckFailure as CheckFailure
 from rastup_data.transform.build import build as build
+from rastup_data.transform.build import prepare_build as prepare_build
 from rastup_data.transform.nrt import NrtFreshness as NrtFreshness
 from rastup_data.transform.nrt import NrtMode as NrtMode
 from rastup_data.transform.nrt import NrtResult as NrtResult
@@ -33,6 +34,7 @@ __all__ = [
     "build",
     "dbt_project_dir",
     "open_published",
+    "prepare_build",
     "published_files",
     "read_nrt_freshness",
     "refresh_nrt",

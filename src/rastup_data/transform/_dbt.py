@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from rastup_data.config import resolve_cache_dir
+from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.storage import LocalStorage
 from rastup_data.transform._schedule import critical_path_first, previous_seconds
 
@@ -41,6 +42,7 @@ __all__ = [
     "DbtInvocation",
     "NodeOutcome",
     "dbt_project_dir",
+    "prepare_parse",
     "run_dbt",
     "shared_parse_manifest",
 ]
@@ -295,6 +297,35 @@ def _parse(project: Path, folder: Path, parse_vars: Mapping[str, Any], target: s
     options = _options(project, folder, parse_vars, target)
     parsed = _runner_class()().invoke(["parse", *options]).result
     return parsed if isinstance(parsed, Manifest) else None
+
+
+def prepare_parse(variables: Mapping[str, Any], target: str | None) -> Path:
+    """Make this machine's shared parse of the project for ``target`` and the parse-time
+    vars among ``variables``, as the first invocation that runs nodes would, and return its
+    ``manifest.json``: a later process starts its invocations without parsing the project.
+
+    CONFIG_INVALID when the user cache cannot be written; CTAS_FAILURE when the project
+    does not parse.
+    """
+    project = dbt_project_dir()
+    folder = _shared_parse_dir(project, target)
+    if folder is None:
+        raise RastupError(
+            ErrorCode.CONFIG_INVALID,
+            f"the user cache {resolve_cache_dir()} cannot be written, so a parse made now "
+            "could not serve later builds. To fix this, set RASTUP_CACHE_DIR to a writable "
+            "folder.",
+        )
+    with _INVOKE_LOCK:
+        parsed = _parsed_manifest(project, variables, target, folder)
+    manifest = folder / "manifest.json"
+    if parsed is None or not manifest.is_file():
+        raise RastupError(
+            ErrorCode.CTAS_FAILURE,
+            f"dbt could not parse the project in {project}. To see dbt's error, run a build "
+            "(it parses the project itself and reports why it failed).",
+        )
+    return manifest
 
 
 def shared_parse_manifest(target: str | None) -> Path | None:

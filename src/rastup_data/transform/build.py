@@ -23,7 +23,13 @@ import duckdb
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.existing import require_bronze
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.transform._dbt import DbtInvocation, NodeOutcome, run_dbt, shared_parse_manifest
+from rastup_data.transform._dbt import (
+    DbtInvocation,
+    NodeOutcome,
+    prepare_parse,
+    run_dbt,
+    shared_parse_manifest,
+)
 from rastup_data.transform._gates import GateOutcome, SourceChecksAhead, run_gates
 from rastup_data.transform.dbt_lake import dbt_lake
 from rastup_data.transform.nrt import NrtResult, refresh_nrt
@@ -45,6 +51,7 @@ __all__ = [
     "ProgressCallback",
     "build",
     "node_text",
+    "prepare_build",
     "raise_for_model_errors",
 ]
 
@@ -191,6 +198,21 @@ def build(
         seconds=time.monotonic() - began,
         nrt=nrt,
     )
+
+
+def prepare_build(layout: LakeLayout) -> Path:
+    """Parse the dbt project for ``layout``'s builds into this user's cache, as the start of
+    a build would, and return the parse's ``manifest.json``. Every later build on this
+    machine with the same target and parse-time vars (for a local lake, any local lake;
+    also the NRT refresh) then starts without parsing the project: run it when making an
+    image or a CI runner. Reads and writes nothing in the lake.
+
+    CONFIG_INVALID when the user cache cannot be written; CTAS_FAILURE when the project
+    does not parse.
+    """
+    lake = dbt_lake(layout)
+    staging = warehouse_dirs(layout).builds.staging  # only its stem is part of the parse
+    return prepare_parse({**lake.variables, "warehouse_path": str(staging)}, lake.target)
 
 
 @dataclass(frozen=True, slots=True)

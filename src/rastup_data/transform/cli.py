@@ -3,17 +3,25 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from rastup_data.config import resolve_lake
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.existing import existing_lake
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.lake.options import lake_option, work_dir_option
-from rastup_data.transform.build import BuildEvent, BuildFailed, BuildOptions, CheckFailure
+from rastup_data.transform.build import (
+    BuildEvent,
+    BuildFailed,
+    BuildOptions,
+    CheckFailure,
+    prepare_build,
+)
 from rastup_data.transform.build import build as run_build
 
 __all__ = ["build"]
@@ -56,6 +64,13 @@ _STATUS_STYLE = {"success": "green", "pass": "green", "warn": "yellow"}
     help="Engine: duckdb (write-audit-publish into the lake's warehouse) or spark (local "
     "Spark, a full rebuild into <work>/spark/warehouse; see docs/scale-out.md).",
 )
+@click.option(
+    "--parse-only",
+    is_flag=True,
+    help="Only parse the dbt project into this machine's cache ($RASTUP_CACHE_DIR), so that "
+    "later builds start without parsing it; the lake need not exist yet. For images and CI "
+    "runners.",
+)
 def build(
     *,
     start: datetime | None,
@@ -65,11 +80,15 @@ def build(
     full_refresh: bool,
     lookback_days: int,
     target: str,
+    parse_only: bool,
 ) -> None:
     """Build Silver and Gold, run dbt tests and quality gates, and publish atomically.
 
     Readers keep the previous build until every error-severity check passes.
     """
+    if parse_only:
+        _parse_only(LakeLayout(resolve_lake(lake), work_dir), target)
+        return
     layout = existing_lake(lake, work_dir)
     click.echo(f"lake {layout.root}")
     if target == "spark":
@@ -101,6 +120,23 @@ def build(
     if result.nrt is not None:
         click.echo(f"NRT views refreshed ({result.nrt.freshness.snapshot_id})")
     click.secho(f"published build {result.build_id}", fg="green", bold=True)
+
+
+def _parse_only(layout: LakeLayout, target: str) -> None:
+    if target == "spark":
+        raise RastupError(
+            ErrorCode.CONFIG_INVALID,
+            "--parse-only prepares DuckDB builds; a Spark build parses the project with "
+            "Spark's adapter each time. To fix this, drop --target spark.",
+        )
+    click.echo(f"parsing the dbt project for builds of {layout.root}")
+    began = time.monotonic()
+    manifest = prepare_build(layout)
+    click.secho(
+        f"parsed into {manifest.parent} in {time.monotonic() - began:.1f}s; builds on this "
+        "machine start without parsing the project",
+        fg="green",
+    )
 
 
 def _build_on_spark(layout: LakeLayout, *, ranged: bool) -> None:
