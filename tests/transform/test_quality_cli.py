@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import importlib
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import orjson
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 from rastup_data.cli import cli
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform import GateOutcome
+from rastup_data.transform.runs import build_runs
 from rastup_data.transform.warehouse import warehouse_dirs
 
 
@@ -79,3 +81,34 @@ def test_check_on_a_lake_with_nothing_published_says_build_first(tmp_path: Path)
     code, _, err = _check("--lake", str(tmp_path / "lake"))
     assert code == 2
     assert "nothing is published" in err
+
+
+def test_check_judges_the_data_by_its_own_clock_as_the_build_did(built_lake: Any) -> None:
+    """Without --as-of the verdict is the build's gate's on the same data (a lake of past
+    simulated days, published); --as-of now measures the same build against the wall
+    clock, and weeks-old data is stale."""
+    lake = str(built_lake.root)
+    code, report, err = _check("--lake", lake)
+    assert code == 0, err
+    results = report["results"]
+    assert isinstance(results, list)
+    warned = sorted(r["name"] for r in results if r["status"] == "failed")
+    (run,) = [r for r in build_runs(built_lake.layout, date(2000, 1, 1)) if r.build_id]
+    assert warned == sorted(run.warnings)
+    freshness = [r for r in results if r["kind"] == "freshness"]
+    assert freshness
+    assert all(float(r["observed"]) < 36 for r in freshness if r["observed"] is not None)
+
+    code, now, err = _check("--lake", lake, "--as-of", "now")
+    assert code == 2
+    assert "QUALITY_CHECK_FAILED" in err
+    stale = [r for r in now["results"] if r["kind"] == "freshness" and r["status"] == "failed"]
+    assert stale
+    assert any(r["severity"] == "error" for r in stale)
+
+
+def test_check_refuses_an_as_of_it_cannot_read(built_lake: Any) -> None:
+    code, _, err = _check("--lake", str(built_lake.root), "--as-of", "yesterday")
+    assert code == 2
+    assert "CONFIG_INVALID" in err
+    assert "or now" in err

@@ -35,7 +35,7 @@ from rastup_data.quality import (
 from rastup_data.quality.sources import attached_sources
 from rastup_data.transform.manifest import load_manifest
 
-__all__ = ["GateOutcome", "SourceChecksAhead", "run_gates"]
+__all__ = ["GateOutcome", "SourceChecksAhead", "gate_report", "run_gates"]
 
 log = logging.getLogger(__name__)
 
@@ -86,22 +86,35 @@ def run_gates(
 ) -> GateOutcome:
     """Run the quality gates on the staging connection, the suite derived from the
     ``manifest`` of the dbt run that built it (the models it declares, their tags, tests
-    and ``meta.quality``).
+    and ``meta.quality``), judged as :func:`gate_report` judges."""
+    catalog = QualityCatalog.from_project(load_manifest(manifest), lake=lake)
+    return GateOutcome.of(gate_report(conn, catalog, as_of=as_of, ahead=ahead))
+
+
+def gate_report(
+    conn: duckdb.DuckDBPyConnection,
+    catalog: QualityCatalog,
+    suite: Sequence[CheckSpec] | None = None,
+    *,
+    as_of: datetime | None = None,
+    ahead: SourceChecksAhead | None = None,
+) -> GateReport:
+    """The report of ``suite`` (default: the catalog's default suite) on a warehouse
+    connection, in suite order.
 
     ``as_of`` (what freshness is measured against) defaults to the newest ``occurred_at``
     in Silver, the lake's own clock: a build judges whether each fact kept up with the
-    rest of the data (lag against the wall clock is the pipeline-lag alert's job). The
-    sources' checks default to Bronze's newest ``occurred_at``; those ``ahead`` ran with an
-    unchanged spec are not run again.
+    rest of the data (lag against the wall clock is the pipeline-lag alert's job); without
+    Silver, to now. The sources' checks default to Bronze's newest ``occurred_at``; those
+    ``ahead`` ran with an unchanged spec are not run again.
     """
-    catalog = QualityCatalog.from_project(load_manifest(manifest), lake=lake)
-    suite = default_suite(catalog)
-    sources = _source_specs(catalog, suite)
+    specs = tuple(default_suite(catalog) if suite is None else suite)
+    sources = _source_specs(catalog, specs)
     done = ahead.results(catalog, sources) if ahead is not None and as_of is None else {}
     for result in done.values():
         log_raised_alert(result)
     results: dict[str, CheckResult] = dict(done)
-    own = [spec for spec in suite if spec.table not in _source_relations(catalog)]
+    own = [spec for spec in specs if spec.table not in _source_relations(catalog)]
     if own:
         moment = as_of if as_of is not None else _lake_clock(conn)
         report = run_quality_gates(conn, catalog=catalog, suite=own, as_of=moment)
@@ -110,7 +123,7 @@ def run_gates(
     if rest:
         report = _run_sources(conn, catalog, rest, as_of)
         results.update((r.name, r) for r in report.results)
-    return GateOutcome.of(GateReport(tuple(results[spec.name] for spec in suite)))
+    return GateReport(tuple(results[spec.name] for spec in specs))
 
 
 @dataclass(frozen=True, slots=True)

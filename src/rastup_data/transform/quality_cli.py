@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -28,9 +28,9 @@ from rastup_data.quality import (
     load_suite,
     print_report,
     raise_if_blocking,
-    run_quality_gates,
 )
 from rastup_data.terminal import output_console
+from rastup_data.transform._gates import gate_report
 from rastup_data.transform.manifest import current_manifest_path, load_manifest, project_manifest
 from rastup_data.transform.published import open_published
 
@@ -95,12 +95,14 @@ def _layout(lake: str | None, work_dir: Path | None, db_path: Path | None) -> La
 def _parse_as_of(text: str | None) -> datetime | None:
     if text is None:
         return None
+    if text.strip().lower() == "now":
+        return datetime.now(UTC)
     try:
         return datetime.fromisoformat(text)
     except ValueError:
         raise RastupError(
             ErrorCode.CONFIG_INVALID,
-            f"--as-of must be an ISO timestamp like 2026-11-07T23:00:00Z, got {text!r}.",
+            f"--as-of must be an ISO timestamp like 2026-11-07T23:00:00Z, or now; got {text!r}.",
         ) from None
 
 
@@ -119,7 +121,15 @@ def quality() -> None:
     default=None,
     help="dbt manifest.json the default suite is derived from (default: the lake's).",
 )
-@click.option("--as-of", "as_of", default=None, help="Freshness reference (ISO; default now).")
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    metavar="ISO|now",
+    help="What freshness is measured against: a timestamp, or now for the wall clock "
+    "(default: the data's own clock, as the build's gate judges: Silver's newest event, and "
+    "Bronze's newest for Bronze's checks).",
+)
 @click.option(
     "--suite",
     "suite_path",
@@ -144,13 +154,14 @@ def check(
 
     Without --suite the checks are the default suite of docs/quality.md, derived from the
     dbt project's manifest. dbt's own data tests run in `rastup-data build`, not here.
+    Without --as-of the verdict is the build's gate's on the same data.
     """
     layout = _layout(lake, work_dir, db_path)
     suite = load_suite(suite_path) if suite_path is not None else None
     moment = _parse_as_of(as_of)
     with _warehouse(db_path, layout) as conn:
-        catalog = _catalog(manifest, db_path, layout) if suite is None else None
-        report = run_quality_gates(conn, suite=suite, catalog=catalog, as_of=moment)
+        catalog = _catalog(manifest, db_path, layout) if suite is None else QualityCatalog(())
+        report = gate_report(conn, catalog, suite, as_of=moment)
     if fmt == "json":
         click.echo(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
     elif fmt == "text":
