@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from benchmarks import bench_build, bench_nrt
+from benchmarks import bench_build, bench_compaction, bench_nrt
 
 from rastup_data.transform import NodeOutcome
 
@@ -104,3 +104,14 @@ def test_build_ratio_is_taken_against_the_median_scan_of_the_run() -> None:
         "wall": 15.0,
         "cpu": 15.0,
     }
+
+
+def test_the_compaction_benchmark_lands_segment_files_and_reads_them_merged(
+    tmp_path: Path,
+) -> None:
+    report = bench_compaction.run(events=350, per_file=100, root=tmp_path)
+    assert report["small_files"]["files"] == 4  # three full segments and a last short one
+    assert report["compacted"]["files"] == 1
+    assert report["small_files"]["scan"]["median_s"] > 0
+    assert report["compacted"]["nrt_from_scratch_s"] > 0
+    assert report["scan_ratio_small_to_compacted"] > 0

@@ -41,6 +41,31 @@ def test_compaction_merges_files_and_keeps_every_row(layout: LakeLayout) -> None
     assert compact_lake(layout) == []
 
 
+def test_files_at_the_target_size_are_left_as_they_are(layout: LakeLayout) -> None:
+    """A day merged earlier is not rewritten when it fills further: only the files landed
+    since, smaller than the target, are merged."""
+    for i in range(4):
+        land_ndjson(layout, [envelope() for _ in range(100)], name=f"s{i}", validator=NameCheck())
+    compact_lake(layout)
+    (partition,) = partitions(layout.lake, BRONZE_EVENTS)
+    (earlier,) = partition_files(layout.lake, partition)
+    info = layout.lake.stat(earlier)
+    assert info is not None
+    for i in range(3):
+        land_ndjson(layout, [envelope() for _ in range(50)], name=f"t{i}", validator=NameCheck())
+    (result,) = compact_lake(layout, target_bytes=info.size)
+    assert (result.files_before, result.files_after, result.rows) == (4, 2, 150)
+    assert earlier in partition_files(layout.lake, partition)
+    assert layout.lake.stat(earlier) == info  # the same file, not rewritten
+    assert _stats(layout) == (550, 550)
+    record = list(Manifest(layout).records())[-1]
+    assert record.kind == "compaction"
+    assert len(record.inputs) == 3
+    assert earlier.rsplit("/", 1)[1] not in record.inputs
+    # One small file is left (the new merge): nothing to merge until another lands.
+    assert compact_lake(layout, target_bytes=info.size) == []
+
+
 class _Reads:
     """Counts a reader's finished reads so the writer can wait for them, not for time."""
 

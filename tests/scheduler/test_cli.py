@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import orjson
 import pytest
 from bronze_fixture import envelope, write_bronze
@@ -63,9 +64,10 @@ def test_run_status_pause_resume_degrade_restore(lake: LakeLayout) -> None:
     code, output = _invoke("scheduler", "status", *where, "--format", "json")
     assert code == 0, output
     jobs = {job["job"]: job for job in orjson.loads(output)["jobs"]}
-    assert set(jobs) == {"daily_build", "lifecycle", "alerts", "guardrails"}
+    assert set(jobs) == {"daily_build", "lifecycle", "compaction", "alerts", "guardrails"}
     assert jobs["daily_build"]["last_run"]["status"] == "failed"
     assert jobs["daily_build"]["state"] == ["paused (heavy)"]
+    assert jobs["compaction"]["state"] == ["paused (heavy)"]
     assert jobs["lifecycle"]["state"] == ["paused (heavy)", "daily only"]
     notified = jobs["alerts"]["last_run"]["detail"]["notified"]
     assert {"firing:quality_check_failed", "firing:scheduled_job_failing"} <= set(notified)
@@ -83,3 +85,22 @@ def test_unknown_jobs_are_refused(lake: LakeLayout) -> None:
     code, output = _invoke("scheduler", "pause", "backups", "--lake", str(lake.root))
     assert code == 2
     assert "CONFIG_INVALID: no job named 'backups'" in output
+
+
+def test_the_compaction_job_merges_the_landers_small_files(lake: LakeLayout) -> None:
+    """The lander writes a file per spool segment; the hourly `compaction` job merges a
+    partition's small files in a child process, every row kept."""
+    view = {"listing_id": "l_1", "listing_type": "talent", "source": "search"}
+    for n in range(5):
+        event = envelope("profile.viewed", f"2026-03-09 12:0{n}", view, user_id=f"u_{n}")
+        write_bronze(lake, [event], name=f"segment-{n}")
+    partition = lake.root / "bronze" / "events" / "dt=2026-03-09"
+    assert len(list(partition.glob("*.parquet"))) == 6
+    code, output = _invoke("scheduler", "run", "compaction", "--lake", str(lake.root))
+    assert code == 0, output
+    run = orjson.loads(output)
+    assert (run["status"], run["command"]) == ("succeeded", ["rastup-data", "lake", "compact"])
+    (merged,) = partition.glob("*.parquet")
+    assert merged.name.startswith("compacted-")
+    rows = duckdb.sql(f"SELECT count(*) FROM read_parquet('{merged}')").fetchall()
+    assert rows == [(6,)]

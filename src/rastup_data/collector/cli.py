@@ -71,8 +71,9 @@ _STOPPED = "collector stopped: everything accepted is in Bronze"
     "--scheduler/--no-scheduler",
     default=True,
     show_default=True,
-    help="Run the environment's schedule (daily build, lifecycle, alert evaluation, "
-    "guardrails; see docs/operations.md). One runner per lake: another waits on standby.",
+    help="Run the environment's schedule (daily build, lifecycle, Bronze compaction, alert "
+    "evaluation, guardrails; see docs/operations.md). One runner per lake: another waits on "
+    "standby.",
 )
 @click.option(
     "--log-level",

@@ -1,5 +1,6 @@
 """The jobs ``serve`` runs beside the collector: the NRT refresh and the scheduler (daily
-build, lifecycle, alert evaluation over this process's metrics, guardrails)."""
+build, lifecycle, Bronze compaction, alert evaluation over this process's metrics,
+guardrails)."""
 
 from __future__ import annotations
 

@@ -1,12 +1,19 @@
-"""Small-file compaction: merge a partition's files into one, swapping atomically.
+"""Small-file compaction: merge a partition's small files into one, swapping atomically.
+
+The lander writes a file per spool segment (one every half second under steady traffic),
+so a live day holds many thousands of small files, and every reader pays per file. The
+files of a partition smaller than a target size (256 MiB by default) are merged into one;
+larger ones (earlier merges) stay as they are, so merging a day again as it fills rewrites
+only what is new since.
 
 The merged file is built under ``_staging/`` (outside the lake's globs), checked (row count
 unchanged), then the partition is replaced by the staged one with
 :meth:`Storage.swap_prefix` while the lake lock is held, so readers see either the old files
-or the merged file — never neither. Files landed meanwhile are carried over by
-:meth:`Storage.copy` (a hard link on local disk). If an input file changed or vanished
-meanwhile (a DSAR purge or the retention rewrote it), the merge is dropped: swapping it in
-would bring back rows that were removed on purpose; the next compaction merges the new files.
+or the merged file — never neither. The files left as they are, and files landed meanwhile,
+are carried over by :meth:`Storage.copy` (a hard link on local disk). If an input file
+changed or vanished meanwhile (a DSAR purge or the retention rewrote it), the merge is
+dropped: swapping it in would bring back rows that were removed on purpose; the next
+compaction merges the new files.
 """
 
 from __future__ import annotations
@@ -24,7 +31,11 @@ from rastup_data.lake.layout import BRONZE_BAD, BRONZE_EVENTS, LAKE_LOCK, LakeLa
 from rastup_data.lake.manifest import LandedFile, Landing, Manifest
 from rastup_data.storage import Storage
 
-__all__ = ["CompactionResult", "compact_lake", "compact_partition"]
+__all__ = ["TARGET_BYTES", "CompactionResult", "compact_lake", "compact_partition"]
+
+#: Files of this size or larger are left as they are; the smaller ones of a partition are
+#: merged into one.
+TARGET_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,20 +71,30 @@ def _merge(store: Storage, files: list[str], partition: str, staged_file: str) -
 
 
 def compact_partition(
-    layout: LakeLayout, partition: str, *, min_files: int = 2
+    layout: LakeLayout,
+    partition: str,
+    *,
+    min_files: int = 2,
+    target_bytes: int = TARGET_BYTES,
 ) -> CompactionResult | None:
-    """Merge the files of one ``dt=`` partition key; None when there is nothing to merge."""
+    """Merge the files of one ``dt=`` partition key smaller than ``target_bytes`` into one;
+    None when fewer than ``min_files`` of them are."""
     store = layout.lake
-    files = partition_files(store, partition)
+    before = partition_files(store, partition)
+    inputs = {
+        key: info
+        for key in before
+        if (info := store.stat(key)) is not None and info.size < target_bytes
+    }
+    files = sorted(inputs)
     if len(files) < min_files:
         return None
-    bytes_before = total_bytes(store, files)
+    bytes_before = total_bytes(store, before)
     name = partition.rsplit("/", 1)[1]
     digest = hashlib.sha1("\n".join(files).encode()).hexdigest()[:16]
     staging_root = f"_staging/compact-{uuid.uuid4().hex[:12]}"
     staging = f"{staging_root}/{name}"
     merged_name = f"compacted-{digest}.parquet"
-    inputs = {f: store.stat(f) for f in files}
     try:
         rows_before, rows_after = _merge(store, files, partition, f"{staging}/{merged_name}")
         if rows_after != rows_before:
@@ -84,9 +105,9 @@ def compact_partition(
             if any(store.stat(f) != info for f, info in inputs.items()):
                 return None  # rewritten meanwhile (purge, retention): the merge is stale
             merged = set(files)
-            for late in partition_files(store, partition):
-                if late not in merged:
-                    store.copy(late, f"{staging}/{late.rsplit('/', 1)[1]}")
+            for kept in partition_files(store, partition):
+                if kept not in merged:  # large enough already, or landed meanwhile
+                    store.copy(kept, f"{staging}/{kept.rsplit('/', 1)[1]}")
             store.swap_prefix(staging, partition)
     finally:
         store.delete_prefix(staging_root)
@@ -94,7 +115,7 @@ def compact_partition(
     merged_key = f"{partition}/{merged_name}"
     result = CompactionResult(
         partition=partition,
-        files_before=len(files),
+        files_before=len(before),
         files_after=len(after),
         rows=rows_before,
         bytes_before=bytes_before,
@@ -125,9 +146,11 @@ def compact_lake(
     *,
     dates: set[str] | None = None,
     min_files: int = 2,
+    target_bytes: int = TARGET_BYTES,
     on_partition: Callable[[str], None] | None = None,
 ) -> list[CompactionResult]:
-    """Compact every partition of Bronze events and quarantine (or only ``dates``)."""
+    """Compact every partition of Bronze events and quarantine (or only ``dates``): merge
+    each one's files smaller than ``target_bytes`` when there are ``min_files`` or more."""
     results = []
     for table in (BRONZE_EVENTS, BRONZE_BAD):
         for partition in partitions(layout.lake, table):
@@ -135,7 +158,9 @@ def compact_lake(
                 continue
             if on_partition is not None:
                 on_partition(partition)
-            result = compact_partition(layout, partition, min_files=min_files)
+            result = compact_partition(
+                layout, partition, min_files=min_files, target_bytes=target_bytes
+            )
             if result is not None:
                 results.append(result)
     return results

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from rastup_data.config import resolve_lake
 from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.lake.compaction import TARGET_BYTES, compact_lake
 from rastup_data.lake.existing import existing_lake
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.lake.lines import numbered_lines
@@ -86,16 +87,40 @@ def stats(lake_dir: Path | None, fmt: str) -> None:
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="Only this dt (YYYY-MM-DD); repeatable.",
 )
-@click.option("--min-files", default=2, show_default=True, type=click.IntRange(2))
-def compact(lake_dir: Path | None, dates: tuple[datetime, ...], min_files: int) -> None:
-    """Merge small files per partition atomically (row counts unchanged)."""
-    from rastup_data.lake.compaction import compact_lake
+@click.option(
+    "--min-files",
+    default=2,
+    show_default=True,
+    type=click.IntRange(2),
+    help="Merge a partition only when it has at least this many small files.",
+)
+@click.option(
+    "--target-mb",
+    default=TARGET_BYTES // 2**20,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Files of this many MiB or more are left as they are; the smaller ones of a "
+    "partition are merged into one.",
+)
+@work_dir_option
+def compact(
+    lake_dir: Path | None,
+    dates: tuple[datetime, ...],
+    min_files: int,
+    target_mb: int,
+    work_dir: Path | None,
+) -> None:
+    """Merge each partition's small files into one, atomically (row counts unchanged).
 
-    layout = existing_lake(lake_dir)
+    The lander writes a file per spool segment; the schedule's `compaction` job runs this
+    every hour (docs/operations.md).
+    """
+    layout = existing_lake(lake_dir, work_dir)
     results = compact_lake(
         layout,
         dates={d.date().isoformat() for d in dates} or None,
         min_files=min_files,
+        target_bytes=target_mb * 2**20,
         on_partition=lambda p: click.echo(f"compacting {p}", err=True),
     )
     for r in results:

@@ -1,5 +1,5 @@
-"""The scheduler: the environment's jobs (daily build, lifecycle, alert evaluation,
-guardrails) run when due, one runner per lake, every run recorded."""
+"""The scheduler: the environment's jobs (daily build, lifecycle, Bronze compaction, alert
+evaluation, guardrails) run when due, one runner per lake, every run recorded."""
 
 from rastup_data.scheduler.jobs import JOBS as JOBS
 from rastup_data.scheduler.runner import Scheduler as Scheduler

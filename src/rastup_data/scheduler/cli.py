@@ -203,7 +203,9 @@ _reason = click.option("--reason", default="", help="Why (recorded with the chan
 
 @scheduler.command("pause")
 @click.argument("jobs", nargs=-1)
-@click.option("--heavy", is_flag=True, help="Pause every heavy job (builds, lifecycle).")
+@click.option(
+    "--heavy", is_flag=True, help="Pause every heavy job (builds, lifecycle, compaction)."
+)
 @_reason
 @_lake
 def pause(*, jobs: tuple[str, ...], heavy: bool, reason: str, lake: str | None) -> None:

@@ -2,10 +2,11 @@
 
 The runner holds the lake's ``scheduler`` lock (:meth:`Storage.try_lock`) for as long as it
 runs; a second ``serve`` or ``rastup-data scheduler`` on the same lake waits on standby and
-takes over when the first stops. Heavy jobs (builds, lifecycle) run one at a time in child
-processes; light ones (alert evaluation, guardrails) in a lane of their own, so alerts keep
-being evaluated while a build runs. Every run is recorded (``scheduler_runs``); operators
-pause jobs, or degrade them to daily-only, through :class:`~rastup_data.state.OpsControls`.
+takes over when the first stops. Heavy jobs (builds, lifecycle, compaction) run one at a
+time in child processes; light ones (alert evaluation, guardrails) in a lane of their own,
+so alerts keep being evaluated while a build runs. Every run is recorded
+(``scheduler_runs``); operators pause jobs, or degrade them to daily-only, through
+:class:`~rastup_data.state.OpsControls`.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ __all__ = [
 JOBS: Mapping[str, JobKind] = {
     "daily_build": ChildCommandJob("daily_build", ("build",)),
     "lifecycle": ChildCommandJob("lifecycle", ("lake", "lifecycle")),
+    "compaction": ChildCommandJob("compaction", ("lake", "compact")),
     "alerts": AlertsJob(),
     "guardrails": GuardrailsJob(),
 }

@@ -53,7 +53,8 @@ class JobKind(Protocol):
 
     @property
     def heavy(self) -> bool:
-        """Heavy jobs (builds, lifecycle) run one at a time and obey `scheduler pause`."""
+        """Heavy jobs (builds, lifecycle, compaction) run one at a time and obey
+        `scheduler pause`."""
         ...
 
     def run(self, context: JobContext, control: RunControl) -> JobOutcome: ...
