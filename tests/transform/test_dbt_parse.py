@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gc
 import json
+import os
+import time
 import weakref
 from pathlib import Path
 
@@ -233,3 +235,23 @@ def test_parse_only_refuses_what_it_cannot_prepare(
     assert raised.value.code is ErrorCode.CONFIG_INVALID
     assert "RASTUP_CACHE_DIR" in str(raised.value)
     assert not (tmp_path / "lake").exists()
+
+
+def test_parse_folders_unused_for_a_month_are_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkout since removed, or an older dbt, leaves its parse folder in the user cache:
+    one no process parsed in for 30 days is removed; the others stay."""
+    monkeypatch.setenv("RASTUP_CACHE_DIR", str(tmp_path / "cache"))
+    parses = tmp_path / "cache" / "dbt-parse"
+    old = time.time() - _dbt.STALE_PARSE_S - 3_600
+    stale, recent = parses / "0000stale0000000", parses / "0000recent000000"
+    for folder, when in ((stale, old), (recent, time.time() - 86_400)):
+        folder.mkdir(parents=True)
+        (folder / "manifest.json").write_text("{}")
+        for path in (folder / "manifest.json", folder):
+            os.utime(path, (when, when))
+    _dbt._prune_stale_parses.cache_clear()
+    folder = _shared_parse_dir(dbt_project_dir(), None)
+    assert folder is not None
+    assert sorted(p.name for p in parses.iterdir()) == sorted([folder.name, recent.name])

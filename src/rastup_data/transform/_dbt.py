@@ -27,7 +27,9 @@ import gc
 import hashlib
 import json
 import os
+import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -350,7 +352,35 @@ def _shared_parse_dir(project: Path, target: str | None) -> Path | None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return folder if os.access(folder, os.W_OK) else None
+    if not os.access(folder, os.W_OK):
+        return None
+    _prune_stale_parses(folder)
+    return folder
+
+
+#: A parse folder no process has parsed in for this long (a checkout since removed, an
+#: older dbt) is removed from the cache.
+STALE_PARSE_S = 30 * 86_400
+
+
+@functools.cache
+def _prune_stale_parses(keep: Path) -> None:
+    """Remove the parse folders beside ``keep`` that no process used for
+    :data:`STALE_PARSE_S` (once per process; every process's first parse rewrites its
+    folder's ``manifest.json``, so a folder in use is never that old)."""
+    horizon = time.time() - STALE_PARSE_S
+    for other in keep.parent.iterdir():
+        if other != keep and other.is_dir() and _last_used(other) < horizon:
+            shutil.rmtree(other, ignore_errors=True)
+
+
+def _last_used(folder: Path) -> float:
+    """The newest modification time of the folder and the files a parse writes in it."""
+    stamps = []
+    for path in (folder, *folder.glob("*.json"), *folder.glob("*.msgpack")):
+        with contextlib.suppress(OSError):
+            stamps.append(path.stat().st_mtime)
+    return max(stamps, default=0.0)
 
 
 def _read_seconds(path: Path) -> dict[str, float]:
