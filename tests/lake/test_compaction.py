@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -8,7 +9,7 @@ import pytest
 
 from rastup_data.lake.compaction import compact_lake
 from rastup_data.lake.files import partition_files, partitions
-from rastup_data.lake.layout import BRONZE_EVENTS, LakeLayout
+from rastup_data.lake.layout import BRONZE_EVENTS, NRT_LOCK, LakeLayout
 from rastup_data.lake.manifest import Manifest
 from rastup_data.lander.direct import land_ndjson
 from rastup_data.storage import LocalStorage
@@ -64,6 +65,29 @@ def test_files_at_the_target_size_are_left_as_they_are(layout: LakeLayout) -> No
     assert earlier.rsplit("/", 1)[1] not in record.inputs
     # One small file is left (the new merge): nothing to merge until another lands.
     assert compact_lake(layout, target_bytes=info.size) == []
+
+
+def test_a_partition_is_swapped_only_outside_an_nrt_refresh(layout: LakeLayout) -> None:
+    """An NRT refresh lists Bronze's files, then reads them: the swap waits for it."""
+    for i in range(3):
+        land_ndjson(layout, [envelope() for _ in range(50)], name=f"s{i}", validator=NameCheck())
+    (partition,) = partitions(layout.lake, BRONZE_EVENTS)
+    results: list[object] = []
+    with layout.lake.lock(NRT_LOCK):  # what a refresh holds while it reads
+        worker = threading.Thread(target=lambda: results.extend(compact_lake(layout)))
+        worker.start()
+        deadline = time.monotonic() + 120
+        while not list((layout.root / "_staging").glob("compact-*/dt=*/compacted-*.parquet")):
+            assert time.monotonic() < deadline, "the merge was never staged"
+            time.sleep(0.01)
+        worker.join(timeout=0.5)
+        assert worker.is_alive()  # merged, waiting to swap
+        assert len(partition_files(layout.lake, partition)) == 3
+    worker.join(timeout=120)
+    assert not worker.is_alive()
+    assert len(results) == 1
+    assert len(partition_files(layout.lake, partition)) == 1
+    assert _stats(layout) == (150, 150)
 
 
 class _Reads:

@@ -53,6 +53,7 @@ __all__ = [
     "BRONZE_EVENTS",
     "LAKE_LOCK",
     "MANIFEST",
+    "NRT_LOCK",
     "WAREHOUSE",
     "LakeLayout",
     "adopt_legacy_work",
@@ -69,6 +70,11 @@ WAREHOUSE = "warehouse"
 
 #: The lake-wide lock: landings and partition swaps (compaction) take it.
 LAKE_LOCK = "lake"
+
+#: Held by an NRT refresh from listing Bronze's files to reading them (and by what rewrites
+#: the NRT snapshots): compaction swaps a partition only outside a refresh, inside
+#: ``LAKE_LOCK``, so a refresh never reads a file that vanished under it.
+NRT_LOCK = "nrt"
 
 #: Node-local folders that lakes made before the work folder kept in the lake root.
 _LEGACY_WORK = {"_spool": "spool", "_state": "state"}

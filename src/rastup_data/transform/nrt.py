@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from rastup_data.errors import ErrorCode, RastupError
-from rastup_data.lake.layout import WAREHOUSE, LakeLayout
+from rastup_data.lake.layout import NRT_LOCK, WAREHOUSE, LakeLayout
 from rastup_data.transform._dbt import DbtInvocation, run_dbt
 from rastup_data.transform._nrt_plan import (
     STATE_VERSION,
@@ -105,7 +105,7 @@ def refresh_nrt(layout: LakeLayout, *, tombstones: Sequence[str] | None = None) 
     dirs = warehouse_dirs(layout)
     began = time.monotonic()
     erased = tuple(tombstones if tombstones is not None else read_tombstones(layout))
-    with dirs.store.lock("nrt"):
+    with dirs.store.lock(NRT_LOCK):
         state = nrt_state_path(dirs)
         plan = plan_refresh(
             layout,
