@@ -102,6 +102,8 @@ def test_check_judges_the_data_by_its_own_clock_as_the_build_did(built_lake: Any
     code, now, err = _check("--lake", lake, "--as-of", "now")
     assert code == 2
     assert "QUALITY_CHECK_FAILED" in err
+    assert "unchanged (this command only reads it)" in err
+    assert "Nothing was published" not in err
     stale = [r for r in now["results"] if r["kind"] == "freshness" and r["status"] == "failed"]
     assert stale
     assert any(r["severity"] == "error" for r in stale)

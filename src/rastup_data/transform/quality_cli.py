@@ -106,6 +106,13 @@ def _parse_as_of(text: str | None) -> datetime | None:
         ) from None
 
 
+#: What a failed audit means: the command only reads the warehouse.
+_AUDIT_FAILED = (
+    "The warehouse audited is unchanged (this command only reads it). To fix this, inspect the "
+    "sample rows in the report, fix the data or the model, and rebuild."
+)
+
+
 @click.group()
 def quality() -> None:
     """Run the data-quality gates or the golden-mart comparison on a warehouse."""
@@ -168,7 +175,7 @@ def check(
         click.echo(report.render(), nl=False)
     else:
         print_report(report, output_console(), show_passed=show_passed)
-    raise_if_blocking(report)
+    raise_if_blocking(report, consequence=_AUDIT_FAILED)
 
 
 @quality.command()
