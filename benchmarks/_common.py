@@ -32,6 +32,12 @@ def machine() -> dict[str, Any]:
     }
 
 
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process so far (DuckDB's threads included)."""
+    times = os.times()
+    return times.user + times.system
+
+
 def catalogue_events(n: int) -> list[bytes]:
     """``n`` valid NDJSON envelopes cycling through the catalogue, each with a new event_id."""
     examples = []

@@ -35,7 +35,7 @@ from typing import Any
 import duckdb
 import orjson
 
-from benchmarks._common import machine
+from benchmarks._common import cpu_seconds, machine
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform import BuildEvent, BuildOptions, NodeOutcome, build
 
@@ -176,20 +176,14 @@ def _link_tree(source: Path, target: Path) -> int:
 # --- measurements --------------------------------------------------------------------------
 
 
-def _cpu_seconds() -> float:
-    """User + system CPU seconds of this process (DuckDB's threads included)."""
-    times = os.times()
-    return times.user + times.system
-
-
 def plain_scan(layout: LakeLayout) -> dict[str, Any]:
     """One full DuckDB scan of Bronze touching every column the models read."""
     conn = duckdb.connect()
-    cpu_before = _cpu_seconds()
+    cpu_before = cpu_seconds()
     started = time.perf_counter()
     row = conn.execute(PLAIN_SCAN_SQL.format(glob=layout.events_glob)).fetchall()[0]
     seconds = time.perf_counter() - started
-    cpu = _cpu_seconds() - cpu_before
+    cpu = cpu_seconds() - cpu_before
     threads = conn.execute("SELECT current_setting('threads')").fetchall()[0][0]
     conn.close()
     return {
@@ -206,7 +200,7 @@ def timed_build(layout: LakeLayout, *, full_refresh: bool) -> dict[str, Any]:
     """Run ``build`` and split its wall time into phases from the progress events."""
     marks: list[tuple[float, BuildEvent]] = []
     load_before = os.getloadavg()[0]
-    cpu_before = _cpu_seconds()
+    cpu_before = cpu_seconds()
     started = time.perf_counter()
     result = build(
         layout,
@@ -214,7 +208,7 @@ def timed_build(layout: LakeLayout, *, full_refresh: bool) -> dict[str, Any]:
         progress=lambda event: marks.append((time.perf_counter(), event)),
     )
     finished = time.perf_counter()
-    cpu = _cpu_seconds() - cpu_before
+    cpu = cpu_seconds() - cpu_before
     seconds = finished - started
 
     def at(stage: str, nth: int = 0) -> float:

@@ -13,7 +13,6 @@ Prints one JSON object.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
@@ -24,7 +23,7 @@ from typing import Any
 import duckdb
 import orjson
 
-from benchmarks._common import catalogue_events, machine
+from benchmarks._common import catalogue_events, cpu_seconds, machine
 from rastup_data.lake.compaction import compact_lake
 from rastup_data.lake.files import partition_files, partitions
 from rastup_data.lake.layout import BRONZE_EVENTS, LakeLayout
@@ -52,20 +51,15 @@ def land_segments(layout: LakeLayout, events: int, per_file: int) -> int:
     return sum(len(partition_files(layout.lake, p)) for p in partitions(layout.lake, BRONZE_EVENTS))
 
 
-def _cpu() -> float:
-    times = os.times()
-    return times.user + times.system
-
-
 def scans(layout: LakeLayout) -> dict[str, float]:
     """The median of three plain scans of every Bronze column, wall and CPU seconds."""
     walls, cpus = [], []
     with duckdb.connect() as conn:
         for _ in range(3):
-            began, cpu = time.perf_counter(), _cpu()
+            began, cpu = time.perf_counter(), cpu_seconds()
             conn.execute(SCAN_SQL.format(glob=layout.events_glob)).fetchall()
             walls.append(time.perf_counter() - began)
-            cpus.append(_cpu() - cpu)
+            cpus.append(cpu_seconds() - cpu)
     return {
         "median_s": round(statistics.median(walls), 3),
         "median_cpu_s": round(statistics.median(cpus), 2),

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import duckdb
 import orjson
 
-from benchmarks._common import machine
+from benchmarks._common import cpu_seconds, machine
 from benchmarks.bench_build import OUT, bronze_cache_dir, cached_bronze
 from rastup_data.lake.layout import BRONZE_BAD, BRONZE_EVENTS, LakeLayout
 from rastup_data.privacy import (
@@ -43,16 +43,14 @@ T = TypeVar("T")
 
 
 def _timed(work: Callable[[], T]) -> tuple[T, dict[str, float]]:
-    times = os.times()
-    cpu = times.user + times.system
+    cpu = cpu_seconds()
     load = os.getloadavg()[0]
     started = time.perf_counter()
     result = work()
     seconds = time.perf_counter() - started
-    times = os.times()
     return result, {
         "seconds": round(seconds, 2),
-        "cpu_seconds": round(times.user + times.system - cpu, 2),
+        "cpu_seconds": round(cpu_seconds() - cpu, 2),
         "load_average_1m_before": round(load, 2),
     }
 
