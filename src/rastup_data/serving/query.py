@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -34,6 +34,8 @@ FETCH_MAX_ROWS = 8_192
 FIXED_VALUE_BYTES = 8
 #: The setting DuckDB names when a query runs out of spill space (not of memory).
 SPILL_SETTING = "max_temp_directory_size"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,19 +83,11 @@ def run_query(
     """
     if not sql.strip():
         raise RastupError(ErrorCode.QUERY_INVALID, "the query is empty. To fix this, pass SQL.")
-    nbytes = 0
+    want = None if max_rows is None else max_rows + 1
     try:
-        cursor = conn.execute(sql, list(params)) if params else conn.execute(sql)
-        description = cursor.description or []
-        want = None if max_rows is None else max_rows + 1
-        if not description:
-            rows: list[Any] = []
-        elif max_bytes is not None:
-            rows, nbytes = _fetch_metered(cursor, want, max_bytes)
-        elif want is None:
-            rows = cursor.fetchall()
-        else:
-            rows = cursor.fetchmany(want)
+        description, rows, nbytes = once_more_if_a_file_vanished(
+            lambda: _fetch(conn, sql, params, want, max_bytes)
+        )
     except duckdb.Error as exc:
         raise query_failed(exc) from exc
     truncated = max_rows is not None and len(rows) > max_rows
@@ -117,20 +111,57 @@ def run_arrow_query(
     """Run ``sql`` into an Arrow table; with ``max_bytes`` the record batches are read one
     by one and QUERY_ANSWER_TOO_LARGE raised as soon as their bytes pass the budget."""
     try:
-        relation = conn.sql(sql, params=list(params)) if params else conn.sql(sql)
-        if max_bytes is None:
-            table = relation.to_arrow_table()
-        else:
-            reader = relation.to_arrow_reader(FETCH_MAX_ROWS)
-            batches, nbytes = [], 0
-            for batch in reader:
-                nbytes += batch.nbytes
-                if nbytes > max_bytes:
-                    raise answer_too_large(max_bytes)
-                batches.append(batch)
-            table = pa.Table.from_batches(batches, schema=reader.schema)
+        return once_more_if_a_file_vanished(lambda: _arrow(conn, sql, params, max_bytes))
     except duckdb.Error as exc:
         raise query_failed(exc) from exc
+
+
+def once_more_if_a_file_vanished(run: Callable[[], T]) -> T:
+    """``run()``, and once more if DuckDB could not read a file it had listed.
+
+    A Bronze partition swapped by the hourly compaction between a query's glob and its read
+    is such a file: the query is read-only, and run again it lists the merged file. A file
+    that stays unreadable fails the second run with DuckDB's error.
+    """
+    try:
+        return run()
+    except duckdb.IOException:
+        return run()
+
+
+def _fetch(
+    conn: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: Sequence[Any],
+    want: int | None,
+    max_bytes: int | None,
+) -> tuple[list[Any], list[Any], int]:
+    """The description, up to ``want`` rows (all when None) and their metered bytes."""
+    cursor = conn.execute(sql, list(params)) if params else conn.execute(sql)
+    description = cursor.description or []
+    if not description:
+        return description, [], 0
+    if max_bytes is not None:
+        rows, nbytes = _fetch_metered(cursor, want, max_bytes)
+        return description, rows, nbytes
+    return description, cursor.fetchall() if want is None else cursor.fetchmany(want), 0
+
+
+def _arrow(
+    conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any], max_bytes: int | None
+) -> pa.Table:
+    relation = conn.sql(sql, params=list(params)) if params else conn.sql(sql)
+    if max_bytes is None:
+        table = relation.to_arrow_table()
+    else:
+        reader = relation.to_arrow_reader(FETCH_MAX_ROWS)
+        batches, nbytes = [], 0
+        for batch in reader:
+            nbytes += batch.nbytes
+            if nbytes > max_bytes:
+                raise answer_too_large(max_bytes)
+            batches.append(batch)
+        table = pa.Table.from_batches(batches, schema=reader.schema)
     assert isinstance(table, pa.Table)
     return table
 
