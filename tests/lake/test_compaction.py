@@ -9,7 +9,7 @@ import pytest
 
 from rastup_data.lake.compaction import compact_lake
 from rastup_data.lake.files import partition_files, partitions
-from rastup_data.lake.layout import BRONZE_EVENTS, NRT_LOCK, LakeLayout
+from rastup_data.lake.layout import BRONZE_EVENTS, BUILD_LOCK, NRT_LOCK, LakeLayout
 from rastup_data.lake.manifest import Manifest
 from rastup_data.lander.direct import land_ndjson
 from rastup_data.storage import LocalStorage
@@ -67,13 +67,16 @@ def test_files_at_the_target_size_are_left_as_they_are(layout: LakeLayout) -> No
     assert compact_lake(layout, target_bytes=info.size) == []
 
 
-def test_a_partition_is_swapped_only_outside_an_nrt_refresh(layout: LakeLayout) -> None:
-    """An NRT refresh lists Bronze's files, then reads them: the swap waits for it."""
+@pytest.mark.parametrize("reader_lock", [NRT_LOCK, BUILD_LOCK])
+def test_a_partition_is_swapped_only_outside_a_build_or_an_nrt_refresh(
+    layout: LakeLayout, reader_lock: str
+) -> None:
+    """A build and an NRT refresh list Bronze's files, then read them: the swap waits."""
     for i in range(3):
         land_ndjson(layout, [envelope() for _ in range(50)], name=f"s{i}", validator=NameCheck())
     (partition,) = partitions(layout.lake, BRONZE_EVENTS)
     results: list[object] = []
-    with layout.lake.lock(NRT_LOCK):  # what a refresh holds while it reads
+    with layout.lake.lock(reader_lock):  # what a build or a refresh holds while it reads
         worker = threading.Thread(target=lambda: results.extend(compact_lake(layout)))
         worker.start()
         deadline = time.monotonic() + 120

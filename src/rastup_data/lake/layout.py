@@ -51,6 +51,7 @@ from rastup_data.storage import LocalStorage, S3Options, S3Storage, Storage
 __all__ = [
     "BRONZE_BAD",
     "BRONZE_EVENTS",
+    "BUILD_LOCK",
     "LAKE_LOCK",
     "MANIFEST",
     "NRT_LOCK",
@@ -70,6 +71,11 @@ WAREHOUSE = "warehouse"
 
 #: The lake-wide lock: landings and partition swaps (compaction) take it.
 LAKE_LOCK = "lake"
+
+#: Held by a build (or backfill) from staging to publishing, and so while it reads Bronze
+#: (and by what rewrites published builds). Compaction swaps a partition only outside one;
+#: it takes this lock first, then ``LAKE_LOCK``, then ``NRT_LOCK``.
+BUILD_LOCK = "build"
 
 #: Held by an NRT refresh from listing Bronze's files to reading them (and by what rewrites
 #: the NRT snapshots): compaction swaps a partition only outside a refresh, inside

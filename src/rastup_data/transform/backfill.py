@@ -29,7 +29,7 @@ import duckdb
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.existing import require_bronze
-from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.layout import BUILD_LOCK, LakeLayout
 from rastup_data.transform._dbt import DbtInvocation, run_dbt
 from rastup_data.transform._gates import GateOutcome
 from rastup_data.transform.build import (
@@ -172,7 +172,7 @@ def backfill(
     report = progress or (lambda _event: None)
     dirs = warehouse_dirs(layout)
     began, started_at = time.monotonic(), datetime.now(UTC)
-    with dirs.store.lock("build"):
+    with dirs.store.lock(BUILD_LOCK):
         staging = dirs.prepare_staging(dirs.builds)
         if dirs.builds.fetch_current(staging) is None:
             raise RastupError(

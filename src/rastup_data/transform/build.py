@@ -22,7 +22,7 @@ import duckdb
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.existing import require_bronze
-from rastup_data.lake.layout import LakeLayout
+from rastup_data.lake.layout import BUILD_LOCK, LakeLayout
 from rastup_data.transform._dbt import (
     DbtInvocation,
     NodeOutcome,
@@ -248,7 +248,7 @@ def _build_and_publish(
     dirs = warehouse_dirs(layout)
     started_at = datetime.now(UTC)
     full_refresh = options.full_refresh
-    with dirs.store.lock("build"):
+    with dirs.store.lock(BUILD_LOCK):
         staging = dirs.prepare_staging(dirs.builds)
         current = dirs.builds.fetch_current(staging) if not full_refresh else None
         incremental = current is not None

@@ -11,7 +11,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 
-from rastup_data.lake.layout import NRT_LOCK
+from rastup_data.lake.layout import BUILD_LOCK, NRT_LOCK
 from rastup_data.privacy.lifecycle.base import LifecycleOutcome, LifecycleRun
 from rastup_data.privacy.purge.warehouse import warehouse_files
 from rastup_data.transform.warehouse import PointerDir, warehouse_dirs
@@ -32,7 +32,7 @@ class WarehouseRetention:
         dirs = warehouse_dirs(run.ctx.layout)
         with ExitStack() as locks:
             if not run.dry_run:
-                locks.enter_context(dirs.store.lock("build"))
+                locks.enter_context(dirs.store.lock(BUILD_LOCK))
                 locks.enter_context(dirs.store.lock(NRT_LOCK))
             for pointer in (dirs.builds, dirs.nrt):
                 self._apply(run, pointer, outcome)

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from rastup_data.lake.layout import NRT_LOCK
+from rastup_data.lake.layout import BUILD_LOCK, NRT_LOCK
 from rastup_data.lake.manifest import LandedFile
 from rastup_data.privacy.columns import contains_any, duckdb_text_tables, sql_literal
 from rastup_data.privacy.purge.base import PurgeRun, StoreOutcome
@@ -77,7 +77,7 @@ class WarehouseStep:
         store = dirs.store
         with ExitStack() as locks:
             if not run.dry_run:
-                locks.enter_context(store.lock("build"))
+                locks.enter_context(store.lock(BUILD_LOCK))
                 locks.enter_context(store.lock(NRT_LOCK))
                 dirs.builds.discard_staging()
                 dirs.nrt.discard_staging()
