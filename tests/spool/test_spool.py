@@ -78,6 +78,42 @@ def test_recover_seals_open_segments_and_cuts_torn_tails(tmp_path: Path) -> None
     assert names[1].startswith(spool.collector_id + "-")
 
 
+def test_a_landed_segment_is_removed_its_events_file_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A removal cut short after its first delete leaves a segment still listed (the lander
+    finds it in the manifest and only deletes it), never a bad file alone."""
+    files = SegmentFiles.in_directory(tmp_path, "abcd-000000000001")
+    files.events.write_bytes(b'{"a":1}\n')
+    files.bad.write_bytes(b'{"b":1}\n')
+    unlink = Path.unlink
+
+    def killed_after_the_first(self: Path, *, missing_ok: bool = False) -> None:
+        unlink(self, missing_ok=missing_ok)
+        raise KeyboardInterrupt  # the process ends here
+
+    monkeypatch.setattr(Path, "unlink", killed_after_the_first)
+    with pytest.raises(KeyboardInterrupt):
+        files.remove()
+    monkeypatch.undo()
+    assert not files.bad.exists()
+    assert [s.name for s in sealed_segments(tmp_path)] == ["abcd-000000000001"]
+
+
+def test_recover_deletes_a_bad_file_whose_segment_was_landed(tmp_path: Path) -> None:
+    """A removal cut short by an older version (events file first) left the bad file of a
+    landed segment alone; a bad file with an events file, or an open one, is kept."""
+    (tmp_path / "abcd-000000000001.bad.ndjson").write_bytes(b'{"b":1}\n')
+    (tmp_path / "abcd-000000000002.bad.ndjson").write_bytes(b'{"b":2}\n')
+    (tmp_path / "abcd-000000000002.events.ndjson").write_bytes(b'{"a":2}\n')
+    (tmp_path / "abcd-000000000003.bad.ndjson").write_bytes(b'{"b":3}\n')
+    (tmp_path / "abcd-000000000003.events.open").write_bytes(b'{"a":3}\n')
+    segments = Spool(tmp_path).recover()
+    assert not (tmp_path / "abcd-000000000001.bad.ndjson").exists()
+    assert [s.name for s in segments] == ["abcd-000000000002", "abcd-000000000003"]
+    assert all(s.bad.exists() for s in segments)
+
+
 def test_segment_names_never_repeat_across_restarts(tmp_path: Path) -> None:
     """A restarted spool whose earlier segments all landed must not reuse their names:
     the Bronze files are named after segments and would be overwritten."""

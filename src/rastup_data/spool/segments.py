@@ -2,7 +2,8 @@
 
 A segment ``<collector>-<seq>`` is written as ``<name>.events.open`` / ``<name>.bad.open``
 and sealed by renaming to ``.events.ndjson`` / ``.bad.ndjson`` (the events file last: its
-presence means the segment is sealed and complete).
+presence means the segment is sealed and complete). A landed segment is removed the other
+way round, the events file last, so a segment is never left as a bad file alone.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ __all__ = [
     "SegmentFiles",
     "cut_to",
     "next_sequence",
+    "remove_orphaned_bad_files",
     "seal",
     "sealed_segments",
     "segment_name",
@@ -42,7 +44,9 @@ class SegmentFiles:
         return cls(name, directory / f"{name}.events.ndjson", directory / f"{name}.bad.ndjson")
 
     def remove(self) -> None:
-        for path in (self.events, self.bad):
+        """Delete a landed segment, its events file last: a removal cut short leaves a
+        segment still listed (the lander finds it in the manifest and only deletes it)."""
+        for path in (self.bad, self.events):
             path.unlink(missing_ok=True)
 
 
@@ -71,6 +75,26 @@ def sealed_segments(directory: Path) -> list[SegmentFiles]:
             except FileNotFoundError:  # landed meanwhile
                 continue
     return [SegmentFiles.in_directory(directory, name) for _, name in sorted(found)]
+
+
+def remove_orphaned_bad_files(directory: Path) -> list[str]:
+    """Delete the sealed bad files whose segment has no events file, sealed or open; their
+    names. Sealing renames the events file last and removal deletes it last, so such a file
+    is what a removal cut short between its two deletes left, when it deleted the events
+    file first: its segment was landed."""
+    if not directory.exists():
+        return []
+    entries = set(os.listdir(directory))
+    orphans = [
+        name
+        for entry in sorted(entries)
+        if entry.endswith(".bad.ndjson") and _NAME.match(entry)
+        if (name := entry.removesuffix(".bad.ndjson")) + ".events.ndjson" not in entries
+        and name + ".events.open" not in entries
+    ]
+    for name in orphans:
+        (directory / f"{name}.bad.ndjson").unlink(missing_ok=True)
+    return orphans
 
 
 def open_segments(directory: Path) -> list[str]:

@@ -113,10 +113,13 @@ class Spool:
     # -- lifecycle -------------------------------------------------------------------
 
     def recover(self) -> list[SegmentFiles]:
-        """Seal segments left open by a previous process; returns all sealed segments."""
+        """Seal segments left open by a previous process, delete the bad files of landed
+        segments a removal cut short; returns all sealed segments."""
         for name in segments.open_segments(self.directory):
             log.info("sealing segment %s left open by a previous run", name)
             segments.seal(self.directory, name)
+        for name in segments.remove_orphaned_bad_files(self.directory):
+            log.info("deleted the bad file of segment %s, landed by a previous run", name)
         return segments.sealed_segments(self.directory)
 
     def start(self) -> None:
