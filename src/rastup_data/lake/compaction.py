@@ -87,16 +87,12 @@ def compact_partition(
     """Merge the files of one ``dt=`` partition key smaller than ``target_bytes`` into one;
     None when fewer than ``min_files`` of them are."""
     store = layout.lake
-    before = partition_files(store, partition)
-    inputs = {
-        key: info
-        for key in before
-        if (info := store.stat(key)) is not None and info.size < target_bytes
-    }
+    before = {key: info for key in partition_files(store, partition) if (info := store.stat(key))}
+    inputs = {key: info for key, info in before.items() if info.size < target_bytes}
     files = sorted(inputs)
     if len(files) < min_files:
         return None
-    bytes_before = total_bytes(store, before)
+    bytes_before = sum(info.size for info in before.values())
     name = partition.rsplit("/", 1)[1]
     digest = hashlib.sha1("\n".join(files).encode()).hexdigest()[:16]
     staging_root = f"_staging/compact-{uuid.uuid4().hex[:12]}"
