@@ -110,11 +110,11 @@ def gate_report(
     """
     specs = tuple(default_suite(catalog) if suite is None else suite)
     sources = _source_specs(catalog, specs)
+    own = [spec for spec in specs if spec not in sources]
     done = ahead.results(catalog, sources) if ahead is not None and as_of is None else {}
     for result in done.values():
         log_raised_alert(result)
     results: dict[str, CheckResult] = dict(done)
-    own = [spec for spec in specs if spec.table not in _source_relations(catalog)]
     if own:
         moment = as_of if as_of is not None else _lake_clock(conn)
         report = run_quality_gates(conn, catalog=catalog, suite=own, as_of=moment)
