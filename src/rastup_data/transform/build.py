@@ -210,9 +210,11 @@ def prepare_build(layout: LakeLayout) -> Path:
     CONFIG_INVALID when the user cache cannot be written; CTAS_FAILURE when the project
     does not parse.
     """
-    lake = dbt_lake(layout)
-    staging = warehouse_dirs(layout).builds.staging  # only its stem is part of the parse
-    return prepare_parse({**lake.variables, "warehouse_path": str(staging)}, lake.target)
+    # The vars of a full build: only the parse-time ones (the staging file's stem, a remote
+    # lake's prefix) make the parse, so it is the one every build takes.
+    staging = warehouse_dirs(layout).builds.staging
+    variables = _dbt_vars(layout, staging, _Window(), DEFAULT_LOOKBACK_DAYS)
+    return prepare_parse(variables, dbt_lake(layout).target)
 
 
 @dataclass(frozen=True, slots=True)
