@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import shutil
 import time
 import weakref
 from pathlib import Path
@@ -255,3 +256,18 @@ def test_parse_folders_unused_for_a_month_are_removed(
     folder = _shared_parse_dir(dbt_project_dir(), None)
     assert folder is not None
     assert sorted(p.name for p in parses.iterdir()) == sorted([folder.name, recent.name])
+
+
+def test_parse_only_of_a_project_that_does_not_parse_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(dbt_project_dir(), project, ignore=shutil.ignore_patterns("target", "logs"))
+    (project / "models" / "silver" / "broken.sql").write_text("select {{ 1 +  }}\n")
+    monkeypatch.setattr(_dbt, "dbt_project_dir", lambda: project)
+    monkeypatch.setenv("RASTUP_CACHE_DIR", str(tmp_path / "cache"))
+    _dbt._PARSED.clear()
+    result = CliRunner().invoke(cli, ["build", "--parse-only", "--lake", str(tmp_path / "lake")])
+    assert result.exit_code == 2
+    assert "CTAS_FAILURE" in result.output
+    assert "could not parse the project" in result.output
