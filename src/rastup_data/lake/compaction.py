@@ -3,8 +3,8 @@
 The lander writes a file per spool segment (one every half second under steady traffic),
 so a live day holds many thousands of small files, and every reader pays per file. The
 files of a partition smaller than a target size (256 MiB by default) are merged into one;
-larger ones (earlier merges) stay as they are, so merging a day again as it fills rewrites
-only what is new since.
+larger ones (earlier merges that grew that large) stay as they are, so merging a day again
+as it fills rewrites at most about the target plus what landed since.
 
 The merged file is built under ``_staging/`` (outside the lake's globs), checked (row count
 unchanged), then the partition is replaced by the staged one with
