@@ -5,13 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+import pytest
 from bronze_fixture import envelope, write_bronze
 from click.testing import CliRunner
 
 from rastup_data.cli import cli
-from rastup_data.lake.layout import LakeLayout
+from rastup_data.errors import ErrorCode, RastupError
+from rastup_data.lake.layout import BUILD_LOCK, LakeLayout
+from rastup_data.transform import spark
 
 _COMMAND = (sys.executable, "-m", "rastup_data.cli", "build", "--target", "spark")
 
@@ -52,3 +56,38 @@ def test_without_java_the_build_says_so_in_one_line(layout: LakeLayout, tmp_path
     assert len(lines) == 1, done.stderr
     assert "Java 17 or newer" in lines[0]
     assert "Traceback" not in done.stderr
+
+
+def test_a_spark_build_waits_for_the_lakes_build_lock(
+    layout: LakeLayout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spark lists Bronze's files again for every model: a compaction swap, a purge or
+    retention must not replace them meanwhile, so the Spark build holds the lake's build
+    lock (and does not start while a DuckDB build holds it)."""
+    _one_event(layout)
+    started = threading.Event()
+
+    def no_session(_paths: object) -> object:
+        started.set()
+        raise RastupError(ErrorCode.SPARK_UNAVAILABLE, "stands in for Java in this test")
+
+    monkeypatch.setattr(spark, "spark_session", no_session)
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            spark.build_on_spark(layout)
+        except RastupError as exc:
+            failures.append(exc)
+
+    with layout.lake.lock(BUILD_LOCK):
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        worker.join(timeout=1.0)
+        assert worker.is_alive()
+        assert not started.is_set()
+    worker.join(timeout=120)
+    assert started.is_set()
+    assert [f.code for f in failures if isinstance(f, RastupError)] == [ErrorCode.SPARK_UNAVAILABLE]
+    with layout.lake.try_lock(BUILD_LOCK) as held:  # released when the build ended
+        assert held

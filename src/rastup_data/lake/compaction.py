@@ -27,14 +27,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from rastup_data.lake.files import parquet_row_count, partition_files, partitions, total_bytes
-from rastup_data.lake.layout import (
-    BRONZE_BAD,
-    BRONZE_EVENTS,
-    BUILD_LOCK,
-    LAKE_LOCK,
-    NRT_LOCK,
-    LakeLayout,
-)
+from rastup_data.lake.layout import BRONZE_BAD, BRONZE_EVENTS, LakeLayout, rewriting_bronze
 from rastup_data.lake.manifest import LandedFile, Landing, Manifest
 from rastup_data.storage import Storage
 
@@ -104,9 +97,8 @@ def compact_partition(
             raise RuntimeError(
                 f"compaction of {partition} produced {rows_after} rows from {rows_before}"
             )
-        # Readers that list Bronze's files and read them later hold one of these: the swap
-        # waits for a build and an NRT refresh (the lander waits only for the swap).
-        with store.lock(BUILD_LOCK), store.lock(LAKE_LOCK), store.lock(NRT_LOCK):
+        # The swap waits for a build and an NRT refresh (the lander waits for the swap).
+        with rewriting_bronze(store):
             if any(store.stat(f) != info for f, info in inputs.items()):
                 return None  # rewritten meanwhile (purge, retention): the merge is stale
             merged = set(files)

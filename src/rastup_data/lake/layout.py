@@ -33,6 +33,8 @@ import errno
 import functools
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -59,6 +61,7 @@ __all__ = [
     "LakeLayout",
     "adopt_legacy_work",
     "partition_key",
+    "rewriting_bronze",
 ]
 
 log = logging.getLogger(__name__)
@@ -72,15 +75,31 @@ WAREHOUSE = "warehouse"
 #: The lake-wide lock: landings and partition swaps (compaction) take it.
 LAKE_LOCK = "lake"
 
-#: Held by a build (or backfill) from staging to publishing, and so while it reads Bronze
-#: (and by what rewrites published builds). Compaction swaps a partition only outside one;
-#: it takes this lock first, then ``LAKE_LOCK``, then ``NRT_LOCK``.
+#: Held by a build (or backfill, or a Spark build) from staging to publishing, and so while
+#: it reads Bronze (and by what rewrites published builds). Bronze files are replaced or
+#: deleted only outside one (:func:`rewriting_bronze`: this lock first, then ``LAKE_LOCK``,
+#: then ``NRT_LOCK``).
 BUILD_LOCK = "build"
 
 #: Held by an NRT refresh from listing Bronze's files to reading them (and by what rewrites
-#: the NRT snapshots): compaction swaps a partition only outside a refresh, inside
+#: the NRT snapshots): Bronze files are replaced or deleted only outside a refresh, inside
 #: ``LAKE_LOCK``, so a refresh never reads a file that vanished under it.
 NRT_LOCK = "nrt"
+
+
+@contextmanager
+def rewriting_bronze(store: Storage) -> Iterator[None]:
+    """Hold while Bronze or quarantine files are replaced or deleted where they are (a
+    compaction swap, a purge, retention): ``BUILD_LOCK``, ``LAKE_LOCK``, then ``NRT_LOCK``.
+
+    A build and an NRT refresh list Bronze's files and read them later, and a build reads
+    them more than once in one query (the dedupe finds later copies by file and row number):
+    a file deleted or rewritten in between fails the build, or drops the wrong row. So a
+    rewrite waits for both, and the landings wait for the rewrite.
+    """
+    with store.lock(BUILD_LOCK), store.lock(LAKE_LOCK), store.lock(NRT_LOCK):
+        yield
+
 
 #: Node-local folders that lakes made before the work folder kept in the lake root.
 _LEGACY_WORK = {"_spool": "spool", "_state": "state"}

@@ -15,7 +15,8 @@ rebuild from Bronze (Parquet tables take no DELETE, which incremental runs and e
 need); the audit is dbt's tests only (the quality gates read DuckDB), and there is no
 atomic publish: tables are replaced one by one in place, so a reader during a build (or
 after a failed one) can see some tables of the new build next to others of the old. A
-failed model or test raises :class:`BuildFailed` like the DuckDB build does.
+failed model or test raises :class:`BuildFailed` like the DuckDB build does. Like the DuckDB
+build it holds the lake's ``build`` lock, so it never runs at the same time as one.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.existing import require_bronze
-from rastup_data.lake.layout import BRONZE_EVENTS, LakeLayout
+from rastup_data.lake.layout import BRONZE_EVENTS, BUILD_LOCK, LakeLayout
 from rastup_data.transform._dbt import NodeOutcome, run_dbt
 from rastup_data.transform.build import (
     BuildEvent,
@@ -169,7 +170,9 @@ def build_on_spark(
     began = time.monotonic()
     paths = spark_paths(layout)
     dirs = warehouse_dirs(layout)
-    with dirs.work.lock("spark-build"):
+    # The lake's build lock too: Spark lists Bronze's files again for every model, so a
+    # compaction swap, a purge or retention waits until the build has read them.
+    with dirs.work.lock("spark-build"), dirs.store.lock(BUILD_LOCK):
         report(BuildEvent("start", f"full build on local Spark into {paths.warehouse}"))
         session = spark_session(paths)
         erased = tombstones if tombstones is not None else read_tombstones(layout)

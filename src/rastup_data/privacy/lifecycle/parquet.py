@@ -2,7 +2,8 @@
 (extracts, exports) by file age.
 
 An expired file is deleted; when subjects are under a legal hold, it is read first and, if it
-holds any of their rows, rewritten with only those rows (under the lake lock, atomically).
+holds any of their rows, rewritten with only those rows (atomically, inside
+``rewriting_bronze``: no build or NRT refresh is reading the store's files meanwhile).
 ``days = 0`` keeps the store forever.
 """
 
@@ -14,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rastup_data.lake.layout import LAKE_LOCK
+from rastup_data.lake.layout import rewriting_bronze
 from rastup_data.lake.manifest import LandedFile
 from rastup_data.privacy.lifecycle.base import LifecycleOutcome, LifecycleRun
 from rastup_data.privacy.purge.base import partition_day
@@ -70,7 +71,7 @@ class ParquetRetention:
             )
             run.record(outcome, info.key, info.size, landed)
             return
-        with store.lock(LAKE_LOCK):
+        with rewriting_bronze(store):
             if kept is None:
                 store.delete(info.key)
                 landed = None

@@ -3,8 +3,9 @@ that names a subject without those rows.
 
 Each file is read once with pyarrow (every string column is matched, raw quarantined text
 included); a file with hits is written again without them (zstd, same schema) through
-``Storage.writing`` — a temporary name, fsync, rename over the old file — while the lake lock
-is held, so a landing or a compaction swap never interleaves with it. A file left with no rows
+``Storage.writing`` — a temporary name, fsync, rename over the old file — inside
+``rewriting_bronze``, so a landing or a compaction swap never interleaves with it and no build
+or NRT refresh is reading the store's files meanwhile. A file left with no rows
 is deleted. Files are processed by a small thread pool (pyarrow and the matcher release the
 GIL).
 """
@@ -18,7 +19,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rastup_data.lake.layout import LAKE_LOCK
+from rastup_data.lake.layout import rewriting_bronze
 from rastup_data.lake.manifest import LandedFile
 from rastup_data.privacy.columns import contains_any, parquet_text_columns, sql_literal
 from rastup_data.privacy.ids import SubjectIds
@@ -126,7 +127,7 @@ class ParquetStep:
             return _Done(key, info.size, hits)
         kept = table.filter(pa.array(~mask))
         del table
-        with store.lock(LAKE_LOCK):
+        with rewriting_bronze(store):
             if store.stat(key) != info:  # compacted or rewritten meanwhile: next run
                 return _Done(key, info.size, hits, pending=True)
             if kept.num_rows == 0:
