@@ -224,3 +224,37 @@ def test_a_spool_that_cannot_write_reports_unhealthy_until_storage_takes_writes(
     finally:
         live.client.close()
         server.stop()
+
+
+def test_a_spool_folder_storage_cannot_list_gets_the_coded_refusal_not_a_500(
+    tmp_path: Path,
+) -> None:
+    """Back-pressure samples the spool's size (at most 5 times a second) by listing its
+    folder. While storage refuses that listing, every request gets the writes' refusal (503
+    EVENT_PUT_FAILED) or is acknowledged, never a 500, and the events acknowledged land."""
+    lake = tmp_path / "lake"
+    live, server = start_collector(lake)
+    spool_dir = live.runtime.spool_dir
+    try:
+        acknowledged = fresh_events(3)
+        assert _post(live.url, acknowledged).status_code == 202
+        shutil.move(spool_dir, tmp_path / "spool-aside")
+        spool_dir.write_text("not a folder")
+        answers = []
+        for _ in range(5):
+            time.sleep(0.3)  # past the sampling interval: the request lists the folder
+            batch = fresh_events(2)
+            answer = _post(live.url, batch)
+            answers.append(answer.status_code)
+            if answer.status_code == 202:
+                acknowledged.extend(batch)
+            else:
+                _assert_refused(answer)
+        assert 503 in answers
+        spool_dir.unlink()
+        shutil.move(tmp_path / "spool-aside", spool_dir)
+        live.wait_landed(len(acknowledged))
+        assert sorted(_bronze_ids(lake)) == sorted(_ids(acknowledged))
+    finally:
+        live.client.close()
+        server.stop()

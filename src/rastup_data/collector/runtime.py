@@ -194,12 +194,18 @@ class CollectorRuntime:
         self._max_backlog = buffers.max_backlog or self.config.lander_max_backlog
 
     def spool_bytes(self) -> int:
-        """Bytes in this process's spool not yet landed; sampled at most 5×/s."""
+        """Bytes in this process's spool not yet landed; sampled at most 5×/s. While storage
+        refuses to list the spool's folder the last sample stands: the writes that fail
+        meanwhile are what refuses the events (EVENT_PUT_FAILED), never this sample."""
         now = time.monotonic()
         if now - self._spool_checked > 0.2:
-            self._spool_bytes = self.spool.used_bytes()
             self._spool_checked = now
-            self.metrics.spool_bytes.set(self._spool_bytes)
+            try:
+                self._spool_bytes = self.spool.used_bytes()
+            except OSError as exc:
+                log.warning("cannot measure the spool: %s", exc)
+            else:
+                self.metrics.spool_bytes.set(self._spool_bytes)
         return self._spool_bytes
 
     def overloaded(self) -> str | None:
