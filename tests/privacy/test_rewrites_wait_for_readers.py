@@ -12,19 +12,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from privacy_fixture import Subjects
 from test_erasure_end_to_end import _bronze_rows
+from test_lifecycle import LATER, _short
 
 import rastup_data.privacy.lifecycle.parquet as lifecycle_parquet
 import rastup_data.privacy.purge.parquet as purge_parquet
-from rastup_data.lake.layout import BUILD_LOCK, NRT_LOCK, LakeLayout
+from rastup_data.lake.layout import BUILD_LOCK, NRT_LOCK, LakeLayout, rewriting_bronze
 from rastup_data.privacy import Actor, file_erasure, open_privacy, run_purge
-from rastup_data.privacy.policy import PrivacyPolicy, Retention
 from rastup_data.privacy.retention import run_lifecycle
 from rastup_data.storage import Storage
 
@@ -66,6 +64,25 @@ def _signal_before(
     return wrapped
 
 
+def _held_back_by(
+    lake: LakeLayout, reader_lock: str, work: Callable[[], object], reached: threading.Event
+) -> dict[Path, tuple[int, int, int]]:
+    """Run ``work`` while holding ``reader_lock``: once it reaches its rewrite (``reached``),
+    no Bronze file changes until the lock is let go; then it finishes without an error.
+    Returns the Bronze files as they were before."""
+    before = _bronze_files(lake)
+    with lake.lake.lock(reader_lock):  # what a build or an NRT refresh holds while it reads
+        thread, errors = _in_thread(work)
+        assert reached.wait(timeout=120), "the rewrite was never reached"
+        thread.join(timeout=1.0)
+        assert thread.is_alive()
+        assert _bronze_files(lake) == before
+    thread.join(timeout=300)
+    assert not thread.is_alive()
+    assert not errors, errors
+    return before
+
+
 @pytest.mark.parametrize("reader_lock", READERS)
 def test_a_purge_rewrites_bronze_only_outside_a_build_or_an_nrt_refresh(
     lake: LakeLayout, subjects: Subjects, reader_lock: str, monkeypatch: pytest.MonkeyPatch
@@ -83,21 +100,12 @@ def test_a_purge_rewrites_bronze_only_outside_a_build_or_an_nrt_refresh(
         return table
 
     monkeypatch.setattr(purge_parquet, "read_parquet_table", reading)
-    before = _bronze_files(lake)
 
     def purge() -> None:
         with open_privacy(lake.root, actor=Actor("officer")) as ctx:
             run_purge(ctx)
 
-    with lake.lake.lock(reader_lock):  # what a build or an NRT refresh holds while it reads
-        thread, errors = _in_thread(purge)
-        assert read.wait(timeout=120), "the purge never read a Bronze file"
-        thread.join(timeout=1.0)
-        assert thread.is_alive()
-        assert _bronze_files(lake) == before
-    thread.join(timeout=300)
-    assert not thread.is_alive()
-    assert not errors, errors
+    before = _held_back_by(lake, reader_lock, purge, read)
     assert _bronze_rows(lake, ids) == 0
     assert _bronze_files(lake) != before
 
@@ -110,31 +118,12 @@ def test_retention_deletes_bronze_only_outside_a_build_or_an_nrt_refresh(
     monkeypatch.setattr(
         lifecycle_parquet,
         "rewriting_bronze",
-        _signal_before(lifecycle_parquet.rewriting_bronze, reached),
+        _signal_before(rewriting_bronze, reached),
     )
-    retention = Retention(
-        bronze_days=1,
-        quarantine_days=1,
-        spool_days=1,
-        warehouse_keep=0,
-        warehouse_days=1,
-        extracts_days=1,
-        audit_days=1,
-    )
-    later = datetime.now(UTC).date() + timedelta(days=5)
-    before = _bronze_files(lake)
 
     def expire() -> None:
         with open_privacy(lake.root, actor=Actor("officer")) as ctx:
-            run_lifecycle(replace(ctx, policy=PrivacyPolicy(retention=retention)), today=later)
+            run_lifecycle(_short(ctx), today=LATER)
 
-    with lake.lake.lock(reader_lock):
-        thread, errors = _in_thread(expire)
-        assert reached.wait(timeout=120), "retention never came to delete a Bronze file"
-        thread.join(timeout=1.0)
-        assert thread.is_alive()
-        assert _bronze_files(lake) == before
-    thread.join(timeout=300)
-    assert not thread.is_alive()
-    assert not errors, errors
+    _held_back_by(lake, reader_lock, expire, reached)
     assert not list(lake.bronze_events.rglob("*.parquet"))
