@@ -118,6 +118,7 @@ class CollectorRuntime:
         self.started_at = time.time()
         self._spool_bytes = 0
         self._spool_checked = 0.0
+        self._spool_unlisted = False
         self._background: list[tuple[Callable[[], None], Callable[[], None]]] = []
         self.running = False
 
@@ -203,8 +204,11 @@ class CollectorRuntime:
             try:
                 self._spool_bytes = self.spool.used_bytes()
             except OSError as exc:
-                log.warning("cannot measure the spool: %s", exc)
+                if not self._spool_unlisted:  # once per outage, not five times a second
+                    log.warning("cannot measure the spool: %s", exc)
+                self._spool_unlisted = True
             else:
+                self._spool_unlisted = False
                 self.metrics.spool_bytes.set(self._spool_bytes)
         return self._spool_bytes
 
