@@ -13,6 +13,9 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV := $(CURDIR)/.venv
 PYTEST_ARGS ?=
+# The suite runs its files on one worker per core, at most 4 (pytest-xdist; each worker
+# starts its own PostgreSQL, S3 API and browser). PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
 
 .PHONY: help setup demo test check lint lint-imports typecheck bench soak fuzz clean
 
@@ -38,7 +41,7 @@ demo: setup ## Run the whole pipeline on the embedded default, then keep serving
 	$(VENV)/bin/rastup-data demo --fresh $(DEMO_ARGS)
 
 test: setup ## Run the test suite.
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --maxprocesses=4 --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: setup lint-imports ## ruff and the import contracts.
 	$(VENV)/bin/ruff check .

@@ -28,6 +28,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_CACHE_DIR, ignore_errors=True)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with a ``slow`` test first, each file's tests kept together and in order.
+
+    ``make test`` runs the files on several workers (pytest-xdist, ``--dist loadfile``):
+    started first, the long end-to-end files run beside the many short ones, instead of
+    last, on one worker, while the other waits.
+    """
+    slow = {item.path for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: item.path not in slow)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("fuzz", "the collector's hostile-input fuzzer (make fuzz)")
     group.addoption("--fuzz-requests", type=int, default=600, help="requests to send")
