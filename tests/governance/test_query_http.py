@@ -75,7 +75,7 @@ def test_parameters_cast_with_double_colons_are_accepted(live: Live) -> None:
     assert response.json()["rows"] == [["2026-01-05"], ["2026-01-06"]]
     mixed = _query(live, "SELECT ?::DATE, $1", live.tokens["viewer"], params=["2026-01-05"])
     assert mixed.status_code == 400
-    assert mixed.json()["code"] == "QUERY_INVALID"
+    assert mixed.json()["error"]["code"] == "QUERY_INVALID"
 
 
 @pytest.mark.parametrize("params", [[], ["2026-01-05"], ["2026-01-05", "2026-01-07", 3]])
@@ -85,7 +85,7 @@ def test_a_wrong_number_of_params_is_query_invalid_before_running(
     sql = "SELECT d::DATE AS day FROM range(?::DATE, ?::DATE, INTERVAL 1 DAY) AS t(d)"
     response = _query(live, sql, live.tokens["viewer"], params=params)
     assert response.status_code == 400
-    body = response.json()
+    body = response.json()["error"]
     assert body["code"] == "QUERY_INVALID"
     assert body["message"].startswith(
         f"the query takes 2 parameter values (one per `?`, or per $1, $2, ...) but {len(params)} "
@@ -115,7 +115,8 @@ def test_refusals_are_coded(
 ) -> None:
     response = _query(live, sql, live.tokens.get(token or "", token))
     assert response.status_code == status, response.text
-    body = response.json()
+    assert list(response.json()) == ["error"]  # the collector's one error body
+    body = response.json()["error"]
     assert body["code"] == code
     assert body["message"]
     assert "\n" not in body["message"]
@@ -129,7 +130,7 @@ def test_malformed_bodies_are_query_invalid(live: Live, body: bytes) -> None:
         headers={"Authorization": f"Bearer {live.tokens['admin']}"},
     )
     assert response.status_code == 400
-    assert response.json()["code"] == "QUERY_INVALID"
+    assert response.json()["error"]["code"] == "QUERY_INVALID"
 
 
 def test_http_queries_are_audited_as_http(live: Live, lake: LakeLayout) -> None:
@@ -162,13 +163,13 @@ def test_a_2_gb_answer_is_refused_within_seconds_and_the_server_stays_up(live: L
     response = _query(live, "SELECT repeat('x', 2000000000) AS s", live.tokens["analyst"])
     assert time.monotonic() - started < 10
     assert response.status_code == 400, response.text[:200]
-    body = response.json()
+    body = response.json()["error"]
     assert body["code"] == "QUERY_ANSWER_TOO_LARGE"
     assert "64.0 MiB" in body["message"]
     assert "\n" not in body["message"]
     # Many rows past the analyst's 64 MiB: refused as well, the server answers the next one.
     many = "SELECT repeat('x', 10000) AS s FROM range(7000)"
-    assert _query(live, many, live.tokens["analyst"]).json()["code"] == "QUERY_ANSWER_TOO_LARGE"
+    assert _query(live, many, live.tokens["analyst"]).json()["error"]["code"] == "QUERY_ANSWER_TOO_LARGE"
     after = _query(live, "SELECT 42 AS answer", live.tokens["analyst"])
     assert after.status_code == 200
     assert after.json()["rows"] == [[42]]

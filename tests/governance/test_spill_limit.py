@@ -99,7 +99,7 @@ def test_a_query_past_its_spill_limit_is_refused_and_audited(
     before = _spill_folders(lake)
     response = _query(served, SPILLING)
     assert response.status_code == 400, response.text[:300]
-    body = response.json()
+    body = response.json()["error"]
     assert body["code"] == "QUERY_SPILL_TOO_LARGE"
     assert "1.0 MiB" in body["message"]
     assert "viewer" in body["message"]

@@ -2,9 +2,11 @@
 
 Body ``{"sql": "…", "params": […]}`` with ``Authorization: Bearer <token>``. Answers
 ``200 {"columns", "rows", "row_count", "truncated", "scanned_bytes", "billed_bytes",
-"query_id"}``; refusals are ``{"code": "…", "message": "…"}`` with 401 (token), 403
-(ACCESS_DENIED) or 400 (QUERY_INVALID, PARTITION_FILTER_REQUIRED,
-ATHENA_SCANNED_BYTES_BREACH, QUERY_LIMIT_EXCEEDED). Every attempt is audited.
+"query_id"}``; refusals are the collector's one error body, ``{"error": {"code": "…",
+"message": "…"}}``, with 401 (token), 403 (ACCESS_DENIED) or 400 (QUERY_INVALID,
+PARTITION_FILTER_REQUIRED, ATHENA_SCANNED_BYTES_BREACH, QUERY_LIMIT_EXCEEDED, …). Every
+attempt is audited, and counted by the gate: these refusals are answered here, not raised
+to the app, which would count them again.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from rastup_data.collector.responses import json_response
+from rastup_data.collector.responses import error_response, json_response
 from rastup_data.collector.routes.common import bearer_token, gate_of, runtime_of
 from rastup_data.config import MAX_SQL_CHARS
 from rastup_data.errors import ErrorCode, RastupError
@@ -50,7 +52,7 @@ _QUERY_OPENAPI: dict[str, Any] = {
 
 
 def _refusal(code: ErrorCode, message: str) -> Response:
-    return json_response({"code": code.value, "message": message}, code.info.http_status or 400)
+    return error_response(code, message)
 
 
 @router.post("/v1/query", summary="Run SQL through the query gate", openapi_extra=_QUERY_OPENAPI)
