@@ -110,7 +110,8 @@ def test_serve_queries_are_listed_and_killed(served: tuple[str, str, int], own: 
     for caller in callers:
         caller.join(PATIENCE_S)
     assert time.monotonic() - started < 10  # both interrupted, not run to the end
-    assert [(a.status_code, a.json()["error"]["code"]) for a in answers] == [(400, "QUERY_KILLED")] * 2
+    codes = [(a.status_code, a.json()["error"]["code"]) for a in answers]
+    assert codes == [(400, "QUERY_KILLED")] * 2
     assert _running(lake) == []
 
     with Gate.open(lake.root) as gate:
