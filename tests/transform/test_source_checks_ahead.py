@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,12 +34,13 @@ FRESHNESS = "bronze.events.freshness"
 Built = tuple[LakeLayout, Path, list[bytes]]
 
 
-@pytest.fixture
-def built(tmp_path: Path) -> Built:
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[bytes]]:
     """A lake built through the day before the last, and the last day's first fourteen
     hours of every event but search impressions, not landed (with 300 users only search
     impressions are frequent enough for Bronze's freshness check to judge)."""
-    summary = simulate(tmp_path / "sim", seed=8, days=DAYS, users=300)
+    root = tmp_path_factory.mktemp("checks-ahead")
+    summary = simulate(root / "sim", seed=8, days=DAYS, users=300)
     before: list[bytes] = []
     later: list[bytes] = []
     for line in summary.events_path.read_bytes().splitlines():
@@ -51,9 +53,19 @@ def built(tmp_path: Path) -> Built:
             before.append(line)
         elif event["event"] != "search.impression" and occurred < LAST_DAY + timedelta(hours=14):
             later.append(line)
-    layout = LakeLayout(tmp_path / "lake")
+    layout = LakeLayout(root / "lake")
     land_ndjson(layout, before, name="before")
     build(layout, BuildOptions(with_nrt=False))
+    return layout.root, later
+
+
+@pytest.fixture
+def built(template: tuple[Path, list[bytes]], tmp_path: Path) -> Built:
+    """A private copy of the template lake (its work folder and last build's manifest
+    included), and the hours not landed."""
+    root, later = template
+    shutil.copytree(root, tmp_path / "lake")
+    layout = LakeLayout(tmp_path / "lake")
     manifest = warehouse_dirs(layout).dbt_target("build") / "manifest.json"
     assert manifest.is_file()
     return layout, manifest, later
