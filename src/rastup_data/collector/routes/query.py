@@ -5,8 +5,8 @@ Body ``{"sql": "…", "params": […]}`` with ``Authorization: Bearer <token>``.
 "query_id"}``; refusals are the collector's one error body, ``{"error": {"code": "…",
 "message": "…"}}``, with 401 (token), 403 (ACCESS_DENIED) or 400 (QUERY_INVALID,
 PARTITION_FILTER_REQUIRED, ATHENA_SCANNED_BYTES_BREACH, QUERY_LIMIT_EXCEEDED, …). Every
-attempt is audited, and counted by the gate: these refusals are answered here, not raised
-to the app, which would count them again.
+attempt is audited. A malformed body is refused by the app, as on every route; the gate's
+refusals are answered here, not raised to the app: the gate has counted them already.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from rastup_data.collector.responses import error_response, json_response
-from rastup_data.collector.routes.common import bearer_token, gate_of, runtime_of
+from rastup_data.collector.routes.common import bearer_token, gate_of
 from rastup_data.config import MAX_SQL_CHARS
 from rastup_data.errors import ErrorCode, RastupError
 
@@ -51,18 +51,9 @@ _QUERY_OPENAPI: dict[str, Any] = {
 }
 
 
-def _refusal(code: ErrorCode, message: str) -> Response:
-    return error_response(code, message)
-
-
 @router.post("/v1/query", summary="Run SQL through the query gate", openapi_extra=_QUERY_OPENAPI)
 async def run_sql(request: Request) -> Response:
-    metrics = runtime_of(request).metrics
-    try:
-        sql, params = _parse(await _body(request))
-    except RastupError as exc:
-        metrics.count_error(exc.code)
-        return _refusal(exc.code, exc.message)
+    sql, params = _parse(await _body(request))  # a refusal here is answered by the app
     gate = gate_of(request)
     from rastup_data.governance import QueryPath  # loaded with the gate, on first use
 
@@ -72,13 +63,13 @@ async def run_sql(request: Request) -> Response:
         await asyncio.to_thread(
             gate.record_unauthenticated, sql, path=QueryPath.HTTP, code=exc.code
         )
-        return _refusal(exc.code, exc.message)
+        return error_response(exc.code, exc.message)
     try:
         gated = await asyncio.to_thread(
             gate.run, principal, sql, path=QueryPath.HTTP, params=params
         )
     except RastupError as exc:  # audited and counted by the gate
-        return _refusal(exc.code, exc.message)
+        return error_response(exc.code, exc.message)
     return json_response(gated.to_json())
 
 
