@@ -6,12 +6,14 @@ scans of that Bronze reading every column the models read, two before and one af
 full build, whose median is the yardstick (so the ratios hold on a busy machine); (b) a
 full-refresh ``build`` (dbt models and tests, quality gates, publish, NRT refresh) with
 its phases and slowest nodes, on a lake never built before by a machine that never built any
-(the run's own empty user cache: dbt parses the whole project, and the NRT state is folded
-from all of Bronze); (c) the same full-refresh build again on that lake by the command, as a
-nightly full rebuild meets it (dbt's partial parse and the NRT state kept); (d) the first
-build of another lake over the same Bronze by the command, as a machine that has built before
-meets a new lake (the parse found in the user cache, the NRT state folded from all of
-Bronze); (e) an incremental build after one more day has landed.
+(the run's own empty user cache, which starts from the parse of the dbt project made at
+install, ``make setup``; the NRT state is folded from all of Bronze); (c) the same
+full-refresh build again on that lake by the command, as a nightly full rebuild meets it
+(dbt's partial parse and the NRT state kept); (d) the first build of another lake over the
+same Bronze by the command, as a machine that has built before meets a new lake (the parse
+found in the user cache, the NRT state folded from all of Bronze); (e) an incremental build
+after one more day has landed; (f) the first build of a third lake by the command with
+neither a user cache nor an installed parse (dbt parses the whole project).
 Every build is reported as seconds and as ratios to the median scan (wall and CPU).
 Prints one JSON object.
 """
@@ -37,7 +39,13 @@ import orjson
 
 from benchmarks._common import cpu_seconds, machine
 from rastup_data.lake.layout import LakeLayout
-from rastup_data.transform import BuildEvent, BuildOptions, NodeOutcome, build
+from rastup_data.transform import (
+    BuildEvent,
+    BuildOptions,
+    NodeOutcome,
+    build,
+    installed_parse_manifest,
+)
 
 OUT = Path(__file__).parent / "out"
 #: Simulator lines per user per simulated day (measured: ~40 per user per week).
@@ -252,11 +260,11 @@ def timed_build(layout: LakeLayout, *, full_refresh: bool) -> dict[str, Any]:
     }
 
 
-def build_by_command(layout: LakeLayout) -> dict[str, Any]:
+def build_by_command(layout: LakeLayout, env: dict[str, str] | None = None) -> dict[str, Any]:
     """``rastup-data build --full-refresh`` in a process of its own: its wall seconds and its
     CPU seconds, start-up and imports included. On a lake built before, this is a nightly
     full rebuild (the NRT state is kept); on a new lake, its first build on a machine whose
-    parse of the dbt project is in the user's cache."""
+    parse of the dbt project is in the user's cache. ``env``: variables changed for it."""
     command = Path(sys.executable).with_name("rastup-data")
     load_before = os.getloadavg()[0]
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -266,6 +274,7 @@ def build_by_command(layout: LakeLayout) -> dict[str, Any]:
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
     )
     seconds = time.perf_counter() - started
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -360,22 +369,26 @@ def run(events: int, days: int, seed: int, *, keep: bool) -> dict[str, Any]:
     shutil.rmtree(work, ignore_errors=True)
     layout = LakeLayout(work / "lake")
     another = LakeLayout(work / "another-lake")
-    # The run's own user cache: the first build parses the dbt project (as the first build on
-    # a machine does); the other lake's first build finds that parse.
+    unparsed = LakeLayout(work / "unparsed-lake")
+    # The run's own user cache: the first build starts from the installed parse of the dbt
+    # project (as the first build on a machine does); the other lake's finds the user's.
     os.environ["RASTUP_CACHE_DIR"] = str(work / "cache")
+    installed = installed_parse_manifest(None) is not None
     load_start = os.getloadavg()
     try:
-        _link_tree(Path(bronze["base"]) / "bronze", layout.bronze)
-        _link_tree(Path(bronze["base"]) / "bronze", another.bronze)
+        for lake in (layout, another, unparsed):
+            _link_tree(Path(bronze["base"]) / "bronze", lake.bronze)
         scans = [plain_scan(layout), plain_scan(layout)]
         full = timed_build(layout, full_refresh=True)
         scans.append(plain_scan(layout))
-        published = layout.root / "warehouse" / "builds" / f"{full['build_id']}.duckdb"
+        published = work / "lake" / "warehouse" / "builds" / f"{full['build_id']}.duckdb"
         gates = gate_check_timings(published, layout)
         rebuild = build_by_command(layout)
         first_of_another = build_by_command(another)
         _link_tree(Path(bronze["extra"]) / "bronze", layout.bronze)
         incremental = timed_build(layout, full_refresh=False)
+        no_parse = {"RASTUP_CACHE_DIR": str(work / "empty-cache"), "RASTUP_INSTALL_CACHE_DIR": ""}
+        first_without_parse = build_by_command(unparsed, env=no_parse)
     finally:
         if not keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -413,6 +426,11 @@ def run(events: int, days: int, seed: int, *, keep: bool) -> dict[str, Any]:
             **first_of_another,
             "ratio_to_scan": ratios(first_of_another, baseline),
         },
+        "first_build_without_any_parse": {
+            **first_without_parse,
+            "ratio_to_scan": ratios(first_without_parse, baseline),
+        },
+        "parse_installed": installed,
         "quality_gate_checks": gates,
         "incremental_build": {
             **incremental,

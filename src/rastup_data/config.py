@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ __all__ = [
     "is_remote_lake",
     "parse_webhook_secrets",
     "resolve_cache_dir",
+    "resolve_install_cache_dir",
     "resolve_lake",
     "resolve_work_dir",
     "select_env",
@@ -67,6 +69,10 @@ ENV_VARS: dict[str, str] = {
     "RASTUP_CACHE_DIR": "This user's cache of derived files every lake on the machine shares "
     "(the dbt project's parse) (default: $XDG_CACHE_HOME/rastup-data, else "
     "~/.cache/rastup-data). Safe to delete.",
+    "RASTUP_INSTALL_CACHE_DIR": "The environment's cache of derived files, made at install "
+    "(`rastup-data build --parse-only --into-environment`, which `make setup` runs): a user "
+    "cache without a dbt parse of its own starts from a copy of it (default: "
+    "<python prefix>/share/rastup-data; set empty for none).",
     "RASTUP_STATE_URL": "State database URL (default: sqlite:///<work>/state/state.db).",
     "RASTUP_URL": "Collector base URL used by `send` and the SDK (default: http://127.0.0.1:8080).",
     "RASTUP_KEY": "API key used by `send` and the SDK.",
@@ -250,3 +256,13 @@ class FiniteFloatRange(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number.", param, ctx)
         return number
+
+
+def resolve_install_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The environment's cache folder, made at install: $RASTUP_INSTALL_CACHE_DIR, else
+    <python prefix>/share/rastup-data; None when the variable is set empty (no such cache)."""
+    env = os.environ if environ is None else environ
+    value = env.get("RASTUP_INSTALL_CACHE_DIR")
+    if value is None:
+        return Path(sys.prefix) / "share" / "rastup-data"
+    return Path(value).expanduser().absolute() if value else None

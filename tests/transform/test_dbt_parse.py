@@ -206,6 +206,7 @@ def test_parse_only_makes_the_parse_a_new_process_builds_with(
     cache before any lake exists; a lake's first build in a new process then parses
     nothing."""
     monkeypatch.setenv("RASTUP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("RASTUP_INSTALL_CACHE_DIR", "")  # no parse installed
     _dbt._PARSED.clear()
     absent = tmp_path / "not-yet"
     result = CliRunner().invoke(cli, ["build", "--parse-only", "--lake", str(absent)])
@@ -219,6 +220,82 @@ def test_parse_only_makes_the_parse_a_new_process_builds_with(
     build(layout, BuildOptions(quality_gates=False, with_nrt=False))
     assert json.loads(perf.read_text())["parsed_path_count"] == 0
     assert _payouts(layout) == [(2, 350)]
+
+
+def test_a_user_cache_without_a_parse_starts_from_the_environments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`build --parse-only --into-environment` (what `make setup` runs) parses the project
+    once for the environment; a user whose cache has no parse yet copies it, and that
+    machine's first build parses nothing and reads its own lake."""
+    monkeypatch.setenv("RASTUP_INSTALL_CACHE_DIR", str(tmp_path / "environment"))
+    monkeypatch.setenv("RASTUP_CACHE_DIR", str(tmp_path / "user"))
+    _dbt._PARSED.clear()
+    result = CliRunner().invoke(cli, ["build", "--parse-only", "--into-environment"])
+    assert result.exit_code == 0, result.output
+    installed = _shared_parse_dir(dbt_project_dir(), None, into_environment=True)
+    assert installed is not None
+    assert installed.parent.parent == tmp_path / "environment"
+    assert f"parsed into {installed}" in result.output
+    assert json.loads((installed / "perf_info.json").read_text())["parsed_path_count"] > 0
+    assert not (tmp_path / "user").exists()
+    assert not (Path.cwd() / "_staging.duckdb").exists()  # the stand-in is never opened
+
+    _dbt._PARSED.clear()  # a new process of another user
+    layout = _payout_lake(tmp_path / "lake", [100, 250])
+    build(layout, BuildOptions(quality_gates=False, with_nrt=False))
+    user = _parse_dir()
+    assert user.parent.parent == tmp_path / "user"
+    assert json.loads((user / "perf_info.json").read_text())["parsed_path_count"] == 0
+    assert _payouts(layout) == [(2, 350)]
+    # The user's own parse is the user's from now on: the seed is not copied over it again.
+    (user / "partial_parse.msgpack").write_bytes(b"the user's own")
+    _shared_parse_dir(dbt_project_dir(), None)
+    assert (user / "partial_parse.msgpack").read_bytes() == b"the user's own"
+
+
+def test_a_seed_made_before_a_project_file_changed_is_parsed_again_where_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkout edited after `make setup`: dbt checks the copied parse against the
+    project's files like any other, so the build runs the edited model."""
+    project = tmp_path / "project"
+    shutil.copytree(dbt_project_dir(), project, ignore=shutil.ignore_patterns("target", "logs"))
+    monkeypatch.setattr(_dbt, "dbt_project_dir", lambda: project)
+    monkeypatch.setenv("RASTUP_INSTALL_CACHE_DIR", str(tmp_path / "environment"))
+    monkeypatch.setenv("RASTUP_CACHE_DIR", str(tmp_path / "user"))
+    _dbt._PARSED.clear()
+    prepare_build(LakeLayout(tmp_path / "lake"), into_environment=True)
+    model = project / "models" / "silver" / "fact_payouts.sql"
+    model.write_text(model.read_text() + "\n-- edited\n")
+    extra = project / "models" / "silver" / "edited_since.sql"
+    extra.write_text("select 42 as answer\n")
+    _dbt._PARSED.clear()
+    layout = _payout_lake(tmp_path / "lake", [100])
+    result = build(layout, BuildOptions(quality_gates=False, with_nrt=False))
+    user = _shared_parse_dir(project, None)
+    assert user is not None
+    perf = json.loads((user / "perf_info.json").read_text())
+    assert 0 < perf["parsed_path_count"] < 10  # only what changed
+    assert "silver.edited_since" in {m.relation for m in result.models}
+    assert _payouts(layout) == [(1, 100)]
+
+
+def test_into_environment_is_refused_where_it_cannot_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone = CliRunner().invoke(cli, ["build", "--into-environment"])
+    assert alone.exit_code == 2
+    assert "CONFIG_INVALID" in alone.output
+    assert "--parse-only" in alone.output
+    blocker = tmp_path / "environment-is-a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("RASTUP_INSTALL_CACHE_DIR", str(blocker))
+    _dbt._PARSED.clear()
+    result = CliRunner().invoke(cli, ["build", "--parse-only", "--into-environment"])
+    assert result.exit_code == 2
+    assert "CONFIG_INVALID" in result.output
+    assert "RASTUP_INSTALL_CACHE_DIR" in result.output
 
 
 def test_parse_only_refuses_what_it_cannot_prepare(

@@ -2,6 +2,7 @@
 
 from rastup_data.transform._dbt import NodeOutcome as NodeOutcome
 from rastup_data.transform._dbt import dbt_project_dir as dbt_project_dir
+from rastup_data.transform._dbt import installed_parse_manifest as installed_parse_manifest
 from rastup_data.transform._gates import GateOutcome as GateOutcome
 from rastup_data.transform.build import BuildEvent as BuildEvent
 from rastup_data.transform.build import BuildFailed as BuildFailed
@@ -33,6 +34,7 @@ __all__ = [
     "PublishedFiles",
     "build",
     "dbt_project_dir",
+    "installed_parse_manifest",
     "open_published",
     "prepare_build",
     "published_files",

@@ -10,7 +10,10 @@ invocation whose project files, target and parse-time vars are the same (see
 That parse is made in a folder of the user's cache shared by every lake of the machine
 (``<cache>/dbt-parse/<project, dbt version, target>``), with the parse-time vars alone and a
 fixed stand-in for the warehouse file, so dbt's partial parse there serves the next process
-and the first build of a new lake too.
+and the first build of a new lake too. The installation can make that parse once for every
+user of the environment (``build --parse-only --into-environment``, which ``make setup``
+runs): a user cache without a parse of its own starts from a copy of it, so even a machine's
+first build does not parse the whole project.
 
 Ready nodes are started critical path first (``_schedule``), weighted by the seconds each
 took in the previous invocation with the same target folder, or for a target folder without
@@ -35,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rastup_data.config import resolve_cache_dir
+from rastup_data.config import resolve_cache_dir, resolve_install_cache_dir
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.storage import LocalStorage
 from rastup_data.transform._schedule import critical_path_first, previous_seconds
@@ -44,6 +47,7 @@ __all__ = [
     "DbtInvocation",
     "NodeOutcome",
     "dbt_project_dir",
+    "installed_parse_manifest",
     "prepare_parse",
     "run_dbt",
     "shared_parse_manifest",
@@ -267,7 +271,7 @@ def _parsed_manifest(
 
     The parse runs in ``folder`` (the shared parse folder, or the invocation's target folder
     when the cache cannot be written), given the parse-time vars only (the project's
-    defaults stand in for the others, which no parse reads) and a stand-in in ``folder`` for
+    defaults stand in for the others, which no parse reads) and a relative stand-in for
     the warehouse file, so dbt's own partial parse there (checked by dbt against the project
     files, the profile and those vars) stays valid from one build to the next, from one
     process to the next and from one lake to the next: only the first build on a machine
@@ -278,13 +282,7 @@ def _parsed_manifest(
     cached = _PARSED.get(key)
     if cached is not None:
         return cached
-    parse_vars = parse_time_vars(variables)
-    if _WAREHOUSE_VAR in parse_vars:
-        # Never opened by a parse; only its stem (the catalog's name) reaches the nodes.
-        stem = Path(str(parse_vars[_WAREHOUSE_VAR])).stem
-        parse_vars[_WAREHOUSE_VAR] = str(folder / f"{stem}.duckdb")
-    with LocalStorage(folder).lock("parse"), _long_lived():
-        parsed = _parse(project, folder, parse_vars, target)
+    parsed = _parse(project, folder, variables, target)
     if parsed is None:
         return None
     _PARSED.clear()
@@ -292,34 +290,44 @@ def _parsed_manifest(
     return parsed
 
 
-def _parse(project: Path, folder: Path, parse_vars: Mapping[str, Any], target: str | None) -> Any:
-    """``dbt parse`` with ``folder`` as its target folder: the Manifest, or None."""
+def _parse(project: Path, folder: Path, variables: Mapping[str, Any], target: str | None) -> Any:
+    """``dbt parse`` in ``folder`` with the parse-time vars among ``variables``: the
+    Manifest, or None."""
     from dbt.contracts.graph.manifest import Manifest
 
+    parse_vars = parse_time_vars(variables)
+    if _WAREHOUSE_VAR in parse_vars:
+        # Never opened by a parse; only its stem (the catalog's name) reaches the nodes. A
+        # relative name keeps the parse valid wherever its folder is copied (the seed).
+        stem = Path(str(parse_vars[_WAREHOUSE_VAR])).stem
+        parse_vars[_WAREHOUSE_VAR] = f"{stem}.duckdb"
     options = _options(project, folder, parse_vars, target)
-    parsed = _runner_class()().invoke(["parse", *options]).result
+    with LocalStorage(folder).lock("parse"), _long_lived():
+        parsed = _runner_class()().invoke(["parse", *options]).result
     return parsed if isinstance(parsed, Manifest) else None
 
 
-def prepare_parse(variables: Mapping[str, Any], target: str | None) -> Path:
+def prepare_parse(
+    variables: Mapping[str, Any], target: str | None, *, into_environment: bool = False
+) -> Path:
     """Make this machine's shared parse of the project for ``target`` and the parse-time
     vars among ``variables``, as the first invocation that runs nodes would, and return its
     ``manifest.json``: a later process starts its invocations without parsing the project.
+    ``into_environment``: make it in the environment's cache instead, where every user
+    cache without a parse of its own starts from it (at install).
 
-    CONFIG_INVALID when the user cache cannot be written; CTAS_FAILURE when the project
-    does not parse.
+    CONFIG_INVALID when the cache cannot be written; CTAS_FAILURE when the project does
+    not parse.
     """
     project = dbt_project_dir()
-    folder = _shared_parse_dir(project, target)
+    folder = _shared_parse_dir(project, target, into_environment=into_environment)
     if folder is None:
-        raise RastupError(
-            ErrorCode.CONFIG_INVALID,
-            f"the user cache {resolve_cache_dir()} cannot be written, so a parse made now "
-            "could not serve later builds. To fix this, set RASTUP_CACHE_DIR to a writable "
-            "folder.",
-        )
+        raise _unwritable_cache(into_environment=into_environment)
     with _INVOKE_LOCK:
-        parsed = _parsed_manifest(project, variables, target, folder)
+        if into_environment:  # made there afresh, whatever this process holds
+            parsed = _parse(project, folder, variables, target)
+        else:
+            parsed = _parsed_manifest(project, variables, target, folder)
     manifest = folder / "manifest.json"
     if parsed is None or not manifest.is_file():
         raise RastupError(
@@ -330,6 +338,23 @@ def prepare_parse(variables: Mapping[str, Any], target: str | None) -> Path:
     return manifest
 
 
+def _unwritable_cache(*, into_environment: bool) -> RastupError:
+    if into_environment:
+        where = resolve_install_cache_dir()
+        return RastupError(
+            ErrorCode.CONFIG_INVALID,
+            f"the environment's cache {where or '(none: RASTUP_INSTALL_CACHE_DIR is empty)'} "
+            "cannot be written, so the parse cannot be installed there. To fix this, run "
+            "the command as the environment's owner, or set RASTUP_INSTALL_CACHE_DIR to a "
+            "writable folder.",
+        )
+    return RastupError(
+        ErrorCode.CONFIG_INVALID,
+        f"the user cache {resolve_cache_dir()} cannot be written, so a parse made now could "
+        "not serve later builds. To fix this, set RASTUP_CACHE_DIR to a writable folder.",
+    )
+
+
 def shared_parse_manifest(target: str | None) -> Path | None:
     """The manifest of this machine's last parse of the project for ``target`` (None: none)."""
     folder = _shared_parse_dir(dbt_project_dir(), target)
@@ -337,25 +362,77 @@ def shared_parse_manifest(target: str | None) -> Path | None:
     return manifest if manifest is not None and manifest.is_file() else None
 
 
-def _shared_parse_dir(project: Path, target: str | None) -> Path | None:
+def _shared_parse_dir(
+    project: Path, target: str | None, *, into_environment: bool = False
+) -> Path | None:
     """The cache folder where this project is parsed for every lake (None: not writable).
 
     One per project folder, dbt version and target: a partial parse made from another
-    checkout of the project would name that checkout's files.
+    checkout of the project would name that checkout's files. In the user cache, a folder
+    without a parse of its own starts from a copy of the environment's (see
+    :func:`_seed_from_environment`); ``into_environment`` names the environment's folder.
     """
-    from dbt.version import __version__ as dbt_version
-
-    identity = "\0".join((str(project.resolve()), dbt_version, target or ""))
-    name = hashlib.sha256(identity.encode()).hexdigest()[:16]
-    folder = resolve_cache_dir() / "dbt-parse" / name
+    root = resolve_install_cache_dir() if into_environment else resolve_cache_dir()
+    if root is None:
+        return None
+    folder = root / "dbt-parse" / _parse_folder_name(project, target)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
     if not os.access(folder, os.W_OK):
         return None
-    _prune_stale_parses(folder)
+    if not into_environment:
+        _prune_stale_parses(folder)
+        _seed_from_environment(folder)
     return folder
+
+
+#: What a parse folder of the environment holds that a user cache starts from: dbt's
+#: partial parse (checked by dbt against the project's files, vars and profile, like any)
+#: and the manifest that Bronze's checks ahead of a build read.
+_SEED_FILES = ("partial_parse.msgpack", "manifest.json")
+
+
+def _parse_folder_name(project: Path, target: str | None) -> str:
+    from dbt.version import __version__ as dbt_version
+
+    identity = "\0".join((str(project.resolve()), dbt_version, target or ""))
+    return hashlib.sha256(identity.encode()).hexdigest()[:16]
+
+
+def installed_parse_manifest(target: str | None) -> Path | None:
+    """The manifest of the environment's parse for ``target`` (None: none installed)."""
+    root = resolve_install_cache_dir()
+    if root is None:
+        return None
+    folder = root / "dbt-parse" / _parse_folder_name(dbt_project_dir(), target)
+    if not all((folder / f).is_file() for f in _SEED_FILES):
+        return None
+    return folder / "manifest.json"
+
+
+def _seed_from_environment(folder: Path) -> None:
+    """Copy the environment's parse into ``folder`` when ``folder`` has none of its own.
+
+    Copied, not used in place: dbt rewrites its partial parse in the folder it parses in,
+    and the environment's folder belongs to whoever installed it. A seed that no longer
+    fits (a project file edited since the install) only costs dbt's partial re-parse of
+    what changed.
+    """
+    if (folder / _SEED_FILES[0]).exists():
+        return
+    installed = resolve_install_cache_dir()
+    seed = installed / "dbt-parse" / folder.name if installed is not None else None
+    if seed is None or seed == folder or not all((seed / f).is_file() for f in _SEED_FILES):
+        return
+    storage = LocalStorage(folder)
+    with storage.lock("parse"):
+        if (folder / _SEED_FILES[0]).exists():
+            return  # another process seeded or parsed while this one waited
+        with contextlib.suppress(OSError):  # without the seed, dbt parses the project
+            for name in reversed(_SEED_FILES):  # the partial parse last: it marks a seed
+                storage.put_bytes(name, (seed / name).read_bytes())
 
 
 #: A parse folder no process has parsed in for this long (a checkout since removed, an

@@ -200,12 +200,14 @@ def build(
     )
 
 
-def prepare_build(layout: LakeLayout) -> Path:
+def prepare_build(layout: LakeLayout, *, into_environment: bool = False) -> Path:
     """Parse the dbt project for ``layout``'s builds into this user's cache, as the start of
     a build would, and return the parse's ``manifest.json``. Every later build on this
     machine with the same target and parse-time vars (for a local lake, any local lake;
     also the NRT refresh) then starts without parsing the project: run it when making an
-    image or a CI runner. Reads and writes nothing in the lake.
+    image or a CI runner. ``into_environment``: into the environment's cache instead, which
+    every user cache without a parse starts from (at install). Reads and writes nothing in
+    the lake.
 
     CONFIG_INVALID when the user cache cannot be written; CTAS_FAILURE when the project
     does not parse.
@@ -214,7 +216,7 @@ def prepare_build(layout: LakeLayout) -> Path:
     # lake's prefix) make the parse, so it is the one every build takes.
     staging = warehouse_dirs(layout).builds.staging
     variables = _dbt_vars(layout, staging, _Window(), DEFAULT_LOOKBACK_DAYS)
-    return prepare_parse(variables, dbt_lake(layout).target)
+    return prepare_parse(variables, dbt_lake(layout).target, into_environment=into_environment)
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,6 +71,13 @@ _STATUS_STYLE = {"success": "green", "pass": "green", "warn": "yellow"}
     "later builds start without parsing it; the lake need not exist yet. For images and CI "
     "runners.",
 )
+@click.option(
+    "--into-environment",
+    is_flag=True,
+    help="With --parse-only: make the parse in this Python environment's cache "
+    "($RASTUP_INSTALL_CACHE_DIR, default <prefix>/share/rastup-data) instead, where every "
+    "user's first build starts from a copy of it. `make setup` runs it after installing.",
+)
 def build(
     *,
     start: datetime | None,
@@ -81,13 +88,22 @@ def build(
     lookback_days: int,
     target: str,
     parse_only: bool,
+    into_environment: bool,
 ) -> None:
     """Build Silver and Gold, run dbt tests and quality gates, and publish atomically.
 
     Readers keep the previous build until every error-severity check passes.
     """
+    if into_environment and not parse_only:
+        raise RastupError(
+            ErrorCode.CONFIG_INVALID,
+            "--into-environment only says where --parse-only puts the parse. To fix this, "
+            "add --parse-only.",
+        )
     if parse_only:
-        _parse_only(LakeLayout(resolve_lake(lake), work_dir), target)
+        _parse_only(
+            LakeLayout(resolve_lake(lake), work_dir), target, into_environment=into_environment
+        )
         return
     layout = existing_lake(lake, work_dir)
     click.echo(f"lake {layout.root}")
@@ -122,19 +138,23 @@ def build(
     click.secho(f"published build {result.build_id}", fg="green", bold=True)
 
 
-def _parse_only(layout: LakeLayout, target: str) -> None:
+def _parse_only(layout: LakeLayout, target: str, *, into_environment: bool) -> None:
     if target == "spark":
         raise RastupError(
             ErrorCode.CONFIG_INVALID,
             "--parse-only prepares DuckDB builds; a Spark build parses the project with "
             "Spark's adapter each time. To fix this, drop --target spark.",
         )
-    click.echo(f"parsing the dbt project for builds of {layout.root}")
+    if into_environment:
+        click.echo("parsing the dbt project into this environment")
+    else:
+        click.echo(f"parsing the dbt project for builds of {layout.root}")
     began = time.monotonic()
-    manifest = prepare_build(layout)
+    manifest = prepare_build(layout, into_environment=into_environment)
+    who = "every user of this environment" if into_environment else "this machine"
     click.secho(
-        f"parsed into {manifest.parent} in {time.monotonic() - began:.1f}s; builds on this "
-        "machine start without parsing the project",
+        f"parsed into {manifest.parent} in {time.monotonic() - began:.1f}s; builds of {who} "
+        "start without parsing the project",
         fg="green",
     )
 
