@@ -21,6 +21,7 @@ def test_transform_public_names() -> None:
         "PublishedFiles",
         "build",
         "dbt_project_dir",
+        "installed_parse_manifest",
         "open_published",
         "prepare_build",
         "published_files",
