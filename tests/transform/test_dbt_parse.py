@@ -19,7 +19,12 @@ from rastup_data.cli import cli
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import LakeLayout
 from rastup_data.transform import BuildOptions, _dbt, build, open_published, prepare_build
-from rastup_data.transform._dbt import _ParseKey, _shared_parse_dir, dbt_project_dir
+from rastup_data.transform._dbt import (
+    _ParseKey,
+    _shared_parse_dir,
+    dbt_project_dir,
+    installed_parse_manifest,
+)
 from rastup_data.transform.warehouse import warehouse_dirs
 
 VARS = {
@@ -144,15 +149,26 @@ def test_a_new_lake_in_a_new_process_reuses_the_parse_and_reads_its_own_bronze(
 
 def test_a_lake_whose_path_has_a_comma_gets_its_own_parse(tmp_path: Path) -> None:
     """DuckDB's file_search_path is a comma-separated list: such a lake's root is rendered
-    into the Bronze sources instead, and it still builds from its own files."""
+    into the Bronze sources instead (as a lake on S3's is), and it still builds from its own
+    files. The root reaches dbt as an environment variable, so dbt re-parses only what reads
+    it, not the whole project, and the process's environment is left as it was."""
     _dbt._PARSED.clear()
     plain = _payout_lake(tmp_path / "plain", [100])
     build(plain, BuildOptions(quality_gates=False, with_nrt=False))
+    perf = _parse_dir() / "perf_info.json"
+    whole = json.loads(perf.read_text())
     odd = _payout_lake(tmp_path / "a,b" / "lake", [200, 300, 400])
     build(odd, BuildOptions(quality_gates=False, with_nrt=False))
     assert _payouts(odd) == [(3, 900)]
     (key,) = _dbt._PARSED  # the comma lake's parse replaced the shared one
     assert json.loads(key.variables)["lake_prefix"] == f"{odd.lake.uri()}/"
+    reparsed = json.loads(perf.read_text())
+    assert reparsed["is_partial_parse_enabled"]
+    # The sources and what names them (a fifth of the project), not the whole of it.
+    assert 0 < reparsed["parsed_path_count"] < reparsed["path_count"] // 2, (whole, reparsed)
+    assert "RASTUP_DBT_LAKE_PREFIX" not in os.environ
+    build(plain, BuildOptions(quality_gates=False, with_nrt=False))  # and back
+    assert _payouts(plain) == [(1, 100)]
 
 
 def test_a_cache_that_cannot_be_written_keeps_the_parse_in_the_work_folder(
@@ -238,6 +254,10 @@ def test_a_user_cache_without_a_parse_starts_from_the_environments(
     assert installed.parent.parent == tmp_path / "environment"
     assert f"parsed into {installed}" in result.output
     assert json.loads((installed / "perf_info.json").read_text())["parsed_path_count"] > 0
+    assert installed_parse_manifest(None) == installed / "manifest.json"
+    s3 = installed_parse_manifest("duckdb_s3")  # a lake on S3 has a target of its own
+    assert s3 is not None
+    assert s3.parent != installed
     assert not (tmp_path / "user").exists()
     assert not (Path.cwd() / "_staging.duckdb").exists()  # the stand-in is never opened
 

@@ -59,7 +59,8 @@ _INVOKE_LOCK = threading.Lock()
 #: Vars the project reads only when a node runs (macros, hooks, the profile's S3 settings),
 #: never while parsing: a parse made with other values of these is the same parse. Any other
 #: var makes a new parse (``lake_prefix``, a remote lake's root, is rendered into the Bronze
-#: sources at parse time; a local lake's sources are relative to ``lake_path``).
+#: sources at parse time, see :data:`_VARS_AS_ENV`; a local lake's sources are relative to
+#: ``lake_path``).
 RUN_TIME_VARS = frozenset(
     {
         "lake_path",
@@ -74,6 +75,12 @@ RUN_TIME_VARS = frozenset(
         "s3_region",
     }
 )
+
+#: Parse-time values handed to dbt as environment variables, not vars: dbt's partial parse
+#: re-parses only the files that read a changed environment variable (the Bronze sources
+#: read the lake's prefix), while any changed var makes it parse the whole project. So a
+#: lake on S3 starts from the parse of every other lake, the installed one included.
+_VARS_AS_ENV = {"lake_prefix": "RASTUP_DBT_LAKE_PREFIX"}
 
 #: The profile's DuckDB file: opened per invocation, but dbt-duckdb names the catalog after
 #: the file's stem and parses that name into every node, so only the stem is part of a parse.
@@ -184,7 +191,7 @@ def run_dbt(
             manifest = None
             if runs_nodes:
                 manifest = _parsed_manifest(project, variables, target, shared or target_dir)
-            with critical_path_first(history):
+            with critical_path_first(history), _vars_in_environment(variables):
                 runner = runner_class(manifest=manifest, callbacks=[callback])
                 result = runner.invoke([*command, *options])
         finally:
@@ -254,9 +261,31 @@ def _options(
         "none",
         "--no-send-anonymous-usage-stats",
         "--vars",
-        json.dumps(dict(variables), sort_keys=True),
+        json.dumps({k: v for k, v in variables.items() if k not in _VARS_AS_ENV}, sort_keys=True),
         *(["--target", target] if target else []),
     ]
+
+
+@contextlib.contextmanager
+def _vars_in_environment(variables: Mapping[str, Any]) -> Iterator[None]:
+    """Set the environment variables of :data:`_VARS_AS_ENV` from ``variables`` for one
+    invocation (unset when a var is absent or empty, as the installed parse was made), and
+    restore what the process had. Held under ``_INVOKE_LOCK``: one invocation at a time."""
+    saved = {name: os.environ.get(name) for name in _VARS_AS_ENV.values()}
+    try:
+        for var, name in _VARS_AS_ENV.items():
+            given = str(variables.get(var) or "")
+            if given:
+                os.environ[name] = given
+            else:
+                os.environ.pop(name, None)
+        yield
+    finally:
+        for name, before in saved.items():
+            if before is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = before
 
 
 def parse_time_vars(variables: Mapping[str, Any]) -> dict[str, Any]:
@@ -302,7 +331,7 @@ def _parse(project: Path, folder: Path, variables: Mapping[str, Any], target: st
         stem = Path(str(parse_vars[_WAREHOUSE_VAR])).stem
         parse_vars[_WAREHOUSE_VAR] = f"{stem}.duckdb"
     options = _options(project, folder, parse_vars, target)
-    with LocalStorage(folder).lock("parse"), _long_lived():
+    with LocalStorage(folder).lock("parse"), _long_lived(), _vars_in_environment(parse_vars):
         parsed = _runner_class()().invoke(["parse", *options]).result
     return parsed if isinstance(parsed, Manifest) else None
 

@@ -31,7 +31,7 @@ from rastup_data.transform._dbt import (
     shared_parse_manifest,
 )
 from rastup_data.transform._gates import GateOutcome, SourceChecksAhead, run_gates
-from rastup_data.transform.dbt_lake import dbt_lake
+from rastup_data.transform.dbt_lake import S3_TARGET, dbt_lake
 from rastup_data.transform.nrt import NrtResult, refresh_nrt
 from rastup_data.transform.runs import BuildRun, append_build_run
 from rastup_data.transform.tombstones import (
@@ -206,8 +206,8 @@ def prepare_build(layout: LakeLayout, *, into_environment: bool = False) -> Path
     machine with the same target and parse-time vars (for a local lake, any local lake;
     also the NRT refresh) then starts without parsing the project: run it when making an
     image or a CI runner. ``into_environment``: into the environment's cache instead, which
-    every user cache without a parse starts from (at install). Reads and writes nothing in
-    the lake.
+    every user cache without a parse starts from (at install), for a lake on S3 too. Reads
+    and writes nothing in the lake.
 
     CONFIG_INVALID when the user cache cannot be written; CTAS_FAILURE when the project
     does not parse.
@@ -216,7 +216,12 @@ def prepare_build(layout: LakeLayout, *, into_environment: bool = False) -> Path
     # lake's prefix) make the parse, so it is the one every build takes.
     staging = warehouse_dirs(layout).builds.staging
     variables = _dbt_vars(layout, staging, _Window(), DEFAULT_LOOKBACK_DAYS)
-    return prepare_parse(variables, dbt_lake(layout).target, into_environment=into_environment)
+    target = dbt_lake(layout).target
+    if into_environment and target is None:
+        # A lake on S3 builds with a target of its own; its root reaches dbt as an
+        # environment variable, so this parse serves every such lake.
+        prepare_parse(variables, S3_TARGET, into_environment=True)
+    return prepare_parse(variables, target, into_environment=into_environment)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@
 A local lake's Bronze sources are relative paths that DuckDB finds under ``lake_path`` (its
 ``file_search_path``), so one parse of the project serves every local lake. A lake on S3,
 or a folder whose path has a comma (``file_search_path`` is a comma-separated list), gets
-its root rendered into the sources instead (``lake_prefix``, a parse-time var).
+its root rendered into the sources instead (``lake_prefix``, a parse-time value that the
+runner hands to dbt as an environment variable, so dbt re-parses only the sources).
 """
 
 from __future__ import annotations
