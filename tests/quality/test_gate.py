@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
+from typing import Any
 
 import duckdb
 import pytest
@@ -35,6 +37,37 @@ def test_every_kind_but_the_ones_dbt_runs_is_exercised(catalog):
     # Keys are dbt data tests (primary_key, unique_combination, not_null_columns), so the
     # derived suite has no uniqueness or not_null check of its own.
     assert kinds == set(CheckKind) - {CheckKind.UNIQUENESS, CheckKind.NOT_NULL}
+
+
+class _CountingProbes:
+    """A DuckDB connection that counts the column probes (``SELECT * … LIMIT 0``) run on it."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self._conn = conn
+        self.probes: Counter[str] = Counter()
+
+    def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        if sql.startswith("SELECT * FROM ") and sql.endswith(" LIMIT 0"):
+            self.probes[sql] += 1
+        return self._conn.execute(sql, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
+def test_a_run_probes_each_table_once_and_the_next_run_afresh(warehouse, as_of):
+    """Several checks read one table; its columns are looked up once per run (a Bronze
+    source's lookup lists the lake and reads its footers), and again by the next run."""
+    counting = _CountingProbes(warehouse.conn)
+    first = run_quality_gates(counting, catalog=warehouse.catalog, as_of=as_of)
+    assert first.passed
+    assert len(counting.probes) > 10
+    assert set(counting.probes.values()) == {1}
+    tables = Counter(spec.table for spec in default_suite(warehouse.catalog))
+    assert max(tables.values()) > 1  # so without the memo some table would be probed twice
+    second = run_quality_gates(counting, catalog=warehouse.catalog, as_of=as_of)
+    assert set(counting.probes.values()) == {2}
+    assert [r.status for r in second.results] == [r.status for r in first.results]
 
 
 def test_no_default_suite_without_a_catalog(warehouse, as_of):

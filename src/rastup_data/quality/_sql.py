@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,6 +20,7 @@ __all__ = [
     "fetch_dicts",
     "json_safe",
     "probe_columns",
+    "probed_once",
     "quote_ident",
     "quote_table",
     "require_columns",
@@ -47,14 +50,36 @@ def quote_table(table: str) -> str:
     return ".".join(quote_ident(part) for part in parts)
 
 
+#: The columns of each table probed so far in this run of the gate (None: not in a run).
+_PROBED: ContextVar[dict[str, dict[str, str]] | None] = ContextVar("probed", default=None)
+
+
+@contextlib.contextmanager
+def probed_once() -> Iterator[None]:
+    """Within the block, each table is probed once: its columns do not change while a gate
+    run reads it, and every probe binds the table again (a Bronze source lists the lake
+    and reads its files' footers). Per thread: the checks that run ahead keep their own."""
+    token = _PROBED.set({})
+    try:
+        yield
+    finally:
+        _PROBED.reset(token)
+
+
 def probe_columns(conn: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     """Column name -> DuckDB type of ``table``; raises :class:`TableMissing`."""
+    probed = _PROBED.get()
+    if probed is not None and table in probed:
+        return dict(probed[table])
     try:
         conn.execute(f"SELECT * FROM {quote_table(table)} LIMIT 0")
     except duckdb.CatalogException as exc:
         raise TableMissing(table) from exc
     description = conn.description or []
-    return {str(col[0]): str(col[1]) for col in description}
+    columns = {str(col[0]): str(col[1]) for col in description}
+    if probed is not None:
+        probed[table] = dict(columns)
+    return columns
 
 
 def require_columns(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from rastup_data.errors import ErrorCode, RastupError
-from rastup_data.quality._sql import ColumnMissing, TableMissing, quote_table
+from rastup_data.quality._sql import ColumnMissing, TableMissing, probed_once, quote_table
 from rastup_data.quality.catalog import QualityCatalog
 from rastup_data.quality.checks import RUNNERS
 from rastup_data.quality.model import (
@@ -107,7 +107,7 @@ def run_quality_gates(
         moment = moment.replace(tzinfo=UTC)
     context = CheckContext(as_of=moment.astimezone(UTC), sample_limit=sample_limit)
     results: list[CheckResult] = []
-    with attached_sources(conn, catalog.sources if catalog is not None else ()):
+    with attached_sources(conn, catalog.sources if catalog is not None else ()), probed_once():
         for spec in specs:
             result = _run_one(conn, spec, context)
             results.append(result)
