@@ -432,13 +432,17 @@ def _parse_folder_name(project: Path, target: str | None) -> str:
 
 def installed_parse_manifest(target: str | None) -> Path | None:
     """The manifest of the environment's parse for ``target`` (None: none installed)."""
+    folder = _installed_parse_dir(_parse_folder_name(dbt_project_dir(), target))
+    return folder / "manifest.json" if folder is not None else None
+
+
+def _installed_parse_dir(name: str) -> Path | None:
+    """The environment's parse folder ``name`` when a parse is installed there, else None."""
     root = resolve_install_cache_dir()
-    if root is None:
+    folder = root / "dbt-parse" / name if root is not None else None
+    if folder is None or not all((folder / f).is_file() for f in _SEED_FILES):
         return None
-    folder = root / "dbt-parse" / _parse_folder_name(dbt_project_dir(), target)
-    if not all((folder / f).is_file() for f in _SEED_FILES):
-        return None
-    return folder / "manifest.json"
+    return folder
 
 
 def _seed_from_environment(folder: Path) -> None:
@@ -451,9 +455,8 @@ def _seed_from_environment(folder: Path) -> None:
     """
     if (folder / _SEED_FILES[0]).exists():
         return
-    installed = resolve_install_cache_dir()
-    seed = installed / "dbt-parse" / folder.name if installed is not None else None
-    if seed is None or seed == folder or not all((seed / f).is_file() for f in _SEED_FILES):
+    seed = _installed_parse_dir(folder.name)
+    if seed is None or seed == folder:
         return
     storage = LocalStorage(folder)
     with storage.lock("parse"):
