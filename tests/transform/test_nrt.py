@@ -33,6 +33,8 @@ def test_refresh_sees_new_bronze_without_a_build(layout: LakeLayout) -> None:
     write_bronze(layout, [_payout("po_1", "2026-01-01 00:00", 100)], name="a")
     first = build(layout, BuildOptions(quality_gates=False))
     assert first.nrt is not None
+    # The build read the NRT's rows of Bronze ahead, while dbt started.
+    assert (first.nrt.files_read, first.nrt.files_prefetched) == (1, 1)
     write_bronze(
         layout,
         [
@@ -55,6 +57,7 @@ def test_refresh_sees_new_bronze_without_a_build(layout: LakeLayout) -> None:
         name="b",
     )
     result = refresh_nrt(layout)
+    assert (result.files_read, result.files_prefetched) == (2, 0)
 
     as_of = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
     assert result.freshness.newest_occurred_at == as_of

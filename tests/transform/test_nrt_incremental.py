@@ -16,7 +16,7 @@ from bronze_fixture import envelope, write_bronze
 from rastup_data.lake.compaction import compact_partition
 from rastup_data.lake.layout import BRONZE_EVENTS, LakeLayout, partition_key
 from rastup_data.transform import NrtMode, NrtResult, refresh_nrt
-from rastup_data.transform.nrt import NRT_VIEWS
+from rastup_data.transform.nrt import NRT_VIEWS, prefetch_nrt
 from rastup_data.transform.warehouse import warehouse_dirs
 
 ERASED = "u_gone"
@@ -110,6 +110,50 @@ def test_incremental_refreshes_equal_a_refresh_from_scratch(
     assert backlog == {}, "po_1 and po_3 are paid"
     overall = [row for row in views["ops_recon"] if row[0] == "overall"]
     assert overall[0][2] == 12_345 + 500, "the earliest received copy of ch_1 counts"
+
+
+@pytest.mark.slow
+def test_a_refresh_takes_prefetched_rows_only_of_files_unchanged_since(
+    layout: LakeLayout, tmp_path: Path
+) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    write_bronze(layout, [_created("po_1", "2026-01-01 12:00", 100)], name="a")
+    write_bronze(layout, [_charge("ch_1", "2026-01-01 10:00", 900)], name="b")
+    prefetched = prefetch_nrt(layout, tombstones=())
+    assert prefetched is not None
+    assert sorted(prefetched.files) == sorted(
+        str(f.relative_to(layout.root)) for f in layout.bronze_events.rglob("*.parquet")
+    )
+    assert prefetched.rows.num_rows == 2
+    # After the prefetch: "b" is rewritten (another charge, a different amount) and "c"
+    # lands. The refresh reads both from Bronze and takes only "a" from the prefetch.
+    write_bronze(
+        layout,
+        [_charge("ch_1", "2026-01-01 10:00", 700), _charge("ch_2", "2026-01-01 11:00", 50)],
+        name="b",
+    )
+    write_bronze(layout, [_created("po_2", "2026-01-02 09:00", 400)], name="c")
+    result = refresh_nrt(layout, tombstones=(), prefetched=prefetched)
+    assert (result.mode, result.files_read, result.files_prefetched) == (NrtMode.FULL, 3, 1)
+    views = _views(layout)
+    assert views == _from_scratch(layout, scratch)
+    snapshot = warehouse_dirs(layout).nrt.current()
+    assert snapshot is not None
+    with duckdb.connect(snapshot, read_only=True) as conn:
+        sql = "SELECT sum(charges_cents) FROM main.ops_recon WHERE scope = 'day'"
+        charges = conn.execute(sql).fetchone()
+    assert charges == (750,)
+    # Nothing new to fold in: nothing to read ahead.
+    assert prefetch_nrt(layout, tombstones=()) is None
+
+
+def test_no_prefetch_above_its_size_bound(
+    layout: LakeLayout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_bronze(layout, [_created("po_1", "2026-01-01 12:00", 100)], name="a")
+    monkeypatch.setattr("rastup_data.transform.nrt.PREFETCH_MAX_BYTES", 1)
+    assert prefetch_nrt(layout, tombstones=()) is None
 
 
 @pytest.mark.slow

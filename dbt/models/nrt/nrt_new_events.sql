@@ -1,12 +1,9 @@
 {{ config(schema='nrt_input') }}
 {#-
   The rows of this refresh's new Bronze files the views need (money, disputes, identity
-  links), with the columns they read: a full refresh reads all of Bronze, and decoding the
-  envelope's context, ids and session of every row was a third of this model.
+  links), typed. `refresh_nrt` reads them out of Bronze before dbt runs (its NRT_EVENTS, a
+  build reads them ahead while dbt starts), with only the columns the views read.
 -#}
 select
   {{ bronze_columns(['event_id', 'event', 'occurred_at', 'received_at', 'user_id', 'anon_id', 'payload']) }}
-from {{ source('nrt_input', 'new_bronze') }}
-where event in (
-  'payment.charge.succeeded', 'payment.refund.succeeded', 'payment.fee.recorded',
-  'payout.created', 'payout.paid', 'dispute.opened', 'dispute.resolved', 'identity.linked')
+from {{ source('nrt_input', 'new_rows') }}

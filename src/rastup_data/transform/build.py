@@ -32,7 +32,7 @@ from rastup_data.transform._dbt import (
 )
 from rastup_data.transform._gates import GateOutcome, SourceChecksAhead, run_gates
 from rastup_data.transform.dbt_lake import S3_TARGET, dbt_lake
-from rastup_data.transform.nrt import NrtResult, refresh_nrt
+from rastup_data.transform.nrt import NrtPrefetch, NrtResult, prefetch_nrt, refresh_nrt
 from rastup_data.transform.runs import BuildRun, append_build_run
 from rastup_data.transform.tombstones import (
     read_tombstones,
@@ -164,10 +164,11 @@ def build(
     require_bronze(layout)
     report = progress or (lambda _event: None)
     began = time.monotonic()
-    # Bronze's checks run while dbt starts (_gates.SourceChecksAhead). The NRT views are
+    # Bronze's checks run while dbt starts (_gates.SourceChecksAhead), and so does the read
+    # of the rows the NRT views need (one core is idle while dbt starts). The NRT views are
     # read from Bronze, not from this build: once the models are built they refresh
-    # alongside the gates, the publish and the registry site. Leaving either pool waits for
-    # it, also when the build fails.
+    # alongside the gates, the publish and the registry site (dbt runs one invocation at a
+    # time). Leaving either pool waits for it, also when the build fails.
     with (
         SourceChecksAhead(
             layout, functools.partial(_last_manifest, layout) if options.quality_gates else None
@@ -175,10 +176,12 @@ def build(
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="nrt-refresh") as pool,
     ):
         refreshing: list[Future[NrtResult]] = []
+        # One worker: the prefetch has finished when the refresh starts.
+        prefetching = pool.submit(_prefetch_nrt, layout) if options.with_nrt else None
 
         def refresh_nrt_alongside(erased: Sequence[str]) -> None:
-            if options.with_nrt:
-                refreshing.append(pool.submit(refresh_nrt, layout, tombstones=erased))
+            if prefetching is not None:
+                refreshing.append(pool.submit(_refresh_nrt, layout, erased, prefetching))
 
         done = _build_and_publish(
             layout, options, report, ahead=ahead, models_built=refresh_nrt_alongside
@@ -198,6 +201,22 @@ def build(
         seconds=time.monotonic() - began,
         nrt=nrt,
     )
+
+
+def _prefetch_nrt(layout: LakeLayout) -> NrtPrefetch | None:
+    """:func:`prefetch_nrt`, or None when it fails: the refresh then reads Bronze itself and
+    reports what is wrong."""
+    try:
+        return prefetch_nrt(layout)
+    except (RastupError, duckdb.Error, OSError) as exc:
+        log.info("NRT rows not read ahead: %s", exc)
+        return None
+
+
+def _refresh_nrt(
+    layout: LakeLayout, erased: Sequence[str], prefetching: Future[NrtPrefetch | None]
+) -> NrtResult:
+    return refresh_nrt(layout, tombstones=erased, prefetched=prefetching.result())
 
 
 def prepare_build(layout: LakeLayout, *, into_environment: bool = False) -> Path:

@@ -6,6 +6,10 @@ and dispute events, identity links and each Bronze file's newest event times), r
 the small views from that state, copies the views into a new snapshot file, switches
 ``warehouse/nrt/CURRENT`` and records its freshness in ``FRESHNESS.json``. When the state
 cannot be trusted (see ``_nrt_plan``) it is rebuilt from all of Bronze, with the same result.
+
+The rows the views need (:data:`NRT_EVENTS`) are read out of Bronze before dbt runs. A
+build reads them ahead (:func:`prefetch_nrt`) while dbt starts, when a core is idle, and
+the refresh after its models reads only the files that changed since.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import NRT_LOCK, WAREHOUSE, LakeLayout
 from rastup_data.transform._dbt import DbtInvocation, run_dbt
 from rastup_data.transform._nrt_plan import (
     STATE_VERSION,
+    BronzeFile,
     NrtMode,
     NrtPlan,
     digest,
@@ -36,18 +42,43 @@ from rastup_data.transform.tombstones import read_tombstones, write_tombstones_t
 from rastup_data.transform.warehouse import WarehouseDirs, new_snapshot_id, warehouse_dirs
 
 __all__ = [
+    "NRT_EVENTS",
     "NRT_VIEWS",
     "NrtFreshness",
     "NrtMode",
+    "NrtPrefetch",
     "NrtResult",
     "discard_nrt_state",
     "nrt_state_path",
+    "prefetch_nrt",
     "read_nrt_freshness",
     "refresh_nrt",
 ]
 
 #: The views a snapshot holds (readers see them as ``nrt.<name>``).
 NRT_VIEWS = ("ops_payout_backlog", "ops_recon", "ops_dispute_queue", "lake_watermark")
+
+#: The Bronze events the views read: money, disputes and identity links (erasure needs them).
+NRT_EVENTS = (
+    "payment.charge.succeeded",
+    "payment.refund.succeeded",
+    "payment.fee.recorded",
+    "payout.created",
+    "payout.paid",
+    "dispute.opened",
+    "dispute.resolved",
+    "identity.linked",
+)
+
+#: The raw Bronze columns of those rows that the views read (``nrt_input.new_rows``), and
+#: the file each row came from. Decoding the envelope's context, ids and session of every
+#: row of a full refresh was a third of its read.
+_ROW_COLUMNS = "event_id, event, occurred_at, received_at, user_id, anon_id, payload, filename"
+
+#: The most Bronze (Parquet bytes) a build reads ahead into memory for the NRT refresh:
+#: ~2 GiB of Bronze, ~35 M events, holds ~600 k such rows (~250 MB). A larger read is left
+#: to the refresh itself.
+PREFETCH_MAX_BYTES = 2 << 30
 
 #: The raw Bronze columns (as the lander writes them) of an input view with no files.
 _EMPTY_BRONZE = (
@@ -94,10 +125,73 @@ class NrtResult:
     mode: NrtMode = NrtMode.FULL
     files_read: int = 0
     reason: str = ""
+    #: Of ``files_read``, the files whose rows a :func:`prefetch_nrt` had read.
+    files_prefetched: int = 0
 
 
-def refresh_nrt(layout: LakeLayout, *, tombstones: Sequence[str] | None = None) -> NrtResult:
+@dataclass(frozen=True, slots=True)
+class NrtPrefetch:
+    """The rows of :data:`NRT_EVENTS` of some Bronze files, read ahead of a refresh.
+
+    ``files`` maps each file read (lake key) to its size and modification time then, and
+    the name its rows carry in ``filename``; ``rows`` is an Arrow table of
+    :data:`_ROW_COLUMNS`.
+    """
+
+    files: dict[str, tuple[tuple[int, float], str]]
+    rows: pa.Table
+
+    def names_of(self, files: Sequence[BronzeFile]) -> list[str]:
+        """The row names (``filename``) of those of ``files`` read unchanged."""
+        names = []
+        for file in files:
+            read = self.files.get(file.path)
+            if read is not None and read[0] == file.signature:
+                names.append(read[1])
+        return names
+
+
+def prefetch_nrt(
+    layout: LakeLayout, *, tombstones: Sequence[str] | None = None
+) -> NrtPrefetch | None:
+    """Read the Bronze rows the next :func:`refresh_nrt` of ``layout`` would read.
+
+    Plans as the refresh does (under the NRT lock, then released) and reads the planned
+    files' rows into memory. The refresh takes the rows of the files it still reads and
+    that have not changed since, and reads any other file itself, so a prefetch is never
+    wrong, only sometimes of no use. None when there is nothing to read or more than
+    :data:`PREFETCH_MAX_BYTES`.
+    """
+    dirs = warehouse_dirs(layout)
+    erased = tuple(tombstones if tombstones is not None else read_tombstones(layout))
+    with dirs.store.lock(NRT_LOCK):
+        plan = plan_refresh(
+            layout,
+            read_folded_state(nrt_state_path(dirs)),
+            tombstones_digest=digest(erased),
+            current=list_bronze_files(layout),
+        )
+    if not plan.files or sum(f.bytes for f in plan.files) > PREFETCH_MAX_BYTES:
+        return None
+    with duckdb.connect() as conn:
+        _create_input_view(conn, layout, plan)
+        rows = conn.sql(
+            f"SELECT {_ROW_COLUMNS} FROM nrt_input.new_bronze WHERE {_events_filter()}"
+        ).to_arrow_table()
+    files = {f.path: (f.signature, layout.lake.uri(f.path)) for f in plan.files}
+    return NrtPrefetch(files, rows)
+
+
+def refresh_nrt(
+    layout: LakeLayout,
+    *,
+    tombstones: Sequence[str] | None = None,
+    prefetched: NrtPrefetch | None = None,
+) -> NrtResult:
     """Fold new Bronze files into the NRT views, run their data tests, and publish them.
+
+    ``prefetched``: rows a :func:`prefetch_nrt` read ahead; the files among them that did
+    not change are not read again.
 
     Raises CTAS_FAILURE when a view fails to build and QUALITY_CHECK_FAILED when an
     error-severity data test fails; either way the previous snapshot stays current.
@@ -113,7 +207,7 @@ def refresh_nrt(layout: LakeLayout, *, tombstones: Sequence[str] | None = None) 
             tombstones_digest=digest(erased),
             current=list_bronze_files(layout),
         )
-        plan = _fold(layout, dirs, plan, erased)
+        plan = _fold(layout, dirs, plan, erased, prefetched)
         path, freshness = _publish_snapshot(dirs, state)
     return NrtResult(
         path=path,
@@ -122,6 +216,7 @@ def refresh_nrt(layout: LakeLayout, *, tombstones: Sequence[str] | None = None) 
         mode=plan.mode,
         files_read=len(plan.files),
         reason=plan.reason,
+        files_prefetched=len(prefetched.names_of(plan.files)) if prefetched else 0,
     )
 
 
@@ -151,23 +246,33 @@ def discard_nrt_state(dirs: WarehouseDirs) -> None:
             path.unlink(missing_ok=True)
 
 
-def _fold(layout: LakeLayout, dirs: WarehouseDirs, plan: NrtPlan, erased: Sequence[str]) -> NrtPlan:
+def _fold(
+    layout: LakeLayout,
+    dirs: WarehouseDirs,
+    plan: NrtPlan,
+    erased: Sequence[str],
+    prefetched: NrtPrefetch | None,
+) -> NrtPlan:
     """Run ``plan``; rebuild from all of Bronze when the erased subjects changed meanwhile."""
     before = read_folded_state(nrt_state_path(dirs)) if plan.mode is NrtMode.INCREMENTAL else None
-    erased_now, invocation = _run_fold(layout, dirs, plan, erased)
+    erased_now, invocation = _run_fold(layout, dirs, plan, erased, prefetched)
     if before is not None and erased_now != before.erased_digest:
         # A new identity link ties an anonymous id to an erased user: rows folded in
         # earlier may be that id's, so the state is rebuilt with the new erased set.
         plan = NrtPlan(
             NrtMode.FULL, "new identity links of erased users", list_bronze_files(layout)
         )
-        _, invocation = _run_fold(layout, dirs, plan, erased)
+        _, invocation = _run_fold(layout, dirs, plan, erased, prefetched)
     _raise_for_failed_tests(invocation)
     return plan
 
 
 def _run_fold(
-    layout: LakeLayout, dirs: WarehouseDirs, plan: NrtPlan, erased: Sequence[str]
+    layout: LakeLayout,
+    dirs: WarehouseDirs,
+    plan: NrtPlan,
+    erased: Sequence[str],
+    prefetched: NrtPrefetch | None,
 ) -> tuple[str, DbtInvocation]:
     """Fold the plan's files into the state file and rebuild the views (with their tests).
 
@@ -181,7 +286,7 @@ def _run_fold(
     with duckdb.connect(str(state)) as conn:
         write_tombstones_table(conn, erased)
         _write_meta(conn, {"version": STATE_VERSION, "complete": "false"})
-        _write_inputs(conn, layout, plan)
+        _write_inputs(conn, layout, plan, prefetched)
         conn.execute("CHECKPOINT")
     lake = dbt_lake(layout)
     invocation = run_dbt(
@@ -244,8 +349,24 @@ def _write_meta(conn: duckdb.DuckDBPyConnection, values: dict[str, str]) -> None
     )
 
 
-def _write_inputs(conn: duckdb.DuckDBPyConnection, layout: LakeLayout, plan: NrtPlan) -> None:
-    """The files to read (``nrt_input.pending_files``) and a view over exactly them."""
+def _write_inputs(
+    conn: duckdb.DuckDBPyConnection,
+    layout: LakeLayout,
+    plan: NrtPlan,
+    prefetched: NrtPrefetch | None,
+) -> None:
+    """The files to read, a view over exactly them and the rows of them the views read."""
+    _create_input_view(conn, layout, plan)
+    _write_new_rows(conn, layout, plan, prefetched)
+    if plan.forget and _has_table(conn, "internal", "nrt_bronze_files"):
+        conn.executemany(
+            "DELETE FROM internal.nrt_bronze_files WHERE path = ?", [(p,) for p in plan.forget]
+        )
+
+
+def _create_input_view(conn: duckdb.DuckDBPyConnection, layout: LakeLayout, plan: NrtPlan) -> None:
+    """``nrt_input.pending_files`` (the files to read) and ``nrt_input.new_bronze``, a view
+    over exactly them."""
     layout.lake.register_duckdb(conn)  # the view is bound here: DuckDB reads the files' schema
     conn.execute("DROP SCHEMA IF EXISTS nrt_input CASCADE")
     conn.execute("CREATE SCHEMA nrt_input")
@@ -257,10 +378,44 @@ def _write_inputs(conn: duckdb.DuckDBPyConnection, layout: LakeLayout, plan: Nrt
     if rows:
         conn.executemany("INSERT INTO nrt_input.pending_files VALUES (?, ?, ?, ?)", rows)
     conn.execute(f"CREATE VIEW nrt_input.new_bronze AS {_input_sql(layout, plan)}")
-    if plan.forget and _has_table(conn, "internal", "nrt_bronze_files"):
-        conn.executemany(
-            "DELETE FROM internal.nrt_bronze_files WHERE path = ?", [(p,) for p in plan.forget]
+
+
+def _write_new_rows(
+    conn: duckdb.DuckDBPyConnection,
+    layout: LakeLayout,
+    plan: NrtPlan,
+    prefetched: NrtPrefetch | None,
+) -> None:
+    """``nrt_input.new_rows``: the plan's rows of :data:`NRT_EVENTS`, taken from
+    ``prefetched`` for the files it read unchanged and read from Bronze for the others."""
+    names = prefetched.names_of(plan.files) if prefetched is not None else []
+    if prefetched is None or not names:
+        conn.execute(
+            f"CREATE TABLE nrt_input.new_rows AS SELECT {_ROW_COLUMNS} "
+            f"FROM nrt_input.new_bronze WHERE {_events_filter()}"
         )
+        return
+    conn.register("nrt_prefetched", prefetched.rows)
+    try:
+        conn.execute(
+            "CREATE TABLE nrt_input.new_rows AS SELECT * FROM nrt_prefetched "
+            "WHERE filename IN (SELECT unnest(?::VARCHAR[]))",
+            [names],
+        )
+    finally:
+        conn.unregister("nrt_prefetched")
+    kept = set(names)
+    rest = tuple(f for f in plan.files if layout.lake.uri(f.path) not in kept)
+    if rest:
+        read = _input_sql(layout, NrtPlan(NrtMode.INCREMENTAL, "", rest))
+        conn.execute(
+            f"INSERT INTO nrt_input.new_rows BY NAME SELECT {_ROW_COLUMNS} "
+            f"FROM ({read}) WHERE {_events_filter()}"
+        )
+
+
+def _events_filter() -> str:
+    return "event IN (" + ", ".join(_quote(e) for e in NRT_EVENTS) + ")"
 
 
 def _input_sql(layout: LakeLayout, plan: NrtPlan) -> str:
