@@ -257,6 +257,8 @@ def timed_build(layout: LakeLayout, *, full_refresh: bool) -> dict[str, Any]:
         ],
         "warehouse_bytes": Path(result.path).stat().st_size,
         "nrt_seconds": round(result.nrt.seconds, 2) if result.nrt else None,
+        "nrt_files_read": result.nrt.files_read if result.nrt else None,
+        "nrt_files_read_ahead": result.nrt.files_prefetched if result.nrt else None,
     }
 
 
