@@ -8,6 +8,7 @@ gates on it, and only if no error-severity check failed move it into place and s
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import time
@@ -31,8 +32,9 @@ from rastup_data.transform._dbt import (
     shared_parse_manifest,
 )
 from rastup_data.transform._gates import GateOutcome, SourceChecksAhead, run_gates
+from rastup_data.transform._nrt_ahead import NrtReadAhead
 from rastup_data.transform.dbt_lake import S3_TARGET, dbt_lake
-from rastup_data.transform.nrt import NrtPrefetch, NrtResult, prefetch_nrt, refresh_nrt
+from rastup_data.transform.nrt import NrtResult, refresh_nrt
 from rastup_data.transform.runs import BuildRun, append_build_run
 from rastup_data.transform.tombstones import (
     read_tombstones,
@@ -164,24 +166,23 @@ def build(
     require_bronze(layout)
     report = progress or (lambda _event: None)
     began = time.monotonic()
-    # Bronze's checks run while dbt starts (_gates.SourceChecksAhead), and so does the read
-    # of the rows the NRT views need (one core is idle while dbt starts). The NRT views are
-    # read from Bronze, not from this build: once the models are built they refresh
-    # alongside the gates, the publish and the registry site (dbt runs one invocation at a
-    # time). Leaving either pool waits for it, also when the build fails.
+    # Bronze's checks run while dbt starts (_gates.SourceChecksAhead), and the NRT views'
+    # read of Bronze runs on idle CPU from the start (_nrt_ahead). The NRT views are read
+    # from Bronze, not from this build: once the models are built they refresh alongside
+    # the gates, the publish and the registry site (dbt runs one invocation at a time).
+    # Leaving the pools waits for them, also when the build fails.
     with (
         SourceChecksAhead(
             layout, functools.partial(_last_manifest, layout) if options.quality_gates else None
         ) as ahead,
+        NrtReadAhead(layout) if options.with_nrt else contextlib.nullcontext() as read_ahead,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="nrt-refresh") as pool,
     ):
         refreshing: list[Future[NrtResult]] = []
-        # One worker: the prefetch has finished when the refresh starts.
-        prefetching = pool.submit(_prefetch_nrt, layout) if options.with_nrt else None
 
         def refresh_nrt_alongside(erased: Sequence[str]) -> None:
-            if prefetching is not None:
-                refreshing.append(pool.submit(_refresh_nrt, layout, erased, prefetching))
+            if read_ahead is not None:
+                refreshing.append(pool.submit(_refresh_nrt, layout, erased, read_ahead))
 
         done = _build_and_publish(
             layout, options, report, ahead=ahead, models_built=refresh_nrt_alongside
@@ -203,20 +204,8 @@ def build(
     )
 
 
-def _prefetch_nrt(layout: LakeLayout) -> NrtPrefetch | None:
-    """:func:`prefetch_nrt`, or None when it fails: the refresh then reads Bronze itself and
-    reports what is wrong."""
-    try:
-        return prefetch_nrt(layout)
-    except (RastupError, duckdb.Error, OSError) as exc:
-        log.info("NRT rows not read ahead: %s", exc)
-        return None
-
-
-def _refresh_nrt(
-    layout: LakeLayout, erased: Sequence[str], prefetching: Future[NrtPrefetch | None]
-) -> NrtResult:
-    return refresh_nrt(layout, tombstones=erased, prefetched=prefetching.result())
+def _refresh_nrt(layout: LakeLayout, erased: Sequence[str], read_ahead: NrtReadAhead) -> NrtResult:
+    return refresh_nrt(layout, tombstones=erased, prefetched=read_ahead.take())
 
 
 def prepare_build(layout: LakeLayout, *, into_environment: bool = False) -> Path:

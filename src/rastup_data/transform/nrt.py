@@ -14,6 +14,7 @@ the refresh after its models reads only the files that changed since.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Sequence
@@ -152,15 +153,18 @@ class NrtPrefetch:
 
 
 def prefetch_nrt(
-    layout: LakeLayout, *, tombstones: Sequence[str] | None = None
+    layout: LakeLayout,
+    *,
+    tombstones: Sequence[str] | None = None,
+    connection: duckdb.DuckDBPyConnection | None = None,
 ) -> NrtPrefetch | None:
     """Read the Bronze rows the next :func:`refresh_nrt` of ``layout`` would read.
 
     Plans as the refresh does (under the NRT lock, then released) and reads the planned
-    files' rows into memory. The refresh takes the rows of the files it still reads and
-    that have not changed since, and reads any other file itself, so a prefetch is never
-    wrong, only sometimes of no use. None when there is nothing to read or more than
-    :data:`PREFETCH_MAX_BYTES`.
+    files' rows into memory, with ``connection`` (an in-memory one by default). The
+    refresh takes the rows of the files it still reads and that have not changed since,
+    and reads any other file itself, so a prefetch is never wrong, only sometimes of no
+    use. None when there is nothing to read or more than :data:`PREFETCH_MAX_BYTES`.
     """
     dirs = warehouse_dirs(layout)
     erased = tuple(tombstones if tombstones is not None else read_tombstones(layout))
@@ -173,7 +177,7 @@ def prefetch_nrt(
         )
     if not plan.files or sum(f.bytes for f in plan.files) > PREFETCH_MAX_BYTES:
         return None
-    with duckdb.connect() as conn:
+    with contextlib.nullcontext(connection) if connection else duckdb.connect() as conn:
         _create_input_view(conn, layout, plan)
         rows = conn.sql(
             f"SELECT {_ROW_COLUMNS} FROM nrt_input.new_bronze WHERE {_events_filter()}"
