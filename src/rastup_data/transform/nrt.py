@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
 from rastup_data.errors import ErrorCode, RastupError
 from rastup_data.lake.layout import NRT_LOCK, WAREHOUSE, LakeLayout
@@ -41,6 +41,9 @@ from rastup_data.transform._nrt_plan import (
 from rastup_data.transform.dbt_lake import dbt_lake
 from rastup_data.transform.tombstones import read_tombstones, write_tombstones_table
 from rastup_data.transform.warehouse import WarehouseDirs, new_snapshot_id, warehouse_dirs
+
+if TYPE_CHECKING:  # pyarrow (and numpy) load only when rows are read ahead
+    import pyarrow as pa
 
 __all__ = [
     "NRT_EVENTS",
