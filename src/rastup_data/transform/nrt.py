@@ -180,7 +180,7 @@ def prefetch_nrt(
         )
     if not plan.files or sum(f.bytes for f in plan.files) > PREFETCH_MAX_BYTES:
         return None
-    with contextlib.nullcontext(connection) if connection else duckdb.connect() as conn:
+    with contextlib.nullcontext(connection) if connection is not None else duckdb.connect() as conn:
         _create_input_view(conn, layout, plan)
         rows = conn.sql(
             f"SELECT {_ROW_COLUMNS} FROM nrt_input.new_bronze WHERE {_events_filter()}"
