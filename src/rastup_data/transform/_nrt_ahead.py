@@ -90,7 +90,6 @@ class NrtReadAhead:
         except (RastupError, duckdb.Error, OSError) as exc:
             # Interrupted, or Bronze unreadable: the refresh reads it and says what is wrong.
             log.info("NRT rows not read ahead: %s", exc)
-            self._result = None
 
 
 def _idle_priority() -> bool:

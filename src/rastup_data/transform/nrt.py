@@ -172,12 +172,7 @@ def prefetch_nrt(
     dirs = warehouse_dirs(layout)
     erased = tuple(tombstones if tombstones is not None else read_tombstones(layout))
     with dirs.store.lock(NRT_LOCK):
-        plan = plan_refresh(
-            layout,
-            read_folded_state(nrt_state_path(dirs)),
-            tombstones_digest=digest(erased),
-            current=list_bronze_files(layout),
-        )
+        plan = _plan(layout, dirs, erased)
     if not plan.files or sum(f.bytes for f in plan.files) > PREFETCH_MAX_BYTES:
         return None
     with contextlib.nullcontext(connection) if connection is not None else duckdb.connect() as conn:
@@ -207,15 +202,8 @@ def refresh_nrt(
     began = time.monotonic()
     erased = tuple(tombstones if tombstones is not None else read_tombstones(layout))
     with dirs.store.lock(NRT_LOCK):
-        state = nrt_state_path(dirs)
-        plan = plan_refresh(
-            layout,
-            read_folded_state(state),
-            tombstones_digest=digest(erased),
-            current=list_bronze_files(layout),
-        )
-        plan = _fold(layout, dirs, plan, erased, prefetched)
-        path, freshness = _publish_snapshot(dirs, state)
+        plan = _fold(layout, dirs, _plan(layout, dirs, erased), erased, prefetched)
+        path, freshness = _publish_snapshot(dirs, nrt_state_path(dirs))
     return NrtResult(
         path=path,
         freshness=freshness,
@@ -224,6 +212,16 @@ def refresh_nrt(
         files_read=len(plan.files),
         reason=plan.reason,
         files_prefetched=len(prefetched.names_of(plan.files)) if prefetched else 0,
+    )
+
+
+def _plan(layout: LakeLayout, dirs: WarehouseDirs, erased: Sequence[str]) -> NrtPlan:
+    """What a refresh of ``layout`` would read now (hold the NRT lock)."""
+    return plan_refresh(
+        layout,
+        read_folded_state(nrt_state_path(dirs)),
+        tombstones_digest=digest(erased),
+        current=list_bronze_files(layout),
     )
 
 
@@ -414,7 +412,7 @@ def _write_new_rows(
     kept = set(names)
     rest = tuple(f for f in plan.files if layout.lake.uri(f.path) not in kept)
     if rest:
-        read = _input_sql(layout, NrtPlan(NrtMode.INCREMENTAL, "", rest))
+        read = _listed_files_sql(layout, rest)
         conn.execute(
             f"INSERT INTO nrt_input.new_rows BY NAME SELECT {_ROW_COLUMNS} "
             f"FROM ({read}) WHERE {_events_filter()}"
@@ -425,19 +423,28 @@ def _events_filter() -> str:
     return "event IN (" + ", ".join(_quote(e) for e in NRT_EVENTS) + ")"
 
 
+_READ_OPTIONS = "hive_partitioning = true, union_by_name = true, filename = true"
+
+
 def _input_sql(layout: LakeLayout, plan: NrtPlan) -> str:
-    if not plan.files:
-        return _EMPTY_BRONZE
-    options = "hive_partitioning = true, union_by_name = true, filename = true"
-    if plan.mode is NrtMode.FULL:
+    if plan.files and plan.mode is NrtMode.FULL:
         # Everything: one glob, keeping only the files listed (not those landed since).
         return (
-            f"SELECT * FROM read_parquet({_quote(layout.events_glob)}, {options}) "
+            f"SELECT * FROM read_parquet({_quote(layout.events_glob)}, {_READ_OPTIONS}) "
             "WHERE filename IN (SELECT uri FROM nrt_input.pending_files)"
         )
-    files = ", ".join(_quote(layout.lake.uri(f.path)) for f in plan.files)
+    return _listed_files_sql(layout, plan.files)
+
+
+def _listed_files_sql(layout: LakeLayout, files: Sequence[BronzeFile]) -> str:
+    """The raw Bronze rows of exactly ``files``."""
+    if not files:
+        return _EMPTY_BRONZE
+    listed = ", ".join(_quote(layout.lake.uri(f.path)) for f in files)
     # A file may lack optional columns (union_by_name fills them only across files).
-    return f"{_EMPTY_BRONZE} UNION ALL BY NAME SELECT * FROM read_parquet([{files}], {options})"
+    return (
+        f"{_EMPTY_BRONZE} UNION ALL BY NAME SELECT * FROM read_parquet([{listed}], {_READ_OPTIONS})"
+    )
 
 
 def _publish_snapshot(dirs: WarehouseDirs, state: Path) -> tuple[str, NrtFreshness]:
