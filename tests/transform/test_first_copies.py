@@ -6,6 +6,7 @@ that occurred first; then the one first in Bronze: by file, then by row within t
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from bronze_fixture import envelope, write_bronze
@@ -102,3 +103,26 @@ def test_a_copy_landed_after_a_build_is_not_added_again(layout: LakeLayout) -> N
         str(r["event_id"]): r["payload"] for r in published_rows(layout, "silver.events_deduped")
     }
     assert kept == {A: '{"copy": "first"}', B: '{"copy": "new"}'}
+
+
+def test_an_event_s_day_is_its_utc_day_at_the_edges(layout: LakeLayout) -> None:
+    moments = {
+        A: datetime(2026, 1, 5, 23, 59, 59, 999_999, tzinfo=UTC),
+        B: datetime(2026, 1, 6, 0, 0, tzinfo=UTC),
+        # 19:30 in New York is 00:30 UTC on the next day.
+        C: datetime(2026, 1, 5, 19, 30, tzinfo=timezone(timedelta(hours=-5))),
+        # Before the epoch, the day is floored, not truncated towards it.
+        D: datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        E: datetime(1970, 1, 1, tzinfo=UTC),
+    }
+    write_bronze(
+        layout,
+        [
+            envelope("message.read", at, {}, user_id="u_1", event_id=eid, received_at=at)
+            for eid, at in moments.items()
+        ],
+        name="a",
+    )
+    build(layout, BuildOptions(quality_gates=False, with_nrt=False))
+    days = {str(r["event_id"]): str(r["dt"]) for r in published_rows(layout, "silver.events_deduped")}
+    assert days == {eid: at.astimezone(UTC).date().isoformat() for eid, at in moments.items()}
