@@ -124,5 +124,7 @@ def test_an_event_s_day_is_its_utc_day_at_the_edges(layout: LakeLayout) -> None:
         name="a",
     )
     build(layout, BuildOptions(quality_gates=False, with_nrt=False))
-    days = {str(r["event_id"]): str(r["dt"]) for r in published_rows(layout, "silver.events_deduped")}
+    days = {
+        str(r["event_id"]): str(r["dt"]) for r in published_rows(layout, "silver.events_deduped")
+    }
     assert days == {eid: at.astimezone(UTC).date().isoformat() for eid, at in moments.items()}
